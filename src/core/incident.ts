@@ -1,0 +1,81 @@
+import type { EntityKey } from './entity-keys.ts';
+import type { Evidence, Severity } from './signal.ts';
+
+export type IncidentStatus = 'open' | 'acknowledged' | 'resolved';
+
+/** A signal as an incident remembers it: the latest state of one fingerprint. */
+export interface IncidentSignal {
+  readonly fingerprint: string;
+  readonly kind: string;
+  readonly entity: EntityKey;
+  readonly related: readonly EntityKey[];
+  readonly status: 'firing' | 'resolved';
+  readonly severity: Severity;
+  readonly title: string;
+  readonly detector: string;
+  /** First time this fingerprint fired in this incident. */
+  readonly firstSeen: number;
+  /** Time of the latest signal applied (firing or resolved). */
+  readonly lastSeen: number;
+  /** How many signals of this fingerprint were applied. */
+  readonly count: number;
+  /** The latest evidence. */
+  readonly evidence: readonly Evidence[];
+}
+
+export interface RootCause {
+  readonly entity: EntityKey;
+  readonly kind: string;
+  /** 0..1 */
+  readonly confidence: number;
+}
+
+export type TimelineEventType =
+  | 'opened'
+  | 'signal_firing'
+  | 'signal_resolved'
+  | 'severity_changed'
+  | 'acknowledged'
+  | 'resolved'
+  | 'reopened'
+  | 'notified';
+
+export interface TimelineEvent {
+  /** Deterministic id: retried writes of the same event are the same event. */
+  readonly id: string;
+  readonly at: number;
+  readonly type: TimelineEventType;
+  readonly text: string;
+  readonly fingerprint?: string;
+}
+
+export type NotificationKind = 'post' | 'thread' | 'update';
+
+export interface NotificationRecord {
+  readonly at: number;
+  readonly kind: NotificationKind;
+  readonly channel: string;
+  /** Slack message ts (the post's own ts for updates; the reply's ts for thread replies). */
+  readonly ts: string;
+  /** The incident version this notification reflected. */
+  readonly version: number;
+}
+
+export interface Incident {
+  readonly id: string;
+  readonly status: IncidentStatus;
+  readonly severity: Severity;
+  readonly title: string;
+  readonly openedAt: number;
+  readonly updatedAt: number;
+  readonly resolvedAt: number | null;
+  readonly rootCause: RootCause | null;
+  /** Every entity the incident touches: signal entities and their related entities. */
+  readonly entities: readonly EntityKey[];
+  readonly signals: readonly IncidentSignal[];
+  readonly notifications: readonly NotificationRecord[];
+  /** Where the incident's top-level Slack message lives, once posted. */
+  readonly slack: { readonly channel: string; readonly ts: string } | null;
+  /** Optimistic-locking version; 1 on creation, +1 on every write. */
+  readonly version: number;
+}

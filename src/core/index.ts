@@ -1,0 +1,6 @@
+export * from './clock.ts';
+export * from './entity-keys.ts';
+export * from './errors.ts';
+export * from './incident.ts';
+export * from './observation.ts';
+export * from './signal.ts';

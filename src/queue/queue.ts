@@ -1,0 +1,56 @@
+/**
+ * Work between pipeline stages. One contract, two implementations: BullMQ on Redis (several
+ * replicas) and in-process (embedded default). The contract suite in `test/contracts/` runs
+ * against both.
+ *
+ * Delivery is at-least-once: handlers must be idempotent. A handler that throws a `GuardianError`
+ * with `retryable: false` is not retried; one with `retryAfterMs` is retried no sooner than that.
+ */
+export interface Job<T> {
+  readonly id: string;
+  readonly data: T;
+  /** 1 on the first run, 2 on the first retry… */
+  readonly attempt: number;
+}
+
+export type JobHandler<T> = (job: Job<T>) => Promise<void>;
+
+export interface QueueOptions {
+  /**
+   * Runs before a job fails for good.
+   * @defaultValue 5
+   */
+  attempts?: number;
+  /**
+   * Base of the exponential backoff between attempts (delay = base · 2^(attempt−1)).
+   * @defaultValue 1000
+   */
+  backoffMs?: number;
+}
+
+export interface WorkQueue<T> {
+  readonly name: string;
+  /**
+   * Adds a job. While a job with the same id is waiting, delayed or running, adding it again is a
+   * no-op. Ids may use any characters (implementations encode them as their backend needs).
+   */
+  add(id: string, data: T): Promise<void>;
+  /** Starts processing with `handler`. Call once per queue. */
+  process(handler: JobHandler<T>, options?: { concurrency?: number }): void;
+  /** Jobs waiting, delayed or running. */
+  depth(): Promise<number>;
+  /** Resolves once no job is waiting or running (delayed retries may remain). */
+  idle(): Promise<void>;
+  /** Stops taking jobs, waits for running ones to finish, releases connections. */
+  close(): Promise<void>;
+}
+
+export interface QueueBackend {
+  readonly kind: 'in-process' | 'bullmq';
+  queue<T>(name: string, options?: QueueOptions): WorkQueue<T>;
+  /** Closes every queue it made, then its connections. */
+  close(): Promise<void>;
+}
+
+/** Called when a job failed for good (attempts exhausted or not retryable). */
+export type DeadLetterListener = (queue: string, jobId: string, error: unknown) => void;
