@@ -1,0 +1,114 @@
+import type { Clock, Observation, Signal, TimerHandle } from '../core/index.ts';
+import { every } from '../core/index.ts';
+import type { Logger } from '../telemetry/logger.ts';
+
+/** What a detector may do while handling an observation or a tick. */
+export interface DetectorContext {
+  /** Now, from the engine's clock. */
+  now(): number;
+  /** Hands a signal to the next stage. */
+  emit(signal: Signal): void;
+}
+
+/**
+ * A detector: stateful per entity or series, cheap per observation. The engine owns its
+ * lifecycle; a detector never reads the wall clock, never does I/O and never throws on bad
+ * input (it ignores what it cannot use).
+ */
+export interface Detector {
+  /** Registry id, e.g. `metric-threshold`. Also the `detector` field of its signals. */
+  readonly id: string;
+  /** The observation types it wants; the engine routes only these to it. */
+  readonly accepts: readonly Observation['type'][];
+  observe(observation: Observation, ctx: DetectorContext): void;
+  /** Time-driven conditions (staleness, "must hold for"). Called every engine tick. */
+  tick?(ctx: DetectorContext): void;
+  /** Entities or series it keeps state for (diagnostics and memory bounds). */
+  size?(): number;
+}
+
+export interface DetectionEngineOptions {
+  detectors: readonly Detector[];
+  clock: Clock;
+  /** Receives every signal, synchronously, in emission order. */
+  onSignal: (signal: Signal) => void;
+  logger: Logger;
+  /**
+   * How often time-driven conditions are evaluated.
+   * @defaultValue 5000
+   */
+  tickMs?: number;
+}
+
+/** Routes observations to detectors and runs their ticks on the injected clock. */
+export class DetectionEngine {
+  readonly #byType = new Map<Observation['type'], Detector[]>();
+  readonly #detectors: readonly Detector[];
+  readonly #ctx: DetectorContext;
+  readonly #clock: Clock;
+  readonly #tickMs: number;
+  readonly #logger: Logger;
+  #ticker: TimerHandle | undefined;
+
+  constructor(options: DetectionEngineOptions) {
+    this.#detectors = options.detectors;
+    this.#clock = options.clock;
+    this.#tickMs = options.tickMs ?? 5000;
+    this.#logger = options.logger;
+    this.#ctx = { now: () => options.clock.now(), emit: options.onSignal };
+    for (const d of options.detectors) {
+      for (const t of d.accepts) {
+        const list = this.#byType.get(t) ?? [];
+        list.push(d);
+        this.#byType.set(t, list);
+      }
+    }
+  }
+
+  /** Hands each observation to the detectors that accept its type. */
+  ingest(observations: readonly Observation[]): void {
+    for (const obs of observations) {
+      const detectors = this.#byType.get(obs.type);
+      if (!detectors) continue;
+      for (const d of detectors) this.#observe(d, obs);
+    }
+  }
+
+  /** Evaluates time-driven conditions now. */
+  tick(): void {
+    for (const d of this.#detectors) {
+      if (!d.tick) continue;
+      try {
+        d.tick(this.#ctx);
+      } catch (err) {
+        this.#logger.error({ err, detector: d.id }, 'detector tick failed');
+      }
+    }
+  }
+
+  /** Starts ticking on the clock. */
+  start(): void {
+    this.#ticker ??= every(this.#clock, this.#tickMs, () => this.tick());
+  }
+
+  stop(): void {
+    this.#ticker?.cancel();
+    this.#ticker = undefined;
+  }
+
+  /** State held per detector (series or entities tracked). */
+  sizes(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const d of this.#detectors) out[d.id] = d.size?.() ?? 0;
+    return out;
+  }
+
+  #observe(d: Detector, obs: Observation): void {
+    try {
+      d.observe(obs, this.#ctx);
+    } catch (err) {
+      // A detector bug must cost one observation, not the service.
+      this.#logger.error({ err, detector: d.id }, 'detector failed on an observation');
+    }
+  }
+}
