@@ -61,6 +61,17 @@ export interface NotificationRecord {
   readonly version: number;
 }
 
+/** The incident's top-level Slack message. */
+export interface SlackThread {
+  readonly channel: string;
+  /** Empty while a notifier has claimed the post but not yet got Slack's answer. */
+  readonly ts: string;
+  /** When the post was claimed, epoch ms (a stale claim can be taken over). */
+  readonly claimedAt: number;
+  /** Digest of the content Slack shows now: an unchanged render is not sent again. */
+  readonly digest: string;
+}
+
 export interface Incident {
   readonly id: string;
   readonly status: IncidentStatus;
@@ -74,8 +85,8 @@ export interface Incident {
   readonly entities: readonly EntityKey[];
   readonly signals: readonly IncidentSignal[];
   readonly notifications: readonly NotificationRecord[];
-  /** Where the incident's top-level Slack message lives, once posted. */
-  readonly slack: { readonly channel: string; readonly ts: string } | null;
+  /** Where the incident's top-level Slack message lives, once posted (or claimed for posting). */
+  readonly slack: SlackThread | null;
   /** Optimistic-locking version; 1 on creation, +1 on every write. */
   readonly version: number;
 }
