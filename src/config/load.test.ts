@@ -1,0 +1,112 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../core/index.ts';
+import { parseDuration } from './duration.ts';
+import { loadConfig } from './load.ts';
+
+function yamlFile(text: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'guardian-config-'));
+  const file = path.join(dir, 'guardian.yaml');
+  writeFileSync(file, text);
+  return file;
+}
+
+function configErrorOf(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('runs on embedded defaults with an empty environment', () => {
+    const config = loadConfig({ env: {} });
+    expect(config.port).toBe(8080);
+    expect(config.store.kind).toBe('embedded');
+    expect(config.queue.redisUrl).toBeUndefined();
+    expect(config.slack.token).toBeUndefined();
+    expect(config.dataDir).toBe('.guardian-data');
+  });
+
+  it('reads environment variables over the YAML file', () => {
+    const file = yamlFile('port: 9000\nslack:\n  channel: "#from-file"\n');
+    const config = loadConfig({ env: { GUARDIAN_CONFIG: file, PORT: '9100', GUARDIAN_DATA_DIR: '/var/g' } });
+    expect(config.port).toBe(9100);
+    expect(config.dataDir).toBe('/var/g');
+    expect(config.slack.channel).toBe('#from-file');
+  });
+
+  it('switches to DynamoDB when an endpoint is configured', () => {
+    const config = loadConfig({ env: { DYNAMODB_ENDPOINT: 'http://127.0.0.1:8000', GUARDIAN_TABLE: 'incidents' } });
+    expect(config.store).toMatchObject({ kind: 'dynamodb', endpoint: 'http://127.0.0.1:8000', table: 'incidents' });
+  });
+
+  it('parses threshold rules with durations and defaults', () => {
+    const file = yamlFile(
+      [
+        'detection:',
+        '  thresholds:',
+        '    - id: worker-memory',
+        '      metric: system.memory.utilization',
+        '      match: { service.name: spark-worker, state: { regex: "used|cached" } }',
+        "      op: '>'",
+        '      value: 0.9',
+        '      for: 2m',
+      ].join('\n'),
+    );
+    const rule = loadConfig({ env: { GUARDIAN_CONFIG: file } }).detection.thresholds[0]!;
+    expect(rule).toMatchObject({ id: 'worker-memory', op: '>', value: 0.9, for: 120_000, severity: 'high' });
+    expect(rule.match).toEqual({ 'service.name': 'spark-worker', state: { regex: 'used|cached' } });
+  });
+
+  it('names the field of a bad environment variable', () => {
+    const err = configErrorOf(() => loadConfig({ env: { PORT: 'eighty' } }));
+    expect(err.field).toBe('port');
+    expect(err.message).toMatch(/^port: .*\(set by PORT\)/);
+  });
+
+  it('names the nested field of a bad rule', () => {
+    const file = yamlFile('detection:\n  thresholds:\n    - { id: x1, metric: m, op: ">", value: 1, for: soon }\n');
+    const err = configErrorOf(() => loadConfig({ env: { GUARDIAN_CONFIG: file } }));
+    expect(err.field).toBe('detection.thresholds.0.for');
+    expect(err.message).toContain('"soon" is not a duration');
+  });
+
+  it('rejects unknown settings instead of ignoring a typo', () => {
+    const file = yamlFile('slack:\n  chanel: "#typo"\n');
+    const err = configErrorOf(() => loadConfig({ env: { GUARDIAN_CONFIG: file } }));
+    expect(err.field).toBe('slack');
+    expect(err.message).toContain('chanel');
+  });
+
+  it('says which file cannot be read or parsed', () => {
+    expect(configErrorOf(() => loadConfig({ env: { GUARDIAN_CONFIG: '/nope/g.yaml' } })).message).toContain(
+      'cannot read /nope/g.yaml',
+    );
+    expect(configErrorOf(() => loadConfig({ env: { GUARDIAN_CONFIG: yamlFile('- a\n- b\n') } })).message).toContain(
+      'mapping',
+    );
+  });
+
+  it('rejects a Redis URL that is not one', () => {
+    expect(configErrorOf(() => loadConfig({ env: { REDIS_URL: 'localhost:6379' } })).field).toBe('queue.redisUrl');
+  });
+});
+
+describe('parseDuration', () => {
+  it.each([
+    ['250ms', 250],
+    ['30s', 30_000],
+    ['5m', 300_000],
+    ['1h30m', 5_400_000],
+    ['1500', 1500],
+    [42, 42],
+  ] as const)('%s → %d ms', (input, ms) => expect(parseDuration(input)).toBe(ms));
+
+  it.each(['', 'soon', '5 m', '5x', '-1', 'm5'])('rejects %j', (input) => expect(parseDuration(input)).toBeUndefined());
+});

@@ -1,0 +1,137 @@
+import { z } from 'zod';
+import { SEVERITIES } from '../core/index.ts';
+import { parseDuration } from './duration.ts';
+
+/** A duration: `30s`, `5m`, `1h`, or milliseconds as a number. Parsed to milliseconds. */
+const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  const ms = parseDuration(v);
+  if (ms === undefined) {
+    ctx.addIssue({ code: 'custom', message: `"${v}" is not a duration (use e.g. 30s, 5m, 1h or milliseconds)` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const severity = z.enum(SEVERITIES as [string, ...string[]]) as z.ZodType<'info' | 'low' | 'high' | 'critical'>;
+
+/** An attribute matcher: a plain string must equal; `{ regex }` must match the whole value; `{ not }` must differ. */
+const attributeMatcher = z.union([
+  z.string(),
+  z.strictObject({ regex: z.string() }),
+  z.strictObject({ not: z.string() }),
+]);
+
+const ruleId = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]{0,99}$/, 'lowercase letters, digits, ".", "_" or "-", at most 100');
+
+/** A threshold rule: a metric series that compares badly with a value for long enough. */
+export const thresholdRuleSchema = z.strictObject({
+  /** Unique rule id; part of the signal fingerprint. */
+  id: ruleId,
+  /** Metric name, exactly as reported over OTLP. */
+  metric: z.string().min(1),
+  /** Attribute matchers (resource and point attributes together). All must hold. */
+  match: z.record(z.string(), attributeMatcher).default({}),
+  op: z.enum(['>', '>=', '<', '<=', '==', '!=']),
+  value: z.number(),
+  /** How long the condition must hold before it fires. @defaultValue 0 (first breaching point) */
+  for: duration.default(0),
+  severity: severity.default('high'),
+  /** Title for humans; `{series}`, `{value}`, `{metric}` are filled in. */
+  title: z.string().optional(),
+});
+
+/** A staleness rule: a series that stops reporting. */
+export const stalenessRuleSchema = z.strictObject({
+  id: ruleId,
+  metric: z.string().min(1),
+  match: z.record(z.string(), attributeMatcher).default({}),
+  /**
+   * Silence that makes a series stale. Without it, a series is stale after 3 of its own learnt
+   * reporting intervals (and at least `minSilence`).
+   */
+  after: duration.optional(),
+  /** @defaultValue 1m */
+  minSilence: duration.default(60_000),
+  severity: severity.default('low'),
+});
+
+export type ThresholdRule = z.output<typeof thresholdRuleSchema>;
+export type StalenessRule = z.output<typeof stalenessRuleSchema>;
+export type AttributeMatcher = z.output<typeof attributeMatcher>;
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+/** Everything a user can set. Environment variables win over the YAML file. */
+export const configSchema = z.strictObject({
+  /** HTTP port of the API and the OTLP receiver (`PORT`). @defaultValue 8080 */
+  port: port.default(8080),
+  /** Address to listen on (`HOST`). @defaultValue 0.0.0.0 */
+  host: z.string().default('0.0.0.0'),
+  /** Where embedded stores keep their data (`GUARDIAN_DATA_DIR`). @defaultValue ./.guardian-data */
+  dataDir: z.string().default('.guardian-data'),
+  /** `LOG_LEVEL` @defaultValue info */
+  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  /** Base URL people reach Guardian at, for links in Slack (`GUARDIAN_PUBLIC_URL`). */
+  publicUrl: z.url().optional(),
+
+  store: z
+    .strictObject({
+      /**
+       * `embedded`: dynalite in-process, data under `dataDir` (no AWS account needed).
+       * `dynamodb`: a real DynamoDB (or any compatible endpoint). `GUARDIAN_STORE`.
+       */
+      kind: z.enum(['embedded', 'dynamodb']).default('embedded'),
+      /** `DYNAMODB_ENDPOINT`; unset = the AWS regional endpoint. */
+      endpoint: z.url().optional(),
+      /** `AWS_REGION` @defaultValue us-east-1 */
+      region: z.string().min(1).default('us-east-1'),
+      /** `GUARDIAN_TABLE` @defaultValue guardian */
+      table: z.string().regex(/^[a-zA-Z0-9_.-]{3,255}$/, 'a DynamoDB table name').default('guardian'),
+      /** Create the table when it is missing. @defaultValue true for embedded, false otherwise */
+      createTable: z.boolean().optional(),
+    })
+    .prefault({}),
+
+  queue: z
+    .strictObject({
+      /** `REDIS_URL`: BullMQ on Redis when set, the in-process queue otherwise. */
+      redisUrl: z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL').optional(),
+    })
+    .prefault({}),
+
+  slack: z
+    .strictObject({
+      /** `SLACK_BOT_TOKEN`; without it messages go to the log and the API's outbox. */
+      token: z.string().min(1).optional(),
+      /** `SLACK_API_URL`: another base URL for the Web API. */
+      apiUrl: z.url().optional(),
+      /** `SLACK_CHANNEL` @defaultValue #data-platform-alerts */
+      channel: z.string().min(1).default('#data-platform-alerts'),
+    })
+    .prefault({}),
+
+  otlp: z
+    .strictObject({
+      /** Body limit after decompression. @defaultValue 64 MiB */
+      maxBodyBytes: z.number().int().positive().default(64 * 1024 * 1024),
+      /** Signal-queue depth above which the receiver answers 429. @defaultValue 10000 */
+      maxQueueDepth: z.number().int().positive().default(10_000),
+      /** `Retry-After` sent with a 429, in seconds. @defaultValue 5 */
+      retryAfterSeconds: z.number().int().positive().default(5),
+    })
+    .prefault({}),
+
+  detection: z
+    .strictObject({
+      /** How often time-driven conditions are evaluated. @defaultValue 5s */
+      tick: duration.default(5000),
+      thresholds: z.array(thresholdRuleSchema).default([]),
+      staleness: z.array(stalenessRuleSchema).default([]),
+    })
+    .prefault({}),
+});
+
+export type GuardianConfig = z.output<typeof configSchema>;
+export type GuardianConfigInput = z.input<typeof configSchema>;
