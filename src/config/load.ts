@@ -6,20 +6,21 @@ import { ConfigError } from '../core/index.ts';
 import { configSchema, type GuardianConfig } from './schema.ts';
 
 /** Environment variables and the config path they set. */
-const ENV_PATHS: readonly (readonly [string, readonly string[], 'string' | 'json'])[] = [
-  ['PORT', ['port'], 'string'],
-  ['HOST', ['host'], 'string'],
-  ['GUARDIAN_DATA_DIR', ['dataDir'], 'string'],
-  ['LOG_LEVEL', ['logLevel'], 'string'],
-  ['GUARDIAN_PUBLIC_URL', ['publicUrl'], 'string'],
-  ['GUARDIAN_STORE', ['store', 'kind'], 'string'],
-  ['DYNAMODB_ENDPOINT', ['store', 'endpoint'], 'string'],
-  ['AWS_REGION', ['store', 'region'], 'string'],
-  ['GUARDIAN_TABLE', ['store', 'table'], 'string'],
-  ['REDIS_URL', ['queue', 'redisUrl'], 'string'],
-  ['SLACK_BOT_TOKEN', ['slack', 'token'], 'string'],
-  ['SLACK_API_URL', ['slack', 'apiUrl'], 'string'],
-  ['SLACK_CHANNEL', ['slack', 'channel'], 'string'],
+const ENV_PATHS: readonly (readonly [string, readonly string[]])[] = [
+  ['PORT', ['port']],
+  ['HOST', ['host']],
+  ['GUARDIAN_DATA_DIR', ['dataDir']],
+  ['LOG_LEVEL', ['logLevel']],
+  ['GUARDIAN_PUBLIC_URL', ['publicUrl']],
+  ['GUARDIAN_STORE', ['store', 'kind']],
+  ['DYNAMODB_ENDPOINT', ['store', 'endpoint']],
+  ['AWS_REGION', ['store', 'region']],
+  ['GUARDIAN_TABLE', ['store', 'table']],
+  ['GUARDIAN_CREATE_TABLE', ['store', 'createTable']],
+  ['REDIS_URL', ['queue', 'redisUrl']],
+  ['SLACK_BOT_TOKEN', ['slack', 'token']],
+  ['SLACK_API_URL', ['slack', 'apiUrl']],
+  ['SLACK_CHANNEL', ['slack', 'channel']],
 ];
 
 /** The environment variable that sets each config path, for error messages. */

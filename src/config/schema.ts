@@ -63,6 +63,9 @@ export type AttributeMatcher = z.output<typeof attributeMatcher>;
 
 const port = z.coerce.number().int().min(0).max(65535);
 
+/** A boolean, also as the strings `true` / `false` that environment variables carry. */
+const booleanish = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
+
 /** Everything a user can set. Environment variables win over the YAML file. */
 export const configSchema = z.strictObject({
   /** HTTP port of the API and the OTLP receiver (`PORT`). @defaultValue 8080 */
@@ -89,8 +92,8 @@ export const configSchema = z.strictObject({
       region: z.string().min(1).default('us-east-1'),
       /** `GUARDIAN_TABLE` @defaultValue guardian */
       table: z.string().regex(/^[a-zA-Z0-9_.-]{3,255}$/, 'a DynamoDB table name').default('guardian'),
-      /** Create the table when it is missing. @defaultValue true for embedded, false otherwise */
-      createTable: z.boolean().optional(),
+      /** Create the table when it is missing (`GUARDIAN_CREATE_TABLE`). @defaultValue true for embedded, false otherwise */
+      createTable: booleanish.optional(),
     })
     .prefault({}),
 

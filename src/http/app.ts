@@ -1,0 +1,53 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { IncidentStore } from '../incidents/store.ts';
+import type { Logger } from '../telemetry/logger.ts';
+import { installErrorHandler } from './errors.ts';
+import { type HealthRoutesOptions, healthRoutes } from './routes/health.ts';
+import { incidentRoutes } from './routes/incidents.ts';
+import { type MessageRoutesOptions, messageRoutes } from './routes/messages.ts';
+
+export interface HttpAppOptions {
+  logger: Logger;
+  store: IncidentStore;
+  health: HealthRoutesOptions;
+  outbox: MessageRoutesOptions['outbox'];
+  /** Registers more plugins (the OTLP receiver) inside the app, before it is ready. */
+  plugins?: (app: FastifyInstance) => Promise<void>;
+}
+
+/** Guardian's HTTP surface: one fastify app, one plugin per resource, OpenAPI at `/docs`. */
+export async function createHttpApp(options: HttpAppOptions): Promise<FastifyInstance> {
+  const app: FastifyInstance = Fastify({
+    // pino's Logger is a FastifyBaseLogger; the cast keeps the app's type the default one.
+    loggerInstance: options.logger as FastifyBaseLogger,
+    disableRequestLogging: true,
+    forceCloseConnections: false,
+    return503OnClosing: true,
+    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } },
+  });
+  installErrorHandler(app);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Guardian',
+        version: '0.1.0',
+        description:
+          'Incident history and health of Guardian, the first on-call engineer of the data platform.',
+      },
+      tags: [
+        { name: 'incidents', description: 'Incident history' },
+        { name: 'messages', description: 'Slack messages kept locally' },
+        { name: 'health', description: 'Liveness and readiness' },
+      ],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(healthRoutes, options.health);
+  await app.register(incidentRoutes, { store: options.store });
+  await app.register(messageRoutes, { outbox: options.outbox });
+  if (options.plugins) await options.plugins(app);
+  return app;
+}

@@ -1,0 +1,148 @@
+import type { Incident, TimelineEvent } from '../core/index.ts';
+import { toIso } from '../core/index.ts';
+
+/** JSON Schemas of the API's resources; they validate requests and shape responses. */
+
+const evidence = {
+  type: 'object',
+  required: ['kind', 'label'],
+  properties: {
+    kind: { type: 'string', enum: ['value', 'text', 'log', 'link'] },
+    label: { type: 'string' },
+    value: { type: 'number' },
+    unit: { type: 'string' },
+    text: { type: 'string' },
+    lines: { type: 'array', items: { type: 'string' } },
+    url: { type: 'string' },
+  },
+} as const;
+
+const time = { type: 'string', format: 'date-time' } as const;
+const nullableTime = { type: ['string', 'null'], format: 'date-time' } as const;
+
+export const incidentSummarySchema = {
+  $id: 'IncidentSummary',
+  type: 'object',
+  required: [
+    'id',
+    'status',
+    'severity',
+    'title',
+    'openedAt',
+    'updatedAt',
+    'resolvedAt',
+    'rootCause',
+    'entities',
+  ],
+  properties: {
+    id: { type: 'string' },
+    status: { type: 'string', enum: ['open', 'acknowledged', 'resolved'] },
+    severity: { type: 'string', enum: ['info', 'low', 'high', 'critical'] },
+    title: { type: 'string' },
+    openedAt: time,
+    updatedAt: time,
+    resolvedAt: nullableTime,
+    rootCause: {
+      type: ['object', 'null'],
+      required: ['entity', 'kind', 'confidence'],
+      properties: { entity: { type: 'string' }, kind: { type: 'string' }, confidence: { type: 'number' } },
+    },
+    entities: { type: 'array', items: { type: 'string' } },
+    signalCount: { type: 'integer' },
+    slack: {
+      type: ['object', 'null'],
+      properties: { channel: { type: 'string' }, ts: { type: 'string' } },
+    },
+  },
+} as const;
+
+export const incidentDetailSchema = {
+  $id: 'IncidentDetail',
+  type: 'object',
+  required: [...incidentSummarySchema.required, 'signals', 'timeline', 'notifications'],
+  properties: {
+    ...incidentSummarySchema.properties,
+    signals: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: [
+          'fingerprint',
+          'kind',
+          'entity',
+          'status',
+          'severity',
+          'title',
+          'firstSeen',
+          'lastSeen',
+          'count',
+        ],
+        properties: {
+          fingerprint: { type: 'string' },
+          kind: { type: 'string' },
+          entity: { type: 'string' },
+          related: { type: 'array', items: { type: 'string' } },
+          status: { type: 'string', enum: ['firing', 'resolved'] },
+          severity: { type: 'string' },
+          title: { type: 'string' },
+          detector: { type: 'string' },
+          firstSeen: time,
+          lastSeen: time,
+          count: { type: 'integer' },
+          evidence: { type: 'array', items: evidence },
+        },
+      },
+    },
+    timeline: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['at', 'type', 'text'],
+        properties: { id: { type: 'string' }, at: time, type: { type: 'string' }, text: { type: 'string' } },
+      },
+    },
+    notifications: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['at', 'kind', 'channel', 'ts'],
+        properties: {
+          at: time,
+          kind: { type: 'string', enum: ['post', 'thread', 'update'] },
+          channel: { type: 'string' },
+          ts: { type: 'string' },
+        },
+      },
+    },
+  },
+} as const;
+
+export function incidentSummary(i: Incident) {
+  return {
+    id: i.id,
+    status: i.status,
+    severity: i.severity,
+    title: i.title,
+    openedAt: toIso(i.openedAt),
+    updatedAt: toIso(i.updatedAt),
+    resolvedAt: i.resolvedAt === null ? null : toIso(i.resolvedAt),
+    rootCause: i.rootCause,
+    entities: i.entities,
+    signalCount: i.signals.length,
+    slack: i.slack?.ts ? { channel: i.slack.channel, ts: i.slack.ts } : null,
+  };
+}
+
+export function incidentDetail(i: Incident, timeline: readonly TimelineEvent[]) {
+  return {
+    ...incidentSummary(i),
+    signals: i.signals.map((s) => ({ ...s, firstSeen: toIso(s.firstSeen), lastSeen: toIso(s.lastSeen) })),
+    timeline: timeline.map((e) => ({ id: e.id, at: toIso(e.at), type: e.type, text: e.text })),
+    notifications: i.notifications.map((n) => ({
+      at: toIso(n.at),
+      kind: n.kind,
+      channel: n.channel,
+      ts: n.ts,
+    })),
+  };
+}
