@@ -1,0 +1,184 @@
+import { type Job as BullJob, Queue, UnrecoverableError, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { DependencyError, GuardianError } from '../core/index.ts';
+import type { Logger } from '../telemetry/logger.ts';
+import type { DeadLetterListener, JobHandler, QueueBackend, QueueOptions, WorkQueue } from './queue.ts';
+
+export interface BullmqQueueOptions {
+  /** `redis://` or `rediss://` URL. */
+  redisUrl: string;
+  /**
+   * Key prefix in Redis, so several Guardians (or tests) can share one Redis.
+   * @defaultValue guardian
+   */
+  prefix?: string;
+  logger: Logger;
+  onDeadLetter?: DeadLetterListener;
+}
+
+const DEFAULT_ATTEMPTS = 5;
+const DEFAULT_BACKOFF_MS = 1000;
+const IDLE_POLL_MS = 25;
+
+/** What a BullMQ job carries: the caller's id (BullMQ's own id is an encoding of it) and data. */
+interface Envelope<T> {
+  readonly id: string;
+  readonly data: T;
+}
+
+/**
+ * BullMQ on Redis, for several replicas. Delivery is at-least-once (a stalled job runs again);
+ * Guardian's handlers are idempotent. A Redis outage is logged and turns operations into
+ * retryable `DependencyError`s; it never crashes the process.
+ */
+export function createBullmqQueueBackend(options: BullmqQueueOptions): QueueBackend {
+  const queues: BullmqQueue<unknown>[] = [];
+  // Producers fail fast when Redis is away; workers (blocking commands) retry for ever.
+  const producer = new Redis(options.redisUrl, {
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    lazyConnect: false,
+  });
+  producer.on('error', (err) => options.logger.warn({ err: err.message }, 'redis (queue producer) error'));
+  return {
+    kind: 'bullmq',
+    queue<T>(name: string, queueOptions: QueueOptions = {}): WorkQueue<T> {
+      const q = new BullmqQueue<T>(name, queueOptions, options, producer);
+      queues.push(q as BullmqQueue<unknown>);
+      return q;
+    },
+    async close() {
+      await Promise.all(queues.map((q) => q.close()));
+      producer.disconnect();
+    },
+  };
+}
+
+class BullmqQueue<T> implements WorkQueue<T> {
+  readonly name: string;
+  readonly #queue: Queue;
+  readonly #attempts: number;
+  readonly #backoffMs: number;
+  readonly #o: BullmqQueueOptions;
+  #worker: Worker | undefined;
+  #workerConnection: Redis | undefined;
+  #closing: Promise<void> | undefined;
+
+  constructor(name: string, queueOptions: QueueOptions, options: BullmqQueueOptions, producer: Redis) {
+    this.name = name;
+    this.#o = options;
+    this.#attempts = queueOptions.attempts ?? DEFAULT_ATTEMPTS;
+    this.#backoffMs = queueOptions.backoffMs ?? DEFAULT_BACKOFF_MS;
+    this.#queue = new Queue(name, { connection: producer, prefix: options.prefix ?? 'guardian' });
+    this.#queue.on('error', (err) => options.logger.warn({ queue: name, err: err.message }, 'queue error'));
+  }
+
+  async add(id: string, data: T): Promise<void> {
+    const envelope: Envelope<T> = { id, data };
+    await this.#redis('add', () =>
+      this.#queue.add(this.name, envelope, {
+        jobId: encodeJobId(id),
+        attempts: this.#attempts,
+        backoff: { type: 'guardian', delay: this.#backoffMs },
+        // Finished jobs leave Redis, so the same id can be queued again later.
+        removeOnComplete: true,
+        removeOnFail: true,
+      }),
+    );
+  }
+
+  process(handler: JobHandler<T>, options: { concurrency?: number } = {}): void {
+    if (this.#worker) throw new Error(`queue ${this.name} already has a handler`);
+    const connection = new Redis(this.#o.redisUrl, { maxRetriesPerRequest: null });
+    connection.on('error', (err) =>
+      this.#o.logger.warn({ queue: this.name, err: err.message }, 'redis (worker) error'),
+    );
+    this.#workerConnection = connection;
+    const backoffMs = this.#backoffMs;
+    this.#worker = new Worker<Envelope<T>>(
+      this.name,
+      async (job: BullJob<Envelope<T>>) => {
+        try {
+          await handler({ id: job.data.id, data: job.data.data, attempt: job.attemptsMade + 1 });
+        } catch (err) {
+          if (err instanceof GuardianError && !err.retryable)
+            throw new UnrecoverableError(`${err.code}: ${err.message}`);
+          throw err;
+        }
+      },
+      {
+        connection,
+        prefix: this.#o.prefix ?? 'guardian',
+        concurrency: Math.max(1, options.concurrency ?? 1),
+        settings: {
+          // Exponential, but never sooner than the peer's Retry-After.
+          backoffStrategy: (attemptsMade, _type, err) => {
+            const backoff = backoffMs * 2 ** Math.max(0, attemptsMade - 1);
+            const retryAfter = err instanceof GuardianError ? (err.retryAfterMs ?? 0) : 0;
+            return Math.max(backoff, retryAfter);
+          },
+        },
+      },
+    );
+    this.#worker.on('error', (err) =>
+      this.#o.logger.warn({ queue: this.name, err: err.message }, 'worker error'),
+    );
+    this.#worker.on('failed', (job, err) => {
+      if (!job) return;
+      const final =
+        err instanceof UnrecoverableError ||
+        err.name === 'UnrecoverableError' ||
+        job.attemptsMade >= this.#attempts;
+      if (!final) return;
+      this.#o.logger.warn({ queue: this.name, jobId: job.data.id, err: err.message }, 'job failed for good');
+      this.#o.onDeadLetter?.(this.name, job.data.id, err);
+    });
+  }
+
+  async depth(): Promise<number> {
+    const counts = await this.#redis('depth', () =>
+      this.#queue.getJobCounts('waiting', 'delayed', 'active', 'prioritized'),
+    );
+    return Object.values(counts).reduce((a, b) => a + b, 0);
+  }
+
+  async idle(): Promise<void> {
+    for (;;) {
+      const counts = await this.#redis('idle', () =>
+        this.#queue.getJobCounts('waiting', 'active', 'prioritized'),
+      );
+      if (Object.values(counts).every((n) => n === 0)) return;
+      await new Promise((resolve) => setTimeout(resolve, IDLE_POLL_MS));
+    }
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      await this.#worker?.close();
+      await this.#queue.close();
+      this.#workerConnection?.disconnect();
+    })();
+    return this.#closing;
+  }
+
+  async #redis<R>(operation: string, fn: () => Promise<R>): Promise<R> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw new DependencyError(
+        'redis',
+        'redis_unavailable',
+        `${operation} on queue ${this.name} failed: ${(err as Error).message}`,
+        {
+          retryable: true,
+          cause: err,
+        },
+      );
+    }
+  }
+}
+
+/** BullMQ ids may not contain `:` nor be all digits: base64url with a prefix is neither. */
+function encodeJobId(id: string): string {
+  return `j_${Buffer.from(id).toString('base64url')}`;
+}

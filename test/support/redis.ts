@@ -1,0 +1,79 @@
+import { spawn } from 'node:child_process';
+import { createConnection, createServer } from 'node:net';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+/**
+ * Starts a throwaway `redis-server` on a free loopback port (nothing saved to disk). Throws, with
+ * the fix, if redis-server is not installed: a test that needs Redis never skips itself.
+ */
+export async function startRedis(): Promise<{ url: string; stop(): Promise<void> }> {
+  const port = await freePort();
+  const child = spawn(
+    'redis-server',
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--maxmemory-policy',
+      'noeviction',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  const spawnError = new Promise<never>((_, reject) =>
+    child.once('error', (err) =>
+      reject(
+        new Error(`cannot start redis-server (${err.message}); install it: apt-get install redis-server`),
+      ),
+    ),
+  );
+  const deadline = Date.now() + 10_000;
+  await Promise.race([
+    spawnError,
+    (async () => {
+      while (!(await ping(port))) {
+        if (child.exitCode !== null) throw new Error(`redis-server exited: ${output}`);
+        if (Date.now() > deadline) throw new Error(`redis-server did not answer on port ${port}: ${output}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })(),
+  ]);
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+function ping(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ port, host: '127.0.0.1' });
+    socket.once('error', () => resolve(false));
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('data', (d) => {
+      socket.destroy();
+      resolve(d.toString().startsWith('+PONG'));
+    });
+  });
+}
