@@ -1,0 +1,568 @@
+import {
+  ConditionalCheckFailedException,
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ResourceNotFoundException,
+} from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { Evidence, Incident, IncidentSignal, TimelineEvent } from '../core/index.ts';
+import { DependencyError, VersionConflictError } from '../core/index.ts';
+import type { Logger } from '../telemetry/logger.ts';
+import {
+  FingerprintTakenError,
+  type IncidentPage,
+  type IncidentStore,
+  InvalidCursorError,
+  type ListIncidentsQuery,
+} from './store.ts';
+
+export interface DynamoStoreOptions {
+  /** Endpoint of a DynamoDB-compatible server (dynalite, moto, DynamoDB Local); AWS's when omitted. */
+  endpoint?: string;
+  region: string;
+  tableName: string;
+  /** Static credentials (local servers); the AWS default chain (IAM role) when omitted. */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+  /**
+   * Create the table (and its indexes) when it is missing, and wait until it is active.
+   * @defaultValue false
+   */
+  createTable?: boolean;
+  /**
+   * SDK attempts per call (throttling and 5xx are retried with backoff).
+   * @defaultValue 4
+   */
+  maxAttempts?: number;
+  logger: Logger;
+}
+
+/**
+ * Caps that keep an incident's item below DynamoDB's 400 KB: at most 200 signals (the most
+ * recently seen), 10 evidence entries per signal, 1,000 characters per evidence text, 10 log lines
+ * of 500 characters; and, if the item is still over `itemBudgetChars` of JSON, older signals lose
+ * their evidence, then the oldest signals are dropped.
+ */
+export const ITEM_CAPS = {
+  signals: 200,
+  evidence: 10,
+  text: 1000,
+  logLines: 10,
+  logLine: 500,
+  itemBudgetChars: 300_000,
+} as const;
+
+const GSI_OPEN = 'GSI1';
+const GSI_ALL = 'GSI2';
+const OPEN_PK = 'STATUS#open';
+const ALL_PK = 'INCIDENTS';
+const KEY_ATTRIBUTES = ['PK', 'SK', 'GSI1PK', 'GSI1SK', 'GSI2PK', 'GSI2SK', 'type'] as const;
+
+/**
+ * The incident store on DynamoDB, single-table:
+ *
+ * | item | PK | SK | notes |
+ * | --- | --- | --- | --- |
+ * | incident | `INCIDENT#<id>` | `META` | GSI1 (`STATUS#open`, sparse: only while not resolved) and GSI2 (`INCIDENTS`), both sorted by `<openedAt>#<id>` |
+ * | timeline event | `INCIDENT#<id>` | `EVT#<openedAt ms, 13 digits>#<eventId>` | written once (`attribute_not_exists`) |
+ * | fingerprint owner | `FP#<fingerprint>` | `FP` | `{incidentId, open}`: which open incident holds a fingerprint |
+ *
+ * Writes are conditional: creating checks the id is new, updating checks the version read is
+ * still the stored one, claiming a fingerprint checks no other open incident holds it. Uses no
+ * transactions, so dynalite serves it as well as DynamoDB.
+ */
+export function createDynamoIncidentStore(options: DynamoStoreOptions): IncidentStore {
+  const client = new DynamoDBClient({
+    region: options.region,
+    maxAttempts: options.maxAttempts ?? 4,
+    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    ...(options.credentials ? { credentials: options.credentials } : {}),
+  });
+  const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  const table = options.tableName;
+  const { logger } = options;
+
+  async function call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) throw err;
+      throw toDependencyError(operation, err);
+    }
+  }
+
+  async function ensureTable(): Promise<void> {
+    try {
+      const described = await client.send(new DescribeTableCommand({ TableName: table }));
+      if (described.Table?.TableStatus === 'ACTIVE') return;
+    } catch (err) {
+      if (!(err instanceof ResourceNotFoundException)) throw toDependencyError('DescribeTable', err);
+      if (!options.createTable) {
+        throw new DependencyError(
+          'dynamodb',
+          'table_missing',
+          `table ${table} does not exist (set GUARDIAN_CREATE_TABLE=true to create it)`,
+        );
+      }
+      await call('CreateTable', () => client.send(new CreateTableCommand(tableDefinition(table)))).catch(
+        (e: unknown) => {
+          // Another replica created it first.
+          if (!(e instanceof DependencyError && e.code === 'ResourceInUseException')) throw e;
+        },
+      );
+      logger.info({ table }, 'created DynamoDB table');
+    }
+    for (let i = 0; i < 120; i++) {
+      const described = await call('DescribeTable', () =>
+        client.send(new DescribeTableCommand({ TableName: table })),
+      );
+      if (described.Table?.TableStatus === 'ACTIVE') return;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    throw new DependencyError('dynamodb', 'table_not_active', `table ${table} did not become active`);
+  }
+
+  async function get(id: string): Promise<Incident | null> {
+    const res = await call('GetItem', () =>
+      doc.send(
+        new GetCommand({ TableName: table, Key: { PK: incidentPk(id), SK: 'META' }, ConsistentRead: true }),
+      ),
+    );
+    return res.Item ? fromItem(res.Item) : null;
+  }
+
+  async function claim(fingerprint: string, incidentId: string): Promise<void> {
+    try {
+      await doc.send(
+        new PutCommand({
+          TableName: table,
+          Item: { PK: fpPk(fingerprint), SK: 'FP', type: 'fingerprint', incidentId, open: true },
+          ConditionExpression: 'attribute_not_exists(PK) OR #open = :false OR incidentId = :id',
+          ExpressionAttributeNames: { '#open': 'open' },
+          ExpressionAttributeValues: { ':false': false, ':id': incidentId },
+        }),
+      );
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw toDependencyError('PutItem', err);
+      const owner = await call('GetItem', () =>
+        doc.send(
+          new GetCommand({
+            TableName: table,
+            Key: { PK: fpPk(fingerprint), SK: 'FP' },
+            ConsistentRead: true,
+          }),
+        ),
+      );
+      throw new FingerprintTakenError(fingerprint, String(owner.Item?.incidentId ?? 'unknown'));
+    }
+  }
+
+  async function release(fingerprint: string, incidentId: string): Promise<void> {
+    try {
+      await doc.send(
+        new UpdateCommand({
+          TableName: table,
+          Key: { PK: fpPk(fingerprint), SK: 'FP' },
+          UpdateExpression: 'SET #open = :false',
+          ConditionExpression: 'incidentId = :id',
+          ExpressionAttributeNames: { '#open': 'open' },
+          ExpressionAttributeValues: { ':false': false, ':id': incidentId },
+        }),
+      );
+    } catch (err) {
+      // Held by another incident now: not ours to release.
+      if (!(err instanceof ConditionalCheckFailedException)) throw toDependencyError('UpdateItem', err);
+    }
+  }
+
+  async function claimAll(incident: Incident, previous?: Incident): Promise<void> {
+    if (incident.status === 'resolved') return;
+    const held = new Set(
+      previous?.status === 'resolved' ? [] : (previous?.signals.map((s) => s.fingerprint) ?? []),
+    );
+    for (const s of incident.signals) if (!held.has(s.fingerprint)) await claim(s.fingerprint, incident.id);
+  }
+
+  return {
+    async start() {
+      await ensureTable();
+    },
+
+    async close() {
+      client.destroy();
+    },
+
+    async ping() {
+      try {
+        await client.send(new DescribeTableCommand({ TableName: table }), {
+          abortSignal: AbortSignal.timeout(2000),
+        });
+        return true;
+      } catch {
+        return false;
+      }
+    },
+
+    get,
+
+    async create(incident) {
+      if (incident.version !== 1)
+        throw new RangeError(`a new incident has version 1, not ${incident.version}`);
+      await claimAll(incident);
+      try {
+        await doc.send(
+          new PutCommand({
+            TableName: table,
+            Item: toItem(incident),
+            ConditionExpression: 'attribute_not_exists(PK)',
+          }),
+        );
+        return { incident: capped(incident), created: true };
+      } catch (err) {
+        if (!(err instanceof ConditionalCheckFailedException)) throw toDependencyError('PutItem', err);
+        const stored = await get(incident.id);
+        if (!stored)
+          throw new DependencyError(
+            'dynamodb',
+            'inconsistent',
+            `incident ${incident.id} exists but cannot be read`,
+            { retryable: true },
+          );
+        return { incident: stored, created: false };
+      }
+    },
+
+    async update(next) {
+      const expected = next.version - 1;
+      const current = await get(next.id);
+      if (!current) throw new VersionConflictError(`incident ${next.id} does not exist`);
+      if (current.version !== expected) {
+        throw new VersionConflictError(
+          `incident ${next.id} is at version ${current.version}, not ${expected}`,
+        );
+      }
+      await claimAll(next, current);
+      try {
+        await doc.send(
+          new PutCommand({
+            TableName: table,
+            Item: toItem(next),
+            ConditionExpression: '#version = :expected',
+            ExpressionAttributeNames: { '#version': 'version' },
+            ExpressionAttributeValues: { ':expected': expected },
+          }),
+        );
+      } catch (err) {
+        if (!(err instanceof ConditionalCheckFailedException)) throw toDependencyError('PutItem', err);
+        throw new VersionConflictError(`incident ${next.id} changed since version ${expected} was read`);
+      }
+      if (next.status === 'resolved' && current.status !== 'resolved') {
+        for (const s of next.signals) await release(s.fingerprint, next.id);
+      }
+      return capped(next);
+    },
+
+    async findOpenByFingerprint(fingerprint) {
+      const owner = await call('GetItem', () =>
+        doc.send(
+          new GetCommand({
+            TableName: table,
+            Key: { PK: fpPk(fingerprint), SK: 'FP' },
+            ConsistentRead: true,
+          }),
+        ),
+      );
+      if (!owner.Item?.open) return null;
+      const incident = await get(String(owner.Item.incidentId));
+      return incident && incident.status !== 'resolved' ? incident : null;
+    },
+
+    async list(query: ListIncidentsQuery): Promise<IncidentPage> {
+      const useOpen = query.status === 'open' || query.status === 'acknowledged';
+      const index = useOpen ? GSI_OPEN : GSI_ALL;
+      const pkName = useOpen ? 'GSI1PK' : 'GSI2PK';
+      const skName = useOpen ? 'GSI1SK' : 'GSI2SK';
+      const names: Record<string, string> = { '#pk': pkName };
+      if (query.from !== undefined || query.to !== undefined) names['#sk'] = skName;
+      const values: Record<string, unknown> = { ':pk': useOpen ? OPEN_PK : ALL_PK };
+      let keyCondition = '#pk = :pk';
+      // Sort keys are `<13-digit ms>#<id>`: `#` sorts before every id character and `~` after.
+      if (query.from !== undefined && query.to !== undefined) {
+        keyCondition += ' AND #sk BETWEEN :from AND :to';
+        values[':from'] = `${pad(query.from)}#`;
+        values[':to'] = `${pad(query.to - 1)}#~`;
+      } else if (query.from !== undefined) {
+        keyCondition += ' AND #sk >= :from';
+        values[':from'] = `${pad(query.from)}#`;
+      } else if (query.to !== undefined) {
+        keyCondition += ' AND #sk < :to';
+        values[':to'] = `${pad(query.to)}#`;
+      }
+      let filter: string | undefined;
+      if (query.status) {
+        filter = '#status = :status';
+        names['#status'] = 'status';
+        values[':status'] = query.status;
+      }
+      let startKey = query.cursor ? decodeCursor(query.cursor, pkName, skName) : undefined;
+      const incidents: Incident[] = [];
+      let lastKey: Record<string, unknown> | undefined;
+      while (incidents.length < query.limit) {
+        const input: QueryCommandInput = {
+          TableName: table,
+          IndexName: index,
+          KeyConditionExpression: keyCondition,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ScanIndexForward: false,
+          Limit: query.limit - incidents.length,
+          ...(filter ? { FilterExpression: filter } : {}),
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        };
+        const page = await call('Query', () => doc.send(new QueryCommand(input)));
+        for (const item of page.Items ?? []) {
+          incidents.push(fromItem(item));
+          lastKey = { PK: item.PK, SK: item.SK, [pkName]: item[pkName], [skName]: item[skName] };
+        }
+        if (!page.LastEvaluatedKey) {
+          lastKey = undefined;
+          break;
+        }
+        startKey = page.LastEvaluatedKey;
+        if (incidents.length >= query.limit) break;
+        lastKey = page.LastEvaluatedKey;
+      }
+      return { incidents, nextCursor: lastKey ? encodeCursor(lastKey) : null };
+    },
+
+    async appendTimeline(incidentId, events) {
+      for (const e of events) {
+        try {
+          await doc.send(
+            new PutCommand({
+              TableName: table,
+              Item: {
+                PK: incidentPk(incidentId),
+                SK: `EVT#${pad(e.at)}#${e.id}`,
+                id: e.id,
+                at: e.at,
+                eventType: e.type,
+                text: e.text,
+                ...(e.fingerprint ? { fingerprint: e.fingerprint } : {}),
+              },
+              ConditionExpression: 'attribute_not_exists(PK)',
+            }),
+          );
+        } catch (err) {
+          if (!(err instanceof ConditionalCheckFailedException)) throw toDependencyError('PutItem', err);
+        }
+      }
+    },
+
+    async timeline(incidentId) {
+      const events: TimelineEvent[] = [];
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const page = await call('Query', () =>
+          doc.send(
+            new QueryCommand({
+              TableName: table,
+              KeyConditionExpression: 'PK = :pk AND begins_with(SK, :evt)',
+              ExpressionAttributeValues: { ':pk': incidentPk(incidentId), ':evt': 'EVT#' },
+              ConsistentRead: true,
+              ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+            }),
+          ),
+        );
+        for (const item of page.Items ?? []) {
+          events.push({
+            id: String(item.id),
+            at: Number(item.at),
+            type: item.eventType as TimelineEvent['type'],
+            text: String(item.text),
+            ...(item.fingerprint ? { fingerprint: String(item.fingerprint) } : {}),
+          });
+        }
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+      return events;
+    },
+  };
+}
+
+function tableDefinition(table: string) {
+  const projection = { ProjectionType: 'ALL' as const };
+  return {
+    TableName: table,
+    BillingMode: 'PAY_PER_REQUEST' as const,
+    AttributeDefinitions: [
+      { AttributeName: 'PK', AttributeType: 'S' as const },
+      { AttributeName: 'SK', AttributeType: 'S' as const },
+      { AttributeName: 'GSI1PK', AttributeType: 'S' as const },
+      { AttributeName: 'GSI1SK', AttributeType: 'S' as const },
+      { AttributeName: 'GSI2PK', AttributeType: 'S' as const },
+      { AttributeName: 'GSI2SK', AttributeType: 'S' as const },
+    ],
+    KeySchema: [
+      { AttributeName: 'PK', KeyType: 'HASH' as const },
+      { AttributeName: 'SK', KeyType: 'RANGE' as const },
+    ],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: GSI_OPEN,
+        KeySchema: [
+          { AttributeName: 'GSI1PK', KeyType: 'HASH' as const },
+          { AttributeName: 'GSI1SK', KeyType: 'RANGE' as const },
+        ],
+        Projection: projection,
+      },
+      {
+        IndexName: GSI_ALL,
+        KeySchema: [
+          { AttributeName: 'GSI2PK', KeyType: 'HASH' as const },
+          { AttributeName: 'GSI2SK', KeyType: 'RANGE' as const },
+        ],
+        Projection: projection,
+      },
+    ],
+  };
+}
+
+const incidentPk = (id: string) => `INCIDENT#${id}`;
+const fpPk = (fingerprint: string) => `FP#${fingerprint}`;
+const pad = (ms: number) => String(Math.max(0, Math.floor(ms))).padStart(13, '0');
+
+function toItem(incident: Incident): Record<string, unknown> {
+  const sortKey = `${pad(incident.openedAt)}#${incident.id}`;
+  const open = incident.status !== 'resolved';
+  return {
+    ...capped(incident),
+    PK: incidentPk(incident.id),
+    SK: 'META',
+    type: 'incident',
+    GSI2PK: ALL_PK,
+    GSI2SK: sortKey,
+    // Sparse index: a resolved incident leaves "open incidents" by not having these.
+    ...(open ? { GSI1PK: OPEN_PK, GSI1SK: sortKey } : {}),
+  };
+}
+
+function fromItem(item: Record<string, unknown>): Incident {
+  const copy: Record<string, unknown> = { ...item };
+  for (const k of KEY_ATTRIBUTES) delete copy[k];
+  return copy as unknown as Incident;
+}
+
+function capped(incident: Incident): Incident {
+  const signals = [...incident.signals]
+    .sort((a, b) => b.lastSeen - a.lastSeen)
+    .slice(0, ITEM_CAPS.signals)
+    .map(capSignal);
+  let result: Incident = { ...incident, signals: restoreOrder(incident.signals, signals) };
+  let size = JSON.stringify(result).length;
+  // Newest first: strip evidence from the oldest signals, then drop them, until it fits.
+  for (let i = signals.length - 1; i > 0 && size > ITEM_CAPS.itemBudgetChars; i--) {
+    signals[i] = { ...signals[i]!, evidence: [] };
+    result = { ...incident, signals: restoreOrder(incident.signals, signals) };
+    size = JSON.stringify(result).length;
+  }
+  while (size > ITEM_CAPS.itemBudgetChars && signals.length > 1) {
+    signals.pop();
+    result = { ...incident, signals: restoreOrder(incident.signals, signals) };
+    size = JSON.stringify(result).length;
+  }
+  return result;
+}
+
+/** The kept signals, in the order the incident had them. */
+function restoreOrder(
+  original: readonly IncidentSignal[],
+  kept: readonly IncidentSignal[],
+): IncidentSignal[] {
+  const byFp = new Map(kept.map((s) => [s.fingerprint, s]));
+  return original.flatMap((s) => {
+    const k = byFp.get(s.fingerprint);
+    return k ? [k] : [];
+  });
+}
+
+function capSignal(s: IncidentSignal): IncidentSignal {
+  return { ...s, evidence: s.evidence.slice(0, ITEM_CAPS.evidence).map(capEvidence) };
+}
+
+function capEvidence(e: Evidence): Evidence {
+  switch (e.kind) {
+    case 'text':
+      return { ...e, text: cut(e.text, ITEM_CAPS.text) };
+    case 'log':
+      return { ...e, lines: e.lines.slice(-ITEM_CAPS.logLines).map((l) => cut(l, ITEM_CAPS.logLine)) };
+    case 'link':
+      return { ...e, url: cut(e.url, ITEM_CAPS.text) };
+    default:
+      return e;
+  }
+}
+
+function cut(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+function encodeCursor(key: Record<string, unknown>): string {
+  return Buffer.from(JSON.stringify(key)).toString('base64url');
+}
+
+function decodeCursor(cursor: string, pkName: string, skName: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw new InvalidCursorError();
+  }
+  if (!parsed || typeof parsed !== 'object') throw new InvalidCursorError();
+  const key = parsed as Record<string, unknown>;
+  const names = Object.keys(key).sort();
+  const expected = ['PK', 'SK', pkName, skName].sort();
+  if (names.length !== expected.length || names.some((n, i) => n !== expected[i]))
+    throw new InvalidCursorError();
+  if (!Object.values(key).every((v) => typeof v === 'string')) throw new InvalidCursorError();
+  if (!String(key.PK).startsWith('INCIDENT#') || key.SK !== 'META') throw new InvalidCursorError();
+  return key;
+}
+
+const RETRYABLE = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'InternalServerError',
+  'ServiceUnavailable',
+  'LimitExceededException',
+]);
+
+function toDependencyError(operation: string, err: unknown): DependencyError {
+  if (err instanceof DependencyError) return err;
+  const e = err as {
+    name?: string;
+    message?: string;
+    $metadata?: { httpStatusCode?: number };
+    code?: string;
+  };
+  const code = e.name && e.name !== 'Error' ? e.name : (e.code ?? 'unknown');
+  const status = e.$metadata?.httpStatusCode;
+  const network =
+    !status &&
+    /ECONNREFUSED|ECONNRESET|ETIMEDOUT|socket|network|fetch failed|TimeoutError/i.test(
+      `${code} ${e.message}`,
+    );
+  const retryable = RETRYABLE.has(code) || (status !== undefined && status >= 500) || network;
+  return new DependencyError('dynamodb', code, `${operation} failed: ${e.message ?? code}`, {
+    retryable,
+    cause: err,
+  });
+}

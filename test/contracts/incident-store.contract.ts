@@ -1,0 +1,262 @@
+import { describe, expect, it } from 'vitest';
+import { type Incident, type IncidentSignal, VersionConflictError } from '../../src/core/index.ts';
+import { FingerprintTakenError, type IncidentStore, InvalidCursorError } from '../../src/incidents/store.ts';
+
+export type MakeIncidentStore = () => Promise<{ store: IncidentStore; cleanup(): Promise<void> }>;
+
+const t0 = Date.parse('2026-03-02T02:00:00Z');
+let seq = 0;
+
+function sig(fingerprint: string, over: Partial<IncidentSignal> = {}): IncidentSignal {
+  return {
+    fingerprint,
+    kind: 'metric.threshold',
+    entity: 'metric:m{host.name="h1"}',
+    related: ['host:h1'],
+    status: 'firing',
+    severity: 'high',
+    title: 'm above 1',
+    detector: 'metric-threshold',
+    firstSeen: t0,
+    lastSeen: t0,
+    count: 1,
+    evidence: [
+      { kind: 'value', label: 'observed', value: 1.5, unit: '1' },
+      { kind: 'text', label: 'rule', text: 'm > 1' },
+      { kind: 'log', label: 'log', lines: ['ERROR a', 'ERROR b'] },
+      { kind: 'link', label: 'dashboard', url: 'https://grafana.example/d/1' },
+    ],
+    ...over,
+  };
+}
+
+function incident(over: Partial<Incident> = {}): Incident {
+  seq++;
+  const id = `inc_c${seq}_${Math.random().toString(36).slice(2, 8)}`;
+  return {
+    id,
+    status: 'open',
+    severity: 'high',
+    title: `incident ${seq}`,
+    openedAt: t0 + seq * 1000,
+    updatedAt: t0 + seq * 1000,
+    resolvedAt: null,
+    rootCause: null,
+    entities: ['metric:m{host.name="h1"}', 'host:h1'],
+    signals: [sig(`fp_${id}`)],
+    notifications: [],
+    slack: null,
+    version: 1,
+    ...over,
+  };
+}
+
+async function rejection(p: Promise<unknown>): Promise<unknown> {
+  try {
+    await p;
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected a rejection');
+}
+
+/** What every IncidentStore must do (src/incidents/store.ts), run against each DynamoDB-compatible server. */
+export function describeIncidentStoreContract(name: string, make: MakeIncidentStore): void {
+  describe(`incident store contract: ${name}`, () => {
+    async function withStore(fn: (store: IncidentStore) => Promise<void>) {
+      const { store, cleanup } = await make();
+      try {
+        await fn(store);
+      } finally {
+        await cleanup();
+      }
+    }
+
+    it('round-trips every field', () =>
+      withStore(async (store) => {
+        const inc = incident({
+          rootCause: { entity: 'host:h1', kind: 'spot_interruption', confidence: 0.8 },
+          notifications: [{ at: t0, kind: 'post', channel: '#c', ts: '1.000100', version: 1 }],
+          slack: { channel: '#c', ts: '1.000100', claimedAt: t0, digest: 'abc' },
+        });
+        expect(await store.create(inc)).toEqual({ incident: inc, created: true });
+        expect(await store.get(inc.id)).toEqual(inc);
+        const plain = incident();
+        await store.create(plain);
+        expect(await store.get(plain.id)).toEqual(plain);
+        expect(await store.get('inc_missing')).toBeNull();
+      }));
+
+    it('treats a retried create as a no-op', () =>
+      withStore(async (store) => {
+        const inc = incident();
+        await store.create(inc);
+        const again = await store.create({ ...inc, title: 'changed' });
+        expect(again.created).toBe(false);
+        expect(again.incident.title).toBe(inc.title);
+      }));
+
+    it('updates on the right version and refuses a stale one', () =>
+      withStore(async (store) => {
+        const inc = incident();
+        await store.create(inc);
+        const v2 = await store.update({ ...inc, title: 'v2', version: 2 });
+        expect(v2.version).toBe(2);
+        expect((await store.get(inc.id))!.title).toBe('v2');
+        expect(await rejection(store.update({ ...inc, title: 'stale', version: 2 }))).toBeInstanceOf(
+          VersionConflictError,
+        );
+        expect((await store.get(inc.id))!.title).toBe('v2');
+      }));
+
+    it('lets exactly one of two concurrent updates from the same version win', () =>
+      withStore(async (store) => {
+        const inc = incident();
+        await store.create(inc);
+        const results = await Promise.allSettled([
+          store.update({ ...inc, title: 'a', version: 2 }),
+          store.update({ ...inc, title: 'b', version: 2 }),
+        ]);
+        expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+        const rejected = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+        expect(rejected.reason).toBeInstanceOf(VersionConflictError);
+        const winner = (results.find((r) => r.status === 'fulfilled') as PromiseFulfilledResult<Incident>)
+          .value;
+        expect((await store.get(inc.id))!.title).toBe(winner.title);
+      }));
+
+    it('gives a fingerprint to one open incident at a time, and frees it on resolve', () =>
+      withStore(async (store) => {
+        const fp = `fp_shared_${Math.random()}`;
+        const first = incident({ signals: [sig(fp)] });
+        await store.create(first);
+        expect((await store.findOpenByFingerprint(fp))!.id).toBe(first.id);
+
+        const second = incident({ signals: [sig(fp)] });
+        const err = await rejection(store.create(second));
+        expect(err).toBeInstanceOf(FingerprintTakenError);
+        expect((err as FingerprintTakenError).ownerId).toBe(first.id);
+
+        // A signal added by update is claimed too.
+        const other = incident();
+        await store.create(other);
+        expect(
+          await rejection(store.update({ ...other, signals: [...other.signals, sig(fp)], version: 2 })),
+        ).toBeInstanceOf(FingerprintTakenError);
+
+        await store.update({ ...first, status: 'resolved', resolvedAt: t0 + 5000, version: 2 });
+        expect(await store.findOpenByFingerprint(fp)).toBeNull();
+        await store.create(second);
+        expect((await store.findOpenByFingerprint(fp))!.id).toBe(second.id);
+        expect(await store.findOpenByFingerprint('fp_never_seen')).toBeNull();
+      }));
+
+    it('lists newest first, by status and time range, with cursors that neither skip nor repeat', () =>
+      withStore(async (store) => {
+        const made: Incident[] = [];
+        for (let i = 0; i < 25; i++) {
+          const inc = incident({ openedAt: t0 + 1_000_000 + i * 60_000 });
+          await store.create(inc);
+          made.push(inc);
+        }
+        for (const inc of made.filter((_, i) => i % 4 === 0)) {
+          await store.update({ ...inc, status: 'resolved', resolvedAt: inc.openedAt + 1, version: 2 });
+        }
+        const newestFirst = [...made].reverse().map((i) => i.id);
+
+        const seen: string[] = [];
+        let cursor: string | undefined;
+        let pages = 0;
+        do {
+          const page = await store.list({ limit: 10, ...(cursor ? { cursor } : {}) });
+          seen.push(...page.incidents.map((i) => i.id));
+          cursor = page.nextCursor ?? undefined;
+          pages++;
+        } while (cursor && pages < 10);
+        expect(seen).toEqual(newestFirst);
+
+        const resolved = await store.list({ limit: 100, status: 'resolved' });
+        expect(resolved.incidents.map((i) => i.id)).toEqual(
+          newestFirst.filter((id) => made.findIndex((m) => m.id === id) % 4 === 0),
+        );
+        expect(resolved.nextCursor).toBeNull();
+        const open = await store.list({ limit: 100, status: 'open' });
+        expect(open.incidents).toHaveLength(25 - resolved.incidents.length);
+        expect(open.incidents.every((i) => i.status === 'open')).toBe(true);
+
+        const from = made[5]!.openedAt;
+        const to = made[9]!.openedAt;
+        const ranged = await store.list({ limit: 100, from, to });
+        expect(ranged.incidents.map((i) => i.id)).toEqual([
+          made[8]!.id,
+          made[7]!.id,
+          made[6]!.id,
+          made[5]!.id,
+        ]);
+
+        const pagedOpen: string[] = [];
+        let c: string | undefined;
+        do {
+          const page = await store.list({ limit: 4, status: 'open', ...(c ? { cursor: c } : {}) });
+          pagedOpen.push(...page.incidents.map((i) => i.id));
+          c = page.nextCursor ?? undefined;
+        } while (c);
+        expect(pagedOpen).toEqual(open.incidents.map((i) => i.id));
+      }));
+
+    it('rejects a cursor it did not issue', () =>
+      withStore(async (store) => {
+        for (const cursor of [
+          'garbage!',
+          Buffer.from('{"PK":1}').toString('base64url'),
+          Buffer.from('[]').toString('base64url'),
+        ]) {
+          expect(await rejection(store.list({ limit: 5, cursor }))).toBeInstanceOf(InvalidCursorError);
+        }
+      }));
+
+    it('appends timeline events once each, in time order', () =>
+      withStore(async (store) => {
+        const inc = incident();
+        await store.create(inc);
+        const e1 = { id: 'evt_1', at: t0 + 10, type: 'opened' as const, text: 'opened' };
+        const e2 = {
+          id: 'evt_2',
+          at: t0 + 5,
+          type: 'signal_firing' as const,
+          text: 'fired',
+          fingerprint: 'fp',
+        };
+        const e3 = { id: 'evt_3', at: t0 + 20, type: 'resolved' as const, text: 'resolved' };
+        await store.appendTimeline(inc.id, [e1, e3]);
+        await store.appendTimeline(inc.id, [e1, e2, e3]);
+        expect(await store.timeline(inc.id)).toEqual([e2, e1, e3]);
+        expect(await store.timeline('inc_other')).toEqual([]);
+      }));
+
+    it('keeps an incident with many large signals within the item limit', () =>
+      withStore(async (store) => {
+        const signals = Array.from({ length: 300 }, (_, i) =>
+          sig(`fp_big_${i}_${Math.random()}`, {
+            lastSeen: t0 + i,
+            evidence: [
+              { kind: 'log', label: 'log', lines: Array.from({ length: 50 }, () => 'x'.repeat(5000)) },
+            ],
+          }),
+        );
+        const inc = incident({ signals });
+        const { incident: stored } = await store.create(inc);
+        expect(stored.signals.length).toBeLessThanOrEqual(200);
+        const kept = (await store.get(inc.id))!.signals;
+        expect(kept).toEqual(stored.signals);
+        expect(kept.length).toBeGreaterThan(0);
+        expect(Math.max(...kept.map((s) => s.lastSeen))).toBe(t0 + 299);
+        expect(JSON.stringify(kept).length).toBeLessThan(350_000);
+      }));
+
+    it('answers ping', () =>
+      withStore(async (store) => {
+        expect(await store.ping()).toBe(true);
+      }));
+  });
+}
