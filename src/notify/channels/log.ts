@@ -1,0 +1,86 @@
+import type { Clock } from '../../core/index.ts';
+import type { Logger } from '../../telemetry/logger.ts';
+import type { MessageChannel, PostedMessage, SlackBlock, SlackMessage } from '../channel.ts';
+
+export interface OutboxMessage {
+  readonly method: 'post' | 'reply' | 'update';
+  readonly channel: string;
+  readonly ts: string;
+  readonly threadTs?: string;
+  readonly text: string;
+  readonly blocks: readonly SlackBlock[];
+  /** Epoch ms on the injected clock. */
+  readonly at: number;
+}
+
+export interface LogChannel extends MessageChannel {
+  /** What would have been sent, oldest first. */
+  messages(): readonly OutboxMessage[];
+}
+
+export interface LogChannelOptions {
+  logger: Logger;
+  clock: Clock;
+  /**
+   * Messages kept; the oldest are dropped beyond it.
+   * @defaultValue 1000
+   */
+  capacity?: number;
+}
+
+/**
+ * Where messages go without a Slack token: the log, and an outbox the HTTP API shows. It answers
+ * like Slack would (a `ts` per message), so the notifier runs exactly as it does against Slack.
+ */
+export function createLogChannel(options: LogChannelOptions): LogChannel {
+  const capacity = options.capacity ?? 1000;
+  const outbox: OutboxMessage[] = [];
+  let lastMicros = 0;
+
+  /** Slack-style `seconds.micros`, unique and increasing even within one millisecond. */
+  function nextTs(): string {
+    lastMicros = Math.max(lastMicros + 1, options.clock.now() * 1000);
+    return `${Math.floor(lastMicros / 1e6)}.${String(lastMicros % 1e6).padStart(6, '0')}`;
+  }
+
+  function keep(message: OutboxMessage): PostedMessage {
+    outbox.push(message);
+    if (outbox.length > capacity) outbox.splice(0, outbox.length - capacity);
+    options.logger.info(
+      {
+        slack: {
+          method: message.method,
+          channel: message.channel,
+          ts: message.ts,
+          thread_ts: message.threadTs,
+        },
+      },
+      `slack (local) ${message.method} ${message.channel}: ${message.text}`,
+    );
+    return { channel: message.channel, ts: message.ts };
+  }
+
+  const at = () => options.clock.now();
+  return {
+    kind: 'log',
+    async post(channel, m: SlackMessage) {
+      return keep({ method: 'post', channel, ts: nextTs(), text: m.text, blocks: m.blocks, at: at() });
+    },
+    async reply(channel, threadTs, m) {
+      return keep({
+        method: 'reply',
+        channel,
+        ts: nextTs(),
+        threadTs,
+        text: m.text,
+        blocks: m.blocks,
+        at: at(),
+      });
+    },
+    async update(channel, ts, m) {
+      keep({ method: 'update', channel, ts, text: m.text, blocks: m.blocks, at: at() });
+      return { channel, ts };
+    },
+    messages: () => outbox.slice(),
+  };
+}
