@@ -1,0 +1,262 @@
+import path from 'node:path';
+import { trace } from '@opentelemetry/api';
+import type { FastifyInstance } from 'fastify';
+import { createDetectors } from '../detectors/index.ts';
+import type { GuardianConfig } from './config/schema.ts';
+import { type Clock, errorMessage, every, type Signal, systemClock, type TimerHandle } from './core/index.ts';
+import { Correlator } from './correlation/correlator.ts';
+import { DetectionEngine } from './detection/engine.ts';
+import { createHttpApp } from './http/app.ts';
+import { createDynamoIncidentStore } from './incidents/dynamo-store.ts';
+import { startEmbeddedDynamo } from './incidents/embedded-dynamo.ts';
+import type { IncidentStore } from './incidents/store.ts';
+import type { MessageChannel } from './notify/channel.ts';
+import { createLogChannel } from './notify/channels/log.ts';
+import { createSlackChannel } from './notify/channels/slack.ts';
+import { Notifier, type NotifyJob } from './notify/notifier.ts';
+import { createQueueBackend } from './queue/index.ts';
+import type { QueueBackend, WorkQueue } from './queue/queue.ts';
+import { otlpReceiver } from './sources/otlp/receiver.ts';
+import type { Logger } from './telemetry/logger.ts';
+import { createGuardianMetrics, type GuardianMetrics } from './telemetry/metrics.ts';
+
+export interface GuardianDeps {
+  logger: Logger;
+  /** @defaultValue the wall clock */
+  clock?: Clock;
+  metrics?: GuardianMetrics;
+}
+
+/** A running Guardian: the one place where the stages are wired together. */
+export interface Guardian {
+  readonly app: FastifyInstance;
+  readonly store: IncidentStore;
+  readonly engine: DetectionEngine;
+  readonly queues: { readonly signals: WorkQueue<Signal>; readonly notify: WorkQueue<NotifyJob> };
+  /** Listens on the configured host and port; returns the base URL. */
+  listen(): Promise<string>;
+  /** Resolves once every queued signal and notification has been handled. */
+  idle(): Promise<void>;
+  /** Stops taking input, finishes in-flight work, closes stores. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+const tracer = trace.getTracer('guardian');
+
+/**
+ * Builds Guardian from its config: store → queues → notifier → correlator → detection → HTTP.
+ * Data flows one way: OTLP receiver → detection engine → `signals` queue → correlator → incident
+ * store → `notify` queue → notifier → Slack. Throws (before anything listens) if a dependency
+ * cannot be set up at all; after that, failures are handled where they happen.
+ */
+export async function createGuardian(config: GuardianConfig, deps: GuardianDeps): Promise<Guardian> {
+  const clock = deps.clock ?? systemClock;
+  const { logger } = deps;
+  const metrics = deps.metrics ?? createGuardianMetrics();
+  const closers: (() => Promise<void>)[] = [];
+  const timers: TimerHandle[] = [];
+
+  try {
+    // Incident store: dynalite in-process unless a DynamoDB is configured.
+    let endpoint = config.store.endpoint;
+    if (config.store.kind === 'embedded') {
+      const embedded = await startEmbeddedDynamo({
+        dataDir: path.resolve(config.dataDir, 'dynamodb'),
+        port: 0,
+        logger,
+      });
+      closers.unshift(embedded.close);
+      endpoint = embedded.endpoint;
+    }
+    const store = createDynamoIncidentStore({
+      ...(endpoint ? { endpoint } : {}),
+      region: config.store.region,
+      tableName: config.store.table,
+      createTable: config.store.createTable ?? config.store.kind === 'embedded',
+      logger,
+      ...(config.store.kind === 'embedded'
+        ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
+        : {}),
+    });
+    await store.start();
+    closers.unshift(() => store.close());
+
+    // Queues: BullMQ on Redis when REDIS_URL is set, in-process otherwise.
+    const backend: QueueBackend = createQueueBackend({
+      ...(config.queue.redisUrl ? { redisUrl: config.queue.redisUrl } : {}),
+      clock,
+      logger,
+      onDeadLetter: (queue, jobId, error) => {
+        metrics.jobs.add(1, { queue, outcome: 'dead_letter' });
+        logger.error({ queue, jobId, error: errorMessage(error) }, 'job failed for good');
+      },
+    });
+    closers.unshift(() => backend.close());
+    const signals = backend.queue<Signal>('signals', { attempts: 8, backoffMs: 500 });
+    const notify = backend.queue<NotifyJob>('notify', { attempts: 10, backoffMs: 1000 });
+
+    // Notifier: Slack when a token is configured, the log and a local outbox otherwise.
+    let channel: MessageChannel;
+    let outbox: (() => ReturnType<ReturnType<typeof createLogChannel>['messages']>) | undefined;
+    if (config.slack.token) {
+      channel = createSlackChannel({
+        token: config.slack.token,
+        ...(config.slack.apiUrl ? { apiUrl: config.slack.apiUrl } : {}),
+        logger,
+        metrics,
+      });
+    } else {
+      const logChannel = createLogChannel({ logger, clock });
+      channel = logChannel;
+      outbox = () => logChannel.messages();
+    }
+    const publicUrl = config.publicUrl?.replace(/\/$/, '');
+    const notifier = new Notifier({
+      store,
+      channel,
+      clock,
+      logger,
+      slackChannel: config.slack.channel,
+      ...(publicUrl ? { incidentUrl: (id: string) => `${publicUrl}/api/v1/incidents/${id}` } : {}),
+    });
+    notify.process(
+      (job) =>
+        tracer.startActiveSpan('notify incident', async (span) => {
+          span.setAttributes({
+            'guardian.incident.id': job.data.incidentId,
+            'guardian.change': job.data.change,
+          });
+          try {
+            await notifier.handle(job.data);
+            metrics.jobs.add(1, { queue: 'notify', outcome: 'ok' });
+          } finally {
+            span.end();
+          }
+        }),
+      { concurrency: 1 },
+    );
+
+    // Correlator: signals → incidents; a change worth telling becomes a notify job.
+    const correlator = new Correlator({ store, clock, logger, metrics });
+    signals.process(
+      (job) =>
+        tracer.startActiveSpan('correlate signal', async (span) => {
+          span.setAttributes({
+            'guardian.signal.kind': job.data.kind,
+            'guardian.signal.status': job.data.status,
+          });
+          try {
+            const { incident, change } = await correlator.apply(job.data);
+            metrics.jobs.add(1, { queue: 'signals', outcome: 'ok' });
+            if (!incident) return;
+            // A 'none' result still notifies an incident never posted: an earlier attempt may have
+            // stopped between writing it and queueing its notification.
+            if (change === 'none' && incident.slack?.ts) return;
+            await notify.add(`${incident.id}@${incident.version}`, {
+              incidentId: incident.id,
+              version: incident.version,
+              change,
+            });
+          } finally {
+            span.end();
+          }
+        }),
+      // One at a time per process keeps a fingerprint's firing and resolved signals in order.
+      { concurrency: 1 },
+    );
+
+    // Detection: observations → signals, queued by a deterministic job id (a repeat is a no-op).
+    let pendingAdds = 0;
+    const engine = new DetectionEngine({
+      detectors: createDetectors(config),
+      clock,
+      logger,
+      tickMs: config.detection.tick,
+      onSignal: (signal) => {
+        metrics.signals.add(1, { kind: signal.kind, status: signal.status });
+        pendingAdds++;
+        signals
+          .add(`${signal.fingerprint}@${signal.status}@${signal.time}`, signal)
+          .catch((err: unknown) =>
+            logger.error({ err, fingerprint: signal.fingerprint }, 'signal could not be queued'),
+          )
+          .finally(() => pendingAdds--);
+      },
+    });
+
+    // Back-pressure for the OTLP receiver: the signal queue's depth, refreshed once a second.
+    let lastDepth = 0;
+    const refreshDepth = async () => {
+      lastDepth = await signals.depth().catch(() => lastDepth);
+    };
+    timers.push(every(clock, 1000, refreshDepth));
+    metrics.meter
+      .createObservableGauge('guardian.queue.depth', { unit: '{job}' })
+      .addCallback((result) => result.observe(lastDepth, { queue: 'signals' }));
+
+    let stopping = false;
+    const app = await createHttpApp({
+      logger,
+      store,
+      outbox,
+      health: {
+        checks: { store: () => store.ping(), queue: () => signals.depth().then(() => true) },
+        isStopping: () => stopping,
+      },
+      plugins: async (instance) => {
+        await instance.register(otlpReceiver, {
+          sink: (observations) => engine.ingest(observations),
+          isSaturated: () => ({
+            saturated: stopping || lastDepth + pendingAdds > config.otlp.maxQueueDepth,
+            retryAfterSeconds: config.otlp.retryAfterSeconds,
+          }),
+          maxBodyBytes: config.otlp.maxBodyBytes,
+          metrics,
+          logger,
+        });
+      },
+    });
+    closers.unshift(() => app.close());
+    engine.start();
+
+    let stopped: Promise<void> | undefined;
+    return {
+      app,
+      store,
+      engine,
+      queues: { signals, notify },
+      async listen() {
+        return app.listen({ port: config.port, host: config.host });
+      },
+      async idle() {
+        // Signal jobs queue notify jobs (awaited inside the job), so one pass in this order suffices.
+        while (pendingAdds > 0) await new Promise((resolve) => setImmediate(resolve));
+        await signals.idle();
+        await notify.idle();
+      },
+      stop() {
+        stopped ??= (async () => {
+          stopping = true;
+          engine.stop();
+          for (const t of timers) t.cancel();
+          await runClosers(closers, logger);
+        })();
+        return stopped;
+      },
+    };
+  } catch (err) {
+    for (const t of timers) t.cancel();
+    await runClosers(closers, logger);
+    throw err;
+  }
+}
+
+async function runClosers(closers: readonly (() => Promise<void>)[], logger: Logger): Promise<void> {
+  for (const close of closers) {
+    try {
+      await close();
+    } catch (err) {
+      logger.warn({ err }, 'error while shutting down');
+    }
+  }
+}

@@ -1,0 +1,127 @@
+import type { MetricObservation } from '../../core/index.ts';
+import { entityKey } from '../../core/index.ts';
+import type { DecodedRequest } from './decoded.ts';
+
+export interface NormalisedBatch {
+  readonly observations: MetricObservation[];
+  /** Points that became observations. */
+  readonly accepted: number;
+  /** Points refused (reported back in `partial_success`). */
+  readonly rejected: number;
+  /** The first few reasons, for `partial_success.error_message`. */
+  readonly errors: string[];
+  /** Points accepted without becoming observations: exponential histograms, summaries, no-value points. */
+  readonly skipped: Record<string, number>;
+}
+
+const MAX_ERRORS = 5;
+const TEMPORALITY = ['unspecified', 'delta', 'cumulative'] as const;
+/** DataPointFlags.NO_RECORDED_VALUE: the point marks a gap (staleness); there is no value to use. */
+const FLAG_NO_RECORDED_VALUE = 1;
+
+/**
+ * Turns a decoded request into observations. Gauges, sums and histograms become one observation
+ * per point; exponential histograms and summaries are accepted and counted; a point flagged "no
+ * recorded value" is accepted and counted as skipped. A point that cannot be used (no time, no
+ * or non-finite value, a metric without a name, histogram buckets that do not match its bounds)
+ * is rejected and counted, and the rest of the request is kept.
+ */
+export function normalise(request: DecodedRequest): NormalisedBatch {
+  const observations: MetricObservation[] = [];
+  const errors: string[] = [];
+  const skipped: Record<string, number> = {};
+  let rejected = 0;
+  const reject = (n: number, why: string) => {
+    rejected += n;
+    if (errors.length < MAX_ERRORS && !errors.includes(why)) errors.push(why);
+  };
+  const skip = (kind: string, n: number) => {
+    skipped[kind] = (skipped[kind] ?? 0) + n;
+  };
+
+  for (const rm of request.resourceMetrics) {
+    for (const m of rm.metrics) {
+      const total = m.numberPoints.length + m.histogramPoints.length + m.otherPoints;
+      if (!m.name) {
+        reject(total, 'metric without a name');
+        continue;
+      }
+      if (m.otherPoints > 0) skip(m.kind, m.otherPoints);
+      const temporality = TEMPORALITY[m.temporality] ?? 'unspecified';
+      for (const p of m.numberPoints) {
+        if (p.flags & FLAG_NO_RECORDED_VALUE) {
+          skip('no_recorded_value', 1);
+          continue;
+        }
+        if (p.timeMs <= 0) {
+          reject(1, `${m.name}: data point without time_unix_nano`);
+          continue;
+        }
+        if (p.value === undefined || !Number.isFinite(p.value)) {
+          reject(1, `${m.name}: data point without a finite value`);
+          continue;
+        }
+        const attributes = { ...rm.attributes, ...p.attributes };
+        observations.push({
+          type: 'metric',
+          series: entityKey.metricSeries(m.name, attributes),
+          name: m.name,
+          attributes,
+          time: p.timeMs,
+          value: p.value,
+          metricType: m.kind === 'sum' ? 'sum' : 'gauge',
+          unit: m.unit,
+          ...(m.kind === 'sum' ? { temporality, monotonic: m.monotonic, startTime: p.startMs } : {}),
+        });
+      }
+      for (const p of m.histogramPoints) {
+        if (p.flags & FLAG_NO_RECORDED_VALUE) {
+          skip('no_recorded_value', 1);
+          continue;
+        }
+        if (p.timeMs <= 0) {
+          reject(1, `${m.name}: data point without time_unix_nano`);
+          continue;
+        }
+        if (p.bucketCounts.length > 0 && p.bucketCounts.length !== p.explicitBounds.length + 1) {
+          reject(
+            1,
+            `${m.name}: ${p.bucketCounts.length} bucket_counts for ${p.explicitBounds.length} explicit_bounds`,
+          );
+          continue;
+        }
+        if (
+          !Number.isFinite(p.count) ||
+          p.bucketCounts.some((c) => !Number.isFinite(c)) ||
+          p.explicitBounds.some((b) => Number.isNaN(b))
+        ) {
+          reject(1, `${m.name}: histogram with non-numeric counts or bounds`);
+          continue;
+        }
+        const attributes = { ...rm.attributes, ...p.attributes };
+        const hasSum = p.sum !== undefined && Number.isFinite(p.sum);
+        observations.push({
+          type: 'metric',
+          series: entityKey.metricSeries(m.name, attributes),
+          name: m.name,
+          attributes,
+          time: p.timeMs,
+          value: hasSum && p.count > 0 ? p.sum! / p.count : p.count,
+          metricType: 'histogram',
+          unit: m.unit,
+          temporality,
+          startTime: p.startMs,
+          histogram: {
+            count: p.count,
+            ...(hasSum ? { sum: p.sum } : {}),
+            ...(p.min !== undefined ? { min: p.min } : {}),
+            ...(p.max !== undefined ? { max: p.max } : {}),
+            explicitBounds: p.explicitBounds,
+            bucketCounts: p.bucketCounts,
+          },
+        });
+      }
+    }
+  }
+  return { observations, accepted: observations.length, rejected, errors, skipped };
+}

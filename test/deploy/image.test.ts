@@ -1,0 +1,122 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../support/eventually.ts';
+
+const run = promisify(execFile);
+const root = path.resolve(import.meta.dirname, '../..');
+
+/** What the runtime stage of the Dockerfile copies from the build context, and runs. */
+function readDockerfile() {
+  const text = readFileSync(path.join(root, 'Dockerfile'), 'utf8').replace(/\\\n/g, ' ');
+  const stages = text.split(/^FROM /m).slice(1);
+  const runtime = stages.at(-1)!;
+  const deps = stages[0]!;
+  const copies = [...runtime.matchAll(/^COPY (?!--from)(?:--\S+ )*(.+) \S+$/gm)].flatMap((m) =>
+    m[1]!.split(/\s+/),
+  );
+  const depsCopies = [...deps.matchAll(/^COPY (?:--\S+ )*(.+) \S+$/gm)].flatMap((m) => m[1]!.split(/\s+/));
+  const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(runtime)![1]!) as string[];
+  const healthcheck = JSON.parse(/HEALTHCHECK .*?CMD (\[.*\])$/m.exec(runtime)![1]!) as string[];
+  const install = /^RUN (npm ci[^&\n]*)/m.exec(deps)![1]!.trim().split(/\s+/);
+  return { copies: [...new Set([...depsCopies, ...copies])], cmd, healthcheck, install };
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+/**
+ * No Docker engine runs here, so this builds what the image holds by hand: a clean copy of what
+ * the Dockerfile copies, `npm ci --omit=dev` as its deps stage runs it, then the image's CMD and
+ * HEALTHCHECK on Node 24 (the image's Node), and SIGTERM as ECS sends it.
+ */
+describe('the Docker image would run', () => {
+  const docker = readDockerfile();
+  let dir: string;
+  let child: ChildProcess | undefined;
+  let port: number;
+  let output = '';
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'guardian-image-'));
+    for (const src of docker.copies) cpSync(path.join(root, src), path.join(dir, src), { recursive: true });
+    const [npm, ...npmArgs] = docker.install;
+    expect(npm).toBe('npm');
+    await run('npm', npmArgs, {
+      cwd: dir,
+      env: { ...process.env, npm_config_prefer_offline: 'true' },
+      maxBuffer: 16 * 1024 * 1024,
+    });
+  }, 300_000);
+
+  afterAll(() => {
+    child?.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('installs production dependencies only', () => {
+    const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+      devDependencies: Record<string, string>;
+    };
+    for (const dev of ['vitest', 'typescript', '@biomejs/biome']) {
+      expect(pkg.devDependencies[dev], dev).toBeDefined();
+      expect(() => readFileSync(path.join(dir, 'node_modules', dev, 'package.json')), dev).toThrow();
+    }
+  });
+
+  it('starts with the image command, passes its health check, and exits cleanly on SIGTERM', async () => {
+    port = await freePort();
+    const [command, ...args] = docker.cmd;
+    expect(command).toBe('node');
+    child = spawn(process.execPath, args, {
+      cwd: dir,
+      env: {
+        PATH: process.env.PATH,
+        PORT: String(port),
+        GUARDIAN_DATA_DIR: path.join(dir, 'data'),
+        NODE_ENV: 'production',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout!.on('data', (d) => (output += d));
+    child.stderr!.on('data', (d) => (output += d));
+
+    await eventually(
+      async () => {
+        const res = await fetch(`http://127.0.0.1:${port}/readyz`);
+        expect(res.status).toBe(200);
+      },
+      60_000,
+      200,
+    );
+
+    const [hcCommand, ...hcArgs] = docker.healthcheck;
+    expect(hcCommand).toBe('node');
+    const hc = await run(process.execPath, hcArgs, { env: { ...process.env, PORT: String(port) } }).then(
+      () => 0,
+      (err: { code?: number }) => err.code ?? 1,
+    );
+    expect(hc).toBe(0);
+
+    // Logs are structured JSON, one object per line.
+    const firstLine = output.split('\n').find((l) => l.trim().startsWith('{'));
+    expect(JSON.parse(firstLine!)).toMatchObject({ level: 'info', service: 'guardian' });
+
+    const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(output).toContain('shutting down');
+  }, 120_000);
+});
