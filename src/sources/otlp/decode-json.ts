@@ -33,9 +33,9 @@ export function decodeMetricsRequestJson(text: string): DecodedRequest {
       const metrics: DecodedMetric[] = [];
       array(rm.scopeMetrics, `resourceMetrics[${i}].scopeMetrics`).forEach((smRaw, j) => {
         const sm = object(smRaw, `resourceMetrics[${i}].scopeMetrics[${j}]`);
-        array(sm.metrics, `resourceMetrics[${i}].scopeMetrics[${j}].metrics`).forEach((mRaw, k) =>
-          metrics.push(metricOf(mRaw, `resourceMetrics[${i}].scopeMetrics[${j}].metrics[${k}]`)),
-        );
+        array(sm.metrics, `resourceMetrics[${i}].scopeMetrics[${j}].metrics`).forEach((mRaw, k) => {
+          metrics.push(metricOf(mRaw, `resourceMetrics[${i}].scopeMetrics[${j}].metrics[${k}]`));
+        });
       });
       return { attributes, metrics };
     }),
