@@ -1,9 +1,15 @@
 import type { SlackBlock } from './channel.ts';
 
-/** Slack's Block Kit limits for messages (docs.slack.dev, Block Kit reference). */
+/**
+ * Slack's Block Kit limits for messages (Block Kit reference, docs.slack.dev). Slack rejects a
+ * message that breaks any of them with `invalid_blocks`, so the template renders inside them and
+ * the Slack stand-in enforces them.
+ */
 export const BLOCK_KIT = {
+  /** Blocks in one message (modals and Home tabs allow 100; messages 50). */
   blocksPerMessage: 50,
   headerText: 150,
+  sectionTextMin: 1,
   sectionText: 3000,
   sectionFields: 10,
   fieldText: 2000,
@@ -14,137 +20,194 @@ export const BLOCK_KIT = {
   buttonUrl: 3000,
   blockId: 255,
   actionId: 255,
-  /** Not documented per block: messages fail with `msg_blocks_too_long` near 13k characters. */
+  /**
+   * Not a documented limit: messages fail with `msg_blocks_too_long` at around 13k characters of
+   * blocks even when every block is within its own limits, so we refuse above this.
+   */
   messageChars: 12_000,
-  /** `text` is truncated by Slack at 40,000 characters; stay well below. */
+  /** Slack truncates `text` at 40,000 characters; a notification line needs far fewer. */
   fallbackText: 3000,
 } as const;
 
-const KNOWN_TYPES = new Set([
-  'section',
-  'header',
+/** Block types Slack accepts in messages. Anything else is rejected as `invalid_blocks`. */
+export const MESSAGE_BLOCK_TYPES: ReadonlySet<string> = new Set([
+  'actions',
   'context',
   'divider',
-  'actions',
-  'rich_text',
+  'file',
+  'header',
   'image',
+  'input',
   'markdown',
+  'rich_text',
+  'section',
+  'table',
+  'video',
 ]);
 
-interface TextObject {
-  type?: string;
-  text?: unknown;
-}
+type Json = Readonly<Record<string, unknown>>;
 
-/** The problems Slack would reject `blocks` for; empty when they are valid. */
+/**
+ * The problems Slack would reject `blocks` for, as human-readable strings naming the path of the
+ * offending block (`blocks[3].text: …`); empty when the blocks are valid.
+ */
 export function validateBlocks(blocks: readonly unknown[]): string[] {
   const problems: string[] = [];
   if (!Array.isArray(blocks)) return ['blocks must be an array'];
-  if (blocks.length > BLOCK_KIT.blocksPerMessage)
-    problems.push(`${blocks.length} blocks (max ${BLOCK_KIT.blocksPerMessage})`);
+  if (blocks.length > BLOCK_KIT.blocksPerMessage) {
+    problems.push(`${blocks.length} blocks, at most ${BLOCK_KIT.blocksPerMessage} allowed`);
+  }
   const blockIds = new Set<string>();
   const actionIds = new Set<string>();
+  const checkActionId = (element: Json, at: string) => {
+    if (element.action_id === undefined) return;
+    const id = String(element.action_id);
+    if (id.length > BLOCK_KIT.actionId) problems.push(`${at}.action_id longer than ${BLOCK_KIT.actionId}`);
+    if (actionIds.has(id)) problems.push(`${at}.action_id "${id}" is not unique`);
+    actionIds.add(id);
+  };
+
   blocks.forEach((raw, i) => {
     const at = `blocks[${i}]`;
-    if (!raw || typeof raw !== 'object') {
+    if (!isObject(raw)) {
       problems.push(`${at} must be an object`);
       return;
     }
-    const b = raw as Record<string, unknown>;
-    if (typeof b.type !== 'string' || !KNOWN_TYPES.has(b.type))
-      problems.push(`${at}.type ${JSON.stringify(b.type)} is not a block type`);
-    if (b.block_id !== undefined) {
-      const id = String(b.block_id);
+    if (typeof raw.type !== 'string' || !MESSAGE_BLOCK_TYPES.has(raw.type)) {
+      problems.push(`${at}.type ${JSON.stringify(raw.type)} is not a message block type`);
+      return;
+    }
+    if (raw.block_id !== undefined) {
+      const id = String(raw.block_id);
       if (id.length > BLOCK_KIT.blockId) problems.push(`${at}.block_id longer than ${BLOCK_KIT.blockId}`);
-      if (blockIds.has(id)) problems.push(`${at}.block_id ${id} is not unique`);
+      if (blockIds.has(id)) problems.push(`${at}.block_id "${id}" is not unique`);
       blockIds.add(id);
     }
-    switch (b.type) {
-      case 'header': {
-        const t = b.text as TextObject | undefined;
-        if (t?.type !== 'plain_text') problems.push(`${at}.text must be plain_text`);
-        checkText(t, 1, BLOCK_KIT.headerText, `${at}.text`, problems);
+    switch (raw.type) {
+      case 'header':
+        checkText(raw.text, `${at}.text`, 1, BLOCK_KIT.headerText, problems, 'plain_text');
         break;
-      }
       case 'section': {
-        if (b.text === undefined && b.fields === undefined) problems.push(`${at} needs text or fields`);
-        if (b.text !== undefined)
-          checkText(b.text as TextObject, 1, BLOCK_KIT.sectionText, `${at}.text`, problems);
-        if (b.fields !== undefined) {
-          const fields = b.fields as unknown[];
-          if (!Array.isArray(fields) || fields.length > BLOCK_KIT.sectionFields) {
-            problems.push(`${at}.fields: at most ${BLOCK_KIT.sectionFields}`);
-          } else
-            fields.forEach((f, j) =>
-              checkText(f as TextObject, 1, BLOCK_KIT.fieldText, `${at}.fields[${j}]`, problems),
-            );
+        if (raw.text === undefined && raw.fields === undefined) problems.push(`${at} needs text or fields`);
+        if (raw.text !== undefined) {
+          checkText(raw.text, `${at}.text`, BLOCK_KIT.sectionTextMin, BLOCK_KIT.sectionText, problems);
+        }
+        if (raw.fields !== undefined) {
+          if (
+            !Array.isArray(raw.fields) ||
+            raw.fields.length < 1 ||
+            raw.fields.length > BLOCK_KIT.sectionFields
+          ) {
+            problems.push(`${at}.fields must hold 1 to ${BLOCK_KIT.sectionFields} text objects`);
+          } else {
+            raw.fields.forEach((f: unknown, j) => {
+              checkText(f, `${at}.fields[${j}]`, 1, BLOCK_KIT.fieldText, problems);
+            });
+          }
+        }
+        if (isObject(raw.accessory)) checkElement(raw.accessory, `${at}.accessory`, problems, checkActionId);
+        break;
+      }
+      case 'context':
+        if (!Array.isArray(raw.elements) || raw.elements.length < 1) {
+          problems.push(`${at}.elements must not be empty`);
+        } else if (raw.elements.length > BLOCK_KIT.contextElements) {
+          problems.push(`${at}.elements: ${raw.elements.length}, at most ${BLOCK_KIT.contextElements}`);
+        } else {
+          raw.elements.forEach((e: unknown, j) => {
+            // Context elements are text objects or images; only text has a length to check.
+            if (isObject(e) && e.type === 'image') return;
+            checkText(e, `${at}.elements[${j}]`, 1, BLOCK_KIT.sectionText, problems);
+          });
         }
         break;
-      }
-      case 'context': {
-        const elements = b.elements as unknown[];
-        if (!Array.isArray(elements) || elements.length < 1 || elements.length > BLOCK_KIT.contextElements) {
-          problems.push(`${at}.elements: 1 to ${BLOCK_KIT.contextElements}`);
-        } else
-          elements.forEach((e, j) =>
-            checkText(e as TextObject, 1, BLOCK_KIT.sectionText, `${at}.elements[${j}]`, problems),
-          );
-        break;
-      }
-      case 'actions': {
-        const elements = b.elements as Record<string, unknown>[];
-        if (!Array.isArray(elements) || elements.length < 1 || elements.length > BLOCK_KIT.actionsElements) {
-          problems.push(`${at}.elements: 1 to ${BLOCK_KIT.actionsElements}`);
-          break;
+      case 'actions':
+        if (!Array.isArray(raw.elements) || raw.elements.length < 1) {
+          problems.push(`${at}.elements must not be empty`);
+        } else if (raw.elements.length > BLOCK_KIT.actionsElements) {
+          problems.push(`${at}.elements: ${raw.elements.length}, at most ${BLOCK_KIT.actionsElements}`);
+        } else {
+          raw.elements.forEach((e: unknown, j) => {
+            if (isObject(e)) checkElement(e, `${at}.elements[${j}]`, problems, checkActionId);
+            else problems.push(`${at}.elements[${j}] must be an object`);
+          });
         }
-        elements.forEach((e, j) => {
-          const where = `${at}.elements[${j}]`;
-          if (e.type === 'button') {
-            checkText(e.text as TextObject, 1, BLOCK_KIT.buttonText, `${where}.text`, problems);
-            if (typeof e.value === 'string' && e.value.length > BLOCK_KIT.buttonValue)
-              problems.push(`${where}.value too long`);
-            if (typeof e.url === 'string' && e.url.length > BLOCK_KIT.buttonUrl)
-              problems.push(`${where}.url too long`);
-          }
-          if (e.action_id !== undefined) {
-            const id = String(e.action_id);
-            if (id.length > BLOCK_KIT.actionId)
-              problems.push(`${where}.action_id longer than ${BLOCK_KIT.actionId}`);
-            if (actionIds.has(id)) problems.push(`${where}.action_id ${id} is not unique`);
-            actionIds.add(id);
-          }
-        });
         break;
-      }
       default:
         break;
     }
   });
-  const total = JSON.stringify(blocks).length;
-  if (total > BLOCK_KIT.messageChars + 2000)
-    problems.push(`blocks total ${total} characters (msg_blocks_too_long)`);
+
+  const size = blocksSize(blocks);
+  if (size > BLOCK_KIT.messageChars) {
+    problems.push(`blocks total ${size} characters, at most ${BLOCK_KIT.messageChars} (msg_blocks_too_long)`);
+  }
   return problems;
 }
 
-function checkText(
-  t: TextObject | undefined,
-  min: number,
-  max: number,
+/** The size of `blocks` as Slack receives them (their JSON), for the undocumented overall cap. */
+export function blocksSize(blocks: readonly unknown[]): number {
+  return JSON.stringify(blocks).length;
+}
+
+/** Cuts `text` to at most `max` characters, marking a cut with `…`. */
+export function truncate(text: string, max: number): string {
+  if (text.length <= max) return text;
+  // Avoid leaving half of a surrogate pair (an emoji) before the ellipsis.
+  let end = Math.max(0, max - 1);
+  const code = text.charCodeAt(end - 1);
+  if (code >= 0xd800 && code <= 0xdbff) end -= 1;
+  return `${text.slice(0, end)}…`;
+}
+
+/**
+ * Escapes the three characters Slack's mrkdwn treats as control characters, so that a log line
+ * or an entity key is shown as written rather than parsed as a link or mention.
+ */
+export function escapeMrkdwn(text: string): string {
+  return text.replace(/[&<>]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : '&gt;'));
+}
+
+function checkElement(
+  element: Json,
   at: string,
   problems: string[],
+  checkActionId: (e: Json, at: string) => void,
+) {
+  if (element.type === 'button') {
+    checkText(element.text, `${at}.text`, 1, BLOCK_KIT.buttonText, problems, 'plain_text');
+    if (typeof element.value === 'string' && element.value.length > BLOCK_KIT.buttonValue) {
+      problems.push(`${at}.value longer than ${BLOCK_KIT.buttonValue}`);
+    }
+    if (typeof element.url === 'string' && element.url.length > BLOCK_KIT.buttonUrl) {
+      problems.push(`${at}.url longer than ${BLOCK_KIT.buttonUrl}`);
+    }
+  }
+  checkActionId(element, at);
+}
+
+function checkText(
+  value: unknown,
+  at: string,
+  min: number,
+  max: number,
+  problems: string[],
+  only?: 'plain_text',
 ): void {
-  if (!t || typeof t !== 'object' || (t.type !== 'plain_text' && t.type !== 'mrkdwn')) {
-    problems.push(`${at} must be a plain_text or mrkdwn text object`);
+  if (!isObject(value) || (value.type !== 'plain_text' && value.type !== 'mrkdwn')) {
+    problems.push(`${at} must be a ${only ?? 'plain_text or mrkdwn'} text object`);
     return;
   }
-  if (typeof t.text !== 'string' || t.text.length < min || t.text.length > max) {
-    problems.push(`${at}.text must be ${min} to ${max} characters`);
+  if (only && value.type !== only) problems.push(`${at} must be ${only}`);
+  if (typeof value.text !== 'string') {
+    problems.push(`${at}.text must be a string`);
+  } else if (value.text.length < min || value.text.length > max) {
+    problems.push(`${at}.text has ${value.text.length} characters, must have ${min} to ${max}`);
   }
 }
 
-/** Cuts `text` to `max` characters, marking the cut with `…`. */
-export function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, Math.max(0, max - 1))}…`;
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 export type { SlackBlock };

@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { Incident, IncidentSignal } from '../core/index.ts';
-import { validateBlocks } from './block-kit.ts';
+import { BLOCK_KIT, blocksSize, truncate, validateBlocks } from './block-kit.ts';
+import type { SlackMessage } from './channel.ts';
 import { renderIncidentMessage, renderIncidentUpdate } from './template.ts';
 
 const t0 = Date.parse('2026-03-02T02:11:00Z');
 
 function signal(i: number, over: Partial<IncidentSignal> = {}): IncidentSignal {
   return {
-    fingerprint: `fp_${i}`,
+    fingerprint: `fp_${String(i).padStart(4, '0')}`,
     kind: 'metric.threshold',
     entity: `metric:system.memory.utilization{host.name="10.0.3.${i}"}`,
     related: [`host:10.0.3.${i}`],
@@ -19,7 +20,7 @@ function signal(i: number, over: Partial<IncidentSignal> = {}): IncidentSignal {
     lastSeen: t0 + i,
     count: 1,
     evidence: [
-      { kind: 'value', label: 'observed', value: 0.97, unit: '1' },
+      { kind: 'value', label: 'observed', value: 0.97123, unit: '1' },
       { kind: 'log', label: 'driver log', lines: ['java.lang.OutOfMemoryError: Java heap space'] },
     ],
     ...over,
@@ -33,7 +34,7 @@ function incident(over: Partial<Incident> = {}): Incident {
     severity: 'high',
     title: 'Spark worker memory above 90%',
     openedAt: t0,
-    updatedAt: t0,
+    updatedAt: t0 + 300_000,
     resolvedAt: null,
     rootCause: { entity: 'host:10.0.3.17', kind: 'metric.threshold', confidence: 0.5 },
     entities: ['host:10.0.3.17'],
@@ -45,95 +46,268 @@ function incident(over: Partial<Incident> = {}): Incident {
   };
 }
 
-describe('incident message template', () => {
-  it('says what broke, how bad, since when, and shows the evidence', () => {
+const everything = (m: SlackMessage) => JSON.stringify(m.blocks);
+
+describe('incident message', () => {
+  it('says what broke, how bad, since when, the cause, what is affected and the evidence', () => {
     const m = renderIncidentMessage(incident(), {
       incidentUrl: (id) => `https://guardian.example/api/v1/incidents/${id}`,
     });
-    expect(m.text).toBe('[OPEN] Spark worker memory above 90% (high)');
-    const all = JSON.stringify(m.blocks);
+    expect(m.text).toBe('[OPEN] Spark worker memory above 90% (high, 1 of 1 signals firing)');
+    expect(m.blocks[0]).toEqual({
+      type: 'header',
+      text: { type: 'plain_text', text: ':large_orange_circle: Spark worker memory above 90%', emoji: true },
+    });
+    const all = everything(m);
+    expect(all).toContain('*OPEN*');
+    expect(all).toContain('opened 2026-03-02 02:11:00 UTC');
+    expect(all).toContain('(5m in)');
     expect(all).toContain('Spark worker memory above 90% on 10.0.3.17');
-    expect(all).toContain('2026-03-02 02:11:00 UTC');
-    expect(all).toContain('host:10.0.3.17');
+    expect(all).toContain('*firing*');
     expect(all).toContain('50% confidence');
-    expect(all).toContain('OutOfMemoryError');
-    expect(all).toContain('https://guardian.example/api/v1/incidents/inc_abc');
+    expect(all).toContain('`host:10.0.3.17`');
+    expect(all).toContain('observed: *0.9712*');
+    expect(all).toContain('```java.lang.OutOfMemoryError: Java heap space```');
+    expect(all).toContain('<https://guardian.example/api/v1/incidents/inc_abc|Open in Guardian>');
+    expect(all).toContain('inc_abc');
     expect(validateBlocks(m.blocks)).toEqual([]);
   });
 
-  it('marks a resolved incident and how long it lasted', () => {
+  it('marks a resolved incident, when it resolved and how long it lasted', () => {
     const m = renderIncidentMessage(
       incident({
         status: 'resolved',
         resolvedAt: t0 + 754_000,
-        signals: [signal(17, { status: 'resolved' })],
+        signals: [signal(17, { status: 'resolved', lastSeen: t0 + 750_000, count: 2 })],
       }),
     );
-    expect(m.text).toMatch(/^\[RESOLVED\]/);
-    expect(JSON.stringify(m.blocks)).toContain('after 12m 34s');
+    expect(m.text).toMatch(/^\[RESOLVED\] Spark worker memory above 90%/);
+    expect(m.text).toMatch(/resolved/i);
+    expect(m.blocks[0]).toMatchObject({ text: { text: ':white_check_mark: Spark worker memory above 90%' } });
+    const all = everything(m);
+    expect(all).toContain('resolved 2026-03-02 02:23:34 UTC');
+    expect(all).toContain('lasted 12m 34s');
+    expect(all).toContain('first 2026-03-02 02:11:00 UTC, last 2026-03-02 02:23:30 UTC · 2×');
   });
 
-  it('is deterministic', () => {
+  it('lists firing and most severe signals first', () => {
+    const m = renderIncidentMessage(
+      incident({
+        signals: [
+          signal(1, { status: 'resolved', severity: 'critical', title: 'cleared one' }),
+          signal(2, { severity: 'low', title: 'low one' }),
+          signal(3, { severity: 'critical', title: 'critical one' }),
+        ],
+      }),
+    );
+    const all = everything(m);
+    const order = ['critical one', 'low one', 'cleared one'].map((t) => all.indexOf(t));
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+    expect(order[0]).toBeGreaterThan(0);
+  });
+
+  it('is deterministic, whatever order the signals come in', () => {
+    const signals = Array.from({ length: 30 }, (_, i) => signal(i, { firstSeen: t0 }));
+    const a = renderIncidentMessage(incident({ signals }));
+    const b = renderIncidentMessage(incident({ signals: [...signals].reverse() }));
+    expect(JSON.stringify(a)).toBe(JSON.stringify(b));
     expect(JSON.stringify(renderIncidentMessage(incident()))).toBe(
       JSON.stringify(renderIncidentMessage(incident())),
     );
   });
 
   it('stays within Block Kit limits for a huge incident', () => {
+    const lines = Array.from({ length: 100 }, (_, i) => `${i} ${'z'.repeat(100)}`); // 10 KB of log lines
     const huge = incident({
       title: 'x'.repeat(500),
       signals: Array.from({ length: 500 }, (_, i) =>
         signal(i, {
-          title: 'y'.repeat(400),
-          evidence: [{ kind: 'log', label: 'log', lines: ['z'.repeat(10_000)] }],
+          title: `<&> "${'y'.repeat(400)}"`,
+          entity: `metric:m{${'k="v",'.repeat(80)}}`,
+          evidence: [
+            { kind: 'log', label: 'log', lines },
+            { kind: 'log', label: 'one long line', lines: ['q'.repeat(10_000)] },
+            { kind: 'text', label: 'text', text: 't'.repeat(10_000) },
+            { kind: 'link', label: 'l', url: `https://x.example/${'u'.repeat(5000)}` },
+            ...Array.from({ length: 20 }, (_, j) => ({ kind: 'value' as const, label: `v${j}`, value: j })),
+          ],
         }),
       ),
-      entities: Array.from({ length: 2000 }, (_, i) => `airflow:task:dag_${i}/run/${'t'.repeat(200)}`),
+      entities: Array.from({ length: 2000 }, (_, i) => `metric:m{${'a="b",'.repeat(60)}i="${i}"}`),
+      rootCause: { entity: 'r'.repeat(5000), kind: 'k'.repeat(500), confidence: 0.87 },
     });
-    const m = renderIncidentMessage(huge);
+    const m = renderIncidentMessage(huge, { incidentUrl: (id) => `https://guardian.example/${id}` });
     expect(validateBlocks(m.blocks)).toEqual([]);
-    expect(JSON.stringify(m).length).toBeLessThan(12_000);
-    expect(JSON.stringify(m.blocks)).toContain('+490 more signals');
+    expect(JSON.stringify(m).length).toBeLessThan(10_000);
+    expect(m.text.length).toBeLessThanOrEqual(BLOCK_KIT.fallbackText);
+    const all = everything(m);
+    expect(all).toContain('+490 more signals (490 firing)');
+    expect(all).toContain('+1988 more');
+    expect(all).toContain('…');
+    expect(all).toContain('&lt;&amp;&gt;');
+    // Every code block the cuts touched is still closed.
+    for (const b of m.blocks) {
+      const text = (b.text as { text?: string } | undefined)?.text ?? '';
+      expect((text.match(/```/g) ?? []).length % 2).toBe(0);
+    }
   });
 
-  it('writes thread replies that say what changed', () => {
-    const resolved = incident({ status: 'resolved', resolvedAt: t0 + 90_000 });
-    expect(renderIncidentUpdate(resolved, 'resolved').text).toContain(
-      'Resolved at 2026-03-02 02:12:30 UTC, after 1m 30s',
+  it('renders an incident with no signals, entities or cause', () => {
+    const m = renderIncidentMessage(incident({ signals: [], entities: [], rootCause: null }));
+    expect(validateBlocks(m.blocks)).toEqual([]);
+    expect(m.text).toContain('[OPEN]');
+  });
+});
+
+describe('incident thread replies', () => {
+  it('say the incident resolved and after how long', () => {
+    const m = renderIncidentUpdate(
+      incident({ status: 'resolved', resolvedAt: t0 + 90_000, signals: [signal(1), signal(2)] }),
+      'resolved',
     );
-    expect(renderIncidentUpdate(incident({ severity: 'critical' }), 'severity_raised').text).toContain(
-      'critical',
+    expect(m.text).toBe(
+      '[RESOLVED] Spark worker memory above 90%: resolved after 1m 30s, all 2 signals cleared',
     );
-    expect(renderIncidentUpdate(incident(), 'signal_added').text).toContain(
-      'New signal: Spark worker memory',
+    expect(everything(m)).toContain('*Resolved* after 1m 30s at 2026-03-02 02:12:30 UTC');
+  });
+
+  it('name the signal that joined', () => {
+    const m = renderIncidentUpdate(
+      incident({
+        signals: [signal(1), signal(9, { title: 'Executor lost on 10.0.3.9', severity: 'critical' })],
+      }),
+      'signal_added',
     );
-    for (const change of ['resolved', 'severity_raised', 'signal_added'] as const) {
-      expect(validateBlocks(renderIncidentUpdate(resolved, change).blocks)).toEqual([]);
+    expect(m.text).toContain('new signal Executor lost on 10.0.3.9');
+    expect(everything(m)).toContain('*New signal joined*: Executor lost on 10.0.3.9 (critical)');
+  });
+
+  it('say the severity went up, and which signal raised it', () => {
+    const m = renderIncidentUpdate(
+      incident({
+        severity: 'critical',
+        signals: [signal(1), signal(2, { severity: 'critical', title: 'disk full' })],
+      }),
+      'severity_raised',
+    );
+    expect(m.text).toContain('severity raised to critical');
+    expect(everything(m)).toContain('*Severity raised to critical* :red_circle: by disk full');
+  });
+
+  it('stay within Block Kit limits', () => {
+    const huge = incident({
+      title: 'x'.repeat(5000),
+      signals: [signal(1, { title: 'y'.repeat(5000), entity: 'e'.repeat(5000) })],
+      status: 'resolved',
+      resolvedAt: t0 + 1000,
+    });
+    for (const change of [
+      'opened',
+      'signal_added',
+      'severity_raised',
+      'resolved',
+      'signal_updated',
+      'none',
+    ] as const) {
+      const m = renderIncidentUpdate(huge, change);
+      expect(validateBlocks(m.blocks)).toEqual([]);
+      expect(m.text.length).toBeLessThanOrEqual(BLOCK_KIT.fallbackText);
     }
   });
 });
 
 describe('validateBlocks', () => {
-  it('finds what Slack would reject', () => {
+  it('accepts valid blocks', () => {
     expect(
       validateBlocks([
-        { type: 'header', text: { type: 'mrkdwn', text: 'a' } },
-        { type: 'section', text: { type: 'mrkdwn', text: '' } },
-        { type: 'section', block_id: 'x' },
-        { type: 'divider', block_id: 'x' },
-        { type: 'carousel' },
-        { type: 'context', elements: [] },
+        { type: 'header', text: { type: 'plain_text', text: 'h' } },
+        { type: 'section', block_id: 'a', fields: [{ type: 'mrkdwn', text: 'f' }] },
+        { type: 'context', elements: [{ type: 'image', image_url: 'https://x', alt_text: 'x' }] },
+        {
+          type: 'actions',
+          elements: [
+            { type: 'button', action_id: 'ack', text: { type: 'plain_text', text: 'Ack' }, value: 'v' },
+          ],
+        },
+        { type: 'divider' },
       ]),
-    ).toEqual([
-      'blocks[0].text must be plain_text',
-      'blocks[1].text.text must be 1 to 3000 characters',
-      'blocks[2] needs text or fields',
-      'blocks[3].block_id x is not unique',
-      'blocks[4].type "carousel" is not a block type',
-      'blocks[5].elements: 1 to 10',
+    ).toEqual([]);
+  });
+
+  it('finds what Slack would reject', () => {
+    const button = (action_id: string, text = 'b') => ({
+      type: 'button',
+      action_id,
+      text: { type: 'plain_text', text },
+    });
+    const problems = validateBlocks([
+      { type: 'header', text: { type: 'mrkdwn', text: 'a' } },
+      { type: 'header', text: { type: 'plain_text', text: 'h'.repeat(151) } },
+      { type: 'section', text: { type: 'mrkdwn', text: '' } },
+      { type: 'section', text: { type: 'mrkdwn', text: 's'.repeat(3001) } },
+      { type: 'section', block_id: 'x' },
+      { type: 'divider', block_id: 'x' },
+      { type: 'divider', block_id: 'i'.repeat(256) },
+      { type: 'carousel' },
+      { type: 'context', elements: [] },
+      { type: 'context', elements: Array.from({ length: 11 }, () => ({ type: 'mrkdwn', text: 'c' })) },
+      { type: 'section', fields: Array.from({ length: 11 }, () => ({ type: 'mrkdwn', text: 'f' })) },
+      { type: 'section', fields: [{ type: 'mrkdwn', text: 'f'.repeat(2001) }] },
+      { type: 'actions', elements: Array.from({ length: 26 }, (_, i) => button(`a${i}`)) },
+      {
+        type: 'actions',
+        elements: [
+          button('dup', 'b'.repeat(76)),
+          button('dup'),
+          { ...button('u'), value: 'v'.repeat(2001), url: `https://${'u'.repeat(3000)}` },
+          button('a'.repeat(256)),
+        ],
+      },
     ]);
-    expect(validateBlocks(Array.from({ length: 51 }, () => ({ type: 'divider' })))).toContain(
-      '51 blocks (max 50)',
-    );
+    const expected = [
+      'blocks[0].text must be plain_text',
+      'blocks[1].text.text has 151 characters',
+      'blocks[2].text.text has 0 characters',
+      'blocks[3].text.text has 3001 characters',
+      'blocks[4] needs text or fields',
+      'blocks[5].block_id "x" is not unique',
+      'blocks[6].block_id longer than 255',
+      'blocks[7].type "carousel" is not a message block type',
+      'blocks[8].elements must not be empty',
+      'blocks[9].elements: 11, at most 10',
+      'blocks[10].fields must hold 1 to 10',
+      'blocks[11].fields[0].text has 2001 characters',
+      'blocks[12].elements: 26, at most 25',
+      'blocks[13].elements[0].text.text has 76 characters',
+      'blocks[13].elements[1].action_id "dup" is not unique',
+      'blocks[13].elements[2].value longer than 2000',
+      'blocks[13].elements[2].url longer than 3000',
+      'blocks[13].elements[3].action_id longer than 255',
+      'blocks total',
+    ];
+    for (const e of expected)
+      expect(
+        problems.some((p) => p.startsWith(e)),
+        e,
+      ).toBe(true);
+    expect(problems).toHaveLength(expected.length);
+  });
+
+  it('limits the number of blocks and their total size', () => {
+    expect(validateBlocks(Array.from({ length: 51 }, () => ({ type: 'divider' })))).toEqual([
+      '51 blocks, at most 50 allowed',
+    ]);
+    const big = Array.from({ length: 5 }, () => ({
+      type: 'section',
+      text: { type: 'mrkdwn', text: 's'.repeat(2900) },
+    }));
+    expect(blocksSize(big)).toBeGreaterThan(BLOCK_KIT.messageChars);
+    expect(validateBlocks(big)).toEqual([expect.stringContaining('msg_blocks_too_long')]);
+  });
+
+  it('truncates with an ellipsis, never splitting an emoji', () => {
+    expect(truncate('abcdef', 4)).toBe('abc…');
+    expect(truncate('abc', 3)).toBe('abc');
+    expect(truncate('ab😀cd', 4)).toBe('ab…');
   });
 });

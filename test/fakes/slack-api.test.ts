@@ -1,75 +1,170 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSlackStandIn } from './slack-api.ts';
 
-/** The stand-in itself answers as Slack's Web API does: these keep it honest. */
+const TOKEN = 'xoxb-stand-in-secret';
+
+/** The stand-in answers as Slack's Web API does: these keep it honest. */
 describe('Slack Web API stand-in', () => {
   let slack: Awaited<ReturnType<typeof startSlackStandIn>>;
   beforeAll(async () => {
-    slack = await startSlackStandIn({ token: 'xoxb-t' });
+    slack = await startSlackStandIn({ token: TOKEN, unknownChannels: ['#gone'] });
   });
   afterAll(() => slack?.close());
+  beforeEach(() => {
+    slack.calls.length = 0;
+  });
 
-  const call = (method: string, body: string, headers: Record<string, string> = {}) =>
-    fetch(`${slack.url}${method}`, {
+  const form = (params: Record<string, unknown>) =>
+    new URLSearchParams(
+      Object.entries(params).map(([k, v]): [string, string] => [
+        k,
+        typeof v === 'string' ? v : JSON.stringify(v),
+      ]),
+    ).toString();
+
+  async function call(
+    method: string,
+    body: string | Record<string, unknown>,
+    headers: Record<string, string> = {},
+  ) {
+    const r = await fetch(`${slack.url}${method}`, {
       method: 'POST',
       headers: {
         'content-type': 'application/x-www-form-urlencoded',
-        authorization: 'Bearer xoxb-t',
+        authorization: `Bearer ${TOKEN}`,
         ...headers,
       },
-      body,
-    }).then(async (r) => ({
+      body: typeof body === 'string' ? body : form(body),
+    });
+    return {
       status: r.status,
       body: (await r.json()) as Record<string, unknown>,
       retryAfter: r.headers.get('retry-after'),
-    }));
+    };
+  }
 
-  it('checks the token', async () => {
-    expect((await call('chat.postMessage', 'channel=%23a&text=x', { authorization: '' })).body).toEqual({
+  it('checks the bearer token', async () => {
+    const body = { channel: '#a', text: 'x' };
+    expect((await call('chat.postMessage', body, { authorization: '' })).body).toEqual({
       ok: false,
       error: 'not_authed',
     });
-    expect(
-      (await call('chat.postMessage', 'channel=%23a&text=x', { authorization: 'Bearer nope' })).body,
-    ).toEqual({
+    expect((await call('chat.postMessage', body, { authorization: 'Bearer nope' })).body).toEqual({
       ok: false,
       error: 'invalid_auth',
     });
+    expect(slack.calls.map((c) => c.authorized)).toEqual([false, false]);
   });
 
-  it('requires a channel and some text, and parses JSON-encoded blocks', async () => {
-    expect((await call('chat.postMessage', 'text=x')).body.error).toBe('channel_not_found');
-    expect((await call('chat.postMessage', 'channel=%23a')).body.error).toBe('no_text');
+  it('posts with unique, increasing ts and keeps the message', async () => {
+    const blocks = [{ type: 'section', text: { type: 'mrkdwn', text: 'hi' } }];
+    const answers = [];
+    for (let i = 0; i < 5; i++)
+      answers.push((await call('chat.postMessage', { channel: '#a', text: `m${i}`, blocks })).body);
+    for (const a of answers) expect(a).toMatchObject({ ok: true, channel: '#a', message: { blocks } });
+    const ts = answers.map((a) => String(a.ts));
+    for (const t of ts) expect(t).toMatch(/^\d+\.\d{6}$/);
+    expect([...ts].sort()).toEqual(ts);
+    expect(new Set(ts).size).toBe(5);
+    expect(slack.messages().find((m) => m.ts === ts[0])).toMatchObject({ channel: '#a', text: 'm0', blocks });
+    expect(slack.calls[0]!.params).toEqual({ channel: '#a', text: 'm0', blocks });
+  });
+
+  it('requires a known channel and some text, and well-formed blocks', async () => {
+    expect((await call('chat.postMessage', { text: 'x' })).body.error).toBe('channel_not_found');
+    expect((await call('chat.postMessage', { channel: '#gone', text: 'x' })).body.error).toBe(
+      'channel_not_found',
+    );
+    expect((await call('chat.postMessage', { channel: '#a' })).body.error).toBe('no_text');
     expect((await call('chat.postMessage', 'channel=%23a&blocks=%5Bnot-json')).body.error).toBe(
       'invalid_blocks_format',
     );
-    const ok = await call(
-      'chat.postMessage',
-      `channel=%23a&text=x&blocks=${encodeURIComponent('[{"type":"divider"}]')}`,
+    expect((await call('chat.postMessage', { channel: '#a', blocks: { type: 'divider' } })).body.error).toBe(
+      'invalid_blocks_format',
     );
-    expect(ok.body).toMatchObject({ ok: true, channel: '#a' });
-    expect(ok.body.ts).toMatch(/^\d+\.\d{6}$/);
+    const invalid = await call('chat.postMessage', {
+      channel: '#a',
+      text: 'x',
+      blocks: [{ type: 'carousel' }],
+    });
+    expect(invalid.body).toMatchObject({ ok: false, error: 'invalid_blocks' });
+    expect(invalid.body.errors).toEqual([expect.stringContaining('blocks[0].type')]);
   });
 
-  it('answers 429 with Retry-After when told to, then recovers', async () => {
+  it('replies only in the thread of an existing top-level message', async () => {
+    const parent = (await call('chat.postMessage', { channel: '#a', text: 'parent' })).body;
+    const reply = await call('chat.postMessage', { channel: '#a', text: 'r', thread_ts: parent.ts });
+    expect(reply.body).toMatchObject({ ok: true, message: { thread_ts: parent.ts } });
+    expect(
+      (await call('chat.postMessage', { channel: '#a', text: 'r', thread_ts: '1.000000' })).body.error,
+    ).toBe('thread_not_found');
+    expect(
+      (await call('chat.postMessage', { channel: '#b', text: 'r', thread_ts: parent.ts })).body.error,
+    ).toBe('thread_not_found');
+    // A reply's ts is not a thread of its own.
+    expect(
+      (await call('chat.postMessage', { channel: '#a', text: 'r', thread_ts: reply.body.ts })).body.error,
+    ).toBe('thread_not_found');
+    expect(slack.messages().find((m) => m.ts === reply.body.ts)).toMatchObject({ threadTs: parent.ts });
+  });
+
+  it('edits existing messages in place', async () => {
+    const posted = (await call('chat.postMessage', { channel: '#a', text: 'before' })).body;
+    const edited = await call('chat.update', { channel: '#a', ts: posted.ts, text: '[RESOLVED] after' });
+    expect(edited.body).toMatchObject({ ok: true, channel: '#a', ts: posted.ts, text: '[RESOLVED] after' });
+    expect(slack.messages().find((m) => m.ts === posted.ts)).toMatchObject({
+      text: '[RESOLVED] after',
+      edits: 1,
+    });
+    expect((await call('chat.update', { channel: '#a', ts: '1.000000', text: 'x' })).body.error).toBe(
+      'message_not_found',
+    );
+    expect((await call('chat.update', { channel: '#b', ts: posted.ts, text: 'x' })).body.error).toBe(
+      'message_not_found',
+    );
+  });
+
+  it('takes JSON bodies too', async () => {
+    const r = await call('chat.postMessage', JSON.stringify({ channel: '#a', text: 'json', blocks: [] }), {
+      'content-type': 'application/json; charset=utf-8',
+    });
+    expect(r.body).toMatchObject({ ok: true, channel: '#a' });
+    expect((await call('chat.postMessage', '{nope', { 'content-type': 'application/json' })).body.error).toBe(
+      'invalid_json',
+    );
+  });
+
+  it('fails the next calls as told: 429 with Retry-After, 5xx, platform errors; then recovers', async () => {
     slack.failNext('chat.postMessage', { status: 429, retryAfter: 3 });
-    const limited = await call('chat.postMessage', 'channel=%23a&text=x');
-    expect(limited).toMatchObject({
+    slack.failNext('chat.postMessage', { error: 'fatal_error' });
+    slack.failNext('chat.update', { status: 502 });
+    const body = { channel: '#a', text: 'x' };
+    expect(await call('chat.postMessage', body)).toMatchObject({
       status: 429,
       retryAfter: '3',
       body: { ok: false, error: 'ratelimited' },
     });
-    expect((await call('chat.postMessage', 'channel=%23a&text=x')).body.ok).toBe(true);
+    expect(await call('chat.postMessage', body)).toMatchObject({
+      status: 200,
+      body: { error: 'fatal_error' },
+    });
+    expect((await call('chat.update', { channel: '#a', ts: '1.0', text: 'x' })).status).toBe(502);
+    expect((await call('chat.postMessage', body)).body.ok).toBe(true);
+    expect(slack.calls.map((c) => c.status)).toEqual([429, 200, 502, 200]);
   });
 
-  it('rejects unknown methods and non-form bodies', async () => {
+  it('rejects unknown methods and bodies it cannot read', async () => {
     expect((await call('chat.explode', 'a=b')).body.error).toBe('unknown_method');
     expect((await call('chat.postMessage', 'x', { 'content-type': 'text/plain' })).body.error).toBe(
       'invalid_form_data',
     );
   });
 
-  it('never records the token', () => {
-    expect(JSON.stringify(slack.calls)).not.toContain('xoxb-t');
+  it('never records the token, even one sent in the body', async () => {
+    await call('chat.postMessage', { channel: '#a', text: 'x', token: TOKEN });
+    await call('chat.postMessage', { channel: '#a', text: 'x' }, { authorization: `Bearer ${TOKEN}-other` });
+    expect(slack.calls).toHaveLength(2);
+    expect(JSON.stringify(slack.calls)).not.toContain(TOKEN);
+    expect(JSON.stringify(slack.messages())).not.toContain(TOKEN);
   });
 });

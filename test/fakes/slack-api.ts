@@ -2,191 +2,235 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { validateBlocks } from '../../src/notify/block-kit.ts';
 
-/** One Web API call as the stand-in received it (never the token itself). */
+/** One Web API call as the stand-in received it. The token is never stored, only whether it matched. */
 export interface RecordedCall {
   readonly method: string;
+  /** The parsed body (form or JSON), `blocks` parsed from its JSON string, `token` removed. */
   readonly params: Record<string, unknown>;
-  readonly contentType: string;
-  readonly authorized: boolean;
+  /** Epoch ms (wall clock) when the call arrived. */
   readonly at: number;
+  /** Whether the bearer token matched. */
+  readonly authorized: boolean;
+  readonly contentType: string;
   /** What the stand-in answered. */
   readonly status: number;
-  readonly response: Record<string, unknown>;
+  readonly response: Readonly<Record<string, unknown>>;
 }
 
-export interface StoredMessage {
+/** A message as the stand-in's workspace holds it. */
+export interface StandInMessage {
   readonly channel: string;
   readonly ts: string;
-  text: string;
-  blocks: unknown[];
-  readonly replies: { ts: string; text: string }[];
-  edits: number;
+  /** Set for thread replies: the ts of the top-level message. */
+  readonly threadTs?: string;
+  readonly text: string;
+  readonly blocks: readonly unknown[];
+  /** How many times `chat.update` edited it. */
+  readonly edits: number;
 }
 
-type Failure = { status: 429; retryAfter: number } | { error: string };
+/** What `failNext` makes the next call of a method answer. */
+export type InjectedFailure =
+  | { readonly status: 429; readonly retryAfter: number }
+  | { readonly status: 500 | 502 | 503 | 504 }
+  | { readonly error: string };
 
 export interface SlackStandIn {
-  /** Base URL for `slackApiUrl`, ending in `/api/`. */
+  /** Base URL for `slackApiUrl`: `http://127.0.0.1:PORT/api/`. */
   readonly url: string;
+  /** Every call received, in order, failed ones included. Tests may clear it (`calls.length = 0`). */
   readonly calls: RecordedCall[];
-  /** Top-level messages by `channel/ts`, with their thread replies. */
-  readonly messages: Map<string, StoredMessage>;
-  /** The next call of `method` fails this way. */
-  failNext(method: string, failure: Failure): void;
+  /** Messages (top-level and replies) in the order they were posted, as last edited. */
+  messages(): StandInMessage[];
+  /** The next call of `method` fails this way (queued: several calls fail in turn). */
+  failNext(method: string, failure: InjectedFailure): void;
   close(): Promise<void>;
 }
 
+export interface SlackStandInOptions {
+  /** The bot token calls must bear. @defaultValue 'xoxb-stand-in' */
+  token?: string;
+  /** Channels that answer `channel_not_found`. */
+  unknownChannels?: readonly string[];
+}
+
+interface Stored {
+  channel: string;
+  ts: string;
+  threadTs: string | undefined;
+  text: string;
+  blocks: unknown[];
+  edits: number;
+}
+
+type Answer = { status: number; body: Record<string, unknown>; headers?: Record<string, string> };
+
+const ok = (body: Record<string, unknown>): Answer => ({ status: 200, body: { ok: true, ...body } });
+// Slack answers platform errors with HTTP 200 and `ok:false`; only rate limits use a status code.
+const fail = (error: string, extra: Record<string, unknown> = {}): Answer => ({
+  status: 200,
+  body: { ok: false, error, ...extra },
+});
+
 /**
- * A local stand-in for Slack's Web API, as far as Guardian uses it, checking what Slack checks:
- * the bearer token, form encoding with JSON-encoded `blocks`, required fields, thread and message
- * existence, Block Kit limits; and answering 429 with `Retry-After` on demand. Slack answers
- * HTTP 200 with `{ok:false, error}` for every platform error.
+ * A local stand-in for Slack's Web API, as far as Guardian uses it (`chat.postMessage`,
+ * `chat.update`), checking what Slack checks: the bearer token, form (or JSON) bodies with
+ * JSON-encoded `blocks`, required fields, that threads and edited messages exist, Block Kit
+ * limits; and answering 429 with `Retry-After`, a 5xx or a platform error when told to.
  */
-export async function startSlackStandIn(
-  options: { token?: string; unknownChannels?: string[] } = {},
-): Promise<SlackStandIn> {
+export async function startSlackStandIn(options: SlackStandInOptions = {}): Promise<SlackStandIn> {
   const token = options.token ?? 'xoxb-stand-in';
-  const unknown = new Set(options.unknownChannels ?? []);
+  const unknownChannels = new Set(options.unknownChannels ?? []);
   const calls: RecordedCall[] = [];
-  const messages = new Map<string, StoredMessage>();
-  const failures = new Map<string, Failure[]>();
-  let lastTs = 0;
+  const stored: Stored[] = [];
+  const byKey = new Map<string, Stored>();
+  const failures = new Map<string, InjectedFailure[]>();
+  let lastMicros = 0;
+
+  /** Slack's `seconds.micros` ts: unique and increasing, even for calls in the same millisecond. */
   const nextTs = () => {
-    lastTs = Math.max(lastTs + 1, Date.now() * 1000);
-    return `${Math.floor(lastTs / 1e6)}.${String(lastTs % 1e6).padStart(6, '0')}`;
+    lastMicros = Math.max(lastMicros + 1, Date.now() * 1000);
+    return `${Math.floor(lastMicros / 1e6)}.${String(lastMicros % 1e6).padStart(6, '0')}`;
   };
 
-  const server = createServer((req, res) => {
-    void handle(req, res).catch((err: unknown) => {
-      res.writeHead(500, { 'content-type': 'text/plain' });
-      res.end(String(err));
-    });
-  });
-
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const raw = Buffer.concat(chunks).toString('utf8');
-    const method = (req.url ?? '').replace(/^\/api\//, '').split('?')[0] ?? '';
-    const contentType = String(req.headers['content-type'] ?? '');
-    const auth = String(req.headers.authorization ?? '');
-
-    const reply = (
-      status: number,
-      body: Record<string, unknown>,
-      params: Record<string, unknown>,
-      headers: Record<string, string> = {},
-    ) => {
-      calls.push({
-        method,
-        params,
-        contentType,
-        authorized: auth === `Bearer ${token}`,
-        at: Date.now(),
-        status,
-        response: body,
-      });
-      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
-      res.end(JSON.stringify(body));
-    };
-
-    if (req.method !== 'POST')
-      return reply(405, { ok: false, error: 'method_not_supported_for_channel_type' }, {});
-
-    let params: Record<string, unknown>;
-    if (contentType.startsWith('application/x-www-form-urlencoded')) {
-      params = Object.fromEntries(new URLSearchParams(raw));
-    } else if (contentType.startsWith('application/json')) {
-      try {
-        params = JSON.parse(raw || '{}') as Record<string, unknown>;
-      } catch {
-        return reply(200, { ok: false, error: 'invalid_json' }, {});
-      }
-    } else {
-      return reply(200, { ok: false, error: 'invalid_form_data' }, {});
-    }
-    if (typeof params.blocks === 'string') {
-      try {
-        params.blocks = JSON.parse(params.blocks);
-      } catch {
-        return reply(200, { ok: false, error: 'invalid_blocks_format' }, params);
-      }
-    }
-    delete params.token;
-
-    const queued = failures.get(method);
-    const failure = queued?.shift();
+  function answer(method: string, params: Record<string, unknown>, authorization: string): Answer {
+    const failure = failures.get(method)?.shift();
     if (failure) {
-      if ('status' in failure)
-        return reply(429, { ok: false, error: 'ratelimited' }, params, {
-          'retry-after': String(failure.retryAfter),
-        });
-      return reply(200, { ok: false, error: failure.error }, params);
+      if ('error' in failure) return fail(failure.error);
+      if (failure.status === 429) {
+        return {
+          status: 429,
+          body: { ok: false, error: 'ratelimited' },
+          headers: { 'retry-after': String(failure.retryAfter) },
+        };
+      }
+      return { status: failure.status, body: { ok: false, error: 'service_unavailable' } };
     }
 
-    if (!auth) return reply(200, { ok: false, error: 'not_authed' }, params);
-    if (auth !== `Bearer ${token}`) return reply(200, { ok: false, error: 'invalid_auth' }, params);
+    if (!authorization) return fail('not_authed');
+    if (authorization !== `Bearer ${token}`) return fail('invalid_auth');
+
+    if (method !== 'chat.postMessage' && method !== 'chat.update') return fail('unknown_method');
 
     const channel = typeof params.channel === 'string' ? params.channel : '';
+    if (!channel || unknownChannels.has(channel)) return fail('channel_not_found');
     const text = typeof params.text === 'string' ? params.text : '';
     const blocks = params.blocks;
     if (blocks !== undefined) {
-      if (!Array.isArray(blocks)) return reply(200, { ok: false, error: 'invalid_blocks_format' }, params);
+      if (!Array.isArray(blocks)) return fail('invalid_blocks_format');
       const problems = validateBlocks(blocks);
-      if (problems.length > 0)
-        return reply(200, { ok: false, error: 'invalid_blocks', errors: problems }, params);
+      if (problems.length > 0) return fail('invalid_blocks', { errors: problems });
+    }
+    const hasBlocks = Array.isArray(blocks) && blocks.length > 0;
+    if (!text && !hasBlocks) return fail('no_text');
+    if (text.length > 40_000) return fail('msg_too_long');
+
+    if (method === 'chat.postMessage') {
+      let threadTs: string | undefined;
+      if (params.thread_ts !== undefined && params.thread_ts !== '') {
+        threadTs = String(params.thread_ts);
+        const parent = byKey.get(`${channel}/${threadTs}`);
+        if (!parent || parent.threadTs !== undefined) return fail('thread_not_found');
+      }
+      const ts = nextTs();
+      const message: Stored = { channel, ts, threadTs, text, blocks: hasBlocks ? blocks : [], edits: 0 };
+      stored.push(message);
+      byKey.set(`${channel}/${ts}`, message);
+      return ok({
+        channel,
+        ts,
+        message: {
+          type: 'message',
+          text,
+          ts,
+          ...(threadTs ? { thread_ts: threadTs } : {}),
+          blocks: message.blocks,
+        },
+      });
     }
 
-    switch (method) {
-      case 'chat.postMessage': {
-        if (!channel) return reply(200, { ok: false, error: 'channel_not_found' }, params);
-        if (unknown.has(channel)) return reply(200, { ok: false, error: 'channel_not_found' }, params);
-        if (!text && !blocks) return reply(200, { ok: false, error: 'no_text' }, params);
-        const ts = nextTs();
-        if (params.thread_ts !== undefined) {
-          const parent = messages.get(`${channel}/${String(params.thread_ts)}`);
-          if (!parent) return reply(200, { ok: false, error: 'thread_not_found' }, params);
-          parent.replies.push({ ts, text });
-        } else {
-          messages.set(`${channel}/${ts}`, {
-            channel,
-            ts,
-            text,
-            blocks: (blocks as unknown[]) ?? [],
-            replies: [],
-            edits: 0,
-          });
-        }
-        return reply(200, { ok: true, channel, ts, message: { type: 'message', text, ts, blocks } }, params);
-      }
-      case 'chat.update': {
-        if (!channel) return reply(200, { ok: false, error: 'channel_not_found' }, params);
-        const ts = typeof params.ts === 'string' ? params.ts : '';
-        const message = messages.get(`${channel}/${ts}`);
-        if (!message) return reply(200, { ok: false, error: 'message_not_found' }, params);
-        if (!text && !blocks) return reply(200, { ok: false, error: 'no_text' }, params);
-        message.text = text;
-        message.blocks = (blocks as unknown[]) ?? message.blocks;
-        message.edits++;
-        return reply(200, { ok: true, channel, ts, text }, params);
-      }
-      case 'auth.test':
-        return reply(200, { ok: true, team: 'stand-in', user: 'guardian', bot_id: 'B0' }, params);
-      default:
-        return reply(200, { ok: false, error: 'unknown_method' }, params);
-    }
+    const ts = typeof params.ts === 'string' ? params.ts : '';
+    const message = byKey.get(`${channel}/${ts}`);
+    if (!message) return fail('message_not_found');
+    message.text = text;
+    if (blocks !== undefined) message.blocks = hasBlocks ? blocks : [];
+    message.edits++;
+    return ok({ channel, ts, text, message: { type: 'message', text, ts, blocks: message.blocks } });
   }
 
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const raw = Buffer.concat(chunks).toString('utf8');
+    const url = new URL(req.url ?? '/', 'http://stand-in');
+    const method = url.pathname.replace(/^\/api\//, '');
+    const contentType = String(req.headers['content-type'] ?? '');
+    const authorization = String(req.headers.authorization ?? '');
+
+    let params: Record<string, unknown> = Object.fromEntries(url.searchParams);
+    let result: Answer | undefined;
+    if (contentType.startsWith('application/json')) {
+      try {
+        const parsed: unknown = JSON.parse(raw || '{}');
+        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new TypeError();
+        params = { ...params, ...(parsed as Record<string, unknown>) };
+      } catch {
+        result = fail('invalid_json');
+      }
+    } else if (contentType.startsWith('application/x-www-form-urlencoded') || raw === '') {
+      params = { ...params, ...Object.fromEntries(new URLSearchParams(raw)) };
+    } else {
+      result = fail('invalid_form_data');
+    }
+    // Slack also takes the token as a body field; it must never end up in a recorded call.
+    delete params.token;
+    if (!result && typeof params.blocks === 'string') {
+      try {
+        params.blocks = JSON.parse(params.blocks);
+      } catch {
+        result = fail('invalid_blocks_format');
+      }
+    }
+    result ??= answer(method, params, authorization);
+
+    calls.push({
+      method,
+      params,
+      at: Date.now(),
+      authorized: authorization === `Bearer ${token}`,
+      contentType,
+      status: result.status,
+      response: result.body,
+    });
+    res.writeHead(result.status, { 'content-type': 'application/json; charset=utf-8', ...result.headers });
+    res.end(JSON.stringify(result.body));
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      res.writeHead(500, { 'content-type': 'text/plain' });
+      res.end(err instanceof Error ? err.message : String(err));
+    });
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+
   return {
     url: `http://127.0.0.1:${port}/api/`,
     calls,
-    messages,
+    messages: () =>
+      stored.map((m) => ({
+        channel: m.channel,
+        ts: m.ts,
+        ...(m.threadTs ? { threadTs: m.threadTs } : {}),
+        text: m.text,
+        blocks: m.blocks,
+        edits: m.edits,
+      })),
     failNext(method, failure) {
-      const list = failures.get(method) ?? [];
-      list.push(failure);
-      failures.set(method, list);
+      const queue = failures.get(method) ?? [];
+      queue.push(failure);
+      failures.set(method, queue);
     },
     close: () =>
       new Promise<void>((resolve) => {

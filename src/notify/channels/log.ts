@@ -2,6 +2,7 @@ import type { Clock } from '../../core/index.ts';
 import type { Logger } from '../../telemetry/logger.ts';
 import type { MessageChannel, PostedMessage, SlackBlock, SlackMessage } from '../channel.ts';
 
+/** A message the log channel kept: what Slack would have been asked to do. */
 export interface OutboxMessage {
   readonly method: 'post' | 'reply' | 'update';
   readonly channel: string;
@@ -13,11 +14,13 @@ export interface OutboxMessage {
   readonly at: number;
 }
 
+/** A {@link MessageChannel} that also shows what it kept. */
 export interface LogChannel extends MessageChannel {
   /** What would have been sent, oldest first. */
   messages(): readonly OutboxMessage[];
 }
 
+/** How the log channel logs and keeps messages. */
 export interface LogChannelOptions {
   logger: Logger;
   clock: Clock;
@@ -33,7 +36,7 @@ export interface LogChannelOptions {
  * like Slack would (a `ts` per message), so the notifier runs exactly as it does against Slack.
  */
 export function createLogChannel(options: LogChannelOptions): LogChannel {
-  const capacity = options.capacity ?? 1000;
+  const capacity = Math.max(1, Math.floor(options.capacity ?? 1000));
   const outbox: OutboxMessage[] = [];
   let lastMicros = 0;
 
@@ -46,16 +49,18 @@ export function createLogChannel(options: LogChannelOptions): LogChannel {
   function keep(message: OutboxMessage): PostedMessage {
     outbox.push(message);
     if (outbox.length > capacity) outbox.splice(0, outbox.length - capacity);
+    // This log line is the notification when there is no Slack: say what Slack would have shown.
     options.logger.info(
       {
         slack: {
           method: message.method,
           channel: message.channel,
           ts: message.ts,
-          thread_ts: message.threadTs,
+          ...(message.threadTs ? { thread_ts: message.threadTs } : {}),
+          text: message.text,
         },
       },
-      `slack (local) ${message.method} ${message.channel}: ${message.text}`,
+      `slack (local) ${message.method} ${message.channel}`,
     );
     return { channel: message.channel, ts: message.ts };
   }

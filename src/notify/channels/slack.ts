@@ -1,32 +1,42 @@
 import {
   LogLevel,
+  type Logger as SlackLogger,
+  type WebAPICallResult,
   WebAPIHTTPError,
   WebAPIPlatformError,
   WebAPIRateLimitedError,
   WebAPIRequestError,
   WebClient,
 } from '@slack/web-api';
-import { DependencyError } from '../../core/index.ts';
+import { DependencyError, errorMessage } from '../../core/index.ts';
 import type { Logger } from '../../telemetry/logger.ts';
 import type { GuardianMetrics } from '../../telemetry/metrics.ts';
 import type { MessageChannel, PostedMessage, SlackMessage } from '../channel.ts';
 
+/** How Guardian reaches Slack's Web API. */
 export interface SlackChannelOptions {
-  /** Bot token (`xoxb-…`). Never logged, never in an error. */
+  /** Bot token (`xoxb-…`). Sent only as the `Authorization` header; never logged nor put in errors. */
   token: string;
-  /** Web API base URL; Slack's own when omitted (`SLACK_API_URL`). */
+  /**
+   * Base URL of the Web API; a stand-in's URL in tests.
+   * @defaultValue 'https://slack.com/api/'
+   */
   apiUrl?: string;
   logger: Logger;
-  metrics?: GuardianMetrics;
+  /** Counts calls by `method` and `outcome` (`ok` or the error code) when given. */
+  metrics?: Pick<GuardianMetrics, 'slackCalls'>;
   /**
-   * Per-request timeout.
+   * Per-call timeout; a call that takes longer fails as a retryable `request_failed`.
    * @defaultValue 10000
    */
   timeoutMs?: number;
 }
 
-/** Slack errors that trying again can fix. */
-const RETRYABLE_PLATFORM_ERRORS = new Set([
+/**
+ * Slack platform errors that say "try again later" rather than "this request is wrong". Every
+ * other `ok:false` error (`invalid_auth`, `channel_not_found`, `invalid_blocks`…) is permanent.
+ */
+const RETRYABLE_PLATFORM_ERRORS: ReadonlySet<string> = new Set([
   'ratelimited',
   'internal_error',
   'fatal_error',
@@ -35,72 +45,85 @@ const RETRYABLE_PLATFORM_ERRORS = new Set([
 ]);
 
 /**
- * Messages through Slack's Web API (`chat.postMessage`, `chat.update`). The client does not retry
- * by itself: a 429 becomes a retryable error carrying Slack's `Retry-After`, and Guardian's queue
- * waits that long before the job runs again, so one slow channel never blocks a process.
+ * The Slack Web API as a {@link MessageChannel}. The client never retries or waits on its own
+ * (`retries: 0`, `rejectRateLimitedCalls`): a failed call fails at once with a `DependencyError`
+ * that says whether and when to retry, and Guardian's queue does the retrying, so a 429 delays one
+ * job rather than pausing every Slack call in the process.
  */
 export function createSlackChannel(options: SlackChannelOptions): MessageChannel {
-  const client = new WebClient(options.token, {
+  const { token, logger, metrics } = options;
+  const log = logger.child({ component: 'slack' });
+  const client = new WebClient(token, {
     ...(options.apiUrl ? { slackApiUrl: options.apiUrl } : {}),
     rejectRateLimitedCalls: true,
     retryConfig: { retries: 0 },
     timeout: options.timeoutMs ?? 10_000,
-    logLevel: LogLevel.ERROR,
+    logger: slackLogger(log),
   });
 
-  async function call(
-    method: string,
-    fn: () => Promise<{ channel?: string; ts?: string }>,
-  ): Promise<PostedMessage> {
+  async function call(method: string, params: Record<string, unknown>): Promise<WebAPICallResult> {
     try {
-      const res = await fn();
-      options.metrics?.slackCalls.add(1, { method, outcome: 'ok' });
-      return { channel: String(res.channel ?? ''), ts: String(res.ts ?? '') };
+      const result = await client.apiCall(method, params);
+      metrics?.slackCalls.add(1, { method, outcome: 'ok' });
+      return result;
     } catch (err) {
-      const mapped = toDependencyError(method, err);
-      options.metrics?.slackCalls.add(1, { method, outcome: mapped.code });
-      options.logger.warn({ method, code: mapped.code, retryable: mapped.retryable }, 'Slack call failed');
-      throw mapped;
+      const error = toDependencyError(method, err, token);
+      metrics?.slackCalls.add(1, { method, outcome: error.code });
+      log.warn(
+        { method, code: error.code, retryable: error.retryable, retryAfterMs: error.retryAfterMs },
+        error.message,
+      );
+      throw error;
     }
   }
 
+  function posted(method: string, result: WebAPICallResult, fallbackChannel: string): PostedMessage {
+    const ts = field(result, 'ts');
+    const channel = field(result, 'channel');
+    if (typeof ts !== 'string' || ts === '') {
+      // The message may well exist: retrying could post it twice, so this is not retryable.
+      throw new DependencyError('slack', 'invalid_response', `${method}: the answer has no message ts`);
+    }
+    return { channel: typeof channel === 'string' ? channel : fallbackChannel, ts };
+  }
+
+  const content = (message: SlackMessage) => ({
+    text: message.text,
+    blocks: message.blocks,
+    // Links in evidence are for clicking, not for previews that bury the incident.
+    unfurl_links: false,
+    unfurl_media: false,
+  });
+
   return {
     kind: 'slack',
-    post(channel: string, message: SlackMessage) {
-      return call('chat.postMessage', () =>
-        client.chat.postMessage({
-          channel,
-          text: message.text,
-          blocks: [...message.blocks] as never,
-          unfurl_links: false,
-        }),
-      );
+    async post(channel, message) {
+      const result = await call('chat.postMessage', { channel, ...content(message) });
+      return posted('chat.postMessage', result, channel);
     },
-    reply(channel: string, threadTs: string, message: SlackMessage) {
-      return call('chat.postMessage', () =>
-        client.chat.postMessage({
-          channel,
-          thread_ts: threadTs,
-          text: message.text,
-          blocks: [...message.blocks] as never,
-          unfurl_links: false,
-        }),
-      );
+    async reply(channel, threadTs, message) {
+      const result = await call('chat.postMessage', { channel, thread_ts: threadTs, ...content(message) });
+      return posted('chat.postMessage', result, channel);
     },
-    update(channel: string, ts: string, message: SlackMessage) {
-      return call('chat.update', () =>
-        client.chat.update({ channel, ts, text: message.text, blocks: [...message.blocks] as never }),
-      );
+    async update(channel, ts, message) {
+      const result = await call('chat.update', { channel, ts, text: message.text, blocks: message.blocks });
+      return posted('chat.update', result, channel);
     },
   };
 }
 
-function toDependencyError(method: string, err: unknown): DependencyError {
+/**
+ * Maps what `WebClient` throws to a `DependencyError('slack', …)`. Exported for its tests; the
+ * token is scrubbed from every message in case an underlying error ever echoes a request.
+ */
+export function toDependencyError(method: string, err: unknown, token: string): DependencyError {
+  const scrub = (text: string) => (token ? text.replaceAll(token, '[redacted]') : text);
+  if (err instanceof DependencyError) return err;
   if (err instanceof WebAPIRateLimitedError) {
     return new DependencyError(
       'slack',
       'ratelimited',
-      `${method} rate limited; retry after ${err.retryAfter}s`,
+      `${method}: rate limited, retry after ${err.retryAfter}s`,
       {
         retryable: true,
         retryAfterMs: err.retryAfter * 1000,
@@ -109,31 +132,63 @@ function toDependencyError(method: string, err: unknown): DependencyError {
   }
   if (err instanceof WebAPIPlatformError) {
     const code = err.data.error;
-    return new DependencyError('slack', code, `${method} failed: ${code}`, {
+    const details = platformDetails(err.data);
+    return new DependencyError('slack', code, scrub(`${method}: ${code}${details ? ` (${details})` : ''}`), {
       retryable: RETRYABLE_PLATFORM_ERRORS.has(code),
     });
   }
   if (err instanceof WebAPIHTTPError) {
-    return new DependencyError(
-      'slack',
-      `http_${err.statusCode}`,
-      `${method} failed: HTTP ${err.statusCode}`,
-      {
-        retryable: err.statusCode >= 500 || err.statusCode === 408,
-      },
-    );
+    return new DependencyError('slack', `http_${err.statusCode}`, `${method}: HTTP ${err.statusCode}`, {
+      retryable: err.statusCode >= 500,
+      ...retryAfter(err.headers['retry-after']),
+    });
   }
   if (err instanceof WebAPIRequestError) {
-    return new DependencyError('slack', 'request_failed', `${method} failed: ${err.original.message}`, {
+    return new DependencyError('slack', 'request_failed', scrub(`${method}: ${errorMessage(err.original)}`), {
       retryable: true,
     });
   }
-  return new DependencyError(
-    'slack',
-    'unknown',
-    `${method} failed: ${(err as Error)?.message ?? String(err)}`,
-    {
-      retryable: true,
+  // Anything else (a 429 without a usable Retry-After, a bug in the client): trying again is safe
+  // for the queue, which caps attempts.
+  return new DependencyError('slack', 'unknown_error', scrub(`${method}: ${errorMessage(err)}`), {
+    retryable: true,
+  });
+}
+
+/** Slack's explanations (`invalid_blocks` lists the offending blocks), shortened for a log line. */
+function platformDetails(data: WebAPICallResult): string {
+  const errors = field(data, 'errors');
+  const list: readonly unknown[] = Array.isArray(errors) ? errors : (data.response_metadata?.messages ?? []);
+  const text = list.map((e) => String(e)).join('; ');
+  return text.length > 500 ? `${text.slice(0, 499)}…` : text;
+}
+
+/** A field of a Web API answer that the SDK's response type does not declare. */
+function field(result: object, key: string): unknown {
+  return (result as Readonly<Record<string, unknown>>)[key];
+}
+
+function retryAfter(header: string | undefined): { retryAfterMs?: number } {
+  const seconds = header === undefined ? Number.NaN : Number.parseInt(header, 10);
+  return Number.isFinite(seconds) && seconds >= 0 ? { retryAfterMs: seconds * 1000 } : {};
+}
+
+/**
+ * The SDK's own logging, sent to Guardian's logger at debug (warnings and errors at warn), so it
+ * is structured and goes through the logger's redaction.
+ */
+function slackLogger(log: Logger): SlackLogger {
+  let level: LogLevel = LogLevel.DEBUG;
+  const text = (msg: unknown[]) => msg.map((m) => (typeof m === 'string' ? m : JSON.stringify(m))).join(' ');
+  return {
+    debug: (...msg: unknown[]) => log.debug(text(msg)),
+    info: (...msg: unknown[]) => log.debug(text(msg)),
+    warn: (...msg: unknown[]) => log.warn(text(msg)),
+    error: (...msg: unknown[]) => log.warn(text(msg)),
+    setLevel: (l: LogLevel) => {
+      level = l;
     },
-  );
+    getLevel: () => level,
+    setName: () => {},
+  };
 }
