@@ -48,13 +48,17 @@ export class ProtoWriter {
   /** Packed repeated fixed64 / double. */
   packedFixed64(field: number, values: bigint[]): this {
     const b = Buffer.alloc(values.length * 8);
-    values.forEach((v, i) => b.writeBigUInt64LE(v, i * 8));
+    values.forEach((v, i) => {
+      b.writeBigUInt64LE(v, i * 8);
+    });
     return this.bytes(field, b);
   }
 
   packedDouble(field: number, values: number[]): this {
     const b = Buffer.alloc(values.length * 8);
-    values.forEach((v, i) => b.writeDoubleLE(v, i * 8));
+    values.forEach((v, i) => {
+      b.writeDoubleLE(v, i * 8);
+    });
     return this.bytes(field, b);
   }
 
