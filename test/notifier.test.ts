@@ -88,7 +88,11 @@ describe('Notifier', () => {
 
   async function open(s: Signal) {
     const { incident, change } = await correlator.apply(s);
-    await queue.add(`${incident!.id}@${incident!.version}`, { incidentId: incident!.id, version: incident!.version, change });
+    await queue.add(`${incident!.id}@${incident!.version}`, {
+      incidentId: incident!.id,
+      version: incident!.version,
+      change,
+    });
     await queue.idle();
     return incident!;
   }
@@ -113,7 +117,11 @@ describe('Notifier', () => {
     await setUp();
     const s = signal();
     const incident = await open(s);
-    const { incident: resolved, change } = await correlator.apply({ ...s, status: 'resolved', time: t0 + 60_000 });
+    const { incident: resolved, change } = await correlator.apply({
+      ...s,
+      status: 'resolved',
+      time: t0 + 60_000,
+    });
     expect(change).toBe('resolved');
     await queue.add('resolved', { incidentId: incident.id, version: resolved!.version, change });
     await queue.idle();

@@ -42,8 +42,14 @@ describe('loadConfig', () => {
   });
 
   it('switches to DynamoDB when an endpoint is configured', () => {
-    const config = loadConfig({ env: { DYNAMODB_ENDPOINT: 'http://127.0.0.1:8000', GUARDIAN_TABLE: 'incidents' } });
-    expect(config.store).toMatchObject({ kind: 'dynamodb', endpoint: 'http://127.0.0.1:8000', table: 'incidents' });
+    const config = loadConfig({
+      env: { DYNAMODB_ENDPOINT: 'http://127.0.0.1:8000', GUARDIAN_TABLE: 'incidents' },
+    });
+    expect(config.store).toMatchObject({
+      kind: 'dynamodb',
+      endpoint: 'http://127.0.0.1:8000',
+      table: 'incidents',
+    });
   });
 
   it('parses threshold rules with durations and defaults', () => {
@@ -71,7 +77,9 @@ describe('loadConfig', () => {
   });
 
   it('names the nested field of a bad rule', () => {
-    const file = yamlFile('detection:\n  thresholds:\n    - { id: x1, metric: m, op: ">", value: 1, for: soon }\n');
+    const file = yamlFile(
+      'detection:\n  thresholds:\n    - { id: x1, metric: m, op: ">", value: 1, for: soon }\n',
+    );
     const err = configErrorOf(() => loadConfig({ env: { GUARDIAN_CONFIG: file } }));
     expect(err.field).toBe('detection.thresholds.0.for');
     expect(err.message).toContain('"soon" is not a duration');
@@ -88,13 +96,15 @@ describe('loadConfig', () => {
     expect(configErrorOf(() => loadConfig({ env: { GUARDIAN_CONFIG: '/nope/g.yaml' } })).message).toContain(
       'cannot read /nope/g.yaml',
     );
-    expect(configErrorOf(() => loadConfig({ env: { GUARDIAN_CONFIG: yamlFile('- a\n- b\n') } })).message).toContain(
-      'mapping',
-    );
+    expect(
+      configErrorOf(() => loadConfig({ env: { GUARDIAN_CONFIG: yamlFile('- a\n- b\n') } })).message,
+    ).toContain('mapping');
   });
 
   it('rejects a Redis URL that is not one', () => {
-    expect(configErrorOf(() => loadConfig({ env: { REDIS_URL: 'localhost:6379' } })).field).toBe('queue.redisUrl');
+    expect(configErrorOf(() => loadConfig({ env: { REDIS_URL: 'localhost:6379' } })).field).toBe(
+      'queue.redisUrl',
+    );
   });
 });
 
@@ -108,5 +118,7 @@ describe('parseDuration', () => {
     [42, 42],
   ] as const)('%s → %d ms', (input, ms) => expect(parseDuration(input)).toBe(ms));
 
-  it.each(['', 'soon', '5 m', '5x', '-1', 'm5'])('rejects %j', (input) => expect(parseDuration(input)).toBeUndefined());
+  it.each(['', 'soon', '5 m', '5x', '-1', 'm5'])('rejects %j', (input) =>
+    expect(parseDuration(input)).toBeUndefined(),
+  );
 });

@@ -78,7 +78,10 @@ function readYamlFile(file: string): Record<string, unknown> {
   try {
     text = readFileSync(path.resolve(file), 'utf8');
   } catch (err) {
-    throw new ConfigError('GUARDIAN_CONFIG', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+    throw new ConfigError(
+      'GUARDIAN_CONFIG',
+      `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? err}`,
+    );
   }
   let parsed: unknown;
   try {

@@ -6,13 +6,18 @@ import { parseDuration } from './duration.ts';
 const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
   const ms = parseDuration(v);
   if (ms === undefined) {
-    ctx.addIssue({ code: 'custom', message: `"${v}" is not a duration (use e.g. 30s, 5m, 1h or milliseconds)` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${v}" is not a duration (use e.g. 30s, 5m, 1h or milliseconds)`,
+    });
     return z.NEVER;
   }
   return ms;
 });
 
-const severity = z.enum(SEVERITIES as [string, ...string[]]) as z.ZodType<'info' | 'low' | 'high' | 'critical'>;
+const severity = z.enum(SEVERITIES as [string, ...string[]]) as z.ZodType<
+  'info' | 'low' | 'high' | 'critical'
+>;
 
 /** An attribute matcher: a plain string must equal; `{ regex }` must match the whole value; `{ not }` must differ. */
 const attributeMatcher = z.union([
@@ -91,7 +96,10 @@ export const configSchema = z.strictObject({
       /** `AWS_REGION` @defaultValue us-east-1 */
       region: z.string().min(1).default('us-east-1'),
       /** `GUARDIAN_TABLE` @defaultValue guardian */
-      table: z.string().regex(/^[a-zA-Z0-9_.-]{3,255}$/, 'a DynamoDB table name').default('guardian'),
+      table: z
+        .string()
+        .regex(/^[a-zA-Z0-9_.-]{3,255}$/, 'a DynamoDB table name')
+        .default('guardian'),
       /** Create the table when it is missing (`GUARDIAN_CREATE_TABLE`). @defaultValue true for embedded, false otherwise */
       createTable: booleanish.optional(),
     })
@@ -100,7 +108,10 @@ export const configSchema = z.strictObject({
   queue: z
     .strictObject({
       /** `REDIS_URL`: BullMQ on Redis when set, the in-process queue otherwise. */
-      redisUrl: z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL').optional(),
+      redisUrl: z
+        .string()
+        .regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL')
+        .optional(),
     })
     .prefault({}),
 
@@ -118,7 +129,11 @@ export const configSchema = z.strictObject({
   otlp: z
     .strictObject({
       /** Body limit after decompression. @defaultValue 64 MiB */
-      maxBodyBytes: z.number().int().positive().default(64 * 1024 * 1024),
+      maxBodyBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(64 * 1024 * 1024),
       /** Signal-queue depth above which the receiver answers 429. @defaultValue 10000 */
       maxQueueDepth: z.number().int().positive().default(10_000),
       /** `Retry-After` sent with a 429, in seconds. @defaultValue 5 */
