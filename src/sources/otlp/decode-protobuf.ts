@@ -31,13 +31,14 @@ const WIRE_LEN = 2;
 const WIRE_I32 = 5;
 
 class Reader {
-  readonly buf: Uint8Array;
+  readonly buf: Buffer;
   readonly view: DataView;
   pos: number;
   end: number;
 
   constructor(buf: Uint8Array) {
-    this.buf = buf;
+    // A Buffer view of the same bytes (no copy): its utf8 slicing is much faster than TextDecoder.
+    this.buf = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     this.pos = 0;
     this.end = buf.length;
@@ -120,7 +121,7 @@ class Reader {
 
   string(): string {
     const end = this.sub();
-    const s = textDecoder.decode(this.buf.subarray(this.pos, end));
+    const s = this.buf.toString('utf8', this.pos, end);
     this.pos = end;
     return s;
   }
@@ -160,8 +161,6 @@ class Reader {
     this.end = outer;
   }
 }
-
-const textDecoder = new TextDecoder('utf-8');
 
 function resourceMetricsOf(r: Reader, end: number): DecodedResourceMetrics {
   const attributes: Record<string, string> = {};
@@ -234,7 +233,11 @@ function dataOf(r: Reader, end: number, m: DecodedMetric): void {
 
 function numberPointOf(r: Reader, end: number): DecodedNumberPoint {
   const p: DecodedNumberPoint = { attributes: {}, startMs: 0, timeMs: 0, value: undefined, flags: 0 };
-  r.within(end, (tag) => {
+  // Hot path: a plain loop rather than `within` with a closure per point.
+  const outer = r.end;
+  r.end = end;
+  while (r.pos < end) {
+    const tag = r.varint32();
     switch (tag) {
       case (7 << 3) | 2:
         keyValueInto(r, r.sub(), p.attributes);
@@ -257,7 +260,8 @@ function numberPointOf(r: Reader, end: number): DecodedNumberPoint {
       default:
         r.skip(tag);
     }
-  });
+  }
+  r.end = outer;
   return p;
 }
 
@@ -330,11 +334,29 @@ function histogramPointOf(r: Reader, end: number): DecodedHistogramPoint {
 function keyValueInto(r: Reader, end: number, into: Record<string, string>): void {
   let key = '';
   let value = '';
-  r.within(end, (tag) => {
+  const outer = r.end;
+  r.end = end;
+  while (r.pos < end) {
+    const tag = r.varint32();
     if (tag === ((1 << 3) | 2)) key = r.string();
-    else if (tag === ((2 << 3) | 2)) value = anyValueOf(r, r.sub());
-    else r.skip(tag);
-  });
+    else if (tag === ((2 << 3) | 2)) {
+      const valueEnd = r.sub();
+      const valueStart = r.pos;
+      // The common case, AnyValue{string_value} alone, without the general decoder.
+      if (r.buf[r.pos] === ((1 << 3) | 2)) {
+        r.pos++;
+        const stringEnd = r.sub();
+        if (stringEnd === valueEnd) {
+          value = r.buf.toString('utf8', r.pos, stringEnd);
+          r.pos = stringEnd;
+          continue;
+        }
+        r.pos = valueStart;
+        value = anyValueOf(r, valueEnd);
+      } else value = anyValueOf(r, valueEnd);
+    } else r.skip(tag);
+  }
+  r.end = outer;
   into[key] = value;
 }
 
@@ -369,7 +391,7 @@ function anyValueOf(r: Reader, end: number): string {
       }
       case (7 << 3) | 2: {
         const e = r.sub();
-        out = Buffer.from(r.buf.subarray(r.pos, e)).toString('base64');
+        out = r.buf.toString('base64', r.pos, e);
         r.pos = e;
         break;
       }

@@ -33,6 +33,47 @@ describe('protobuf decoding', () => {
     ]);
   });
 
+  it('turns every AnyValue kind into a string attribute', () => {
+    const bytes = new ProtoWriter()
+      .message(1, (rm) =>
+        rm.message(2, (sm) =>
+          sm.message(2, (m) =>
+            m.string(1, 'm').message(5, (g) =>
+              g.message(1, (dp) =>
+                dp
+                  .message(7, (a) => a.string(1, 'b').message(2, (v) => v.varint(2, 1)))
+                  .message(7, (a) => a.string(1, 'i').message(2, (v) => v.varint(3, -3n)))
+                  .message(7, (a) => a.string(1, 'd').message(2, (v) => v.double(4, 1.5)))
+                  .message(7, (a) =>
+                    a
+                      .string(1, 'arr')
+                      .message(2, (v) => v.message(5, (arr) => arr.message(1, (x) => x.string(1, 'x')))),
+                  )
+                  .message(7, (a) =>
+                    a.string(1, 'map').message(2, (v) => v.message(6, (l) => l.message(1, kv('k', 'v')))),
+                  )
+                  .message(7, (a) => a.string(1, 'by').message(2, (v) => v.bytes(7, Uint8Array.from([1, 2]))))
+                  .message(7, (a) => a.string(1, 's').message(2, (v) => v.string(1, 'first').varint(2, 0)))
+                  .fixed64(3, NANOS)
+                  .double(4, 1),
+              ),
+            ),
+          ),
+        ),
+      )
+      .finish();
+    const [obs] = normalise(decodeMetricsRequest(bytes)).observations;
+    expect(obs!.attributes).toEqual({
+      b: 'true',
+      i: '-3',
+      d: '1.5',
+      arr: '["x"]',
+      map: '{"k":"v"}',
+      by: 'AQI=',
+      s: 'false',
+    });
+  });
+
   it('converts uint64 nanoseconds to milliseconds exactly, far beyond 2^53', () => {
     for (const nanos of [0n, 999_999n, 1_000_000n, NANOS, 18_446_744_073_709_551_615n]) {
       const hi = Number(nanos >> 32n);

@@ -1,5 +1,5 @@
 import type { MetricObservation } from '../../core/index.ts';
-import { entityKey } from '../../core/index.ts';
+import { labelSet } from '../../core/index.ts';
 import type { DecodedRequest } from './decoded.ts';
 
 export interface NormalisedBatch {
@@ -40,6 +40,7 @@ export function normalise(request: DecodedRequest): NormalisedBatch {
   };
 
   for (const rm of request.resourceMetrics) {
+    const series = new SeriesNamer(rm.attributes);
     for (const m of rm.metrics) {
       const total = m.numberPoints.length + m.histogramPoints.length + m.otherPoints;
       if (!m.name) {
@@ -61,10 +62,10 @@ export function normalise(request: DecodedRequest): NormalisedBatch {
           reject(1, `${m.name}: data point without a finite value`);
           continue;
         }
-        const attributes = { ...rm.attributes, ...p.attributes };
+        const { key, attributes } = series.of(m.name, p.attributes);
         observations.push({
           type: 'metric',
-          series: entityKey.metricSeries(m.name, attributes),
+          series: key,
           name: m.name,
           attributes,
           time: p.timeMs,
@@ -98,11 +99,11 @@ export function normalise(request: DecodedRequest): NormalisedBatch {
           reject(1, `${m.name}: histogram with non-numeric counts or bounds`);
           continue;
         }
-        const attributes = { ...rm.attributes, ...p.attributes };
+        const { key, attributes } = series.of(m.name, p.attributes);
         const hasSum = p.sum !== undefined && Number.isFinite(p.sum);
         observations.push({
           type: 'metric',
-          series: entityKey.metricSeries(m.name, attributes),
+          series: key,
           name: m.name,
           attributes,
           time: p.timeMs,
@@ -124,4 +125,51 @@ export function normalise(request: DecodedRequest): NormalisedBatch {
     }
   }
   return { observations, accepted: observations.length, rejected, errors, skipped };
+}
+
+type Series = { key: string; attributes: Readonly<Record<string, string>> };
+
+/** Series seen recently, by resource, across requests: a collector sends the same series every interval. */
+const SERIES_CACHE_LIMIT = 100_000;
+const seriesByResource = new Map<string, Map<string, Series>>();
+let cachedSeries = 0;
+
+/**
+ * Series keys and merged attributes for the points of one resource. The same series recurs point
+ * after point and request after request, so its key and its attribute object are built once and
+ * shared (observations are read-only); building them is most of what normalising costs.
+ */
+class SeriesNamer {
+  readonly #resource: Record<string, string>;
+  readonly #cache: Map<string, Series>;
+
+  constructor(resource: Record<string, string>) {
+    this.#resource = resource;
+    const prefix = labelSet(resource);
+    let cache = seriesByResource.get(prefix);
+    if (!cache) {
+      cache = new Map();
+      seriesByResource.set(prefix, cache);
+    }
+    this.#cache = cache;
+  }
+
+  of(name: string, pointAttributes: Record<string, string>): Series {
+    let lookup = name;
+    for (const k in pointAttributes) lookup += `\u0000${k}\u0001${pointAttributes[k]}`;
+    let hit = this.#cache.get(lookup);
+    if (!hit) {
+      const attributes = { ...this.#resource, ...pointAttributes };
+      hit = { key: `metric:${name}${labelSet(attributes)}`, attributes };
+      if (++cachedSeries > SERIES_CACHE_LIMIT) {
+        // Bounded memory: start over rather than track recency per entry.
+        seriesByResource.clear();
+        this.#cache.clear();
+        seriesByResource.set(labelSet(this.#resource), this.#cache);
+        cachedSeries = 1;
+      }
+      this.#cache.set(lookup, hit);
+    }
+    return hit;
+  }
 }
