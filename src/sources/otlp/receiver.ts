@@ -1,5 +1,6 @@
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
+import { trace } from '@opentelemetry/api';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { MetricObservation } from '../../core/index.ts';
 import type { Logger } from '../../telemetry/logger.ts';
@@ -10,6 +11,7 @@ import { MalformedOtlpError } from './decoded.ts';
 import { normalise } from './normalise.ts';
 
 const gunzipAsync = promisify(gunzip);
+const tracer = trace.getTracer('guardian');
 
 export interface OtlpReceiverOptions {
   /** Receives the observations of each accepted request, synchronously. */
@@ -133,7 +135,19 @@ export const otlpReceiver: FastifyPluginAsync<OtlpReceiverOptions> = async (app,
             ? decodeMetricsRequest(body)
             : decodeMetricsRequestJson(body.toString('utf8'));
         const batch = normalise(decoded);
-        if (batch.observations.length > 0) options.sink(batch.observations);
+        // One span per export request (not per point): ingest cost and outcome in Guardian's traces.
+        tracer.startActiveSpan('otlp.export', (span) => {
+          span.setAttributes({
+            'otlp.format': format,
+            'otlp.points.accepted': batch.accepted,
+            'otlp.points.rejected': batch.rejected,
+          });
+          try {
+            if (batch.observations.length > 0) options.sink(batch.observations);
+          } finally {
+            span.end();
+          }
+        });
         if (batch.accepted > 0) metrics.ingestedPoints.add(batch.accepted);
         if (batch.rejected > 0) metrics.rejectedPoints.add(batch.rejected, { reason: 'invalid_point' });
         const message = batch.rejected > 0 ? batch.errors.join('; ') : '';
