@@ -7,8 +7,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeMetricsRequest } from '../src/sources/otlp/decode-protobuf.ts';
 import { eventually } from './support/eventually.ts';
+import { freePort } from './support/net.ts';
 import { gaugeRequest } from './support/protobuf-writer.ts';
-import { freePort } from './support/redis.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 

@@ -138,6 +138,16 @@ export function createDynamoIncidentStore(options: DynamoStoreOptions): Incident
     return res.Item ? fromItem(res.Item) : null;
   }
 
+  /** The fingerprint's ownership item: `{incidentId, open}`, or undefined. */
+  async function fingerprintOwner(fingerprint: string): Promise<Record<string, unknown> | undefined> {
+    const res = await call('GetItem', () =>
+      doc.send(
+        new GetCommand({ TableName: table, Key: { PK: fpPk(fingerprint), SK: 'FP' }, ConsistentRead: true }),
+      ),
+    );
+    return res.Item;
+  }
+
   async function claim(fingerprint: string, incidentId: string): Promise<void> {
     try {
       await doc.send(
@@ -151,16 +161,8 @@ export function createDynamoIncidentStore(options: DynamoStoreOptions): Incident
       );
     } catch (err) {
       if (!(err instanceof ConditionalCheckFailedException)) throw toDependencyError('PutItem', err);
-      const owner = await call('GetItem', () =>
-        doc.send(
-          new GetCommand({
-            TableName: table,
-            Key: { PK: fpPk(fingerprint), SK: 'FP' },
-            ConsistentRead: true,
-          }),
-        ),
-      );
-      throw new FingerprintTakenError(fingerprint, String(owner.Item?.incidentId ?? 'unknown'));
+      const owner = await fingerprintOwner(fingerprint);
+      throw new FingerprintTakenError(fingerprint, String(owner?.incidentId ?? 'unknown'));
     }
   }
 
@@ -270,17 +272,9 @@ export function createDynamoIncidentStore(options: DynamoStoreOptions): Incident
     },
 
     async findOpenByFingerprint(fingerprint) {
-      const owner = await call('GetItem', () =>
-        doc.send(
-          new GetCommand({
-            TableName: table,
-            Key: { PK: fpPk(fingerprint), SK: 'FP' },
-            ConsistentRead: true,
-          }),
-        ),
-      );
-      if (!owner.Item?.open) return null;
-      const incident = await get(String(owner.Item.incidentId));
+      const owner = await fingerprintOwner(fingerprint);
+      if (!owner?.open) return null;
+      const incident = await get(String(owner.incidentId));
       return incident && incident.status !== 'resolved' ? incident : null;
     },
 

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { freePort } from './redis.ts';
+import { freePort } from './net.ts';
 
 /**
  * Starts moto's DynamoDB-compatible server (`python3 -m moto.server`) on a free loopback port.

@@ -1,16 +1,6 @@
 import { spawn } from 'node:child_process';
-import { createConnection, createServer } from 'node:net';
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
+import { createConnection } from 'node:net';
+import { freePort } from './net.ts';
 
 /**
  * Starts a throwaway `redis-server` on a free loopback port (nothing saved to disk). Throws, with
