@@ -1,7 +1,11 @@
 import type { GuardianConfig } from '../src/config/schema.ts';
 import type { Detector } from '../src/detection/engine.ts';
+import { createAirflowDagRunFailedDetector } from './airflow-dagrun-failed.ts';
+import { createAirflowHealthDetector } from './airflow-health.ts';
+import { createAirflowTaskFailureDetector } from './airflow-task-failure.ts';
 import { createStalenessDetector } from './metric-staleness.ts';
 import { createThresholdDetector } from './metric-threshold.ts';
+import { createSourceDownDetector } from './source-down.ts';
 
 /**
  * The detector registry: one line per detector. A new detector is a file in this folder, its
@@ -13,6 +17,10 @@ export const DETECTORS: readonly {
 }[] = [
   { id: 'metric-threshold', create: (c) => createThresholdDetector(c.detection.thresholds) },
   { id: 'metric-staleness', create: (c) => createStalenessDetector(c.detection.staleness) },
+  { id: 'source-down', create: () => createSourceDownDetector() },
+  { id: 'airflow-task-failure', create: () => createAirflowTaskFailureDetector() },
+  { id: 'airflow-dagrun-failed', create: () => createAirflowDagRunFailedDetector() },
+  { id: 'airflow-health', create: () => createAirflowHealthDetector() },
 ];
 
 export function createDetectors(config: GuardianConfig): Detector[] {

@@ -16,7 +16,10 @@ import { createSlackChannel } from './notify/channels/slack.ts';
 import { Notifier, type NotifyJob } from './notify/notifier.ts';
 import { createQueueBackend } from './queue/index.ts';
 import type { QueueBackend, WorkQueue } from './queue/queue.ts';
+import { createAirflowSource } from './sources/airflow/source.ts';
 import { otlpReceiver } from './sources/otlp/receiver.ts';
+import { Poller } from './sources/poller.ts';
+import type { PollSource } from './sources/source.ts';
 import type { Logger } from './telemetry/logger.ts';
 import { createGuardianMetrics, type GuardianMetrics } from './telemetry/metrics.ts';
 
@@ -218,6 +221,31 @@ export async function createGuardian(config: GuardianConfig, deps: GuardianDeps)
     });
     closers.unshift(() => app.close());
     engine.start();
+
+    // Pull sources: each configured system is polled on its interval; its observations go to detection.
+    const sources: PollSource[] = [];
+    const airflow = config.sources.airflow;
+    if (airflow.url) {
+      sources.push(
+        createAirflowSource({
+          baseUrl: airflow.url,
+          username: airflow.username,
+          password: airflow.password ?? '',
+          intervalMs: airflow.interval,
+          overlapMs: airflow.overlap,
+          clock,
+          logger,
+        }),
+      );
+    }
+    const poller = new Poller({
+      sources,
+      clock,
+      logger,
+      sink: (observations) => engine.ingest(observations),
+    });
+    poller.start();
+    closers.unshift(() => poller.stop());
 
     let stopped: Promise<void> | undefined;
     return {

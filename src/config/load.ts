@@ -21,6 +21,9 @@ const ENV_PATHS: readonly (readonly [string, readonly string[]])[] = [
   ['SLACK_BOT_TOKEN', ['slack', 'token']],
   ['SLACK_API_URL', ['slack', 'apiUrl']],
   ['SLACK_CHANNEL', ['slack', 'channel']],
+  ['AIRFLOW_URL', ['sources', 'airflow', 'url']],
+  ['AIRFLOW_USERNAME', ['sources', 'airflow', 'username']],
+  ['AIRFLOW_PASSWORD', ['sources', 'airflow', 'password']],
 ];
 
 /** The environment variable that sets each config path, for error messages. */

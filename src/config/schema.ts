@@ -141,6 +141,26 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
 
+  sources: z
+    .strictObject({
+      /** The Airflow 3 API server. Polled only when `url` is set (`AIRFLOW_URL`). */
+      airflow: z
+        .strictObject({
+          /** `AIRFLOW_URL`, e.g. http://airflow-api:8080 */
+          url: z.url().optional(),
+          /** `AIRFLOW_USERNAME` */
+          username: z.string().min(1).default('guardian'),
+          /** `AIRFLOW_PASSWORD`; exchanged for a JWT at /auth/token, never logged. */
+          password: z.string().optional(),
+          /** @defaultValue 30s */
+          interval: duration.default(30_000),
+          /** Look-back overlap of each poll. @defaultValue 2m */
+          overlap: duration.default(120_000),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+
   detection: z
     .strictObject({
       /** How often time-driven conditions are evaluated. @defaultValue 5s */

@@ -1,0 +1,272 @@
+import type { Clock, HealthObservation, Observation, StateObservation } from '../../core/index.ts';
+import { entityKey } from '../../core/index.ts';
+import type { Logger } from '../../telemetry/logger.ts';
+import { type PollSource, sourceEntity } from '../source.ts';
+import { AirflowClient, type AirflowClientOptions, type DagRun, type TaskInstance } from './client.ts';
+
+export interface AirflowSourceOptions extends AirflowClientOptions {
+  clock: Clock;
+  logger: Logger;
+  /**
+   * Poll interval.
+   * @defaultValue 30000
+   */
+  intervalMs?: number;
+  /**
+   * How far back each poll looks before the previous one started, so a change committed late is
+   * not missed; what was already seen is not reported again.
+   * @defaultValue 120000
+   */
+  overlapMs?: number;
+  /**
+   * How far back the first poll looks.
+   * @defaultValue 1 hour
+   */
+  lookbackMs?: number;
+  /**
+   * Log lines kept as evidence of a failed try.
+   * @defaultValue 30
+   */
+  logTailLines?: number;
+}
+
+/** States a task try or DAG run does not leave. */
+const TERMINAL = new Set(['success', 'failed', 'upstream_failed', 'skipped', 'removed']);
+const MAX_REMEMBERED = 200_000;
+
+/**
+ * Airflow 3 through its REST API: DAG runs and task instances changed since the last poll
+ * (`updated_at_gte`, so the cost follows what changed, not the history Airflow keeps), every
+ * try of a task (tries that ended between two polls are fetched from `/tries`), the log tail of
+ * failed tries, import errors and component health. Each state change becomes one observation,
+ * keyed by canonical entity keys with its relations (task → DAG run → DAG, task → host).
+ */
+export function createAirflowSource(options: AirflowSourceOptions): PollSource {
+  const client = new AirflowClient(options);
+  const { clock, logger } = options;
+  const overlapMs = options.overlapMs ?? 120_000;
+  const logTail = options.logTailLines ?? 30;
+  /** Where the next poll starts, on Airflow's clock (from its Date header). */
+  let watermark: number | undefined;
+  /** Last state reported per DAG run and per task try: a state is reported once. */
+  const runStates = new Map<string, string>();
+  const tryStates = new Map<string, string>();
+  /** Highest try number seen per task instance. */
+  const lastTry = new Map<string, number>();
+  /**
+   * What this poll has seen, committed to the maps above only when the whole poll succeeds:
+   * a poll that fails half-way reports nothing, and the next one reports all of it.
+   */
+  let staged = {
+    runs: new Map<string, string>(),
+    tries: new Map<string, string>(),
+    lastTry: new Map<string, number>(),
+  };
+  const seenRun = (k: string) => staged.runs.get(k) ?? runStates.get(k);
+  const seenTryState = (k: string) => staged.tries.get(k) ?? tryStates.get(k);
+  const seenLastTry = (k: string) => staged.lastTry.get(k) ?? lastTry.get(k);
+  let importErrors = new Map<string, string>();
+
+  async function poll(): Promise<Observation[]> {
+    const pollStartedAt = clock.now();
+    const since = new Date((watermark ?? pollStartedAt - (options.lookbackMs ?? 3_600_000)) - overlapMs);
+    const observations: Observation[] = [];
+    staged = { runs: new Map(), tries: new Map(), lastTry: new Map() };
+
+    const h = await client.health();
+    observations.push(...healthObservations(h, clock.now()));
+
+    const runs = await client.dagRunsUpdatedSince(since);
+    for (const run of runs.items) {
+      const obs = runObservation(run);
+      if (obs) observations.push(obs);
+    }
+
+    const tis = await client.taskInstancesUpdatedSince(since);
+    for (const ti of tis.items) observations.push(...(await taskObservations(ti)));
+
+    const errors = await client.importErrors();
+    const current = new Map(errors.items.map((e) => [e.filename, e.stack_trace]));
+    for (const [filename, trace] of current) {
+      if (importErrors.get(filename) === trace) continue;
+      observations.push(
+        state(
+          entityKey.importError(filename),
+          [],
+          importErrors.has(filename) ? 'error' : null,
+          'error',
+          parseTime(errors.items.find((e) => e.filename === filename)?.timestamp) ?? clock.now(),
+          { stack_trace: tail(trace.split('\n'), 40).join('\n') },
+        ),
+      );
+    }
+    for (const filename of importErrors.keys()) {
+      if (!current.has(filename))
+        observations.push(state(entityKey.importError(filename), [], 'error', 'ok', clock.now(), {}));
+    }
+    importErrors = current;
+
+    // Only now, with every call answered, does anything move: the watermark and what was seen.
+    watermark = runs.serverTime ?? tis.serverTime ?? pollStartedAt;
+    for (const [k, v] of staged.runs) runStates.set(k, v);
+    for (const [k, v] of staged.tries) tryStates.set(k, v);
+    for (const [k, v] of staged.lastTry) lastTry.set(k, v);
+    forgetIfLarge();
+    return observations;
+  }
+
+  function healthObservations(
+    h: Awaited<ReturnType<AirflowClient['health']>>,
+    now: number,
+  ): HealthObservation[] {
+    const components: [string, string | null | undefined][] = [
+      ['airflow:metadatabase', h.metadatabase?.status],
+      [entityKey.scheduler(), h.scheduler?.status],
+      ['airflow:triggerer', h.triggerer?.status],
+      ['airflow:dag_processor', h.dag_processor?.status],
+    ];
+    const out: HealthObservation[] = [];
+    for (const [entity, status] of components) {
+      if (status === undefined || status === null) continue; // not deployed (no triggerer, say)
+      const healthy = status === 'healthy';
+      // Every poll reports health, so a detector can tell "still unhealthy" from "no news".
+      out.push({
+        type: 'health',
+        entity,
+        time: now,
+        healthy,
+        reason: `${entity.slice('airflow:'.length)} is ${status}`,
+      });
+    }
+    return out;
+  }
+
+  function runObservation(run: DagRun): StateObservation | undefined {
+    if (!run.state) return undefined;
+    const key = entityKey.dagRun(run.dag_id, run.dag_run_id);
+    const previous = seenRun(key);
+    if (previous === run.state) return undefined;
+    staged.runs.set(key, run.state);
+    const time =
+      parseTime(run.end_date) ?? parseTime(run.start_date) ?? parseTime(run.queued_at) ?? clock.now();
+    return state(key, [entityKey.dag(run.dag_id)], previous ?? null, run.state, time, {
+      run_type: run.run_type,
+      logical_date: run.logical_date ?? null,
+      run_after: run.run_after ?? null,
+      start_date: run.start_date ?? null,
+      end_date: run.end_date ?? null,
+    });
+  }
+
+  async function taskObservations(ti: TaskInstance): Promise<StateObservation[]> {
+    const base = tiBase(ti);
+    const seenTry = seenLastTry(base);
+    const out: StateObservation[] = [];
+    // Tries that started and ended between two polls show only in /tries.
+    if (ti.try_number > (seenTry ?? 0) + 1) {
+      try {
+        for (const t of await client.tries(ti)) {
+          if (t.try_number > (seenTry ?? 0) && t.try_number < ti.try_number) {
+            // Airflow's try history says `failed` for a try that was retried.
+            const obs = await tryObservation(t, true);
+            if (obs) out.push(obs);
+          }
+        }
+      } catch (err) {
+        logger.warn({ err: (err as Error).message, task: base }, 'could not read earlier tries');
+      }
+    }
+    const obs = await tryObservation(ti);
+    if (obs) out.push(obs);
+    staged.lastTry.set(base, Math.max(seenTry ?? 0, ti.try_number));
+    return out;
+  }
+
+  async function tryObservation(ti: TaskInstance, retried = false): Promise<StateObservation | undefined> {
+    if (!ti.state) return undefined;
+    const key = `${tiBase(ti)}#${ti.try_number}`;
+    const previous = seenTryState(key);
+    if (previous === ti.state) return undefined;
+    staged.tries.set(key, ti.state);
+    const entity = entityKey.task(ti.dag_id, ti.dag_run_id, ti.task_id, ti.map_index);
+    const related = [entityKey.dagRun(ti.dag_id, ti.dag_run_id), entityKey.dag(ti.dag_id)];
+    if (ti.hostname) related.push(entityKey.host(ti.hostname));
+    const details: Record<string, unknown> = {
+      try_number: ti.try_number,
+      max_tries: ti.max_tries,
+      operator: ti.operator ?? null,
+      hostname: ti.hostname || null,
+      pool: ti.pool ?? null,
+      queue: ti.queue ?? null,
+      queued_when: ti.queued_when ?? null,
+      start_date: ti.start_date ?? null,
+      end_date: ti.end_date ?? null,
+      duration: ti.duration ?? null,
+      /** A later try of the task exists: this try's failure was retried. */
+      retried,
+    };
+    if ((ti.state === 'failed' || ti.state === 'up_for_retry') && ti.try_number >= 1) {
+      try {
+        details.log = relevantLogLines(await client.taskLog(ti, ti.try_number), logTail);
+      } catch (err) {
+        details.log_error = (err as Error).message;
+      }
+    }
+    const time =
+      TERMINAL.has(ti.state) || ti.state === 'up_for_retry'
+        ? (parseTime(ti.end_date) ?? clock.now())
+        : ti.state === 'running'
+          ? (parseTime(ti.start_date) ?? clock.now())
+          : (parseTime(ti.queued_when) ?? clock.now());
+    return state(entity, related, previous ?? null, ti.state, time, details);
+  }
+
+  function forgetIfLarge() {
+    // Bounded memory: terminal entries go first; a re-reported terminal state is deduplicated by detectors.
+    for (const map of [tryStates, runStates]) {
+      if (map.size <= MAX_REMEMBERED) continue;
+      for (const [k, v] of map) {
+        if (map.size <= MAX_REMEMBERED / 2) break;
+        if (TERMINAL.has(v)) map.delete(k);
+      }
+    }
+    if (lastTry.size > MAX_REMEMBERED) lastTry.clear();
+  }
+
+  return { id: 'airflow', entity: sourceEntity('airflow'), intervalMs: options.intervalMs ?? 30_000, poll };
+}
+
+function tiBase(ti: Pick<TaskInstance, 'dag_id' | 'dag_run_id' | 'task_id' | 'map_index'>): string {
+  return `${ti.dag_id}\u0000${ti.dag_run_id}\u0000${ti.task_id}\u0000${ti.map_index}`;
+}
+
+function state(
+  entity: string,
+  related: string[],
+  from: string | null,
+  to: string,
+  time: number,
+  details: Record<string, unknown>,
+): StateObservation {
+  return { type: 'state', entity, related, from, to, time, details };
+}
+
+function parseTime(value: string | null | undefined): number | undefined {
+  if (!value) return undefined;
+  const t = Date.parse(value);
+  return Number.isNaN(t) ? undefined : t;
+}
+
+function tail<T>(items: T[], n: number): T[] {
+  return items.length <= n ? items : items.slice(-n);
+}
+
+/** The lines that explain a failure: errors and tracebacks first, else the tail of the log. */
+export function relevantLogLines(lines: string[], max: number): string[] {
+  const interesting = lines.filter((l) =>
+    /error|exception|traceback|failed|killed|sigkill|sigterm|timeout/i.test(l),
+  );
+  return tail(interesting.length > 0 ? interesting : lines, max).map((l) =>
+    l.length > 2000 ? `${l.slice(0, 1999)}…` : l,
+  );
+}
