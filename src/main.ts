@@ -17,6 +17,7 @@ import { Notifier, type NotifyJob } from './notify/notifier.ts';
 import { createQueueBackend } from './queue/index.ts';
 import type { QueueBackend, WorkQueue } from './queue/queue.ts';
 import { createAirflowSource } from './sources/airflow/source.ts';
+import { createLokiSource } from './sources/loki/source.ts';
 import { otlpReceiver } from './sources/otlp/receiver.ts';
 import { Poller } from './sources/poller.ts';
 import type { PollSource } from './sources/source.ts';
@@ -233,6 +234,25 @@ export async function createGuardian(config: GuardianConfig, deps: GuardianDeps)
           password: airflow.password ?? '',
           intervalMs: airflow.interval,
           overlapMs: airflow.overlap,
+          clock,
+          logger,
+        }),
+      );
+    }
+    const loki = config.sources.loki;
+    if (loki.url) {
+      sources.push(
+        createLokiSource({
+          baseUrl: loki.url,
+          queries: loki.queries,
+          ...(loki.tenant ? { tenant: loki.tenant } : {}),
+          ...(loki.bearerToken
+            ? { auth: { bearer: loki.bearerToken } }
+            : loki.user
+              ? { auth: { user: loki.user, password: loki.password ?? '' } }
+              : {}),
+          intervalMs: loki.interval,
+          overlapMs: loki.overlap,
           clock,
           logger,
         }),

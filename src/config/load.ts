@@ -24,6 +24,11 @@ const ENV_PATHS: readonly (readonly [string, readonly string[]])[] = [
   ['AIRFLOW_URL', ['sources', 'airflow', 'url']],
   ['AIRFLOW_USERNAME', ['sources', 'airflow', 'username']],
   ['AIRFLOW_PASSWORD', ['sources', 'airflow', 'password']],
+  ['LOKI_URL', ['sources', 'loki', 'url']],
+  ['LOKI_TENANT', ['sources', 'loki', 'tenant']],
+  ['LOKI_BEARER_TOKEN', ['sources', 'loki', 'bearerToken']],
+  ['LOKI_USER', ['sources', 'loki', 'user']],
+  ['LOKI_PASSWORD', ['sources', 'loki', 'password']],
 ];
 
 /** The environment variable that sets each config path, for error messages. */

@@ -158,6 +158,27 @@ export const configSchema = z.strictObject({
           overlap: duration.default(120_000),
         })
         .prefault({}),
+      /** Grafana Loki. Polled only when `url` is set (`LOKI_URL`). */
+      loki: z
+        .strictObject({
+          /** `LOKI_URL`, e.g. http://loki:3100 */
+          url: z.url().optional(),
+          /** LogQL log queries to follow. */
+          queries: z
+            .array(z.string().min(3))
+            .default(['{service_name=~".+"} |~ "(?i)(error|exception|fatal|killed)"']),
+          /** `LOKI_TENANT`: sent as X-Scope-OrgID. */
+          tenant: z.string().optional(),
+          /** `LOKI_BEARER_TOKEN`; or basic auth with `LOKI_USER` / `LOKI_PASSWORD`. */
+          bearerToken: z.string().optional(),
+          user: z.string().optional(),
+          password: z.string().optional(),
+          /** @defaultValue 30s */
+          interval: duration.default(30_000),
+          /** @defaultValue 1m */
+          overlap: duration.default(60_000),
+        })
+        .prefault({}),
     })
     .prefault({}),
 

@@ -1,0 +1,144 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../src/core/index.ts';
+import { createLokiSource } from '../src/sources/loki/source.ts';
+import { type LokiStream, startLokiStandIn } from '../src/stand-ins/loki.ts';
+import { silentLogger } from '../src/telemetry/logger.ts';
+
+const t0 = Date.parse('2026-03-02T02:00:00Z');
+const ns = (ms: number) => BigInt(ms) * 1_000_000n;
+
+/** The Loki source against the Loki stand-in, which answers as Loki's HTTP API does. */
+describe('Loki source', () => {
+  let close: (() => Promise<void>) | undefined;
+  afterEach(async () => {
+    await close?.();
+    close = undefined;
+  });
+
+  async function setUp(
+    streams: LokiStream[],
+    over: { pageLimit?: number; tenant?: string | null; query?: string } = {},
+  ) {
+    const clock = new ManualClock(t0);
+    const loki = await startLokiStandIn({ streams, clock });
+    close = loki.close;
+    const source = createLokiSource({
+      baseUrl: loki.url,
+      queries: [over.query ?? '{service_name=~"spark.*"} |~ "(?i)error"'],
+      ...(over.tenant === null ? {} : { tenant: over.tenant ?? 'platform' }),
+      auth: { bearer: 'loki-token' },
+      clock,
+      logger: silentLogger(),
+      ...(over.pageLimit ? { pageLimit: over.pageLimit } : {}),
+    });
+    return { clock, loki, source };
+  }
+
+  const worker = { service_name: 'spark-worker', host: '10.0.3.17' };
+
+  it('reports matching lines once, across overlapping polls, and picks up lines ingested late', async () => {
+    const entries: [bigint, string][] = [
+      [ns(t0 - 60_000), 'ERROR Executor lost'],
+      [ns(t0 - 30_000), 'INFO all good'],
+    ];
+    const { clock, source } = await setUp([
+      { labels: worker, entries },
+      { labels: { service_name: 'airflow' }, entries: [[ns(t0 - 1), 'ERROR not spark']] },
+    ]);
+    const first = await source.poll();
+    expect(first.map((o) => o.type === 'log' && [o.stream, o.line, o.time])).toEqual([
+      ['log:{host="10.0.3.17",service_name="spark-worker"}', 'ERROR Executor lost', t0 - 60_000],
+    ]);
+    // A line stamped before the last poll but ingested after it, within the overlap.
+    entries.push([ns(t0 - 10_000), 'error: FetchFailed']);
+    // Distinct lines at the same instant are distinct entries: both are kept.
+    entries.push(
+      [ns(t0 + 5_000), 'ERROR spot interruption notice'],
+      [ns(t0 + 5_000), 'ERROR spot interruption notice (2)'],
+    );
+    await clock.advanceBy(30_000);
+    const second = await source.poll();
+    expect(second.map((o) => o.type === 'log' && o.line)).toEqual([
+      'error: FetchFailed',
+      'ERROR spot interruption notice',
+      'ERROR spot interruption notice (2)',
+    ]);
+    await clock.advanceBy(30_000);
+    expect(await source.poll()).toEqual([]);
+  });
+
+  it('pages past the entry limit without losing or repeating lines', async () => {
+    const entries: [bigint, string][] = Array.from({ length: 11 }, (_, i) => [
+      ns(t0 - 100_000 + Math.floor(i / 2) * 1000),
+      `ERROR line ${i}`,
+    ]);
+    const { source, loki } = await setUp([{ labels: worker, entries }], { pageLimit: 3 });
+    const lines = (await source.poll()).map((o) => (o.type === 'log' ? o.line : ''));
+    expect(lines.sort()).toEqual(entries.map(([, l]) => l).sort());
+    expect(loki.requests.length).toBeGreaterThan(3);
+  });
+
+  it('never sees the future', async () => {
+    const { source } = await setUp([{ labels: worker, entries: [[ns(t0 + 60_000), 'ERROR tomorrow']] }]);
+    expect(await source.poll()).toEqual([]);
+  });
+
+  it('passes on Loki’s text errors: no tenant, bad LogQL, limit too high', async () => {
+    let s = await setUp([], { tenant: null });
+    await expect(s.source.poll()).rejects.toThrow(/HTTP 401: no org id/);
+    await close?.();
+    s = await setUp([], { query: 'service_name="x"' });
+    await expect(s.source.poll()).rejects.toThrow(/HTTP 400: parse error/);
+    await close?.();
+    s = await setUp([], { pageLimit: 10_000 });
+    await expect(s.source.poll()).rejects.toThrow(
+      /max entries limit per query exceeded, limit > max_entries_limit_per_query \(10000 > 5000\)/,
+    );
+  });
+
+  it('fails cleanly when Loki is unreachable', async () => {
+    const source = createLokiSource({
+      baseUrl: 'http://127.0.0.1:9',
+      queries: ['{a="b"}'],
+      clock: new ManualClock(t0),
+      logger: silentLogger(),
+      timeoutMs: 1000,
+    });
+    await expect(source.poll()).rejects.toThrow(/loki: query_range: cannot connect/);
+  });
+});
+
+describe('Loki stand-in', () => {
+  it('answers with Loki’s defaults: backward, limit 100, the last hour, RFC 3339 and float-second times', async () => {
+    const clock = new ManualClock(t0);
+    const entries: [bigint, string][] = Array.from({ length: 150 }, (_, i) => [
+      ns(t0 - 150_000 + i * 1000),
+      `line ${i}`,
+    ]);
+    const loki = await startLokiStandIn({
+      streams: [{ labels: { app: 'x' }, entries }],
+      clock,
+      requireTenant: false,
+    });
+    try {
+      const get = async (q: string) =>
+        (await fetch(`${loki.url}/loki/api/v1/query_range?${q}`)).json() as Promise<{
+          data: { result: { values: [string, string][] }[] };
+        }>;
+      const d = await get(`query=${encodeURIComponent('{app="x"}')}`);
+      const values = d.data.result[0]!.values;
+      expect(values).toHaveLength(100);
+      expect(values[0]![1]).toBe('line 149');
+      const r = await get(
+        `query=${encodeURIComponent('{app="x"} |= "line 1"')}&start=${encodeURIComponent(new Date(t0 - 150_000).toISOString())}&end=${(t0 - 140_000) / 1000}.0&direction=forward`,
+      );
+      expect(r.data.result[0]!.values.map((v) => v[1])).toEqual(['line 1']);
+      const labels = (await (await fetch(`${loki.url}/loki/api/v1/label/app/values`)).json()) as {
+        data: string[];
+      };
+      expect(labels.data).toEqual(['x']);
+    } finally {
+      await loki.close();
+    }
+  });
+});
