@@ -6,6 +6,7 @@ import { createAirflowTaskFailureDetector } from './airflow-task-failure.ts';
 import { createStalenessDetector } from './metric-staleness.ts';
 import { createThresholdDetector } from './metric-threshold.ts';
 import { createSourceDownDetector } from './source-down.ts';
+import { createSparkDetector } from './spark.ts';
 
 /**
  * The detector registry: one line per detector. A new detector is a file in this folder, its
@@ -21,6 +22,7 @@ export const DETECTORS: readonly {
   { id: 'airflow-task-failure', create: () => createAirflowTaskFailureDetector() },
   { id: 'airflow-dagrun-failed', create: () => createAirflowDagRunFailedDetector() },
   { id: 'airflow-health', create: () => createAirflowHealthDetector() },
+  { id: 'spark', create: () => createSparkDetector() },
 ];
 
 export function createDetectors(config: GuardianConfig): Detector[] {

@@ -21,6 +21,7 @@ import { createLokiSource } from './sources/loki/source.ts';
 import { otlpReceiver } from './sources/otlp/receiver.ts';
 import { Poller } from './sources/poller.ts';
 import type { PollSource } from './sources/source.ts';
+import { createSparkSource } from './sources/spark/source.ts';
 import type { Logger } from './telemetry/logger.ts';
 import { createGuardianMetrics, type GuardianMetrics } from './telemetry/metrics.ts';
 
@@ -234,6 +235,19 @@ export async function createGuardian(config: GuardianConfig, deps: GuardianDeps)
           password: airflow.password ?? '',
           intervalMs: airflow.interval,
           overlapMs: airflow.overlap,
+          clock,
+          logger,
+        }),
+      );
+    }
+    const spark = config.sources.spark;
+    if (spark.masterUrl) {
+      sources.push(
+        createSparkSource({
+          masterUrl: spark.masterUrl,
+          ...(spark.driverUrl ? { driverUrl: spark.driverUrl } : {}),
+          ...(spark.connectEndpoint ? { connectEndpoint: spark.connectEndpoint } : {}),
+          intervalMs: spark.interval,
           clock,
           logger,
         }),

@@ -158,6 +158,22 @@ export const configSchema = z.strictObject({
           overlap: duration.default(120_000),
         })
         .prefault({}),
+      /** Spark: the standalone master, the Spark Connect driver UI and endpoint (`SPARK_MASTER_UI_URL`…). */
+      spark: z
+        .strictObject({
+          /** `SPARK_MASTER_UI_URL`, e.g. http://spark-master:8080 (its /json/). Polled only when set. */
+          masterUrl: z.url().optional(),
+          /** `SPARK_DRIVER_UI_URL`: the Spark Connect application's UI, e.g. http://spark-connect:4040 */
+          driverUrl: z.url().optional(),
+          /** `SPARK_CONNECT_ENDPOINT`, e.g. sc://spark-connect:15002 */
+          connectEndpoint: z
+            .string()
+            .regex(/^sc:\/\/[^:/]+(:\d+)?/, 'an sc://host:port endpoint')
+            .optional(),
+          /** @defaultValue 15s */
+          interval: duration.default(15_000),
+        })
+        .prefault({}),
       /** Grafana Loki. Polled only when `url` is set (`LOKI_URL`). */
       loki: z
         .strictObject({

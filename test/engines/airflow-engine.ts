@@ -1,38 +1,16 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { freePort } from '../support/net.ts';
+import { installPythonLock } from './python-venv.ts';
 
-const run = promisify(execFile);
 const here = import.meta.dirname;
 const LOCK = path.join(here, 'airflow-requirements.lock');
 
-/** Where engines are installed: outside the repo, reused across runs. */
-export const ENGINE_CACHE =
-  process.env.GUARDIAN_ENGINE_CACHE ??
-  path.join(process.env.XDG_CACHE_HOME ?? path.join(homedir(), '.cache'), 'guardian-engines');
-
-/**
- * Installs Airflow from the pinned lock into a virtualenv in the engine cache (once; the lock's
- * hash names the folder, so a changed lock installs afresh). Returns the venv's bin folder.
- */
-export async function installAirflow(): Promise<string> {
-  const { createHash } = await import('node:crypto');
-  const { readFileSync } = await import('node:fs');
-  const hash = createHash('sha256').update(readFileSync(LOCK)).digest('hex').slice(0, 12);
-  const venv = path.join(ENGINE_CACHE, `airflow-${hash}`);
-  const bin = path.join(venv, 'bin');
-  if (existsSync(path.join(bin, 'airflow'))) return bin;
-  mkdirSync(ENGINE_CACHE, { recursive: true });
-  const python = process.env.GUARDIAN_PYTHON ?? 'python3';
-  await run(python, ['-m', 'venv', venv]);
-  await run(path.join(bin, 'pip'), ['install', '--quiet', '--disable-pip-version-check', '-r', LOCK], {
-    maxBuffer: 64 * 1024 * 1024,
-    timeout: 15 * 60_000,
-  });
-  return bin;
+/** Installs Airflow from the pinned lock into the engine cache (once). Returns the venv's bin folder. */
+export function installAirflow(): Promise<string> {
+  return installPythonLock('airflow', LOCK);
 }
 
 export interface AirflowUnderTest {

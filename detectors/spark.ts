@@ -1,0 +1,145 @@
+import type { Observation, Severity, Signal, StateObservation } from '../src/core/index.ts';
+import { stableId } from '../src/core/index.ts';
+import type { Detector, DetectorContext } from '../src/detection/engine.ts';
+
+export const SPARK_DETECTOR_ID = 'spark';
+
+/** Why an executor went away, from Spark's `removeReason` text (wording differs by cluster manager). */
+export type ExecutorLossCause =
+  | 'host_lost'
+  | 'decommission'
+  | 'heartbeat_timeout'
+  | 'oom_killed'
+  | 'killed_by_driver'
+  | 'other';
+
+export function classifyExecutorRemoval(reason: string | null | undefined): ExecutorLossCause {
+  const r = (reason ?? '').toLowerCase();
+  if (/decommission|spot|preempt|interruption/.test(r)) return 'decommission';
+  if (/worker lost|disassociated|was deleted by a user or the framework|node lost|host lost/.test(r))
+    return 'host_lost';
+  if (/heartbeat timed out|heartbeat/.test(r)) return 'heartbeat_timeout';
+  if (
+    /(exit|with) code 137|sigkill|oom|out of memory|exceeding memory limits|exit (status|code):? ?52\b/.test(
+      r,
+    )
+  )
+    return 'oom_killed';
+  if (/removed by driver|killed by driver|requested by driver/.test(r)) return 'killed_by_driver';
+  return 'other';
+}
+
+/**
+ * Spark: a job that failed (`spark.job_failed`, with the failed stage's reason as evidence), an
+ * executor that went away (`spark.executor_lost`, its removal reason classified), a standalone
+ * worker that died (`spark.worker_dead`), and the Spark Connect endpoint unreachable
+ * (`spark.connect_unreachable`).
+ */
+export function createSparkDetector(): Detector {
+  const firing = new Set<string>();
+
+  function emit(
+    ctx: DetectorContext,
+    obs: StateObservation | { entity: string; related: readonly string[]; time: number },
+    kind: string,
+    status: Signal['status'],
+    severity: Severity,
+    title: string,
+    evidence: Signal['evidence'],
+  ) {
+    const fingerprint = stableId('spk_', kind, obs.entity);
+    if (status === 'firing') {
+      if (firing.has(fingerprint)) return;
+      firing.add(fingerprint);
+    } else if (!firing.delete(fingerprint)) return;
+    ctx.emit({
+      fingerprint,
+      kind,
+      status,
+      entity: obs.entity,
+      related: [...obs.related],
+      time: obs.time,
+      severity,
+      title,
+      detector: SPARK_DETECTOR_ID,
+      evidence,
+    });
+  }
+
+  return {
+    id: SPARK_DETECTOR_ID,
+    accepts: ['state', 'health'],
+    observe(obs: Observation, ctx: DetectorContext) {
+      if (obs.type === 'health') {
+        if (!obs.entity.startsWith('spark:connect:')) return;
+        const endpoint = obs.entity.slice('spark:connect:'.length);
+        emit(
+          ctx,
+          { entity: obs.entity, related: [], time: obs.time },
+          'spark.connect_unreachable',
+          obs.healthy ? 'resolved' : 'firing',
+          'critical',
+          obs.healthy
+            ? `Spark Connect ${endpoint} is reachable again`
+            : `Spark Connect ${endpoint} is unreachable: every Spark SQL task will fail`,
+          [{ kind: 'text', label: 'check', text: obs.reason }],
+        );
+        return;
+      }
+      if (obs.type !== 'state') return;
+      if (obs.entity.startsWith('spark:job:')) {
+        if (obs.to === 'FAILED') {
+          const reason = obs.details.failureReason
+            ? String(obs.details.failureReason)
+            : 'no failed stage reported';
+          const task = obs.details.airflowTask
+            ? ` (Airflow task ${String(obs.details.airflowTask).slice('airflow:task:'.length)})`
+            : '';
+          emit(
+            ctx,
+            obs,
+            'spark.job_failed',
+            'firing',
+            'high',
+            `Spark job ${obs.entity.slice('spark:job:'.length)} failed${task}`,
+            [{ kind: 'log', label: 'failed stage reason', lines: reason.split('\n').slice(0, 20) }],
+          );
+        }
+        return;
+      }
+      if (obs.entity.startsWith('spark:executor:') && obs.to === 'removed') {
+        const cause = classifyExecutorRemoval(obs.details.removeReason as string | undefined);
+        if (cause === 'killed_by_driver') return; // dynamic allocation scaling down: routine
+        emit(
+          ctx,
+          obs,
+          'spark.executor_lost',
+          'firing',
+          cause === 'other' ? 'low' : 'high',
+          `Spark executor ${obs.entity.slice('spark:executor:'.length)} on ${String(obs.details.host)} lost: ${cause.replace('_', ' ')}`,
+          [
+            { kind: 'text', label: 'cause', text: cause },
+            { kind: 'text', label: 'remove reason', text: String(obs.details.removeReason ?? 'none given') },
+          ],
+        );
+        return;
+      }
+      if (obs.entity.startsWith('spark:worker:')) {
+        const dead = obs.to === 'DEAD' || obs.to === 'DECOMMISSIONED';
+        if (!dead && obs.to !== 'ALIVE') return;
+        emit(
+          ctx,
+          obs,
+          'spark.worker_dead',
+          dead ? 'firing' : 'resolved',
+          'high',
+          dead
+            ? `Spark worker on ${String(obs.details.host)} is ${obs.to}`
+            : `Spark worker on ${String(obs.details.host)} is alive again`,
+          [{ kind: 'text', label: 'worker', text: obs.entity.slice('spark:worker:'.length) }],
+        );
+      }
+    },
+    size: () => firing.size,
+  };
+}
