@@ -2,6 +2,7 @@ import type { GuardianConfig } from '../src/config/schema.ts';
 import type { Detector } from '../src/detection/engine.ts';
 import { createAirflowDagRunFailedDetector } from './airflow-dagrun-failed.ts';
 import { createAirflowHealthDetector } from './airflow-health.ts';
+import { createAirflowTaskDurationDetector } from './airflow-task-duration.ts';
 import { createAirflowTaskFailureDetector } from './airflow-task-failure.ts';
 import { createStalenessDetector } from './metric-staleness.ts';
 import { createThresholdDetector } from './metric-threshold.ts';
@@ -22,6 +23,7 @@ export const DETECTORS: readonly {
   { id: 'airflow-task-failure', create: () => createAirflowTaskFailureDetector() },
   { id: 'airflow-dagrun-failed', create: () => createAirflowDagRunFailedDetector() },
   { id: 'airflow-health', create: () => createAirflowHealthDetector() },
+  { id: 'airflow-task-duration', create: () => createAirflowTaskDurationDetector() },
   { id: 'spark', create: () => createSparkDetector() },
 ];
 

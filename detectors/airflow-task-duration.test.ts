@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import type { Observation } from '../src/core/index.ts';
+import { detectorHarness } from '../test/support/detector-harness.ts';
+import { createAirflowTaskDurationDetector } from './airflow-task-duration.ts';
+
+const min = 60_000;
+
+function tryObs(
+  run: number,
+  to: string,
+  start: number,
+  end: number | null,
+  queued = start - min,
+): Observation {
+  return {
+    type: 'state',
+    entity: `airflow:task:gold_daily/run_${run}/build_revenue`,
+    related: [`airflow:dagrun:gold_daily/run_${run}`, 'airflow:dag:gold_daily'],
+    from: null,
+    to,
+    time: end ?? start,
+    details: {
+      start_date: new Date(start).toISOString(),
+      end_date: end === null ? null : new Date(end).toISOString(),
+      queued_when: new Date(queued).toISOString(),
+    },
+  };
+}
+
+describe('airflow-task-duration', () => {
+  it('learns a task’s usual run time and flags a try running far longer, then resolves when it ends', async () => {
+    const h = detectorHarness([createAirflowTaskDurationDetector()]);
+    const t0 = h.clock.now();
+    // Seven nightly runs of about 20 minutes.
+    for (let i = 0; i < 7; i++)
+      h.engine.ingest([
+        tryObs(i, 'success', t0 - (10 - i) * 86_400_000, t0 - (10 - i) * 86_400_000 + (19 + (i % 3)) * min),
+      ]);
+    h.engine.ingest([tryObs(7, 'running', t0, null)]);
+    await h.clock.advanceBy(45 * min);
+    expect(h.signals).toEqual([]); // 45 min < 3 × 20 min
+    await h.clock.advanceBy(20 * min);
+    expect(h.signals.map((s) => [s.kind, s.status])).toEqual([['airflow.task_running_long', 'firing']]);
+    expect(h.signals[0]!.title).toBe(
+      'Airflow task gold_daily.build_revenue running for 60 min, usually 20 min',
+    );
+    await h.clock.advanceBy(30 * min);
+    expect(h.signals).toHaveLength(1);
+    h.engine.ingest([tryObs(7, 'success', t0, h.clock.now())]);
+    expect(h.signals.map((s) => s.status)).toEqual(['firing', 'resolved']);
+  });
+
+  it('does not judge a task without enough history, nor a fast task before the floor', async () => {
+    const h = detectorHarness([createAirflowTaskDurationDetector()]);
+    const t0 = h.clock.now();
+    for (let i = 0; i < 3; i++)
+      h.engine.ingest([
+        tryObs(i, 'success', t0 - (5 - i) * 86_400_000, t0 - (5 - i) * 86_400_000 + 20 * min),
+      ]);
+    h.engine.ingest([tryObs(9, 'running', t0, null)]);
+    await h.clock.advanceBy(300 * min);
+    expect(h.signals).toEqual([]);
+
+    const fast = detectorHarness([createAirflowTaskDurationDetector()]);
+    const f0 = fast.clock.now();
+    for (let i = 0; i < 6; i++)
+      fast.engine.ingest([
+        tryObs(i, 'success', f0 - (9 - i) * 86_400_000, f0 - (9 - i) * 86_400_000 + 30_000),
+      ]);
+    fast.engine.ingest([tryObs(9, 'running', f0, null)]);
+    await fast.clock.advanceBy(9 * min);
+    expect(fast.signals).toEqual([]);
+    await fast.clock.advanceBy(2 * min);
+    expect(fast.signals.map((s) => s.kind)).toEqual(['airflow.task_running_long']);
+  });
+});
