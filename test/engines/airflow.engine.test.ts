@@ -1,3 +1,5 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createDetectors } from '../../detectors/index.ts';
 import { parseConfig } from '../../src/config/load.ts';
@@ -6,6 +8,7 @@ import { DetectionEngine } from '../../src/detection/engine.ts';
 import { createAirflowSource } from '../../src/sources/airflow/source.ts';
 import { Poller } from '../../src/sources/poller.ts';
 import { silentLogger } from '../../src/telemetry/logger.ts';
+import { type Shape, shapeDifferences, shapeOf } from '../support/shape.ts';
 import { type AirflowUnderTest, airflowStandalone, installAirflow } from './airflow-engine.ts';
 
 // Installing Airflow (first run), starting it and running real DAGs takes minutes, not seconds.
@@ -173,6 +176,29 @@ describe('Airflow source against real Airflow 3', () => {
       ),
     ).toBe(true);
     expect(firing('airflow.component_unhealthy')).toEqual([]);
+  });
+
+  it('answers in the shapes recorded for the stand-in (RECORD_ENGINES=1 records them anew)', async () => {
+    const dag = 'guardian_retry_recovers';
+    const run = encodeURIComponent(runs.get(dag)!);
+    const answers: Record<string, unknown> = {
+      health: await (await fetch(`${airflow.url}/api/v2/monitor/health`)).json(),
+      dagRuns: await api('GET', '/api/v2/dags/~/dagRuns?limit=1'),
+      taskInstances: await api('GET', '/api/v2/dags/~/dagRuns/~/taskInstances?limit=1'),
+      tries: await api('GET', `/api/v2/dags/${dag}/dagRuns/${run}/taskInstances/load_events/tries`),
+      logs: await api(
+        'GET',
+        `/api/v2/dags/${dag}/dagRuns/${run}/taskInstances/load_events/logs/1?full_content=true`,
+      ),
+      importErrors: await api('GET', '/api/v2/importErrors?limit=1'),
+    };
+    const file = path.join(import.meta.dirname, 'recordings', 'airflow-shapes.json');
+    const shapes = Object.fromEntries(Object.entries(answers).map(([k, v]) => [k, shapeOf(v)]));
+    if (process.env.RECORD_ENGINES === '1') writeFileSync(file, `${JSON.stringify(shapes, null, 2)}\n`);
+    const recorded = JSON.parse(readFileSync(file, 'utf8')) as Record<string, Shape>;
+    // The real Airflow still answers as recorded (new fields are fine): the stand-in is checked against this.
+    for (const [k, shape] of Object.entries(recorded))
+      expect(shapeDifferences(shape, shapes[k]!), k).toEqual([]);
   });
 
   it('reports source.down when the API goes away, and resumes without losing or repeating anything', async () => {

@@ -288,7 +288,10 @@ interface StructuredLogMessage {
 }
 
 function structuredLine(m: StructuredLogMessage): string {
-  let line = `${m.timestamp ? `[${m.timestamp}] ` : ''}${m.level ? `${m.level.toUpperCase()} - ` : ''}${m.event}`;
+  // Lines from classic task logs carry their own `[time] {file} LEVEL -` prefix: keep them as they are.
+  let line = m.event.startsWith('[')
+    ? m.event
+    : `${m.timestamp ? `[${m.timestamp}] ` : ''}${m.level ? `${m.level.toUpperCase()} - ` : ''}${m.event}`;
   if (Array.isArray(m.error_detail)) {
     for (const e of m.error_detail) if (e?.exc_type) line += `\n${e.exc_type}: ${e.exc_value ?? ''}`;
   }

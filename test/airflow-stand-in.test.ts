@@ -1,0 +1,158 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock, type StateObservation } from '../src/core/index.ts';
+import { createAirflowSource } from '../src/sources/airflow/source.ts';
+import { type AirflowScenario, startAirflowStandIn } from '../src/stand-ins/airflow.ts';
+import { silentLogger } from '../src/telemetry/logger.ts';
+import { type Shape, shapeDifferences, shapeOf } from './support/shape.ts';
+
+const RUN = 'scheduled__2026-03-02T02:00:00+00:00';
+const scenario: AirflowScenario = {
+  dags: [{ dag_id: 'silver_orders', tags: ['silver'], owners: ['data-eng'], is_paused: false }],
+  dag_runs: [
+    {
+      dag_id: 'silver_orders',
+      dag_run_id: RUN,
+      logical_date: '2026-03-02T02:00:00Z',
+      run_type: 'scheduled',
+      queued_at: '2026-03-02T02:00:01Z',
+      start_date: '2026-03-02T02:00:02Z',
+      end_date: '2026-03-02T02:20:00Z',
+      state: 'failed',
+    },
+  ],
+  task_instances: [
+    {
+      dag_id: 'silver_orders',
+      dag_run_id: RUN,
+      task_id: 'transform_orders',
+      map_index: -1,
+      try_number: 1,
+      max_tries: 1,
+      queued_when: '2026-03-02T02:00:03Z',
+      start_date: '2026-03-02T02:00:05Z',
+      end_date: '2026-03-02T02:10:00Z',
+      state: 'up_for_retry',
+      hostname: 'airflow-worker-2',
+      operator: 'SparkConnectSqlOperator',
+      log: [
+        '[2026-03-02T02:00:06.000+0000] {taskinstance.py:1} INFO - Starting',
+        '[2026-03-02T02:09:59.000+0000] {taskinstance.py:2} ERROR - grpc UNAVAILABLE',
+      ],
+    },
+    {
+      dag_id: 'silver_orders',
+      dag_run_id: RUN,
+      task_id: 'transform_orders',
+      map_index: -1,
+      try_number: 2,
+      max_tries: 1,
+      queued_when: '2026-03-02T02:15:00Z',
+      start_date: '2026-03-02T02:15:02Z',
+      end_date: '2026-03-02T02:19:58Z',
+      state: 'failed',
+      hostname: 'airflow-worker-1',
+      operator: 'SparkConnectSqlOperator',
+      log: ['[2026-03-02T02:19:57.000+0000] {taskinstance.py:2} ERROR - grpc UNAVAILABLE again'],
+    },
+  ],
+  import_errors: [
+    {
+      filename: 'dags/gold/exports.py',
+      stack_trace: 'ModuleNotFoundError',
+      timestamp: '2026-03-02T02:05:00Z',
+    },
+  ],
+  health: [
+    {
+      at: '2026-03-02T01:00:00Z',
+      metadatabase: 'healthy',
+      scheduler: 'healthy',
+      latest_scheduler_heartbeat: '2026-03-02T00:59:59Z',
+    },
+  ],
+};
+
+/** The Airflow stand-in serves a scenario as the real API would have at each virtual instant. */
+describe('Airflow stand-in', () => {
+  const clock = new ManualClock(Date.parse('2026-03-02T02:05:30Z'));
+  let standIn: Awaited<ReturnType<typeof startAirflowStandIn>>;
+  beforeAll(async () => {
+    standIn = await startAirflowStandIn({ scenario, clock, username: 'guardian', password: 'pw' });
+  });
+  afterAll(() => standIn?.close());
+
+  async function api(p: string) {
+    const token = (
+      (await (
+        await fetch(`${standIn.url}/auth/token`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ username: 'guardian', password: 'pw' }),
+        })
+      ).json()) as { access_token: string }
+    ).access_token;
+    return (await fetch(`${standIn.url}${p}`, { headers: { authorization: `Bearer ${token}` } })).json();
+  }
+
+  it('answers in the shapes the real Airflow 3 answered in (recorded by the engine tests)', async () => {
+    await clock.advanceTo(Date.parse('2026-03-02T02:30:00Z'));
+    const recorded = JSON.parse(
+      readFileSync(path.join(import.meta.dirname, 'engines', 'recordings', 'airflow-shapes.json'), 'utf8'),
+    ) as Record<string, Shape>;
+    const r = encodeURIComponent(RUN);
+    const answers: Record<string, unknown> = {
+      health: await (await fetch(`${standIn.url}/api/v2/monitor/health`)).json(),
+      dagRuns: await api('/api/v2/dags/~/dagRuns?limit=1'),
+      taskInstances: await api('/api/v2/dags/~/dagRuns/~/taskInstances?limit=1'),
+      tries: await api(`/api/v2/dags/silver_orders/dagRuns/${r}/taskInstances/transform_orders/tries`),
+      logs: await api(
+        `/api/v2/dags/silver_orders/dagRuns/${r}/taskInstances/transform_orders/logs/1?full_content=true`,
+      ),
+      importErrors: await api('/api/v2/importErrors?limit=1'),
+    };
+    for (const [k, shape] of Object.entries(recorded))
+      expect(shapeDifferences(shape, shapeOf(answers[k])), k).toEqual([]);
+  });
+
+  it('never reveals the future, and Guardian’s Airflow source reads it like the real API', async () => {
+    const c = new ManualClock(Date.parse('2026-03-02T02:05:30Z'));
+    const s = await startAirflowStandIn({ scenario, clock: c, username: 'guardian', password: 'pw' });
+    try {
+      const source = createAirflowSource({
+        baseUrl: s.url,
+        username: 'guardian',
+        password: 'pw',
+        clock: c,
+        logger: silentLogger(),
+      });
+      const states = async () =>
+        (await source.poll())
+          .filter((o): o is StateObservation => o.type === 'state')
+          .map((o) => `${o.entity.split('/').at(-1)}:${o.to}`);
+      expect(await states()).toEqual(
+        ['airflow:dagrun:silver_orders:running', 'transform_orders:running', 'airflow:import:dags:error'].map(
+          fix,
+        ),
+      );
+      await c.advanceTo(Date.parse('2026-03-02T02:12:00Z'));
+      const later = (await source.poll()).filter((o): o is StateObservation => o.type === 'state');
+      expect(later.map((o) => [o.to, o.details.try_number])).toEqual([['up_for_retry', 1]]);
+      expect(later[0]!.details.log).toEqual([
+        '[2026-03-02T02:09:59.000+0000] {taskinstance.py:2} ERROR - grpc UNAVAILABLE',
+      ]);
+      await c.advanceTo(Date.parse('2026-03-02T02:25:00Z'));
+      expect(await states()).toEqual([`${RUN}:failed`, 'transform_orders:failed'].map(fix));
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+/** `entity.split('/').at(-1)` of the expected entities, written readably above. */
+function fix(s: string): string {
+  if (s === 'airflow:dagrun:silver_orders:running') return `${RUN}:running`;
+  if (s === 'airflow:import:dags:error') return 'exports.py:error';
+  return s;
+}
