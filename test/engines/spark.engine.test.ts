@@ -1,4 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -9,6 +10,7 @@ import { DetectionEngine } from '../../src/detection/engine.ts';
 import { Poller } from '../../src/sources/poller.ts';
 import { createSparkSource } from '../../src/sources/spark/source.ts';
 import { silentLogger } from '../../src/telemetry/logger.ts';
+import { type Shape, shapeDifferences, shapeOf } from '../support/shape.ts';
 import { installSpark, type SparkCluster, startSparkCluster, until } from './spark-engine.ts';
 
 vi.setConfig({ hookTimeout: 900_000, testTimeout: 300_000 });
@@ -87,6 +89,25 @@ describe('Spark source against real Spark 4', () => {
     );
     expect(failed!.related.some((r) => r.startsWith('spark:stage:'))).toBe(true);
     expect(JSON.stringify(failed!.evidence)).toContain('guardian engine test: bad row');
+  });
+
+  it('answers in the shapes recorded for the stand-in (RECORD_ENGINES=1 records them anew)', async () => {
+    const get = async (u: string) => (await fetch(u)).json();
+    const apps = (await get(`${spark.driverUi}/api/v1/applications`)) as { id: string }[];
+    const app = `${spark.driverUi}/api/v1/applications/${apps[0]!.id}`;
+    const answers: Record<string, unknown> = {
+      master: await get(`${spark.masterUi}/json/`),
+      applications: apps,
+      jobs: await get(`${app}/jobs`),
+      failedStages: await get(`${app}/stages?status=failed`),
+      allexecutors: await get(`${app}/allexecutors`),
+    };
+    const file = path.join(import.meta.dirname, 'recordings', 'spark-shapes.json');
+    const shapes = Object.fromEntries(Object.entries(answers).map(([k, v]) => [k, shapeOf(v)]));
+    if (process.env.RECORD_ENGINES === '1') writeFileSync(file, `${JSON.stringify(shapes, null, 2)}\n`);
+    const recorded = JSON.parse(readFileSync(file, 'utf8')) as Record<string, Shape>;
+    for (const [k, shape] of Object.entries(recorded))
+      expect(shapeDifferences(shape, shapes[k]!), k).toEqual([]);
   });
 
   it('a worker lost mid-job: its executors are lost (host lost) and the worker is dead', async () => {
