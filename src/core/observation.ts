@@ -71,3 +71,15 @@ export interface HealthObservation {
   readonly healthy: boolean;
   readonly reason: string;
 }
+
+/** A state change of `entity`, with its relations. */
+export function stateObservation(
+  entity: EntityKey,
+  related: readonly EntityKey[],
+  from: string | null,
+  to: string,
+  time: number,
+  details: Readonly<Record<string, unknown>>,
+): StateObservation {
+  return { type: 'state', entity, related, from, to, time, details };
+}

@@ -1,5 +1,5 @@
 import type { Clock, HealthObservation, Observation, StateObservation } from '../../core/index.ts';
-import { entityKey } from '../../core/index.ts';
+import { entityKey, stateObservation } from '../../core/index.ts';
 import type { Logger } from '../../telemetry/logger.ts';
 import { type PollSource, sourceEntity } from '../source.ts';
 import { AirflowClient, type AirflowClientOptions, type DagRun, type TaskInstance } from './client.ts';
@@ -90,7 +90,7 @@ export function createAirflowSource(options: AirflowSourceOptions): PollSource {
     for (const [filename, trace] of current) {
       if (importErrors.get(filename) === trace) continue;
       observations.push(
-        state(
+        stateObservation(
           entityKey.importError(filename),
           [],
           importErrors.has(filename) ? 'error' : null,
@@ -102,7 +102,9 @@ export function createAirflowSource(options: AirflowSourceOptions): PollSource {
     }
     for (const filename of importErrors.keys()) {
       if (!current.has(filename))
-        observations.push(state(entityKey.importError(filename), [], 'error', 'ok', clock.now(), {}));
+        observations.push(
+          stateObservation(entityKey.importError(filename), [], 'error', 'ok', clock.now(), {}),
+        );
     }
     importErrors = current;
 
@@ -149,7 +151,7 @@ export function createAirflowSource(options: AirflowSourceOptions): PollSource {
     staged.runs.set(key, run.state);
     const time =
       parseTime(run.end_date) ?? parseTime(run.start_date) ?? parseTime(run.queued_at) ?? clock.now();
-    return state(key, [entityKey.dag(run.dag_id)], previous ?? null, run.state, time, {
+    return stateObservation(key, [entityKey.dag(run.dag_id)], previous ?? null, run.state, time, {
       run_type: run.run_type,
       logical_date: run.logical_date ?? null,
       run_after: run.run_after ?? null,
@@ -218,7 +220,7 @@ export function createAirflowSource(options: AirflowSourceOptions): PollSource {
         : ti.state === 'running'
           ? (parseTime(ti.start_date) ?? clock.now())
           : (parseTime(ti.queued_when) ?? clock.now());
-    return state(entity, related, previous ?? null, ti.state, time, details);
+    return stateObservation(entity, related, previous ?? null, ti.state, time, details);
   }
 
   function forgetIfLarge() {
@@ -238,17 +240,6 @@ export function createAirflowSource(options: AirflowSourceOptions): PollSource {
 
 function tiBase(ti: Pick<TaskInstance, 'dag_id' | 'dag_run_id' | 'task_id' | 'map_index'>): string {
   return `${ti.dag_id}\u0000${ti.dag_run_id}\u0000${ti.task_id}\u0000${ti.map_index}`;
-}
-
-function state(
-  entity: string,
-  related: string[],
-  from: string | null,
-  to: string,
-  time: number,
-  details: Record<string, unknown>,
-): StateObservation {
-  return { type: 'state', entity, related, from, to, time, details };
 }
 
 function parseTime(value: string | null | undefined): number | undefined {

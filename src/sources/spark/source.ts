@@ -1,6 +1,6 @@
 import { connect } from 'node:net';
 import type { Clock, EntityKey, HealthObservation, Observation, StateObservation } from '../../core/index.ts';
-import { entityKey } from '../../core/index.ts';
+import { entityKey, stateObservation } from '../../core/index.ts';
 import type { Logger } from '../../telemetry/logger.ts';
 import { type PollSource, SourceError, sourceEntity } from '../source.ts';
 
@@ -131,7 +131,7 @@ export function createSparkSource(options: SparkSourceOptions): PollSource {
       if (previous === w.state) continue;
       commit.push(() => workerStates.set(w.id, w.state));
       out.push(
-        stateObs(
+        stateObservation(
           entityKey.sparkWorker(w.id),
           [entityKey.host(w.host), ...(masterUrl ? [entityKey.sparkMaster(masterUrl)] : [])],
           previous ?? null,
@@ -173,12 +173,19 @@ export function createSparkSource(options: SparkSourceOptions): PollSource {
         const time =
           parseSparkTime(job.completionTime) ?? parseSparkTime(job.submissionTime) ?? options.clock.now();
         out.push(
-          stateObs(key, [appKey, ...(task ? [task] : []), ...stages], previous ?? null, job.status, time, {
-            failureReason: failureReason ?? null,
-            numFailedTasks: job.numFailedTasks ?? 0,
-            airflowTask: task ?? null,
-            jobGroup: job.jobGroup ?? null,
-          }),
+          stateObservation(
+            key,
+            [appKey, ...(task ? [task] : []), ...stages],
+            previous ?? null,
+            job.status,
+            time,
+            {
+              failureReason: failureReason ?? null,
+              numFailedTasks: job.numFailedTasks ?? 0,
+              airflowTask: task ?? null,
+              jobGroup: job.jobGroup ?? null,
+            },
+          ),
         );
       }
       for (const e of executors) {
@@ -188,7 +195,7 @@ export function createSparkSource(options: SparkSourceOptions): PollSource {
         commit.push(() => removedExecutors.add(key));
         const host = e.hostPort.replace(/:\d+$/, '');
         out.push(
-          stateObs(
+          stateObservation(
             key,
             [appKey, entityKey.host(host)],
             'active',
@@ -264,15 +271,4 @@ export function createSparkSource(options: SparkSourceOptions): PollSource {
       return out;
     },
   };
-}
-
-function stateObs(
-  entity: EntityKey,
-  related: EntityKey[],
-  from: string | null,
-  to: string,
-  time: number,
-  details: Record<string, unknown>,
-): StateObservation {
-  return { type: 'state', entity, related, from, to, time, details };
 }
