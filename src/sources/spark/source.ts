@@ -1,5 +1,5 @@
 import { connect } from 'node:net';
-import type { Clock, EntityKey, HealthObservation, Observation, StateObservation } from '../../core/index.ts';
+import type { Clock, EntityKey, HealthObservation, Observation } from '../../core/index.ts';
 import { entityKey, stateObservation } from '../../core/index.ts';
 import type { Logger } from '../../telemetry/logger.ts';
 import { type PollSource, SourceError, sourceEntity } from '../source.ts';
