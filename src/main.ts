@@ -19,6 +19,7 @@ import type { QueueBackend, WorkQueue } from './queue/queue.ts';
 import { createAirflowSource } from './sources/airflow/source.ts';
 import { createLokiSource } from './sources/loki/source.ts';
 import { otlpReceiver } from './sources/otlp/receiver.ts';
+import { createRedisPollLease } from './sources/poll-lease.ts';
 import { Poller } from './sources/poller.ts';
 import type { PollSource } from './sources/source.ts';
 import { createSparkSource } from './sources/spark/source.ts';

@@ -1,6 +1,7 @@
 import type { Clock, HealthObservation, Observation, TimerHandle } from '../core/index.ts';
 import { errorMessage } from '../core/index.ts';
 import type { Logger } from '../telemetry/logger.ts';
+import { type PollLease, soleReplica } from './poll-lease.ts';
 import type { PollSource } from './source.ts';
 
 export interface PollerOptions {
@@ -14,6 +15,12 @@ export interface PollerOptions {
    * @defaultValue 5 minutes
    */
   maxBackoffMs?: number;
+  /**
+   * Whether this replica polls (several replicas: one does). A replica without the lease skips
+   * its polls and asks again at the next interval.
+   * @defaultValue the sole replica: always polls
+   */
+  lease?: PollLease;
 }
 
 interface SourceState {
@@ -66,7 +73,7 @@ export class Poller {
     if (this.#stopped) return;
     state.timer?.cancel();
     state.timer = this.#o.clock.setTimer(delayMs, async () => {
-      await this.#run(state);
+      if (await (this.#o.lease ?? soleReplica).hold()) await this.#run(state);
       this.#schedule(state, this.#nextDelay(state));
     });
   }
