@@ -273,11 +273,18 @@ export async function createGuardian(config: GuardianConfig, deps: GuardianDeps)
         }),
       );
     }
+    // With several replicas (Redis configured), one of them polls: a lease in Redis says which.
+    const lease =
+      sources.length > 0 && config.queue.redisUrl
+        ? createRedisPollLease({ redisUrl: config.queue.redisUrl, logger })
+        : undefined;
+    if (lease) closers.unshift(() => lease.close());
     const poller = new Poller({
       sources,
       clock,
       logger,
       sink: (observations) => engine.ingest(observations),
+      ...(lease ? { lease } : {}),
     });
     poller.start();
     closers.unshift(() => poller.stop());
