@@ -31,7 +31,10 @@ export interface AirflowUnderTest {
  * and the test DAGs. Airflow's task runner reaches the API server's Execution API, whose URL
  * must follow the port (it defaults to 8080).
  */
-export async function airflowStandalone(bin: string): Promise<AirflowUnderTest> {
+export async function airflowStandalone(
+  bin: string,
+  extraEnv: Record<string, string> = {},
+): Promise<AirflowUnderTest> {
   const home = mkdtempSync(path.join(tmpdir(), 'guardian-airflow-'));
   const dags = path.join(home, 'dags');
   cpSync(path.join(here, 'dags'), dags, { recursive: true });
@@ -55,6 +58,7 @@ export async function airflowStandalone(bin: string): Promise<AirflowUnderTest> 
     AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE: path.join(home, 'passwords.json'),
     AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL: '5',
     AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL: '5',
+    ...extraEnv,
   };
 
   async function start() {
