@@ -157,7 +157,10 @@ describe('Spark source against real Spark 4', () => {
     expect(firing('spark.connect_unreachable')[0]!.entity).toBe(`spark:connect:${spark.connectEndpoint}`);
   });
 
-  it('the master gone: source.down, and back when it returns', async () => {
+  it('the master gone: source.down, and back when it returns, repeating nothing already reported', async () => {
+    const key = (o: Observation) => (o.type === 'state' ? `${o.entity}=${o.to}` : '');
+    const before = new Set(observations.map(key).filter(Boolean));
+    const count = observations.length;
     await spark.master.kill();
     await poller.pollNow('spark');
     expect(firing('source.down').map((s) => s.entity)).toEqual(['source:spark']);
