@@ -174,5 +174,11 @@ describe('Spark source against real Spark 4', () => {
       () => spark.master.output(),
       'the master to answer again',
     );
+    await poller.pollNow('spark');
+    const repeated = observations
+      .slice(count)
+      .map(key)
+      .filter((k) => k && before.has(k));
+    expect(repeated).toEqual([]);
   });
 });
