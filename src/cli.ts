@@ -14,6 +14,12 @@ Commands:
   serve            Run the service: OTLP receiver, detectors, correlator, notifier, HTTP API.
                    Embedded defaults: no AWS, no Redis, no Slack needed.
   config           Print the effective configuration (secrets masked) and exit.
+  replay FILE --out EXPORT.json
+                   Play a scenario (guardian-scenario/1) through the real pipeline in virtual
+                   time and write the incidents export. --dir DIR --out-dir DIR replays a folder;
+                   --score runs ../shared/scenarios/score.py on the result.
+  demo [--port 8080] Replay the shipped scenario (a spot worker reclaimed mid-batch), print the
+                   Slack messages Guardian would have posted, and keep the HTTP API up.
   help             Show this help.
 
 Options:
@@ -34,13 +40,25 @@ async function main(argv: string[]): Promise<number> {
     args: argv,
     allowPositionals: true,
     strict: true,
-    options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      config: { type: 'string', short: 'c' },
+      help: { type: 'boolean', short: 'h' },
+      out: { type: 'string' },
+      dir: { type: 'string' },
+      'out-dir': { type: 'string' },
+      score: { type: 'boolean' },
+      port: { type: 'string' },
+      exit: { type: 'boolean' },
+    },
   });
   const command = positionals[0] ?? 'help';
   if (values.help || command === 'help') {
     process.stdout.write(HELP);
     return 0;
   }
+  if (command === 'replay')
+    return (await import('./replay/commands.ts')).replayCommand(positionals[1], values);
+  if (command === 'demo') return (await import('./replay/commands.ts')).demoCommand(values);
   const config = loadConfig(values.config ? { file: values.config } : {});
   switch (command) {
     case 'config':

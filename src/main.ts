@@ -248,6 +248,7 @@ export async function createGuardian(config: GuardianConfig, deps: GuardianDeps)
           masterUrl: spark.masterUrl,
           ...(spark.driverUrl ? { driverUrl: spark.driverUrl } : {}),
           ...(spark.connectEndpoint ? { connectEndpoint: spark.connectEndpoint } : {}),
+          ...(spark.connectName ? { connectName: spark.connectName } : {}),
           intervalMs: spark.interval,
           clock,
           logger,

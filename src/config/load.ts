@@ -27,6 +27,7 @@ const ENV_PATHS: readonly (readonly [string, readonly string[]])[] = [
   ['SPARK_MASTER_UI_URL', ['sources', 'spark', 'masterUrl']],
   ['SPARK_DRIVER_UI_URL', ['sources', 'spark', 'driverUrl']],
   ['SPARK_CONNECT_ENDPOINT', ['sources', 'spark', 'connectEndpoint']],
+  ['SPARK_CONNECT_NAME', ['sources', 'spark', 'connectName']],
   ['LOKI_URL', ['sources', 'loki', 'url']],
   ['LOKI_TENANT', ['sources', 'loki', 'tenant']],
   ['LOKI_BEARER_TOKEN', ['sources', 'loki', 'bearerToken']],

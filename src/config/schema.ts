@@ -170,6 +170,14 @@ export const configSchema = z.strictObject({
             .string()
             .regex(/^sc:\/\/[^:/]+(:\d+)?/, 'an sc://host:port endpoint')
             .optional(),
+          /**
+           * `SPARK_CONNECT_NAME`: the endpoint's name in entity keys and alerts when Guardian reaches
+           * it through another address (a tunnel, a proxy, a replay stand-in). Default: the endpoint.
+           */
+          connectName: z
+            .string()
+            .regex(/^sc:\/\/[^:/]+(:\d+)?/, 'an sc://host:port endpoint')
+            .optional(),
           /** @defaultValue 15s */
           interval: duration.default(15_000),
         })

@@ -11,6 +11,8 @@ export interface SparkSourceOptions {
   driverUrl?: string;
   /** The Spark Connect endpoint, `sc://host:15002`: reachability is checked with a TCP connect. */
   connectEndpoint?: string;
+  /** The endpoint's name in entity keys when it is reached through another address. */
+  connectName?: string;
   clock: Clock;
   logger: Logger;
   /** @defaultValue 15000 */
@@ -232,12 +234,12 @@ export function createSparkSource(options: SparkSourceOptions): PollSource {
     });
     return {
       type: 'health',
-      entity: entityKey.sparkConnect(options.connectEndpoint),
+      entity: entityKey.sparkConnect(options.connectName ?? options.connectEndpoint),
       time: options.clock.now(),
       healthy,
       reason: healthy
         ? 'Spark Connect endpoint accepts connections'
-        : `Spark Connect endpoint ${host}:${port} refuses connections`,
+        : `Spark Connect endpoint ${options.connectName ?? `${host}:${port}`} refuses connections`,
     };
   }
 
