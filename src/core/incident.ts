@@ -25,9 +25,34 @@ export interface IncidentSignal {
 
 export interface RootCause {
   readonly entity: EntityKey;
+  /** `spot_interruption`, `host_lost`, `connect_unavailable`, `sql_error`, … or the signal kind. */
   readonly kind: string;
   /** 0..1 */
   readonly confidence: number;
+  /** One line for a human: "Spark worker 10.0.3.17 lost (spot interruption)". */
+  readonly title?: string;
+  /** Why Guardian believes it, one short line each (already redacted). */
+  readonly evidence?: readonly string[];
+  /** The error class that supports it (log signatures, failure reasons), when one does. */
+  readonly errorClass?: string;
+}
+
+/** What an incident broke, in DAG terms. */
+export interface ImpactTask {
+  readonly entity: EntityKey;
+  readonly dagId: string;
+  readonly runId: string;
+  readonly taskId: string;
+  /** `failed` for good, `retrying` (a try failed, another will run), `upstream_failed`, `recovered`. */
+  readonly state: 'failed' | 'retrying' | 'upstream_failed' | 'recovered';
+}
+
+export interface Impact {
+  /** DAG ids with at least one affected task, sorted. */
+  readonly dags: readonly string[];
+  readonly tasks: readonly ImpactTask[];
+  /** Spark jobs that failed or were lost because of it. */
+  readonly sparkJobs: number;
 }
 
 export type TimelineEventType =
@@ -89,4 +114,12 @@ export interface Incident {
   readonly slack: SlackThread | null;
   /** Optimistic-locking version; 1 on creation, +1 on every write. */
   readonly version: number;
+  /** Affected DAGs, tasks and Spark jobs (absent on incidents written before it existed). */
+  readonly impact?: Impact;
+  /**
+   * Recorded but not paged: nothing in it deserves a human yet (a try that failed and will be
+   * retried, a blip). The notifier posts nothing for a quiet incident; it posts when it stops
+   * being quiet.
+   */
+  readonly quiet?: boolean;
 }
