@@ -1,6 +1,7 @@
 import type { Evidence, Observation, Severity, Signal, StateObservation } from '../src/core/index.ts';
 import { stableId } from '../src/core/index.ts';
 import type { Detector, DetectorContext } from '../src/detection/engine.ts';
+import { readFailureText } from './failure-text.ts';
 
 export const AIRFLOW_TASK_FAILURE_DETECTOR_ID = 'airflow-task-failure';
 
@@ -95,17 +96,24 @@ function toSignal(obs: StateObservation, kind: string, severity: Severity, title
   if (Array.isArray(obs.details.log) && obs.details.log.length > 0) {
     evidence.push({ kind: 'log', label: 'task log', lines: obs.details.log.map(String) });
   }
+  // What the failed try's log says about why: its error class and the entities it names.
+  const failure =
+    Array.isArray(obs.details.log) && kind !== 'airflow.task_upstream_failed'
+      ? readFailureText(obs.details.log.map(String).join('\n'))
+      : { causes: [] };
+  if (failure.errorClass) evidence.push({ kind: 'text', label: 'error class', text: failure.errorClass });
   return {
     fingerprint: stableId('aft_', kind, obs.entity),
     kind,
     status: 'firing',
     entity: obs.entity,
-    related: [...obs.related],
+    related: [...new Set([...obs.related, ...failure.causes])],
     time: obs.time,
     severity,
     title,
     detector: AIRFLOW_TASK_FAILURE_DETECTOR_ID,
     evidence,
+    ...(failure.errorClass ? { errorClass: failure.errorClass } : {}),
   };
 }
 

@@ -1,6 +1,7 @@
 import type { Observation, Severity, Signal, StateObservation } from '../src/core/index.ts';
 import { stableId } from '../src/core/index.ts';
 import type { Detector, DetectorContext } from '../src/detection/engine.ts';
+import { readFailureText } from './failure-text.ts';
 
 export const SPARK_DETECTOR_ID = 'spark';
 
@@ -29,6 +30,16 @@ export function classifyExecutorRemoval(reason: string | null | undefined): Exec
   return 'other';
 }
 
+/** The failure class of each executor loss cause (see failure-text.ts). */
+const EXECUTOR_LOSS_CLASS: Record<ExecutorLossCause, string | undefined> = {
+  host_lost: 'host_lost',
+  decommission: 'executor_decommission',
+  heartbeat_timeout: 'host_lost',
+  oom_killed: 'executor_oom',
+  killed_by_driver: undefined,
+  other: undefined,
+};
+
 /**
  * Spark: a job that failed (`spark.job_failed`, with the failed stage's reason as evidence), an
  * executor that went away (`spark.executor_lost`, its removal reason classified), a standalone
@@ -46,6 +57,7 @@ export function createSparkDetector(): Detector {
     severity: Severity,
     title: string,
     evidence: Signal['evidence'],
+    errorClass?: string,
   ) {
     const fingerprint = stableId('spk_', kind, obs.entity);
     if (status === 'firing') {
@@ -63,6 +75,7 @@ export function createSparkDetector(): Detector {
       title,
       detector: SPARK_DETECTOR_ID,
       evidence,
+      ...(errorClass ? { errorClass } : {}),
     });
   }
 
@@ -95,14 +108,21 @@ export function createSparkDetector(): Detector {
           const task = obs.details.airflowTask
             ? ` (Airflow task ${String(obs.details.airflowTask).slice('airflow:task:'.length)})`
             : '';
+          const appId = obs.entity.slice('spark:job:'.length, obs.entity.lastIndexOf('/'));
+          const failure = readFailureText(reason, appId);
           emit(
             ctx,
-            obs,
+            {
+              entity: obs.entity,
+              related: [...new Set([...obs.related, ...failure.causes])],
+              time: obs.time,
+            },
             'spark.job_failed',
             'firing',
             'high',
             `Spark job ${obs.entity.slice('spark:job:'.length)} failed${task}`,
             [{ kind: 'log', label: 'failed stage reason', lines: reason.split('\n').slice(0, 20) }],
+            failure.errorClass,
           );
         }
         return;
@@ -121,6 +141,7 @@ export function createSparkDetector(): Detector {
             { kind: 'text', label: 'cause', text: cause },
             { kind: 'text', label: 'remove reason', text: String(obs.details.removeReason ?? 'none given') },
           ],
+          EXECUTOR_LOSS_CLASS[cause],
         );
         return;
       }
@@ -137,6 +158,7 @@ export function createSparkDetector(): Detector {
             ? `Spark worker on ${String(obs.details.host)} is ${obs.to}`
             : `Spark worker on ${String(obs.details.host)} is alive again`,
           [{ kind: 'text', label: 'worker', text: obs.entity.slice('spark:worker:'.length) }],
+          obs.to === 'DECOMMISSIONED' ? 'executor_decommission' : 'host_lost',
         );
       }
     },

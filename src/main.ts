@@ -152,17 +152,21 @@ export async function createGuardian(config: GuardianConfig, deps: GuardianDeps)
             'guardian.signal.status': job.data.status,
           });
           try {
-            const { incident, change } = await correlator.apply(job.data);
+            const { incident, change, also = [] } = await correlator.apply(job.data);
             metrics.jobs.add(1, { queue: 'signals', outcome: 'ok' });
-            if (!incident) return;
-            // A 'none' result still notifies an incident never posted: an earlier attempt may have
-            // stopped between writing it and queueing its notification.
-            if (change === 'none' && incident.slack?.ts) return;
-            await notify.add(`${incident.id}@${incident.version}`, {
-              incidentId: incident.id,
-              version: incident.version,
-              change,
-            });
+            for (const changed of [...also, ...(incident ? [{ incident, change }] : [])]) {
+              const i = changed.incident;
+              // A 'none' result still notifies an incident never posted: an earlier attempt may have
+              // stopped between writing it and queueing its notification.
+              if (changed.change === 'none' && i.slack?.ts) continue;
+              // Quiet incidents are recorded, not posted, until something in them deserves a human.
+              if (i.quiet && !i.slack) continue;
+              await notify.add(`${i.id}@${i.version}`, {
+                incidentId: i.id,
+                version: i.version,
+                change: changed.change,
+              });
+            }
           } finally {
             span.end();
           }

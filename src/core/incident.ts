@@ -21,6 +21,8 @@ export interface IncidentSignal {
   readonly count: number;
   /** The latest evidence. */
   readonly evidence: readonly Evidence[];
+  /** The failure class its evidence shows, if any. */
+  readonly errorClass?: string;
 }
 
 export interface RootCause {
@@ -63,6 +65,7 @@ export type TimelineEventType =
   | 'acknowledged'
   | 'resolved'
   | 'reopened'
+  | 'merged'
   | 'notified';
 
 export interface TimelineEvent {
@@ -122,4 +125,6 @@ export interface Incident {
    * being quiet.
    */
   readonly quiet?: boolean;
+  /** Set when a later signal showed it and another incident have one cause: it lives on there. */
+  readonly mergedInto?: string;
 }

@@ -42,4 +42,6 @@ export interface Signal {
   readonly evidence: readonly Evidence[];
   /** The detector that produced it (its registry id). */
   readonly detector: string;
+  /** The known failure class its evidence shows (`host_lost`, `sql_analysis_error`, …), if any. */
+  readonly errorClass?: string;
 }

@@ -1,4 +1,7 @@
 import {
+  type EntityKey,
+  type Impact,
+  type ImpactTask,
   type Incident,
   type IncidentSignal,
   maxSeverity,
@@ -7,6 +10,7 @@ import {
   stableId,
   type TimelineEvent,
 } from '../core/index.ts';
+import { rankRootCause, roleOf } from './causality.ts';
 
 /** What applying a signal changed, for the notifier to decide what to say. */
 export type IncidentChange =
@@ -14,6 +18,7 @@ export type IncidentChange =
   | 'signal_added'
   | 'severity_raised'
   | 'resolved'
+  | 'reopened'
   | 'signal_updated'
   | 'none';
 
@@ -25,8 +30,7 @@ export interface Applied {
 
 /** A new incident from its first (firing) signal. The id is derived from the signal, so a retry makes the same one. */
 export function openIncident(signal: Signal, now: number): Applied {
-  const sig = toIncidentSignal(signal);
-  const incident: Incident = {
+  const base: Incident = {
     id: stableId('inc_', signal.fingerprint, signal.time),
     status: 'open',
     severity: signal.severity,
@@ -34,20 +38,23 @@ export function openIncident(signal: Signal, now: number): Applied {
     openedAt: now,
     updatedAt: now,
     resolvedAt: null,
-    rootCause: { entity: signal.entity, kind: signal.kind, confidence: 0.5 },
+    rootCause: null,
     entities: unique([signal.entity, ...signal.related]),
-    signals: [sig],
+    signals: [toIncidentSignal(signal)],
     notifications: [],
     slack: null,
     version: 1,
   };
+  const incident = derive(base);
   return { incident, change: 'opened', events: [event(incident.id, 'opened', now, signal.title, signal)] };
 }
 
 /**
- * Applies a signal to the incident that holds its fingerprint. Idempotent: a signal no newer
- * than what the incident already has for its fingerprint changes nothing, so a redelivered job
- * is harmless. The incident resolves when every one of its signals has resolved.
+ * Applies a signal to an incident: the one that holds its fingerprint, or the one the correlator
+ * joined it to. Idempotent: a signal no newer than what the incident already has for its
+ * fingerprint changes nothing, so a redelivered job is harmless. A firing signal reopens a
+ * resolved incident. The incident resolves when every condition in it has cleared (facts such as
+ * "executor lost" do not hold it open).
  */
 export function applySignal(current: Incident, signal: Signal, now: number): Applied {
   const index = current.signals.findIndex((s) => s.fingerprint === signal.fingerprint);
@@ -71,15 +78,13 @@ export function applySignal(current: Incident, signal: Signal, now: number): App
         count: existing.count + 1,
         evidence: signal.evidence,
         related: unique([...existing.related, ...signal.related]),
+        ...(signal.errorClass ? { errorClass: signal.errorClass } : {}),
       }
     : toIncidentSignal(signal);
   const signals = existing
     ? current.signals.map((s, i) => (i === index ? updated : s))
     : [...current.signals, updated];
 
-  const firing = signals.filter((s) => s.status === 'firing');
-  const resolved = firing.length === 0;
-  const severity = firing.reduce<Severity>((acc, s) => maxSeverity(acc, s.severity), current.severity);
   const events: TimelineEvent[] = [
     event(
       current.id,
@@ -89,28 +94,166 @@ export function applySignal(current: Incident, signal: Signal, now: number): App
       signal,
     ),
   ];
-  let change: IncidentChange = existing ? 'signal_updated' : 'signal_added';
-  if (severity !== current.severity) {
-    change = 'severity_raised';
-    events.push(
-      event(current.id, 'severity_changed', now, `severity ${current.severity} → ${severity}`, signal),
-    );
-  }
-  if (resolved) {
-    change = 'resolved';
-    events.push(event(current.id, 'resolved', now, 'every signal cleared', signal));
-  }
-  const incident: Incident = {
+  const reopened = current.status === 'resolved' && signal.status === 'firing';
+  if (reopened) events.push(event(current.id, 'reopened', now, `reopened: ${signal.title}`, signal));
+  const next = derive({
     ...current,
-    status: resolved ? 'resolved' : current.status,
-    resolvedAt: resolved ? now : null,
-    severity,
+    status: reopened ? 'open' : current.status,
+    resolvedAt: reopened ? null : current.resolvedAt,
     updatedAt: now,
     entities: unique([...current.entities, signal.entity, ...signal.related]),
     signals,
     version: current.version + 1,
+  });
+  let change: IncidentChange = existing ? 'signal_updated' : 'signal_added';
+  if (next.severity !== current.severity) {
+    change = 'severity_raised';
+    events.push(
+      event(current.id, 'severity_changed', now, `severity ${current.severity} → ${next.severity}`, signal),
+    );
+  }
+  if (reopened) change = 'reopened';
+  const resolved = next.status !== 'resolved' && cleared(next);
+  if (resolved) {
+    change = 'resolved';
+    events.push(event(current.id, 'resolved', now, 'every condition cleared', signal));
+    return { incident: { ...next, status: 'resolved', resolvedAt: now }, change, events };
+  }
+  return { incident: next, change, events };
+}
+
+/**
+ * Moves `absorbed`'s signals into `survivor`: a later signal showed they have one cause. The
+ * absorbed incident is resolved and points at the survivor.
+ */
+export function merge(
+  survivor: Incident,
+  absorbed: Incident,
+  now: number,
+): { survivor: Applied; absorbed: Applied } {
+  const have = new Set(survivor.signals.map((s) => s.fingerprint));
+  const moved = absorbed.signals.filter((s) => !have.has(s.fingerprint));
+  const reopened = survivor.status === 'resolved' && moved.some((s) => s.status === 'firing');
+  const next = derive({
+    ...survivor,
+    status: reopened ? 'open' : survivor.status,
+    resolvedAt: reopened ? null : survivor.resolvedAt,
+    updatedAt: now,
+    entities: unique([...survivor.entities, ...absorbed.entities]),
+    signals: [...survivor.signals, ...moved],
+    version: survivor.version + 1,
+  });
+  const text = `merged ${absorbed.id} into ${survivor.id}: one cause`;
+  const ev = (id: string): TimelineEvent => ({
+    id: stableId('evt_', id, 'merged', absorbed.id, survivor.id),
+    at: now,
+    type: 'merged',
+    text,
+  });
+  return {
+    survivor: { incident: next, change: 'signal_added', events: [ev(survivor.id)] },
+    absorbed: {
+      incident: {
+        ...absorbed,
+        status: 'resolved',
+        resolvedAt: absorbed.resolvedAt ?? now,
+        updatedAt: now,
+        mergedInto: survivor.id,
+        version: absorbed.version + 1,
+      },
+      change: 'resolved',
+      events: [ev(absorbed.id)],
+    },
   };
-  return { incident, change, events };
+}
+
+/** Root cause, impact, paging, title and severity: everything an incident derives from its signals. */
+export function derive(incident: Incident): Incident {
+  const signals = incident.signals;
+  const rootCause = rankRootCause(signals);
+  const impact = impactOf(signals);
+  const quiet = !signals.some((s) => roleOf(s).pages);
+  const severity = signals.reduce<Severity>((acc, s) => maxSeverity(acc, s.severity), 'info');
+  const entities = unique([...incident.entities, ...(rootCause ? [rootCause.entity] : [])]);
+  return {
+    ...incident,
+    rootCause,
+    impact,
+    quiet,
+    severity,
+    entities,
+    title: titleOf(signals, rootCause, impact),
+  };
+}
+
+/** Every condition in the incident has cleared (it has at least one, and none is firing). */
+function cleared(incident: Incident): boolean {
+  const conditions = incident.signals.filter((s) => !roleOf(s).event);
+  return conditions.length > 0 && conditions.every((s) => s.status === 'resolved');
+}
+
+const TASK_STATE: Record<string, ImpactTask['state']> = {
+  'airflow.task_failed': 'failed',
+  'airflow.task_retry': 'retrying',
+  'airflow.task_upstream_failed': 'upstream_failed',
+};
+
+function impactOf(signals: readonly IncidentSignal[]): Impact {
+  const tasks = new Map<EntityKey, ImpactTask>();
+  let sparkJobs = 0;
+  for (const s of signals) {
+    if (s.kind === 'spark.job_failed' || s.kind === 'spark.job_lost') sparkJobs++;
+    const state = TASK_STATE[s.kind];
+    if (!state) continue;
+    const [dagId = '', runId = '', taskId = ''] = splitTask(s.entity);
+    const now: ImpactTask['state'] =
+      s.status === 'resolved' && state !== 'upstream_failed' ? 'recovered' : state;
+    const prev = tasks.get(s.entity);
+    // failed for good outranks retrying; a recovery of the final state wins
+    if (!prev || rank(now) >= rank(prev.state))
+      tasks.set(s.entity, { entity: s.entity, dagId, runId, taskId, state: now });
+  }
+  const list = [...tasks.values()].sort((a, b) => (a.entity < b.entity ? -1 : 1));
+  return { dags: unique(list.map((t) => t.dagId)).sort(), tasks: list, sparkJobs };
+}
+
+function rank(state: ImpactTask['state']): number {
+  return ['upstream_failed', 'retrying', 'failed', 'recovered'].indexOf(state);
+}
+
+function splitTask(entity: EntityKey): string[] {
+  const rest = entity.slice('airflow:task:'.length);
+  const first = rest.indexOf('/');
+  const last = rest.lastIndexOf('/');
+  return [rest.slice(0, first), rest.slice(first + 1, last), rest.slice(last + 1)];
+}
+
+function titleOf(
+  signals: readonly IncidentSignal[],
+  rootCause: Incident['rootCause'],
+  impact: Impact,
+): string {
+  const failed = impact.tasks.filter((t) => t.state !== 'upstream_failed').length;
+  const parts: string[] = [];
+  if (impact.sparkJobs > 0) parts.push(plural(impact.sparkJobs, 'Spark job'));
+  if (failed > 0) parts.push(`${plural(failed, 'Airflow task')} in ${plural(impact.dags.length, 'DAG')}`);
+  const what = parts.length > 0 ? `${parts.join(' and ')} failed` : '';
+  if (rootCause && !rootCause.entity.startsWith('airflow:task:')) {
+    const head = rootCause.title ?? `${rootCause.kind} on ${rootCause.entity}`;
+    return what ? `${head}: ${what}` : head;
+  }
+  const first = [...signals].sort((a, b) => a.firstSeen - b.firstSeen)[0]!;
+  const runs = new Set(impact.tasks.filter((t) => t.state !== 'upstream_failed').map((t) => t.runId)).size;
+  if (rootCause?.kind === 'sql_error') {
+    const task = first.entity.startsWith('airflow:task:') ? splitTask(first.entity) : [];
+    const name = task.length ? `${task[0]}.${task[2]}` : first.entity;
+    return `${name}: SQL error${runs > 1 ? ` in ${runs} runs` : ''}${what ? ` (${what})` : ''}`;
+  }
+  return runs > 1 ? `${first.title} (and ${runs - 1} more runs)` : first.title;
+}
+
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
 function toIncidentSignal(signal: Signal): IncidentSignal {
@@ -127,6 +270,7 @@ function toIncidentSignal(signal: Signal): IncidentSignal {
     lastSeen: signal.time,
     count: 1,
     evidence: signal.evidence,
+    ...(signal.errorClass ? { errorClass: signal.errorClass } : {}),
   };
 }
 

@@ -128,7 +128,10 @@ export async function replay(scenario: Scenario, options: ReplayOptions): Promis
     const exported: IncidentsExport = {
       format: 'guardian-incidents/1',
       scenario: scenario.name,
-      incidents: (await allIncidents(guardian.store)).map(toExport),
+      // An incident merged into another before anyone was told about it was never one on its own.
+      incidents: (await allIncidents(guardian.store))
+        .filter((i) => !(i.mergedInto && i.notifications.length === 0))
+        .map(toExport),
     };
     await options.afterReplay?.({ url, guardian, exported });
     return exported;

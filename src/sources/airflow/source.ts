@@ -252,12 +252,30 @@ function tail<T>(items: T[], n: number): T[] {
   return items.length <= n ? items : items.slice(-n);
 }
 
-/** The lines that explain a failure: errors and tracebacks first, else the tail of the log. */
+/**
+ * The lines that explain a failure: errors and tracebacks, and lines naming the Spark Connect
+ * endpoint the task used, else the tail of the log. A long entry keeps its head and its tail: a
+ * traceback ends with the exception that failed the task.
+ */
 export function relevantLogLines(lines: string[], max: number): string[] {
   const interesting = lines.filter((l) =>
-    /error|exception|traceback|failed|killed|sigkill|sigterm|timeout/i.test(l),
+    /error|exception|traceback|failed|killed|sigkill|sigterm|timeout|sc:\/\//i.test(l),
   );
-  return tail(interesting.length > 0 ? interesting : lines, max).map((l) =>
-    l.length > 2000 ? `${l.slice(0, 1999)}…` : l,
-  );
+  return tail(interesting.length > 0 ? interesting : lines, max).map(shorten);
+}
+
+/** Java stack frames go (the exception lines stay); what is still long keeps its head and tail. */
+function shorten(entry: string): string {
+  if (entry.length <= 2000) return entry;
+  const kept: string[] = [];
+  let frames = 0;
+  for (const line of entry.split('\n')) {
+    if (/^\s+at [\w$.]+\(/.test(line) || /^\s+at [\w$.]+/.test(line)) {
+      if (frames++ === 0) kept.push('\t… (Java stack frames omitted)');
+      continue;
+    }
+    kept.push(line);
+  }
+  const text = kept.join('\n');
+  return text.length <= 2000 ? text : `${text.slice(0, 500)}\n…\n${text.slice(-1499)}`;
 }

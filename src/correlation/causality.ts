@@ -1,0 +1,285 @@
+import { failureClass } from '../../detectors/failure-text.ts';
+import type { EntityKey, IncidentSignal, RootCause } from '../core/index.ts';
+
+/**
+ * The platform's causal order, upstream first: infrastructure (hosts, workers) before the engine
+ * (Spark Connect, executors), the engine before jobs, jobs before the tasks that submitted them,
+ * tasks before what is downstream of them (upstream_failed tasks, failed DAG runs).
+ */
+export const LAYERS = ['infrastructure', 'engine', 'job', 'task', 'downstream'] as const;
+export type Layer = (typeof LAYERS)[number];
+
+/** What a signal is, to the correlator. */
+export interface SignalRole {
+  /**
+   * Entities that tie it to other signals: a signal joins an open incident that holds one of them.
+   * Hubs that everything touches (the Spark application, the master, the Airflow worker a task ran
+   * on, the DAG) are not keys: sharing them says nothing about a common cause.
+   */
+  readonly keys: readonly EntityKey[];
+  /**
+   * Entities it is tied to only if they are already known to be broken: a task that timed out
+   * while using a Spark Connect endpoint that is down joins that outage.
+   */
+  readonly weakKeys: readonly EntityKey[];
+  /** Where it says the cause is. */
+  readonly hypothesis: Hypothesis;
+  /** Worth waking someone for on its own (otherwise: recorded, and impact of what it joins). */
+  readonly pages: boolean;
+  /**
+   * A fact that stays true (an executor lost, a job failed, a run failed): it does not hold the
+   * incident open. Conditions (a task failing, an endpoint down) hold it open until they clear.
+   */
+  readonly event: boolean;
+  /** `dag/task` for Airflow task signals: the same task failing run after run is one incident. */
+  readonly recurrence?: string;
+}
+
+export interface Hypothesis {
+  readonly entity: EntityKey;
+  readonly kind: string;
+  readonly layer: Layer;
+  /** How directly the signal shows it: 1 for a signal about the entity itself, less when inferred. */
+  readonly directness: number;
+  readonly title: string;
+}
+
+const EVENT_KINDS = new Set([
+  'spark.executor_lost',
+  'spark.job_failed',
+  'spark.job_lost',
+  'spark.worker_dead',
+  'airflow.task_upstream_failed',
+  'airflow.dagrun_failed',
+]);
+
+/** Classes whose cause is the host named in the failure. */
+const HOST_CLASSES = new Set(['host_lost', 'spot_interruption', 'executor_decommission']);
+const CONNECT_CLASSES = new Set(['connect_unavailable', 'connect_jobs_cancelled']);
+
+export function roleOf(
+  s: Pick<IncidentSignal, 'kind' | 'entity' | 'related' | 'severity' | 'evidence' | 'title'> & {
+    errorClass?: string | undefined;
+  },
+): SignalRole {
+  const cls = failureClass(s.errorClass);
+  const workerHost = s.kind.startsWith('airflow.') ? evidenceText(s, 'worker') : undefined;
+  const keys = new Set<EntityKey>([s.entity]);
+  const weakKeys = new Set<EntityKey>();
+  for (const r of s.related) {
+    if (isHub(r)) continue;
+    if (workerHost && r === `host:${workerHost}` && cls?.id !== 'airflow_task_killed') continue;
+    if (
+      r.startsWith('spark:connect:') &&
+      s.kind.startsWith('airflow.') &&
+      !CONNECT_CLASSES.has(cls?.id ?? '')
+    ) {
+      weakKeys.add(r);
+      continue;
+    }
+    keys.add(r);
+  }
+  return {
+    keys: [...keys],
+    weakKeys: [...weakKeys],
+    hypothesis: hypothesisOf(s, cls?.id),
+    pages: pages(s, cls?.id),
+    event: EVENT_KINDS.has(s.kind) || s.kind.startsWith('log.'),
+    ...(s.entity.startsWith('airflow:task:') ? { recurrence: dagTask(s.entity) } : {}),
+  };
+}
+
+function isHub(entity: EntityKey): boolean {
+  return (
+    entity.startsWith('spark:app:') ||
+    entity.startsWith('spark:master:') ||
+    entity.startsWith('airflow:dag:') ||
+    entity === 'airflow:scheduler'
+  );
+}
+
+function pages(s: Pick<IncidentSignal, 'kind' | 'severity'>, cls: string | undefined): boolean {
+  const deterministic = failureClass(cls)?.deterministic ?? false;
+  switch (s.kind) {
+    case 'airflow.task_failed':
+      return true;
+    case 'airflow.task_retry':
+    case 'spark.job_failed':
+    case 'spark.job_lost':
+      return deterministic;
+    case 'airflow.task_upstream_failed':
+    case 'airflow.dagrun_failed':
+      return false;
+    case 'spark.executor_lost':
+      return cls !== undefined && HOST_CLASSES.has(cls);
+    case 'spark.worker_dead':
+    case 'spark.connect_unreachable':
+    case 'source.down':
+      return true;
+    case 'metric.anomaly':
+    case 'metric.silent':
+      return s.severity === 'critical';
+    default:
+      if (s.kind.startsWith('log.')) return cls === 'spot_interruption';
+      return s.severity === 'high' || s.severity === 'critical';
+  }
+}
+
+function hypothesisOf(
+  s: Pick<IncidentSignal, 'kind' | 'entity' | 'related' | 'title'>,
+  cls: string | undefined,
+): Hypothesis {
+  const host = s.related.find((r) => r.startsWith('host:') && r !== s.entity);
+  const self = (kind: string, layer: Layer, directness = 1): Hypothesis => ({
+    entity: s.entity,
+    kind,
+    layer,
+    directness,
+    title: s.title,
+  });
+  switch (s.kind) {
+    case 'spark.worker_dead':
+      return host
+        ? {
+            entity: host,
+            kind: hostKind(cls),
+            layer: 'infrastructure',
+            directness: 1,
+            title: `Spark worker ${host.slice(5)} lost`,
+          }
+        : self(hostKind(cls), 'infrastructure');
+    case 'spark.executor_lost':
+      if (cls && HOST_CLASSES.has(cls) && host)
+        return {
+          entity: host,
+          kind: hostKind(cls),
+          layer: 'infrastructure',
+          directness: 0.9,
+          title: `Spark worker ${host.slice(5)} lost`,
+        };
+      return self(cls === 'executor_oom' ? 'executor_oom' : 'executor_lost', 'engine');
+    case 'spark.connect_unreachable':
+      return self('connect_unavailable', 'engine');
+    case 'source.down':
+      return self('source_down', 'engine');
+    case 'airflow.task_upstream_failed':
+    case 'airflow.dagrun_failed':
+      return self(s.kind, 'downstream');
+    default:
+      break;
+  }
+  // Failures of jobs and tasks: where their own text points, else themselves.
+  const layer: Layer = s.kind.startsWith('spark.job')
+    ? 'job'
+    : s.kind.startsWith('airflow.task')
+      ? 'task'
+      : 'job';
+  if (cls && HOST_CLASSES.has(cls)) {
+    const named = s.related.find((r) => r.startsWith('host:') && r !== s.entity);
+    if (named && !s.kind.startsWith('log.'))
+      return {
+        entity: named,
+        kind: hostKind(cls),
+        layer: 'infrastructure',
+        directness: 0.6,
+        title: `Spark worker ${named.slice(5)} lost`,
+      };
+    if (named) return { entity: named, kind: cls, layer: 'infrastructure', directness: 0.8, title: s.title };
+  }
+  if (cls && CONNECT_CLASSES.has(cls)) {
+    const endpoint = s.related.find((r) => r.startsWith('spark:connect:'));
+    if (endpoint)
+      return {
+        entity: endpoint,
+        kind: 'connect_unavailable',
+        layer: 'engine',
+        directness: 0.6,
+        title: `Spark Connect ${endpoint.slice('spark:connect:'.length)} unavailable`,
+      };
+  }
+  if (cls === 's3_throttling') return self('s3_throttling', layer, 0.7);
+  if (cls === 'sql_analysis_error') return self('sql_error', layer);
+  if (cls) return self(cls, layer);
+  if (s.kind.startsWith('metric.') || s.kind.startsWith('log.')) return self(s.kind, 'job', 0.5);
+  return self(s.kind, layer);
+}
+
+function hostKind(cls: string | undefined): string {
+  return cls === 'spot_interruption' || cls === 'executor_decommission' ? 'spot_interruption' : 'host_lost';
+}
+
+/**
+ * The root cause of a group of signals: the most upstream hypothesis, then the earliest, then the
+ * best supported. Confidence grows with the number of signals that point at the same entity and
+ * with how directly they show it. Hosts named by a spot-interruption notice are spot
+ * interruptions, whichever signal named them first.
+ */
+export function rankRootCause(
+  signals: readonly (IncidentSignal & { errorClass?: string | undefined })[],
+): RootCause | null {
+  if (signals.length === 0) return null;
+  const byEntity = new Map<
+    EntityKey,
+    { h: Hypothesis; first: number; support: number; directness: number; spot: boolean; evidence: string[] }
+  >();
+  for (const s of signals) {
+    const { hypothesis: h } = roleOf(s);
+    const cur = byEntity.get(h.entity);
+    const spot = h.kind === 'spot_interruption';
+    if (!cur) {
+      byEntity.set(h.entity, {
+        h,
+        first: s.firstSeen,
+        support: 1,
+        directness: h.directness,
+        spot,
+        evidence: [s.title],
+      });
+    } else {
+      cur.support++;
+      cur.spot ||= spot;
+      if (
+        h.directness > cur.directness ||
+        (h.directness === cur.directness && LAYERS.indexOf(h.layer) < LAYERS.indexOf(cur.h.layer))
+      ) {
+        cur.h = h;
+        cur.directness = h.directness;
+      }
+      if (s.firstSeen < cur.first) cur.first = s.firstSeen;
+      if (cur.evidence.length < 4 && !cur.evidence.includes(s.title)) cur.evidence.push(s.title);
+    }
+  }
+  const ranked = [...byEntity.entries()].sort(
+    ([ea, a], [eb, b]) =>
+      LAYERS.indexOf(a.h.layer) - LAYERS.indexOf(b.h.layer) ||
+      a.first - b.first ||
+      b.support - a.support ||
+      (ea < eb ? -1 : ea > eb ? 1 : 0),
+  );
+  const [entity, best] = ranked[0]!;
+  const kind = best.spot && best.h.kind === 'host_lost' ? 'spot_interruption' : best.h.kind;
+  const confidence = Math.min(0.95, 0.35 + 0.35 * best.directness + 0.05 * Math.min(best.support - 1, 5));
+  const errorClass = signals.find((s) => s.errorClass && roleOf(s).hypothesis.entity === entity)?.errorClass;
+  return {
+    entity,
+    kind,
+    confidence: Math.round(confidence * 100) / 100,
+    title:
+      kind === 'spot_interruption' && entity.startsWith('host:')
+        ? `Spot worker ${entity.slice(5)} reclaimed`
+        : best.h.title,
+    evidence: best.evidence,
+    ...(errorClass ? { errorClass } : {}),
+  };
+}
+
+function evidenceText(s: Pick<IncidentSignal, 'evidence'>, label: string): string | undefined {
+  for (const e of s.evidence) if (e.kind === 'text' && e.label === label) return e.text;
+  return undefined;
+}
+
+/** `dag/task` of `airflow:task:{dag}/{run}/{task}[map]`. */
+function dagTask(entity: EntityKey): string {
+  const rest = entity.slice('airflow:task:'.length);
+  return `${rest.slice(0, rest.indexOf('/'))}/${rest.slice(rest.lastIndexOf('/') + 1)}`;
+}
