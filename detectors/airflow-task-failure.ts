@@ -100,14 +100,14 @@ function toSignal(obs: StateObservation, kind: string, severity: Severity, title
   const failure =
     Array.isArray(obs.details.log) && kind !== 'airflow.task_upstream_failed'
       ? readFailureText(obs.details.log.map(String).join('\n'))
-      : { causes: [] };
+      : { causes: [], uses: [] };
   if (failure.errorClass) evidence.push({ kind: 'text', label: 'error class', text: failure.errorClass });
   return {
     fingerprint: stableId('aft_', kind, obs.entity),
     kind,
     status: 'firing',
     entity: obs.entity,
-    related: [...new Set([...obs.related, ...failure.causes])],
+    related: [...new Set([...obs.related, ...failure.causes, ...failure.uses])],
     time: obs.time,
     severity,
     title,

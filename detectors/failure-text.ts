@@ -11,6 +11,8 @@ export interface FailureText {
   readonly errorClass?: string;
   /** Entities the text names as where the failure came from (hosts, executors, endpoints, jobs). */
   readonly causes: readonly EntityKey[];
+  /** Entities the text shows the failed work was using (the Spark Connect endpoint it talked to). */
+  readonly uses: readonly EntityKey[];
 }
 
 export interface FailureClass {
@@ -200,7 +202,9 @@ export function readFailureText(text: string, appId?: string): FailureText {
     const job = JOB_CANCELLED.exec(errorText)?.[1];
     if (job) causes.push(entityKey.sparkJob(appId, job));
   }
-  return { ...(errorClass ? { errorClass } : {}), causes: [...new Set(causes)] };
+  const endpoint = CONNECT_ENDPOINT.exec(text)?.[0];
+  const uses = endpoint ? [entityKey.sparkConnect(endpoint)] : [];
+  return { ...(errorClass ? { errorClass } : {}), causes: [...new Set(causes)], uses };
 }
 
 /** From the last line that reports an error to the end; the whole text when none does. */

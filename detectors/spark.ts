@@ -101,6 +101,24 @@ export function createSparkDetector(): Detector {
       }
       if (obs.type !== 'state') return;
       if (obs.entity.startsWith('spark:job:')) {
+        if (obs.to === 'LOST') {
+          emit(
+            ctx,
+            obs,
+            'spark.job_lost',
+            'firing',
+            'high',
+            `Spark job ${obs.entity.slice('spark:job:'.length)} lost: its application ended while it ran`,
+            [
+              {
+                kind: 'text',
+                label: 'reason',
+                text: String(obs.details.failureReason ?? 'application ended'),
+              },
+            ],
+          );
+          return;
+        }
         if (obs.to === 'FAILED') {
           const reason = obs.details.failureReason
             ? String(obs.details.failureReason)

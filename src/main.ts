@@ -133,6 +133,9 @@ export async function createGuardian(config: GuardianConfig, deps: GuardianDeps)
             'guardian.change': job.data.change,
           });
           try {
+            // Recorded but not posted: quiet, or merged into another incident before it was told.
+            const current = await store.get(job.data.incidentId);
+            if (current && !current.slack && (current.quiet || current.mergedInto)) return;
             await notifier.handle(job.data);
             metrics.jobs.add(1, { queue: 'notify', outcome: 'ok' });
           } finally {
@@ -161,11 +164,13 @@ export async function createGuardian(config: GuardianConfig, deps: GuardianDeps)
               if (changed.change === 'none' && i.slack?.ts) continue;
               // Quiet incidents are recorded, not posted, until something in them deserves a human.
               if (i.quiet && !i.slack) continue;
-              await notify.add(`${i.id}@${i.version}`, {
-                incidentId: i.id,
-                version: i.version,
-                change: changed.change,
-              });
+              // The first post waits a moment, so what one poll reports of one cause (and the
+              // merges it causes) goes out as one message rather than several.
+              await notify.add(
+                `${i.id}@${i.version}`,
+                { incidentId: i.id, version: i.version, change: changed.change },
+                i.slack ? {} : { delayMs: config.notify.groupWait },
+              );
             }
           } finally {
             span.end();

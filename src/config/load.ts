@@ -28,6 +28,7 @@ const ENV_PATHS: readonly (readonly [string, readonly string[]])[] = [
   ['SPARK_DRIVER_UI_URL', ['sources', 'spark', 'driverUrl']],
   ['SPARK_CONNECT_ENDPOINT', ['sources', 'spark', 'connectEndpoint']],
   ['SPARK_CONNECT_NAME', ['sources', 'spark', 'connectName']],
+  ['GUARDIAN_GROUP_WAIT', ['notify', 'groupWait']],
   ['LOKI_URL', ['sources', 'loki', 'url']],
   ['LOKI_TENANT', ['sources', 'loki', 'tenant']],
   ['LOKI_BEARER_TOKEN', ['sources', 'loki', 'bearerToken']],

@@ -126,6 +126,16 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
 
+  notify: z
+    .strictObject({
+      /**
+       * `GUARDIAN_GROUP_WAIT`: how long a new incident waits before its first post, so the first
+       * signals of one cause (and the merges they cause) go out as one message. @defaultValue 20s
+       */
+      groupWait: duration.default(20_000),
+    })
+    .prefault({}),
+
   otlp: z
     .strictObject({
       /** Body limit after decompression. @defaultValue 64 MiB */

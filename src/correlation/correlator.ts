@@ -191,8 +191,16 @@ export class Correlator {
     for (const s of incident.signals) {
       for (const k of roleOf(s).keys) if (keys.has(k)) return true;
     }
-    // A weak link holds only to what the incident says is broken.
-    return incident.rootCause !== null && weakKeys.includes(incident.rootCause.entity) && !incident.quiet;
+    // A weak link holds only to what the incident shows broken at the time: its root cause, while a
+    // signal about that entity itself was firing.
+    const cause = incident.rootCause?.entity;
+    if (!cause || incident.quiet || !weakKeys.includes(cause)) return false;
+    return incident.signals.some(
+      (s) =>
+        s.entity === cause &&
+        s.firstSeen <= signal.time &&
+        (s.status === 'firing' || signal.time <= s.lastSeen),
+    );
   }
 
   #burst(incident: Incident, signal: Signal, cls: string): boolean {

@@ -2,7 +2,14 @@ import { type Job as BullJob, Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { DependencyError, GuardianError } from '../core/index.ts';
 import type { Logger } from '../telemetry/logger.ts';
-import type { DeadLetterListener, JobHandler, QueueBackend, QueueOptions, WorkQueue } from './queue.ts';
+import type {
+  AddOptions,
+  DeadLetterListener,
+  JobHandler,
+  QueueBackend,
+  QueueOptions,
+  WorkQueue,
+} from './queue.ts';
 
 export interface BullmqQueueOptions {
   /** `redis://` or `rediss://` URL. */
@@ -73,11 +80,12 @@ class BullmqQueue<T> implements WorkQueue<T> {
     this.#queue.on('error', (err) => options.logger.warn({ queue: name, err: err.message }, 'queue error'));
   }
 
-  async add(id: string, data: T): Promise<void> {
+  async add(id: string, data: T, options: AddOptions = {}): Promise<void> {
     const envelope: Envelope<T> = { id, data };
     await this.#redis('add', () =>
       this.#queue.add(this.name, envelope, {
         jobId: encodeJobId(id),
+        ...(options.delayMs && options.delayMs > 0 ? { delay: Math.round(options.delayMs) } : {}),
         attempts: this.#attempts,
         backoff: { type: 'guardian', delay: this.#backoffMs },
         // Finished jobs leave Redis, so the same id can be queued again later.

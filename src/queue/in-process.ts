@@ -1,7 +1,15 @@
 import type { Clock } from '../core/index.ts';
 import { GuardianError } from '../core/index.ts';
 import type { Logger } from '../telemetry/logger.ts';
-import type { DeadLetterListener, Job, JobHandler, QueueBackend, QueueOptions, WorkQueue } from './queue.ts';
+import type {
+  AddOptions,
+  DeadLetterListener,
+  Job,
+  JobHandler,
+  QueueBackend,
+  QueueOptions,
+  WorkQueue,
+} from './queue.ts';
 
 export interface InProcessQueueOptions {
   /** Retry delays run on this clock, so virtual-time replay moves them too. */
@@ -58,12 +66,23 @@ class InProcessQueue<T> implements WorkQueue<T> {
     this.#o = options;
   }
 
-  async add(id: string, data: T): Promise<void> {
+  async add(id: string, data: T, options: AddOptions = {}): Promise<void> {
     if (this.#closed) throw new GuardianError('queue_closed', `queue ${this.name} is closed`);
     if (this.#known.has(id)) return;
     this.#known.add(id);
-    this.#waiting.push({ id, data, attempt: 1 });
-    this.#scheduleDispatch();
+    const delayMs = Math.max(0, options.delayMs ?? 0);
+    if (delayMs === 0) {
+      this.#waiting.push({ id, data, attempt: 1 });
+      this.#scheduleDispatch();
+      return;
+    }
+    const timer = this.#o.clock.setTimer(delayMs, () => {
+      this.#delayed.delete(id);
+      if (this.#closed) return;
+      this.#waiting.push({ id, data, attempt: 1 });
+      this.#scheduleDispatch();
+    });
+    this.#delayed.set(id, timer);
   }
 
   process(handler: JobHandler<T>, options: { concurrency?: number } = {}): void {

@@ -28,13 +28,18 @@ export interface QueueOptions {
   backoffMs?: number;
 }
 
+export interface AddOptions {
+  /** Run the job no sooner than this long from now (on the queue's clock). */
+  delayMs?: number;
+}
+
 export interface WorkQueue<T> {
   readonly name: string;
   /**
    * Adds a job. While a job with the same id is waiting, delayed or running, adding it again is a
    * no-op. Ids may use any characters (implementations encode them as their backend needs).
    */
-  add(id: string, data: T): Promise<void>;
+  add(id: string, data: T, options?: AddOptions): Promise<void>;
   /** Starts processing with `handler`. Call once per queue. */
   process(handler: JobHandler<T>, options?: { concurrency?: number }): void;
   /** Jobs waiting, delayed or running. */

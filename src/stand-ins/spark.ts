@@ -95,7 +95,7 @@ export async function startSparkStandIn(options: { scenario: SparkScenario; cloc
       resourcesperexecutor: [],
       submitdate: new Date(t(a.start)).toString(),
       state: a.end && t(a.end) <= now ? 'FINISHED' : 'RUNNING',
-      duration: now - t(a.start),
+      duration: (a.end && t(a.end) <= now ? t(a.end) : now) - t(a.start),
     });
     json(res, {
       url: sc.master?.url ?? 'spark://127.0.0.1:7077',
@@ -155,7 +155,7 @@ export async function startSparkStandIn(options: { scenario: SparkScenario; cloc
               startTime: sparkTime(t(a.start)),
               endTime: '1969-12-31T23:59:59.999GMT',
               lastUpdated: sparkTime(now),
-              duration: now - t(a.start),
+              duration: (a.end && t(a.end) <= now ? t(a.end) : now) - t(a.start),
               sparkUser: 'spark',
               completed: false,
               appSparkVersion: '4.0.1',

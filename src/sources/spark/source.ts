@@ -21,6 +21,13 @@ export interface SparkSourceOptions {
   timeoutMs?: number;
 }
 
+interface MasterApp {
+  id: string;
+  starttime?: number;
+  duration?: number;
+  state?: string;
+}
+
 interface MasterWorker {
   id: string;
   host: string;
@@ -93,6 +100,11 @@ export function createSparkSource(options: SparkSourceOptions): PollSource {
   const workerStates = new Map<string, string>();
   const jobStates = new Map<string, string>();
   const removedExecutors = new Set<string>();
+  /** Jobs last seen running, by application: if the application ends under them, they are lost. */
+  const runningJobs = new Map<
+    string,
+    Map<string, { related: EntityKey[]; details: Record<string, unknown> }>
+  >();
   let masterUrl: string | undefined;
 
   async function getJson<T>(url: string): Promise<T> {
@@ -124,10 +136,29 @@ export function createSparkSource(options: SparkSourceOptions): PollSource {
   }
 
   async function pollMaster(out: Observation[], commit: (() => void)[]): Promise<void> {
-    const state = await getJson<{ url?: string; workers?: MasterWorker[] }>(`${master}/json/`);
+    const state = await getJson<{ url?: string; workers?: MasterWorker[]; completedapps?: MasterApp[] }>(
+      `${master}/json/`,
+    );
     if (!Array.isArray(state.workers)) throw new SourceError('spark', `${master}/json/ has no workers list`);
     masterUrl = state.url ?? masterUrl;
     const now = options.clock.now();
+    // An application that ended while jobs ran (the Spark Connect server died): those jobs are lost.
+    for (const app of state.completedapps ?? []) {
+      const jobs = runningJobs.get(app.id);
+      if (!jobs) continue;
+      commit.push(() => runningJobs.delete(app.id));
+      const ended =
+        typeof app.starttime === 'number' && typeof app.duration === 'number'
+          ? app.starttime + app.duration
+          : now;
+      for (const [key, job] of jobs)
+        out.push(
+          stateObservation(key, job.related, 'RUNNING', 'LOST', Math.min(ended, now), {
+            ...job.details,
+            failureReason: `application ${app.id} ended (${app.state ?? 'FINISHED'}) while the job was running`,
+          }),
+        );
+    }
     for (const w of state.workers) {
       const previous = workerStates.get(w.id);
       if (previous === w.state) continue;
@@ -174,21 +205,21 @@ export function createSparkSource(options: SparkSourceOptions): PollSource {
         const failureReason = (job.stageIds ?? []).map((id) => reasons.get(id)).find(Boolean);
         const time =
           parseSparkTime(job.completionTime) ?? parseSparkTime(job.submissionTime) ?? options.clock.now();
-        out.push(
-          stateObservation(
-            key,
-            [appKey, ...(task ? [task] : []), ...stages],
-            previous ?? null,
-            job.status,
-            time,
-            {
-              failureReason: failureReason ?? null,
-              numFailedTasks: job.numFailedTasks ?? 0,
-              airflowTask: task ?? null,
-              jobGroup: job.jobGroup ?? null,
-            },
-          ),
-        );
+        const related = [appKey, ...(task ? [task] : []), ...stages];
+        const details = {
+          failureReason: failureReason ?? null,
+          numFailedTasks: job.numFailedTasks ?? 0,
+          airflowTask: task ?? null,
+          jobGroup: job.jobGroup ?? null,
+        };
+        commit.push(() => {
+          const running = runningJobs.get(app.id) ?? new Map();
+          if (job.status === 'RUNNING') running.set(key, { related, details });
+          else running.delete(key);
+          if (running.size > 0) runningJobs.set(app.id, running);
+          else runningJobs.delete(app.id);
+        });
+        out.push(stateObservation(key, related, previous ?? null, job.status, time, details));
       }
       for (const e of executors) {
         if (e.id === 'driver' || e.isActive) continue;
