@@ -96,6 +96,7 @@ export function createSparkDetector(): Detector {
             ? `Spark Connect ${endpoint} is reachable again`
             : `Spark Connect ${endpoint} is unreachable: every Spark SQL task will fail`,
           [{ kind: 'text', label: 'check', text: obs.reason }],
+          'connect_unavailable',
         );
         return;
       }

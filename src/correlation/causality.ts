@@ -57,11 +57,23 @@ const EVENT_KINDS = new Set([
 const HOST_CLASSES = new Set(['host_lost', 'spot_interruption', 'executor_decommission']);
 const CONNECT_CLASSES = new Set(['connect_unavailable', 'connect_jobs_cancelled']);
 
-export function roleOf(
-  s: Pick<IncidentSignal, 'kind' | 'entity' | 'related' | 'severity' | 'evidence' | 'title'> & {
-    errorClass?: string | undefined;
-  },
-): SignalRole {
+type RoleInput = Pick<IncidentSignal, 'kind' | 'entity' | 'related' | 'severity' | 'evidence' | 'title'> & {
+  errorClass?: string | undefined;
+};
+
+/** Signals are immutable: a signal's role is computed once. */
+const roles = new WeakMap<RoleInput, SignalRole>();
+
+export function roleOf(s: RoleInput): SignalRole {
+  let role = roles.get(s);
+  if (!role) {
+    role = computeRole(s);
+    roles.set(s, role);
+  }
+  return role;
+}
+
+function computeRole(s: RoleInput): SignalRole {
   const cls = failureClass(s.errorClass);
   const workerHost = s.kind.startsWith('airflow.') ? evidenceText(s, 'worker') : undefined;
   const keys = new Set<EntityKey>([s.entity]);

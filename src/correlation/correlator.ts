@@ -60,6 +60,11 @@ export class Correlator {
   readonly #o: CorrelatorOptions;
   readonly #w: CorrelationWindows;
   readonly #active = new Map<string, Incident>();
+  /** Per incident version: the join keys and fingerprints of its signals (derived, cached). */
+  readonly #index = new Map<
+    string,
+    { version: number; count: number; keys: Set<EntityKey>; fingerprints: Set<string> }
+  >();
   #warm: Promise<void> | undefined;
 
   constructor(options: CorrelatorOptions) {
@@ -112,6 +117,7 @@ export class Correlator {
 
   async #reload(): Promise<void> {
     this.#active.clear();
+    this.#index.clear();
     await this.#load();
   }
 
@@ -152,7 +158,7 @@ export class Correlator {
   /** The incident that holds a fingerprint: from the working set, else the store. */
   async #owner(fingerprint: string): Promise<Incident | null> {
     for (const i of this.#active.values()) {
-      if (i.status !== 'resolved' && i.signals.some((s) => s.fingerprint === fingerprint)) return i;
+      if (i.status !== 'resolved' && this.#indexOf(i).fingerprints.has(fingerprint)) return i;
     }
     const stored = await this.#o.store.findOpenByFingerprint(fingerprint);
     if (stored) this.#active.set(stored.id, stored);
@@ -188,9 +194,8 @@ export class Correlator {
     if (Math.abs(signal.time - last) > this.#w.linkMs && signal.time < incident.openedAt - this.#w.linkMs)
       return false;
     if (signal.time - last > this.#w.linkMs) return false;
-    for (const s of incident.signals) {
-      for (const k of roleOf(s).keys) if (keys.has(k)) return true;
-    }
+    const mine = this.#indexOf(incident).keys;
+    for (const k of keys) if (mine.has(k)) return true;
     // A weak link holds only to what the incident shows broken at the time: its root cause, while a
     // signal about that entity itself was firing.
     const cause = incident.rootCause?.entity;
@@ -219,12 +224,40 @@ export class Correlator {
     );
   }
 
+  #indexOf(incident: Incident): { keys: Set<EntityKey>; fingerprints: Set<string> } {
+    const cached = this.#index.get(incident.id);
+    if (cached && cached.version === incident.version) return cached;
+    // Signals are appended (or updated in place, keeping their keys): index only what is new.
+    const entry = cached ?? {
+      version: 0,
+      count: 0,
+      keys: new Set<EntityKey>(),
+      fingerprints: new Set<string>(),
+    };
+    const from = entry.count <= incident.signals.length ? entry.count : 0;
+    if (from === 0) {
+      entry.keys.clear();
+      entry.fingerprints.clear();
+    }
+    for (let i = from; i < incident.signals.length; i++) {
+      const s = incident.signals[i]!;
+      entry.fingerprints.add(s.fingerprint);
+      for (const k of roleOf(s).keys) entry.keys.add(k);
+    }
+    entry.count = incident.signals.length;
+    entry.version = incident.version;
+    this.#index.set(incident.id, entry);
+    return entry;
+  }
+
   /** Drops incidents from the working set once nothing can join or reopen them. */
   #expire(now: number): void {
     const horizon = Math.max(this.#w.reopenMs, this.#w.recurrenceMs, this.#w.linkMs);
     for (const [id, i] of this.#active) {
-      if (i.mergedInto || (i.status === 'resolved' && now - (i.resolvedAt ?? 0) > horizon))
+      if (i.mergedInto || (i.status === 'resolved' && now - (i.resolvedAt ?? 0) > horizon)) {
         this.#active.delete(id);
+        this.#index.delete(id);
+      }
     }
   }
 

@@ -214,7 +214,9 @@ function impactOf(signals: readonly IncidentSignal[]): Impact {
       tasks.set(s.entity, { entity: s.entity, dagId, runId, taskId, state: now });
   }
   const list = [...tasks.values()].sort((a, b) => (a.entity < b.entity ? -1 : 1));
-  return { dags: unique(list.map((t) => t.dagId)).sort(), tasks: list, sparkJobs };
+  const dags = new Set<string>();
+  for (const t of list) dags.add(t.dagId);
+  return { dags: [...dags].sort(), tasks: list, sparkJobs };
 }
 
 function rank(state: ImpactTask['state']): number {

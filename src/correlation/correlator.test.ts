@@ -1,0 +1,287 @@
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ManualClock, type Signal } from '../core/index.ts';
+import { createDynamoIncidentStore } from '../incidents/dynamo-store.ts';
+import { startEmbeddedDynamo } from '../incidents/embedded-dynamo.ts';
+import type { IncidentStore } from '../incidents/store.ts';
+import { silentLogger } from '../telemetry/logger.ts';
+import { createGuardianMetrics } from '../telemetry/metrics.ts';
+import { Correlator } from './correlator.ts';
+
+vi.setConfig({ testTimeout: 60_000 });
+
+const logger = silentLogger();
+const T0 = Date.parse('2026-03-02T02:00:00Z');
+const RUN = 'scheduled__2026-03-02T02:00:00+00:00';
+const APP = 'app-20260301000000-0000';
+let dynamo: Awaited<ReturnType<typeof startEmbeddedDynamo>>;
+
+beforeAll(async () => {
+  dynamo = await startEmbeddedDynamo({ port: 0, logger });
+});
+afterAll(async () => {
+  await dynamo?.close();
+});
+
+async function freshCorrelator(): Promise<{
+  correlator: Correlator;
+  store: IncidentStore;
+  clock: ManualClock;
+}> {
+  const store = createDynamoIncidentStore({
+    endpoint: dynamo.endpoint,
+    region: 'us-east-1',
+    tableName: `c-${Math.random().toString(36).slice(2)}`,
+    createTable: true,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    logger,
+  });
+  await store.start();
+  const clock = new ManualClock(T0);
+  return {
+    correlator: new Correlator({ store, clock, logger, metrics: createGuardianMetrics() }),
+    store,
+    clock,
+  };
+}
+
+let seq = 0;
+function sig(over: Partial<Signal> & Pick<Signal, 'kind' | 'entity'>): Signal {
+  return {
+    fingerprint: `fp-${over.kind}-${over.entity}`,
+    status: 'firing',
+    related: [],
+    time: T0 + seq++,
+    severity: 'high',
+    title: `${over.kind} ${over.entity}`,
+    evidence: [],
+    detector: 'test',
+    ...over,
+  };
+}
+
+const task = (dag: string, t: string, run = RUN) => `airflow:task:${dag}/${run}/${t}`;
+const dagrun = (dag: string, run = RUN) => `airflow:dagrun:${dag}/${run}`;
+
+/** A spot worker lost on 10.0.3.17: executors, a job, its Airflow task, the worker, in Spark's words. */
+function spotLoss(): Signal[] {
+  return [
+    sig({
+      kind: 'spark.executor_lost',
+      entity: `spark:executor:${APP}/37`,
+      related: [`spark:app:${APP}`, 'host:10.0.3.17'],
+      errorClass: 'host_lost',
+    }),
+    sig({
+      kind: 'spark.job_failed',
+      entity: `spark:job:${APP}/1412`,
+      related: [
+        `spark:app:${APP}`,
+        task('silver_orders', 'transform'),
+        `spark:stage:${APP}/2102`,
+        'host:10.0.3.17',
+      ],
+      errorClass: 'host_lost',
+    }),
+    sig({
+      kind: 'airflow.task_retry',
+      entity: task('silver_orders', 'transform'),
+      related: [
+        dagrun('silver_orders'),
+        'airflow:dag:silver_orders',
+        'host:airflow-worker-2',
+        'host:10.0.3.17',
+      ],
+      evidence: [{ kind: 'text', label: 'worker', text: 'airflow-worker-2' }],
+      errorClass: 'host_lost',
+      severity: 'low',
+    }),
+    sig({
+      kind: 'spark.worker_dead',
+      entity: 'spark:worker:worker-1-10.0.3.17-7078',
+      related: ['host:10.0.3.17', 'spark:master:spark://10.0.0.10:7077'],
+      errorClass: 'host_lost',
+    }),
+  ];
+}
+
+/** An unrelated SQL model broken in another DAG, failing on its own Airflow worker. */
+function sqlBroken(dag = 'gold_payments', run = RUN): Signal[] {
+  return [
+    sig({
+      kind: 'airflow.task_retry',
+      entity: task(dag, 'build', run),
+      related: [dagrun(dag, run), `airflow:dag:${dag}`, 'host:airflow-worker-2'],
+      evidence: [{ kind: 'text', label: 'worker', text: 'airflow-worker-2' }],
+      errorClass: 'sql_analysis_error',
+      severity: 'low',
+    }),
+    sig({
+      kind: 'airflow.task_upstream_failed',
+      entity: task(dag, 'publish', run),
+      related: [dagrun(dag, run), `airflow:dag:${dag}`],
+      severity: 'info',
+    }),
+  ];
+}
+
+async function applyAll(c: Correlator, signals: readonly Signal[]) {
+  for (const s of signals) await c.apply(s);
+}
+
+/** Open (not merged) incidents as sets of signal entities, sorted: what grouping produced. */
+function grouping(c: Correlator): string[][] {
+  return c
+    .active()
+    .filter((i) => !i.mergedInto)
+    .map((i) => i.signals.map((s) => s.fingerprint).sort())
+    .sort((a, b) => (a[0]! < b[0]! ? -1 : 1));
+}
+
+describe('correlator', () => {
+  it('makes a spot worker loss ONE incident, rooted at the host, whatever reported first', async () => {
+    const { correlator } = await freshCorrelator();
+    await applyAll(correlator, spotLoss());
+    const [incident, ...rest] = correlator.active();
+    expect(rest).toEqual([]);
+    expect(incident!.rootCause).toMatchObject({ entity: 'host:10.0.3.17', kind: 'host_lost' });
+    expect(incident!.rootCause!.confidence).toBeGreaterThan(0.7);
+    expect(incident!.quiet).toBe(false);
+    expect(incident!.impact).toMatchObject({ dags: ['silver_orders'], sparkJobs: 1 });
+    expect(incident!.impact!.tasks).toEqual([
+      expect.objectContaining({ taskId: 'transform', state: 'retrying' }),
+    ]);
+    expect(incident!.title).toMatch(/10\.0\.3\.17.*1 Spark job and 1 Airflow task in 1 DAG failed/);
+  });
+
+  it('keeps two unrelated failures at the same time as two incidents', async () => {
+    const { correlator } = await freshCorrelator();
+    await applyAll(correlator, [...spotLoss(), ...sqlBroken()]);
+    const incidents = correlator.active().filter((i) => !i.mergedInto);
+    expect(incidents).toHaveLength(2);
+    const sql = incidents.find((i) => i.rootCause?.kind === 'sql_error')!;
+    expect(sql.rootCause!.entity).toBe(task('gold_payments', 'build'));
+    // a SQL error does not go away by retrying: it pages at the first failed try
+    expect(sql.quiet).toBe(false);
+    // the downstream task joined it as impact
+    expect(sql.impact!.tasks.map((t) => t.state).sort()).toEqual(['retrying', 'upstream_failed']);
+  });
+
+  it('groups a burst of failures with a shared error class (a Spark Connect outage) and revises the root cause when the endpoint is seen down', async () => {
+    const { correlator } = await freshCorrelator();
+    const endpoint = 'spark:connect:sc://spark-connect:15002';
+    const failures = ['orders', 'customers', 'payments', 'refunds'].map((dag) =>
+      sig({
+        kind: 'airflow.task_retry',
+        entity: task(dag, 'silver'),
+        related: [dagrun(dag), `airflow:dag:${dag}`],
+        errorClass: 'connect_unavailable',
+        severity: 'low',
+      }),
+    );
+    await applyAll(correlator, failures);
+    expect(grouping(correlator)).toHaveLength(1);
+    const [before] = correlator.active();
+    expect(before!.quiet).toBe(true); // retries only: not paged yet
+    await correlator.apply(
+      sig({
+        kind: 'spark.connect_unreachable',
+        entity: endpoint,
+        severity: 'critical',
+        errorClass: 'connect_unavailable',
+      }),
+    );
+    const [after, ...none] = correlator.active().filter((i) => !i.mergedInto);
+    expect(none).toEqual([]);
+    expect(after!.rootCause).toMatchObject({ entity: endpoint, kind: 'connect_unavailable' });
+    expect(after!.quiet).toBe(false);
+    expect(after!.impact!.dags).toEqual(['customers', 'orders', 'payments', 'refunds']);
+  });
+
+  it('records a try that failed and then succeeded without paging, and resolves it', async () => {
+    const { correlator } = await freshCorrelator();
+    const retry = sig({
+      kind: 'airflow.task_retry',
+      entity: task('ops', 'poll'),
+      related: [dagrun('ops')],
+      errorClass: 'network_timeout',
+      severity: 'low',
+    });
+    await correlator.apply(retry);
+    const result = await correlator.apply({ ...retry, status: 'resolved', time: retry.time + 60_000 });
+    expect(result.change).toBe('resolved');
+    expect(result.incident).toMatchObject({ quiet: true, status: 'resolved' });
+    expect(result.incident!.impact!.tasks[0]!.state).toBe('recovered');
+  });
+
+  it('keeps a task that fails run after run as one incident, reopening it when it recurs', async () => {
+    const { correlator, clock } = await freshCorrelator();
+    const first = sqlBroken('ops_worker', 'scheduled__2026-03-02T02:00:00+00:00')[0]!;
+    await correlator.apply(first);
+    await clock.advanceTo(T0 + 5 * 60_000);
+    await correlator.apply({ ...first, status: 'resolved', time: T0 + 5 * 60_000 }); // someone fixed it… briefly
+    expect(correlator.active()[0]!.status).toBe('resolved');
+    await clock.advanceTo(T0 + 15 * 60_000);
+    const second = sqlBroken('ops_worker', 'scheduled__2026-03-02T02:15:00+00:00')[0]!;
+    const r = await correlator.apply({ ...second, time: T0 + 15 * 60_000 });
+    expect(r.change).toBe('reopened');
+    expect(grouping(correlator)).toHaveLength(1);
+    expect(r.incident!.status).toBe('open');
+  });
+
+  it('makes a storm of hundreds of signals from one cause one incident', async () => {
+    const { correlator } = await freshCorrelator();
+    const storm = Array.from({ length: 150 }, (_, i) =>
+      sig({
+        kind: 'airflow.task_failed',
+        entity: task(`dag_${i}`, 'silver'),
+        related: [dagrun(`dag_${i}`), 'spark:connect:sc://spark-connect:15002'],
+        errorClass: 'connect_unavailable',
+      }),
+    );
+    await applyAll(correlator, storm);
+    expect(grouping(correlator)).toHaveLength(1);
+    expect(correlator.active()[0]!.impact!.dags).toHaveLength(150);
+  });
+
+  it('does not join a task to an outage that had already ended when it failed', async () => {
+    const { correlator } = await freshCorrelator();
+    const endpoint = 'spark:connect:sc://spark-connect:15002';
+    const down = sig({
+      kind: 'spark.connect_unreachable',
+      entity: endpoint,
+      severity: 'critical',
+      errorClass: 'connect_unavailable',
+    });
+    await correlator.apply(down);
+    await correlator.apply({ ...down, status: 'resolved', time: down.time + 60_000 });
+    // a timeout of a task that used the endpoint, after it came back: weak link, outage over
+    await correlator.apply(
+      sig({
+        kind: 'airflow.task_failed',
+        entity: task('late', 'silver'),
+        related: [dagrun('late'), endpoint],
+        errorClass: 'task_timeout',
+        time: down.time + 10 * 60_000,
+      }),
+    );
+    expect(grouping(correlator)).toHaveLength(2);
+  });
+
+  it('groups signals of one poll the same way whatever order they arrive in (property)', async () => {
+    const signals = [...spotLoss(), ...sqlBroken()];
+    const expected = await (async () => {
+      const { correlator } = await freshCorrelator();
+      await applyAll(correlator, signals);
+      return grouping(correlator);
+    })();
+    await fc.assert(
+      fc.asyncProperty(fc.shuffledSubarray(signals, { minLength: signals.length }), async (order) => {
+        const { correlator } = await freshCorrelator();
+        await applyAll(correlator, order);
+        expect(grouping(correlator)).toEqual(expected);
+      }),
+      { numRuns: 12 },
+    );
+  });
+});
