@@ -4,6 +4,10 @@ import { createAirflowDagRunFailedDetector } from './airflow-dagrun-failed.ts';
 import { createAirflowHealthDetector } from './airflow-health.ts';
 import { createAirflowTaskDurationDetector } from './airflow-task-duration.ts';
 import { createAirflowTaskFailureDetector } from './airflow-task-failure.ts';
+import { createLogBurstDetector } from './log-burst.ts';
+import { createLogNewTemplateDetector } from './log-new-template.ts';
+import { createLogSignatureDetector } from './log-signature.ts';
+import { createMetricAnomalyDetector } from './metric-anomaly.ts';
 import { createStalenessDetector } from './metric-staleness.ts';
 import { createThresholdDetector } from './metric-threshold.ts';
 import { createSourceDownDetector } from './source-down.ts';
@@ -25,6 +29,10 @@ export const DETECTORS: readonly {
   { id: 'airflow-health', create: () => createAirflowHealthDetector() },
   { id: 'airflow-task-duration', create: () => createAirflowTaskDurationDetector() },
   { id: 'spark', create: () => createSparkDetector() },
+  { id: 'metric-anomaly', create: () => createMetricAnomalyDetector() },
+  { id: 'log-signature', create: () => createLogSignatureDetector() },
+  { id: 'log-new-template', create: () => createLogNewTemplateDetector() },
+  { id: 'log-burst', create: () => createLogBurstDetector() },
 ];
 
 export function createDetectors(config: GuardianConfig): Detector[] {

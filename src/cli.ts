@@ -18,6 +18,10 @@ Commands:
                    Play a scenario (guardian-scenario/1) through the real pipeline in virtual
                    time and write the incidents export. --dir DIR --out-dir DIR replays a folder;
                    --score runs ../shared/scenarios/score.py on the result.
+  logs templates --in FILE --out PRED.csv
+                   Mine log templates from one message per line; write LineId,EventTemplate.
+  detect nab --data DIR --out RESULTS_DIR
+                   Run the metric anomaly detector over NAB-style CSVs; write anomaly scores.
   demo [--port 8080] Replay the shipped scenario (a spot worker reclaimed mid-batch), print the
                    Slack messages Guardian would have posted, and keep the HTTP API up.
   help             Show this help.
@@ -36,6 +40,9 @@ Environment (all optional):
 const SECRET_KEYS = /token|secret|password|key/i;
 
 async function main(argv: string[]): Promise<number> {
+  // Benchmark commands take their own options: hand them everything after the command.
+  if (argv[0] === 'logs') return (await import('./logs/cli.ts')).logsCommand(argv.slice(1));
+  if (argv[0] === 'detect') return (await import('./anomaly/nab-cli.ts')).detectCommand(argv.slice(1));
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

@@ -10,12 +10,16 @@ import { createHttpApp } from './http/app.ts';
 import { createDynamoIncidentStore } from './incidents/dynamo-store.ts';
 import { startEmbeddedDynamo } from './incidents/embedded-dynamo.ts';
 import type { IncidentStore } from './incidents/store.ts';
+import { createAnthropicDrafter } from './llm/anthropic.ts';
 import type { MessageChannel } from './notify/channel.ts';
 import { createLogChannel } from './notify/channels/log.ts';
 import { createSlackChannel } from './notify/channels/slack.ts';
 import { Notifier, type NotifyJob } from './notify/notifier.ts';
+import { loadPlaybooks } from './playbooks/load.ts';
+import { PlaybookCatalog } from './playbooks/match.ts';
 import { createQueueBackend } from './queue/index.ts';
 import type { QueueBackend, WorkQueue } from './queue/queue.ts';
+import { createSlackApp } from './slack-app/plugin.ts';
 import { createAirflowSource } from './sources/airflow/source.ts';
 import { createLokiSource } from './sources/loki/source.ts';
 import { otlpReceiver } from './sources/otlp/receiver.ts';
@@ -117,14 +121,77 @@ export async function createGuardian(config: GuardianConfig, deps: GuardianDeps)
       outbox = () => logChannel.messages();
     }
     const publicUrl = config.publicUrl?.replace(/\/$/, '');
+    const incidentUrl = publicUrl ? (id: string) => `${publicUrl}/api/v1/incidents/${id}` : undefined;
+    // Playbooks: loaded and validated now, so a broken one stops startup with its file and field.
+    const playbooks = loadPlaybooks(
+      config.playbooks.dir ?? path.resolve(import.meta.dirname, '../playbooks'),
+    );
+    const catalog = new PlaybookCatalog(playbooks, {
+      ...((config.links.airflowUrl ?? config.sources.airflow.url)
+        ? { airflowUrl: config.links.airflowUrl ?? config.sources.airflow.url }
+        : {}),
+      ...(config.links.grafanaUrl ? { grafanaUrl: config.links.grafanaUrl } : {}),
+      lokiDatasource: config.links.lokiDatasource,
+      ...((config.links.sparkUiUrl ?? config.sources.spark.driverUrl)
+        ? { sparkUiUrl: config.links.sparkUiUrl ?? config.sources.spark.driverUrl }
+        : {}),
+      ...(config.sources.spark.masterUrl ? { sparkMasterUrl: config.sources.spark.masterUrl } : {}),
+      ...(publicUrl ? { guardianUrl: publicUrl } : {}),
+    });
+    // LLM drafter: Anthropic when an API key is configured, the template alone otherwise.
+    const llm = config.llm;
+    const drafter = llm.apiKey
+      ? createAnthropicDrafter({
+          apiKey: llm.apiKey,
+          ...(llm.baseUrl ? { baseURL: llm.baseUrl } : {}),
+          model: llm.model,
+          maxTokens: llm.maxTokens,
+          timeoutMs: llm.timeout,
+          catalogue: playbooks,
+          logger,
+        })
+      : undefined;
     const notifier = new Notifier({
       store,
       channel,
       clock,
       logger,
+      metrics,
       slackChannel: config.slack.channel,
-      ...(publicUrl ? { incidentUrl: (id: string) => `${publicUrl}/api/v1/incidents/${id}` } : {}),
+      routing: {
+        dags: config.slack.routes.dags,
+        owners: config.slack.routes.owners,
+        tags: config.slack.routes.tags,
+      },
+      playbooks: catalog,
+      replyBatchMs: config.slack.replyBatch,
+      buttons: Boolean(config.slack.signingSecret),
+      ...(drafter
+        ? {
+            drafting: {
+              drafter,
+              budgetMs: llm.budget,
+              timeoutMs: llm.timeout,
+              tokensPerIncident: llm.tokensPerIncident,
+              tokensPerHour: llm.tokensPerHour,
+            },
+          }
+        : {}),
+      requeue: (job) => notify.add(`${job.incidentId}@${job.change}@${clock.now()}`, job),
+      ...(incidentUrl ? { incidentUrl } : {}),
     });
+    // Slack app (buttons, /guardian) on the same HTTP port, when a signing secret is configured.
+    const slackApp = config.slack.signingSecret
+      ? createSlackApp({
+          signingSecret: config.slack.signingSecret,
+          store,
+          clock,
+          logger,
+          requestUpdate: (incidentId) =>
+            notify.add(`${incidentId}@action@${clock.now()}`, { incidentId, version: 0, change: 'action' }),
+          ...(incidentUrl ? { incidentUrl } : {}),
+        })
+      : undefined;
     notify.process(
       (job) =>
         tracer.startActiveSpan('notify incident', async (span) => {
@@ -214,6 +281,7 @@ export async function createGuardian(config: GuardianConfig, deps: GuardianDeps)
       logger,
       store,
       outbox,
+      ...(slackApp ? { slackApp } : {}),
       health: {
         checks: { store: () => store.ping(), queue: () => signals.depth().then(() => true) },
         isStopping: () => stopping,
@@ -312,6 +380,9 @@ export async function createGuardian(config: GuardianConfig, deps: GuardianDeps)
         // Signal jobs queue notify jobs (awaited inside the job), so one pass in this order suffices.
         while (pendingAdds > 0) await new Promise((resolve) => setImmediate(resolve));
         await signals.idle();
+        await notify.idle();
+        // Late LLM drafts and Slack work answered through response_url queue more notify jobs.
+        await Promise.all([notifier.settled(), slackApp?.settled()]);
         await notify.idle();
       },
       stop() {

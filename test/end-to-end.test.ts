@@ -38,6 +38,7 @@ describe.each(['in-process', 'bullmq'] as const)('Guardian end to end (%s queue)
       host: '127.0.0.1',
       dataDir,
       queue: redis ? { redisUrl: redis.url } : {},
+      notify: { groupWait: 0 },
       slack: { token: TOKEN, apiUrl: slack.url, channel: '#data-platform-alerts' },
       detection: {
         tick: 200,

@@ -107,7 +107,7 @@ describe('Notifier', () => {
     await queue.idle();
     expect(slack.calls.map((c) => c.method)).toEqual(['chat.postMessage']);
     const stored = await store.get(incident.id);
-    expect(stored!.slack).toMatchObject({ channel: '#alerts' });
+    expect(stored!.slack).toMatchObject({ channel: slack.channelId('#alerts') });
     expect(stored!.slack!.ts).not.toBe('');
     expect(stored!.notifications.map((n) => n.kind)).toEqual(['post']);
     await backend.close();

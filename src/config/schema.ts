@@ -123,6 +123,67 @@ export const configSchema = z.strictObject({
       apiUrl: z.url().optional(),
       /** `SLACK_CHANNEL` @defaultValue #data-platform-alerts */
       channel: z.string().min(1).default('#data-platform-alerts'),
+      /**
+       * `SLACK_SIGNING_SECRET`: enables the Slack app at `POST /slack/events` (buttons, `/guardian`)
+       * and the buttons on incident messages.
+       */
+      signingSecret: z.string().min(1).optional(),
+      /** Thread replies about new or cleared signals are batched over this window. @defaultValue 30s */
+      replyBatch: duration.default(30_000),
+      /**
+       * Where incidents go when no matching playbook names a channel: by DAG id (`*` globs, first
+       * match wins), then by DAG owner or tag. Else `channel`.
+       */
+      routes: z
+        .strictObject({
+          dags: z.array(z.strictObject({ dag: z.string().min(1), channel: z.string().min(1) })).default([]),
+          owners: z.record(z.string(), z.string().min(1)).default({}),
+          tags: z.record(z.string(), z.string().min(1)).default({}),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+
+  /** The LLM that drafts incident messages; without an API key, the deterministic template is used. */
+  llm: z
+    .strictObject({
+      /** `ANTHROPIC_API_KEY`: enables drafting. Never logged. */
+      apiKey: z.string().min(1).optional(),
+      /** `ANTHROPIC_BASE_URL` @defaultValue https://api.anthropic.com */
+      baseUrl: z.url().optional(),
+      /** `GUARDIAN_LLM_MODEL`: fast and cheap suits a 4 s budget. @defaultValue claude-haiku-4-5 */
+      model: z.string().min(1).default('claude-haiku-4-5'),
+      /** `GUARDIAN_LLM_BUDGET`: how long a first post waits for the draft. @defaultValue 4s */
+      budget: duration.default(4000),
+      /** Hard timeout of one drafting call. @defaultValue 30s */
+      timeout: duration.default(30_000),
+      /** Output tokens of one draft. @defaultValue 1024 */
+      maxTokens: z.number().int().min(256).max(8192).default(1024),
+      /** `GUARDIAN_LLM_TOKENS_PER_INCIDENT` @defaultValue 40000 */
+      tokensPerIncident: z.coerce.number().int().positive().default(40_000),
+      /** `GUARDIAN_LLM_TOKENS_PER_HOUR`, across replicas. @defaultValue 400000 */
+      tokensPerHour: z.coerce.number().int().positive().default(400_000),
+    })
+    .prefault({}),
+
+  playbooks: z
+    .strictObject({
+      /** `GUARDIAN_PLAYBOOKS_DIR` @defaultValue the `playbooks/` folder shipped with Guardian */
+      dir: z.string().min(1).optional(),
+    })
+    .prefault({}),
+
+  /** Where people open things, for runbook links in messages. Each is optional; links that need a missing one are left out. */
+  links: z
+    .strictObject({
+      /** `AIRFLOW_UI_URL` @defaultValue `sources.airflow.url` */
+      airflowUrl: z.url().optional(),
+      /** `GRAFANA_URL`: Loki queries open in its Explore. */
+      grafanaUrl: z.url().optional(),
+      /** `GRAFANA_LOKI_DATASOURCE`: the Loki data source uid. @defaultValue loki */
+      lokiDatasource: z.string().min(1).default('loki'),
+      /** `SPARK_UI_URL` @defaultValue `sources.spark.driverUrl` */
+      sparkUiUrl: z.url().optional(),
     })
     .prefault({}),
 

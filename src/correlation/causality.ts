@@ -76,8 +76,12 @@ export function roleOf(s: RoleInput): SignalRole {
 function computeRole(s: RoleInput): SignalRole {
   const cls = failureClass(s.errorClass);
   const workerHost = s.kind.startsWith('airflow.') ? evidenceText(s, 'worker') : undefined;
-  const keys = new Set<EntityKey>([s.entity]);
+  const symptom = s.kind.startsWith('metric.') || s.kind.startsWith('log.');
+  const keys = new Set<EntityKey>();
   const weakKeys = new Set<EntityKey>();
+  // A symptom ties by its own stream or series; what it names elsewhere is a weak link.
+  if (!symptom || s.entity.startsWith('log:') || s.entity.startsWith('metric:')) keys.add(s.entity);
+  else weakKeys.add(s.entity);
   for (const r of s.related) {
     if (isHub(r)) continue;
     if (workerHost && r === `host:${workerHost}` && cls?.id !== 'airflow_task_killed') continue;
@@ -86,6 +90,12 @@ function computeRole(s: RoleInput): SignalRole {
       s.kind.startsWith('airflow.') &&
       !CONNECT_CLASSES.has(cls?.id ?? '')
     ) {
+      weakKeys.add(r);
+      continue;
+    }
+    // A metric or a log line is a symptom of what it names (a host, an endpoint, a job): it joins
+    // what is known broken there, it does not tie incidents together (many things share a host).
+    if (symptom) {
       weakKeys.add(r);
       continue;
     }

@@ -197,14 +197,17 @@ export class Correlator {
     const mine = this.#indexOf(incident).keys;
     for (const k of keys) if (mine.has(k)) return true;
     // A weak link holds only to what the incident shows broken at the time: its root cause, while a
-    // signal about that entity itself was firing.
+    // signal pointing at it was firing.
     const cause = incident.rootCause?.entity;
     if (!cause || incident.quiet || !weakKeys.includes(cause)) return false;
     return incident.signals.some(
       (s) =>
         s.entity === cause &&
         s.firstSeen <= signal.time &&
-        (s.status === 'firing' || signal.time <= s.lastSeen),
+        // a condition while it holds; an event (a log line, a lost job) only shortly after it
+        (roleOf(s).event
+          ? signal.time - s.lastSeen <= this.#w.burstMs
+          : s.status === 'firing' || signal.time <= s.lastSeen),
     );
   }
 

@@ -1,6 +1,11 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyPluginAsync,
+  LogController,
+} from 'fastify';
 import type { IncidentStore } from '../incidents/store.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { installErrorHandler } from './errors.ts';
@@ -15,6 +20,8 @@ export interface HttpAppOptions {
   outbox: MessageRoutesOptions['outbox'];
   /** Registers more plugins (the OTLP receiver) inside the app, before it is ready. */
   plugins?: (app: FastifyInstance) => Promise<void>;
+  /** The Slack app (`POST /slack/events`), when a signing secret is configured. */
+  slackApp?: { readonly plugin: FastifyPluginAsync };
 }
 
 /** Guardian's HTTP surface: one fastify app, one plugin per resource, OpenAPI at `/docs`. */
@@ -49,6 +56,8 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
   await app.register(healthRoutes, options.health);
   await app.register(incidentRoutes, { store: options.store });
   await app.register(messageRoutes, { outbox: options.outbox });
+  // Encapsulated: its raw-body content-type parser applies to /slack/events only.
+  if (options.slackApp) await app.register(options.slackApp.plugin);
   if (options.plugins) await options.plugins(app);
   return app;
 }

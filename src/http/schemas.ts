@@ -1,5 +1,6 @@
-import type { Incident, TimelineEvent } from '../core/index.ts';
+import type { Incident } from '../core/index.ts';
 import { toIso } from '../core/index.ts';
+import type { RecordedEvent } from '../incidents/store.ts';
 
 /** JSON Schemas of the API's resources; they validate requests and shape responses. */
 
@@ -98,7 +99,17 @@ export const incidentDetailSchema = {
       items: {
         type: 'object',
         required: ['at', 'type', 'text'],
-        properties: { id: { type: 'string' }, at: time, type: { type: 'string' }, text: { type: 'string' } },
+        properties: {
+          id: { type: 'string' },
+          at: time,
+          type: { type: 'string' },
+          text: { type: 'string' },
+          actor: {
+            type: 'object',
+            description: 'who did it, for actions taken by a person',
+            properties: { id: { type: 'string' }, name: { type: 'string' }, via: { type: 'string' } },
+          },
+        },
       },
     },
     notifications: {
@@ -133,11 +144,17 @@ export function incidentSummary(i: Incident) {
   };
 }
 
-export function incidentDetail(i: Incident, timeline: readonly TimelineEvent[]) {
+export function incidentDetail(i: Incident, timeline: readonly RecordedEvent[]) {
   return {
     ...incidentSummary(i),
     signals: i.signals.map((s) => ({ ...s, firstSeen: toIso(s.firstSeen), lastSeen: toIso(s.lastSeen) })),
-    timeline: timeline.map((e) => ({ id: e.id, at: toIso(e.at), type: e.type, text: e.text })),
+    timeline: timeline.map((e) => ({
+      id: e.id,
+      at: toIso(e.at),
+      type: e.type,
+      text: e.text,
+      ...(e.actor ? { actor: e.actor } : {}),
+    })),
     notifications: i.notifications.map((n) => ({
       at: toIso(n.at),
       kind: n.kind,

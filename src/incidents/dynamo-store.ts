@@ -13,15 +13,21 @@ import {
   type QueryCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { Evidence, Incident, IncidentSignal, TimelineEvent } from '../core/index.ts';
+import type { Evidence, Incident, IncidentSignal } from '../core/index.ts';
 import { DependencyError, VersionConflictError } from '../core/index.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import {
+  type Actor,
   FingerprintTakenError,
   type IncidentPage,
   type IncidentStore,
   InvalidCursorError,
   type ListIncidentsQuery,
+  NO_USAGE,
+  type NotificationState,
+  type RecordedEvent,
+  type Silence,
+  type TokenUsage,
 } from './store.ts';
 
 export interface DynamoStoreOptions {
@@ -73,6 +79,9 @@ const KEY_ATTRIBUTES = ['PK', 'SK', 'GSI1PK', 'GSI1SK', 'GSI2PK', 'GSI2SK', 'typ
  * | incident | `INCIDENT#<id>` | `META` | GSI1 (`STATUS#open`, sparse: only while not resolved) and GSI2 (`INCIDENTS`), both sorted by `<openedAt>#<id>` |
  * | timeline event | `INCIDENT#<id>` | `EVT#<openedAt ms, 13 digits>#<eventId>` | written once (`attribute_not_exists`) |
  * | fingerprint owner | `FP#<fingerprint>` | `FP` | `{incidentId, open}`: which open incident holds a fingerprint |
+ * | notification state | `INCIDENT#<id>` | `NOTIFY` | the notifier's memory of the Slack thread; versioned |
+ * | silence | `SILENCE` | `<silence id>` | `expiresAt` (ms) and `ttl` (s, a week later, for DynamoDB TTL) |
+ * | LLM usage | `LLM_USAGE` | `<hour start, ISO>` | token counters (`ADD`), `ttl` two days later |
  *
  * Writes are conditional: creating checks the id is new, updating checks the version read is
  * still the stored one, claiming a fingerprint checks no other open incident holds it. Uses no
@@ -350,6 +359,7 @@ export function createDynamoIncidentStore(options: DynamoStoreOptions): Incident
                 eventType: e.type,
                 text: e.text,
                 ...(e.fingerprint ? { fingerprint: e.fingerprint } : {}),
+                ...(e.actor ? { actor: e.actor } : {}),
               },
               ConditionExpression: 'attribute_not_exists(PK)',
             }),
@@ -361,7 +371,7 @@ export function createDynamoIncidentStore(options: DynamoStoreOptions): Incident
     },
 
     async timeline(incidentId) {
-      const events: TimelineEvent[] = [];
+      const events: RecordedEvent[] = [];
       let startKey: Record<string, unknown> | undefined;
       do {
         const page = await call('Query', () =>
@@ -379,15 +389,185 @@ export function createDynamoIncidentStore(options: DynamoStoreOptions): Incident
           events.push({
             id: String(item.id),
             at: Number(item.at),
-            type: item.eventType as TimelineEvent['type'],
+            type: item.eventType as RecordedEvent['type'],
             text: String(item.text),
             ...(item.fingerprint ? { fingerprint: String(item.fingerprint) } : {}),
+            ...(item.actor ? { actor: item.actor as Actor } : {}),
           });
         }
         startKey = page.LastEvaluatedKey;
       } while (startKey);
       return events;
     },
+
+    async createSilence(silence) {
+      try {
+        await doc.send(
+          new PutCommand({
+            TableName: table,
+            Item: {
+              ...silence,
+              PK: SILENCE_PK,
+              SK: silence.id,
+              type: 'silence',
+              ttl: Math.floor(silence.expiresAt / 1000) + 7 * 86_400,
+            },
+            ConditionExpression: 'attribute_not_exists(PK)',
+          }),
+        );
+      } catch (err) {
+        if (!(err instanceof ConditionalCheckFailedException)) throw toDependencyError('PutItem', err);
+      }
+    },
+
+    async listSilences(now) {
+      const silences: Silence[] = [];
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const page = await call('Query', () =>
+          doc.send(
+            new QueryCommand({
+              TableName: table,
+              KeyConditionExpression: 'PK = :pk',
+              // TTL deletes lag by days: an expired silence is filtered out, not trusted to be gone.
+              FilterExpression: 'expiresAt > :now',
+              ExpressionAttributeValues: { ':pk': SILENCE_PK, ':now': now },
+              ConsistentRead: true,
+              ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+            }),
+          ),
+        );
+        for (const item of page.Items ?? []) silences.push(fromSilenceItem(item));
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+      return silences.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
+    },
+
+    async expireSilence(id, now) {
+      try {
+        const res = await doc.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: { PK: SILENCE_PK, SK: id },
+            UpdateExpression: 'SET expiresAt = :now',
+            ConditionExpression: 'attribute_exists(PK)',
+            ExpressionAttributeValues: { ':now': now },
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+        return res.Attributes ? fromSilenceItem(res.Attributes) : null;
+      } catch (err) {
+        if (err instanceof ConditionalCheckFailedException) return null;
+        throw toDependencyError('UpdateItem', err);
+      }
+    },
+
+    async getNotificationState(incidentId) {
+      const res = await call('GetItem', () =>
+        doc.send(
+          new GetCommand({
+            TableName: table,
+            Key: { PK: incidentPk(incidentId), SK: NOTIFY_SK },
+            ConsistentRead: true,
+          }),
+        ),
+      );
+      if (!res.Item) return null;
+      const copy: Record<string, unknown> = { ...res.Item };
+      for (const k of KEY_ATTRIBUTES) delete copy[k];
+      return copy as unknown as NotificationState;
+    },
+
+    async putNotificationState(next) {
+      const expected = next.version - 1;
+      try {
+        await doc.send(
+          new PutCommand({
+            TableName: table,
+            Item: { ...next, PK: incidentPk(next.incidentId), SK: NOTIFY_SK, type: 'notification_state' },
+            ...(expected === 0
+              ? { ConditionExpression: 'attribute_not_exists(PK)' }
+              : {
+                  ConditionExpression: '#version = :expected',
+                  ExpressionAttributeNames: { '#version': 'version' },
+                  ExpressionAttributeValues: { ':expected': expected },
+                }),
+          }),
+        );
+        return next;
+      } catch (err) {
+        if (!(err instanceof ConditionalCheckFailedException)) throw toDependencyError('PutItem', err);
+        throw new VersionConflictError(
+          `notification state of ${next.incidentId} changed since version ${expected} was read`,
+        );
+      }
+    },
+
+    async addLlmUsage(hourStart, usage) {
+      const res = await call('UpdateItem', () =>
+        doc.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: { PK: LLM_USAGE_PK, SK: new Date(hourStart).toISOString() },
+            UpdateExpression:
+              'ADD inputTokens :i, outputTokens :o, cacheCreationInputTokens :cc, cacheReadInputTokens :cr, calls :n SET #ttl = :ttl, #type = :type',
+            ExpressionAttributeNames: { '#ttl': 'ttl', '#type': 'type' },
+            ExpressionAttributeValues: {
+              ':i': usage.inputTokens,
+              ':o': usage.outputTokens,
+              ':cc': usage.cacheCreationInputTokens,
+              ':cr': usage.cacheReadInputTokens,
+              ':n': usage.calls,
+              ':ttl': Math.floor(hourStart / 1000) + 2 * 86_400,
+              ':type': 'llm_usage',
+            },
+            ReturnValues: 'ALL_NEW',
+          }),
+        ),
+      );
+      return toUsage(res.Attributes);
+    },
+
+    async llmUsage(hourStart) {
+      const res = await call('GetItem', () =>
+        doc.send(
+          new GetCommand({
+            TableName: table,
+            Key: { PK: LLM_USAGE_PK, SK: new Date(hourStart).toISOString() },
+            ConsistentRead: true,
+          }),
+        ),
+      );
+      return toUsage(res.Item);
+    },
+  };
+}
+
+const SILENCE_PK = 'SILENCE';
+const NOTIFY_SK = 'NOTIFY';
+const LLM_USAGE_PK = 'LLM_USAGE';
+
+function fromSilenceItem(item: Record<string, unknown>): Silence {
+  return {
+    id: String(item.id),
+    ...(typeof item.kind === 'string' ? { kind: item.kind } : {}),
+    ...(typeof item.entity === 'string' ? { entity: item.entity } : {}),
+    createdAt: Number(item.createdAt),
+    expiresAt: Number(item.expiresAt),
+    createdBy: item.createdBy as Actor,
+    ...(typeof item.incidentId === 'string' ? { incidentId: item.incidentId } : {}),
+  };
+}
+
+function toUsage(item: Record<string, unknown> | undefined): TokenUsage {
+  if (!item) return NO_USAGE;
+  const n = (k: keyof TokenUsage) => (typeof item[k] === 'number' ? (item[k] as number) : 0);
+  return {
+    inputTokens: n('inputTokens'),
+    outputTokens: n('outputTokens'),
+    cacheCreationInputTokens: n('cacheCreationInputTokens'),
+    cacheReadInputTokens: n('cacheReadInputTokens'),
+    calls: n('calls'),
   };
 }
 

@@ -1,4 +1,4 @@
-import type { Incident, IncidentStatus, TimelineEvent } from '../core/index.ts';
+import type { Incident, IncidentStatus, Severity, TimelineEvent, TimelineEventType } from '../core/index.ts';
 import { GuardianError } from '../core/index.ts';
 
 /**
@@ -34,9 +34,104 @@ export interface IncidentStore {
   /** Newest first (by `openedAt`), filtered by status and by `openedAt` in `[from, to)`. */
   list(query: ListIncidentsQuery): Promise<IncidentPage>;
   /** Appends events; an event whose id is already stored for the incident is skipped. */
-  appendTimeline(incidentId: string, events: readonly TimelineEvent[]): Promise<void>;
+  appendTimeline(incidentId: string, events: readonly RecordedEvent[]): Promise<void>;
   /** The incident's timeline, oldest first. */
-  timeline(incidentId: string): Promise<TimelineEvent[]>;
+  timeline(incidentId: string): Promise<RecordedEvent[]>;
+
+  /** Stores a silence; storing one with an id already stored is a no-op. */
+  createSilence(silence: Silence): Promise<void>;
+  /** Silences that have not expired at `now` (epoch ms), oldest first. */
+  listSilences(now: number): Promise<Silence[]>;
+  /** Ends a silence at `now`; null when there is no such silence. */
+  expireSilence(id: string, now: number): Promise<Silence | null>;
+
+  /** What the notifier last told Slack about an incident; null before its first post. */
+  getNotificationState(incidentId: string): Promise<NotificationState | null>;
+  /**
+   * Writes `next` if the stored state is at `next.version - 1` (version 1: none stored yet), else
+   * throws `VersionConflictError`.
+   */
+  putNotificationState(next: NotificationState): Promise<NotificationState>;
+  /** Adds tokens to the LLM usage of the hour starting at `hourStart` (epoch ms); returns the new total. */
+  addLlmUsage(hourStart: number, usage: TokenUsage): Promise<TokenUsage>;
+  /** The LLM usage of the hour starting at `hourStart`. */
+  llmUsage(hourStart: number): Promise<TokenUsage>;
+}
+
+/** A person who did something to an incident (a Slack user, an API caller). */
+export interface Actor {
+  /** Slack user id (`U…`) or API principal. */
+  readonly id: string;
+  /** Display name, when known. */
+  readonly name?: string;
+  readonly via: 'slack' | 'api';
+}
+
+/** Timeline event types beyond the correlator's: what people and the notifier did. */
+export type RecordedEventType = TimelineEventType | 'silenced' | 'drafted';
+
+/** A timeline event as stored: the correlator's events, and actions with who did them. */
+export interface RecordedEvent extends Omit<TimelineEvent, 'type'> {
+  readonly type: RecordedEventType;
+  /** Who did it, for actions taken by a person. */
+  readonly actor?: Actor;
+}
+
+/**
+ * A silence: new incidents that match it are stored but not posted until it expires. It matches
+ * an incident when every matcher it has holds (a silence without matchers matches nothing).
+ */
+export interface Silence {
+  readonly id: string;
+  /** Root-cause kind or signal kind (`spot_interruption`, `airflow.task_failed`). */
+  readonly kind?: string;
+  /** An entity key the incident touches; `*` matches any run of characters. */
+  readonly entity?: string;
+  /** Epoch ms. */
+  readonly createdAt: number;
+  /** Epoch ms; the silence ends then. */
+  readonly expiresAt: number;
+  readonly createdBy: Actor;
+  /** The incident it was created from, when it was created with a button. */
+  readonly incidentId?: string;
+}
+
+/** Tokens an LLM call (or a sum of calls) used. */
+export interface TokenUsage {
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  readonly cacheCreationInputTokens: number;
+  readonly cacheReadInputTokens: number;
+  readonly calls: number;
+}
+
+export const NO_USAGE: TokenUsage = {
+  inputTokens: 0,
+  outputTokens: 0,
+  cacheCreationInputTokens: 0,
+  cacheReadInputTokens: 0,
+  calls: 0,
+};
+
+/**
+ * The notifier's memory of an incident's Slack conversation: what its thread was last told (so a
+ * reply says only what changed since), the validated LLM draft the message shows, and the tokens
+ * spent on it. Kept beside the incident, written only by the notifier.
+ */
+export interface NotificationState {
+  readonly incidentId: string;
+  /** Optimistic lock: 1 on the first write, +1 on every write. */
+  readonly version: number;
+  /** Signal statuses as last told (fingerprint → status). */
+  readonly told: Readonly<Record<string, 'firing' | 'resolved'>>;
+  readonly toldSeverity: Severity | null;
+  readonly toldStatus: IncidentStatus | null;
+  /** Epoch ms of the last thread reply. */
+  readonly lastReplyAt: number | null;
+  /** The validated draft (the notifier's own shape; the store keeps it as given). */
+  readonly draft: Readonly<Record<string, unknown>> | null;
+  /** Tokens spent drafting this incident. */
+  readonly llmUsage: TokenUsage;
 }
 
 export interface ListIncidentsQuery {

@@ -20,6 +20,10 @@ export const BLOCK_KIT = {
   buttonUrl: 3000,
   blockId: 255,
   actionId: 255,
+  selectOptions: 100,
+  optionText: 75,
+  optionValue: 150,
+  placeholderText: 150,
   /**
    * Not a documented limit: messages fail with `msg_blocks_too_long` at around 13k characters of
    * blocks even when every block is within its own limits, so we refuse above this.
@@ -181,6 +185,37 @@ function checkElement(
     }
     if (typeof element.url === 'string' && element.url.length > BLOCK_KIT.buttonUrl) {
       problems.push(`${at}.url longer than ${BLOCK_KIT.buttonUrl}`);
+    }
+    if (element.style !== undefined && element.style !== 'primary' && element.style !== 'danger') {
+      problems.push(`${at}.style must be primary or danger`);
+    }
+  }
+  if (element.type === 'static_select' || element.type === 'overflow') {
+    if (element.type === 'static_select') {
+      checkText(
+        element.placeholder,
+        `${at}.placeholder`,
+        1,
+        BLOCK_KIT.placeholderText,
+        problems,
+        'plain_text',
+      );
+    }
+    const max = element.type === 'overflow' ? 5 : BLOCK_KIT.selectOptions;
+    if (!Array.isArray(element.options) || element.options.length < 1 || element.options.length > max) {
+      problems.push(`${at}.options must hold 1 to ${max} options`);
+    } else {
+      element.options.forEach((o: unknown, j) => {
+        const option = isObject(o) ? o : {};
+        checkText(option.text, `${at}.options[${j}].text`, 1, BLOCK_KIT.optionText, problems, 'plain_text');
+        if (
+          typeof option.value !== 'string' ||
+          option.value.length < 1 ||
+          option.value.length > BLOCK_KIT.optionValue
+        ) {
+          problems.push(`${at}.options[${j}].value must have 1 to ${BLOCK_KIT.optionValue} characters`);
+        }
+      });
     }
   }
   checkActionId(element, at);

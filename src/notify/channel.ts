@@ -14,6 +14,21 @@ export interface MessageChannel {
   reply(channel: string, threadTs: string, message: SlackMessage): Promise<PostedMessage>;
   /** Edits the message `ts` in place. */
   update(channel: string, ts: string, message: SlackMessage): Promise<PostedMessage>;
+  /**
+   * The newest top-level message in `channel` posted at or after `query.since` whose metadata
+   * has `event_type` `query.eventType` and `event_payload[query.key] === query.value`; null when
+   * there is none. How a retried post finds the message an earlier attempt posted but never
+   * recorded (its answer lost, or the process gone), and adopts it instead of posting again.
+   */
+  findPosted(channel: string, query: FindPostedQuery): Promise<PostedMessage | null>;
+}
+
+export interface FindPostedQuery {
+  readonly eventType: string;
+  readonly key: string;
+  readonly value: string;
+  /** Epoch ms: messages older than this are not looked at. */
+  readonly since: number;
 }
 
 export interface SlackMessage {
@@ -21,6 +36,14 @@ export interface SlackMessage {
   readonly text: string;
   /** Block Kit blocks (JSON as Slack takes it). */
   readonly blocks: readonly SlackBlock[];
+  /** Message metadata Slack keeps with the message (top-level posts only). */
+  readonly metadata?: MessageMetadata;
+}
+
+/** Slack message metadata: an event type and a flat payload. */
+export interface MessageMetadata {
+  readonly event_type: string;
+  readonly event_payload: Readonly<Record<string, string | number | boolean>>;
 }
 
 export type SlackBlock = Readonly<Record<string, unknown>> & { readonly type: string };

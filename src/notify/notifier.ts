@@ -1,18 +1,76 @@
 import { createHash } from 'node:crypto';
+import type { Counter } from '@opentelemetry/api';
 import type { Clock, Incident, NotificationRecord } from '../core/index.ts';
-import { DependencyError, VersionConflictError } from '../core/index.ts';
+import { DependencyError, GuardianError, stableId, VersionConflictError } from '../core/index.ts';
 import type { IncidentChange } from '../correlation/incident-state.ts';
-import type { IncidentStore } from '../incidents/store.ts';
+import { describeSilence, findSilence } from '../incidents/silences.ts';
+import {
+  type IncidentStore,
+  NO_USAGE,
+  type NotificationState,
+  type RecordedEvent,
+  type TokenUsage,
+} from '../incidents/store.ts';
+import type { IncidentDraft } from '../llm/draft.ts';
+import type { DraftFailure, DraftResult, IncidentDrafter } from '../llm/drafter.ts';
+import { findSimilarIncidents } from '../llm/similar.ts';
+import { parseStoredDraft } from '../llm/validate.ts';
+import type { PlaybookCatalog } from '../playbooks/match.ts';
 import type { Logger } from '../telemetry/logger.ts';
-import type { MessageChannel } from './channel.ts';
-import { renderIncidentMessage, renderIncidentUpdate } from './template.ts';
+import type { GuardianMetrics } from '../telemetry/metrics.ts';
+import type { MessageChannel, PostedMessage, SlackMessage } from './channel.ts';
+import { type Route, type RoutingOptions, routeIncident } from './route.ts';
+import {
+  type HumanAction,
+  INCIDENT_EVENT_TYPE,
+  type PlaybookRef,
+  renderIncidentMessage,
+  renderThreadUpdate,
+  type ThreadChanges,
+} from './template.ts';
 
 /** A request to bring an incident's Slack message up to date. */
 export interface NotifyJob {
   readonly incidentId: string;
-  /** The incident version the correlator wrote with this change. */
+  /** The incident version the job was queued for. */
   readonly version: number;
-  readonly change: IncidentChange;
+  /**
+   * What changed: a correlator change, `action` (a person acted in Slack), `drafted` (an LLM
+   * draft arrived after the post). Informational: the notifier re-reads the incident and says
+   * what changed since Slack was last told, whatever the job says.
+   */
+  readonly change: IncidentChange | 'action' | 'drafted';
+}
+
+/** How the notifier uses the LLM drafter. */
+export interface DraftingOptions {
+  drafter: IncidentDrafter;
+  /**
+   * How long a first post waits for the draft; after it the template is posted and the draft,
+   * when it comes, replaces it by an edit. Wall-clock time: it bounds a network call.
+   * @defaultValue 4000
+   */
+  budgetMs?: number;
+  /**
+   * Hard limit of one drafting call (wall clock).
+   * @defaultValue 30000
+   */
+  timeoutMs?: number;
+  /**
+   * Tokens one incident may use in all (input + output + cache writes + a tenth of cache reads).
+   * @defaultValue 40000
+   */
+  tokensPerIncident?: number;
+  /**
+   * Tokens all incidents may use per clock hour, across replicas (counted in the store).
+   * @defaultValue 400000
+   */
+  tokensPerHour?: number;
+  /**
+   * A draft that failed is not tried again for the same root cause before this long.
+   * @defaultValue 600000
+   */
+  retryFailedAfterMs?: number;
 }
 
 export interface NotifierOptions {
@@ -20,33 +78,130 @@ export interface NotifierOptions {
   channel: MessageChannel;
   clock: Clock;
   logger: Logger;
-  /** Slack channel incidents go to. */
+  /** Slack channel incidents go to when nothing routes them elsewhere (`SLACK_CHANNEL`). */
   slackChannel: string;
+  /** Routing by DAG id, owner and tag (the default channel is `slackChannel`). */
+  routing?: Omit<RoutingOptions, 'defaultChannel'>;
+  /** The playbooks; matching ones give the message runbook buttons and next steps, and route it. */
+  playbooks?: PlaybookCatalog;
+  /** The LLM drafter; without it every message is the deterministic template. */
+  drafting?: DraftingOptions;
+  /**
+   * Queues a notify job (the composition root wires the notify queue). Used when a draft arrives
+   * after the post; without it the notifier handles the follow-up itself, in the background.
+   */
+  requeue?: (job: NotifyJob) => Promise<void>;
   /** Link to an incident in Guardian's API, for the message. */
   incidentUrl?: (id: string) => string;
   /**
-   * A post claimed this long ago with no answer recorded is taken over by another attempt.
+   * Show the Acknowledge / Resolve / Silence / Reopen controls (when the Slack app is set up).
+   * @defaultValue true
+   */
+  buttons?: boolean;
+  metrics?: GuardianMetrics;
+  /**
+   * A post claimed this long ago with no answer recorded is taken over by another attempt (after
+   * looking for the message the first attempt may have posted).
    * @defaultValue 60000
    */
   claimTtlMs?: number;
+  /**
+   * Thread replies about new or cleared signals wait until this long after the previous reply
+   * (or the post), so a burst of signals becomes one reply. Status changes are told at once.
+   * @defaultValue 30000
+   */
+  replyBatchMs?: number;
 }
 
-/** Changes that deserve a reply in the incident's thread (beyond editing the post). */
-const THREAD_WORTHY: ReadonlySet<IncidentChange> = new Set(['signal_added', 'severity_raised', 'resolved']);
+/** A notify job that has to wait (a batch window, a silence): the queue runs it again later. */
+export class NotificationDeferredError extends GuardianError {
+  constructor(message: string, retryAfterMs: number) {
+    super('notification_deferred', message, { retryable: true, retryAfterMs: Math.max(1, retryAfterMs) });
+  }
+}
+
+/** Slack errors that say a post's outcome is unknown: it may have been posted. */
+const OUTCOME_UNKNOWN: ReadonlySet<string> = new Set([
+  'request_failed',
+  'unknown_error',
+  'invalid_response',
+  'http_500',
+  'http_502',
+  'http_503',
+  'http_504',
+]);
+
+/** Slack errors that mean "not this channel": the post goes to the default channel instead. */
+const CHANNEL_UNAVAILABLE: ReadonlySet<string> = new Set([
+  'channel_not_found',
+  'not_in_channel',
+  'is_archived',
+]);
+
+/** A draft held in the notification state: the one shown, or why there is none for this root cause. */
+type DraftEntry =
+  | { readonly basis: string; readonly ok: true; readonly draft: IncidentDraft; readonly at: number }
+  | { readonly basis: string; readonly ok: false; readonly reason: DraftFailure; readonly at: number };
+
+interface InFlightDraft {
+  promise: Promise<DraftResult>;
+  /** Nobody waits for it any more: when it succeeds, a job must bring the message up to date. */
+  abandoned: boolean;
+}
+
+const NOT_STARTED: DraftResult = { ok: false, reason: 'connection', message: 'not started', usage: NO_USAGE };
+
+interface Context {
+  readonly incident: Incident;
+  readonly state: NotificationState | null;
+  readonly playbooks: ReturnType<PlaybookCatalog['match']>;
+  readonly refs: readonly PlaybookRef[];
+  readonly actions: readonly HumanAction[];
+}
 
 /**
- * Keeps one Slack message per incident in step with the incident: the first job posts it, later
- * jobs edit it in place and reply in its thread for changes worth a reply. Never a second
- * top-level post: the post is claimed in the store (conditional write) before Slack is called.
+ * Keeps one Slack message per incident in step with the incident.
+ *
+ * - **First post**: never while the incident is quiet or covered by a silence. The post is
+ *   claimed in the store (a conditional write) before Slack is called, and carries the incident
+ *   id in its message metadata; an attempt that finds an unfinished claim (an earlier attempt
+ *   died, or lost Slack's answer) looks for that message in the channel's history and adopts it
+ *   instead of posting again. The LLM draft gets `budgetMs` to arrive; otherwise the template
+ *   goes out and the draft replaces it by an edit when it comes.
+ * - **Later**: the message is edited in place when its render changes; the thread gets one reply
+ *   summarising what changed since the previous reply (signals joined, cleared, severity, status
+ *   with who changed it), batched over `replyBatchMs`.
+ *
  * Jobs re-read the incident, so a late or repeated job sends nothing that is already shown.
  */
 export class Notifier {
   readonly #o: NotifierOptions;
   readonly #claimTtlMs: number;
+  readonly #replyBatchMs: number;
+  readonly #inFlight = new Map<string, InFlightDraft>();
+  readonly #background = new Set<Promise<unknown>>();
+  readonly #tokens: Counter | undefined;
+  readonly #drafts: Counter | undefined;
+  readonly #adoptions: Counter | undefined;
 
   constructor(options: NotifierOptions) {
     this.#o = options;
     this.#claimTtlMs = options.claimTtlMs ?? 60_000;
+    this.#replyBatchMs = options.replyBatchMs ?? 30_000;
+    const meter = options.metrics?.meter;
+    this.#tokens = meter?.createCounter('guardian.llm.tokens', {
+      unit: '{token}',
+      description:
+        'LLM tokens used drafting incident messages, by type (input, output, cache_read, cache_write)',
+    });
+    this.#drafts = meter?.createCounter('guardian.llm.drafts', {
+      unit: '{draft}',
+      description: 'LLM drafts by outcome (ok, or why the template was kept)',
+    });
+    this.#adoptions = meter?.createCounter('guardian.slack.posts.adopted', {
+      unit: '{post}',
+      description: 'Posts found in channel history after an attempt died before recording them',
+    });
   }
 
   async handle(job: NotifyJob): Promise<void> {
@@ -55,92 +210,424 @@ export class Notifier {
       this.#o.logger.warn({ incidentId: job.incidentId }, 'notify job for an unknown incident dropped');
       return;
     }
-    const message = renderIncidentMessage(incident, this.#renderOptions());
-    const digest = digestOf(message);
-
-    if (
-      !incident.slack ||
-      (incident.slack.ts === '' && this.#o.clock.now() - incident.slack.claimedAt > this.#claimTtlMs)
-    ) {
-      await this.#post(incident, message, digest);
+    const context = await this.#context(incident);
+    if (!incident.slack?.ts) {
+      await this.#firstPost(context, job);
       return;
     }
-    if (incident.slack.ts === '') {
-      throw new DependencyError(
-        'slack',
-        'post_in_progress',
-        `incident ${incident.id}: its first post is in progress`,
+    await this.#keepUp(context, job);
+  }
+
+  /** Resolves once background work (late drafts and the edits they cause) has finished. */
+  async settled(): Promise<void> {
+    while (this.#background.size > 0) await Promise.allSettled([...this.#background]);
+  }
+
+  async #context(incident: Incident): Promise<Context> {
+    const { store, playbooks } = this.#o;
+    const [state, timeline] = await Promise.all([
+      store.getNotificationState(incident.id),
+      store.timeline(incident.id),
+    ]);
+    const matched = playbooks?.match(incident) ?? [];
+    const refs: PlaybookRef[] = matched.map((m) => ({
+      id: m.playbook.id,
+      title: m.playbook.title,
+      links: m.links,
+      fixSteps: listItems(m.playbook.sections['How to fix']),
+    }));
+    return { incident, state, playbooks: matched, refs, actions: humanActions(timeline) };
+  }
+
+  #render(context: Context, draft: IncidentDraft | null): SlackMessage {
+    return renderIncidentMessage(context.incident, {
+      draft,
+      playbooks: context.refs,
+      actions: context.actions,
+      ...(this.#o.incidentUrl ? { incidentUrl: this.#o.incidentUrl } : {}),
+      ...(this.#o.buttons === false ? { buttons: false } : {}),
+    });
+  }
+
+  async #firstPost(context: Context, job: NotifyJob): Promise<void> {
+    const { store, channel, clock, logger } = this.#o;
+    const { incident } = context;
+    const now = clock.now();
+    if (incident.mergedInto) return;
+    if (incident.quiet === true) {
+      logger.debug({ incidentId: incident.id }, 'quiet incident not posted');
+      return;
+    }
+
+    const slack = incident.slack;
+    if (slack && slack.ts === '') {
+      // An earlier attempt claimed the post and never recorded Slack's answer: it may have posted.
+      const found = await channel.findPosted(slack.channel, {
+        eventType: INCIDENT_EVENT_TYPE,
+        key: 'incident_id',
+        value: incident.id,
+        since: slack.claimedAt - 60_000,
+      });
+      if (found) {
+        await this.#adopt(incident.id, found, slack.claimedAt);
+        this.#adoptions?.add(1);
+        logger.info(
+          { incidentId: incident.id, ts: found.ts },
+          'adopted a post an earlier attempt never recorded',
+        );
+        // The adopted message may show an older render: bring it up to date now.
+        const adopted = await store.get(incident.id);
+        if (adopted?.slack?.ts) await this.#keepUp(await this.#context(adopted), job);
+        return;
+      }
+      if (now - slack.claimedAt <= this.#claimTtlMs) {
+        throw new DependencyError(
+          'slack',
+          'post_in_progress',
+          `incident ${incident.id}: its first post is in progress`,
+          {
+            retryable: true,
+            retryAfterMs: 2000,
+          },
+        );
+      }
+      // A stale claim with nothing posted: take it over (the conditional write below).
+    }
+
+    const silence = findSilence(await store.listSilences(now), incident, now);
+    if (silence) {
+      await store.appendTimeline(incident.id, [
         {
-          retryable: true,
-          retryAfterMs: 2000,
+          id: stableId('evt_', 'muted', incident.id, silence.id),
+          at: now,
+          type: 'silenced',
+          text: `not posted: ${describeSilence(silence)} is silenced until ${new Date(silence.expiresAt).toISOString()} (by ${silence.createdBy.name ?? silence.createdBy.id})`,
         },
+      ]);
+      if (incident.status === 'resolved') return;
+      throw new NotificationDeferredError(
+        `incident ${incident.id} is silenced by ${silence.id}`,
+        silence.expiresAt - now,
       );
     }
-    const { channel, ts } = incident.slack;
-    if (digest !== incident.slack.digest) {
-      const updated = await this.#o.channel.update(channel, ts, message);
-      await this.#record(incident.id, (cur) => ({
-        slack: { ...cur.slack!, digest },
-        notification: {
-          at: this.#o.clock.now(),
-          kind: 'update',
-          channel,
-          ts: updated.ts,
-          version: job.version,
-        },
-      }));
+
+    const route = routeIncident(incident, context.playbooks, {
+      ...this.#o.routing,
+      defaultChannel: this.#o.slackChannel,
+    });
+    // The claim is a conditional write: of two attempts racing to post, one gets a VersionConflict.
+    let claimed = await store.update({
+      ...incident,
+      slack: { channel: route.channel, ts: '', claimedAt: now, digest: '' },
+      version: incident.version + 1,
+    });
+
+    const draft = await this.#draftFor(context, this.#o.drafting?.budgetMs ?? 4000);
+    const rendered = this.#render(context, draft);
+    const message: SlackMessage = {
+      ...rendered,
+      metadata: { event_type: INCIDENT_EVENT_TYPE, event_payload: { incident_id: incident.id } },
+    };
+    const digest = digestOf(rendered);
+
+    let posted: PostedMessage;
+    try {
+      posted = await this.#post(claimed, route, message, (next) => {
+        claimed = next;
+      });
+    } catch (err) {
+      if (err instanceof DependencyError && OUTCOME_UNKNOWN.has(err.code)) {
+        // Slack may have posted it: keep the claim, marked stale, so the retry looks before posting.
+        await this.#ageClaim(claimed);
+      } else {
+        await this.#releaseClaim(claimed);
+      }
+      throw err;
     }
-    if (
-      THREAD_WORTHY.has(job.change) &&
-      !incident.notifications.some((n) => n.kind === 'thread' && n.version === job.version)
-    ) {
-      const reply = await this.#o.channel.reply(channel, ts, renderIncidentUpdate(incident, job.change));
-      await this.#record(incident.id, () => ({
-        notification: {
-          at: this.#o.clock.now(),
-          kind: 'thread',
-          channel,
-          ts: reply.ts,
-          version: job.version,
-        },
-      }));
+    await this.#record(incident.id, (current) =>
+      current.slack?.ts
+        ? null
+        : {
+            slack: { channel: posted.channel, ts: posted.ts, claimedAt: now, digest },
+            notification: {
+              at: clock.now(),
+              kind: 'post',
+              channel: posted.channel,
+              ts: posted.ts,
+              version: incident.version,
+            },
+          },
+    );
+    await this.#updateState(incident.id, (s) => ({
+      ...s,
+      told: toldOf(incident),
+      toldSeverity: incident.severity,
+      toldStatus: incident.status,
+      lastReplyAt: clock.now(),
+    }));
+    logger.info(
+      {
+        incidentId: incident.id,
+        channel: posted.channel,
+        ts: posted.ts,
+        route: route.reason,
+        drafted: draft !== null,
+      },
+      'incident posted',
+    );
+  }
+
+  /** Posts to the routed channel; if Slack says that channel is unusable, to the default channel. */
+  async #post(
+    claimed: Incident,
+    route: Route,
+    message: SlackMessage,
+    onReclaim: (next: Incident) => void,
+  ): Promise<PostedMessage> {
+    try {
+      return await this.#o.channel.post(route.channel, message);
+    } catch (err) {
+      const fallback = this.#o.slackChannel;
+      if (
+        !(err instanceof DependencyError && CHANNEL_UNAVAILABLE.has(err.code)) ||
+        route.channel === fallback
+      ) {
+        throw err;
+      }
+      this.#o.logger.warn(
+        { incidentId: claimed.id, channel: route.channel, route: route.reason, code: err.code },
+        'routed channel unusable; posting to the default channel',
+      );
+      const next = await this.#o.store.update({
+        ...claimed,
+        slack: { ...claimed.slack!, channel: fallback },
+        version: claimed.version + 1,
+      });
+      onReclaim(next);
+      return this.#o.channel.post(fallback, message);
     }
   }
 
-  async #post(
-    incident: Incident,
-    message: Parameters<MessageChannel['post']>[1],
-    digest: string,
-  ): Promise<void> {
-    const { store, channel, clock, slackChannel } = this.#o;
-    const claimedAt = clock.now();
-    // The claim is a conditional write: of two attempts racing to post, one gets a VersionConflict.
-    const claimed = await store.update({
-      ...incident,
-      slack: { channel: slackChannel, ts: '', claimedAt, digest: '' },
-      version: incident.version + 1,
-    });
-    let posted: Awaited<ReturnType<MessageChannel['post']>>;
-    try {
-      posted = await channel.post(slackChannel, message);
-    } catch (err) {
-      await this.#releaseClaim(claimed);
-      throw err;
+  async #keepUp(context: Context, job: NotifyJob): Promise<void> {
+    const { clock } = this.#o;
+    const { incident, state } = context;
+    const { channel, ts } = incident.slack!;
+    const draft = await this.#draftFor(context, 0);
+    const message = this.#render(context, draft);
+    const digest = digestOf(message);
+    if (digest !== incident.slack!.digest) {
+      const updated = await this.#o.channel.update(channel, ts, message);
+      await this.#record(incident.id, (cur) => ({
+        slack: { ...cur.slack!, digest },
+        notification: { at: clock.now(), kind: 'update', channel, ts: updated.ts, version: job.version },
+      }));
     }
-    await this.#record(incident.id, () => ({
-      slack: { channel: posted.channel, ts: posted.ts, claimedAt, digest },
-      notification: {
-        at: clock.now(),
-        kind: 'post',
-        channel: posted.channel,
-        ts: posted.ts,
-        version: incident.version,
-      },
+
+    const changes = threadChanges(incident, state, context.actions);
+    if (!changes) return;
+    const now = clock.now();
+    const since = state?.lastReplyAt ?? incident.notifications.find((n) => n.kind === 'post')?.at ?? 0;
+    if (!changes.status && now - since < this.#replyBatchMs) {
+      throw new NotificationDeferredError(
+        `incident ${incident.id}: thread reply batched`,
+        since + this.#replyBatchMs - now,
+      );
+    }
+    const reply = renderThreadUpdate(incident, changes);
+    if (reply) {
+      const posted = await this.#o.channel.reply(channel, ts, reply);
+      await this.#record(incident.id, () => ({
+        notification: { at: clock.now(), kind: 'thread', channel, ts: posted.ts, version: job.version },
+      }));
+    }
+    await this.#updateState(incident.id, (s) => ({
+      ...s,
+      told: toldOf(incident),
+      toldSeverity: incident.severity,
+      toldStatus: incident.status,
+      lastReplyAt: reply ? clock.now() : s.lastReplyAt,
     }));
-    this.#o.logger.info(
-      { incidentId: incident.id, channel: posted.channel, ts: posted.ts },
-      'incident posted',
+  }
+
+  /**
+   * The draft to show: the stored one when it was drafted for this root cause; otherwise, budget
+   * permitting, a new one, waited for up to `waitMs` (0: drafted in the background, the message
+   * edited when it arrives).
+   */
+  async #draftFor(context: Context, waitMs: number): Promise<IncidentDraft | null> {
+    const drafting = this.#o.drafting;
+    if (!drafting) return null;
+    const { incident, state } = context;
+    if (incident.quiet === true || incident.mergedInto) return null;
+    const basis = basisOf(incident);
+    const entry = readDraftEntry(state);
+    if (entry?.basis === basis) {
+      if (entry.ok) return entry.draft;
+      const retryAfter = drafting.retryFailedAfterMs ?? 600_000;
+      if (this.#o.clock.now() - entry.at < retryAfter) return null;
+    }
+    // A resolved incident keeps the draft it had, or the template: not worth new tokens.
+    if (incident.status === 'resolved') return entry?.ok ? entry.draft : null;
+
+    const key = `${incident.id}|${basis}`;
+    let flight = this.#inFlight.get(key);
+    if (!flight) {
+      if (!(await this.#withinBudget(state))) {
+        this.#drafts?.add(1, { outcome: 'budget' });
+        this.#o.logger.info({ incidentId: incident.id }, 'LLM token budget spent: template only');
+        return null;
+      }
+      const started: InFlightDraft = { promise: Promise.resolve(NOT_STARTED), abandoned: waitMs <= 0 };
+      started.promise = this.#runDraft(context, basis)
+        .then(async (result) => {
+          if (result.ok && started.abandoned) await this.#followUp(incident.id, incident.version);
+          return result;
+        })
+        .finally(() => this.#inFlight.delete(key));
+      flight = started;
+      this.#inFlight.set(key, flight);
+      this.#track(started.promise);
+    }
+    if (waitMs <= 0) {
+      flight.abandoned = true;
+      return null;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<null>((resolve) => {
+      timer = setTimeout(() => resolve(null), waitMs);
+    });
+    const result = await Promise.race([flight.promise, timedOut]).finally(() => clearTimeout(timer));
+    if (result === null) {
+      flight.abandoned = true;
+      this.#o.logger.info(
+        { incidentId: incident.id, budgetMs: waitMs },
+        'LLM draft not in time: template first',
+      );
+      return null;
+    }
+    return result.ok ? result.draft : null;
+  }
+
+  async #withinBudget(state: NotificationState | null): Promise<boolean> {
+    const drafting = this.#o.drafting!;
+    const perIncident = drafting.tokensPerIncident ?? 40_000;
+    const perHour = drafting.tokensPerHour ?? 400_000;
+    if (weighted(state?.llmUsage ?? NO_USAGE) >= perIncident) return false;
+    const hour = await this.#o.store.llmUsage(hourStart(this.#o.clock.now()));
+    return weighted(hour) < perHour;
+  }
+
+  /** One drafting call: its usage counted and recorded, its outcome kept in the notification state. */
+  async #runDraft(context: Context, basis: string): Promise<DraftResult> {
+    const { store, clock, logger } = this.#o;
+    const drafting = this.#o.drafting!;
+    const { incident } = context;
+    let result: DraftResult;
+    try {
+      const [similar, timeline] = await Promise.all([
+        findSimilarIncidents(store, incident, clock.now()),
+        store.timeline(incident.id),
+      ]);
+      result = await drafting.drafter.draft(
+        { incident, playbooks: context.playbooks, timeline, similar },
+        AbortSignal.timeout(drafting.timeoutMs ?? 30_000),
+      );
+    } catch (err) {
+      // The drafter never throws; the store reads above can. The template stays either way.
+      logger.warn({ err, incidentId: incident.id }, 'LLM draft could not be prepared');
+      return { ok: false, reason: 'connection', message: String(err), usage: NO_USAGE };
+    }
+    const now = clock.now();
+    const usage = result.usage;
+    this.#drafts?.add(1, { outcome: result.ok ? 'ok' : result.reason });
+    if (usage.calls > 0) {
+      this.#tokens?.add(usage.inputTokens, { type: 'input' });
+      this.#tokens?.add(usage.outputTokens, { type: 'output' });
+      this.#tokens?.add(usage.cacheReadInputTokens, { type: 'cache_read' });
+      this.#tokens?.add(usage.cacheCreationInputTokens, { type: 'cache_write' });
+    }
+    try {
+      if (usage.calls > 0) await store.addLlmUsage(hourStart(now), usage);
+      const tokens = `${usage.inputTokens} in, ${usage.outputTokens} out, ${usage.cacheReadInputTokens} cache read, ${usage.cacheCreationInputTokens} cache write tokens`;
+      const event: RecordedEvent = {
+        id: stableId('evt_', 'drafted', incident.id, basis, now),
+        at: now,
+        type: 'drafted',
+        text: result.ok
+          ? `message drafted by ${drafting.drafter.model} (${tokens})`
+          : `LLM draft failed (${result.reason}): the template stays${usage.calls > 0 ? ` (${tokens})` : ''}`,
+      };
+      await store.appendTimeline(incident.id, [event]);
+      const entry: DraftEntry = result.ok
+        ? { basis, ok: true, draft: result.draft, at: now }
+        : { basis, ok: false, reason: result.reason, at: now };
+      await this.#updateState(incident.id, (s) => ({
+        ...s,
+        draft: entry as unknown as Record<string, unknown>,
+        llmUsage: addUsage(s.llmUsage, usage),
+      }));
+    } catch (err) {
+      logger.warn({ err, incidentId: incident.id }, 'LLM draft could not be recorded');
+      return { ok: false, reason: 'connection', message: String(err), usage };
+    }
+    if (result.ok) {
+      if (result.repairs.length > 0) {
+        logger.info({ incidentId: incident.id, repairs: result.repairs }, 'LLM draft repaired by validation');
+      }
+    } else {
+      logger.warn(
+        { incidentId: incident.id, reason: result.reason, message: result.message },
+        'LLM draft failed',
+      );
+    }
+    return result;
+  }
+
+  /** After a late draft: a job that edits the message to show it. */
+  async #followUp(incidentId: string, version: number): Promise<void> {
+    const job: NotifyJob = { incidentId, version, change: 'drafted' };
+    if (this.#o.requeue) {
+      await this.#o.requeue(job);
+      return;
+    }
+    this.#track(
+      this.handle(job).catch((err: unknown) =>
+        this.#o.logger.warn({ err, incidentId }, 'edit after a late draft failed'),
+      ),
     );
+  }
+
+  #track(promise: Promise<unknown>): void {
+    const tracked = promise.catch(() => {}).finally(() => this.#background.delete(tracked));
+    this.#background.add(tracked);
+  }
+
+  async #adopt(incidentId: string, found: PostedMessage, claimedAt: number): Promise<void> {
+    await this.#record(incidentId, (current) =>
+      current.slack?.ts
+        ? null
+        : {
+            // The content it shows is unknown: an empty digest makes the next render edit it.
+            slack: { channel: found.channel, ts: found.ts, claimedAt, digest: '' },
+            notification: {
+              at: this.#o.clock.now(),
+              kind: 'post',
+              channel: found.channel,
+              ts: found.ts,
+              version: current.version,
+            },
+          },
+    );
+    const incident = await this.#o.store.get(incidentId);
+    if (incident) {
+      await this.#updateState(incidentId, (s) => ({
+        ...s,
+        told: toldOf(incident),
+        toldSeverity: incident.severity,
+        toldStatus: incident.status,
+        lastReplyAt: this.#o.clock.now(),
+      }));
+    }
   }
 
   async #releaseClaim(claimed: Incident): Promise<void> {
@@ -152,20 +639,34 @@ export class Notifier {
     }
   }
 
-  /** Writes what Slack now shows into the incident, re-reading on lost races. */
+  /** Marks the claim as ended without an answer: the next attempt looks for the post, then posts. */
+  async #ageClaim(claimed: Incident): Promise<void> {
+    try {
+      await this.#o.store.update({
+        ...claimed,
+        slack: { ...claimed.slack!, claimedAt: claimed.slack!.claimedAt - this.#claimTtlMs - 1 },
+        version: claimed.version + 1,
+      });
+    } catch (err) {
+      this.#o.logger.warn({ err, incidentId: claimed.id }, 'could not mark a post claim as ended');
+    }
+  }
+
+  /** Writes what Slack now shows into the incident, re-reading on lost races; null: nothing to write. */
   async #record(
     incidentId: string,
-    change: (current: Incident) => { slack?: Incident['slack']; notification: NotificationRecord },
+    change: (current: Incident) => { slack?: Incident['slack']; notification: NotificationRecord } | null,
   ): Promise<void> {
     for (let attempt = 0; attempt < 8; attempt++) {
       const current = await this.#o.store.get(incidentId);
       if (!current) return;
-      const { slack, notification } = change(current);
+      const next = change(current);
+      if (!next) return;
       try {
         await this.#o.store.update({
           ...current,
-          slack: slack === undefined ? current.slack : slack,
-          notifications: [...current.notifications, notification],
+          slack: next.slack === undefined ? current.slack : next.slack,
+          notifications: [...current.notifications, next.notification],
           version: current.version + 1,
         });
         return;
@@ -176,11 +677,143 @@ export class Notifier {
     throw new VersionConflictError(`incident ${incidentId}: could not record a notification`);
   }
 
-  #renderOptions() {
-    return this.#o.incidentUrl ? { incidentUrl: this.#o.incidentUrl } : {};
+  async #updateState(
+    incidentId: string,
+    change: (current: NotificationState) => Omit<NotificationState, 'version' | 'incidentId'>,
+  ): Promise<void> {
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const current = (await this.#o.store.getNotificationState(incidentId)) ?? emptyState(incidentId);
+      try {
+        await this.#o.store.putNotificationState({
+          ...change(current),
+          incidentId,
+          version: current.version + 1,
+        });
+        return;
+      } catch (err) {
+        if (!(err instanceof VersionConflictError)) throw err;
+      }
+    }
+    throw new VersionConflictError(`incident ${incidentId}: could not record its notification state`);
   }
 }
 
-function digestOf(message: unknown): string {
-  return createHash('sha256').update(JSON.stringify(message)).digest('base64url').slice(0, 22);
+function emptyState(incidentId: string): NotificationState {
+  return {
+    incidentId,
+    version: 0,
+    told: {},
+    toldSeverity: null,
+    toldStatus: null,
+    lastReplyAt: null,
+    draft: null,
+    llmUsage: NO_USAGE,
+  };
+}
+
+/** What Slack's thread needs to hear about, or null when it is up to date. */
+export function threadChanges(
+  incident: Incident,
+  state: NotificationState | null,
+  actions: readonly HumanAction[],
+): ThreadChanges | null {
+  // No state: posted before Guardian kept one (or its write was lost). Take the present as told.
+  if (!state) return null;
+  const joined = incident.signals.filter((s) => state.told[s.fingerprint] === undefined);
+  const cleared = incident.signals.filter(
+    (s) => state.told[s.fingerprint] === 'firing' && s.status === 'resolved',
+  );
+  const refired = incident.signals.filter(
+    (s) => state.told[s.fingerprint] === 'resolved' && s.status === 'firing',
+  );
+  const severity =
+    state.toldSeverity && state.toldSeverity !== incident.severity
+      ? { from: state.toldSeverity, to: incident.severity }
+      : undefined;
+  let status: ThreadChanges['status'];
+  if (state.toldStatus && state.toldStatus !== incident.status) {
+    const type =
+      incident.status === 'acknowledged'
+        ? 'acknowledged'
+        : incident.status === 'resolved'
+          ? 'resolved'
+          : 'reopened';
+    const by = [...actions].reverse().find((a) => a.type === type)?.actor;
+    status = { from: state.toldStatus, to: incident.status, ...(by ? { by } : {}) };
+  }
+  if (joined.length + cleared.length + refired.length === 0 && !severity && !status) return null;
+  return { joined, cleared, refired, ...(severity ? { severity } : {}), ...(status ? { status } : {}) };
+}
+
+function toldOf(incident: Incident): Record<string, 'firing' | 'resolved'> {
+  return Object.fromEntries(incident.signals.map((s) => [s.fingerprint, s.status]));
+}
+
+/** The timeline's actions by people, oldest first. */
+function humanActions(timeline: readonly RecordedEvent[]): HumanAction[] {
+  const actions: HumanAction[] = [];
+  for (const e of timeline) {
+    if (!e.actor) continue;
+    if (
+      e.type === 'acknowledged' ||
+      e.type === 'resolved' ||
+      e.type === 'reopened' ||
+      e.type === 'silenced'
+    ) {
+      actions.push({ type: e.type, actor: e.actor, at: e.at, text: e.text });
+    }
+  }
+  return actions;
+}
+
+/** A draft is for one root cause: when the correlator changes its mind, the draft is redone. */
+function basisOf(incident: Incident): string {
+  const rc = incident.rootCause;
+  return rc ? `${rc.kind}|${rc.entity}` : `title|${incident.title}`;
+}
+
+function readDraftEntry(state: NotificationState | null): DraftEntry | null {
+  const raw = state?.draft as Record<string, unknown> | null | undefined;
+  if (!raw || typeof raw.basis !== 'string' || typeof raw.at !== 'number') return null;
+  if (raw.ok === true) {
+    const draft = parseStoredDraft(raw.draft);
+    return draft ? { basis: raw.basis, ok: true, draft, at: raw.at } : null;
+  }
+  return { basis: raw.basis, ok: false, reason: String(raw.reason) as DraftFailure, at: raw.at };
+}
+
+function addUsage(a: TokenUsage, b: TokenUsage): TokenUsage {
+  return {
+    inputTokens: a.inputTokens + b.inputTokens,
+    outputTokens: a.outputTokens + b.outputTokens,
+    cacheCreationInputTokens: a.cacheCreationInputTokens + b.cacheCreationInputTokens,
+    cacheReadInputTokens: a.cacheReadInputTokens + b.cacheReadInputTokens,
+    calls: a.calls + b.calls,
+  };
+}
+
+/** Tokens as the budgets count them: cache reads cost a tenth of fresh input, so they count a tenth. */
+function weighted(u: TokenUsage): number {
+  return u.inputTokens + u.outputTokens + u.cacheCreationInputTokens + Math.ceil(u.cacheReadInputTokens / 10);
+}
+
+function hourStart(ms: number): number {
+  return Math.floor(ms / 3_600_000) * 3_600_000;
+}
+
+/** The list items of a Markdown section (numbered or bulleted), Markdown links reduced to their text. */
+function listItems(markdown: string): string[] {
+  return [...markdown.matchAll(/^\s*(?:\d+\.|[-*])\s+(.+)$/gm)].map((m) =>
+    m[1]!
+      .replace(/\[([^\]]+)\]\([^)]+\)/g, '$1')
+      .replace(/\*\*/g, '*')
+      .trim(),
+  );
+}
+
+function digestOf(message: SlackMessage): string {
+  return createHash('sha256')
+    .update(JSON.stringify({ text: message.text, blocks: message.blocks }))
+    .digest('base64url')
+    .slice(0, 22);
 }

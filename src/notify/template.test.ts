@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Incident, IncidentSignal } from '../core/index.ts';
 import { BLOCK_KIT, blocksSize, truncate, validateBlocks } from './block-kit.ts';
 import type { SlackMessage } from './channel.ts';
-import { renderIncidentMessage, renderIncidentUpdate } from './template.ts';
+import { renderIncidentMessage, renderThreadUpdate } from './template.ts';
 
 const t0 = Date.parse('2026-03-02T02:11:00Z');
 
@@ -56,7 +56,11 @@ describe('incident message', () => {
     expect(m.text).toBe('[OPEN] Spark worker memory above 90% (high, 1 of 1 signals firing)');
     expect(m.blocks[0]).toEqual({
       type: 'header',
-      text: { type: 'plain_text', text: ':large_orange_circle: Spark worker memory above 90%', emoji: true },
+      text: {
+        type: 'plain_text',
+        text: ':large_orange_circle: HIGH · Spark worker memory above 90%',
+        emoji: true,
+      },
     });
     const all = everything(m);
     expect(all).toContain('*OPEN*');
@@ -83,7 +87,9 @@ describe('incident message', () => {
     );
     expect(m.text).toMatch(/^\[RESOLVED\] Spark worker memory above 90%/);
     expect(m.text).toMatch(/resolved/i);
-    expect(m.blocks[0]).toMatchObject({ text: { text: ':white_check_mark: Spark worker memory above 90%' } });
+    expect(m.blocks[0]).toMatchObject({
+      text: { text: ':white_check_mark: RESOLVED · Spark worker memory above 90%' },
+    });
     const all = everything(m);
     expect(all).toContain('resolved 2026-03-02 02:23:34 UTC');
     expect(all).toContain('lasted 12m 34s');
@@ -141,8 +147,8 @@ describe('incident message', () => {
     expect(JSON.stringify(m).length).toBeLessThan(10_000);
     expect(m.text.length).toBeLessThanOrEqual(BLOCK_KIT.fallbackText);
     const all = everything(m);
-    expect(all).toContain('+490 more signals (490 firing)');
-    expect(all).toContain('+1988 more');
+    expect(all).toContain('+492 more signals (492 firing)');
+    expect(all).toContain('+1990 more');
     expect(all).toContain('…');
     expect(all).toContain('&lt;&amp;&gt;');
     // Every code block the cuts touched is still closed.
@@ -160,59 +166,81 @@ describe('incident message', () => {
 });
 
 describe('incident thread replies', () => {
-  it('say the incident resolved and after how long', () => {
-    const m = renderIncidentUpdate(
-      incident({ status: 'resolved', resolvedAt: t0 + 90_000, signals: [signal(1), signal(2)] }),
-      'resolved',
+  const none = { joined: [], cleared: [], refired: [] };
+
+  it('say the incident resolved, after how long, and who resolved it', () => {
+    const resolved = incident({
+      status: 'resolved',
+      resolvedAt: t0 + 90_000,
+      signals: [signal(1), signal(2)],
+    });
+    const m = renderThreadUpdate(resolved, { ...none, status: { from: 'open', to: 'resolved' } })!;
+    expect(m.text).toBe('[RESOLVED] Spark worker memory above 90%: resolved after 1m 30s');
+    expect(everything(m)).toContain(
+      '*Resolved* after 1m 30s at 2026-03-02 02:12:30 UTC: all 2 signals cleared.',
     );
-    expect(m.text).toBe(
-      '[RESOLVED] Spark worker memory above 90%: resolved after 1m 30s, all 2 signals cleared',
-    );
-    expect(everything(m)).toContain('*Resolved* after 1m 30s at 2026-03-02 02:12:30 UTC');
+    const byHand = renderThreadUpdate(resolved, {
+      ...none,
+      status: { from: 'acknowledged', to: 'resolved', by: { id: 'U024BE7LH', name: 'ana', via: 'slack' } },
+    })!;
+    expect(everything(byHand)).toContain('after 1m 30s at 2026-03-02 02:12:30 UTC by <@U024BE7LH>.');
   });
 
-  it('name the signal that joined', () => {
-    const m = renderIncidentUpdate(
-      incident({
-        signals: [signal(1), signal(9, { title: 'Executor lost on 10.0.3.9', severity: 'critical' })],
-      }),
-      'signal_added',
-    );
-    expect(m.text).toContain('new signal Executor lost on 10.0.3.9');
-    expect(everything(m)).toContain('*New signal joined*: Executor lost on 10.0.3.9 (critical)');
+  it('summarise every signal that joined since the last reply in one reply', () => {
+    const joined = [
+      signal(9, { title: 'Executor lost on 10.0.3.9', severity: 'critical' }),
+      signal(10),
+      signal(11),
+    ];
+    const m = renderThreadUpdate(incident({ signals: [signal(1), ...joined] }), { ...none, joined })!;
+    expect(m.text).toContain('3 new signals');
+    const all = everything(m);
+    expect(all).toContain('*3 new signals*');
+    expect(all).toContain('Executor lost on 10.0.3.9 (critical) on `metric:');
+    expect(all).toContain('4 of 4 signals firing');
   });
 
-  it('say the severity went up, and which signal raised it', () => {
-    const m = renderIncidentUpdate(
-      incident({
-        severity: 'critical',
-        signals: [signal(1), signal(2, { severity: 'critical', title: 'disk full' })],
-      }),
-      'severity_raised',
-    );
-    expect(m.text).toContain('severity raised to critical');
-    expect(everything(m)).toContain('*Severity raised to critical* :red_circle: by disk full');
+  it('say the severity went up, and who acknowledged', () => {
+    const m = renderThreadUpdate(incident({ severity: 'critical', status: 'acknowledged' }), {
+      ...none,
+      severity: { from: 'high', to: 'critical' },
+      status: { from: 'open', to: 'acknowledged', by: { id: 'U1ABC', name: 'bo', via: 'slack' } },
+    })!;
+    expect(m.text).toContain('acknowledged, severity critical');
+    expect(everything(m)).toContain('*Acknowledged* by <@U1ABC>');
+    expect(everything(m)).toContain('*Severity raised to critical* :red_circle: (was high)');
+  });
+
+  it('say an incident merged into another one where it lives on', () => {
+    const merged = incident({ status: 'resolved', resolvedAt: t0 + 1000, mergedInto: 'inc_cause' });
+    const m = renderThreadUpdate(merged, { ...none, status: { from: 'open', to: 'resolved' } })!;
+    expect(everything(m)).toContain('*Merged* into `inc_cause`');
+    expect(everything(m)).not.toContain('*Resolved*');
+  });
+
+  it('say nothing when nothing changed', () => {
+    expect(renderThreadUpdate(incident(), none)).toBeNull();
   });
 
   it('stay within Block Kit limits', () => {
+    const many = Array.from({ length: 200 }, (_, i) =>
+      signal(i, { title: 'y'.repeat(5000), entity: 'e'.repeat(5000) }),
+    );
     const huge = incident({
       title: 'x'.repeat(5000),
-      signals: [signal(1, { title: 'y'.repeat(5000), entity: 'e'.repeat(5000) })],
+      signals: many,
       status: 'resolved',
       resolvedAt: t0 + 1000,
     });
-    for (const change of [
-      'opened',
-      'signal_added',
-      'severity_raised',
-      'resolved',
-      'signal_updated',
-      'none',
-    ] as const) {
-      const m = renderIncidentUpdate(huge, change);
-      expect(validateBlocks(m.blocks)).toEqual([]);
-      expect(m.text.length).toBeLessThanOrEqual(BLOCK_KIT.fallbackText);
-    }
+    const m = renderThreadUpdate(huge, {
+      joined: many,
+      cleared: many,
+      refired: many,
+      severity: { from: 'low', to: 'critical' },
+      status: { from: 'open', to: 'resolved' },
+    })!;
+    expect(validateBlocks(m.blocks)).toEqual([]);
+    expect(m.text.length).toBeLessThanOrEqual(BLOCK_KIT.fallbackText);
   });
 });
 

@@ -1,14 +1,80 @@
 import type { Evidence, Incident, IncidentSignal, Severity } from '../core/index.ts';
 import { severityRank } from '../core/index.ts';
-import type { IncidentChange } from '../correlation/incident-state.ts';
+import type { Actor } from '../incidents/store.ts';
+import type { IncidentDraft } from '../llm/draft.ts';
 import { BLOCK_KIT, blocksSize, escapeMrkdwn, truncate } from './block-kit.ts';
 import type { SlackBlock, SlackMessage } from './channel.ts';
+
+/** A playbook as the message shows it: its title, links made for this incident, first fix steps. */
+export interface PlaybookRef {
+  readonly id: string;
+  readonly title: string;
+  readonly links: readonly { readonly title: string; readonly url: string }[];
+  /** The first steps of its "How to fix", shown when there is no LLM draft. */
+  readonly fixSteps?: readonly string[];
+}
+
+/** Something a person did to the incident, shown in the message with who did it. */
+export interface HumanAction {
+  readonly type: 'acknowledged' | 'resolved' | 'reopened' | 'silenced';
+  readonly actor: Actor;
+  readonly at: number;
+  /** For silences: what was silenced until when. */
+  readonly text?: string;
+}
 
 /** How an incident message is rendered. */
 export interface RenderOptions {
   /** Link to the incident in Guardian's API or UI; no link when absent. */
   incidentUrl?: (id: string) => string;
+  /** The validated LLM draft; its prose replaces the template's where it has some. */
+  draft?: IncidentDraft | null;
+  /** Matching playbooks, best first: runbook buttons and, without a draft, next steps. */
+  playbooks?: readonly PlaybookRef[];
+  /** What people did, oldest first: the latest acknowledgement or resolution is named. */
+  actions?: readonly HumanAction[];
+  /**
+   * Show the Acknowledge / Resolve / Silence / Reopen buttons (they need the Slack app).
+   * @defaultValue true
+   */
+  buttons?: boolean;
 }
+
+/** What the thread has not been told yet, for {@link renderThreadUpdate}. */
+export interface ThreadChanges {
+  /** Signals that joined since the last reply. */
+  readonly joined: readonly IncidentSignal[];
+  /** Signals that cleared since the last reply. */
+  readonly cleared: readonly IncidentSignal[];
+  /** Signals that fired again after clearing. */
+  readonly refired: readonly IncidentSignal[];
+  readonly severity?: { readonly from: Severity; readonly to: Severity };
+  readonly status?: {
+    readonly from: Incident['status'];
+    readonly to: Incident['status'];
+    readonly by?: Actor;
+  };
+}
+
+/** Action ids of the message's interactive elements; the Slack app routes on them. */
+export const ACTION_IDS = {
+  acknowledge: 'guardian_ack',
+  resolve: 'guardian_resolve',
+  reopen: 'guardian_reopen',
+  silence: 'guardian_silence',
+  runbook: 'guardian_runbook',
+} as const;
+
+/** Durations offered by the Silence menu, as option value suffixes. */
+export const SILENCE_DURATIONS: readonly { readonly label: string; readonly value: string }[] = [
+  { label: '1 hour', value: '1h' },
+  { label: '4 hours', value: '4h' },
+  { label: '24 hours', value: '24h' },
+  { label: '7 days', value: '7d' },
+];
+
+/** Message metadata event type of incident posts (how a retry finds a post it never recorded). */
+export const INCIDENT_EVENT_TYPE = 'guardian_incident';
 
 const SEVERITY_EMOJI: Readonly<Record<Severity, string>> = {
   critical: ':red_circle:',
@@ -23,62 +89,64 @@ const SEVERITY_EMOJI: Readonly<Record<Severity, string>> = {
  * can hold. Each section stays below its cap even when every line is at its own cap.
  */
 const LIMITS = {
-  signals: 10,
+  signals: 8,
   signalTitle: 120,
-  entities: 12,
+  entities: 10,
   entity: 160,
   evidenceItems: 6,
   evidenceText: 400,
-  logLines: 12,
+  logLines: 10,
   logLine: 160,
-  logBlock: 1800,
+  logBlock: 1500,
+  impactTasks: 8,
+  rootCauseEvidence: 5,
+  rootCauseEvidenceLine: 240,
+  fixSteps: 4,
+  fixStep: 240,
+  runbookButtons: 5,
   fallbackTitle: 200,
+  threadItems: 6,
   /** Whole-message budget, with room to spare below Slack's undocumented ~13k `msg_blocks_too_long`. */
   messageChars: 9000,
 } as const;
 
 /**
- * The incident's top-level message: what broke and how badly, since when, what Guardian saw, the
- * probable cause, what is affected and the evidence, written for an engineer woken at 3 a.m.
+ * The incident's top-level message, written for an engineer woken at 3 a.m.: a header with the
+ * severity and what broke; the status and since when; the summary and probable cause (the LLM's
+ * words when a validated draft is given, the correlator's otherwise) with confidence and
+ * evidence; the impact in DAG terms (failed, retrying, recovered); the signals and their
+ * evidence; next steps and runbook buttons from the matching playbooks; the Acknowledge /
+ * Resolve / Silence / Reopen controls; and a context line with the incident id and times.
  *
- * Deterministic: the same incident renders to the same message (the notifier compares renders to
+ * Deterministic: the same inputs render the same message (the notifier compares renders to
  * decide whether Slack needs an edit), so nothing here reads the clock. Every render passes
  * {@link validateBlocks}: long content is cut with `…` and long lists end with "+N more".
  */
 export function renderIncidentMessage(incident: Incident, options: RenderOptions = {}): SlackMessage {
   const ordered = [...incident.signals].sort(byImportance);
+  const draft = options.draft ?? null;
+  const title = draft?.title || incident.rootCause?.title || incident.title;
   const blocks: SlackBlock[] = [
     {
       type: 'header',
       text: {
         type: 'plain_text',
-        text: truncate(`${headerEmoji(incident)} ${incident.title}`, BLOCK_KIT.headerText),
+        text: truncate(headerText(incident, title), BLOCK_KIT.headerText),
         emoji: true,
       },
     },
-    section(statusLine(incident)),
+    section(statusLine(incident, options.actions ?? [])),
   ];
 
+  if (draft?.summary) blocks.push(section(escapeMrkdwn(draft.summary)));
+
+  const cause = causeSection(incident, draft);
+  if (cause) blocks.push(section(cause));
+
+  const impact = impactSection(incident, draft);
+  if (impact) blocks.push(section(impact));
+
   if (ordered.length > 0) blocks.push(section(`*What happened*\n${signalLines(ordered).join('\n')}`));
-
-  if (incident.rootCause) {
-    const rc = incident.rootCause;
-    const confidence = Math.round(Math.min(1, Math.max(0, rc.confidence)) * 100);
-    blocks.push(
-      section(
-        `*Probable cause* (${confidence}% confidence)\n${code(truncate(rc.entity, LIMITS.entity))} · ${escapeMrkdwn(rc.kind)}`,
-      ),
-    );
-  }
-
-  if (incident.entities.length > 0) {
-    const shown = incident.entities
-      .slice(0, LIMITS.entities)
-      .map((e) => `• ${code(truncate(e, LIMITS.entity))}`);
-    const more = incident.entities.length - LIMITS.entities;
-    if (more > 0) shown.push(`_+${more} more_`);
-    blocks.push(section(`*Affected (${incident.entities.length})*\n${shown.join('\n')}`));
-  }
 
   const top = ordered[0];
   const evidence = top ? evidenceLines(top.evidence) : [];
@@ -90,65 +158,290 @@ export function renderIncidentMessage(incident: Incident, options: RenderOptions
     );
   }
 
-  const link = options.incidentUrl ? ` · <${options.incidentUrl(incident.id)}|Open in Guardian>` : '';
-  blocks.push({ type: 'divider' });
-  blocks.push({
-    type: 'context',
-    elements: [{ type: 'mrkdwn', text: truncate(`Guardian incident ${code(incident.id)}${link}`, 2000) }],
-  });
+  const steps = nextSteps(draft, options.playbooks ?? []);
+  if (steps) blocks.push(section(steps));
 
-  return { text: fallbackText(incident, ordered), blocks: fitMessage(blocks) };
+  const runbooks = runbookButtons(draft, options.playbooks ?? []);
+  if (runbooks.length > 0)
+    blocks.push({ type: 'actions', block_id: 'guardian_runbooks', elements: runbooks });
+  if (options.buttons !== false) {
+    blocks.push({ type: 'actions', block_id: 'guardian_lifecycle', elements: lifecycleElements(incident) });
+  }
+
+  blocks.push({ type: 'divider' });
+  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: contextLine(incident, options) }] });
+
+  return { text: fallbackText(incident, ordered, title), blocks: fitMessage(blocks) };
 }
 
 /**
- * The short reply in the incident's thread that says what changed: resolved (and after how long),
- * a new signal joined, or the severity went up. Deterministic like {@link renderIncidentMessage}.
+ * One thread reply saying everything that changed since the last reply, summarised: who
+ * acknowledged, resolved or reopened it, signals that joined, cleared or fired again, a severity
+ * change, and the impact now. Null when there is nothing to say.
  */
-export function renderIncidentUpdate(incident: Incident, change: IncidentChange): SlackMessage {
-  const title = truncate(incident.title, LIMITS.fallbackTitle);
-  let mrkdwn: string;
-  let plain: string;
-  switch (change) {
-    case 'resolved': {
-      const lasted =
-        incident.resolvedAt === null ? '' : ` after ${duration(incident.resolvedAt - incident.openedAt)}`;
-      const at = incident.resolvedAt === null ? '' : ` at ${utc(incident.resolvedAt)}`;
-      const n = incident.signals.length;
-      const cleared = `${n === 1 ? 'its signal' : `all ${n} signals`} cleared`;
-      mrkdwn = `:white_check_mark: *Resolved*${lasted}${at}: ${cleared}.`;
-      plain = `[RESOLVED] ${title}: resolved${lasted}, ${cleared}`;
-      break;
-    }
-    case 'signal_added': {
-      const newest = [...incident.signals].sort(
-        (a, b) => b.firstSeen - a.firstSeen || compareStrings(a.fingerprint, b.fingerprint),
-      )[0];
-      const what = newest
-        ? `${escapeMrkdwn(truncate(newest.title, LIMITS.signalTitle))} (${newest.severity}) on ${code(truncate(newest.entity, LIMITS.entity))}`
-        : 'a new signal';
-      mrkdwn = `:heavy_plus_sign: *New signal joined*: ${what}. ${incident.signals.length} signals now.`;
-      plain = `[${incident.status.toUpperCase()}] ${title}: new signal ${newest ? truncate(newest.title, LIMITS.signalTitle) : ''}`;
-      break;
-    }
-    case 'severity_raised': {
-      const cause = [...incident.signals].sort(byImportance)[0];
-      const by = cause ? ` by ${escapeMrkdwn(truncate(cause.title, LIMITS.signalTitle))}` : '';
-      mrkdwn = `:arrow_up: *Severity raised to ${incident.severity}* ${SEVERITY_EMOJI[incident.severity]}${by}.`;
-      plain = `[${incident.status.toUpperCase()}] ${title}: severity raised to ${incident.severity}`;
-      break;
-    }
-    default:
-      mrkdwn = `Incident is now *${incident.status.toUpperCase()}* (severity ${incident.severity}).`;
-      plain = `[${incident.status.toUpperCase()}] ${title}`;
+export function renderThreadUpdate(incident: Incident, changes: ThreadChanges): SlackMessage | null {
+  const lines: string[] = [];
+  const plain: string[] = [];
+  const by = (a: Actor | undefined) => (a ? ` by ${mention(a)}` : '');
+  const status = changes.status;
+  if (status?.to === 'resolved' && incident.mergedInto) {
+    lines.push(
+      `:twisted_rightwards_arrows: *Merged* into ${code(incident.mergedInto)}: one cause, followed there.`,
+    );
+    plain.push(`merged into ${incident.mergedInto}`);
+  } else if (status?.to === 'resolved') {
+    const lasted =
+      incident.resolvedAt === null ? '' : ` after ${duration(incident.resolvedAt - incident.openedAt)}`;
+    const at = incident.resolvedAt === null ? '' : ` at ${utc(incident.resolvedAt)}`;
+    const n = incident.signals.length;
+    const why = status.by ? by(status.by) : `: ${n === 1 ? 'its signal' : `all ${n} signals`} cleared`;
+    lines.push(`:white_check_mark: *Resolved*${lasted}${at}${why}.`);
+    plain.push(`resolved${lasted}`);
+  } else if (status?.to === 'acknowledged') {
+    lines.push(`:eyes: *Acknowledged*${by(status.by)}.`);
+    plain.push('acknowledged');
+  } else if (status && status.from === 'resolved') {
+    lines.push(`:leftwards_arrow_with_hook: *Reopened*${by(status.by)}.`);
+    plain.push('reopened');
   }
-  return {
-    text: truncate(plain.trim(), BLOCK_KIT.fallbackText),
-    blocks: [section(mrkdwn)],
+  if (changes.severity) {
+    const up = severityRank(changes.severity.to) > severityRank(changes.severity.from);
+    lines.push(
+      `${up ? ':arrow_up: *Severity raised' : ':arrow_down: *Severity lowered'} to ${changes.severity.to}* ${SEVERITY_EMOJI[changes.severity.to]} (was ${changes.severity.from}).`,
+    );
+    plain.push(`severity ${changes.severity.to}`);
+  }
+  const list = (signals: readonly IncidentSignal[]) => {
+    const shown = signals
+      .slice(0, LIMITS.threadItems)
+      .map(
+        (s) =>
+          `• ${escapeMrkdwn(truncate(s.title, LIMITS.signalTitle))} (${s.severity}) on ${code(truncate(s.entity, LIMITS.entity))}`,
+      );
+    if (signals.length > LIMITS.threadItems) shown.push(`_+${signals.length - LIMITS.threadItems} more_`);
+    return shown.join('\n');
   };
+  const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+  if (changes.joined.length > 0) {
+    lines.push(`:heavy_plus_sign: *${count(changes.joined.length, 'new signal')}*:\n${list(changes.joined)}`);
+    plain.push(count(changes.joined.length, 'new signal'));
+  }
+  if (changes.refired.length > 0) {
+    lines.push(
+      `:repeat: *${count(changes.refired.length, 'signal')} fired again*:\n${list(changes.refired)}`,
+    );
+    plain.push(`${count(changes.refired.length, 'signal')} fired again`);
+  }
+  if (changes.cleared.length > 0 && status?.to !== 'resolved') {
+    lines.push(
+      `:white_check_mark: *${count(changes.cleared.length, 'signal')} cleared*:\n${list(changes.cleared)}`,
+    );
+    plain.push(`${count(changes.cleared.length, 'signal')} cleared`);
+  }
+  if (lines.length === 0) return null;
+  const firing = incident.signals.filter((s) => s.status === 'firing').length;
+  const tasks = incident.impact?.tasks ?? [];
+  const failed = tasks.filter((t) => t.state !== 'recovered').length;
+  const now =
+    incident.status === 'resolved'
+      ? ''
+      : `_Now: ${firing} of ${incident.signals.length} signals firing${tasks.length > 0 ? `, ${failed} of ${tasks.length} tasks not recovered` : ''}._`;
+  const text = truncate(
+    `[${incident.status.toUpperCase()}] ${truncate(incident.title, LIMITS.fallbackTitle)}: ${plain.join(', ')}`,
+    BLOCK_KIT.fallbackText,
+  );
+  return { text, blocks: [section([...lines, now].filter(Boolean).join('\n'))] };
 }
 
-function statusLine(incident: Incident): string {
-  const status = `*${incident.status.toUpperCase()}*`;
+function headerText(incident: Incident, title: string): string {
+  if (incident.status === 'resolved') return `:white_check_mark: RESOLVED · ${title}`;
+  return `${SEVERITY_EMOJI[incident.severity]} ${incident.severity.toUpperCase()} · ${title}`;
+}
+
+function causeSection(incident: Incident, draft: IncidentDraft | null): string | undefined {
+  const rc = incident.rootCause;
+  if (!rc && !draft) return undefined;
+  const lines: string[] = [];
+  const confidence = rc ? ` · ${percent(rc.confidence)} confidence` : '';
+  lines.push(`*Probable cause*${confidence}`);
+  if (draft?.probableCause.text) {
+    const theirs =
+      rc && Math.abs(draft.probableCause.confidence - rc.confidence) >= 0.05
+        ? ` _(drafter: ${percent(draft.probableCause.confidence)})_`
+        : '';
+    lines.push(`${escapeMrkdwn(draft.probableCause.text)}${theirs}`);
+  } else if (rc?.title) {
+    lines.push(escapeMrkdwn(truncate(rc.title, 300)));
+  }
+  if (rc) {
+    const cls = rc.errorClass ? ` · error class ${code(truncate(rc.errorClass, 80))}` : '';
+    lines.push(`${code(truncate(rc.entity, LIMITS.entity))} · ${escapeMrkdwn(truncate(rc.kind, 80))}${cls}`);
+    const evidence = rc.evidence ?? [];
+    for (const e of evidence.slice(0, LIMITS.rootCauseEvidence)) {
+      lines.push(`• ${escapeMrkdwn(truncate(e, LIMITS.rootCauseEvidenceLine))}`);
+    }
+    if (evidence.length > LIMITS.rootCauseEvidence) {
+      lines.push(`_+${evidence.length - LIMITS.rootCauseEvidence} more_`);
+    }
+  }
+  return lines.join('\n');
+}
+
+const TASK_STATE_ICON: Readonly<Record<string, string>> = {
+  failed: ':x: failed',
+  retrying: ':hourglass_flowing_sand: retrying',
+  upstream_failed: ':no_entry_sign: upstream failed',
+  recovered: ':white_check_mark: recovered',
+};
+
+function impactSection(incident: Incident, draft: IncidentDraft | null): string | undefined {
+  const impact = incident.impact;
+  if (!impact || (impact.tasks.length === 0 && impact.sparkJobs === 0)) {
+    if (incident.entities.length === 0)
+      return draft?.impact ? `*Impact*\n${escapeMrkdwn(draft.impact)}` : undefined;
+    const shown = incident.entities
+      .slice(0, LIMITS.entities)
+      .map((e) => `• ${code(truncate(e, LIMITS.entity))}`);
+    const more = incident.entities.length - LIMITS.entities;
+    if (more > 0) shown.push(`_+${more} more_`);
+    const prose = draft?.impact ? `${escapeMrkdwn(draft.impact)}\n` : '';
+    return `*Affected (${incident.entities.length})*\n${prose}${shown.join('\n')}`;
+  }
+  const byState = new Map<string, number>();
+  for (const t of impact.tasks) byState.set(t.state, (byState.get(t.state) ?? 0) + 1);
+  const states = ['failed', 'retrying', 'upstream_failed', 'recovered']
+    .filter((s) => byState.has(s))
+    .map((s) => `${byState.get(s)} ${s.replace('_', ' ')}`);
+  const figures = [
+    impact.dags.length > 0 ? `${impact.dags.length} DAG${impact.dags.length === 1 ? '' : 's'}` : '',
+    impact.tasks.length > 0
+      ? `${impact.tasks.length} task${impact.tasks.length === 1 ? '' : 's'} (${states.join(', ')})`
+      : '',
+    impact.sparkJobs > 0 ? `${impact.sparkJobs} Spark job${impact.sparkJobs === 1 ? '' : 's'} failed` : '',
+  ].filter(Boolean);
+  const allRecovered = impact.tasks.length > 0 && impact.tasks.every((t) => t.state === 'recovered');
+  const lines = [
+    `*Impact* · ${figures.join(' · ')}${allRecovered ? ' · :white_check_mark: all recovered' : ''}`,
+  ];
+  if (draft?.impact) lines.push(escapeMrkdwn(draft.impact));
+  const tasks = [...impact.tasks].sort(
+    (a, b) => taskRank(a.state) - taskRank(b.state) || compareStrings(a.entity, b.entity),
+  );
+  for (const t of tasks.slice(0, LIMITS.impactTasks)) {
+    const what = `${t.dagId} / ${t.taskId}`;
+    lines.push(
+      `• ${code(truncate(what, LIMITS.entity))} run ${code(truncate(t.runId, 80))} · ${TASK_STATE_ICON[t.state] ?? escapeMrkdwn(t.state)}`,
+    );
+  }
+  if (tasks.length > LIMITS.impactTasks) lines.push(`_+${tasks.length - LIMITS.impactTasks} more tasks_`);
+  return lines.join('\n');
+}
+
+function taskRank(state: string): number {
+  const order = ['failed', 'upstream_failed', 'retrying', 'recovered'];
+  const i = order.indexOf(state);
+  return i < 0 ? order.length : i;
+}
+
+function nextSteps(draft: IncidentDraft | null, playbooks: readonly PlaybookRef[]): string | undefined {
+  if (draft && draft.nextSteps.length > 0) {
+    return `*Next steps*\n${draft.nextSteps.map((s, i) => `${i + 1}. ${escapeMrkdwn(s)}`).join('\n')}`;
+  }
+  const top = playbooks[0];
+  const steps = top?.fixSteps ?? [];
+  if (!top || steps.length === 0) return undefined;
+  const shown = steps
+    .slice(0, LIMITS.fixSteps)
+    .map((s, i) => `${i + 1}. ${escapeMrkdwn(truncate(s, LIMITS.fixStep))}`);
+  return `*Next steps* (playbook: ${escapeMrkdwn(truncate(top.title, 100))})\n${shown.join('\n')}`;
+}
+
+/** URL buttons for the runbook links: the draft's chosen playbooks first, then the rest. */
+function runbookButtons(draft: IncidentDraft | null, playbooks: readonly PlaybookRef[]): SlackBlock[] {
+  const chosen = draft?.runbookIds ?? [];
+  const ordered = [...playbooks].sort(
+    (a, b) => rankOf(chosen, a.id) - rankOf(chosen, b.id) || playbooks.indexOf(a) - playbooks.indexOf(b),
+  );
+  const buttons: SlackBlock[] = [];
+  for (const p of ordered) {
+    for (const link of p.links) {
+      if (buttons.length >= LIMITS.runbookButtons) break;
+      if (link.url.length > BLOCK_KIT.buttonUrl) continue;
+      buttons.push({
+        type: 'button',
+        action_id: `${ACTION_IDS.runbook}_${buttons.length}`,
+        text: { type: 'plain_text', text: truncate(`📖 ${link.title}`, BLOCK_KIT.buttonText), emoji: true },
+        url: link.url,
+        value: truncate(p.id, 200),
+      });
+    }
+  }
+  return buttons;
+}
+
+function rankOf(chosen: readonly string[], id: string): number {
+  const i = chosen.indexOf(id);
+  return i < 0 ? chosen.length : i;
+}
+
+function lifecycleElements(incident: Incident): SlackBlock[] {
+  const button = (actionId: string, text: string, style?: 'primary' | 'danger'): SlackBlock => ({
+    type: 'button',
+    action_id: actionId,
+    text: { type: 'plain_text', text },
+    value: incident.id,
+    ...(style ? { style } : {}),
+  });
+  if (incident.status === 'resolved') return [button(ACTION_IDS.reopen, 'Reopen')];
+  const elements: SlackBlock[] = [];
+  if (incident.status === 'open') elements.push(button(ACTION_IDS.acknowledge, 'Acknowledge', 'primary'));
+  elements.push({
+    ...button(ACTION_IDS.resolve, 'Resolve', incident.status === 'acknowledged' ? 'primary' : undefined),
+    confirm: {
+      title: { type: 'plain_text', text: 'Resolve this incident?' },
+      text: { type: 'plain_text', text: 'Guardian stops tracking it; a new signal opens a new incident.' },
+      confirm: { type: 'plain_text', text: 'Resolve' },
+      deny: { type: 'plain_text', text: 'Cancel' },
+    },
+  });
+  elements.push({
+    type: 'static_select',
+    action_id: ACTION_IDS.silence,
+    placeholder: { type: 'plain_text', text: 'Silence similar…' },
+    options: SILENCE_DURATIONS.map((d) => ({
+      text: { type: 'plain_text', text: `Silence ${d.label}` },
+      value: `${incident.id}|${d.value}`,
+    })),
+  });
+  return elements;
+}
+
+function contextLine(incident: Incident, options: RenderOptions): string {
+  const parts = [`Guardian incident ${code(incident.id)}`, `opened ${utc(incident.openedAt)}`];
+  if (incident.updatedAt !== incident.openedAt) parts.push(`updated ${utc(incident.updatedAt)}`);
+  const silences = (options.actions ?? []).filter((a) => a.type === 'silenced');
+  const lastSilence = silences[silences.length - 1];
+  if (lastSilence?.text) parts.push(`:no_bell: ${escapeMrkdwn(truncate(lastSilence.text, 300))}`);
+  if (incident.mergedInto) parts.push(`merged into ${code(incident.mergedInto)}`);
+  const link = options.incidentUrl ? `<${options.incidentUrl(incident.id)}|Open in Guardian>` : '';
+  if (link) parts.push(link);
+  return truncate(parts.join(' · '), 2000);
+}
+
+function mention(actor: Actor): string {
+  if (actor.via === 'slack' && /^[UW][A-Z0-9]{2,30}$/.test(actor.id)) return `<@${actor.id}>`;
+  return escapeMrkdwn(truncate(actor.name ?? actor.id, 80));
+}
+
+function percent(p: number): string {
+  return `${Math.round(Math.min(1, Math.max(0, Number.isFinite(p) ? p : 0)) * 100)}%`;
+}
+
+function statusLine(incident: Incident, actions: readonly HumanAction[]): string {
+  const latest = [...actions].reverse().find((a) => a.type !== 'silenced');
+  const by =
+    latest && latest.type === incidentStatusAction(incident.status) ? ` by ${mention(latest.actor)}` : '';
+  const status = `*${incident.status.toUpperCase()}*${by}`;
   const severity = `${SEVERITY_EMOJI[incident.severity]} ${incident.severity}`;
   const opened = `opened ${utc(incident.openedAt)}`;
   const timing =
@@ -157,6 +450,10 @@ function statusLine(incident: Incident): string {
         `${opened} · last change ${utc(incident.updatedAt)} (${duration(incident.updatedAt - incident.openedAt)} in)`
       : `${opened} · resolved ${utc(incident.resolvedAt)} · lasted ${duration(incident.resolvedAt - incident.openedAt)}`;
   return `${status} · ${severity} · ${timing}`;
+}
+
+function incidentStatusAction(status: Incident['status']): HumanAction['type'] {
+  return status === 'acknowledged' ? 'acknowledged' : status === 'resolved' ? 'resolved' : 'reopened';
 }
 
 function signalLines(ordered: readonly IncidentSignal[]): string[] {
@@ -188,7 +485,7 @@ function evidenceLines(evidence: readonly Evidence[]): string[] {
         break;
       }
       case 'text':
-        lines.push(`• ${label}: ${escapeMrkdwn(truncate(e.text, LIMITS.evidenceText))}`);
+        lines.push(`• ${label}: ${escapeMrkdwn(defang(truncate(e.text, LIMITS.evidenceText)))}`);
         break;
       case 'link':
         // A URL that long is not worth a broken link; show the label alone.
@@ -205,20 +502,28 @@ function evidenceLines(evidence: readonly Evidence[]): string[] {
 
 /** The last log lines (the failure is usually at the end), each cut, in a code block. */
 function logBlock(all: readonly string[]): string {
-  const tail = all.slice(-LIMITS.logLines).map((l) => escapeMrkdwn(truncate(l, LIMITS.logLine)));
+  const tail = all.slice(-LIMITS.logLines).map((l) => escapeMrkdwn(defang(truncate(l, LIMITS.logLine))));
   const skipped = all.length - tail.length;
   const body = truncate(tail.join('\n'), LIMITS.logBlock).replaceAll('```', "'''");
   return `${skipped > 0 ? `_(last ${tail.length} of ${all.length} lines)_\n` : ''}\`\`\`${body || ' '}\`\`\``;
 }
 
-function fallbackText(incident: Incident, ordered: readonly IncidentSignal[]): string {
+/**
+ * Log text is shown, never followed: URLs in it become `hxxp://…`, so a line that carries a link
+ * (or an instruction to click one) cannot put a clickable link in an alert.
+ */
+function defang(text: string): string {
+  return text.replace(/\bhttp(s?):\/\//gi, 'hxxp$1://');
+}
+
+function fallbackText(incident: Incident, ordered: readonly IncidentSignal[], title: string): string {
   const firing = ordered.filter((s) => s.status === 'firing').length;
   const timing =
     incident.resolvedAt === null
       ? `${firing} of ${ordered.length} signals firing`
       : `resolved after ${duration(incident.resolvedAt - incident.openedAt)}`;
   return truncate(
-    `[${incident.status.toUpperCase()}] ${truncate(incident.title, LIMITS.fallbackTitle)} (${incident.severity}, ${timing})`,
+    `[${incident.status.toUpperCase()}] ${truncate(title, LIMITS.fallbackTitle)} (${incident.severity}, ${timing})`,
     BLOCK_KIT.fallbackText,
   );
 }
@@ -264,10 +569,6 @@ function cutText(text: string, max: number): string {
   if (cut === text || !openFence(cut)) return cut;
   const shorter = truncate(text, max - 3);
   return openFence(shorter) ? `${shorter}\`\`\`` : shorter;
-}
-
-function headerEmoji(incident: Incident): string {
-  return incident.status === 'resolved' ? ':white_check_mark:' : SEVERITY_EMOJI[incident.severity];
 }
 
 /** Firing before resolved, then most severe, then oldest; fingerprint breaks ties deterministically. */

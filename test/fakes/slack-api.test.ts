@@ -61,12 +61,15 @@ describe('Slack Web API stand-in', () => {
     const answers = [];
     for (let i = 0; i < 5; i++)
       answers.push((await call('chat.postMessage', { channel: '#a', text: `m${i}`, blocks })).body);
-    for (const a of answers) expect(a).toMatchObject({ ok: true, channel: '#a', message: { blocks } });
+    // Like Slack, it answers with the channel's id, not the name posted to.
+    const a0 = slack.channelId('#a');
+    expect(a0).toMatch(/^C[A-Z0-9]{10}$/);
+    for (const a of answers) expect(a).toMatchObject({ ok: true, channel: a0, message: { blocks } });
     const ts = answers.map((a) => String(a.ts));
     for (const t of ts) expect(t).toMatch(/^\d+\.\d{6}$/);
     expect([...ts].sort()).toEqual(ts);
     expect(new Set(ts).size).toBe(5);
-    expect(slack.messages().find((m) => m.ts === ts[0])).toMatchObject({ channel: '#a', text: 'm0', blocks });
+    expect(slack.messages().find((m) => m.ts === ts[0])).toMatchObject({ channel: a0, text: 'm0', blocks });
     expect(slack.calls[0]!.params).toEqual({ channel: '#a', text: 'm0', blocks });
   });
 
@@ -111,7 +114,12 @@ describe('Slack Web API stand-in', () => {
   it('edits existing messages in place', async () => {
     const posted = (await call('chat.postMessage', { channel: '#a', text: 'before' })).body;
     const edited = await call('chat.update', { channel: '#a', ts: posted.ts, text: '[RESOLVED] after' });
-    expect(edited.body).toMatchObject({ ok: true, channel: '#a', ts: posted.ts, text: '[RESOLVED] after' });
+    expect(edited.body).toMatchObject({
+      ok: true,
+      channel: slack.channelId('#a'),
+      ts: posted.ts,
+      text: '[RESOLVED] after',
+    });
     expect(slack.messages().find((m) => m.ts === posted.ts)).toMatchObject({
       text: '[RESOLVED] after',
       edits: 1,
@@ -128,7 +136,7 @@ describe('Slack Web API stand-in', () => {
     const r = await call('chat.postMessage', JSON.stringify({ channel: '#a', text: 'json', blocks: [] }), {
       'content-type': 'application/json; charset=utf-8',
     });
-    expect(r.body).toMatchObject({ ok: true, channel: '#a' });
+    expect(r.body).toMatchObject({ ok: true, channel: slack.channelId('#a') });
     expect((await call('chat.postMessage', '{nope', { 'content-type': 'application/json' })).body.error).toBe(
       'invalid_json',
     );
@@ -158,6 +166,57 @@ describe('Slack Web API stand-in', () => {
     expect((await call('chat.postMessage', 'x', { 'content-type': 'text/plain' })).body.error).toBe(
       'invalid_form_data',
     );
+  });
+
+  it('keeps message metadata and finds posts again with conversations.history (by channel id only)', async () => {
+    const metadata = { event_type: 'guardian_incident', event_payload: { incident_id: 'inc_1' } };
+    const before = (await call('chat.postMessage', { channel: '#hist', text: 'plain' })).body;
+    const tagged = (await call('chat.postMessage', { channel: '#hist', text: 'tagged', metadata })).body;
+    await call('chat.postMessage', { channel: '#hist', text: 'reply', thread_ts: tagged.ts, metadata });
+    const id = slack.channelId('#hist');
+    expect((await call('conversations.history', { channel: '#hist' })).body.error).toBe('channel_not_found');
+
+    const all = (await call('conversations.history', { channel: id, include_all_metadata: true })).body;
+    expect(all.ok).toBe(true);
+    const messages = all.messages as { ts: string; text: string; metadata?: unknown }[];
+    // Newest first, top-level only.
+    expect(messages.map((m) => m.text)).toEqual(['tagged', 'plain']);
+    expect(messages[0]!.metadata).toEqual(metadata);
+
+    const without = (await call('conversations.history', { channel: id })).body;
+    expect((without.messages as { metadata?: unknown }[])[0]!.metadata).toBeUndefined();
+    const since = (await call('conversations.history', { channel: id, oldest: before.ts })).body;
+    expect((since.messages as { text: string }[]).map((m) => m.text)).toEqual(['tagged']);
+
+    const paged = (await call('conversations.history', { channel: id, limit: 1 })).body;
+    expect(paged).toMatchObject({ has_more: true, messages: [{ text: 'tagged' }] });
+    const cursor = (paged.response_metadata as { next_cursor: string }).next_cursor;
+    const next = (await call('conversations.history', { channel: id, limit: 1, cursor })).body;
+    expect(next).toMatchObject({ has_more: false, messages: [{ text: 'plain' }] });
+
+    expect(
+      (await call('chat.postMessage', { channel: '#hist', text: 'x', metadata: { event_type: 'a b' } })).body
+        .error,
+    ).toBe('invalid_metadata_format');
+    const list = (await call('conversations.list', {})).body;
+    expect(list.channels).toContainEqual(expect.objectContaining({ id, name: 'hist' }));
+  });
+
+  it('can carry out a call and lose its answer', async () => {
+    slack.loseNextResponse('chat.postMessage');
+    await expect(call('chat.postMessage', { channel: '#lost', text: 'sent anyway' })).rejects.toThrow();
+    expect(slack.messages().filter((m) => m.channel === slack.channelId('#lost'))).toHaveLength(1);
+    expect((await call('chat.postMessage', { channel: '#lost', text: 'again' })).body.ok).toBe(true);
+  });
+
+  it('takes posts to the response_urls it hands out', async () => {
+    const r = await fetch(slack.responseUrl('cmd-1'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ response_type: 'ephemeral', text: 'hi' }),
+    });
+    expect(await r.text()).toBe('ok');
+    expect(slack.responses).toContainEqual({ id: 'cmd-1', body: { response_type: 'ephemeral', text: 'hi' } });
   });
 
   it('never records the token, even one sent in the body', async () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { validateBlocks } from '../../src/notify/block-kit.ts';
@@ -19,6 +20,7 @@ export interface RecordedCall {
 
 /** A message as the stand-in's workspace holds it. */
 export interface StandInMessage {
+  /** The channel's id (`C…`), as Slack answers it, whatever name the message was posted to. */
   readonly channel: string;
   readonly ts: string;
   /** Set for thread replies: the ts of the top-level message. */
@@ -27,6 +29,14 @@ export interface StandInMessage {
   readonly blocks: readonly unknown[];
   /** How many times `chat.update` edited it. */
   readonly edits: number;
+  /** Message metadata (`{event_type, event_payload}`) when it was posted with some. */
+  readonly metadata?: Readonly<Record<string, unknown>>;
+}
+
+/** A POST to a `response_url` the stand-in handed out. */
+export interface ResponseUrlPost {
+  readonly id: string;
+  readonly body: Readonly<Record<string, unknown>>;
 }
 
 /** What `failNext` makes the next call of a method answer. */
@@ -44,6 +54,16 @@ export interface SlackStandIn {
   messages(): StandInMessage[];
   /** The next call of `method` fails this way (queued: several calls fail in turn). */
   failNext(method: string, failure: InjectedFailure): void;
+  /**
+   * The next call of `method` is carried out (a post is posted) but its answer never arrives: the
+   * connection is cut, as when a network fails after Slack accepted the request.
+   */
+  loseNextResponse(method: string): void;
+  /** The channel id (`C…`) the workspace gives the channel `name` (`#alerts` or `alerts`). */
+  channelId(name: string): string;
+  /** A `response_url` for interaction payloads; what is posted to it lands in `responses`. */
+  responseUrl(id: string): string;
+  readonly responses: ResponseUrlPost[];
   close(): Promise<void>;
 }
 
@@ -61,7 +81,10 @@ interface Stored {
   text: string;
   blocks: unknown[];
   edits: number;
+  metadata: Record<string, unknown> | undefined;
 }
+
+const METHODS = new Set(['chat.postMessage', 'chat.update', 'conversations.history', 'conversations.list']);
 
 type Answer = { status: number; body: Record<string, unknown>; headers?: Record<string, string> };
 
@@ -74,9 +97,12 @@ const fail = (error: string, extra: Record<string, unknown> = {}): Answer => ({
 
 /**
  * A local stand-in for Slack's Web API, as far as Guardian uses it (`chat.postMessage`,
- * `chat.update`), checking what Slack checks: the bearer token, form (or JSON) bodies with
- * JSON-encoded `blocks`, required fields, that threads and edited messages exist, Block Kit
- * limits; and answering 429 with `Retry-After`, a 5xx or a platform error when told to.
+ * `chat.update`, `conversations.history`, `conversations.list`, and `response_url`s), checking
+ * what Slack checks: the bearer token, form (or JSON) bodies with JSON-encoded `blocks` and
+ * `metadata`, required fields, that threads and edited messages exist, Block Kit limits. Like
+ * Slack it answers with channel ids (`C…`) whatever channel name was posted to, and
+ * `conversations.history` takes ids only. It answers 429 with `Retry-After`, a 5xx or a platform
+ * error when told to, and can lose an answer after doing the work.
  */
 export async function startSlackStandIn(options: SlackStandInOptions = {}): Promise<SlackStandIn> {
   const token = options.token ?? 'xoxb-stand-in';
@@ -85,7 +111,26 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
   const stored: Stored[] = [];
   const byKey = new Map<string, Stored>();
   const failures = new Map<string, InjectedFailure[]>();
+  const lose = new Map<string, number>();
+  const responses: ResponseUrlPost[] = [];
+  /** Channel id → name (without `#`). */
+  const channels = new Map<string, string>();
   let lastMicros = 0;
+
+  const channelId = (name: string) => {
+    const bare = name.replace(/^#/, '');
+    const id = `C${createHash('sha256').update(bare).digest('hex').slice(0, 10).toUpperCase()}`;
+    if (!channels.has(id)) channels.set(id, bare);
+    return id;
+  };
+  /** A channel param (name or id) → its id, or undefined when there is no such channel. */
+  const resolveChannel = (param: string, namesAllowed: boolean): string | undefined => {
+    if (!param || unknownChannels.has(param) || unknownChannels.has(`#${param.replace(/^#/, '')}`)) {
+      return undefined;
+    }
+    if (/^[CGD][A-Z0-9]{8,}$/.test(param)) return channels.has(param) ? param : undefined;
+    return namesAllowed ? channelId(param) : undefined;
+  };
 
   /** Slack's `seconds.micros` ts: unique and increasing, even for calls in the same millisecond. */
   const nextTs = () => {
@@ -110,10 +155,12 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
     if (!authorization) return fail('not_authed');
     if (authorization !== `Bearer ${token}`) return fail('invalid_auth');
 
-    if (method !== 'chat.postMessage' && method !== 'chat.update') return fail('unknown_method');
+    if (!METHODS.has(method)) return fail('unknown_method');
+    if (method === 'conversations.list') return listChannels(params);
+    if (method === 'conversations.history') return history(params);
 
-    const channel = typeof params.channel === 'string' ? params.channel : '';
-    if (!channel || unknownChannels.has(channel)) return fail('channel_not_found');
+    const channel = resolveChannel(typeof params.channel === 'string' ? params.channel : '', true);
+    if (!channel) return fail('channel_not_found');
     const text = typeof params.text === 'string' ? params.text : '';
     const blocks = params.blocks;
     if (blocks !== undefined) {
@@ -126,6 +173,19 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
     if (text.length > 40_000) return fail('msg_too_long');
 
     if (method === 'chat.postMessage') {
+      let metadata: Record<string, unknown> | undefined;
+      if (params.metadata !== undefined) {
+        const m = params.metadata;
+        if (
+          !isRecord(m) ||
+          typeof m.event_type !== 'string' ||
+          !/^[a-zA-Z0-9_.-]{1,255}$/.test(m.event_type) ||
+          !isRecord(m.event_payload)
+        ) {
+          return fail('invalid_metadata_format');
+        }
+        metadata = m;
+      }
       let threadTs: string | undefined;
       if (params.thread_ts !== undefined && params.thread_ts !== '') {
         threadTs = String(params.thread_ts);
@@ -133,7 +193,15 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
         if (!parent || parent.threadTs !== undefined) return fail('thread_not_found');
       }
       const ts = nextTs();
-      const message: Stored = { channel, ts, threadTs, text, blocks: hasBlocks ? blocks : [], edits: 0 };
+      const message: Stored = {
+        channel,
+        ts,
+        threadTs,
+        text,
+        blocks: hasBlocks ? blocks : [],
+        edits: 0,
+        metadata,
+      };
       stored.push(message);
       byKey.set(`${channel}/${ts}`, message);
       return ok({
@@ -156,6 +224,58 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
     if (blocks !== undefined) message.blocks = hasBlocks ? blocks : [];
     message.edits++;
     return ok({ channel, ts, text, message: { type: 'message', text, ts, blocks: message.blocks } });
+  }
+
+  /** `conversations.list`: channels the workspace knows, paged by `cursor` (an offset here). */
+  function listChannels(params: Record<string, unknown>): Answer {
+    const limit = Math.min(1000, Math.max(1, Number(params.limit ?? 100) || 100));
+    const offset = params.cursor ? Number(Buffer.from(String(params.cursor), 'base64').toString()) : 0;
+    if (!Number.isInteger(offset) || offset < 0) return fail('invalid_cursor');
+    const all = [...channels].map(([id, name]) => ({ id, name, is_channel: true, is_private: false }));
+    const page = all.slice(offset, offset + limit);
+    const next = offset + limit < all.length ? Buffer.from(String(offset + limit)).toString('base64') : '';
+    return ok({ channels: page, response_metadata: { next_cursor: next } });
+  }
+
+  /**
+   * `conversations.history`: top-level messages of a channel (by id), newest first, between
+   * `oldest` and `latest` (exclusive unless `inclusive`), `metadata` only with `include_all_metadata`.
+   */
+  function history(params: Record<string, unknown>): Answer {
+    const channel = resolveChannel(typeof params.channel === 'string' ? params.channel : '', false);
+    if (!channel) return fail('channel_not_found');
+    const limit = Math.min(999, Math.max(1, Number(params.limit ?? 100) || 100));
+    const inclusive = params.inclusive === true || params.inclusive === 'true' || params.inclusive === '1';
+    const oldest = params.oldest === undefined ? 0 : Number(params.oldest);
+    const latest = params.latest === undefined ? Number.POSITIVE_INFINITY : Number(params.latest);
+    const withMetadata =
+      params.include_all_metadata === true ||
+      params.include_all_metadata === 'true' ||
+      params.include_all_metadata === '1';
+    const offset = params.cursor ? Number(Buffer.from(String(params.cursor), 'base64').toString()) : 0;
+    const matching = stored
+      .filter((m) => m.channel === channel && m.threadTs === undefined)
+      .filter((m) => {
+        const t = Number(m.ts);
+        return (inclusive ? t >= oldest : t > oldest) && (inclusive ? t <= latest : t < latest);
+      })
+      .reverse();
+    const page = matching.slice(offset, offset + limit);
+    const hasMore = offset + limit < matching.length;
+    return ok({
+      messages: page.map((m) => ({
+        type: 'message',
+        subtype: 'bot_message',
+        text: m.text,
+        ts: m.ts,
+        blocks: m.blocks,
+        ...(withMetadata && m.metadata ? { metadata: m.metadata } : {}),
+      })),
+      has_more: hasMore,
+      response_metadata: {
+        next_cursor: hasMore ? Buffer.from(String(offset + limit)).toString('base64') : '',
+      },
+    });
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -182,13 +302,30 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
     } else {
       result = fail('invalid_form_data');
     }
+    if (url.pathname.startsWith('/response/')) {
+      // A response_url: Slack answers "ok" as text.
+      let body: Record<string, unknown> = {};
+      try {
+        body = JSON.parse(raw || '{}') as Record<string, unknown>;
+      } catch {
+        res.writeHead(400, { 'content-type': 'text/plain' });
+        res.end('invalid_payload');
+        return;
+      }
+      responses.push({ id: decodeURIComponent(url.pathname.slice('/response/'.length)), body });
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('ok');
+      return;
+    }
     // Slack also takes the token as a body field; it must never end up in a recorded call.
     delete params.token;
-    if (!result && typeof params.blocks === 'string') {
-      try {
-        params.blocks = JSON.parse(params.blocks);
-      } catch {
-        result = fail('invalid_blocks_format');
+    for (const key of ['blocks', 'metadata'] as const) {
+      if (!result && typeof params[key] === 'string') {
+        try {
+          params[key] = JSON.parse(params[key]);
+        } catch {
+          result = fail(key === 'blocks' ? 'invalid_blocks_format' : 'invalid_metadata_format');
+        }
       }
     }
     result ??= answer(method, params, authorization);
@@ -202,6 +339,12 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
       status: result.status,
       response: result.body,
     });
+    const lost = lose.get(method) ?? 0;
+    if (lost > 0) {
+      lose.set(method, lost - 1);
+      req.socket.destroy();
+      return;
+    }
     res.writeHead(result.status, { 'content-type': 'application/json; charset=utf-8', ...result.headers });
     res.end(JSON.stringify(result.body));
   }
@@ -218,6 +361,7 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
   return {
     url: `http://127.0.0.1:${port}/api/`,
     calls,
+    responses,
     messages: () =>
       stored.map((m) => ({
         channel: m.channel,
@@ -226,16 +370,26 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
         text: m.text,
         blocks: m.blocks,
         edits: m.edits,
+        ...(m.metadata ? { metadata: m.metadata } : {}),
       })),
     failNext(method, failure) {
       const queue = failures.get(method) ?? [];
       queue.push(failure);
       failures.set(method, queue);
     },
+    loseNextResponse(method) {
+      lose.set(method, (lose.get(method) ?? 0) + 1);
+    },
+    channelId,
+    responseUrl: (id) => `http://127.0.0.1:${port}/response/${encodeURIComponent(id)}`,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       }),
   };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -1,6 +1,6 @@
 import type { Clock } from '../../core/index.ts';
 import type { Logger } from '../../telemetry/logger.ts';
-import type { MessageChannel, PostedMessage, SlackBlock, SlackMessage } from '../channel.ts';
+import type { MessageChannel, MessageMetadata, PostedMessage, SlackBlock, SlackMessage } from '../channel.ts';
 
 /** A message the log channel kept: what Slack would have been asked to do. */
 export interface OutboxMessage {
@@ -12,6 +12,7 @@ export interface OutboxMessage {
   readonly blocks: readonly SlackBlock[];
   /** Epoch ms on the injected clock. */
   readonly at: number;
+  readonly metadata?: MessageMetadata;
 }
 
 /** A {@link MessageChannel} that also shows what it kept. */
@@ -69,7 +70,15 @@ export function createLogChannel(options: LogChannelOptions): LogChannel {
   return {
     kind: 'log',
     async post(channel, m: SlackMessage) {
-      return keep({ method: 'post', channel, ts: nextTs(), text: m.text, blocks: m.blocks, at: at() });
+      return keep({
+        method: 'post',
+        channel,
+        ts: nextTs(),
+        text: m.text,
+        blocks: m.blocks,
+        at: at(),
+        ...(m.metadata ? { metadata: m.metadata } : {}),
+      });
     },
     async reply(channel, threadTs, m) {
       return keep({
@@ -85,6 +94,19 @@ export function createLogChannel(options: LogChannelOptions): LogChannel {
     async update(channel, ts, m) {
       keep({ method: 'update', channel, ts, text: m.text, blocks: m.blocks, at: at() });
       return { channel, ts };
+    },
+    async findPosted(channel, query) {
+      for (let i = outbox.length - 1; i >= 0; i--) {
+        const m = outbox[i]!;
+        if (m.method !== 'post' || m.channel !== channel || m.at < query.since) continue;
+        if (
+          m.metadata?.event_type === query.eventType &&
+          m.metadata.event_payload[query.key] === query.value
+        ) {
+          return { channel: m.channel, ts: m.ts };
+        }
+      }
+      return null;
     },
     messages: () => outbox.slice(),
   };

@@ -42,14 +42,15 @@ describe('Slack channel', () => {
     const c = channel();
     expect(c.kind).toBe('slack');
     const post = await c.post('#alerts', message);
-    expect(post.channel).toBe('#alerts');
+    // Slack answers with the channel's id; replies and edits use it.
+    expect(post.channel).toBe(slack.channelId('#alerts'));
     expect(post.ts).toMatch(/^\d+\.\d{6}$/);
     const reply = await c.reply('#alerts', post.ts, { text: 'later', blocks: [] });
     expect(Number(reply.ts)).toBeGreaterThan(Number(post.ts));
     const updated = await c.update('#alerts', post.ts, { text: 'edited', blocks: message.blocks });
     expect(updated).toEqual(post);
 
-    const stored = slack.messages().filter((m) => m.channel === '#alerts');
+    const stored = slack.messages().filter((m) => m.channel === slack.channelId('#alerts'));
     expect(stored.find((m) => m.ts === post.ts)).toMatchObject({ text: 'edited', edits: 1 });
     expect(stored.find((m) => m.ts === reply.ts)).toMatchObject({ threadTs: post.ts, text: 'later' });
 

@@ -32,6 +32,9 @@ export interface SlackChannelOptions {
   timeoutMs?: number;
 }
 
+/** A Slack conversation id: public (`C…`), private (`G…`) or direct (`D…`). */
+const CHANNEL_ID = /^[CGD][A-Z0-9]{8,}$/;
+
 /**
  * Slack platform errors that say "try again later" rather than "this request is wrong". Every
  * other `ok:false` error (`invalid_auth`, `channel_not_found`, `invalid_blocks`…) is permanent.
@@ -95,11 +98,82 @@ export function createSlackChannel(options: SlackChannelOptions): MessageChannel
     unfurl_media: false,
   });
 
+  /** Channel name (`#alerts`, `alerts`) → id (`C…`), learnt from posts and conversations.list. */
+  const channelIds = new Map<string, string>();
+  const bare = (name: string) => name.replace(/^#/, '');
+
+  async function channelId(channel: string): Promise<string> {
+    if (CHANNEL_ID.test(channel)) return channel;
+    const known = channelIds.get(bare(channel));
+    if (known) return known;
+    let cursor: string | undefined;
+    for (let page = 0; page < 50; page++) {
+      const result = await call('conversations.list', {
+        types: 'public_channel,private_channel',
+        exclude_archived: true,
+        limit: 1000,
+        ...(cursor ? { cursor } : {}),
+      });
+      const list = field(result, 'channels');
+      for (const c of Array.isArray(list) ? list : []) {
+        const { id, name } = (c ?? {}) as { id?: unknown; name?: unknown };
+        if (typeof id === 'string' && typeof name === 'string') channelIds.set(name, id);
+      }
+      const found = channelIds.get(bare(channel));
+      if (found) return found;
+      cursor = result.response_metadata?.next_cursor || undefined;
+      if (!cursor) break;
+    }
+    throw new DependencyError(
+      'slack',
+      'channel_not_found',
+      `no channel named ${channel} is visible to the bot`,
+    );
+  }
+
   return {
     kind: 'slack',
     async post(channel, message) {
-      const result = await call('chat.postMessage', { channel, ...content(message) });
-      return posted('chat.postMessage', result, channel);
+      const result = await call('chat.postMessage', {
+        channel,
+        ...content(message),
+        ...(message.metadata ? { metadata: message.metadata } : {}),
+      });
+      const answer = posted('chat.postMessage', result, channel);
+      if (!CHANNEL_ID.test(channel)) channelIds.set(bare(channel), answer.channel);
+      return answer;
+    },
+    async findPosted(channel, query) {
+      const id = await channelId(channel);
+      let cursor: string | undefined;
+      // Slack's ts are seconds; a second of slack on each side covers clock differences.
+      const oldest = (Math.floor(query.since / 1000) - 1).toFixed(6);
+      for (let page = 0; page < 10; page++) {
+        const result = await call('conversations.history', {
+          channel: id,
+          oldest,
+          include_all_metadata: true,
+          limit: 200,
+          ...(cursor ? { cursor } : {}),
+        });
+        const messages = field(result, 'messages');
+        for (const m of Array.isArray(messages) ? messages : []) {
+          const { ts, metadata } = (m ?? {}) as { ts?: unknown; metadata?: unknown };
+          const meta = metadata as
+            | { event_type?: unknown; event_payload?: Record<string, unknown> }
+            | undefined;
+          if (
+            typeof ts === 'string' &&
+            meta?.event_type === query.eventType &&
+            meta.event_payload?.[query.key] === query.value
+          ) {
+            return { channel: id, ts };
+          }
+        }
+        cursor = result.response_metadata?.next_cursor || undefined;
+        if (!cursor || field(result, 'has_more') === false) break;
+      }
+      return null;
     },
     async reply(channel, threadTs, message) {
       const result = await call('chat.postMessage', { channel, thread_ts: threadTs, ...content(message) });

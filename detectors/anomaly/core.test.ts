@@ -1,0 +1,144 @@
+import { describe, expect, it } from 'vitest';
+import { AnomalyScorerPool, BYTES_PER_SERIES } from './core.ts';
+
+/** Five-minute points from a Monday 00:00 UTC. */
+const STEP = 5 * 60_000;
+const START = Date.parse('2026-01-05T00:00:00Z');
+const PER_DAY = 288;
+/** Where the synthetic anomalies start: ten days in, long past the warm-up. */
+const AT = 3000;
+/** A score this high is an anomaly for these tests; clean noise stays below it. */
+const ALARM = 0.55;
+
+/** Deterministic standard normal noise (mulberry32 + Box–Muller). */
+function noise(seed: number): () => number {
+  let s = seed >>> 0;
+  const uniform = () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return () => Math.sqrt(-2 * Math.log(uniform() + 1e-12)) * Math.cos(2 * Math.PI * uniform());
+}
+
+/** Scores `n` points of `value(i, e)` (e: fresh standard normal noise) on one slot. */
+function scores(n: number, value: (i: number, e: number) => number, seed = 3): number[] {
+  const pool = new AnomalyScorerPool(1);
+  const slot = pool.allocate();
+  const e = noise(seed);
+  return Array.from({ length: n }, (_, i) => pool.score(slot, START + i * STEP, value(i, e())));
+}
+
+const max = (xs: readonly number[], from = 0, to = xs.length) => Math.max(...xs.slice(from, to));
+/** Points after `AT` until the score first reaches `ALARM`, or -1. */
+function delay(xs: readonly number[]): number {
+  for (let i = AT; i < xs.length; i++) if (xs[i]! >= ALARM) return i - AT;
+  return -1;
+}
+
+describe('AnomalyScorerPool', () => {
+  const clean = scores(4000, (_, e) => 100 + e);
+
+  it('keeps clean noise below the alarm level, and scores the warm-up 0', () => {
+    expect(clean.slice(0, 99).every((s) => s === 0)).toBe(true);
+    expect(max(clean)).toBeLessThan(ALARM);
+    expect(clean.every((s) => s >= 0 && s < 1)).toBe(true);
+  });
+
+  it('flags a spike at the spike, and nowhere else', () => {
+    const s = scores(4000, (i, e) => 100 + e + (i === AT ? 12 : 0));
+    expect(s[AT]).toBeGreaterThanOrEqual(ALARM);
+    expect(Math.max(max(s, 0, AT), max(s, AT + 1))).toBeLessThan(ALARM);
+  });
+
+  it('flags a dip', () => {
+    const s = scores(4000, (i, e) => 100 + e - (i === AT ? 12 : 0));
+    expect(s[AT]).toBeGreaterThanOrEqual(ALARM);
+  });
+
+  it('flags a level shift at its onset, once', () => {
+    const s = scores(4000, (i, e) => 100 + e + (i >= AT ? 8 : 0));
+    expect(delay(s)).toBeGreaterThanOrEqual(0);
+    expect(delay(s)).toBeLessThanOrEqual(2);
+    // The new level becomes normal: no alarms a while after the shift.
+    expect(max(s, AT + 100)).toBeLessThan(ALARM);
+  });
+
+  it('flags a change of trend', () => {
+    const s = scores(4000, (i, e) => 100 + e + (i >= AT ? 0.5 * (i - AT) : 0));
+    expect(delay(s)).toBeGreaterThanOrEqual(0);
+    expect(delay(s)).toBeLessThanOrEqual(30);
+  });
+
+  it('flags a change of variance', () => {
+    const s = scores(4000, (i, e) => 100 + e * (i >= AT ? 6 : 1));
+    expect(delay(s)).toBeGreaterThanOrEqual(0);
+    expect(delay(s)).toBeLessThanOrEqual(30);
+  });
+
+  it('learns a nightly batch spike as normal, but not the same spike at noon', () => {
+    const noon = 13 * PER_DAY + PER_DAY / 2;
+    const batch = (i: number) => i % PER_DAY >= 24 && i % PER_DAY < 27; // 02:00–02:15 every night
+    const s = scores(
+      14 * PER_DAY,
+      (i, e) =>
+        100 +
+        5 * Math.sin((2 * Math.PI * (i % PER_DAY)) / PER_DAY) +
+        e +
+        (batch(i) || (i >= noon && i < noon + 3) ? 15 : 0),
+    );
+    const nightly = (day: number) => max(s, day * PER_DAY + 24, day * PER_DAY + 33);
+    // The first night is news; from the fifth on, the batch is just what happens at 02:00.
+    expect(nightly(1)).toBeGreaterThan(nightly(12));
+    for (let day = 5; day < 14; day++) expect(nightly(day)).toBeLessThan(0.5);
+    expect(max(s, noon, noon + 3)).toBeGreaterThanOrEqual(ALARM);
+  });
+
+  it('tells how long a series has been silent, in its own intervals', () => {
+    const pool = new AnomalyScorerPool(1);
+    const slot = pool.allocate();
+    expect(pool.silence(slot, START)).toBe(0); // no cadence yet
+    for (let i = 0; i < 50; i++) pool.score(slot, START + i * STEP, 100 + (i % 3));
+    const last = START + 49 * STEP;
+    expect(pool.interval(slot)).toBeCloseTo(STEP, 6);
+    expect(pool.silence(slot, last + STEP)).toBeCloseTo(1, 6);
+    expect(pool.silence(slot, last + 30 * STEP)).toBeCloseTo(30, 6);
+    // After the gap the series is scored again, finitely.
+    const after = pool.score(slot, last + 30 * STEP, 101);
+    expect(Number.isFinite(after)).toBe(true);
+    expect(pool.silence(slot, last + 31 * STEP)).toBeLessThan(2);
+  });
+
+  it('explains the expected range behind an alarm', () => {
+    const pool = new AnomalyScorerPool(1);
+    const slot = pool.allocate();
+    const e = noise(5);
+    for (let i = 0; i < AT; i++) pool.score(slot, START + i * STEP, 100 + e());
+    const score = pool.score(slot, START + AT * STEP, 130);
+    const why = pool.explain(slot);
+    expect(score).toBeGreaterThanOrEqual(ALARM);
+    expect(why.channel).toBe('spike');
+    expect(why.expected).toBeGreaterThan(98);
+    expect(why.expected).toBeLessThan(102);
+    expect(why.low).toBeLessThan(why.expected);
+    expect(why.high).toBeLessThan(130);
+    expect(why.surprise).toBeGreaterThan(4);
+  });
+
+  it('ignores non-finite values and keeps slots independent and bounded', () => {
+    const pool = new AnomalyScorerPool(2);
+    const a = pool.allocate();
+    const b = pool.allocate();
+    expect(pool.allocate()).toBe(-1);
+    expect(pool.size).toBe(2);
+    pool.score(a, START, 1);
+    expect(pool.score(a, START + STEP, Number.NaN)).toBe(0);
+    expect(pool.points(a)).toBe(1);
+    expect(pool.points(b)).toBe(0);
+    pool.release(b);
+    expect(pool.allocate()).toBe(b);
+    expect(BYTES_PER_SERIES).toBeLessThanOrEqual(2048);
+  });
+});

@@ -1,0 +1,627 @@
+/**
+ * Streaming anomaly scoring for metric series: O(1) work and a fixed 1.5 KB of state per series,
+ * held in typed-array slabs so that a hundred thousand series cost one allocation, not a hundred
+ * thousand objects.
+ *
+ * Each point is looked at through two models of "normal":
+ *
+ * - **local**: a fast, outlier-resistant level; the one-step residual is scaled by a blend of the
+ *   series' usual residual and the usual residual at this time of day (so a nightly batch spike
+ *   that happens every night stops being news, while the same spike at noon is);
+ * - **context**: a smoothed level compared with what this series looked like at this time of day
+ *   (and, once learnt and sharper, at this hour of the week) over the last days and weeks.
+ *
+ * From those come six evidence channels: spike and dip (one point against the local model), drift
+ * up and down (an exponentially weighted mean of the local residual: level shifts, trend
+ * changes, a variance that grows) and seasonal high and low (the context model). A channel's
+ * value is turned into a surprise, `-log10` of its tail probability, by a peaks-over-threshold
+ * model of that channel's own history (a high quantile tracked online, the excesses over it
+ * fitted by a generalised Pareto distribution through their moments). Surprises are therefore
+ * comparable across channels and series: a heavy-tailed, spiky series needs a much larger spike
+ * to surprise than a calm one.
+ *
+ * The point's surprise is the largest channel surprise. A refractory envelope then keeps an
+ * anomaly sharp: a point only scores in full when it is more surprising than what the series has
+ * just shown, so one incident yields one high score at its onset rather than a plateau.
+ */
+
+const DAY_MS = 86_400_000;
+const WEEK_MS = 7 * DAY_MS;
+/** Weight of a new point's residual in the drift channel (about twenty points of memory). */
+const DRIFT_RATE = 0.05;
+/** 1 / the standard deviation of the drift mean under white noise. */
+const DRIFT_NORM = 1 / Math.sqrt(DRIFT_RATE / (2 - DRIFT_RATE));
+/** No excess is more surprising than this (−log10 p beyond the tail's base): keeps noiseless series finite. */
+const MAX_EXCESS_SURPRISE = 30;
+/** Time-of-day buckets (30 minutes). */
+const DAY_BUCKETS = 48;
+/** Hour-of-week buckets (2 hours). */
+const WEEK_BUCKETS = 84;
+
+/** The evidence channels, in slab order. */
+export const CHANNELS = ['spike', 'dip', 'drift-up', 'drift-down', 'seasonal-high', 'seasonal-low'] as const;
+export type AnomalyChannel = (typeof CHANNELS)[number];
+const NCH = CHANNELS.length;
+const CH_SEASONAL_HIGH = 4;
+
+// A slot is one contiguous block: Float64 header fields, then Float32 learnt tables.
+const F_N = 0; // points scored
+const F_T0 = 1; // time of the first point
+const F_TL = 2; // time of the last point
+const F_DT = 3; // usual interval between points (robust EWMA)
+const F_LEVEL = 4; // fast local level
+const F_SCALE = 5; // usual absolute one-step residual
+const F_SMOOTH = 6; // smoothed level (context model input)
+const F_MEAN = 7; // slow mean of the raw values
+const F_SPREAD = 8; // slow mean absolute deviation of the raw values
+const F_CTXDEV = 9; // usual absolute deviation of the smoothed level from its profile
+const F_REFRACTORY = 10; // decaying envelope of recent surprises
+const F_DRIFT = 11; // EW mean of the clipped residual z
+const F_EXPECTED = 12; // expected value at the last point (for evidence)
+const F_LOW = 13; // low end of the expected range at the last point
+const F_HIGH = 14; // high end of the expected range at the last point
+const F_SURPRISE = 15; // raw surprise (-log10 p) of the last point
+const F_CHANNEL = 16; // index of the most surprising channel at the last point
+const F_REF = 17; // the first value: profiles are stored relative to it, so Float32 keeps precision
+const NF64 = 18; // (even, so the Float32 part starts 8-byte aligned)
+
+// Float32 part, in Float32 units from the start of the slot's block.
+const G0 = NF64 * 2;
+/** Per channel: tracked high quantile, EW mean and mean square of excesses, EW mean value, count. */
+const G_TAIL = G0;
+const TAIL_FIELDS = 5;
+/** Per time-of-day bucket: usual |one-step residual|, smoothed level, its usual |deviation|. */
+const G_DAY = G_TAIL + NCH * TAIL_FIELDS;
+const DAY_FIELDS = 3;
+/** Per hour-of-week bucket: smoothed level, its usual |deviation|. */
+const G_WEEK = G_DAY + DAY_BUCKETS * DAY_FIELDS;
+const WEEK_FIELDS = 2;
+const NF32_TOTAL = G_WEEK + WEEK_BUCKETS * WEEK_FIELDS;
+/** Float32 units per slot, rounded up to whole cache lines (16 floats = 64 bytes). */
+const SLOT_F32 = Math.ceil(NF32_TOTAL / 16) * 16;
+
+/** State bytes per series. */
+export const BYTES_PER_SERIES = SLOT_F32 * 4;
+
+/** Tuning of the scorer. One configuration serves every series; nothing here is per-series. */
+export interface AnomalyScorerConfig {
+  /**
+   * Weight of a new point in the fast local level.
+   * @defaultValue 0.3
+   */
+  readonly levelRate: number;
+  /**
+   * Weight of a new residual in the series' usual residual.
+   * @defaultValue 0.01
+   */
+  readonly scaleRate: number;
+  /**
+   * Share of the time-of-day residual in the spike scale (the rest is the series-wide one).
+   * @defaultValue 0.7
+   */
+  readonly bucketScaleShare: number;
+  /**
+   * How far a day's points move a time-of-day bucket towards what they show.
+   * @defaultValue 0.25
+   */
+  readonly dayLearningRate: number;
+  /**
+   * How far a week's points move an hour-of-week bucket towards what they show.
+   * @defaultValue 0.7
+   */
+  readonly weekLearningRate: number;
+  /**
+   * Time constant of the smoothed level compared with the profiles, ms.
+   * @defaultValue 900000
+   */
+  readonly smoothingMs: number;
+  /**
+   * Days of history after which the time-of-day context is scored.
+   * @defaultValue 3
+   */
+  readonly dayContextAfterDays: number;
+  /**
+   * Days of history after which the hour-of-week context may replace the time-of-day one.
+   * @defaultValue 7.5
+   */
+  readonly weekContextAfterDays: number;
+  /**
+   * The context deviation is widened by `1 + this / daysOfHistory` (young profiles are unsure).
+   * @defaultValue 2
+   */
+  readonly dayContextDoubt: number;
+  /**
+   * Same for the hour-of-week profile.
+   * @defaultValue 2.4
+   */
+  readonly weekContextDoubt: number;
+  /**
+   * Days over which a newly scored context's surprises ramp from nothing to full weight.
+   * @defaultValue 3
+   */
+  readonly contextRampDays: number;
+  /**
+   * Share of the series-wide context deviation mixed into a bucket's own (shrinkage).
+   * @defaultValue 0.35
+   */
+  readonly contextShrinkage: number;
+  /**
+   * Tail probability of the tracked quantile over which excesses are modelled.
+   * @defaultValue 0.025
+   */
+  readonly tailProbability: number;
+  /**
+   * Step size of the quantile tracker, relative to the channel's mean value.
+   * @defaultValue 0.025
+   */
+  readonly tailQuantileRate: number;
+  /**
+   * Weight of a new excess in the tail moments.
+   * @defaultValue 0.02
+   */
+  readonly tailMomentRate: number;
+  /**
+   * A tail fitted on `n` excesses is trusted `n / (n + this)`: young tails claim less.
+   * @defaultValue 7
+   */
+  readonly tailDoubt: number;
+  /**
+   * Points over which the refractory envelope decays by 1/e.
+   * @defaultValue 500
+   */
+  readonly refractoryPoints: number;
+  /**
+   * Factor applied to a point's surprise when it does not exceed the refractory envelope.
+   * @defaultValue 0.7
+   */
+  readonly refractoryFactor: number;
+  /**
+   * Points scored 0 while the models learn.
+   * @defaultValue 100
+   */
+  readonly warmupPoints: number;
+  /**
+   * Scale floor, as a fraction of the series' spread (keeps noiseless series finite).
+   * @defaultValue 0.005
+   */
+  readonly scaleFloor: number;
+  /**
+   * Residuals beyond this many scales move the fast level only this far (outlier resistance).
+   * @defaultValue 4
+   */
+  readonly levelClip: number;
+  /**
+   * Surprise (−log10 p) that maps to a score of 0.5.
+   * @defaultValue 4
+   */
+  readonly halfScoreSurprise: number;
+}
+
+export const DEFAULT_ANOMALY_CONFIG: AnomalyScorerConfig = {
+  levelRate: 0.3,
+  scaleRate: 0.01,
+  bucketScaleShare: 0.7,
+  dayLearningRate: 0.25,
+  weekLearningRate: 0.7,
+  smoothingMs: 900_000,
+  dayContextAfterDays: 3,
+  weekContextAfterDays: 7.5,
+  dayContextDoubt: 2,
+  weekContextDoubt: 2.4,
+  contextRampDays: 3,
+  contextShrinkage: 0.35,
+  tailProbability: 0.025,
+  tailQuantileRate: 0.025,
+  tailMomentRate: 0.02,
+  tailDoubt: 7,
+  refractoryPoints: 500,
+  refractoryFactor: 0.7,
+  warmupPoints: 100,
+  scaleFloor: 0.005,
+  levelClip: 4,
+  halfScoreSurprise: 4,
+};
+
+/** What the scorer expected at a series' last point, for evidence. */
+export interface AnomalyExplanation {
+  /** The value the most surprised model expected. */
+  readonly expected: number;
+  /** Expected range (±3 usual deviations) of that model. */
+  readonly low: number;
+  readonly high: number;
+  /** −log10 of the tail probability of the most surprising channel. */
+  readonly surprise: number;
+  readonly channel: AnomalyChannel;
+}
+
+/**
+ * Anomaly scorers for up to `capacity` series in one buffer. A series is a slot: `allocate()`
+ * one, `score()` its points in time order, `release()` it when forgotten.
+ */
+export class AnomalyScorerPool {
+  readonly capacity: number;
+  readonly config: AnomalyScorerConfig;
+  readonly #f64: Float64Array;
+  readonly #f32: Float32Array;
+  readonly #free: Int32Array;
+  #freeCount: number;
+  /** Channel values of the point being scored. */
+  readonly #u = new Float64Array(NCH);
+  // Configuration, unpacked for the hot path.
+  readonly #levelRate: number;
+  readonly #scaleRate: number;
+  readonly #bucketShare: number;
+  readonly #dayRate: number;
+  readonly #weekRate: number;
+  readonly #smoothingMs: number;
+  readonly #dayAfterMs: number;
+  readonly #weekAfterMs: number;
+  readonly #dayDoubt: number;
+  readonly #weekDoubt: number;
+  readonly #rampMs: number;
+  readonly #shrinkage: number;
+  readonly #tailBase: number;
+  readonly #tailStepUp: number;
+  readonly #tailStepDown: number;
+  readonly #momentRate: number;
+  readonly #tailDoubt: number;
+  readonly #refractoryDecay: number;
+  readonly #refractoryFactor: number;
+  readonly #warmup: number;
+  readonly #floorShare: number;
+  readonly #levelClip: number;
+  readonly #half: number;
+
+  constructor(capacity: number, config: Partial<AnomalyScorerConfig> = {}) {
+    if (!Number.isInteger(capacity) || capacity < 1)
+      throw new RangeError('capacity must be a positive integer');
+    this.capacity = capacity;
+    const c: AnomalyScorerConfig = { ...DEFAULT_ANOMALY_CONFIG, ...config };
+    this.config = c;
+    const buffer = new ArrayBuffer(capacity * BYTES_PER_SERIES);
+    this.#f64 = new Float64Array(buffer);
+    this.#f32 = new Float32Array(buffer);
+    this.#free = new Int32Array(capacity);
+    for (let i = 0; i < capacity; i++) this.#free[i] = capacity - 1 - i;
+    this.#freeCount = capacity;
+    this.#levelRate = c.levelRate;
+    this.#scaleRate = c.scaleRate;
+    this.#bucketShare = c.bucketScaleShare;
+    this.#dayRate = c.dayLearningRate;
+    this.#weekRate = c.weekLearningRate;
+    this.#smoothingMs = c.smoothingMs;
+    this.#dayAfterMs = c.dayContextAfterDays * DAY_MS;
+    this.#weekAfterMs = c.weekContextAfterDays * DAY_MS;
+    this.#dayDoubt = c.dayContextDoubt;
+    this.#weekDoubt = c.weekContextDoubt;
+    this.#rampMs = Math.max(c.contextRampDays * DAY_MS, 1);
+    this.#shrinkage = c.contextShrinkage;
+    this.#tailBase = -Math.log10(c.tailProbability);
+    this.#tailStepUp = c.tailQuantileRate * (1 - c.tailProbability);
+    this.#tailStepDown = c.tailQuantileRate * c.tailProbability;
+    this.#momentRate = c.tailMomentRate;
+    this.#tailDoubt = c.tailDoubt;
+    this.#refractoryDecay = Math.exp(-1 / c.refractoryPoints);
+    this.#refractoryFactor = c.refractoryFactor;
+    this.#warmup = c.warmupPoints;
+    this.#floorShare = c.scaleFloor;
+    this.#levelClip = c.levelClip;
+    this.#half = c.halfScoreSurprise;
+  }
+
+  /** Slots in use. */
+  get size(): number {
+    return this.capacity - this.#freeCount;
+  }
+
+  /** A fresh slot, or -1 when every slot is taken. */
+  allocate(): number {
+    if (this.#freeCount === 0) return -1;
+    const slot = this.#free[--this.#freeCount]!;
+    this.reset(slot);
+    return slot;
+  }
+
+  /** Returns a slot to the pool. */
+  release(slot: number): void {
+    this.#free[this.#freeCount++] = slot;
+  }
+
+  /** Forgets everything a slot learnt. */
+  reset(slot: number): void {
+    this.#f32.fill(0, slot * SLOT_F32, (slot + 1) * SLOT_F32);
+  }
+
+  /** Points scored by a slot. */
+  points(slot: number): number {
+    return this.#f64[slot * (SLOT_F32 / 2) + F_N]!;
+  }
+
+  /** Time of a slot's last point (epoch ms), 0 before the first. */
+  lastTime(slot: number): number {
+    return this.#f64[slot * (SLOT_F32 / 2) + F_TL]!;
+  }
+
+  /** A slot's usual interval between points (ms), 0 until two points were seen. */
+  interval(slot: number): number {
+    return this.#f64[slot * (SLOT_F32 / 2) + F_DT]!;
+  }
+
+  /**
+   * How many of its usual intervals a slot's series has been silent at `now`: 0 before its
+   * cadence is known, about 1 while it reports on time, much more once it has stopped.
+   */
+  silence(slot: number, now: number): number {
+    const a = slot * (SLOT_F32 / 2);
+    const dt = this.#f64[a + F_DT]!;
+    return dt > 0 ? Math.max(0, now - this.#f64[a + F_TL]!) / dt : 0;
+  }
+
+  /** What the scorer expected at the slot's last point. */
+  explain(slot: number): AnomalyExplanation {
+    const a = slot * (SLOT_F32 / 2);
+    const f = this.#f64;
+    return {
+      expected: f[a + F_EXPECTED]!,
+      low: f[a + F_LOW]!,
+      high: f[a + F_HIGH]!,
+      surprise: f[a + F_SURPRISE]!,
+      channel: CHANNELS[f[a + F_CHANNEL]!] ?? 'spike',
+    };
+  }
+
+  /**
+   * Scores one point of a slot's series: 0 (expected) to 1 (extremely surprising), using only
+   * this point and earlier ones, then learns from it. 0.5 means a surprise of
+   * `halfScoreSurprise` (by default a one-in-ten-thousand event for its channel). Points must
+   * come in time order; a non-finite value scores 0 and is not learnt.
+   */
+  score(slot: number, time: number, value: number): number {
+    if (!Number.isFinite(value) || !Number.isFinite(time)) return 0;
+    const f = this.#f64;
+    const g = this.#f32;
+    const a = slot * (SLOT_F32 / 2);
+    const b = slot * SLOT_F32;
+    const n = f[a + F_N]!;
+    if (n === 0) {
+      f[a + F_N] = 1;
+      f[a + F_T0] = time;
+      f[a + F_TL] = time;
+      f[a + F_LEVEL] = value;
+      f[a + F_SMOOTH] = value;
+      f[a + F_REF] = value;
+      f[a + F_MEAN] = value;
+      f[a + F_EXPECTED] = value;
+      f[a + F_LOW] = value;
+      f[a + F_HIGH] = value;
+      return 0;
+    }
+    f[a + F_N] = n + 1;
+
+    // Cadence: a robust average of the gaps between points.
+    const gap = time - f[a + F_TL]!;
+    let dt = f[a + F_DT]!;
+    if (gap > 0) {
+      dt = dt === 0 ? gap : dt + 0.05 * (Math.min(Math.max(gap, 0.5 * dt), 2 * dt) - dt);
+      f[a + F_DT] = dt;
+      f[a + F_TL] = time;
+    }
+    const age = time - f[a + F_T0]!;
+    const daily = dt > 0 && dt <= DAY_MS / 12;
+    const weekly = dt > 0 && dt <= WEEK_MS / 56;
+    const spread = f[a + F_SPREAD]!;
+    const floor = this.#floorShare * spread + 1e-12;
+
+    // Time-of-day and hour-of-week positions, each between two bucket centres.
+    let d0 = 0;
+    let d1 = 0;
+    let dw = 0;
+    let w0 = 0;
+    let w1 = 0;
+    let ww = 0;
+    const days = time / DAY_MS;
+    if (daily) {
+      const pos = (days - Math.floor(days)) * DAY_BUCKETS - 0.5;
+      d0 = Math.floor(pos);
+      dw = pos - d0;
+      d1 = d0 + 1;
+      if (d0 < 0) d0 += DAY_BUCKETS;
+      if (d1 >= DAY_BUCKETS) d1 -= DAY_BUCKETS;
+      d0 = b + G_DAY + d0 * DAY_FIELDS;
+      d1 = b + G_DAY + d1 * DAY_FIELDS;
+    }
+    if (weekly) {
+      const weeks = (days + 4) / 7; // weeks start on Monday 00:00 UTC
+      const pos = (weeks - Math.floor(weeks)) * WEEK_BUCKETS - 0.5;
+      w0 = Math.floor(pos);
+      ww = pos - w0;
+      w1 = w0 + 1;
+      if (w0 < 0) w0 += WEEK_BUCKETS;
+      if (w1 >= WEEK_BUCKETS) w1 -= WEEK_BUCKETS;
+      w0 = b + G_WEEK + w0 * WEEK_FIELDS;
+      w1 = b + G_WEEK + w1 * WEEK_FIELDS;
+    }
+
+    // Local model: residual against the fast level, scaled by the usual residual here and now.
+    const level = f[a + F_LEVEL]!;
+    const residual = value - level;
+    const scale = Math.max(f[a + F_SCALE]!, floor);
+    let scale2 = scale * scale;
+    if (daily) {
+      const bd = (1 - dw) * g[d0]! + dw * g[d1]!;
+      if (bd > 0) scale2 = (1 - this.#bucketShare) * scale2 + this.#bucketShare * bd * bd;
+    }
+    const localScale = 1.25 * Math.sqrt(scale2);
+    const z = n < 3 ? 0 : residual / localScale;
+
+    // Context model: smoothed level against the time-of-day (or hour-of-week) profile.
+    const smoothed = f[a + F_SMOOTH]! + (dt / (this.#smoothingMs + dt)) * (value - f[a + F_SMOOTH]!);
+    f[a + F_SMOOTH] = smoothed;
+    const ref = f[a + F_REF]!;
+    const smooth = smoothed - ref;
+    let zc = 0;
+    let ctxMean = 0;
+    let ctxScale = 0;
+    if (daily && age > this.#dayAfterMs) {
+      const history = age / DAY_MS;
+      const pm = (1 - dw) * g[d0 + 1]! + dw * g[d1 + 1]!;
+      const pv = (1 - dw) * g[d0 + 2]! + dw * g[d1 + 2]!;
+      const dev = f[a + F_CTXDEV]!;
+      f[a + F_CTXDEV] = dev + 0.01 * (Math.min(Math.abs(smooth - pm), 6 * dev + floor) - dev);
+      const shrunk = this.#shrinkage * dev * dev + floor * floor;
+      ctxMean = pm;
+      ctxScale = 1.25 * (1 + this.#dayDoubt / history) * Math.sqrt(pv * pv + shrunk);
+      if (weekly && age > this.#weekAfterMs) {
+        const qv = (1 - ww) * g[w0 + 1]! + ww * g[w1 + 1]!;
+        if (qv < pv) {
+          ctxMean = (1 - ww) * g[w0]! + ww * g[w1]!;
+          ctxScale = 1.25 * (1 + this.#weekDoubt / history) * Math.sqrt(qv * qv + shrunk);
+        }
+      }
+      zc = (smooth - ctxMean) / ctxScale;
+    }
+
+    // Channels: one-point, short and long mean, mean square of the local residual; context.
+    const drift = f[a + F_DRIFT]! + DRIFT_RATE * (Math.max(-20, Math.min(20, z)) - f[a + F_DRIFT]!);
+    f[a + F_DRIFT] = drift;
+    const driftZ = drift * DRIFT_NORM;
+    const u = this.#u;
+    u[0] = Math.max(z, 0);
+    u[1] = Math.max(-z, 0);
+    u[2] = Math.max(driftZ, 0);
+    u[3] = Math.max(-driftZ, 0);
+    u[4] = Math.max(zc, 0);
+    u[5] = Math.max(-zc, 0);
+    const channels = ctxScale > 0 ? NCH : CH_SEASONAL_HIGH;
+
+    let surprise = 0;
+    let channel = 0;
+    for (let k = 0, t = b + G_TAIL; k < channels; k++, t += TAIL_FIELDS) {
+      const uk = u[k]!;
+      // Tail fields: threshold, mean excess, mean squared excess, mean value, excess count.
+      const th = g[t]!;
+      const mean = g[t + 3]! + 0.01 * (uk - g[t + 3]!);
+      g[t + 3] = mean;
+      if (uk <= th) {
+        // Below the modelled tail: a ramp up to the tail's base surprise keeps the order.
+        g[t] = Math.max(th - this.#tailStepDown * Math.max(mean, 1e-9), 0);
+        const s = th > 0 ? this.#tailBase * (uk / th) : 0;
+        if (s > surprise) {
+          surprise = s;
+          channel = k;
+        }
+        continue;
+      }
+      let s = this.#excess(t, uk - th);
+      // A new context is trusted gradually: its channels ramp in over `contextRampDays`.
+      if (k >= CH_SEASONAL_HIGH) s *= Math.min(1, (age - this.#dayAfterMs) / this.#rampMs);
+      g[t] = th + this.#tailStepUp * Math.max(mean, 1e-9);
+      if (s > surprise) {
+        surprise = s;
+        channel = k;
+      }
+    }
+
+    // Expected range of the model behind the most surprising channel.
+    if (channel >= CH_SEASONAL_HIGH) {
+      f[a + F_EXPECTED] = ref + ctxMean;
+      f[a + F_LOW] = ref + ctxMean - 3 * ctxScale;
+      f[a + F_HIGH] = ref + ctxMean + 3 * ctxScale;
+    } else {
+      f[a + F_EXPECTED] = level;
+      f[a + F_LOW] = level - 3 * localScale;
+      f[a + F_HIGH] = level + 3 * localScale;
+    }
+    f[a + F_SURPRISE] = surprise;
+    f[a + F_CHANNEL] = channel;
+
+    // Learn from the point.
+    const absResidual = Math.abs(residual);
+    const oldScale = f[a + F_SCALE]!;
+    f[a + F_SCALE] =
+      n === 1 ? absResidual : oldScale + this.#scaleRate * (Math.min(absResidual, 4 * scale) - oldScale);
+    const mean = f[a + F_MEAN]! + 0.01 * (value - f[a + F_MEAN]!);
+    f[a + F_MEAN] = mean;
+    f[a + F_SPREAD] = spread + 0.01 * (Math.abs(value - mean) - spread);
+    const clip = this.#levelClip * localScale;
+    f[a + F_LEVEL] = level + this.#levelRate * Math.max(-clip, Math.min(clip, residual));
+    if (daily) {
+      const rate = this.#dayRate * Math.min(1, (dt * DAY_BUCKETS) / DAY_MS);
+      const r0 = rate * (1 - dw);
+      const r1 = rate * dw;
+      const bd0 = g[d0]!;
+      const bd1 = g[d1]!;
+      // The time-of-day residual learns twice as fast as the profile: it only needs a scale.
+      g[d0] = bd0 === 0 ? absResidual : bd0 + 2 * r0 * (Math.min(absResidual, 6 * bd0 + floor) - bd0);
+      g[d1] = bd1 === 0 ? absResidual : bd1 + 2 * r1 * (Math.min(absResidual, 6 * bd1 + floor) - bd1);
+      learnProfile(g, d0 + 1, r0, smooth, spread, floor);
+      learnProfile(g, d1 + 1, r1, smooth, spread, floor);
+      if (weekly) {
+        const wr = this.#weekRate * Math.min(1, (dt * WEEK_BUCKETS) / WEEK_MS);
+        learnProfile(g, w0, wr * (1 - ww), smooth, spread, floor);
+        learnProfile(g, w1, wr * ww, smooth, spread, floor);
+      }
+    }
+
+    if (n + 1 < this.#warmup) return 0;
+    // Refractory: only what exceeds the recent surprise envelope scores in full.
+    const envelope = f[a + F_REFRACTORY]!;
+    f[a + F_REFRACTORY] = Math.max(envelope * this.#refractoryDecay, surprise);
+    const sharp = surprise > envelope ? surprise : surprise * this.#refractoryFactor;
+    return sharp / (sharp + this.#half);
+  }
+
+  /**
+   * Surprise of an excess `y` over the tail threshold at `t`, from a generalised Pareto fit of
+   * the past excesses by the method of moments (ξ = ½(1 − m²/v), σ = ½m(1 + m²/v)); then learns
+   * the excess.
+   */
+  #excess(t: number, y: number): number {
+    const g = this.#f32;
+    const m1 = g[t + 1]!;
+    const m2 = g[t + 2]!;
+    const count = g[t + 4]!;
+    let s = this.#tailBase;
+    if (count >= 5) {
+      const v = Math.max(m2 - m1 * m1, 1e-30);
+      const r = (m1 * m1) / v;
+      const xi = Math.max(0.5 * (1 - r), 0);
+      const sigma = Math.max(0.5 * m1 * (1 + r), 1e-30);
+      if (xi < 1e-3) s += Math.min(y / sigma / Math.LN10, MAX_EXCESS_SURPRISE);
+      else {
+        const q = 1 + (xi * y) / sigma;
+        s += Math.min(Math.log10(q) / xi, MAX_EXCESS_SURPRISE);
+      }
+      s *= count / (count + this.#tailDoubt);
+    }
+    if (count === 0) {
+      g[t + 1] = y;
+      g[t + 2] = y * y;
+    } else {
+      g[t + 1] = m1 + this.#momentRate * (y - m1);
+      g[t + 2] = m2 + this.#momentRate * (y * y - m2);
+    }
+    g[t + 4] = count + 1;
+    return s;
+  }
+}
+
+/** Moves a profile bucket's mean (at `i`) and absolute deviation (at `i + 1`) towards `s`. */
+function learnProfile(
+  g: Float32Array,
+  i: number,
+  rate: number,
+  s: number,
+  spread: number,
+  floor: number,
+): void {
+  const m = g[i]!;
+  const d = g[i + 1]!;
+  if (m === 0 && d === 0) {
+    g[i] = s;
+    g[i + 1] = Math.max(spread, floor);
+    return;
+  }
+  g[i] = m + rate * (s - m);
+  g[i + 1] = d + rate * (Math.min(Math.abs(s - m), 4 * d + floor) - d);
+}

@@ -1,0 +1,144 @@
+import type { EntityKey, Observation, Signal } from '../src/core/index.ts';
+import { stableId } from '../src/core/index.ts';
+import type { Detector, DetectorContext } from '../src/detection/engine.ts';
+import {
+  headline,
+  isErrorEntry,
+  isUsableLog,
+  labelRelations,
+  quote,
+  streamName,
+} from '../src/logs/entries.ts';
+import { TemplateMiner } from '../src/logs/miner.ts';
+import { redact } from '../src/logs/redact.ts';
+
+export const LOG_NEW_TEMPLATE_DETECTOR_ID = 'log-new-template';
+
+export interface LogNewTemplateConfig {
+  /**
+   * Learning time from the first log entry seen: every template is new at start-up, so none fires
+   * before this much log time has passed.
+   * @defaultValue 900000 (15 minutes)
+   */
+  readonly warmupMs?: number;
+  /**
+   * A new template that has not been seen again on its stream for this long resolves.
+   * @defaultValue 1800000 (30 minutes)
+   */
+  readonly quietMs?: number;
+  /**
+   * Most new templates firing at once; beyond it new ones are learnt without a signal (a flood
+   * of never-seen errors is one problem, and other detectors see its rate).
+   * @defaultValue 50
+   */
+  readonly maxFiring?: number;
+  /**
+   * Templates the miner keeps (bounded memory).
+   * @defaultValue 5000
+   */
+  readonly maxTemplates?: number;
+  /**
+   * Redacted example entries kept as evidence.
+   * @defaultValue 3
+   */
+  readonly maxExamples?: number;
+}
+
+interface NewTemplate {
+  readonly fingerprint: string;
+  readonly templateId: string;
+  readonly stream: EntityKey;
+  readonly name: string;
+  readonly related: EntityKey[];
+  readonly firstSeen: number;
+  template: string;
+  lastSeen: number;
+  count: number;
+  readonly examples: string[];
+}
+
+/**
+ * An error-level log template never seen before (`log.new_template`): after a warm-up, the
+ * first error entry whose headline (its first line) matches no known template of any stream.
+ * A new *value* in a known statement is not new: the miner generalises the template instead.
+ * The signal is about the stream, fires once per (template, stream) and resolves after `quietMs`
+ * without another entry of the template on that stream.
+ */
+export function createLogNewTemplateDetector(config: LogNewTemplateConfig = {}): Detector {
+  const warmupMs = config.warmupMs ?? 15 * 60_000;
+  const quietMs = config.quietMs ?? 30 * 60_000;
+  const maxFiring = Math.max(1, config.maxFiring ?? 50);
+  const maxExamples = Math.max(1, config.maxExamples ?? 3);
+  const miner = new TemplateMiner({ maxTemplates: config.maxTemplates ?? 5000 });
+  /** By fingerprint, least recently seen first. */
+  const firing = new Map<string, NewTemplate>();
+  let learningSince: number | null = null;
+
+  function observe(obs: Observation, ctx: DetectorContext): void {
+    if (!isUsableLog(obs)) return;
+    learningSince ??= obs.time;
+    if (!isErrorEntry(obs)) return;
+    const mined = miner.add(headline(obs.line), obs.time);
+    const fingerprint = stableId('lognew_', mined.template.id, obs.stream);
+    const known = firing.get(fingerprint);
+    if (known) {
+      firing.delete(fingerprint);
+      firing.set(fingerprint, known);
+      known.count++;
+      known.template = redact(mined.template.template);
+      if (obs.time > known.lastSeen) known.lastSeen = obs.time;
+      if (known.examples.length < maxExamples) known.examples.push(quote(obs.line));
+      return;
+    }
+    const isNew = mined.created && !mined.generalised;
+    if (!isNew || obs.time - learningSince < warmupMs || firing.size >= maxFiring) return;
+    const entry: NewTemplate = {
+      fingerprint,
+      templateId: mined.template.id,
+      stream: obs.stream,
+      name: streamName(obs.labels),
+      related: labelRelations(obs.labels),
+      firstSeen: obs.time,
+      template: redact(mined.template.template),
+      lastSeen: obs.time,
+      count: 1,
+      examples: [quote(obs.line)],
+    };
+    firing.set(fingerprint, entry);
+    ctx.emit(signal(entry, 'firing', obs.time));
+  }
+
+  return {
+    id: LOG_NEW_TEMPLATE_DETECTOR_ID,
+    accepts: ['log'],
+    observe,
+    tick(ctx) {
+      const now = ctx.now();
+      for (const t of firing.values()) {
+        if (now - t.lastSeen < quietMs) break;
+        firing.delete(t.fingerprint);
+        ctx.emit(signal(t, 'resolved', t.lastSeen + quietMs));
+      }
+    },
+    size: () => miner.size + firing.size,
+  };
+}
+
+function signal(t: NewTemplate, status: Signal['status'], time: number): Signal {
+  return {
+    fingerprint: t.fingerprint,
+    kind: 'log.new_template',
+    status,
+    entity: t.stream,
+    related: [...t.related],
+    time,
+    severity: 'low',
+    title: `New error in ${t.name}: ${t.template.length > 120 ? `${t.template.slice(0, 119)}…` : t.template}`,
+    detector: LOG_NEW_TEMPLATE_DETECTOR_ID,
+    evidence: [
+      { kind: 'text', label: 'template', text: t.template },
+      { kind: 'log', label: 'examples', lines: [...t.examples] },
+      { kind: 'value', label: 'entries', value: t.count },
+    ],
+  };
+}

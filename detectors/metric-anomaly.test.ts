@@ -1,0 +1,256 @@
+import { describe, expect, it } from 'vitest';
+import { entityKey, type MetricObservation, type Signal, stableId } from '../src/core/index.ts';
+import type { DetectorContext } from '../src/detection/engine.ts';
+import { createMetricAnomalyDetector, type MetricAnomalyOptions } from './metric-anomaly.ts';
+
+const MINUTE = 60_000;
+const START = Date.parse('2026-03-02T00:00:00Z');
+const HOST = { 'host.name': 'spark-worker-3' };
+
+/** Deterministic standard normal noise (mulberry32 + Box–Muller). */
+function noise(seed: number): () => number {
+  let s = seed >>> 0;
+  const uniform = () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return () => Math.sqrt(-2 * Math.log(uniform() + 1e-12)) * Math.cos(2 * Math.PI * uniform());
+}
+
+function gauge(name: string, time: number, value: number, attributes = HOST): MetricObservation {
+  return {
+    type: 'metric',
+    series: entityKey.metricSeries(name, attributes),
+    name,
+    attributes,
+    time,
+    value,
+    metricType: 'gauge',
+    unit: 'ms',
+  };
+}
+
+/** Drives a detector directly, with a hand-set clock. */
+function drive(options: MetricAnomalyOptions = {}) {
+  const detector = createMetricAnomalyDetector(options);
+  const signals: Signal[] = [];
+  let now = START;
+  const ctx: DetectorContext = { now: () => now, emit: (s) => signals.push(s) };
+  return {
+    detector,
+    signals,
+    observe(obs: MetricObservation) {
+      now = Math.max(now, obs.time);
+      detector.observe(obs, ctx);
+    },
+    tickAt(time: number) {
+      now = time;
+      detector.tick?.(ctx);
+    },
+  };
+}
+
+const of = (signals: readonly Signal[], kind: string, status?: Signal['status']) =>
+  signals.filter((s) => s.kind === kind && (!status || s.status === status));
+
+describe('metric-anomaly', () => {
+  it('fires once on a spike with the expected range and the recent points, and resolves after calm points', () => {
+    const d = drive();
+    const e = noise(1);
+    const name = 'spark.stage.duration';
+    for (let i = 0; i < 2000; i++) d.observe(gauge(name, START + i * MINUTE, 200 + 5 * e()));
+    expect(d.signals).toEqual([]);
+    d.observe(gauge(name, START + 2000 * MINUTE, 400));
+    const [firing] = of(d.signals, 'metric.anomaly', 'firing');
+    const series = entityKey.metricSeries(name, HOST);
+    expect(firing).toMatchObject({
+      kind: 'metric.anomaly',
+      status: 'firing',
+      entity: series,
+      related: ['host:spark-worker-3'],
+      time: START + 2000 * MINUTE,
+      detector: 'metric-anomaly',
+      fingerprint: stableId('anom_', series, ''),
+    });
+    expect(firing!.title).toContain('spike');
+    const value = (label: string) =>
+      firing!.evidence.find((x) => x.kind === 'value' && x.label === label) as { value: number } | undefined;
+    expect(value('observed')?.value).toBe(400);
+    expect(value('expected')!.value).toBeGreaterThan(190);
+    expect(value('expected')!.value).toBeLessThan(210);
+    expect(value('expected low')!.value).toBeLessThan(200);
+    expect(value('expected high')!.value).toBeGreaterThan(200);
+    expect(value('expected high')!.value).toBeLessThan(400);
+    const recent = firing!.evidence.find((x) => x.kind === 'text' && x.label === 'recent points') as {
+      text: string;
+    };
+    const chart = JSON.parse(recent.text) as { t: number[]; v: number[] };
+    expect(chart.t).toHaveLength(32);
+    expect(chart.v).toHaveLength(32);
+    expect(chart.t.at(-1)).toBe(START + 2000 * MINUTE);
+    expect(chart.v.at(-1)).toBe(400);
+
+    for (let i = 2001; i < 2005; i++) d.observe(gauge(name, START + i * MINUTE, 200 + 5 * e()));
+    expect(of(d.signals, 'metric.anomaly', 'resolved')).toEqual([]); // four calm points are not enough
+    for (let i = 2005; i < 2020; i++) d.observe(gauge(name, START + i * MINUTE, 200 + 5 * e()));
+    const resolved = of(d.signals, 'metric.anomaly', 'resolved');
+    expect(resolved).toHaveLength(1);
+    expect(resolved[0]!.fingerprint).toBe(firing!.fingerprint);
+    expect(resolved[0]!.time).toBeLessThanOrEqual(START + 2012 * MINUTE);
+    expect(of(d.signals, 'metric.anomaly', 'firing')).toHaveLength(1);
+  });
+
+  it('does not flap: a rough patch of repeated spikes is one incident, resolved once after a calm run', () => {
+    const d = drive({ calmPoints: 6 });
+    const e = noise(2);
+    const name = 'airflow.pool.queued_slots';
+    for (let i = 0; i < 2000; i++) d.observe(gauge(name, START + i * MINUTE, 50 + e()));
+    // A rough patch: a spike every third point for an hour.
+    for (let i = 2000; i < 2060; i++)
+      d.observe(gauge(name, START + i * MINUTE, 50 + e() + ((i - 2000) % 3 === 0 ? 40 : 0)));
+    for (let i = 2060; i < 2100; i++) d.observe(gauge(name, START + i * MINUTE, 50 + e()));
+    const anomaly = of(d.signals, 'metric.anomaly');
+    expect(anomaly.map((s) => s.status)).toEqual(['firing', 'resolved']);
+    expect(anomaly[0]!.time).toBe(START + 2000 * MINUTE);
+    expect(anomaly[1]!.time).toBeGreaterThanOrEqual(START + 2006 * MINUTE);
+  });
+
+  it('judges a cumulative counter by its rate, across resets', () => {
+    const d = drive();
+    const e = noise(3);
+    const name = 'spark.executor.failed_tasks';
+    const series = entityKey.metricSeries(name, HOST);
+    let total = 0;
+    let start = START;
+    for (let i = 0; i < 2600; i++) {
+      const time = START + i * MINUTE;
+      if (i === 900 || i === 1700) {
+        total = 0; // process restart: the counter starts again
+        start = time - 1000;
+      }
+      const rate = i >= 2500 ? 40 : 10; // per second
+      total += Math.max(0, (rate + e()) * 60);
+      d.observe({
+        type: 'metric',
+        series,
+        name,
+        attributes: HOST,
+        time,
+        value: total,
+        metricType: 'sum',
+        unit: '1',
+        temporality: 'cumulative',
+        monotonic: true,
+        startTime: start,
+      });
+      if (i === 2499) expect(d.signals).toEqual([]); // resets are not anomalies
+    }
+    const [firing] = of(d.signals, 'metric.anomaly', 'firing');
+    expect(firing!.time).toBe(START + 2500 * MINUTE);
+    expect(firing!.title).toContain('rate of spark.executor.failed_tasks');
+    const observed = firing!.evidence.find((x) => x.kind === 'value' && x.label === 'observed') as {
+      value: number;
+    };
+    expect(observed.value).toBeGreaterThan(35);
+    expect(observed.value).toBeLessThan(45);
+  });
+
+  it("watches a histogram's p95 as its own series", () => {
+    const d = drive();
+    const e = noise(4);
+    const name = 'http.server.duration';
+    const series = entityKey.metricSeries(name, HOST);
+    const bounds = [50, 100, 200, 400, 800, 1600];
+    for (let i = 0; i < 2100; i++) {
+      const slow = i >= 2000 ? 60 : 0; // a regression: many requests now take 800–1600 ms
+      const counts = [
+        400 + Math.round(10 * e()),
+        300 + Math.round(10 * e()),
+        200,
+        80 + Math.round(5 * e()),
+        20,
+        slow,
+        0,
+      ];
+      d.observe({
+        type: 'metric',
+        series,
+        name,
+        attributes: HOST,
+        time: START + i * MINUTE,
+        value: 0,
+        metricType: 'histogram',
+        unit: 'ms',
+        temporality: 'delta',
+        histogram: { count: counts.reduce((x, y) => x + y, 0), explicitBounds: bounds, bucketCounts: counts },
+      });
+    }
+    const [firing] = of(d.signals, 'metric.anomaly', 'firing');
+    expect(firing!.time).toBe(START + 2000 * MINUTE);
+    expect(firing!.title).toContain('p95 of http.server.duration');
+    expect(firing!.fingerprint).toBe(stableId('anom_', series, 'p95'));
+  });
+
+  it('reports a series that stops reporting, and its return', () => {
+    const d = drive({ minSilenceMs: 60_000, silentIntervals: 5 });
+    const name = 'iceberg.commit.lag';
+    const last = START + 29 * MINUTE;
+    for (let i = 0; i < 30; i++) d.observe(gauge(name, START + i * MINUTE, 3 + (i % 2)));
+    d.tickAt(last + 4 * MINUTE);
+    expect(d.signals).toEqual([]);
+    d.tickAt(last + 6 * MINUTE);
+    d.tickAt(last + 7 * MINUTE);
+    const silent = of(d.signals, 'metric.silent');
+    expect(silent).toHaveLength(1);
+    expect(silent[0]).toMatchObject({
+      status: 'firing',
+      entity: entityKey.metricSeries(name, HOST),
+      time: last + 5 * MINUTE,
+      fingerprint: stableId('silent_', entityKey.metricSeries(name, HOST)),
+    });
+    d.observe(gauge(name, last + 20 * MINUTE, 3));
+    expect(of(d.signals, 'metric.silent').map((s) => s.status)).toEqual(['firing', 'resolved']);
+  });
+
+  it('does not call an irregular series silent', () => {
+    const d = drive();
+    const gaps = [1, 9, 2, 14, 1, 1, 20, 3, 1, 11, 2, 7, 1, 16];
+    let time = START;
+    for (const g of gaps) {
+      time += g * MINUTE;
+      d.observe(gauge('airflow.dag.import_errors', time, 0));
+    }
+    d.tickAt(time + 60 * MINUTE);
+    expect(d.signals).toEqual([]);
+  });
+
+  it('bounds its state: past maxSeries the least recently seen series is forgotten, its incident resolved', () => {
+    const d = drive({ maxSeries: 3 });
+    const e = noise(5);
+    for (let i = 0; i < 1500; i++)
+      d.observe(gauge('queue.depth', START + i * MINUTE, 10 + e(), { 'host.name': 'a' }));
+    d.observe(gauge('queue.depth', START + 1500 * MINUTE, 90, { 'host.name': 'a' }));
+    expect(of(d.signals, 'metric.anomaly', 'firing')).toHaveLength(1);
+    for (const host of ['b', 'c', 'd'])
+      d.observe(gauge('queue.depth', START + 1501 * MINUTE, 10, { 'host.name': host }));
+    expect(d.detector.size?.()).toBe(3);
+    const resolved = of(d.signals, 'metric.anomaly', 'resolved');
+    expect(resolved).toHaveLength(1);
+    expect(resolved[0]!.entity).toBe(entityKey.metricSeries('queue.depth', { 'host.name': 'a' }));
+    expect(resolved[0]!.title).toContain('no longer tracked');
+  });
+
+  it('ignores what it cannot use', () => {
+    const d = drive();
+    d.observe(gauge('x', START, Number.NaN));
+    d.observe({ ...gauge('h', START, 0), metricType: 'histogram', histogram: undefined });
+    d.detector.observe(
+      { type: 'log', stream: 'log:{}', labels: {}, time: START, line: 'hello' },
+      { now: () => START, emit: () => {} },
+    );
+    expect(d.signals).toEqual([]);
+  });
+});

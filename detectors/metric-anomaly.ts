@@ -1,0 +1,353 @@
+import type { Evidence, MetricObservation, Observation, Severity, Signal } from '../src/core/index.ts';
+import { stableId } from '../src/core/index.ts';
+import type { Detector, DetectorContext } from '../src/detection/engine.ts';
+import { type AnomalyChannel, type AnomalyScorerConfig, AnomalyScorerPool } from './anomaly/core.ts';
+import { derivationOf, SeriesDeriver } from './anomaly/derive.ts';
+import { RecentPoints } from './anomaly/recent.ts';
+import { seriesRelations } from './series-match.ts';
+
+/**
+ * Learnt anomalies on every metric series, with no rule to write: `metric.anomaly` when a series
+ * does something its own history says is very unlikely (a spike, a dip, a level shift, a change
+ * of trend or variance, an unusual value for the time of day or week), and `metric.silent` when a
+ * series that reported on a regular cadence stops. Counters are judged by their rate, histograms
+ * by their p95. An anomaly fires on one surprising point and resolves only after a run of calm
+ * ones, so a noisy stretch cannot flap it. State is bounded: past `maxSeries` the least recently
+ * seen series is forgotten.
+ */
+export const METRIC_ANOMALY_DETECTOR_ID = 'metric-anomaly';
+
+export interface MetricAnomalyOptions {
+  /**
+   * Series tracked at most (each derived value counts once); the least recently seen series is
+   * forgotten first.
+   * @defaultValue 10000
+   */
+  readonly maxSeries?: number;
+  /**
+   * Anomaly score (0–1) at or above which a point fires. The score is `s / (s + 4)` for a surprise
+   * of `s` = −log10 p: 0.5 is a one-in-ten-thousand point for the series, 0.6 one in a million.
+   * @defaultValue 0.6
+   */
+  readonly fireScore?: number;
+  /**
+   * Score below which a point counts as calm.
+   * @defaultValue 0.4
+   */
+  readonly calmScore?: number;
+  /**
+   * Consecutive calm points that resolve a firing anomaly.
+   * @defaultValue 5
+   */
+  readonly calmPoints?: number;
+  /**
+   * Histogram quantiles tracked, each as its own derived series.
+   * @defaultValue [0.95]
+   */
+  readonly quantiles?: readonly number[];
+  /**
+   * A series is silent after this many of its usual intervals without a point…
+   * @defaultValue 5
+   */
+  readonly silentIntervals?: number;
+  /**
+   * …and at least this long, ms.
+   * @defaultValue 60000
+   */
+  readonly minSilenceMs?: number;
+  /**
+   * Points seen before a series' cadence is trusted to judge silence.
+   * @defaultValue 10
+   */
+  readonly minPointsForSilence?: number;
+  /**
+   * Severity of `metric.anomaly`.
+   * @defaultValue 'low'
+   */
+  readonly severity?: Severity;
+  /**
+   * Severity of `metric.silent`.
+   * @defaultValue 'low'
+   */
+  readonly silentSeverity?: Severity;
+  /** Scorer tuning; the defaults are what the benchmarks were run with. */
+  readonly scorer?: Partial<AnomalyScorerConfig>;
+}
+
+/** Points kept per derived series for the chart in the evidence. */
+const RECENT_POINTS = 32;
+/** A cadence whose gaps vary by more than this share of the interval is not regular. */
+const MAX_JITTER = 0.5;
+
+const PATTERN: Record<AnomalyChannel, string> = {
+  spike: 'spike',
+  dip: 'dip',
+  'drift-up': 'sustained rise',
+  'drift-down': 'sustained fall',
+  'seasonal-high': 'higher than usual for the time of day/week',
+  'seasonal-low': 'lower than usual for the time of day/week',
+};
+
+interface Track {
+  /** '' for the value itself, 'rate' for a counter, 'p95' … for a histogram. */
+  readonly label: string;
+  readonly slot: number;
+  readonly fingerprint: string;
+  readonly recent: RecentPoints;
+  firing: Signal | undefined;
+  calm: number;
+}
+
+interface Tracked {
+  readonly series: string;
+  readonly name: string;
+  readonly unit: string;
+  readonly related: readonly string[];
+  readonly deriver: SeriesDeriver;
+  readonly tracks: Track[];
+  readonly silentFingerprint: string;
+  lastSeen: number;
+  /** Usual gap between points, ms (EWMA); 0 until two points were seen. */
+  interval: number;
+  /** Usual |gap − interval| / interval. */
+  jitter: number;
+  seen: number;
+  silent: Signal | undefined;
+}
+
+export function createMetricAnomalyDetector(options: MetricAnomalyOptions = {}): Detector {
+  const maxSeries = options.maxSeries ?? 10_000;
+  const fireScore = options.fireScore ?? 0.6;
+  const calmScore = options.calmScore ?? 0.4;
+  const calmPoints = options.calmPoints ?? 5;
+  const quantiles = options.quantiles ?? [0.95];
+  const silentIntervals = options.silentIntervals ?? 5;
+  const minSilenceMs = options.minSilenceMs ?? 60_000;
+  const minPointsForSilence = options.minPointsForSilence ?? 10;
+  const severity = options.severity ?? 'low';
+  const silentSeverity = options.silentSeverity ?? 'low';
+  const pool = new AnomalyScorerPool(maxSeries, options.scorer);
+  /** Insertion order is recency order: a point moves its series to the end. */
+  const tracked = new Map<string, Tracked>();
+
+  function observe(obs: Observation, ctx: DetectorContext): void {
+    if (obs.type !== 'metric') return;
+    const entry = track(obs, ctx);
+    if (!entry) return;
+    seen(entry, obs.time, ctx);
+    const values = entry.deriver.next(obs);
+    if (!values) return;
+    for (let i = 0; i < entry.tracks.length; i++) {
+      const value = values[i];
+      if (value !== undefined) judge(entry, entry.tracks[i]!, obs, value, ctx);
+    }
+  }
+
+  function track(obs: MetricObservation, ctx: DetectorContext): Tracked | undefined {
+    const derivation = derivationOf(obs);
+    const known = tracked.get(obs.series);
+    if (known && known.deriver.derivation === derivation) {
+      tracked.delete(obs.series);
+      tracked.set(obs.series, known);
+      return known;
+    }
+    if (known) forget(known, ctx, 'its type changed');
+    const deriver = new SeriesDeriver(derivation, quantiles);
+    const tracks: Track[] = [];
+    for (const label of deriver.labels()) {
+      let slot = pool.allocate();
+      while (slot < 0 && tracked.size > 0) {
+        forget(tracked.values().next().value!, ctx, 'too many series');
+        slot = pool.allocate();
+      }
+      if (slot < 0) {
+        for (const t of tracks) pool.release(t.slot);
+        return undefined;
+      }
+      tracks.push({
+        label,
+        slot,
+        fingerprint: stableId('anom_', obs.series, label),
+        recent: new RecentPoints(RECENT_POINTS),
+        firing: undefined,
+        calm: 0,
+      });
+    }
+    const entry: Tracked = {
+      series: obs.series,
+      name: obs.name,
+      unit: obs.unit,
+      related: seriesRelations(obs.attributes),
+      deriver,
+      tracks,
+      silentFingerprint: stableId('silent_', obs.series),
+      lastSeen: obs.time,
+      interval: 0,
+      jitter: 0,
+      seen: 0,
+      silent: undefined,
+    };
+    tracked.set(obs.series, entry);
+    return entry;
+  }
+
+  /** Drops a series, resolving what it had firing: nobody would ever resolve it otherwise. */
+  function forget(entry: Tracked, ctx: DetectorContext, why: string): void {
+    tracked.delete(entry.series);
+    const now = ctx.now();
+    for (const t of entry.tracks) {
+      pool.release(t.slot);
+      if (t.firing)
+        ctx.emit({
+          ...t.firing,
+          status: 'resolved',
+          time: now,
+          title: `${t.firing.title} — no longer tracked (${why})`,
+        });
+    }
+    if (entry.silent) {
+      ctx.emit({
+        ...entry.silent,
+        status: 'resolved',
+        time: now,
+        title: `${entry.silent.title} — no longer tracked (${why})`,
+      });
+    }
+  }
+
+  /** Learns the series' cadence; a point from a silent series resolves its silence. */
+  function seen(entry: Tracked, time: number, ctx: DetectorContext): void {
+    if (entry.seen > 0 && time > entry.lastSeen) {
+      const gap = time - entry.lastSeen;
+      if (entry.interval === 0) entry.interval = gap;
+      else {
+        entry.jitter += 0.1 * (Math.min(2, Math.abs(gap - entry.interval) / entry.interval) - entry.jitter);
+        entry.interval += 0.1 * (Math.min(gap, 3 * entry.interval) - entry.interval);
+      }
+    }
+    if (time > entry.lastSeen || entry.seen === 0) entry.lastSeen = time;
+    entry.seen++;
+    if (entry.silent) {
+      ctx.emit({
+        ...entry.silent,
+        status: 'resolved',
+        time,
+        title: `${entry.series} is reporting again`,
+      });
+      entry.silent = undefined;
+    }
+  }
+
+  function judge(
+    entry: Tracked,
+    t: Track,
+    obs: MetricObservation,
+    value: number,
+    ctx: DetectorContext,
+  ): void {
+    const score = pool.score(t.slot, obs.time, value);
+    t.recent.push(obs.time, value);
+    if (!t.firing) {
+      if (score < fireScore) return;
+      t.firing = anomalySignal(entry, t, value, score, obs.time);
+      t.calm = 0;
+      ctx.emit(t.firing);
+      return;
+    }
+    // A point is calm when it scores low and would have scored below the fire level even without
+    // the scorer's refractory damping: a series still throwing spikes is not calm just because
+    // its spikes are no longer news.
+    const surprise = pool.explain(t.slot).surprise;
+    const undamped = surprise / (surprise + pool.config.halfScoreSurprise);
+    t.calm = score < calmScore && undamped < fireScore ? t.calm + 1 : 0;
+    if (t.calm < calmPoints) return;
+    ctx.emit({
+      ...t.firing,
+      status: 'resolved',
+      time: obs.time,
+      title: `${what(entry, t)} on ${entry.series} is back to normal`,
+      evidence: [
+        { kind: 'value', label: 'observed (recovered)', value, unit: entry.unit },
+        { kind: 'text', label: 'recent points', text: JSON.stringify(t.recent) },
+      ],
+    });
+    t.firing = undefined;
+  }
+
+  function anomalySignal(entry: Tracked, t: Track, value: number, score: number, time: number): Signal {
+    const why = pool.explain(t.slot);
+    const pattern = PATTERN[why.channel];
+    const unit = entry.unit;
+    const evidence: Evidence[] = [
+      { kind: 'value', label: 'observed', value, unit },
+      { kind: 'value', label: 'expected', value: round(why.expected), unit },
+      { kind: 'value', label: 'expected low', value: round(why.low), unit },
+      { kind: 'value', label: 'expected high', value: round(why.high), unit },
+      { kind: 'value', label: 'anomaly score', value: round(score) },
+      { kind: 'text', label: 'pattern', text: pattern },
+      { kind: 'text', label: 'recent points', text: JSON.stringify(t.recent) },
+    ];
+    return {
+      fingerprint: t.fingerprint,
+      kind: 'metric.anomaly',
+      status: 'firing',
+      entity: entry.series,
+      related: entry.related,
+      time,
+      severity,
+      title: `${what(entry, t)} on ${entry.series}: ${pattern}, ${fmt(value)} vs expected ${fmt(why.low)} to ${fmt(why.high)}`,
+      evidence,
+      detector: METRIC_ANOMALY_DETECTOR_ID,
+    };
+  }
+
+  function tick(ctx: DetectorContext): void {
+    const now = ctx.now();
+    for (const entry of tracked.values()) {
+      if (entry.silent || entry.seen < minPointsForSilence || entry.interval <= 0) continue;
+      if (entry.jitter > MAX_JITTER) continue;
+      const limit = Math.max(silentIntervals * entry.interval, minSilenceMs);
+      if (now - entry.lastSeen <= limit) continue;
+      entry.silent = {
+        fingerprint: entry.silentFingerprint,
+        kind: 'metric.silent',
+        status: 'firing',
+        entity: entry.series,
+        related: entry.related,
+        time: entry.lastSeen + limit,
+        severity: silentSeverity,
+        title: `${entry.series} went silent: usually every ${seconds(entry.interval)}, nothing for ${seconds(now - entry.lastSeen)}`,
+        evidence: [
+          { kind: 'text', label: 'last point', text: new Date(entry.lastSeen).toISOString() },
+          { kind: 'value', label: 'usual interval', value: Math.round(entry.interval / 1000), unit: 's' },
+        ],
+        detector: METRIC_ANOMALY_DETECTOR_ID,
+      };
+      ctx.emit(entry.silent);
+    }
+  }
+
+  return {
+    id: METRIC_ANOMALY_DETECTOR_ID,
+    accepts: ['metric'],
+    observe,
+    tick,
+    size: () => tracked.size,
+  };
+}
+
+function what(entry: Tracked, t: Track): string {
+  return t.label ? `${t.label} of ${entry.name}` : entry.name;
+}
+
+function round(v: number): number {
+  return Number(v.toPrecision(6));
+}
+
+function fmt(v: number): string {
+  return String(round(v));
+}
+
+function seconds(ms: number): string {
+  return `${Math.round(ms / 1000)}s`;
+}

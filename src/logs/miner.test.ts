@@ -1,0 +1,297 @@
+import { describe, expect, it } from 'vitest';
+import { canonicalToken, maskLine } from './mask.ts';
+import { generaliseToken, TemplateMiner } from './miner.ts';
+
+const masked = (line: string) => maskLine(line).join(' ');
+
+function mine(lines: readonly string[], miner = new TemplateMiner()) {
+  return lines.map((l, i) => miner.add(l, i));
+}
+
+describe('masking', () => {
+  it.each([
+    [
+      'numbers, signed and decimal',
+      'took 160 ms, -17 left, 0.023958297 done',
+      'took <*> ms, <*> left, <*> done',
+    ],
+    [
+      'HDFS block ids',
+      'Deleting block blk_-1608999687919862906 of blk_38865049064139660',
+      'Deleting block <*> of <*>',
+    ],
+    [
+      'IPs with ports keep the colon',
+      'Served block to /10.251.203.80:50010 from 10.0.0.1',
+      'Served block to <*>:<*> from <*>',
+    ],
+    [
+      'host/ip:port',
+      'Old: msra-sa-41/10.190.173.170:9000 New: msra-sa-41:9000',
+      'Old: <*>/<*>:<*> New: <*>:<*>',
+    ],
+    [
+      'hex and 0x values',
+      'session 0x14ed93111f20005 at QuorumServer@33557fe4',
+      'session <*> at QuorumServer@<*>',
+    ],
+    ['UUIDs', 'request 82a4184f-c885-4f7d-920c-748f51b90574 done', 'request <*> done'],
+    [
+      'ids glued to words',
+      'Assigned container_1445144423722_0020_01_000002 to attempt_1_m_000000_0',
+      'Assigned <*> to <*>',
+    ],
+    ['paths', 'Reading /var/lib/zookeeper/version-2/snapshot.b00000084 now', 'Reading <*> now'],
+    ['windows paths', 'Loaded C:\\Windows\\winsxs\\cbscore.dll', 'Loaded C:<*>'],
+    [
+      'URLs with digits, scheme kept',
+      'Input split: hdfs://10.10.34.11:9000/pjhe/logs/2kSOSP.log:21876+7292',
+      'Input split: hdfs://<*>',
+    ],
+    ['URL host:port', 'Default file system [hdfs://msra-sa-41:9000]', 'Default file system [hdfs://<*>:<*>]'],
+    [
+      'URLs without digits are constants',
+      'see http://wiki.apache.org/hadoop/NoRouteToHost',
+      'see http://wiki.apache.org/hadoop/NoRouteToHost',
+    ],
+    [
+      'key=value keeps the key',
+      'headroom=<memory:10240, vCores:-17> ok',
+      'headroom=<memory:<*>, vCores:<*> ok',
+    ],
+    ['quoted values', "output of task 'attempt_201706092018_0024_m_000003_1012'", "output of task '<*>'"],
+    ['booleans and null', 'maps.isEmpty=true config null', 'maps.isEmpty=<*> config <*>'],
+    ['dates with names', 'connection at Sat Jun 25 04:07:27 2005 closed', 'connection at <*> closed'],
+    ['ISO timestamps', 'at 2026-03-04T01:40:33.899Z ok', 'at <*>:<*>:<*> ok'],
+    ['sizes with units', 'estimated size 5.2 KB, free 317.0 KB)', 'estimated size <*>, free <*>)'],
+    ['lists of values', 'ask 10.0.0.1:50010 to delete blk_1 blk_2 blk_3 blk_4', 'ask <*>:<*> to delete <*>'],
+    ['a name before its number', 'jetty-6.1.26 on MININT-FNANLI5.example.com', 'jetty-<*> on MININT-<*>'],
+    [
+      'host names without digits',
+      'open through proxy.cse.cuhk.edu.hk:5070 HTTPS',
+      'open through <*>:<*> HTTPS',
+    ],
+    [
+      'names with incidental digits stay',
+      'Slf4jLogger started on HttpServer2 via log4j',
+      'Slf4jLogger started on HttpServer2 via log4j',
+    ],
+    [
+      'qualified names with a version segment stay',
+      'Adding org.apache.hadoop.mapreduce.v2.api.MRClientProtocolPB',
+      'Adding org.apache.hadoop.mapreduce.v2.api.MRClientProtocolPB',
+    ],
+  ])('%s', (_name, line, expected) => {
+    expect(masked(line)).toBe(expected);
+  });
+
+  it('splits on any whitespace and ignores empty lines', () => {
+    expect(maskLine('  a\tb  \u00a0c\n')).toEqual(['a', 'b', 'c']);
+    expect(maskLine('   ')).toEqual([]);
+  });
+
+  it('folds the tokens past the limit into one trailing variable', () => {
+    expect(maskLine('a b c d e f', 4)).toEqual(['a', 'b', 'c', '<*>']);
+  });
+
+  it('collapses variables glued to text, Loghub-2.0 style', () => {
+    expect(canonicalToken('blk_<*>')).toBe('<*>');
+    expect(canonicalToken('vCores:<*>>')).toBe('vCores:<*>');
+    expect(canonicalToken('<*>.<*>.<*>')).toBe('<*>');
+    expect(canonicalToken('MININT-<*>')).toBe('MININT-<*>');
+    expect(canonicalToken('[<*>]')).toBe('[<*>]');
+  });
+});
+
+describe('generaliseToken', () => {
+  it('keeps a pattern that already covers the other token', () => {
+    expect(generaliseToken('<*>:<*>', 'MININT-<*>:<*>')).toEqual({ token: '<*>:<*>', wordChange: false });
+    expect(generaliseToken('MININT-<*>:<*>', '<*>:<*>')).toEqual({ token: '<*>:<*>', wordChange: false });
+  });
+
+  it('makes the differing part a variable when it has digits', () => {
+    expect(generaliseToken('node3', 'node4')?.token).toBe('<*>');
+    expect(generaliseToken('user=alice', 'user=bob')?.token).toBe('user=<*>');
+  });
+
+  it('merges words under a shared stem but not plain different words', () => {
+    expect(generaliseToken('CONTAINER_REMOTE_LAUNCH', 'CONTAINER_REMOTE_CLEANUP')).toEqual({
+      token: '<*>',
+      wordChange: true,
+    });
+    expect(generaliseToken('environment:user.dir=/', 'environment:host.name=<*>')?.token).toBe(
+      'environment:<*>',
+    );
+    expect(generaliseToken('RUNNING', 'FAILED')).toBeNull();
+    expect(generaliseToken('FAIL_CONTAINER_CLEANUP', 'SUCCESS_CONTAINER_CLEANUP')).toBeNull();
+    expect(generaliseToken('job-jar', 'job-conf')).toBeNull();
+  });
+});
+
+describe('TemplateMiner', () => {
+  it('groups the lines of one statement and writes its variables as <*>', () => {
+    const miner = new TemplateMiner();
+    const r = mine(
+      [
+        'Running task 0.0 in stage 1.0 (TID 4)',
+        'Running task 12.0 in stage 3.0 (TID 1877)',
+        'Finished task 0.0 in stage 1.0 (TID 4). 2703 bytes result sent to driver',
+        'Running task 7.0 in stage 3.0 (TID 1880)',
+      ],
+      miner,
+    );
+    expect(r[0]!.template.id).toBe(r[1]!.template.id);
+    expect(r[0]!.template.template).toBe('Running task <*> in stage <*> (TID <*>)');
+    expect(r[2]!.template.template).toBe(
+      'Finished task <*> in stage <*> (TID <*>). <*> bytes result sent to driver',
+    );
+    expect(miner.size).toBe(2);
+    expect(r[0]!.template.count).toBe(3);
+  });
+
+  it('keeps statements apart that differ in a constant word', () => {
+    const r = mine([
+      'attempt_1 TaskAttempt Transitioned from NEW to UNASSIGNED',
+      'attempt_2 TaskAttempt Transitioned from UNASSIGNED to ASSIGNED',
+      'attempt_3 TaskAttempt Transitioned from ASSIGNED to RUNNING',
+      'Block broadcast_1 stored as bytes in memory',
+      'Block broadcast_2 stored as values in memory',
+    ]);
+    expect(new Set(r.map((x) => x.template.id)).size).toBe(5);
+  });
+
+  it('makes a position variable once it has shown several distinct words', () => {
+    const miner = new TemplateMiner();
+    const users = ['alice', 'bob', 'carol', 'dave', 'erin'];
+    const r: ReturnType<TemplateMiner['add']>[] = [];
+    const ids: string[] = [];
+    for (const [i, u] of users.entries()) {
+      r.push(miner.add(`session opened for user ${u} by sshd`, i));
+      ids.push(r[i]!.template.id);
+      // Three users are three statements as far as anyone can tell; the fourth makes it a
+      // variable, and the earlier clusters are taken over.
+      if (i === 2) expect(miner.size).toBe(3);
+    }
+    expect(r[4]!.template.template).toBe('session opened for user <*> by sshd');
+    expect(new Set(r.map((x) => x.template.template))).toEqual(
+      new Set(['session opened for user <*> by sshd']),
+    );
+    expect(miner.size).toBe(1);
+    expect(r[0]!.template.count).toBe(5);
+    // The oldest of the equally used clusters survives, with its id; the fourth line joined it.
+    expect(ids[3]).toBe(ids[0]);
+    expect(r[3]!.created).toBe(false);
+    expect(r[3]!.generalised).toBe(true);
+  });
+
+  it('lets a free-text value at the end of a template take more words, but not another field', () => {
+    const miner = new TemplateMiner();
+    const r = mine(
+      [
+        'Server environment:java.vendor=Oracle Corporation',
+        'Server environment:user.dir=/',
+        'Server environment:host.name=mesos-master-1',
+        'Server environment:zookeeper.version=3.4.5--1, built on 06/10/2013 17:26 GMT',
+        'Server environment:os.name=Linux',
+      ],
+      miner,
+    );
+    expect(new Set(r.map((x) => x.template.template))).toEqual(new Set(['Server environment:<*>']));
+    expect(miner.size).toBe(1);
+
+    const other = new TemplateMiner();
+    const [short, long, bare, bareLonger] = mine(
+      [
+        'authentication failure; rhost=10.0.0.1',
+        'authentication failure; rhost=10.0.0.2 user=root',
+        'Connection closed by 10.0.0.1',
+        'Connection closed by 10.0.0.2 [preauth]',
+      ],
+      other,
+    );
+    expect(long!.template.id).not.toBe(short!.template.id);
+    expect(bareLonger!.template.id).not.toBe(bare!.template.id);
+  });
+
+  it('treats host and program names as values', () => {
+    const r = mine([
+      'chrome.exe - www.google.com:443 close, 1190 bytes sent',
+      'firefox.exe - mail.example.org:443 close, 20 bytes sent',
+    ]);
+    expect(r[1]!.template.id).toBe(r[0]!.template.id);
+    expect(r[0]!.template.template).toBe('<*> - <*>:<*> close, <*> bytes sent');
+  });
+
+  it('generalises a template across lines and keeps its id', () => {
+    const miner = new TemplateMiner();
+    const first = miner.add('Processing the event EventType: CONTAINER_REMOTE_LAUNCH for container c_1', 1);
+    const id = first.template.id;
+    const second = miner.add('Processing the event EventType: CONTAINER_REMOTE_CLEANUP for container c_2', 2);
+    expect(second.generalised).toBe(true);
+    expect(second.template.id).toBe(id);
+    expect(first.template.template).toBe('Processing the event EventType: <*> for container <*>');
+    expect(miner.get(id)?.count).toBe(2);
+  });
+
+  it('derives ids from the template, so another miner gives the same ids', () => {
+    const lines = ['Got assigned task 1', 'Got assigned task 2', 'Registered BlockManager'];
+    const a = mine(lines).map((r) => r.template.id);
+    const b = mine(lines).map((r) => r.template.id);
+    expect(a).toEqual(b);
+    expect(a[0]).toMatch(/^tpl_/);
+  });
+
+  it('records counts and first/last seen times', () => {
+    const miner = new TemplateMiner();
+    miner.add('Got assigned task 1', 1000);
+    miner.add('Got assigned task 2', 5000);
+    const t = miner.add('Got assigned task 3', 3000).template;
+    expect({ count: t.count, firstSeen: t.firstSeen, lastSeen: t.lastSeen }).toEqual({
+      count: 3,
+      firstSeen: 1000,
+      lastSeen: 5000,
+    });
+    expect(miner.templates()[0]).toBe(miner.get(t.id));
+  });
+
+  it('matches without learning', () => {
+    const miner = new TemplateMiner();
+    miner.add('Got assigned task 1');
+    expect(miner.match('Got assigned task 99')?.template).toBe('Got assigned task <*>');
+    expect(miner.match('Something else entirely')).toBeUndefined();
+    expect(miner.size).toBe(1);
+  });
+
+  it('stays within maxTemplates when every line is a new statement', () => {
+    const miner = new TemplateMiner({ maxTemplates: 50 });
+    const word = (n: number) => n.toString(36).replace(/\d/g, (d) => 'abcdefghij'[Number(d)]!);
+    for (let i = 0; i < 5000; i++) miner.add(`${word(i * 7919)} ${word(i)} never repeats ${word(i * 31)}`, i);
+    expect(miner.size).toBeLessThanOrEqual(50);
+    expect(miner.evictions).toBeGreaterThan(4900);
+    // A frequent template survives the churn.
+    const miner2 = new TemplateMiner({ maxTemplates: 20 });
+    for (let i = 0; i < 2000; i++) {
+      miner2.add(`Heartbeat from worker ${i}`, i);
+      miner2.add(`${word(i * 7919)} once ${word(i)}`, i);
+    }
+    expect(miner2.match('Heartbeat from worker 1')?.count).toBe(2000);
+  });
+
+  it('keeps one template for a stream of ever-new ids', () => {
+    const miner = new TemplateMiner();
+    for (let i = 0; i < 20_000; i++) {
+      miner.add(
+        `Receiving block blk_${i * 7_777_777} src: /10.0.${i % 256}.${i % 7}:${40_000 + i} dest: /10.0.0.1:50010`,
+        i,
+      );
+    }
+    expect(miner.size).toBe(1);
+    expect(miner.templates()[0]!.template).toBe('Receiving block <*> src: <*>:<*> dest: <*>:<*>');
+  });
+
+  it('cuts very long lines before mining', () => {
+    const miner = new TemplateMiner({ maxLineLength: 64 });
+    const r = miner.add(`x ${'y '.repeat(10_000)}`);
+    expect(r.template.template.length).toBeLessThanOrEqual(64);
+  });
+});

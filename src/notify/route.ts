@@ -1,0 +1,65 @@
+import type { Incident } from '../core/index.ts';
+import { globToRegExp } from '../incidents/silences.ts';
+import type { MatchedPlaybook } from '../playbooks/match.ts';
+
+/** Where incidents go when no playbook names a channel. */
+export interface RoutingOptions {
+  /** The channel of last resort (`SLACK_CHANNEL`). */
+  defaultChannel: string;
+  /** DAG id (`*` glob) → channel, first match wins. */
+  dags?: readonly { readonly dag: string; readonly channel: string }[];
+  /** DAG owner → channel (needs {@link RoutingOptions.dagInfo}). */
+  owners?: Readonly<Record<string, string>>;
+  /** DAG tag → channel (needs {@link RoutingOptions.dagInfo}). */
+  tags?: Readonly<Record<string, string>>;
+  /** Owners and tags of a DAG, when Guardian can look them up (cached by the caller). */
+  dagInfo?: (dagId: string) => { owners: readonly string[]; tags: readonly string[] } | undefined;
+}
+
+export interface Route {
+  readonly channel: string;
+  /** Why this channel (`playbook spot-loss`, `dag nightly_*`, `default`). */
+  readonly reason: string;
+}
+
+/**
+ * The channel for an incident: the best matching playbook's team channel; else the first DAG
+ * mapping that matches one of its DAGs (by id, then owner, then tag); else the default channel.
+ */
+export function routeIncident(
+  incident: Incident,
+  playbooks: readonly MatchedPlaybook[],
+  options: RoutingOptions,
+): Route {
+  const owned = playbooks.find((p) => p.playbook.owner.slack_channel && !p.playbook.match.fallback);
+  if (owned?.playbook.owner.slack_channel) {
+    return { channel: owned.playbook.owner.slack_channel, reason: `playbook ${owned.playbook.id}` };
+  }
+  const dags = dagsOf(incident);
+  for (const rule of options.dags ?? []) {
+    const re = globToRegExp(rule.dag);
+    const dag = dags.find((d) => re.test(d));
+    if (dag) return { channel: rule.channel, reason: `dag ${rule.dag}` };
+  }
+  if (options.dagInfo && (options.owners || options.tags)) {
+    for (const dag of dags) {
+      const info = options.dagInfo(dag);
+      if (!info) continue;
+      const owner = info.owners.find((o) => options.owners?.[o]);
+      if (owner) return { channel: options.owners![owner]!, reason: `owner ${owner} of ${dag}` };
+      const tag = info.tags.find((t) => options.tags?.[t]);
+      if (tag) return { channel: options.tags![tag]!, reason: `tag ${tag} of ${dag}` };
+    }
+  }
+  return { channel: options.defaultChannel, reason: 'default' };
+}
+
+/** DAG ids the incident touches: its impact's, else those in its entity keys. */
+export function dagsOf(incident: Incident): string[] {
+  const dags = new Set(incident.impact?.dags ?? []);
+  for (const e of incident.entities) {
+    const m = /^airflow:(?:dag|dagrun|task):([^/]+)/.exec(e);
+    if (m) dags.add(m[1]!);
+  }
+  return [...dags].sort();
+}

@@ -1,0 +1,143 @@
+import { parseDuration } from '../config/duration.ts';
+import type { Incident, Severity } from '../core/index.ts';
+import { createSilence } from '../incidents/actions.ts';
+import { describeSilence } from '../incidents/silences.ts';
+import type { Actor } from '../incidents/store.ts';
+import { escapeMrkdwn, truncate } from '../notify/block-kit.ts';
+import { renderIncidentMessage } from '../notify/template.ts';
+import type { EphemeralReply, InteractionContext } from './context.ts';
+
+const MAX_SILENCE_MS = 30 * 86_400_000;
+const MIN_SILENCE_MS = 60_000;
+const LIST_LIMIT = 20;
+
+const USAGE = [
+  '*Guardian*',
+  '`/guardian list`: open and acknowledged incidents',
+  '`/guardian show <incident id>`: one incident, with its timeline',
+  '`/guardian silence <kind|entity> <duration>`: stop posting new incidents of a kind (`spot_interruption`) or touching an entity (`host:10.0.3.17`, `*` globs) for a while (`2h`, `1d`)',
+  '`/guardian silences`: active silences',
+  '`/guardian unsilence <silence id>`: end a silence',
+].join('\n');
+
+const SEVERITY_EMOJI: Readonly<Record<Severity, string>> = {
+  critical: ':red_circle:',
+  high: ':large_orange_circle:',
+  low: ':large_yellow_circle:',
+  info: ':large_blue_circle:',
+};
+
+/** `/guardian <text>` for `actor`: the answer, shown only to them. */
+export async function handleCommand(
+  ctx: InteractionContext,
+  text: string,
+  actor: Actor,
+): Promise<EphemeralReply> {
+  const [sub = 'help', ...args] = text.trim().split(/\s+/).filter(Boolean);
+  switch (sub.toLowerCase()) {
+    case 'list':
+      return list(ctx);
+    case 'show':
+      return show(ctx, args[0]);
+    case 'silence':
+      return silence(ctx, args, actor);
+    case 'silences':
+      return silences(ctx);
+    case 'unsilence':
+      return unsilence(ctx, args[0], actor);
+    default:
+      return { text: USAGE };
+  }
+}
+
+async function list(ctx: InteractionContext): Promise<EphemeralReply> {
+  const [open, acknowledged] = await Promise.all([
+    ctx.store.list({ status: 'open', limit: LIST_LIMIT }),
+    ctx.store.list({ status: 'acknowledged', limit: LIST_LIMIT }),
+  ]);
+  const incidents = [...open.incidents, ...acknowledged.incidents].sort((a, b) => b.openedAt - a.openedAt);
+  if (incidents.length === 0) return { text: ':white_check_mark: No open incidents.' };
+  const now = ctx.clock.now();
+  const lines = incidents.slice(0, LIST_LIMIT).map((i) => listLine(i, now));
+  const more =
+    open.nextCursor || acknowledged.nextCursor || incidents.length > LIST_LIMIT ? '\n_…and more_' : '';
+  const text = `*${incidents.length > LIST_LIMIT ? `${LIST_LIMIT}+` : incidents.length} open incidents*\n${lines.join('\n')}${more}`;
+  return {
+    text: truncate(text, 2900),
+    blocks: [{ type: 'section', text: { type: 'mrkdwn', text: truncate(text, 2900) } }],
+  };
+}
+
+function listLine(i: Incident, now: number): string {
+  const age = Math.max(0, Math.round((now - i.openedAt) / 60_000));
+  const ack = i.status === 'acknowledged' ? ' · acknowledged' : '';
+  return `${SEVERITY_EMOJI[i.severity]} \`${i.id}\` ${escapeMrkdwn(truncate(i.title, 120))} · ${i.severity} · ${age < 120 ? `${age}m` : `${Math.round(age / 60)}h`} old${ack}`;
+}
+
+async function show(ctx: InteractionContext, id: string | undefined): Promise<EphemeralReply> {
+  if (!id) return { text: 'Usage: `/guardian show <incident id>`' };
+  const incident = await ctx.store.get(id);
+  if (!incident) return { text: `No incident ${escapeMrkdwn(truncate(id, 100))}.` };
+  const message = renderIncidentMessage(incident, ctx.incidentUrl ? { incidentUrl: ctx.incidentUrl } : {});
+  const timeline = (await ctx.store.timeline(id)).slice(-8);
+  const lines = timeline.map(
+    (e) =>
+      `• ${new Date(e.at).toISOString().slice(11, 19)} ${e.type}: ${escapeMrkdwn(truncate(e.text, 200))}${e.actor ? ` (${escapeMrkdwn(e.actor.name ?? e.actor.id)})` : ''}`,
+  );
+  const blocks = [...message.blocks];
+  if (lines.length > 0 && blocks.length < 49) {
+    blocks.push({
+      type: 'section',
+      text: { type: 'mrkdwn', text: truncate(`*Timeline*\n${lines.join('\n')}`, 2900) },
+    });
+  }
+  return { text: message.text, blocks };
+}
+
+async function silence(
+  ctx: InteractionContext,
+  args: readonly string[],
+  actor: Actor,
+): Promise<EphemeralReply> {
+  const [matcher, duration] = args;
+  if (!matcher || !duration || args.length !== 2) {
+    return {
+      text: 'Usage: `/guardian silence <kind|entity> <duration>`, e.g. `/guardian silence spot_interruption 2h`',
+    };
+  }
+  const ms = parseDuration(duration);
+  if (ms === undefined || ms < MIN_SILENCE_MS || ms > MAX_SILENCE_MS) {
+    return {
+      text: `"${escapeMrkdwn(truncate(duration, 40))}" is not a duration between 1m and 30d (e.g. 30m, 2h, 1d).`,
+    };
+  }
+  if (matcher.length > 500 || matcher === '*') return { text: 'That matcher is too broad or too long.' };
+  const created = await createSilence(ctx.store, { matcher, durationMs: ms, actor, now: ctx.clock.now() });
+  return {
+    text: `:no_bell: Silenced ${escapeMrkdwn(describeSilence(created))} until ${new Date(created.expiresAt).toISOString()} (\`${created.id}\`). New matching incidents are recorded but not posted.`,
+  };
+}
+
+async function silences(ctx: InteractionContext): Promise<EphemeralReply> {
+  const active = await ctx.store.listSilences(ctx.clock.now());
+  if (active.length === 0) return { text: 'No active silences.' };
+  const lines = active
+    .slice(0, 30)
+    .map(
+      (s) =>
+        `• \`${s.id}\` ${escapeMrkdwn(describeSilence(s))} until ${new Date(s.expiresAt).toISOString()} (by ${escapeMrkdwn(s.createdBy.name ?? s.createdBy.id)})`,
+    );
+  return { text: truncate(`*Active silences*\n${lines.join('\n')}`, 2900) };
+}
+
+async function unsilence(
+  ctx: InteractionContext,
+  id: string | undefined,
+  actor: Actor,
+): Promise<EphemeralReply> {
+  if (!id) return { text: 'Usage: `/guardian unsilence <silence id>`' };
+  const ended = await ctx.store.expireSilence(id, ctx.clock.now());
+  if (!ended) return { text: `No silence ${escapeMrkdwn(truncate(id, 100))}.` };
+  ctx.logger.info({ silence: id, by: actor.id }, 'silence ended from Slack');
+  return { text: `Silence \`${ended.id}\` (${escapeMrkdwn(describeSilence(ended))}) ended.` };
+}

@@ -1,0 +1,424 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { parseConfig } from '../src/config/load.ts';
+import { ManualClock } from '../src/core/index.ts';
+import { createHttpApp } from '../src/http/app.ts';
+import { createDynamoIncidentStore } from '../src/incidents/dynamo-store.ts';
+import { startEmbeddedDynamo } from '../src/incidents/embedded-dynamo.ts';
+import type { IncidentStore } from '../src/incidents/store.ts';
+import { createGuardian } from '../src/main.ts';
+import { createSlackChannel } from '../src/notify/channels/slack.ts';
+import { Notifier } from '../src/notify/notifier.ts';
+import { ACTION_IDS } from '../src/notify/template.ts';
+import { createSlackApp, type SlackApp } from '../src/slack-app/plugin.ts';
+import { signSlackRequest } from '../src/slack-app/verify.ts';
+import { silentLogger } from '../src/telemetry/logger.ts';
+import { startAnthropicStandIn } from './fakes/anthropic-api.ts';
+import { incidentSignal, spotLossIncident, T0 } from './fakes/incidents.ts';
+import { startSlackStandIn } from './fakes/slack-api.ts';
+
+const SECRET = '8f742231b10e8888abcd99yyyzzz85a5';
+const TOKEN = 'xoxb-slack-app-test';
+const logger = silentLogger();
+const USER = { id: 'U024BE7LH', username: 'ana', name: 'ana', team_id: 'T0001' };
+
+/**
+ * The Slack app on Guardian's fastify port, through `app.inject()`: signed button clicks and
+ * slash commands change incidents (recorded with who did it) and the notifier updates the
+ * message in the Slack stand-in; bad signatures and stale timestamps get 401.
+ */
+describe('Slack app', () => {
+  let dynamo: Awaited<ReturnType<typeof startEmbeddedDynamo>>;
+  let slack: Awaited<ReturnType<typeof startSlackStandIn>>;
+  let store: IncidentStore;
+  let clock: ManualClock;
+  let app: FastifyInstance;
+  let slackApp: SlackApp;
+  let notifier: Notifier;
+  let slowStore = 0;
+
+  beforeAll(async () => {
+    dynamo = await startEmbeddedDynamo({ port: 0, logger });
+    slack = await startSlackStandIn({ token: TOKEN });
+    clock = new ManualClock(T0 + 120_000);
+    store = createDynamoIncidentStore({
+      endpoint: dynamo.endpoint,
+      region: 'us-east-1',
+      tableName: `slack-app-${Date.now()}`,
+      createTable: true,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      logger,
+    });
+    await store.start();
+    notifier = new Notifier({
+      store,
+      channel: createSlackChannel({ token: TOKEN, apiUrl: slack.url, logger }),
+      clock,
+      logger,
+      slackChannel: '#alerts',
+    });
+    // A store that can be made slow, to see the app answer Slack before its work is done.
+    const maybeSlow: IncidentStore = {
+      ...store,
+      async update(next) {
+        if (slowStore > 0) await new Promise((r) => setTimeout(r, slowStore));
+        return store.update(next);
+      },
+    };
+    slackApp = createSlackApp({
+      signingSecret: SECRET,
+      store: maybeSlow,
+      clock,
+      logger,
+      ackWithinMs: 300,
+      requestUpdate: (incidentId) => notifier.handle({ incidentId, version: 0, change: 'action' }),
+    });
+    app = await createHttpApp({
+      logger,
+      store,
+      outbox: undefined,
+      health: { checks: {}, isStopping: () => false },
+      slackApp,
+    });
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await slack?.close();
+    await dynamo?.close();
+  });
+
+  beforeEach(() => {
+    slack.calls.length = 0;
+    slowStore = 0;
+  });
+
+  const nowSeconds = () => String(Math.floor(clock.now() / 1000));
+
+  function signed(body: string, contentType: string, over: { timestamp?: string; signature?: string } = {}) {
+    const timestamp = over.timestamp ?? nowSeconds();
+    return app.inject({
+      method: 'POST',
+      url: '/slack/events',
+      headers: {
+        'content-type': contentType,
+        'x-slack-request-timestamp': timestamp,
+        'x-slack-signature': over.signature ?? signSlackRequest(SECRET, timestamp, body),
+      },
+      payload: body,
+    });
+  }
+
+  function click(
+    action: { action_id: string; value?: string; selected_option?: { value: string } },
+    over?: { timestamp?: string; signature?: string },
+    responseUrl = slack.responseUrl('click'),
+  ) {
+    const payload = {
+      type: 'block_actions',
+      user: USER,
+      api_app_id: 'A0001',
+      team: { id: 'T0001', domain: 'hooli' },
+      container: { type: 'message', message_ts: '1.000001', channel_id: 'C0001' },
+      trigger_id: '123.456.abc',
+      response_url: responseUrl,
+      actions: [{ block_id: 'guardian_lifecycle', type: 'button', action_ts: '1.2', ...action }],
+    };
+    return signed(
+      new URLSearchParams({ payload: JSON.stringify(payload) }).toString(),
+      'application/x-www-form-urlencoded',
+      over,
+    );
+  }
+
+  function command(text: string, over?: { timestamp?: string; signature?: string }) {
+    const body = new URLSearchParams({
+      token: 'deprecated',
+      team_id: 'T0001',
+      channel_id: 'C0001',
+      user_id: USER.id,
+      user_name: USER.username,
+      command: '/guardian',
+      text,
+      response_url: slack.responseUrl('command'),
+      trigger_id: '123.456.def',
+    }).toString();
+    return signed(body, 'application/x-www-form-urlencoded', over);
+  }
+
+  async function posted(id: string, over: Parameters<typeof spotLossIncident>[1] = {}) {
+    await store.create(spotLossIncident(id, over));
+    await notifier.handle({ incidentId: id, version: 1, change: 'opened' });
+    return (await store.get(id))!;
+  }
+
+  const message = (ts: string) => slack.messages().find((m) => m.ts === ts)!;
+
+  it('acknowledges from the button: timeline names who, the message and its thread say so', async () => {
+    const incident = await posted('inc_ack');
+    const res = await click({ action_id: ACTION_IDS.acknowledge, value: incident.id });
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toBe('');
+
+    const stored = (await store.get(incident.id))!;
+    expect(stored.status).toBe('acknowledged');
+    const timeline = await store.timeline(incident.id);
+    expect(timeline.at(-1)).toMatchObject({
+      type: 'acknowledged',
+      actor: { id: USER.id, name: 'ana', via: 'slack' },
+    });
+    const post = message(stored.slack!.ts);
+    expect(post.edits).toBeGreaterThanOrEqual(1);
+    const blocks = JSON.stringify(post.blocks);
+    expect(blocks).toContain(`*ACKNOWLEDGED* by <@${USER.id}>`);
+    expect(blocks).not.toContain(ACTION_IDS.acknowledge);
+    expect(blocks).toContain(ACTION_IDS.resolve);
+    const replies = slack.messages().filter((m) => m.threadTs === stored.slack!.ts);
+    expect(replies).toHaveLength(1);
+    expect(JSON.stringify(replies[0]!.blocks)).toContain(`*Acknowledged* by <@${USER.id}>`);
+
+    // A second click changes nothing and says so, privately.
+    slack.responses.length = 0;
+    await click({ action_id: ACTION_IDS.acknowledge, value: incident.id });
+    expect((await store.timeline(incident.id)).filter((e) => e.type === 'acknowledged')).toHaveLength(1);
+    expect(slack.responses.at(-1)?.body).toMatchObject({
+      response_type: 'ephemeral',
+      text: expect.stringContaining('already acknowledged'),
+    });
+  });
+
+  it('resolves and reopens from the buttons, one thread reply each', async () => {
+    const incident = await posted('inc_resolve', {
+      signals: [incidentSignal(31), incidentSignal(32)],
+    });
+    await click({ action_id: ACTION_IDS.resolve, value: incident.id });
+    let stored = (await store.get(incident.id))!;
+    expect(stored.status).toBe('resolved');
+    expect(JSON.stringify(message(stored.slack!.ts).blocks)).toContain(ACTION_IDS.reopen);
+    await click({ action_id: ACTION_IDS.reopen, value: incident.id });
+    stored = (await store.get(incident.id))!;
+    expect(stored.status).toBe('open');
+    expect((await store.timeline(incident.id)).map((e) => e.type)).toEqual(['resolved', 'reopened']);
+    const replies = slack.messages().filter((m) => m.threadTs === stored.slack!.ts);
+    expect(replies.map((r) => r.text)).toEqual([
+      expect.stringContaining('resolved'),
+      expect.stringContaining('reopened'),
+    ]);
+  });
+
+  it('silences from the menu: by kind and entity, with an expiry, noted on the message', async () => {
+    const incident = await posted('inc_menu', { signals: [incidentSignal(41)] });
+    const res = await click({
+      action_id: ACTION_IDS.silence,
+      selected_option: { value: `${incident.id}|4h` },
+    });
+    expect(res.statusCode).toBe(200);
+    const silences = await store.listSilences(clock.now());
+    expect(silences).toEqual([
+      expect.objectContaining({
+        kind: 'spot_interruption',
+        entity: 'host:10.0.4.161',
+        expiresAt: clock.now() + 4 * 3_600_000,
+        createdBy: { id: USER.id, name: 'ana', via: 'slack' },
+        incidentId: incident.id,
+      }),
+    ]);
+    expect((await store.timeline(incident.id)).at(-1)).toMatchObject({
+      type: 'silenced',
+      actor: { id: USER.id },
+    });
+    const stored = (await store.get(incident.id))!;
+    expect(JSON.stringify(message(stored.slack!.ts).blocks)).toContain(':no_bell:');
+    for (const s of silences) await store.expireSilence(s.id, clock.now());
+  });
+
+  it('answers Slack before slow work is done, and finishes it afterwards', async () => {
+    const incident = await posted('inc_slow', { signals: [incidentSignal(51)] });
+    slowStore = 1500;
+    const started = Date.now();
+    const res = await click({ action_id: ACTION_IDS.acknowledge, value: incident.id });
+    expect(res.statusCode).toBe(200);
+    expect(Date.now() - started).toBeLessThan(1200);
+    await slackApp.settled();
+    expect((await store.get(incident.id))!.status).toBe('acknowledged');
+  });
+
+  it('refuses bad signatures, stale timestamps and unsigned requests with 401, and changes nothing', async () => {
+    const incident = await posted('inc_forged', { signals: [incidentSignal(61)] });
+    const bad = await click(
+      { action_id: ACTION_IDS.resolve, value: incident.id },
+      { signature: `v0=${'0'.repeat(64)}` },
+    );
+    expect(bad.statusCode).toBe(401);
+    expect(bad.json()).toMatchObject({ code: 'bad_signature' });
+    const stale = String(Math.floor(clock.now() / 1000) - 6 * 60);
+    const old = await click({ action_id: ACTION_IDS.resolve, value: incident.id }, { timestamp: stale });
+    expect(old.statusCode).toBe(401);
+    expect(old.json()).toMatchObject({ code: 'stale_timestamp' });
+    const wrongSecret = new URLSearchParams({ payload: '{}' }).toString();
+    const forged = await signed(wrongSecret, 'application/x-www-form-urlencoded', {
+      signature: signSlackRequest('not-the-secret', nowSeconds(), wrongSecret),
+    });
+    expect(forged.statusCode).toBe(401);
+    const unsigned = await app.inject({
+      method: 'POST',
+      url: '/slack/events',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'command=%2Fguardian&text=list',
+    });
+    expect(unsigned.statusCode).toBe(401);
+    const slashForged = await command('silence spot_interruption 2h', { signature: `v0=${'a'.repeat(64)}` });
+    expect(slashForged.statusCode).toBe(401);
+
+    expect((await store.get(incident.id))!.status).toBe('open');
+    expect(await store.timeline(incident.id)).toEqual([]);
+    expect(await store.listSilences(clock.now())).toEqual([]);
+  });
+
+  it('/guardian list, show, silence, silences and unsilence', async () => {
+    await posted('inc_cmd', {
+      signals: [incidentSignal(71)],
+      title: 'Spark worker lost for the command test',
+    });
+    const list = await command('list');
+    expect(list.statusCode).toBe(200);
+    expect(list.json()).toMatchObject({ response_type: 'ephemeral' });
+    expect(list.json().text).toContain('`inc_cmd`');
+
+    const show = await command('show inc_cmd');
+    expect(JSON.stringify(show.json().blocks)).toContain('Spark worker 10.0.4.161 lost');
+    expect((await command('show inc_nope')).json().text).toContain('No incident inc_nope');
+
+    const silenced = await command('silence host:10.0.9.* 2h');
+    expect(silenced.json().text).toContain('Silenced entity host:10.0.9.*');
+    const active = await store.listSilences(clock.now());
+    expect(active).toEqual([
+      expect.objectContaining({
+        entity: 'host:10.0.9.*',
+        expiresAt: clock.now() + 7_200_000,
+        createdBy: expect.objectContaining({ id: USER.id }),
+      }),
+    ]);
+    expect((await command('silences')).json().text).toContain(active[0]!.id);
+    expect((await command('silence spot_interruption forever')).json().text).toContain('is not a duration');
+
+    // A new incident the silence covers is stored, not posted.
+    const before = slack.messages().length;
+    await store.create(
+      spotLossIncident('inc_muted', {
+        signals: [incidentSignal(72)],
+        rootCause: { entity: 'host:10.0.9.12', kind: 'host_lost', confidence: 0.8 },
+        entities: ['host:10.0.9.12'],
+      }),
+    );
+    await expect(notifier.handle({ incidentId: 'inc_muted', version: 1, change: 'opened' })).rejects.toThrow(
+      /silenced/,
+    );
+    expect(slack.messages()).toHaveLength(before);
+
+    const ended = await command(`unsilence ${active[0]!.id}`);
+    expect(ended.json().text).toContain('ended');
+    expect(await store.listSilences(clock.now())).toEqual([]);
+    expect((await command('')).json().text).toContain('/guardian list');
+  });
+
+  it('answers the Events API URL check and Slack SSL checks', async () => {
+    const body = JSON.stringify({ token: 'x', challenge: 'c-123', type: 'url_verification' });
+    const res = await signed(body, 'application/json');
+    expect(res.json()).toEqual({ challenge: 'c-123' });
+    const ssl = await app.inject({
+      method: 'POST',
+      url: '/slack/events',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'ssl_check=1&token=x',
+    });
+    expect(ssl.statusCode).toBe(200);
+  });
+
+  it('leaves the JSON body parsing of the rest of the API alone', async () => {
+    const res = await app.inject({ method: 'GET', url: '/api/v1/incidents?limit=5' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().incidents.length).toBeGreaterThan(0);
+  });
+});
+
+/** The composition root wires it: Slack app on the service port, playbooks, LLM drafter, notifier. */
+describe('Guardian with Slack and the LLM configured', () => {
+  it('posts a drafted message with buttons, and a click acknowledges it', async () => {
+    const slack = await startSlackStandIn({ token: TOKEN });
+    const model = await startAnthropicStandIn({ apiKey: 'sk-ant-wiring' });
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'guardian-slack-app-'));
+    model.fallback = {
+      kind: 'tool_use',
+      input: {
+        title: 'Spot loss of 10.0.4.161 failed payments_daily',
+        summary: 'Worker 10.0.4.161 was reclaimed at 02:10 UTC.',
+        probable_cause: { text: 'A spot interruption.', confidence: 0.8 },
+        impact: 'payments_daily is late.',
+        next_steps: ['Clear the failed tasks once the worker is back.'],
+        runbook_ids: ['spot-loss'],
+      },
+    };
+    const config = parseConfig({
+      port: 0,
+      host: '127.0.0.1',
+      dataDir,
+      slack: { token: TOKEN, apiUrl: slack.url, channel: '#alerts', signingSecret: SECRET },
+      llm: { apiKey: 'sk-ant-wiring', baseUrl: model.url, budget: '3s' },
+      links: { airflowUrl: 'https://airflow.example.com' },
+      notify: { groupWait: 0 },
+    });
+    const guardian = await createGuardian(config, { logger });
+    try {
+      await guardian.store.create(spotLossIncident('inc_wired'));
+      await guardian.queues.notify.add('inc_wired@1', {
+        incidentId: 'inc_wired',
+        version: 1,
+        change: 'opened',
+      });
+      await guardian.idle();
+      const posted = slack.messages().find((m) => !m.threadTs)!;
+      expect(posted.text).toContain('Spot loss of 10.0.4.161 failed payments_daily');
+      const blocks = JSON.stringify(posted.blocks);
+      expect(blocks).toContain(ACTION_IDS.acknowledge);
+      expect(blocks).toContain('https://airflow.example.com/dags/payments_daily/runs/');
+
+      const body = new URLSearchParams({
+        payload: JSON.stringify({
+          type: 'block_actions',
+          user: USER,
+          actions: [{ action_id: ACTION_IDS.acknowledge, value: 'inc_wired', type: 'button' }],
+        }),
+      }).toString();
+      const timestamp = String(Math.floor(Date.now() / 1000));
+      const res = await guardian.app.inject({
+        method: 'POST',
+        url: '/slack/events',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          'x-slack-request-timestamp': timestamp,
+          'x-slack-signature': signSlackRequest(SECRET, timestamp, body),
+        },
+        payload: body,
+      });
+      expect(res.statusCode).toBe(200);
+      await guardian.idle();
+      expect((await guardian.store.get('inc_wired'))!.status).toBe('acknowledged');
+      const edited = slack.messages().find((m) => m.ts === posted.ts)!;
+      expect(JSON.stringify(edited.blocks)).toContain(`*ACKNOWLEDGED* by <@${USER.id}>`);
+      // API answers stay JSON next to the Slack route's raw-body parser.
+      const detail = await guardian.app.inject({ method: 'GET', url: '/api/v1/incidents/inc_wired' });
+      expect(detail.json().timeline).toContainEqual(
+        expect.objectContaining({ type: 'acknowledged', actor: { id: USER.id, name: 'ana', via: 'slack' } }),
+      );
+    } finally {
+      await guardian.stop();
+      await model.close();
+      await slack.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
