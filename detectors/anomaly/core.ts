@@ -82,6 +82,8 @@ const SLOT_F32 = Math.ceil(NF32_TOTAL / 16) * 16;
 
 /** State bytes per series. */
 export const BYTES_PER_SERIES = SLOT_F32 * 4;
+/** Slots a pool holds before it first grows. */
+const INITIAL_SLOTS = 64;
 
 /** Tuning of the scorer. One configuration serves every series; nothing here is per-series. */
 export interface AnomalyScorerConfig {
@@ -241,10 +243,12 @@ export interface AnomalyExplanation {
 export class AnomalyScorerPool {
   readonly capacity: number;
   readonly config: AnomalyScorerConfig;
-  readonly #f64: Float64Array;
-  readonly #f32: Float32Array;
-  readonly #free: Int32Array;
-  #freeCount: number;
+  #f64: Float64Array;
+  #f32: Float32Array;
+  /** Slots handed out at least once; the buffer holds at least this many. */
+  #issued = 0;
+  /** Released slots, reused first. */
+  readonly #free: number[] = [];
   /** Channel values of the point being scored. */
   readonly #u = new Float64Array(NCH);
   // Configuration, unpacked for the hot path.
@@ -278,12 +282,10 @@ export class AnomalyScorerPool {
     this.capacity = capacity;
     const c: AnomalyScorerConfig = { ...DEFAULT_ANOMALY_CONFIG, ...config };
     this.config = c;
-    const buffer = new ArrayBuffer(capacity * BYTES_PER_SERIES);
+    // The buffer grows (doubling) as slots are handed out, up to `capacity`.
+    const buffer = new ArrayBuffer(Math.min(capacity, INITIAL_SLOTS) * BYTES_PER_SERIES);
     this.#f64 = new Float64Array(buffer);
     this.#f32 = new Float32Array(buffer);
-    this.#free = new Int32Array(capacity);
-    for (let i = 0; i < capacity; i++) this.#free[i] = capacity - 1 - i;
-    this.#freeCount = capacity;
     this.#levelRate = c.levelRate;
     this.#scaleRate = c.scaleRate;
     this.#bucketShare = c.bucketScaleShare;
@@ -311,20 +313,32 @@ export class AnomalyScorerPool {
 
   /** Slots in use. */
   get size(): number {
-    return this.capacity - this.#freeCount;
+    return this.#issued - this.#free.length;
   }
 
   /** A fresh slot, or -1 when every slot is taken. */
   allocate(): number {
-    if (this.#freeCount === 0) return -1;
-    const slot = this.#free[--this.#freeCount]!;
+    let slot = this.#free.pop();
+    if (slot === undefined) {
+      if (this.#issued === this.capacity) return -1;
+      slot = this.#issued++;
+      const held = this.#f32.length / SLOT_F32;
+      if (slot >= held) this.#grow(Math.min(this.capacity, held * 2));
+    }
     this.reset(slot);
     return slot;
   }
 
   /** Returns a slot to the pool. */
   release(slot: number): void {
-    this.#free[this.#freeCount++] = slot;
+    this.#free.push(slot);
+  }
+
+  #grow(slots: number): void {
+    const buffer = new ArrayBuffer(slots * BYTES_PER_SERIES);
+    new Float32Array(buffer).set(this.#f32);
+    this.#f64 = new Float64Array(buffer);
+    this.#f32 = new Float32Array(buffer);
   }
 
   /** Forgets everything a slot learnt. */
