@@ -1,9 +1,9 @@
 import type { Evidence, Incident } from '../core/index.ts';
 import type { RecordedEvent } from '../incidents/store.ts';
+import { redact } from '../logs/redact.ts';
 import type { Playbook } from '../playbooks/load.ts';
 import type { MatchedPlaybook } from '../playbooks/match.ts';
 import { DRAFT_LIMITS } from './draft.ts';
-import { redact } from './redact.ts';
 
 /** The one tool the model is made to call; its input is the draft. Stable, so it caches. */
 export const DRAFT_TOOL = {
