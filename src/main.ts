@@ -200,9 +200,6 @@ export async function createGuardian(config: GuardianConfig, deps: GuardianDeps)
             'guardian.change': job.data.change,
           });
           try {
-            // Recorded but not posted: quiet, or merged into another incident before it was told.
-            const current = await store.get(job.data.incidentId);
-            if (current && !current.slack && (current.quiet || current.mergedInto)) return;
             await notifier.handle(job.data);
             metrics.jobs.add(1, { queue: 'notify', outcome: 'ok' });
           } finally {

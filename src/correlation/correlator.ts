@@ -191,9 +191,8 @@ export class Correlator {
     weakKeys: readonly EntityKey[],
     last: number,
   ): boolean {
-    if (Math.abs(signal.time - last) > this.#w.linkMs && signal.time < incident.openedAt - this.#w.linkMs)
-      return false;
-    if (signal.time - last > this.#w.linkMs) return false;
+    // Within the window of the incident's activity: not long after its last signal, not long before it opened.
+    if (signal.time - last > this.#w.linkMs || incident.openedAt - signal.time > this.#w.linkMs) return false;
     const mine = this.#indexOf(incident).keys;
     for (const k of keys) if (mine.has(k)) return true;
     // A weak link holds only to what the incident shows broken at the time: its root cause, while a
