@@ -1,24 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { entityKey, type MetricObservation, type Signal, stableId } from '../src/core/index.ts';
 import type { DetectorContext } from '../src/detection/engine.ts';
+import { noise } from '../test/support/noise.ts';
 import { createMetricAnomalyDetector, type MetricAnomalyOptions } from './metric-anomaly.ts';
 
 const MINUTE = 60_000;
 const START = Date.parse('2026-03-02T00:00:00Z');
 const HOST = { 'host.name': 'spark-worker-3' };
-
-/** Deterministic standard normal noise (mulberry32 + Box–Muller). */
-function noise(seed: number): () => number {
-  let s = seed >>> 0;
-  const uniform = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return () => Math.sqrt(-2 * Math.log(uniform() + 1e-12)) * Math.cos(2 * Math.PI * uniform());
-}
 
 function gauge(name: string, time: number, value: number, attributes = HOST): MetricObservation {
   return {

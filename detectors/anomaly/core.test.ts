@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { noise } from '../../test/support/noise.ts';
 import { AnomalyScorerPool, BYTES_PER_SERIES } from './core.ts';
 
 /** Five-minute points from a Monday 00:00 UTC. */
@@ -9,19 +10,6 @@ const PER_DAY = 288;
 const AT = 3000;
 /** A score this high is an anomaly for these tests; clean noise stays below it. */
 const ALARM = 0.55;
-
-/** Deterministic standard normal noise (mulberry32 + Box–Muller). */
-function noise(seed: number): () => number {
-  let s = seed >>> 0;
-  const uniform = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return () => Math.sqrt(-2 * Math.log(uniform() + 1e-12)) * Math.cos(2 * Math.PI * uniform());
-}
 
 /** Scores `n` points of `value(i, e)` (e: fresh standard normal noise) on one slot. */
 function scores(n: number, value: (i: number, e: number) => number, seed = 3): number[] {
