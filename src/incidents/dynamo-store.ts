@@ -107,6 +107,29 @@ export function createDynamoIncidentStore(options: DynamoStoreOptions): Incident
     }
   }
 
+  /** Every item of a consistent query on the table, page after page. */
+  async function queryAll(
+    input: Omit<QueryCommandInput, 'TableName' | 'ConsistentRead' | 'ExclusiveStartKey'>,
+  ): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await call('Query', () =>
+        doc.send(
+          new QueryCommand({
+            ...input,
+            TableName: table,
+            ConsistentRead: true,
+            ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+          }),
+        ),
+      );
+      items.push(...(page.Items ?? []));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return items;
+  }
+
   async function ensureTable(): Promise<void> {
     try {
       const described = await client.send(new DescribeTableCommand({ TableName: table }));
@@ -371,33 +394,20 @@ export function createDynamoIncidentStore(options: DynamoStoreOptions): Incident
     },
 
     async timeline(incidentId) {
-      const events: RecordedEvent[] = [];
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const page = await call('Query', () =>
-          doc.send(
-            new QueryCommand({
-              TableName: table,
-              KeyConditionExpression: 'PK = :pk AND begins_with(SK, :evt)',
-              ExpressionAttributeValues: { ':pk': incidentPk(incidentId), ':evt': 'EVT#' },
-              ConsistentRead: true,
-              ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-            }),
-          ),
-        );
-        for (const item of page.Items ?? []) {
-          events.push({
-            id: String(item.id),
-            at: Number(item.at),
-            type: item.eventType as RecordedEvent['type'],
-            text: String(item.text),
-            ...(item.fingerprint ? { fingerprint: String(item.fingerprint) } : {}),
-            ...(item.actor ? { actor: item.actor as Actor } : {}),
-          });
-        }
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
-      return events;
+      const items = await queryAll({
+        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :evt)',
+        ExpressionAttributeValues: { ':pk': incidentPk(incidentId), ':evt': 'EVT#' },
+      });
+      return items.map(
+        (item): RecordedEvent => ({
+          id: String(item.id),
+          at: Number(item.at),
+          type: item.eventType as RecordedEvent['type'],
+          text: String(item.text),
+          ...(item.fingerprint ? { fingerprint: String(item.fingerprint) } : {}),
+          ...(item.actor ? { actor: item.actor as Actor } : {}),
+        }),
+      );
     },
 
     async createSilence(silence) {
@@ -421,26 +431,13 @@ export function createDynamoIncidentStore(options: DynamoStoreOptions): Incident
     },
 
     async listSilences(now) {
-      const silences: Silence[] = [];
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const page = await call('Query', () =>
-          doc.send(
-            new QueryCommand({
-              TableName: table,
-              KeyConditionExpression: 'PK = :pk',
-              // TTL deletes lag by days: an expired silence is filtered out, not trusted to be gone.
-              FilterExpression: 'expiresAt > :now',
-              ExpressionAttributeValues: { ':pk': SILENCE_PK, ':now': now },
-              ConsistentRead: true,
-              ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-            }),
-          ),
-        );
-        for (const item of page.Items ?? []) silences.push(fromSilenceItem(item));
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
-      return silences.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
+      const items = await queryAll({
+        KeyConditionExpression: 'PK = :pk',
+        // TTL deletes lag by days: an expired silence is filtered out, not trusted to be gone.
+        FilterExpression: 'expiresAt > :now',
+        ExpressionAttributeValues: { ':pk': SILENCE_PK, ':now': now },
+      });
+      return items.map(fromSilenceItem).sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
     },
 
     async expireSilence(id, now) {
