@@ -35,6 +35,12 @@ export interface GuardianDeps {
   /** @defaultValue the wall clock */
   clock?: Clock;
   metrics?: GuardianMetrics;
+  /**
+   * Deterministic replay: jobs run only in `idle()`, all signals before their notifications, one
+   * at a time, so the same input always gives the same incidents and messages. In-process queue
+   * only. @defaultValue false
+   */
+  stepped?: boolean;
 }
 
 /** A running Guardian: the one place where the stages are wired together. */
@@ -96,6 +102,7 @@ export async function createGuardian(config: GuardianConfig, deps: GuardianDeps)
       ...(config.queue.redisUrl ? { redisUrl: config.queue.redisUrl } : {}),
       clock,
       logger,
+      ...(deps.stepped ? { stepped: true } : {}),
       onDeadLetter: (queue, jobId, error) => {
         metrics.jobs.add(1, { queue, outcome: 'dead_letter' });
         logger.error({ queue, jobId, error: errorMessage(error) }, 'job failed for good');
@@ -376,11 +383,17 @@ export async function createGuardian(config: GuardianConfig, deps: GuardianDeps)
       async idle() {
         // Signal jobs queue notify jobs (awaited inside the job), so one pass in this order suffices.
         while (pendingAdds > 0) await new Promise((resolve) => setImmediate(resolve));
-        await signals.idle();
-        await notify.idle();
+        const drain = async () => {
+          if (backend.drain) await backend.drain();
+          else {
+            await signals.idle();
+            await notify.idle();
+          }
+        };
+        await drain();
         // Late LLM drafts and Slack work answered through response_url queue more notify jobs.
         await Promise.all([notifier.settled(), slackApp?.settled()]);
-        await notify.idle();
+        await drain();
       },
       stop() {
         stopped ??= (async () => {

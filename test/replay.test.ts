@@ -56,6 +56,17 @@ describe('guardian replay', () => {
     ).toBe(true);
   });
 
+  it('gives byte-identical exports for an outage with a storm of concurrent failures too', () => {
+    // Many signals and notifications in one step: the order of the pipeline's work must not leak
+    // into the export.
+    const storm = path.resolve(ROOT, '../shared/scenarios/open/open-03-connect-server-down.json');
+    const a = path.join(work, 'storm-a.json');
+    const b = path.join(work, 'storm-b.json');
+    expect(guardian('replay', storm, '--out', a).status).toBe(0);
+    expect(guardian('replay', storm, '--out', b).status).toBe(0);
+    expect(readFileSync(b).equals(readFileSync(a))).toBe(true);
+  });
+
   it('rejects a scenario that breaks the format with exit status 2, naming the field and position', () => {
     const scenario = JSON.parse(readFileSync(DEMO, 'utf8'));
     scenario.metrics[1].values[7] = 'high';

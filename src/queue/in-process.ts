@@ -16,6 +16,11 @@ export interface InProcessQueueOptions {
   clock: Clock;
   logger: Logger;
   onDeadLetter?: DeadLetterListener;
+  /**
+   * Run jobs only in `drain()`, one at a time, stage by stage: the pipeline's order then depends on
+   * nothing but its input (replay). @defaultValue false
+   */
+  stepped?: boolean;
 }
 
 const DEFAULT_ATTEMPTS = 5;
@@ -34,6 +39,17 @@ export function createInProcessQueueBackend(options: InProcessQueueOptions): Que
     async close() {
       await Promise.all(queues.map((q) => q.close()));
     },
+    ...(options.stepped
+      ? {
+          async drain() {
+            let ran = true;
+            while (ran) {
+              ran = false;
+              for (const q of queues) while (await q.runNext()) ran = true;
+            }
+          },
+        }
+      : {}),
   };
 }
 
@@ -114,8 +130,20 @@ class InProcessQueue<T> implements WorkQueue<T> {
     return this.#running === 0 && (this.#waiting.length === 0 || !this.#handler);
   }
 
+  /** Stepped mode: runs the next waiting job, if any, to its end. */
+  async runNext(): Promise<boolean> {
+    const entry = this.#waiting.shift();
+    if (!entry || !this.#handler || this.#closed) {
+      if (entry) this.#waiting.unshift(entry);
+      return false;
+    }
+    this.#running++;
+    await this.#run(this.#handler, entry);
+    return true;
+  }
+
   #scheduleDispatch(): void {
-    if (this.#dispatchScheduled) return;
+    if (this.#o.stepped || this.#dispatchScheduled) return;
     this.#dispatchScheduled = true;
     // Never run a handler inside add()'s call stack.
     setImmediate(() => {
@@ -126,7 +154,7 @@ class InProcessQueue<T> implements WorkQueue<T> {
 
   #dispatch(): void {
     const handler = this.#handler;
-    if (!handler || this.#closed) return;
+    if (!handler || this.#closed || this.#o.stepped) return;
     while (this.#running < this.#concurrency && this.#waiting.length > 0) {
       const entry = this.#waiting.shift()!;
       this.#running++;

@@ -10,11 +10,20 @@ export interface QueueBackendOptions {
   clock: Clock;
   logger: Logger;
   onDeadLetter?: DeadLetterListener;
+  /** In-process only: jobs run in `drain()`, stage by stage (deterministic replay). */
+  stepped?: boolean;
 }
 
 export function createQueueBackend(options: QueueBackendOptions): QueueBackend {
-  const { redisUrl, clock, logger, onDeadLetter } = options;
-  if (redisUrl)
+  const { redisUrl, clock, logger, onDeadLetter, stepped } = options;
+  if (redisUrl) {
+    if (stepped) throw new Error('a stepped queue is in-process only: do not set REDIS_URL for a replay');
     return createBullmqQueueBackend({ redisUrl, logger, ...(onDeadLetter ? { onDeadLetter } : {}) });
-  return createInProcessQueueBackend({ clock, logger, ...(onDeadLetter ? { onDeadLetter } : {}) });
+  }
+  return createInProcessQueueBackend({
+    clock,
+    logger,
+    ...(onDeadLetter ? { onDeadLetter } : {}),
+    ...(stepped ? { stepped } : {}),
+  });
 }

@@ -55,6 +55,11 @@ export interface QueueBackend {
   queue<T>(name: string, options?: QueueOptions): WorkQueue<T>;
   /** Closes every queue it made, then its connections. */
   close(): Promise<void>;
+  /**
+   * Stepped backends only (deterministic replay): runs waiting jobs one at a time, queue by queue
+   * in the order the queues were made, until none is left. Jobs run at no other time.
+   */
+  drain?(): Promise<void>;
 }
 
 /** Called when a job failed for good (attempts exhausted or not retryable). */

@@ -103,7 +103,7 @@ export async function replay(scenario: Scenario, options: ReplayOptions): Promis
       logLevel: 'silent',
       sources,
     });
-    const guardian = await createGuardian(config, { logger: options.logger, clock });
+    const guardian = await createGuardian(config, { logger: options.logger, clock, stepped: true });
     closers.unshift(() => guardian.stop());
     const url = await guardian.listen();
     const metrics = new MetricsPlayer(scenario.metrics ?? []);
