@@ -1,5 +1,5 @@
 import type { Observation, Signal, StateObservation } from '../src/core/index.ts';
-import { stableId } from '../src/core/index.ts';
+import { parseTaskKey, stableId } from '../src/core/index.ts';
 import type { Detector, DetectorContext } from '../src/detection/engine.ts';
 
 export const AIRFLOW_TASK_DURATION_DETECTOR_ID = 'airflow-task-duration';
@@ -147,8 +147,8 @@ function minutes(ms: number): string {
   return ms < 120_000 ? `${Math.round(ms / 1000)}s` : `${Math.round(ms / 60_000)} min`;
 }
 
-/** `dag\0task` from `airflow:task:{dag}/{run}/{task}`: the task across runs. */
+/** `dag\0task` of a task key: the task across runs. */
 function taskOf(entity: string): string {
-  const rest = entity.slice('airflow:task:'.length);
-  return `${rest.slice(0, rest.indexOf('/'))}\u0000${rest.slice(rest.lastIndexOf('/') + 1)}`;
+  const t = parseTaskKey(entity);
+  return t ? `${t.dagId}\u0000${t.taskId}` : entity;
 }

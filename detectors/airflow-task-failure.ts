@@ -1,5 +1,5 @@
 import type { Evidence, Observation, Severity, Signal, StateObservation } from '../src/core/index.ts';
-import { stableId } from '../src/core/index.ts';
+import { parseTaskKey, stableId } from '../src/core/index.ts';
 import type { Detector, DetectorContext } from '../src/detection/engine.ts';
 import { readFailureText } from './failure-text.ts';
 
@@ -117,10 +117,8 @@ function toSignal(obs: StateObservation, kind: string, severity: Severity, title
   };
 }
 
-/** `dag.task` from `airflow:task:{dag}/{run}/{task}`. */
+/** `dag.task` of a task key. */
 function taskName(entity: string): string {
-  const rest = entity.slice('airflow:task:'.length);
-  const dag = rest.slice(0, rest.indexOf('/'));
-  const task = rest.slice(rest.lastIndexOf('/') + 1);
-  return `${dag}.${task}`;
+  const t = parseTaskKey(entity);
+  return t ? `${t.dagId}.${t.taskId}` : entity;
 }

@@ -45,6 +45,16 @@ function escapeLabelValue(value: string): string {
   return /["\\]/.test(value) ? value.replace(/(["\\])/g, '\\$1') : value;
 }
 
+/** An Airflow task key's parts; `taskId` keeps a `[map_index]` suffix. Undefined for other keys. */
+export function parseTaskKey(key: EntityKey): { dagId: string; runId: string; taskId: string } | undefined {
+  if (!key.startsWith('airflow:task:')) return undefined;
+  const rest = key.slice('airflow:task:'.length);
+  const first = rest.indexOf('/');
+  const last = rest.lastIndexOf('/');
+  if (first < 0 || last <= first) return undefined;
+  return { dagId: rest.slice(0, first), runId: rest.slice(first + 1, last), taskId: rest.slice(last + 1) };
+}
+
 /** The kind part of a key (`airflow:task`, `spark:executor`, `host`, `metric`, `log`). */
 export function entityKind(key: EntityKey): string {
   if (key.startsWith('metric:')) return 'metric';

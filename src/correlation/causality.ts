@@ -1,5 +1,5 @@
 import { failureClass } from '../../detectors/failure-text.ts';
-import type { EntityKey, IncidentSignal, RootCause } from '../core/index.ts';
+import { type EntityKey, type IncidentSignal, parseTaskKey, type RootCause } from '../core/index.ts';
 
 /**
  * The platform's causal order, upstream first: infrastructure (hosts, workers) before the engine
@@ -101,13 +101,14 @@ function computeRole(s: RoleInput): SignalRole {
     }
     keys.add(r);
   }
+  const task = parseTaskKey(s.entity);
   return {
     keys: [...keys],
     weakKeys: [...weakKeys],
     hypothesis: hypothesisOf(s, cls?.id),
     pages: pages(s, cls?.id),
     event: EVENT_KINDS.has(s.kind) || s.kind.startsWith('log.'),
-    ...(s.entity.startsWith('airflow:task:') ? { recurrence: dagTask(s.entity) } : {}),
+    ...(task ? { recurrence: `${task.dagId}/${task.taskId}` } : {}),
   };
 }
 
@@ -298,10 +299,4 @@ export function rankRootCause(
 function evidenceText(s: Pick<IncidentSignal, 'evidence'>, label: string): string | undefined {
   for (const e of s.evidence) if (e.kind === 'text' && e.label === label) return e.text;
   return undefined;
-}
-
-/** `dag/task` of `airflow:task:{dag}/{run}/{task}[map]`. */
-function dagTask(entity: EntityKey): string {
-  const rest = entity.slice('airflow:task:'.length);
-  return `${rest.slice(0, rest.indexOf('/'))}/${rest.slice(rest.lastIndexOf('/') + 1)}`;
 }

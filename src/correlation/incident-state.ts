@@ -5,6 +5,7 @@ import {
   type Incident,
   type IncidentSignal,
   maxSeverity,
+  parseTaskKey,
   type Severity,
   type Signal,
   stableId,
@@ -205,7 +206,7 @@ function impactOf(signals: readonly IncidentSignal[]): Impact {
     if (s.kind === 'spark.job_failed' || s.kind === 'spark.job_lost') sparkJobs++;
     const state = TASK_STATE[s.kind];
     if (!state) continue;
-    const [dagId = '', runId = '', taskId = ''] = splitTask(s.entity);
+    const { dagId = '', runId = '', taskId = '' } = parseTaskKey(s.entity) ?? {};
     const now: ImpactTask['state'] =
       s.status === 'resolved' && state !== 'upstream_failed' ? 'recovered' : state;
     const prev = tasks.get(s.entity);
@@ -221,13 +222,6 @@ function impactOf(signals: readonly IncidentSignal[]): Impact {
 
 function rank(state: ImpactTask['state']): number {
   return ['upstream_failed', 'retrying', 'failed', 'recovered'].indexOf(state);
-}
-
-function splitTask(entity: EntityKey): string[] {
-  const rest = entity.slice('airflow:task:'.length);
-  const first = rest.indexOf('/');
-  const last = rest.lastIndexOf('/');
-  return [rest.slice(0, first), rest.slice(first + 1, last), rest.slice(last + 1)];
 }
 
 function titleOf(
@@ -247,8 +241,8 @@ function titleOf(
   const first = [...signals].sort((a, b) => a.firstSeen - b.firstSeen)[0]!;
   const runs = new Set(impact.tasks.filter((t) => t.state !== 'upstream_failed').map((t) => t.runId)).size;
   if (rootCause?.kind === 'sql_error') {
-    const task = first.entity.startsWith('airflow:task:') ? splitTask(first.entity) : [];
-    const name = task.length ? `${task[0]}.${task[2]}` : first.entity;
+    const task = parseTaskKey(first.entity);
+    const name = task ? `${task.dagId}.${task.taskId}` : first.entity;
     return `${name}: SQL error${runs > 1 ? ` in ${runs} runs` : ''}${what ? ` (${what})` : ''}`;
   }
   return runs > 1 ? `${first.title} (and ${runs - 1} more runs)` : first.title;
