@@ -26,6 +26,7 @@ describe('blocksAsText', () => {
         elements: [
           { type: 'button', text: { type: 'plain_text', text: 'Acknowledge' } },
           { type: 'button', text: { type: 'plain_text', text: 'Resolve' } },
+          { type: 'static_select', placeholder: { type: 'plain_text', text: 'Silence…' }, options: [] },
         ],
       },
       { type: 'image', image_url: 'x', alt_text: 'ignored' },
@@ -36,7 +37,7 @@ describe('blocksAsText', () => {
       '*Status* open   *Severity* high',
       '---',
       '(inc_1 · 02:21 UTC)',
-      '[Acknowledge] [Resolve]',
+      '[Acknowledge] [Resolve] [Silence…]',
     ]);
   });
 });

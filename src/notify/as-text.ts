@@ -28,7 +28,10 @@ export function blocksAsText(blocks: readonly SlackBlock[]): string {
       }
       case 'actions': {
         const buttons = Array.isArray(block.elements)
-          ? block.elements.map((e) => `[${plain((e as Record<string, unknown>).text)}]`)
+          ? block.elements.map((e) => {
+              const el = e as Record<string, unknown>;
+              return `[${plain(el.text ?? el.placeholder)}]`;
+            })
           : [];
         if (buttons.length > 0) lines.push(buttons.join(' '));
         break;
