@@ -52,9 +52,14 @@ export interface ImpactTask {
 export interface Impact {
   /** DAG ids with at least one affected task, sorted. */
   readonly dags: readonly string[];
+  /** Sorted by entity; at most a few hundred (see `omittedTasks`). */
   readonly tasks: readonly ImpactTask[];
   /** Spark jobs that failed or were lost because of it. */
   readonly sparkJobs: number;
+  /** Affected tasks left out of `tasks` to keep an incident's size bounded in a storm. */
+  readonly omittedTasks?: number;
+  /** Affected DAGs left out of `dags`, likewise. */
+  readonly omittedDags?: number;
 }
 
 export type TimelineEventType =
@@ -109,8 +114,12 @@ export interface Incident {
   readonly updatedAt: number;
   readonly resolvedAt: number | null;
   readonly rootCause: RootCause | null;
-  /** Every entity the incident touches: signal entities and their related entities. */
+  /** The entities of its signals (and their related entities) and of its root cause. */
   readonly entities: readonly EntityKey[];
+  /**
+   * Its signals, one per fingerprint. Bounded: in a storm the incident keeps the signals that
+   * support its root cause and the most recently seen; `impact` still counts everything.
+   */
   readonly signals: readonly IncidentSignal[];
   readonly notifications: readonly NotificationRecord[];
   /** Where the incident's top-level Slack message lives, once posted (or claimed for posting). */

@@ -4,7 +4,7 @@ import { VersionConflictError } from '../core/index.ts';
 import { FingerprintTakenError, type IncidentStore } from '../incidents/store.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { GuardianMetrics } from '../telemetry/metrics.ts';
-import { roleOf } from './causality.ts';
+import { roleOf, type SignalRole } from './causality.ts';
 import { type Applied, applySignal, type IncidentChange, merge, openIncident } from './incident-state.ts';
 
 export interface CorrelationWindows {
@@ -59,12 +59,7 @@ const MAX_RACES = 8;
 export class Correlator {
   readonly #o: CorrelatorOptions;
   readonly #w: CorrelationWindows;
-  readonly #active = new Map<string, Incident>();
-  /** Per incident version: the join keys and fingerprints of its signals (derived, cached). */
-  readonly #index = new Map<
-    string,
-    { version: number; count: number; keys: Set<EntityKey>; fingerprints: Set<string> }
-  >();
+  readonly #set = new WorkingSet();
   #warm: Promise<void> | undefined;
 
   constructor(options: CorrelatorOptions) {
@@ -95,7 +90,7 @@ export class Correlator {
 
   /** Incidents in the working set (for diagnostics and tests). */
   active(): Incident[] {
-    return [...this.#active.values()];
+    return this.#set.all();
   }
 
   async #load(): Promise<void> {
@@ -109,15 +104,14 @@ export class Correlator {
           ...(status === 'resolved' ? { from: since - this.#w.recurrenceMs } : {}),
           ...(cursor ? { cursor } : {}),
         });
-        for (const i of page.incidents) if (!i.mergedInto) this.#active.set(i.id, i);
+        for (const i of page.incidents) if (!i.mergedInto) this.#set.put(i);
         cursor = page.nextCursor ?? undefined;
       } while (cursor);
     }
   }
 
   async #reload(): Promise<void> {
-    this.#active.clear();
-    this.#index.clear();
+    this.#set.clear();
     await this.#load();
   }
 
@@ -134,7 +128,7 @@ export class Correlator {
       const { incident, created } = await this.#o.store.create(opened.incident);
       if (created) return this.#write(opened, true);
       // A retried job: the incident exists already; write its timeline again (idempotent).
-      this.#active.set(incident.id, incident);
+      this.#set.put(incident);
       const applied = applySignal(incident, signal, now);
       if (applied.change === 'none' && incident.id === opened.incident.id)
         return this.#write({ incident, change: 'opened', events: opened.events }, true);
@@ -148,53 +142,49 @@ export class Correlator {
       const merged = merge(target, other, now);
       const absorbed = await this.#write(merged.absorbed, false);
       also.push({ incident: absorbed.incident!, change: 'resolved' });
-      this.#active.delete(other.id);
+      this.#set.delete(other.id);
       target = (await this.#write(merged.survivor, false)).incident!;
     }
     const result = await this.#write(applySignal(target, signal, now), false);
     return also.length > 0 ? { ...result, also } : result;
   }
 
-  /** The incident that holds a fingerprint: from the working set, else the store. */
+  /** The open incident that holds a fingerprint: from the working set, else the store. */
   async #owner(fingerprint: string): Promise<Incident | null> {
-    for (const i of this.#active.values()) {
-      if (i.status !== 'resolved' && this.#indexOf(i).fingerprints.has(fingerprint)) return i;
-    }
+    const held = this.#set.byFingerprint(fingerprint);
+    if (held) return held;
     const stored = await this.#o.store.findOpenByFingerprint(fingerprint);
-    if (stored) this.#active.set(stored.id, stored);
+    if (stored) this.#set.put(stored);
     return stored;
   }
 
-  /** Incidents the signal is connected to, oldest first. */
+  /**
+   * Incidents the signal is connected to, oldest first. The working set's indexes name the few
+   * that could be (they share a key, a shared error class, a recurring task, or have a weak key as
+   * their root cause); only those are checked against the windows.
+   */
   #candidates(signal: Signal): Incident[] {
     const role = roleOf(signal);
-    const keys = new Set<EntityKey>(role.keys);
     const cls = failureClass(signal.errorClass);
     const found: Incident[] = [];
-    for (const incident of this.#active.values()) {
-      if (incident.mergedInto) continue;
-      const last = lastActivity(incident);
+    for (const entry of this.#set.related(role, cls?.shared ? cls.id : undefined)) {
+      const incident = entry.incident;
       const resolvedLongAgo =
-        incident.status === 'resolved' && signal.time - (incident.resolvedAt ?? last) > this.#w.reopenMs;
+        incident.status === 'resolved' &&
+        signal.time - (incident.resolvedAt ?? entry.last) > this.#w.reopenMs;
       if (resolvedLongAgo) continue;
-      if (this.#linked(incident, signal, keys, role.weakKeys, last)) found.push(incident);
+      if (this.#linked(entry, signal, role.keys, role.weakKeys)) found.push(incident);
       else if (cls?.shared && this.#burst(incident, signal, cls.id)) found.push(incident);
       else if (role.recurrence && this.#recurs(incident, signal, role.recurrence)) found.push(incident);
     }
     return found.sort((a, b) => a.openedAt - b.openedAt || (a.id < b.id ? -1 : 1));
   }
 
-  #linked(
-    incident: Incident,
-    signal: Signal,
-    keys: ReadonlySet<EntityKey>,
-    weakKeys: readonly EntityKey[],
-    last: number,
-  ): boolean {
+  #linked(entry: Entry, signal: Signal, keys: readonly EntityKey[], weakKeys: readonly EntityKey[]): boolean {
+    const { incident, last } = entry;
     // Within the window of the incident's activity: not long after its last signal, not long before it opened.
     if (signal.time - last > this.#w.linkMs || incident.openedAt - signal.time > this.#w.linkMs) return false;
-    const mine = this.#indexOf(incident).keys;
-    for (const k of keys) if (mine.has(k)) return true;
+    for (const k of keys) if (entry.keys.has(k)) return true;
     // A weak link holds only to what the incident shows broken at the time: its root cause, while a
     // signal pointing at it was firing.
     const cause = incident.rootCause?.entity;
@@ -226,39 +216,12 @@ export class Correlator {
     );
   }
 
-  #indexOf(incident: Incident): { keys: Set<EntityKey>; fingerprints: Set<string> } {
-    const cached = this.#index.get(incident.id);
-    if (cached && cached.version === incident.version) return cached;
-    // Signals are appended (or updated in place, keeping their keys): index only what is new.
-    const entry = cached ?? {
-      version: 0,
-      count: 0,
-      keys: new Set<EntityKey>(),
-      fingerprints: new Set<string>(),
-    };
-    const from = entry.count <= incident.signals.length ? entry.count : 0;
-    if (from === 0) {
-      entry.keys.clear();
-      entry.fingerprints.clear();
-    }
-    for (let i = from; i < incident.signals.length; i++) {
-      const s = incident.signals[i]!;
-      entry.fingerprints.add(s.fingerprint);
-      for (const k of roleOf(s).keys) entry.keys.add(k);
-    }
-    entry.count = incident.signals.length;
-    entry.version = incident.version;
-    this.#index.set(incident.id, entry);
-    return entry;
-  }
-
   /** Drops incidents from the working set once nothing can join or reopen them. */
   #expire(now: number): void {
     const horizon = Math.max(this.#w.reopenMs, this.#w.recurrenceMs, this.#w.linkMs);
-    for (const [id, i] of this.#active) {
+    for (const i of this.#set.all()) {
       if (i.mergedInto || (i.status === 'resolved' && now - (i.resolvedAt ?? 0) > horizon)) {
-        this.#active.delete(id);
-        this.#index.delete(id);
+        this.#set.delete(i.id);
       }
     }
   }
@@ -267,7 +230,7 @@ export class Correlator {
     const { store, metrics } = this.#o;
     if (applied.change === 'none') return { incident: applied.incident, change: 'none' };
     const incident = alreadyWritten ? applied.incident : await store.update(applied.incident);
-    this.#active.set(incident.id, incident);
+    this.#set.put(incident);
     await store.appendTimeline(incident.id, applied.events);
     if (applied.change === 'opened' || applied.change === 'resolved' || applied.change === 'reopened') {
       metrics.incidents.add(1, { event: applied.change });
@@ -285,8 +248,139 @@ export class Correlator {
   }
 }
 
-function lastActivity(incident: Incident): number {
-  let last = incident.openedAt;
-  for (const s of incident.signals) if (s.lastSeen > last) last = s.lastSeen;
-  return last;
+/** An incident in the working set with what the correlator looks it up by. */
+interface Entry {
+  incident: Incident;
+  /** Its latest activity: when it opened or last saw a signal. */
+  last: number;
+  keys: Set<EntityKey>;
+  /** Every fingerprint it held while in this working set (trimmed signals included). */
+  fingerprints: Set<string>;
+  classes: Set<string>;
+  recurrences: Set<string>;
+  cause: EntityKey | undefined;
+}
+
+/**
+ * The open and recently resolved incidents, with inverted indexes from what a signal carries
+ * (fingerprint, join key, error class, recurring task, a weak key that is a root cause) to the
+ * incidents holding it, so that finding a signal's incident costs what the signal touches, not
+ * the number of incidents.
+ */
+class WorkingSet {
+  readonly #entries = new Map<string, Entry>();
+  readonly #byFingerprint = new Map<string, string>();
+  readonly #byKey = new Index();
+  readonly #byClass = new Index();
+  readonly #byRecurrence = new Index();
+  readonly #byCause = new Index();
+
+  all(): Incident[] {
+    return [...this.#entries.values()].map((e) => e.incident);
+  }
+
+  clear(): void {
+    this.#entries.clear();
+    this.#byFingerprint.clear();
+    for (const index of [this.#byKey, this.#byClass, this.#byRecurrence, this.#byCause]) index.clear();
+  }
+
+  /** The open incident that holds the fingerprint. */
+  byFingerprint(fingerprint: string): Incident | undefined {
+    const id = this.#byFingerprint.get(fingerprint);
+    return id ? this.#entries.get(id)?.incident : undefined;
+  }
+
+  /** Entries that share something with a signal of this role (each once). */
+  related(role: SignalRole, sharedClass: string | undefined): Entry[] {
+    const ids = new Set<string>();
+    for (const k of role.keys) this.#byKey.collect(k, ids);
+    for (const k of role.weakKeys) this.#byCause.collect(k, ids);
+    if (sharedClass) this.#byClass.collect(sharedClass, ids);
+    if (role.recurrence) this.#byRecurrence.collect(role.recurrence, ids);
+    const out: Entry[] = [];
+    for (const id of ids) {
+      const e = this.#entries.get(id);
+      if (e && !e.incident.mergedInto) out.push(e);
+    }
+    return out;
+  }
+
+  put(incident: Incident): void {
+    const prev = this.#entries.get(incident.id);
+    if (prev?.incident === incident) return;
+    const keys = new Set<EntityKey>();
+    const classes = new Set<string>();
+    const recurrences = new Set<string>();
+    const fingerprints = prev?.fingerprints ?? new Set<string>();
+    let last = incident.openedAt;
+    for (const s of incident.signals) {
+      const role = roleOf(s);
+      for (const k of role.keys) keys.add(k);
+      if (s.errorClass) classes.add(s.errorClass);
+      if (role.recurrence) recurrences.add(role.recurrence);
+      fingerprints.add(s.fingerprint);
+      if (s.lastSeen > last) last = s.lastSeen;
+    }
+    const cause = incident.rootCause?.entity;
+    const id = incident.id;
+    this.#byKey.update(id, prev?.keys, keys);
+    this.#byClass.update(id, prev?.classes, classes);
+    this.#byRecurrence.update(id, prev?.recurrences, recurrences);
+    this.#byCause.update(id, prev?.cause ? [prev.cause] : undefined, cause ? [cause] : []);
+    // Only open incidents own their fingerprints: a resolved one is reopened by linking, not by owning.
+    const open = incident.status !== 'resolved';
+    const wasOpen = prev !== undefined && prev.incident.status !== 'resolved';
+    if (open !== wasOpen) {
+      for (const fp of fingerprints) {
+        if (open) this.#byFingerprint.set(fp, id);
+        else if (this.#byFingerprint.get(fp) === id) this.#byFingerprint.delete(fp);
+      }
+    } else if (open) {
+      for (const s of incident.signals) this.#byFingerprint.set(s.fingerprint, id);
+    }
+    this.#entries.set(id, { incident, last, keys, fingerprints, classes, recurrences, cause });
+  }
+
+  delete(id: string): void {
+    const e = this.#entries.get(id);
+    if (!e) return;
+    this.#byKey.update(id, e.keys, []);
+    this.#byClass.update(id, e.classes, []);
+    this.#byRecurrence.update(id, e.recurrences, []);
+    this.#byCause.update(id, e.cause ? [e.cause] : undefined, []);
+    for (const fp of e.fingerprints) if (this.#byFingerprint.get(fp) === id) this.#byFingerprint.delete(fp);
+    this.#entries.delete(id);
+  }
+}
+
+/** value → ids of the incidents holding it. */
+class Index {
+  readonly #map = new Map<string, Set<string>>();
+
+  clear(): void {
+    this.#map.clear();
+  }
+
+  collect(value: string, into: Set<string>): void {
+    const ids = this.#map.get(value);
+    if (ids) for (const id of ids) into.add(id);
+  }
+
+  update(id: string, before: Iterable<string> | undefined, after: Iterable<string>): void {
+    const next = new Set(after);
+    if (before) {
+      for (const v of before) {
+        if (next.has(v)) continue;
+        const ids = this.#map.get(v);
+        ids?.delete(id);
+        if (ids?.size === 0) this.#map.delete(v);
+      }
+    }
+    for (const v of next) {
+      const ids = this.#map.get(v);
+      if (ids) ids.add(id);
+      else this.#map.set(v, new Set([id]));
+    }
+  }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Signal } from '../core/index.ts';
-import { applySignal, openIncident } from './incident-state.ts';
+import { applySignal, INCIDENT_LIMITS, openIncident } from './incident-state.ts';
 
 const t0 = Date.parse('2026-03-02T02:00:00Z');
 
@@ -84,5 +84,70 @@ describe('incident state', () => {
     expect(applySignal(incident, signal({ fingerprint: 'other', status: 'resolved' }), t0).change).toBe(
       'none',
     );
+  });
+});
+
+describe('incident state in a storm', () => {
+  const task = (i: number, over: Partial<Signal> = {}): Signal =>
+    signal({
+      fingerprint: `task-${i}`,
+      kind: 'airflow.task_failed',
+      entity: `airflow:task:dag_${i % 7}/run_${i}/load`,
+      related: [`airflow:dagrun:dag_${i % 7}/run_${i}`, 'host:10.0.3.17'],
+      severity: 'high',
+      title: `dag_${i % 7}.load failed`,
+      time: t0 + 60_000 + i * 100,
+      errorClass: 'host_lost',
+      ...over,
+    });
+
+  it('keeps its size bounded while its impact counts every task, and keeps the signals behind its root cause', () => {
+    const spot = signal({
+      fingerprint: 'spot',
+      kind: 'spark.worker_dead',
+      entity: 'spark:worker:w-17',
+      related: ['host:10.0.3.17'],
+      severity: 'high',
+      title: 'Spark worker w-17 lost',
+      errorClass: 'spot_interruption',
+    });
+    let { incident } = openIncident(spot, t0);
+    const n = INCIDENT_LIMITS.impactTasks + 100;
+    for (let i = 0; i < n; i++) incident = applySignal(incident, task(i), t0 + 60_000 + i * 100).incident;
+
+    expect(incident.signals.length).toBe(INCIDENT_LIMITS.signals);
+    expect(incident.signals.map((s) => s.fingerprint)).toContain('spot');
+    expect(incident.rootCause).toMatchObject({ entity: 'host:10.0.3.17', kind: 'spot_interruption' });
+    expect(incident.impact!.tasks).toHaveLength(INCIDENT_LIMITS.impactTasks);
+    expect(incident.impact!.omittedTasks).toBe(100);
+    expect(incident.impact!.dags).toEqual(['dag_0', 'dag_1', 'dag_2', 'dag_3', 'dag_4', 'dag_5', 'dag_6']);
+    expect(incident.title).toContain('600 Airflow tasks in 7 DAGs failed');
+    expect(incident.version).toBe(n + 1);
+  });
+
+  it('shows a task recovered when it clears after the incident stopped keeping its signal', () => {
+    let { incident } = openIncident(task(0), t0);
+    for (let i = 1; i <= INCIDENT_LIMITS.signals + 10; i++)
+      incident = applySignal(incident, task(i), t0 + 60_000 + i * 100).incident;
+    // The first signals behind the root cause (the host) are kept; later ones make room.
+    expect(incident.signals.map((s) => s.fingerprint)).toContain('task-1');
+    expect(incident.signals.map((s) => s.fingerprint)).not.toContain('task-30');
+    const applied = applySignal(
+      incident,
+      task(30, { status: 'resolved', time: t0 + 3_600_000 }),
+      t0 + 3_600_000,
+    );
+    expect(applied.change).toBe('signal_updated');
+    expect(applied.incident.impact!.tasks.find((t) => t.entity === task(30).entity)?.state).toBe('recovered');
+    expect(applied.events.map((e) => e.type)).toEqual(['signal_resolved']);
+    // A trimmed signal of another kind, or a task it never listed, changes nothing.
+    expect(applySignal(incident, task(9999, { status: 'resolved' }), t0).change).toBe('none');
+  });
+
+  it('never goes quiet again or lowers its severity once it has paged', () => {
+    let { incident } = openIncident(task(0), t0);
+    expect(incident).toMatchObject({ quiet: false, severity: 'high' });
+    incident = applySignal(incident, task(0, { severity: 'low', time: t0 + 120_000 }), t0 + 120_000).incident;
+    expect(incident).toMatchObject({ quiet: false, severity: 'high' });
   });
 });

@@ -6,7 +6,6 @@ import {
   type IncidentSignal,
   maxSeverity,
   parseTaskKey,
-  type Severity,
   type Signal,
   stableId,
   type TimelineEvent,
@@ -40,13 +39,14 @@ export function openIncident(signal: Signal, now: number): Applied {
     updatedAt: now,
     resolvedAt: null,
     rootCause: null,
-    entities: unique([signal.entity, ...signal.related]),
+    entities: [],
     signals: [toIncidentSignal(signal)],
     notifications: [],
     slack: null,
     version: 1,
+    impact: EMPTY_IMPACT,
   };
-  const incident = derive(base);
+  const incident = derive(base, base.signals[0]!);
   return { incident, change: 'opened', events: [event(incident.id, 'opened', now, signal.title, signal)] };
 }
 
@@ -67,7 +67,7 @@ export function applySignal(current: Incident, signal: Signal, now: number): App
   ) {
     return { incident: current, change: 'none', events: [] };
   }
-  if (!existing && signal.status === 'resolved') return { incident: current, change: 'none', events: [] };
+  if (!existing && signal.status === 'resolved') return recoverDropped(current, signal, now);
 
   const updated: IncidentSignal = existing
     ? {
@@ -97,15 +97,18 @@ export function applySignal(current: Incident, signal: Signal, now: number): App
   ];
   const reopened = current.status === 'resolved' && signal.status === 'firing';
   if (reopened) events.push(event(current.id, 'reopened', now, `reopened: ${signal.title}`, signal));
-  const next = derive({
-    ...current,
-    status: reopened ? 'open' : current.status,
-    resolvedAt: reopened ? null : current.resolvedAt,
-    updatedAt: now,
-    entities: unique([...current.entities, signal.entity, ...signal.related]),
-    signals,
-    version: current.version + 1,
-  });
+  const next = derive(
+    {
+      ...current,
+      status: reopened ? 'open' : current.status,
+      resolvedAt: reopened ? null : current.resolvedAt,
+      updatedAt: now,
+      signals,
+      version: current.version + 1,
+    },
+    updated,
+    !existing && JOB_KINDS.has(updated.kind) ? 1 : 0,
+  );
   let change: IncidentChange = existing ? 'signal_updated' : 'signal_added';
   if (next.severity !== current.severity) {
     change = 'severity_raised';
@@ -140,9 +143,11 @@ export function merge(
     status: reopened ? 'open' : survivor.status,
     resolvedAt: reopened ? null : survivor.resolvedAt,
     updatedAt: now,
-    entities: unique([...survivor.entities, ...absorbed.entities]),
     signals: [...survivor.signals, ...moved],
     version: survivor.version + 1,
+    impact: mergeImpact(impactOf(survivor), impactOf(absorbed), have, absorbed.signals),
+    quiet: (survivor.quiet ?? true) && (absorbed.quiet ?? true),
+    severity: maxSeverity(survivor.severity, absorbed.severity),
   });
   const text = `merged ${absorbed.id} into ${survivor.id}: one cause`;
   const ev = (id: string): TimelineEvent => ({
@@ -168,23 +173,69 @@ export function merge(
   };
 }
 
-/** Root cause, impact, paging, title and severity: everything an incident derives from its signals. */
-export function derive(incident: Incident): Incident {
-  const signals = incident.signals;
-  const rootCause = rankRootCause(signals);
-  const impact = impactOf(signals);
-  const quiet = !signals.some((s) => roleOf(s).pages);
-  const severity = signals.reduce<Severity>((acc, s) => maxSeverity(acc, s.severity), 'info');
-  const entities = unique([...incident.entities, ...(rootCause ? [rootCause.entity] : [])]);
+/**
+ * Root cause, paging, title, severity and entities: what an incident derives from its signals,
+ * after `changed` (a new or updated signal, already in `signals`) moved its impact on by one step
+ * and `newJobs` Spark jobs. Without `changed` (a merge) the impact given is kept. The cost is bounded
+ * by {@link INCIDENT_LIMITS}: the signals are trimmed to the limit, the impact is updated in place.
+ * Paging and severity only ever rise: an incident that woke someone stays one that did.
+ */
+export function derive(incident: Incident, changed?: IncidentSignal, newJobs = 0): Incident {
+  let impact = impactOf(incident);
+  if (changed) impact = withTask(impact, changed, incident.signals);
+  if (newJobs > 0) impact = { ...impact, sparkJobs: impact.sparkJobs + newJobs };
+  const rootCause = rankRootCause(incident.signals);
+  const signals = trim(incident.signals, rootCause);
+  const quiet = (incident.quiet ?? true) && !signals.some((s) => roleOf(s).pages);
+  let severity = incident.severity;
+  for (const s of signals) severity = maxSeverity(severity, s.severity);
   return {
     ...incident,
+    signals,
     rootCause,
     impact,
     quiet,
     severity,
-    entities,
+    entities: entitiesOf(signals, rootCause),
     title: titleOf(signals, rootCause, impact),
   };
+}
+
+/**
+ * What keeps an incident's cost per signal and its stored size fixed however large the storm:
+ * the signals it keeps (those supporting its root cause first, then the most recently seen) and
+ * the tasks its impact lists (beyond that, `omittedTasks` counts them).
+ */
+export const INCIDENT_LIMITS = { signals: 200, rootCauseSignals: 20, impactTasks: 500 } as const;
+
+function trim(
+  signals: readonly IncidentSignal[],
+  rootCause: Incident['rootCause'],
+): readonly IncidentSignal[] {
+  if (signals.length <= INCIDENT_LIMITS.signals) return signals;
+  const supports = (s: IncidentSignal) =>
+    rootCause !== null && roleOf(s).hypothesis.entity === rootCause.entity;
+  const pinned = signals
+    .filter(supports)
+    .sort((a, b) => a.firstSeen - b.firstSeen)
+    .slice(0, INCIDENT_LIMITS.rootCauseSignals);
+  const keep = new Set(pinned);
+  const rest = signals.filter((s) => !keep.has(s)).sort((a, b) => b.lastSeen - a.lastSeen);
+  for (const s of rest) {
+    if (keep.size >= INCIDENT_LIMITS.signals) break;
+    keep.add(s);
+  }
+  return signals.filter((s) => keep.has(s));
+}
+
+function entitiesOf(signals: readonly IncidentSignal[], rootCause: Incident['rootCause']): EntityKey[] {
+  const out = new Set<EntityKey>();
+  for (const s of signals) {
+    out.add(s.entity);
+    for (const r of s.related) out.add(r);
+  }
+  if (rootCause) out.add(rootCause.entity);
+  return [...out];
 }
 
 /** Every condition in the incident has cleared (it has at least one, and none is firing). */
@@ -199,25 +250,129 @@ const TASK_STATE: Record<string, ImpactTask['state']> = {
   'airflow.task_upstream_failed': 'upstream_failed',
 };
 
-function impactOf(signals: readonly IncidentSignal[]): Impact {
-  const tasks = new Map<EntityKey, ImpactTask>();
-  let sparkJobs = 0;
+const JOB_KINDS = new Set(['spark.job_failed', 'spark.job_lost']);
+const EMPTY_IMPACT: Impact = { dags: [], tasks: [], sparkJobs: 0 };
+
+/** The incident's impact; recomputed from its signals for incidents stored before impact existed. */
+function impactOf(incident: Incident): Impact {
+  if (incident.impact) return incident.impact;
+  let impact: Impact = {
+    ...EMPTY_IMPACT,
+    sparkJobs: incident.signals.filter((s) => JOB_KINDS.has(s.kind)).length,
+  };
+  for (const s of incident.signals) impact = withTask(impact, s, incident.signals);
+  return impact;
+}
+
+/** The state a task signal shows its task in, if it is one. */
+function taskState(s: IncidentSignal): ImpactTask['state'] | undefined {
+  const state = TASK_STATE[s.kind];
+  if (!state) return undefined;
+  return s.status === 'resolved' && state !== 'upstream_failed' ? 'recovered' : state;
+}
+
+/**
+ * The impact after `changed`: its task's state is the strongest its signals show (failed for good
+ * outranks retrying; a recovery of the final state wins). One task changes, so this is a binary
+ * search and a copy, never a pass over the incident.
+ */
+function withTask(impact: Impact, changed: IncidentSignal, signals: readonly IncidentSignal[]): Impact {
+  let state = taskState(changed);
+  if (!state) return impact;
   for (const s of signals) {
-    if (s.kind === 'spark.job_failed' || s.kind === 'spark.job_lost') sparkJobs++;
-    const state = TASK_STATE[s.kind];
-    if (!state) continue;
-    const { dagId = '', runId = '', taskId = '' } = parseTaskKey(s.entity) ?? {};
-    const now: ImpactTask['state'] =
-      s.status === 'resolved' && state !== 'upstream_failed' ? 'recovered' : state;
-    const prev = tasks.get(s.entity);
-    // failed for good outranks retrying; a recovery of the final state wins
-    if (!prev || rank(now) >= rank(prev.state))
-      tasks.set(s.entity, { entity: s.entity, dagId, runId, taskId, state: now });
+    if (s.entity !== changed.entity || s === changed) continue;
+    const other = taskState(s);
+    if (other && rank(other) > rank(state)) state = other;
   }
-  const list = [...tasks.values()].sort((a, b) => (a.entity < b.entity ? -1 : 1));
-  const dags = new Set<string>();
-  for (const t of list) dags.add(t.dagId);
-  return { dags: [...dags].sort(), tasks: list, sparkJobs };
+  const { dagId = '', runId = '', taskId = '' } = parseTaskKey(changed.entity) ?? {};
+  const at = search(impact.tasks, changed.entity, (t) => t.entity);
+  const tasks = [...impact.tasks];
+  let omitted = impact.omittedTasks ?? 0;
+  if (at.found) {
+    if (tasks[at.index]!.state === state) return impact;
+    tasks[at.index] = { ...tasks[at.index]!, state };
+  } else if (tasks.length < INCIDENT_LIMITS.impactTasks) {
+    tasks.splice(at.index, 0, { entity: changed.entity, dagId, runId, taskId, state });
+  } else {
+    omitted++;
+  }
+  const d = search(impact.dags, dagId, (x) => x);
+  const dags = d.found
+    ? impact.dags
+    : [...impact.dags.slice(0, d.index), dagId, ...impact.dags.slice(d.index)];
+  return { ...impact, dags, tasks, ...(omitted > 0 ? { omittedTasks: omitted } : {}) };
+}
+
+/** Both impacts: a task's strongest state, DAGs united, Spark jobs counted once. */
+function mergeImpact(
+  a: Impact,
+  b: Impact,
+  survivorFingerprints: ReadonlySet<string>,
+  absorbedSignals: readonly IncidentSignal[],
+): Impact {
+  const tasks = new Map(a.tasks.map((t) => [t.entity, t]));
+  let omitted = (a.omittedTasks ?? 0) + (b.omittedTasks ?? 0);
+  for (const t of b.tasks) {
+    const prev = tasks.get(t.entity);
+    if (prev) {
+      if (rank(t.state) > rank(prev.state)) tasks.set(t.entity, t);
+    } else if (tasks.size < INCIDENT_LIMITS.impactTasks) tasks.set(t.entity, t);
+    else omitted++;
+  }
+  const twice = absorbedSignals.filter(
+    (s) => JOB_KINDS.has(s.kind) && survivorFingerprints.has(s.fingerprint),
+  ).length;
+  return {
+    dags: [...new Set([...a.dags, ...b.dags])].sort(),
+    tasks: [...tasks.values()].sort((x, y) => (x.entity < y.entity ? -1 : x.entity > y.entity ? 1 : 0)),
+    sparkJobs: a.sparkJobs + b.sparkJobs - twice,
+    ...(omitted > 0 ? { omittedTasks: omitted } : {}),
+    ...(a.omittedDags || b.omittedDags ? { omittedDags: (a.omittedDags ?? 0) + (b.omittedDags ?? 0) } : {}),
+  };
+}
+
+/**
+ * A task signal the incident no longer keeps (trimmed in a storm) has cleared: its task shows as
+ * recovered. Anything else the incident does not hold changes nothing.
+ */
+function recoverDropped(current: Incident, signal: Signal, now: number): Applied {
+  const none: Applied = { incident: current, change: 'none', events: [] };
+  const impact = current.impact;
+  if (!impact || !TASK_STATE[signal.kind] || signal.kind === 'airflow.task_upstream_failed') return none;
+  const at = search(impact.tasks, signal.entity, (t) => t.entity);
+  if (!at.found || impact.tasks[at.index]!.state === 'recovered') return none;
+  const tasks = [...impact.tasks];
+  tasks[at.index] = { ...tasks[at.index]!, state: 'recovered' };
+  const next = { ...impact, tasks };
+  return {
+    incident: {
+      ...current,
+      impact: next,
+      title: titleOf(current.signals, current.rootCause, next),
+      updatedAt: now,
+      version: current.version + 1,
+    },
+    change: 'signal_updated',
+    events: [event(current.id, 'signal_resolved', signal.time, signal.title, signal)],
+  };
+}
+
+/** Where `key` is, or would go, in `items` sorted by `keyOf`. */
+function search<T>(
+  items: readonly T[],
+  key: string,
+  keyOf: (item: T) => string,
+): { found: boolean; index: number } {
+  let lo = 0;
+  let hi = items.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const k = keyOf(items[mid]!);
+    if (k === key) return { found: true, index: mid };
+    if (k < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return { found: false, index: lo };
 }
 
 function rank(state: ImpactTask['state']): number {
@@ -229,16 +384,20 @@ function titleOf(
   rootCause: Incident['rootCause'],
   impact: Impact,
 ): string {
-  const failed = impact.tasks.filter((t) => t.state !== 'upstream_failed').length;
+  // Tasks a storm's impact does not list were counted when they failed.
+  const failed =
+    impact.tasks.filter((t) => t.state !== 'upstream_failed').length + (impact.omittedTasks ?? 0);
+  const dagCount = impact.dags.length + (impact.omittedDags ?? 0);
   const parts: string[] = [];
   if (impact.sparkJobs > 0) parts.push(plural(impact.sparkJobs, 'Spark job'));
-  if (failed > 0) parts.push(`${plural(failed, 'Airflow task')} in ${plural(impact.dags.length, 'DAG')}`);
+  if (failed > 0) parts.push(`${plural(failed, 'Airflow task')} in ${plural(dagCount, 'DAG')}`);
   const what = parts.length > 0 ? `${parts.join(' and ')} failed` : '';
   if (rootCause && !rootCause.entity.startsWith('airflow:task:')) {
     const head = rootCause.title ?? `${rootCause.kind} on ${rootCause.entity}`;
     return what ? `${head}: ${what}` : head;
   }
-  const first = [...signals].sort((a, b) => a.firstSeen - b.firstSeen)[0]!;
+  let first = signals[0]!;
+  for (const s of signals) if (s.firstSeen < first.firstSeen) first = s;
   const runs = new Set(impact.tasks.filter((t) => t.state !== 'upstream_failed').map((t) => t.runId)).size;
   if (rootCause?.kind === 'sql_error') {
     const task = parseTaskKey(first.entity);

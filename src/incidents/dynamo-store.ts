@@ -13,7 +13,7 @@ import {
   type QueryCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { Evidence, Incident, IncidentSignal } from '../core/index.ts';
+import type { Evidence, Impact, Incident, IncidentSignal } from '../core/index.ts';
 import { DependencyError, VersionConflictError } from '../core/index.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import {
@@ -53,7 +53,8 @@ export interface DynamoStoreOptions {
 /**
  * Caps that keep an incident's item below DynamoDB's 400 KB: at most 200 signals (the most
  * recently seen), 10 evidence entries per signal, 1,000 characters per evidence text, 10 log lines
- * of 500 characters; and, if the item is still over `itemBudgetChars` of JSON, older signals lose
+ * of 500 characters; an impact task list of at most `impactChars` of JSON (the rest counted in
+ * `omittedTasks`); and, if the item is still over `itemBudgetChars` of JSON, older signals lose
  * their evidence, then the oldest signals are dropped.
  */
 export const ITEM_CAPS = {
@@ -62,6 +63,7 @@ export const ITEM_CAPS = {
   text: 1000,
   logLines: 10,
   logLine: 500,
+  impactChars: 100_000,
   itemBudgetChars: 300_000,
 } as const;
 
@@ -631,7 +633,8 @@ function fromItem(item: Record<string, unknown>): Incident {
   return copy as unknown as Incident;
 }
 
-function capped(incident: Incident): Incident {
+function capped(full: Incident): Incident {
+  const incident = full.impact ? { ...full, impact: cappedImpact(full.impact) } : full;
   const signals = [...incident.signals]
     .sort((a, b) => b.lastSeen - a.lastSeen)
     .slice(0, ITEM_CAPS.signals)
@@ -650,6 +653,32 @@ function capped(incident: Incident): Incident {
     size = JSON.stringify(result).length;
   }
   return result;
+}
+
+/** The impact's task list within `impactChars` of JSON; tasks left out are counted in `omittedTasks`. */
+function cappedImpact(impact: Impact): Impact {
+  let size = JSON.stringify(impact).length;
+  if (size <= ITEM_CAPS.impactChars) return impact;
+  // Tasks go first, then DAG names; what is left out is counted.
+  const tasks = [...impact.tasks];
+  const dags = [...impact.dags];
+  let omittedTasks = impact.omittedTasks ?? 0;
+  let omittedDags = impact.omittedDags ?? 0;
+  while (tasks.length > 0 && size > ITEM_CAPS.impactChars) {
+    size -= JSON.stringify(tasks.pop()).length + 1;
+    omittedTasks++;
+  }
+  while (dags.length > 0 && size > ITEM_CAPS.impactChars) {
+    size -= JSON.stringify(dags.pop()).length + 1;
+    omittedDags++;
+  }
+  return {
+    ...impact,
+    dags,
+    tasks,
+    ...(omittedTasks > 0 ? { omittedTasks } : {}),
+    ...(omittedDags > 0 ? { omittedDags } : {}),
+  };
 }
 
 /** The kept signals, in the order the incident had them. */

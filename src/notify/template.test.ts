@@ -158,6 +158,32 @@ describe('incident message', () => {
     }
   });
 
+  it('counts the tasks and DAGs a storm impact does not list', () => {
+    const tasks = Array.from({ length: 3 }, (_, i) => ({
+      entity: `airflow:task:dag_${i}/run_1/load`,
+      dagId: `dag_${i}`,
+      runId: 'run_1',
+      taskId: 'load',
+      state: i === 0 ? ('recovered' as const) : ('failed' as const),
+    }));
+    const m = renderIncidentMessage(
+      incident({
+        impact: {
+          dags: ['dag_0', 'dag_1', 'dag_2'],
+          tasks,
+          sparkJobs: 0,
+          omittedTasks: 700,
+          omittedDags: 40,
+        },
+      }),
+      { incidentUrl: (id) => `https://guardian.example/${id}` },
+    );
+    const all = everything(m);
+    expect(all).toContain('43 DAGs · 703 tasks (2 failed, 1 recovered, 700 not listed)');
+    expect(all).toContain('+700 more tasks');
+    expect(all).not.toContain('all recovered');
+  });
+
   it('renders an incident with no signals, entities or cause', () => {
     const m = renderIncidentMessage(incident({ signals: [], entities: [], rootCause: null }));
     expect(validateBlocks(m.blocks)).toEqual([]);

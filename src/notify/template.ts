@@ -312,14 +312,18 @@ function impactSection(incident: Incident, draft: IncidentDraft | null): string 
   const states = ['failed', 'retrying', 'upstream_failed', 'recovered']
     .filter((s) => byState.has(s))
     .map((s) => `${byState.get(s)} ${s.replace('_', ' ')}`);
+  // A storm's impact lists a bounded number of tasks; the rest are counted, without their states.
+  const omitted = impact.omittedTasks ?? 0;
+  if (omitted > 0) states.push(`${omitted} not listed`);
+  const total = impact.tasks.length + omitted;
+  const dagCount = impact.dags.length + (impact.omittedDags ?? 0);
   const figures = [
-    impact.dags.length > 0 ? `${impact.dags.length} DAG${impact.dags.length === 1 ? '' : 's'}` : '',
-    impact.tasks.length > 0
-      ? `${impact.tasks.length} task${impact.tasks.length === 1 ? '' : 's'} (${states.join(', ')})`
-      : '',
+    dagCount > 0 ? `${dagCount} DAG${dagCount === 1 ? '' : 's'}` : '',
+    total > 0 ? `${total} task${total === 1 ? '' : 's'} (${states.join(', ')})` : '',
     impact.sparkJobs > 0 ? `${impact.sparkJobs} Spark job${impact.sparkJobs === 1 ? '' : 's'} failed` : '',
   ].filter(Boolean);
-  const allRecovered = impact.tasks.length > 0 && impact.tasks.every((t) => t.state === 'recovered');
+  const allRecovered =
+    omitted === 0 && impact.tasks.length > 0 && impact.tasks.every((t) => t.state === 'recovered');
   const lines = [
     `*Impact* · ${figures.join(' · ')}${allRecovered ? ' · :white_check_mark: all recovered' : ''}`,
   ];
@@ -333,7 +337,8 @@ function impactSection(incident: Incident, draft: IncidentDraft | null): string 
       `• ${code(truncate(what, LIMITS.entity))} run ${code(truncate(t.runId, 80))} · ${TASK_STATE_ICON[t.state] ?? escapeMrkdwn(t.state)}`,
     );
   }
-  if (tasks.length > LIMITS.impactTasks) lines.push(`_+${tasks.length - LIMITS.impactTasks} more tasks_`);
+  const more = tasks.length - Math.min(tasks.length, LIMITS.impactTasks) + omitted;
+  if (more > 0) lines.push(`_+${more} more tasks_`);
   return lines.join('\n');
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type Incident, type IncidentSignal, VersionConflictError } from '../../src/core/index.ts';
+import { ITEM_CAPS } from '../../src/incidents/dynamo-store.ts';
 import { FingerprintTakenError, type IncidentStore, InvalidCursorError } from '../../src/incidents/store.ts';
 
 export type MakeIncidentStore = () => Promise<{ store: IncidentStore; cleanup(): Promise<void> }>;
@@ -252,6 +253,33 @@ export function describeIncidentStoreContract(name: string, make: MakeIncidentSt
         expect(kept.length).toBeGreaterThan(0);
         expect(Math.max(...kept.map((s) => s.lastSeen))).toBe(t0 + 299);
         expect(JSON.stringify(kept).length).toBeLessThan(350_000);
+      }));
+
+    it('keeps the impact of a storm within the item limit, counting the tasks it leaves out', () =>
+      withStore(async (store) => {
+        const long = (i: number) => `dag_${i}_${'x'.repeat(240)}`;
+        const tasks = Array.from({ length: 500 }, (_, i) => ({
+          entity: `airflow:task:${long(i)}/scheduled__2026-03-02T02:00:00+00:00/${'t'.repeat(240)}`,
+          dagId: long(i),
+          runId: 'scheduled__2026-03-02T02:00:00+00:00',
+          taskId: 't'.repeat(240),
+          state: 'failed' as const,
+        }));
+        const dags = tasks.map((t) => t.dagId).sort();
+        const inc = incident({ impact: { dags, tasks, sparkJobs: 3, omittedTasks: 40 } });
+        expect(JSON.stringify(inc.impact).length).toBeGreaterThan(ITEM_CAPS.impactChars);
+        const { incident: stored } = await store.create(inc);
+        const read = (await store.get(inc.id))!;
+        expect(read.impact).toEqual(stored.impact);
+        const impact = read.impact!;
+        expect(JSON.stringify(impact).length).toBeLessThanOrEqual(ITEM_CAPS.impactChars);
+        // Every task is counted; DAG names go only once no task is listed.
+        expect(impact.tasks.length + impact.omittedTasks!).toBe(540);
+        expect(impact.tasks).toEqual(tasks.slice(0, impact.tasks.length));
+        expect(impact.dags.length + (impact.omittedDags ?? 0)).toBe(500);
+        expect(impact.dags).toEqual(dags.slice(0, impact.dags.length));
+        expect(impact.dags.length).toBeGreaterThan(100);
+        expect(impact.sparkJobs).toBe(3);
       }));
 
     it('answers ping', () =>
