@@ -108,18 +108,23 @@ async function run(name: string, signals: Signal[]): Promise<void> {
     metrics: createGuardianMetrics(),
   });
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   for (const s of signals) {
     if (s.time > clock.now()) await clock.advanceTo(s.time);
     await correlator.apply(s);
   }
   const ms = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuMs = (cpu.user + cpu.system) / 1000;
   const incidents = correlator.active().filter((i) => !i.mergedInto).length;
   console.log(
     `${name.padEnd(34)} ${String(signals.length).padStart(7)} signals  ${(ms / 1000).toFixed(2).padStart(6)} s  ${Math.round(
       (signals.length / ms) * 1000,
     )
       .toLocaleString('en')
-      .padStart(8)} signals/s  ${incidents} incidents`,
+      .padStart(8)} signals/s  ${Math.round((signals.length / cpuMs) * 1000)
+      .toLocaleString('en')
+      .padStart(8)} per CPU-s  ${incidents} incidents`,
   );
 }
 

@@ -327,7 +327,7 @@ class WorkingSet {
     this.#byKey.update(id, prev?.keys, keys);
     this.#byClass.update(id, prev?.classes, classes);
     this.#byRecurrence.update(id, prev?.recurrences, recurrences);
-    this.#byCause.update(id, prev?.cause ? [prev.cause] : undefined, cause ? [cause] : []);
+    this.#byCause.update(id, prev?.cause ? [prev.cause] : undefined, new Set(cause ? [cause] : []));
     // Only open incidents own their fingerprints: a resolved one is reopened by linking, not by owning.
     const open = incident.status !== 'resolved';
     const wasOpen = prev !== undefined && prev.incident.status !== 'resolved';
@@ -345,10 +345,11 @@ class WorkingSet {
   delete(id: string): void {
     const e = this.#entries.get(id);
     if (!e) return;
-    this.#byKey.update(id, e.keys, []);
-    this.#byClass.update(id, e.classes, []);
-    this.#byRecurrence.update(id, e.recurrences, []);
-    this.#byCause.update(id, e.cause ? [e.cause] : undefined, []);
+    const none = new Set<string>();
+    this.#byKey.update(id, e.keys, none);
+    this.#byClass.update(id, e.classes, none);
+    this.#byRecurrence.update(id, e.recurrences, none);
+    this.#byCause.update(id, e.cause ? [e.cause] : undefined, none);
     for (const fp of e.fingerprints) if (this.#byFingerprint.get(fp) === id) this.#byFingerprint.delete(fp);
     this.#entries.delete(id);
   }
@@ -367,17 +368,16 @@ class Index {
     if (ids) for (const id of ids) into.add(id);
   }
 
-  update(id: string, before: Iterable<string> | undefined, after: Iterable<string>): void {
-    const next = new Set(after);
+  update(id: string, before: Iterable<string> | undefined, after: ReadonlySet<string>): void {
     if (before) {
       for (const v of before) {
-        if (next.has(v)) continue;
+        if (after.has(v)) continue;
         const ids = this.#map.get(v);
         ids?.delete(id);
         if (ids?.size === 0) this.#map.delete(v);
       }
     }
-    for (const v of next) {
+    for (const v of after) {
       const ids = this.#map.get(v);
       if (ids) ids.add(id);
       else this.#map.set(v, new Set([id]));

@@ -120,6 +120,11 @@ describe('incident state in a storm', () => {
     expect(incident.rootCause).toMatchObject({ entity: 'host:10.0.3.17', kind: 'spot_interruption' });
     expect(incident.impact!.tasks).toHaveLength(INCIDENT_LIMITS.impactTasks);
     expect(incident.impact!.omittedTasks).toBe(100);
+    // Entities accumulate beyond the signals kept (up to their own limit).
+    expect(incident.signals.map((s) => s.fingerprint)).not.toContain('task-100');
+    expect(incident.entities).toContain(task(100).entity);
+    expect(incident.entities).toContain(task(450).entity);
+    expect(incident.entities.length).toBeLessThanOrEqual(INCIDENT_LIMITS.entities);
     expect(incident.impact!.dags).toEqual(['dag_0', 'dag_1', 'dag_2', 'dag_3', 'dag_4', 'dag_5', 'dag_6']);
     expect(incident.title).toContain('600 Airflow tasks in 7 DAGs failed');
     expect(incident.version).toBe(n + 1);

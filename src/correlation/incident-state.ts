@@ -144,6 +144,7 @@ export function merge(
     resolvedAt: reopened ? null : survivor.resolvedAt,
     updatedAt: now,
     signals: [...survivor.signals, ...moved],
+    entities: [...new Set([...survivor.entities, ...absorbed.entities])].slice(0, INCIDENT_LIMITS.entities),
     version: survivor.version + 1,
     impact: mergeImpact(impactOf(survivor), impactOf(absorbed), have, absorbed.signals),
     quiet: (survivor.quiet ?? true) && (absorbed.quiet ?? true),
@@ -196,7 +197,7 @@ export function derive(incident: Incident, changed?: IncidentSignal, newJobs = 0
     impact,
     quiet,
     severity,
-    entities: entitiesOf(signals, rootCause),
+    entities: withEntities(incident.entities, incident.signals, changed, rootCause),
     title: titleOf(signals, rootCause, impact),
   };
 }
@@ -206,7 +207,12 @@ export function derive(incident: Incident, changed?: IncidentSignal, newJobs = 0
  * the signals it keeps (those supporting its root cause first, then the most recently seen) and
  * the tasks its impact lists (beyond that, `omittedTasks` counts them).
  */
-export const INCIDENT_LIMITS = { signals: 200, rootCauseSignals: 20, impactTasks: 500 } as const;
+export const INCIDENT_LIMITS = {
+  signals: 200,
+  rootCauseSignals: 20,
+  impactTasks: 500,
+  entities: 1000,
+} as const;
 
 function trim(
   signals: readonly IncidentSignal[],
@@ -228,14 +234,41 @@ function trim(
   return signals.filter((s) => keep.has(s));
 }
 
-function entitiesOf(signals: readonly IncidentSignal[], rootCause: Incident['rootCause']): EntityKey[] {
-  const out = new Set<EntityKey>();
-  for (const s of signals) {
-    out.add(s.entity);
-    for (const r of s.related) out.add(r);
+/** Each entities array's members, for the membership test (arrays are never changed in place). */
+const memberSets = new WeakMap<readonly EntityKey[], Set<EntityKey>>();
+
+/**
+ * The entities it touches, accumulated: those it had, plus the changed signal's (or, after a merge,
+ * every signal's) and the root cause. Up to {@link INCIDENT_LIMITS.entities}; the signals and the
+ * impact still tell the rest.
+ */
+function withEntities(
+  had: readonly EntityKey[],
+  signals: readonly IncidentSignal[],
+  changed: IncidentSignal | undefined,
+  rootCause: Incident['rootCause'],
+): readonly EntityKey[] {
+  let members = memberSets.get(had);
+  if (!members) {
+    members = new Set(had);
+    memberSets.set(had, members);
   }
-  if (rootCause) out.add(rootCause.entity);
-  return [...out];
+  const added: EntityKey[] = [];
+  const add = (e: EntityKey) => {
+    if (members.has(e) || had.length + added.length >= INCIDENT_LIMITS.entities) return;
+    if (!added.includes(e)) added.push(e);
+  };
+  for (const s of changed ? [changed] : signals) {
+    add(s.entity);
+    for (const r of s.related) add(r);
+  }
+  if (rootCause) add(rootCause.entity);
+  if (added.length === 0) return had;
+  const next = [...had, ...added];
+  const nextMembers = new Set(members);
+  for (const e of added) nextMembers.add(e);
+  memberSets.set(next, nextMembers);
+  return next;
 }
 
 /** Every condition in the incident has cleared (it has at least one, and none is firing). */

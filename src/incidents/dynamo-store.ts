@@ -13,7 +13,7 @@ import {
   type QueryCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { Evidence, Impact, Incident, IncidentSignal } from '../core/index.ts';
+import type { EntityKey, Evidence, Impact, Incident, IncidentSignal } from '../core/index.ts';
 import { DependencyError, VersionConflictError } from '../core/index.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import {
@@ -54,7 +54,7 @@ export interface DynamoStoreOptions {
  * Caps that keep an incident's item below DynamoDB's 400 KB: at most 200 signals (the most
  * recently seen), 10 evidence entries per signal, 1,000 characters per evidence text, 10 log lines
  * of 500 characters; an impact task list of at most `impactChars` of JSON (the rest counted in
- * `omittedTasks`); and, if the item is still over `itemBudgetChars` of JSON, older signals lose
+ * `omittedTasks`); entities within `entitiesChars`; and, if the item is still over `itemBudgetChars` of JSON, older signals lose
  * their evidence, then the oldest signals are dropped.
  */
 export const ITEM_CAPS = {
@@ -64,6 +64,7 @@ export const ITEM_CAPS = {
   logLines: 10,
   logLine: 500,
   impactChars: 100_000,
+  entitiesChars: 60_000,
   itemBudgetChars: 300_000,
 } as const;
 
@@ -634,7 +635,11 @@ function fromItem(item: Record<string, unknown>): Incident {
 }
 
 function capped(full: Incident): Incident {
-  const incident = full.impact ? { ...full, impact: cappedImpact(full.impact) } : full;
+  const incident = {
+    ...full,
+    entities: cappedEntities(full),
+    ...(full.impact ? { impact: cappedImpact(full.impact) } : {}),
+  };
   const signals = [...incident.signals]
     .sort((a, b) => b.lastSeen - a.lastSeen)
     .slice(0, ITEM_CAPS.signals)
@@ -653,6 +658,20 @@ function capped(full: Incident): Incident {
     size = JSON.stringify(result).length;
   }
   return result;
+}
+
+/** The first entities within `entitiesChars` of JSON, the root cause's always among them. */
+function cappedEntities(incident: Incident): readonly EntityKey[] {
+  const cause = incident.rootCause?.entity;
+  let size = cause ? cause.length + 3 : 0;
+  const kept: EntityKey[] = [];
+  for (const e of incident.entities) {
+    if (e === cause) continue;
+    size += e.length + 3;
+    if (size > ITEM_CAPS.entitiesChars) return cause ? [cause, ...kept] : kept;
+    kept.push(e);
+  }
+  return incident.entities;
 }
 
 /** The impact's task list within `impactChars` of JSON; tasks left out are counted in `omittedTasks`. */

@@ -282,6 +282,24 @@ export function describeIncidentStoreContract(name: string, make: MakeIncidentSt
         expect(impact.sparkJobs).toBe(3);
       }));
 
+    it('keeps the entities of a storm within the item limit, the root cause first among them', () =>
+      withStore(async (store) => {
+        const entities = Array.from(
+          { length: 1000 },
+          (_, i) => `airflow:task:dag_${i}/${'r'.repeat(150)}/load`,
+        );
+        const inc = incident({
+          entities,
+          rootCause: { entity: entities[999]!, kind: 'host_lost', confidence: 0.9 },
+        });
+        const { incident: stored } = await store.create(inc);
+        const read = (await store.get(inc.id))!;
+        expect(read.entities).toEqual(stored.entities);
+        expect(JSON.stringify(read.entities).length).toBeLessThanOrEqual(ITEM_CAPS.entitiesChars);
+        expect(read.entities[0]).toBe(entities[999]);
+        expect(read.entities.slice(1)).toEqual(entities.slice(0, read.entities.length - 1));
+      }));
+
     it('answers ping', () =>
       withStore(async (store) => {
         expect(await store.ping()).toBe(true);
