@@ -3,8 +3,17 @@ import { trace } from '@opentelemetry/api';
 import type { FastifyInstance } from 'fastify';
 import { createDetectors } from '../detectors/index.ts';
 import type { GuardianConfig } from './config/schema.ts';
-import { type Clock, errorMessage, every, type Signal, systemClock, type TimerHandle } from './core/index.ts';
+import {
+  type Clock,
+  errorMessage,
+  every,
+  type Incident,
+  type Signal,
+  systemClock,
+  type TimerHandle,
+} from './core/index.ts';
 import { Correlator } from './correlation/correlator.ts';
+import type { IncidentChange } from './correlation/incident-state.ts';
 import { DetectionEngine } from './detection/engine.ts';
 import { createHttpApp } from './http/app.ts';
 import { createDynamoIncidentStore } from './incidents/dynamo-store.ts';
@@ -218,6 +227,30 @@ export async function createGuardian(config: GuardianConfig, deps: GuardianDeps)
 
     // Correlator: signals → incidents; a change worth telling becomes a notify job.
     const correlator = new Correlator({ store, clock, logger, metrics });
+    const tell = async ({ incident: i, change }: { incident: Incident; change: IncidentChange }) => {
+      // A 'none' result still notifies an incident never posted: an earlier attempt may have
+      // stopped between writing it and queueing its notification.
+      if (change === 'none' && i.slack?.ts) return;
+      // Quiet incidents are recorded, not posted, until something in them deserves a human.
+      if (i.quiet && !i.slack) return;
+      // The first post waits a moment, so what one poll reports of one cause (and the merges it
+      // causes) goes out as one message rather than several.
+      await notify.add(
+        `${i.id}@${i.version}`,
+        { incidentId: i.id, version: i.version, change },
+        i.slack ? {} : { delayMs: config.notify.groupWait },
+      );
+    };
+    // Incidents that cannot clear by themselves (events only) resolve once nothing new came.
+    const settling = every(clock, 60_000, async () => {
+      try {
+        for (const r of await correlator.sweep())
+          if (r.incident) await tell({ incident: r.incident, change: r.change });
+      } catch (err) {
+        logger.warn({ error: errorMessage(err) }, 'settling quiet incidents failed; will retry');
+      }
+    });
+    closers.unshift(async () => settling.cancel());
     signals.process(
       (job) =>
         tracer.startActiveSpan('correlate signal', async (span) => {
@@ -228,21 +261,7 @@ export async function createGuardian(config: GuardianConfig, deps: GuardianDeps)
           try {
             const { incident, change, also = [] } = await correlator.apply(job.data);
             metrics.jobs.add(1, { queue: 'signals', outcome: 'ok' });
-            for (const changed of [...also, ...(incident ? [{ incident, change }] : [])]) {
-              const i = changed.incident;
-              // A 'none' result still notifies an incident never posted: an earlier attempt may have
-              // stopped between writing it and queueing its notification.
-              if (changed.change === 'none' && i.slack?.ts) continue;
-              // Quiet incidents are recorded, not posted, until something in them deserves a human.
-              if (i.quiet && !i.slack) continue;
-              // The first post waits a moment, so what one poll reports of one cause (and the
-              // merges it causes) goes out as one message rather than several.
-              await notify.add(
-                `${i.id}@${i.version}`,
-                { incidentId: i.id, version: i.version, change: changed.change },
-                i.slack ? {} : { delayMs: config.notify.groupWait },
-              );
-            }
+            for (const changed of [...also, ...(incident ? [{ incident, change }] : [])]) await tell(changed);
           } finally {
             span.end();
           }

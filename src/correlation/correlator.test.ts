@@ -244,6 +244,45 @@ describe('correlator', () => {
     expect(correlator.active()[0]!.impact!.dags).toHaveLength(150);
   });
 
+  it('resolves an incident of events only once nothing new came for the settle window, and keeps one with a failing condition open', async () => {
+    const { correlator, store, clock } = await freshCorrelator();
+    const lost = sig({
+      kind: 'spark.executor_lost',
+      entity: 'spark:executor:app-1/7',
+      related: ['host:10.0.9.9'],
+      errorClass: 'host_lost',
+      time: T0,
+    });
+    const failing = sig({
+      kind: 'airflow.task_failed',
+      entity: task('gold', 'load'),
+      errorClass: 'sql_analysis_error',
+      time: T0,
+    });
+    await applyAll(correlator, [lost, failing]);
+    expect(grouping(correlator)).toHaveLength(2);
+
+    await clock.advanceTo(T0 + 29 * 60_000);
+    expect(await correlator.sweep()).toEqual([]);
+    await clock.advanceTo(T0 + 31 * 60_000);
+    const settled = await correlator.sweep();
+    expect(settled.map((r) => [r.change, r.incident?.signals[0]?.entity])).toEqual([
+      ['resolved', 'spark:executor:app-1/7'],
+    ]);
+    const stored = await store.get(settled[0]!.incident!.id);
+    expect(stored).toMatchObject({ status: 'resolved', resolvedAt: T0 + 31 * 60_000 });
+    const timeline = await store.timeline(stored!.id);
+    expect(timeline.at(-1)).toMatchObject({
+      type: 'resolved',
+      text: expect.stringContaining('nothing new for 30 min'),
+    });
+    // The task still failing holds its incident open; a second sweep changes nothing.
+    expect(await correlator.sweep()).toEqual([]);
+    expect(correlator.active().find((i) => i.signals[0]!.kind === 'airflow.task_failed')!.status).toBe(
+      'open',
+    );
+  });
+
   it('does not join a task to an outage that had already ended when it failed', async () => {
     const { correlator } = await freshCorrelator();
     const endpoint = 'spark:connect:sc://spark-connect:15002';

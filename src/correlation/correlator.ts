@@ -5,7 +5,14 @@ import { FingerprintTakenError, type IncidentStore } from '../incidents/store.ts
 import type { Logger } from '../telemetry/logger.ts';
 import type { GuardianMetrics } from '../telemetry/metrics.ts';
 import { roleOf, type SignalRole } from './causality.ts';
-import { type Applied, applySignal, type IncidentChange, merge, openIncident } from './incident-state.ts';
+import {
+  type Applied,
+  applySignal,
+  type IncidentChange,
+  merge,
+  openIncident,
+  settle,
+} from './incident-state.ts';
 
 export interface CorrelationWindows {
   /** A signal joins an incident it is linked to if the incident saw a signal this recently. @defaultValue 30 min */
@@ -16,6 +23,8 @@ export interface CorrelationWindows {
   recurrenceMs: number;
   /** A resolved incident that recurs within this reopens instead of duplicating. @defaultValue 1 h */
   reopenMs: number;
+  /** An incident of events only (nothing that can clear) resolves after this long without news. @defaultValue 30 min */
+  settleMs: number;
 }
 
 export const DEFAULT_WINDOWS: CorrelationWindows = {
@@ -23,6 +32,7 @@ export const DEFAULT_WINDOWS: CorrelationWindows = {
   burstMs: 15 * 60_000,
   recurrenceMs: 3 * 3_600_000,
   reopenMs: 60 * 60_000,
+  settleMs: 30 * 60_000,
 };
 
 export interface CorrelatorOptions {
@@ -61,13 +71,51 @@ export class Correlator {
   readonly #w: CorrelationWindows;
   readonly #set = new WorkingSet();
   #warm: Promise<void> | undefined;
+  /** The last queued apply or sweep: the next one runs after it. */
+  #tail: Promise<unknown> = Promise.resolve();
 
   constructor(options: CorrelatorOptions) {
     this.#o = options;
     this.#w = { ...DEFAULT_WINDOWS, ...options.windows };
   }
 
-  async apply(signal: Signal): Promise<CorrelationResult> {
+  /** Applies one signal (calls are serialised: the working set has one writer in a process). */
+  apply(signal: Signal): Promise<CorrelationResult> {
+    return this.#serial(() => this.#apply(signal));
+  }
+
+  /**
+   * Resolves incidents that can no longer clear by themselves (events only, nothing new for the
+   * settle window). Run periodically; returns what it resolved, for the notifier.
+   */
+  sweep(): Promise<CorrelationResult[]> {
+    return this.#serial(async () => {
+      this.#warm ??= this.#load();
+      await this.#warm;
+      const now = this.#o.clock.now();
+      const out: CorrelationResult[] = [];
+      for (const incident of this.#set.all()) {
+        const applied = settle(incident, now, this.#w.settleMs);
+        if (applied.change === 'none') continue;
+        try {
+          out.push(await this.#write(applied, false));
+        } catch (err) {
+          // Someone else changed it: the next sweep looks again at what it is then.
+          if (!(err instanceof VersionConflictError)) throw err;
+          await this.#reload();
+        }
+      }
+      return out;
+    });
+  }
+
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#tail.then(fn, fn);
+    this.#tail = run.catch(() => undefined);
+    return run;
+  }
+
+  async #apply(signal: Signal): Promise<CorrelationResult> {
     this.#warm ??= this.#load();
     await this.#warm;
     for (let race = 0; race < MAX_RACES; race++) {

@@ -127,6 +127,41 @@ export function applySignal(current: Incident, signal: Signal, now: number): App
 }
 
 /**
+ * An incident made only of events (an executor lost, a job that failed, a log line) has nothing
+ * that can clear: it resolves once no new evidence arrived for `quietMs`. One with a condition
+ * (a task failing, an endpoint down) waits for it to clear instead.
+ */
+export function settle(current: Incident, now: number, quietMs: number): Applied {
+  const none: Applied = { incident: current, change: 'none', events: [] };
+  if (current.status === 'resolved' || current.mergedInto || current.signals.length === 0) return none;
+  let last = current.openedAt;
+  for (const s of current.signals) {
+    if (!roleOf(s).event) return none;
+    if (s.lastSeen > last) last = s.lastSeen;
+  }
+  if (now - last < quietMs) return none;
+  const minutes = Math.round(quietMs / 60_000);
+  return {
+    incident: {
+      ...current,
+      status: 'resolved',
+      resolvedAt: now,
+      updatedAt: now,
+      version: current.version + 1,
+    },
+    change: 'resolved',
+    events: [
+      {
+        id: stableId('evt_', current.id, 'resolved', 'settled', current.version),
+        at: now,
+        type: 'resolved',
+        text: `nothing new for ${minutes} min and nothing still failing`,
+      },
+    ],
+  };
+}
+
+/**
  * Moves `absorbed`'s signals into `survivor`: a later signal showed they have one cause. The
  * absorbed incident is resolved and points at the survivor.
  */
