@@ -14,6 +14,7 @@ import {
 } from './core/index.ts';
 import { Correlator } from './correlation/correlator.ts';
 import type { IncidentChange } from './correlation/incident-state.ts';
+import { type Leadership, leadCorrelation } from './correlation/leadership.ts';
 import { DetectionEngine } from './detection/engine.ts';
 import { createHttpApp } from './http/app.ts';
 import { createDynamoIncidentStore } from './incidents/dynamo-store.ts';
@@ -241,8 +242,29 @@ export async function createGuardian(config: GuardianConfig, deps: GuardianDeps)
         i.slack ? {} : { delayMs: config.notify.groupWait },
       );
     };
+    // With several replicas (Redis configured), one of them correlates: a lease says which.
+    let leadership: Leadership | undefined;
+    if (config.queue.redisUrl) {
+      const correlatorLease = createRedisPollLease({
+        redisUrl: config.queue.redisUrl,
+        key: 'guardian:correlator-lease',
+        duty: 'correlates signals',
+        logger,
+      });
+      closers.unshift(() => correlatorLease.close());
+      const led = leadCorrelation({
+        lease: correlatorLease,
+        queue: signals,
+        onLead: () => correlator.invalidate(),
+        intervalMs: 10_000,
+        logger,
+      });
+      closers.unshift(() => led.stop());
+      leadership = led;
+    }
     // Incidents that cannot clear by themselves (events only) resolve once nothing new came.
     const settling = every(clock, 60_000, async () => {
+      if (leadership && !leadership.leading()) return;
       try {
         for (const r of await correlator.sweep())
           if (r.incident) await tell({ incident: r.incident, change: r.change });

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../src/core/index.ts';
+import { leadCorrelation } from '../src/correlation/leadership.ts';
+import { createBullmqQueueBackend } from '../src/queue/bullmq.ts';
 import { createRedisPollLease } from '../src/sources/poll-lease.ts';
 import { Poller } from '../src/sources/poller.ts';
 import type { PollSource } from '../src/sources/source.ts';
@@ -66,5 +68,66 @@ describe('poll lease on real Redis', () => {
     expect(new Set(polls).size).toBe(1);
     for (const p of pollers) await p.stop();
     for (const l of leases) await l.close();
+  });
+});
+
+/** Several replicas, one signals queue: only the replica holding the correlator lease correlates. */
+describe('correlator leadership on real Redis', () => {
+  let redis: Awaited<ReturnType<typeof startRedis>>;
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterAll(() => redis?.stop());
+
+  it('lets one replica take signal jobs, and hands over to another (which reloads first) when it stops', async () => {
+    const key = `correlator-${Math.random()}`;
+    const name = `signals-${Math.random().toString(36).slice(2)}`;
+    const taken: string[] = [];
+    const reloads: string[] = [];
+    const replicas = ['a', 'b'].map((who) => {
+      const backend = createBullmqQueueBackend({ redisUrl: redis.url, logger: silentLogger() });
+      const queue = backend.queue<{ n: number }>(name);
+      const lease = createRedisPollLease({ redisUrl: redis.url, key, ttlMs: 600, logger: silentLogger() });
+      const leadership = leadCorrelation({
+        lease,
+        queue,
+        onLead: () => {
+          reloads.push(who);
+        },
+        intervalMs: 100,
+        logger: silentLogger(),
+      });
+      queue.process(async (job) => {
+        taken.push(`${who}:${job.data.n}`);
+      });
+      return { who, backend, queue, lease, leadership };
+    });
+    const until = async (what: () => boolean) => {
+      for (let i = 0; i < 100 && !what(); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(what()).toBe(true);
+    };
+    try {
+      await until(() => replicas.some((r) => r.leadership.leading()));
+      const [leader, other] = replicas[0]!.leadership.leading() ? replicas : [replicas[1]!, replicas[0]!];
+      expect(other!.leadership.leading()).toBe(false);
+      for (let n = 0; n < 20; n++) await leader!.queue.add(`job-${n}`, { n });
+      await until(() => taken.length === 20);
+      expect(new Set(taken.map((t) => t.split(':')[0]))).toEqual(new Set([leader!.who]));
+
+      // The leader goes away: the other replica reloads, then takes what comes next.
+      await leader!.leadership.stop();
+      await leader!.backend.close();
+      await until(() => other!.leadership.leading());
+      expect(reloads).toEqual([leader!.who, other!.who]);
+      for (let n = 20; n < 30; n++) await other!.queue.add(`job-${n}`, { n });
+      await until(() => taken.length === 30);
+      expect(taken.slice(20).every((t) => t.startsWith(`${other!.who}:`))).toBe(true);
+    } finally {
+      for (const r of replicas) {
+        await r.leadership.stop();
+        await r.lease.close();
+        await r.backend.close();
+      }
+    }
   });
 });

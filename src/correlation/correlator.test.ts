@@ -283,6 +283,22 @@ describe('correlator', () => {
     );
   });
 
+  it('sees what another replica wrote once invalidated (a new leader reloads its working set)', async () => {
+    const { correlator: a, store, clock } = await freshCorrelator();
+    const b = new Correlator({ store, clock, logger, metrics: createGuardianMetrics() });
+    const [first, ...rest] = spotLoss();
+    await b.apply(
+      sig({ kind: 'airflow.task_failed', entity: task('other', 'x'), errorClass: 'sql_analysis_error' }),
+    );
+    await a.apply(first!);
+    // b's working set predates a's incident; after invalidating, b joins the spot loss to it.
+    await b.invalidate();
+    await applyAll(b, rest);
+    const open = b.active().filter((i) => !i.mergedInto && i.rootCause?.entity === 'host:10.0.3.17');
+    expect(open).toHaveLength(1);
+    expect(open[0]!.signals.map((s) => s.fingerprint)).toContain(first!.fingerprint);
+  });
+
   it('does not join a task to an outage that had already ended when it failed', async () => {
     const { correlator } = await freshCorrelator();
     const endpoint = 'spark:connect:sc://spark-connect:15002';

@@ -136,6 +136,17 @@ export class Correlator {
     throw new VersionConflictError(`signal ${signal.fingerprint}: lost ${MAX_RACES} write races in a row`);
   }
 
+  /**
+   * Forgets the working set: the next apply or sweep loads it from the store again (another
+   * replica may have written since this one last correlated).
+   */
+  invalidate(): Promise<void> {
+    return this.#serial(async () => {
+      this.#set.clear();
+      this.#warm = undefined;
+    });
+  }
+
   /** Incidents in the working set (for diagnostics and tests). */
   active(): Incident[] {
     return this.#set.all();

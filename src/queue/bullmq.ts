@@ -70,6 +70,7 @@ class BullmqQueue<T> implements WorkQueue<T> {
   #worker: Worker | undefined;
   #workerConnection: Redis | undefined;
   #closing: Promise<void> | undefined;
+  #paused = false;
 
   constructor(name: string, queueOptions: QueueOptions, options: BullmqQueueOptions, producer: Redis) {
     this.name = name;
@@ -116,6 +117,8 @@ class BullmqQueue<T> implements WorkQueue<T> {
       },
       {
         connection,
+        // A queue paused before it has a handler starts its worker on resume().
+        autorun: !this.#paused,
         prefix: this.#o.prefix ?? 'guardian',
         concurrency: Math.max(1, options.concurrency ?? 1),
         settings: {
@@ -141,6 +144,22 @@ class BullmqQueue<T> implements WorkQueue<T> {
       this.#o.logger.warn({ queue: this.name, jobId: job.data.id, err: err.message }, 'job failed for good');
       this.#o.onDeadLetter?.(this.name, job.data.id, err);
     });
+  }
+
+  async pause(): Promise<void> {
+    this.#paused = true;
+    // Waits for the jobs this worker is running; waiting jobs stay for other workers.
+    if (this.#worker?.isRunning()) await this.#worker.pause();
+  }
+
+  resume(): void {
+    this.#paused = false;
+    const worker = this.#worker;
+    if (!worker) return;
+    // Restarts the worker's loop whether pause() stopped it or it never ran (autorun off).
+    void Promise.resolve(worker.resume()).catch((err: Error) =>
+      this.#o.logger.warn({ queue: this.name, err: err.message }, 'worker could not resume'),
+    );
   }
 
   async depth(): Promise<number> {

@@ -72,6 +72,7 @@ class InProcessQueue<T> implements WorkQueue<T> {
   #concurrency = 1;
   #handler: JobHandler<T> | undefined;
   #closed = false;
+  #paused = false;
   #idleWaiters: (() => void)[] = [];
   #dispatchScheduled = false;
 
@@ -108,6 +109,16 @@ class InProcessQueue<T> implements WorkQueue<T> {
     this.#scheduleDispatch();
   }
 
+  async pause(): Promise<void> {
+    this.#paused = true;
+    while (this.#running > 0) await new Promise((resolve) => setImmediate(resolve));
+  }
+
+  resume(): void {
+    this.#paused = false;
+    this.#scheduleDispatch();
+  }
+
   async depth(): Promise<number> {
     return this.#waiting.length + this.#delayed.size + this.#running;
   }
@@ -132,7 +143,7 @@ class InProcessQueue<T> implements WorkQueue<T> {
 
   /** Stepped mode: runs the next waiting job, if any, to its end. */
   async runNext(): Promise<boolean> {
-    const entry = this.#waiting.shift();
+    const entry = this.#paused ? undefined : this.#waiting.shift();
     if (!entry || !this.#handler || this.#closed) {
       if (entry) this.#waiting.unshift(entry);
       return false;
@@ -154,7 +165,7 @@ class InProcessQueue<T> implements WorkQueue<T> {
 
   #dispatch(): void {
     const handler = this.#handler;
-    if (!handler || this.#closed || this.#o.stepped) return;
+    if (!handler || this.#closed || this.#paused || this.#o.stepped) return;
     while (this.#running < this.#concurrency && this.#waiting.length > 0) {
       const entry = this.#waiting.shift()!;
       this.#running++;

@@ -42,6 +42,13 @@ export interface WorkQueue<T> {
   add(id: string, data: T, options?: AddOptions): Promise<void>;
   /** Starts processing with `handler`. Call once per queue. */
   process(handler: JobHandler<T>, options?: { concurrency?: number }): void;
+  /**
+   * Stops taking jobs (they wait, and other consumers may take them); resolves once the running
+   * ones finished. A queue paused before `process` starts paused.
+   */
+  pause(): Promise<void>;
+  /** Takes jobs again after `pause`. */
+  resume(): void;
   /** Jobs waiting, delayed or running. */
   depth(): Promise<number>;
   /** Resolves once no job is waiting or running (delayed retries may remain). */

@@ -26,6 +26,8 @@ export interface RedisPollLeaseOptions {
   key?: string;
   /** How long a lease outlives its last renewal. @defaultValue 30000 */
   ttlMs?: number;
+  /** What the holder does, for the log ("polls the sources"). */
+  duty?: string;
   logger: Logger;
 }
 
@@ -73,15 +75,13 @@ export function createRedisPollLease(options: RedisPollLeaseOptions): PollLease 
       const now =
         (await redis.set(key, holder, 'PX', ttlMs, 'NX')) === 'OK' ||
         (await redis.eval(RENEW, 1, key, holder, String(ttlMs))) === 1;
+      const duty = options.duty ?? 'polls the sources';
       if (now !== held)
-        options.logger.info(
-          { key, holder },
-          now ? 'this replica polls the sources' : 'another replica polls the sources',
-        );
+        options.logger.info({ key, holder }, now ? `this replica ${duty}` : `another replica ${duty}`);
       held = now;
     } catch (err) {
       // Without Redis we cannot know who polls: stand by rather than poll twice.
-      if (held) options.logger.warn({ err: (err as Error).message }, 'poll lease unknown: standing by');
+      if (held) options.logger.warn({ err: (err as Error).message, key }, 'lease unknown: standing by');
       held = false;
     }
     return held;

@@ -157,6 +157,54 @@ export function describeQueueContract(name: string, make: MakeQueueBackend): voi
       await backend.close();
     });
 
+    it('leaves jobs waiting while paused, lets the running one finish, and runs the rest on resume', async () => {
+      const { backend, queue } = await setUp();
+      const seen: number[] = [];
+      let release: () => void = () => {};
+      const started = new Promise<void>((resolveStarted) => {
+        queue.process(async (job) => {
+          if (job.data.n === 1) {
+            resolveStarted();
+            await new Promise<void>((r) => {
+              release = r;
+            });
+          }
+          seen.push(job.data.n);
+        });
+      });
+      await queue.add('first', { n: 1 });
+      await started;
+      const paused = queue.pause();
+      await queue.add('second', { n: 2 });
+      await tick();
+      release();
+      await paused;
+      expect(seen).toEqual([1]);
+      for (let i = 0; i < 10; i++) await tick();
+      expect(seen).toEqual([1]);
+      expect(await queue.depth()).toBe(1);
+      queue.resume();
+      await queue.idle();
+      expect(seen).toEqual([1, 2]);
+      await backend.close();
+    });
+
+    it('starts paused when paused before it has a handler', async () => {
+      const { backend, queue } = await setUp();
+      const seen: number[] = [];
+      await queue.pause();
+      await queue.add('a', { n: 1 });
+      queue.process(async (job) => {
+        seen.push(job.data.n);
+      });
+      for (let i = 0; i < 10; i++) await tick();
+      expect(seen).toEqual([]);
+      queue.resume();
+      await queue.idle();
+      expect(seen).toEqual([1]);
+      await backend.close();
+    });
+
     it('lets a running job finish on close, and runs nothing after', async () => {
       const { backend, queue } = await setUp();
       const finished: number[] = [];
