@@ -299,6 +299,39 @@ describe('correlator', () => {
     expect(open[0]!.signals.map((s) => s.fingerprint)).toContain(first!.fingerprint);
   });
 
+  it('joins a symptom naming a host to the incident that observed the host lost, not to one that only inferred it', async () => {
+    const { correlator } = await freshCorrelator();
+    const worker = spotLoss()[3]!;
+    await correlator.apply(worker);
+    const silent = sig({
+      kind: 'metric.silent',
+      entity: 'metric:system.cpu.utilization{host.name="10.0.3.17"}',
+      related: ['host:10.0.3.17'],
+      severity: 'low',
+      time: worker.time + 5 * 60_000,
+    });
+    await correlator.apply(silent);
+    expect(grouping(correlator)).toEqual([[silent.fingerprint, worker.fingerprint].sort()]);
+
+    // A task whose error text only points at an endpoint does not make it known down.
+    const other = await freshCorrelator();
+    const inferred = sig({
+      kind: 'airflow.task_failed',
+      entity: task('gold', 'load'),
+      related: ['spark:connect:sc://connect:15002'],
+      errorClass: 'connect_unavailable',
+    });
+    const timeout = sig({
+      kind: 'airflow.task_retry',
+      entity: task('ops', 'poll'),
+      related: ['spark:connect:sc://connect:15002'],
+      errorClass: 'network_timeout',
+      severity: 'low',
+    });
+    await applyAll(other.correlator, [inferred, timeout]);
+    expect(grouping(other.correlator)).toHaveLength(2);
+  });
+
   it('does not join a task to an outage that had already ended when it failed', async () => {
     const { correlator } = await freshCorrelator();
     const endpoint = 'spark:connect:sc://spark-connect:15002';

@@ -245,12 +245,12 @@ export class Correlator {
     if (signal.time - last > this.#w.linkMs || incident.openedAt - signal.time > this.#w.linkMs) return false;
     for (const k of keys) if (entry.keys.has(k)) return true;
     // A weak link holds only to what the incident shows broken at the time: its root cause, while a
-    // signal pointing at it was firing.
+    // signal observing it (about it, or as direct as a worker lost is of its host) was firing.
     const cause = incident.rootCause?.entity;
     if (!cause || incident.quiet || !weakKeys.includes(cause)) return false;
     return incident.signals.some(
       (s) =>
-        s.entity === cause &&
+        (s.entity === cause || observes(s, cause)) &&
         s.firstSeen <= signal.time &&
         // a condition while it holds; an event (a log line, a lost job) only shortly after it
         (roleOf(s).event
@@ -442,4 +442,13 @@ class Index {
       else this.#map.set(v, new Set([id]));
     }
   }
+}
+
+/**
+ * The signal shows the entity broken as directly as a signal about it would: a Spark worker lost
+ * shows its host lost. Inferences from failure texts (a task's error naming an endpoint) do not.
+ */
+function observes(s: Parameters<typeof roleOf>[0], entity: EntityKey): boolean {
+  const h = roleOf(s).hypothesis;
+  return h.entity === entity && h.directness >= 0.9;
 }
