@@ -84,6 +84,8 @@ const PATTERN: Record<AnomalyChannel, string> = {
   dip: 'dip',
   'drift-up': 'sustained rise',
   'drift-down': 'sustained fall',
+  'variance-up': 'more erratic than usual',
+  'variance-down': 'steadier than usual',
   'seasonal-high': 'higher than usual for the time of day/week',
   'seasonal-low': 'lower than usual for the time of day/week',
 };

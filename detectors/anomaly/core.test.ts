@@ -66,6 +66,29 @@ describe('AnomalyScorerPool', () => {
     expect(delay(s)).toBeLessThanOrEqual(30);
   });
 
+  it('explains a drop of variance by the variance-down channel', () => {
+    // The noise falls to a tenth: no single point is unusual, only their calm.
+    const pool = new AnomalyScorerPool(1);
+    const slot = pool.allocate();
+    const e = noise(3);
+    const lull: string[] = [];
+    for (let i = 0; i < AT + 60; i++) {
+      pool.score(slot, START + i * STEP, 100 + e() * (i >= AT ? 0.1 : 1));
+      if (i >= AT + 10) lull.push(pool.explain(slot).channel);
+    }
+    expect(lull.every((channel) => channel === 'variance-down')).toBe(true);
+  });
+
+  // Known gap: the variance-down channel's tail model learns the lull while it deepens (the
+  // recent variance falls over a few dozen points), so the surprise peaks near −log10 p ≈ 3,
+  // below the alarm. Declustering the tail or a fixed lull rule fixed this test but cost 3 to 70
+  // NAB points on quantised and sparse series (issue 6).
+  it.fails('flags a drop of variance at the alarm level', () => {
+    const s = scores(4000, (i, e) => 100 + e * (i >= AT ? 0.1 : 1));
+    expect(delay(s)).toBeGreaterThanOrEqual(0);
+    expect(delay(s)).toBeLessThanOrEqual(60);
+  });
+
   it('learns a nightly batch spike as normal, but not the same spike at noon', () => {
     const noon = 13 * PER_DAY + PER_DAY / 2;
     const batch = (i: number) => i % PER_DAY >= 24 && i % PER_DAY < 27; // 02:00–02:15 every night

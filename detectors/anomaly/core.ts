@@ -1,5 +1,5 @@
 /**
- * Streaming anomaly scoring for metric series: O(1) work and a fixed 1.5 KB of state per series,
+ * Streaming anomaly scoring for metric series: O(1) work and a fixed 1.6 KB of state per series,
  * held in typed-array slabs so that a hundred thousand series cost one allocation, not a hundred
  * thousand objects.
  *
@@ -11,9 +11,11 @@
  * - **context**: a smoothed level compared with what this series looked like at this time of day
  *   (and, once learnt and sharper, at this hour of the week) over the last days and weeks.
  *
- * From those come six evidence channels: spike and dip (one point against the local model), drift
+ * From those come eight evidence channels: spike and dip (one point against the local model), drift
  * up and down (an exponentially weighted mean of the local residual: level shifts, trend
- * changes, a variance that grows) and seasonal high and low (the context model). A channel's
+ * changes), variance up and down (the log of a short exponentially weighted mean of the squared
+ * residual z: a series that starts to thrash, or one that goes suspiciously calm, a stuck sensor
+ * or a stalled feed) and seasonal high and low (the context model). A channel's
  * value is turned into a surprise, `-log10` of its tail probability, by a peaks-over-threshold
  * model of that channel's own history (a high quantile tracked online, the excesses over it
  * fitted by a generalised Pareto distribution through their moments). Surprises are therefore
@@ -39,10 +41,19 @@ const DAY_BUCKETS = 48;
 const WEEK_BUCKETS = 84;
 
 /** The evidence channels, in slab order. */
-export const CHANNELS = ['spike', 'dip', 'drift-up', 'drift-down', 'seasonal-high', 'seasonal-low'] as const;
+export const CHANNELS = [
+  'spike',
+  'dip',
+  'drift-up',
+  'drift-down',
+  'variance-up',
+  'variance-down',
+  'seasonal-high',
+  'seasonal-low',
+] as const;
 export type AnomalyChannel = (typeof CHANNELS)[number];
 const NCH = CHANNELS.length;
-const CH_SEASONAL_HIGH = 4;
+const CH_SEASONAL_HIGH = 6;
 
 // A slot is one contiguous block: Float64 header fields, then Float32 learnt tables.
 const F_N = 0; // points scored
@@ -63,7 +74,8 @@ const F_HIGH = 14; // high end of the expected range at the last point
 const F_SURPRISE = 15; // raw surprise (-log10 p) of the last point
 const F_CHANNEL = 16; // index of the most surprising channel at the last point
 const F_REF = 17; // the first value: profiles are stored relative to it, so Float32 keeps precision
-const NF64 = 18; // (even, so the Float32 part starts 8-byte aligned)
+const F_VOLATILITY = 18; // EW mean of the squared (clipped) residual z: the recent variance
+const NF64 = 20; // (even, so the Float32 part starts 8-byte aligned)
 
 // Float32 part, in Float32 units from the start of the slot's block.
 const G0 = NF64 * 2;
@@ -193,6 +205,11 @@ export interface AnomalyScorerConfig {
    */
   readonly levelClip: number;
   /**
+   * Weight of a new squared residual in the recent variance (variance-up and -down channels).
+   * @defaultValue 0.15
+   */
+  readonly volatilityRate: number;
+  /**
    * Surprise (−log10 p) that maps to a score of 0.5.
    * @defaultValue 4
    */
@@ -221,6 +238,7 @@ export const DEFAULT_ANOMALY_CONFIG: AnomalyScorerConfig = {
   warmupPoints: 100,
   scaleFloor: 0.005,
   levelClip: 4,
+  volatilityRate: 0.15,
   halfScoreSurprise: 4,
 };
 
@@ -274,6 +292,7 @@ export class AnomalyScorerPool {
   readonly #warmup: number;
   readonly #floorShare: number;
   readonly #levelClip: number;
+  readonly #volatilityRate: number;
   readonly #half: number;
 
   constructor(capacity: number, config: Partial<AnomalyScorerConfig> = {}) {
@@ -308,6 +327,7 @@ export class AnomalyScorerPool {
     this.#warmup = c.warmupPoints;
     this.#floorShare = c.scaleFloor;
     this.#levelClip = c.levelClip;
+    this.#volatilityRate = c.volatilityRate;
     this.#half = c.halfScoreSurprise;
   }
 
@@ -499,37 +519,30 @@ export class AnomalyScorerPool {
     const drift = f[a + F_DRIFT]! + DRIFT_RATE * (Math.max(-20, Math.min(20, z)) - f[a + F_DRIFT]!);
     f[a + F_DRIFT] = drift;
     const driftZ = drift * DRIFT_NORM;
+    // Recent variance relative to the usual one (z is scaled by the usual residual, which adapts
+    // several times slower than this mean), in log terms: a series that starts to thrash, or one
+    // that suddenly calms down (a stuck sensor, a stalled feed).
+    const zz = Math.min(z * z, 400);
+    const volatility = n < 3 ? 1 : f[a + F_VOLATILITY]! + this.#volatilityRate * (zz - f[a + F_VOLATILITY]!);
+    f[a + F_VOLATILITY] = volatility;
+    const logVolatility = Math.log(Math.max(volatility, 1e-6));
     const u = this.#u;
     u[0] = Math.max(z, 0);
     u[1] = Math.max(-z, 0);
     u[2] = Math.max(driftZ, 0);
     u[3] = Math.max(-driftZ, 0);
-    u[4] = Math.max(zc, 0);
-    u[5] = Math.max(-zc, 0);
+    u[4] = Math.max(logVolatility, 0);
+    u[5] = Math.max(-logVolatility, 0);
+    u[6] = Math.max(zc, 0);
+    u[7] = Math.max(-zc, 0);
     const channels = ctxScale > 0 ? NCH : CH_SEASONAL_HIGH;
 
     let surprise = 0;
     let channel = 0;
     for (let k = 0, t = b + G_TAIL; k < channels; k++, t += TAIL_FIELDS) {
-      const uk = u[k]!;
-      // Tail fields: threshold, mean excess, mean squared excess, mean value, excess count.
-      const th = g[t]!;
-      const mean = g[t + 3]! + 0.01 * (uk - g[t + 3]!);
-      g[t + 3] = mean;
-      if (uk <= th) {
-        // Below the modelled tail: a ramp up to the tail's base surprise keeps the order.
-        g[t] = Math.max(th - this.#tailStepDown * Math.max(mean, 1e-9), 0);
-        const s = th > 0 ? this.#tailBase * (uk / th) : 0;
-        if (s > surprise) {
-          surprise = s;
-          channel = k;
-        }
-        continue;
-      }
-      let s = this.#excess(t, uk - th);
+      let s = this.#calibrate(t, u[k]!);
       // A new context is trusted gradually: its channels ramp in over `contextRampDays`.
       if (k >= CH_SEASONAL_HIGH) s *= Math.min(1, (age - this.#dayAfterMs) / this.#rampMs);
-      g[t] = th + this.#tailStepUp * Math.max(mean, 1e-9);
       if (s > surprise) {
         surprise = s;
         channel = k;
@@ -586,9 +599,29 @@ export class AnomalyScorerPool {
   }
 
   /**
+   * Surprise of channel value `x` under the tail model at `t` (threshold, mean excess, mean
+   * squared excess, mean value, excess count), then learns `x`.
+   */
+  #calibrate(t: number, x: number): number {
+    const g = this.#f32;
+    const th = g[t]!;
+    const mean = g[t + 3]! + 0.01 * (x - g[t + 3]!);
+    g[t + 3] = mean;
+    if (x <= th) {
+      // Below the modelled tail: a ramp up to the tail's base surprise keeps the order.
+      g[t] = Math.max(th - this.#tailStepDown * Math.max(mean, 1e-9), 0);
+      return th > 0 ? this.#tailBase * (x / th) : 0;
+    }
+    const y = x - th;
+    const s = this.#excess(t, y);
+    this.#learnExcess(t, y);
+    g[t] = th + this.#tailStepUp * Math.max(mean, 1e-9);
+    return s;
+  }
+
+  /**
    * Surprise of an excess `y` over the tail threshold at `t`, from a generalised Pareto fit of
-   * the past excesses by the method of moments (ξ = ½(1 − m²/v), σ = ½m(1 + m²/v)); then learns
-   * the excess.
+   * the past excesses by the method of moments (ξ = ½(1 − m²/v), σ = ½m(1 + m²/v)).
    */
   #excess(t: number, y: number): number {
     const g = this.#f32;
@@ -608,15 +641,21 @@ export class AnomalyScorerPool {
       }
       s *= count / (count + this.#tailDoubt);
     }
+    return s;
+  }
+
+  /** Learns one excess `y` into the tail moments at `t`. */
+  #learnExcess(t: number, y: number): void {
+    const g = this.#f32;
+    const count = g[t + 4]!;
     if (count === 0) {
       g[t + 1] = y;
       g[t + 2] = y * y;
     } else {
-      g[t + 1] = m1 + this.#momentRate * (y - m1);
-      g[t + 2] = m2 + this.#momentRate * (y * y - m2);
+      g[t + 1] = g[t + 1]! + this.#momentRate * (y - g[t + 1]!);
+      g[t + 2] = g[t + 2]! + this.#momentRate * (y * y - g[t + 2]!);
     }
     g[t + 4] = count + 1;
-    return s;
   }
 }
 

@@ -1,6 +1,6 @@
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { AnomalyScorerPool } from '../../detectors/anomaly/core.ts';
+import { type AnomalyScorerConfig, AnomalyScorerPool } from '../../detectors/anomaly/core.ts';
 
 /**
  * Running the anomaly scorer over a Numenta Anomaly Benchmark corpus: every
@@ -23,8 +23,15 @@ export interface NabRunSummary {
   readonly ms: number;
 }
 
-/** Scores every corpus file under `dataDir` into `outDir`. */
-export function runNabCorpus(dataDir: string, outDir: string): NabRunSummary {
+/**
+ * Scores every corpus file under `dataDir` into `outDir`; `scorer` overrides the scorer's defaults
+ * (one configuration for every file, as the benchmark requires).
+ */
+export function runNabCorpus(
+  dataDir: string,
+  outDir: string,
+  scorer: Partial<AnomalyScorerConfig> = {},
+): NabRunSummary {
   const started = performance.now();
   let files = 0;
   let rows = 0;
@@ -34,7 +41,7 @@ export function runNabCorpus(dataDir: string, outDir: string): NabRunSummary {
     for (const name of readdirSync(categoryDir).sort()) {
       if (!name.endsWith('.csv')) continue;
       const input = path.join(categoryDir, name);
-      const { csv, count } = scoreNabCsv(readFileSync(input, 'utf8'), `${category}/${name}`);
+      const { csv, count } = scoreNabCsv(readFileSync(input, 'utf8'), `${category}/${name}`, scorer);
       mkdirSync(path.join(outDir, category), { recursive: true });
       writeFileSync(path.join(outDir, category, name), csv);
       files++;
@@ -45,13 +52,18 @@ export function runNabCorpus(dataDir: string, outDir: string): NabRunSummary {
 }
 
 /** Scores one `timestamp,value` CSV; returns the `timestamp,value,anomaly_score` CSV. */
-export function scoreNabCsv(text: string, label: string): { csv: string; count: number } {
+export function scoreNabCsv(
+  text: string,
+  label: string,
+  config: Partial<AnomalyScorerConfig> = {},
+): { csv: string; count: number } {
   const lines = text.split(/\r?\n/);
   const header = (lines[0] ?? '').trim().toLowerCase();
   if (header !== 'timestamp,value') {
     throw new NabInputError(`${label}: expected the header "timestamp,value", found "${lines[0] ?? ''}"`);
   }
-  const scorer = new AnomalyScorerPool(1);
+  const scorer = new AnomalyScorerPool(1, config);
+
   const slot = scorer.allocate();
   const out: string[] = ['timestamp,value,anomaly_score'];
   for (let i = 1; i < lines.length; i++) {
