@@ -16,11 +16,13 @@ import { Correlator } from './correlation/correlator.ts';
 import type { IncidentChange } from './correlation/incident-state.ts';
 import { type Leadership, leadCorrelation } from './correlation/leadership.ts';
 import { DetectionEngine } from './detection/engine.ts';
+import { createDiagnosticsGatherer } from './diagnostics/gather.ts';
 import { createHttpApp } from './http/app.ts';
 import { createDynamoIncidentStore } from './incidents/dynamo-store.ts';
 import { startEmbeddedDynamo } from './incidents/embedded-dynamo.ts';
 import type { IncidentStore } from './incidents/store.ts';
 import { createAnthropicDrafter } from './llm/anthropic.ts';
+import { createBedrockDrafter } from './llm/bedrock.ts';
 import type { MessageChannel } from './notify/channel.ts';
 import { createLogChannel } from './notify/channels/log.ts';
 import { createSlackChannel } from './notify/channels/slack.ts';
@@ -30,6 +32,7 @@ import { PlaybookCatalog } from './playbooks/match.ts';
 import { createQueueBackend } from './queue/index.ts';
 import type { QueueBackend, WorkQueue } from './queue/queue.ts';
 import { createSlackApp } from './slack-app/plugin.ts';
+import { AirflowClient, DagInfoCache } from './sources/airflow/client.ts';
 import { createAirflowSource } from './sources/airflow/source.ts';
 import { createLokiSource } from './sources/loki/source.ts';
 import { otlpReceiver } from './sources/otlp/receiver.ts';
@@ -155,19 +158,101 @@ export async function createGuardian(config: GuardianConfig, deps: GuardianDeps)
       ...(config.sources.spark.masterUrl ? { sparkMasterUrl: config.sources.spark.masterUrl } : {}),
       ...(publicUrl ? { guardianUrl: publicUrl } : {}),
     });
-    // LLM drafter: Anthropic when an API key is configured, the template alone otherwise.
+    // LLM drafter: Anthropic when an API key is configured, Claude on Bedrock when chosen, the
+    // template alone otherwise.
     const llm = config.llm;
-    const drafter = llm.apiKey
-      ? createAnthropicDrafter({
-          apiKey: llm.apiKey,
-          ...(llm.baseUrl ? { baseURL: llm.baseUrl } : {}),
-          model: llm.model,
-          maxTokens: llm.maxTokens,
-          timeoutMs: llm.timeout,
-          catalogue: playbooks,
-          logger,
-        })
-      : undefined;
+    const drafter =
+      llm.provider === 'bedrock'
+        ? createBedrockDrafter({
+            region: llm.bedrock.region,
+            model: llm.bedrock.model,
+            ...(llm.bedrock.endpoint ? { baseURL: llm.bedrock.endpoint } : {}),
+            maxTokens: llm.maxTokens,
+            timeoutMs: llm.timeout,
+            catalogue: playbooks,
+            logger,
+          })
+        : llm.apiKey
+          ? createAnthropicDrafter({
+              apiKey: llm.apiKey,
+              ...(llm.baseUrl ? { baseURL: llm.baseUrl } : {}),
+              model: llm.model,
+              maxTokens: llm.maxTokens,
+              timeoutMs: llm.timeout,
+              catalogue: playbooks,
+              logger,
+            })
+          : undefined;
+    // Routing by DAG owner and tag: owners and tags from Airflow's API, cached per DAG.
+    const routes = config.slack.routes;
+    const byOwnerOrTag = Object.keys(routes.owners).length + Object.keys(routes.tags).length > 0;
+    let dagInfo: ((dagId: string) => ReturnType<DagInfoCache['get']>) | undefined;
+    if (byOwnerOrTag && config.sources.airflow.url) {
+      const airflowClient = new AirflowClient({
+        baseUrl: config.sources.airflow.url,
+        username: config.sources.airflow.username,
+        password: config.sources.airflow.password ?? '',
+        timeoutMs: routes.dagInfoTimeout,
+      });
+      const dags = new DagInfoCache({
+        lookup: (dagId) => airflowClient.dag(dagId),
+        clock,
+        ttlMs: routes.dagInfoTtl,
+        maxEntries: routes.dagInfoMaxEntries,
+      });
+      dagInfo = (dagId) => dags.get(dagId);
+    } else if (byOwnerOrTag) {
+      logger.warn(
+        'slack.routes.owners / tags are set but AIRFLOW_URL is not: routing by DAG owner and tag is off',
+      );
+    }
+    // Diagnostics the matched playbooks declare, gathered from the configured peers with a short
+    // timeout. Not in deterministic replay: their time limits are wall-clock.
+    const diagnostics =
+      config.diagnostics.enabled && !deps.stepped
+        ? createDiagnosticsGatherer({
+            targets: {
+              ...(config.sources.airflow.url
+                ? {
+                    airflow: new AirflowClient({
+                      baseUrl: config.sources.airflow.url,
+                      username: config.sources.airflow.username,
+                      password: config.sources.airflow.password ?? '',
+                      timeoutMs: config.diagnostics.timeout,
+                    }),
+                  }
+                : {}),
+              spark: {
+                ...(config.sources.spark.driverUrl ? { driverUrl: config.sources.spark.driverUrl } : {}),
+                ...(config.sources.spark.connectEndpoint
+                  ? { connectEndpoint: config.sources.spark.connectEndpoint }
+                  : {}),
+              },
+              ...(config.sources.loki.url
+                ? {
+                    loki: {
+                      baseUrl: config.sources.loki.url,
+                      ...(config.sources.loki.tenant ? { tenant: config.sources.loki.tenant } : {}),
+                      ...(config.sources.loki.bearerToken
+                        ? { auth: { bearer: config.sources.loki.bearerToken } }
+                        : config.sources.loki.user
+                          ? {
+                              auth: {
+                                user: config.sources.loki.user,
+                                password: config.sources.loki.password ?? '',
+                              },
+                            }
+                          : {}),
+                    },
+                  }
+                : {}),
+            },
+            clock,
+            logger,
+            timeoutMs: config.diagnostics.timeout,
+            maxChars: config.diagnostics.maxChars,
+          })
+        : undefined;
     const notifier = new Notifier({
       store,
       channel,
@@ -179,6 +264,7 @@ export async function createGuardian(config: GuardianConfig, deps: GuardianDeps)
         dags: config.slack.routes.dags,
         owners: config.slack.routes.owners,
         tags: config.slack.routes.tags,
+        ...(dagInfo ? { dagInfo } : {}),
       },
       playbooks: catalog,
       replyBatchMs: config.slack.replyBatch,
@@ -196,6 +282,7 @@ export async function createGuardian(config: GuardianConfig, deps: GuardianDeps)
         : {}),
       requeue: (job) => notify.add(`${job.incidentId}@${job.change}@${clock.now()}`, job),
       ...(incidentUrl ? { incidentUrl } : {}),
+      ...(diagnostics ? { diagnostics } : {}),
     });
     // Slack app (buttons, /guardian) on the same HTTP port, when a signing secret is configured.
     const slackApp = config.slack.signingSecret
@@ -325,6 +412,10 @@ export async function createGuardian(config: GuardianConfig, deps: GuardianDeps)
     const app = await createHttpApp({
       logger,
       store,
+      clock,
+      // Actions through the API update the Slack message through the notify queue, as buttons do.
+      requestUpdate: (incidentId) =>
+        notify.add(`${incidentId}@action@${clock.now()}`, { incidentId, version: 0, change: 'action' }),
       outbox,
       ...(slackApp ? { slackApp } : {}),
       health: {

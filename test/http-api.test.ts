@@ -1,11 +1,17 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Incident } from '../src/core/index.ts';
+import { type Incident, ManualClock } from '../src/core/index.ts';
 import { createHttpApp } from '../src/http/app.ts';
 import { createDynamoIncidentStore } from '../src/incidents/dynamo-store.ts';
 import { startEmbeddedDynamo } from '../src/incidents/embedded-dynamo.ts';
 import type { IncidentStore } from '../src/incidents/store.ts';
+import { createSlackChannel } from '../src/notify/channels/slack.ts';
+import { Notifier, type NotifyJob } from '../src/notify/notifier.ts';
+import { createInProcessQueueBackend } from '../src/queue/in-process.ts';
+import type { QueueBackend, WorkQueue } from '../src/queue/queue.ts';
 import { silentLogger } from '../src/telemetry/logger.ts';
+import { incidentSignal, spotLossIncident } from './fakes/incidents.ts';
+import { startSlackStandIn } from './fakes/slack-api.ts';
 
 const t0 = Date.parse('2026-03-02T00:00:00Z');
 
@@ -48,6 +54,11 @@ describe('HTTP API', () => {
   let app: FastifyInstance;
   let store: IncidentStore;
   let dynamo: Awaited<ReturnType<typeof startEmbeddedDynamo>>;
+  let slack: Awaited<ReturnType<typeof startSlackStandIn>>;
+  let backend: QueueBackend;
+  let notify: WorkQueue<NotifyJob>;
+  let notifier: Notifier;
+  const clock = new ManualClock(Date.parse('2026-03-04T03:00:00Z'));
   let ready = true;
 
   beforeAll(async () => {
@@ -68,9 +79,24 @@ describe('HTTP API', () => {
       await store.create({ ...inc, status: 'open', resolvedAt: null });
       if (inc.status === 'resolved') await store.update({ ...inc, version: 2 });
     }
+    // Actions update the Slack message the way the Slack app's buttons do: a notify job.
+    slack = await startSlackStandIn({ token: 'xoxb-http-api' });
+    notifier = new Notifier({
+      store,
+      channel: createSlackChannel({ token: 'xoxb-http-api', apiUrl: slack.url, logger }),
+      clock,
+      logger,
+      slackChannel: '#alerts',
+    });
+    backend = createInProcessQueueBackend({ clock, logger });
+    notify = backend.queue<NotifyJob>('notify', { attempts: 3, backoffMs: 1000 });
+    notify.process((job) => notifier.handle(job.data), { concurrency: 1 });
     app = await createHttpApp({
       logger,
       store,
+      clock,
+      requestUpdate: (incidentId) =>
+        notify.add(`${incidentId}@action@${clock.now()}`, { incidentId, version: 0, change: 'action' }),
       outbox: () => [{ method: 'post', channel: '#c', ts: '1.000001', text: 'hello', blocks: [], at: t0 }],
       health: { checks: { store: () => store.ping(), queue: async () => ready }, isStopping: () => false },
     });
@@ -78,6 +104,8 @@ describe('HTTP API', () => {
 
   afterAll(async () => {
     await app?.close();
+    await backend?.close();
+    await slack?.close();
     await store?.close();
     await dynamo?.close();
   });
@@ -127,12 +155,41 @@ describe('HTTP API', () => {
     });
   });
 
+  it('shows the root cause with its evidence and the impact in DAG terms', async () => {
+    const inc = spotLossIncident('inc_test_impact', {
+      quiet: false,
+      signals: [incidentSignal(901, { fingerprint: 'fp_impact' })],
+    });
+    await store.create(inc);
+    const res = await app.inject({ url: '/api/v1/incidents/inc_test_impact' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({
+      rootCause: {
+        entity: 'host:10.0.4.161',
+        kind: 'spot_interruption',
+        confidence: 0.85,
+        evidence: ['worker went DEAD at 02:10:13', '4 executors lost on the host'],
+      },
+      impact: {
+        dags: ['payments_daily'],
+        tasks: [{ dagId: 'payments_daily', taskId: 'silver_2', state: 'failed' }],
+        sparkJobs: 1,
+      },
+      quiet: false,
+    });
+    const list = await app.inject({ url: '/api/v1/incidents', query: { limit: '100' } });
+    const summary = (list.json() as { incidents: { id: string; impact?: unknown }[] }).incidents.find(
+      (i) => i.id === 'inc_test_impact',
+    );
+    expect(summary?.impact).toMatchObject({ dags: ['payments_daily'], sparkJobs: 1 });
+  });
+
   it.each([
     [{ limit: '0' }, /limit/],
     [{ limit: '101' }, /limit/],
     [{ status: 'closed' }, /status/],
     [{ from: 'yesterday' }, /from/],
-    [{ colour: 'red' }, /colour|additional/],
+    [{ colour: 'red' }, /querystring must NOT have additional properties \(colour\)/],
   ])('rejects bad query %j with 400 naming the field', async (query, field) => {
     const res = await app.inject({ url: '/api/v1/incidents', query });
     expect(res.statusCode).toBe(400);
@@ -177,5 +234,204 @@ describe('HTTP API', () => {
       expect.arrayContaining(['/api/v1/incidents', '/api/v1/incidents/{id}', '/healthz', '/readyz']),
     );
     expect((await app.inject({ url: '/docs' })).statusCode).toBeLessThan(400);
+  });
+
+  describe('silences', () => {
+    const post = (payload: Record<string, unknown>) =>
+      app.inject({ method: 'POST', url: '/api/v1/silences', payload });
+
+    it('creates, lists and ends a silence', async () => {
+      const created = await post({
+        kind: 'spot_interruption',
+        entity: 'host:10.0.4.*',
+        duration: '2h',
+        by: 'ana',
+        reason: 'spot capacity rebalancing tonight',
+      });
+      expect(created.statusCode).toBe(201);
+      const silence = created.json() as { id: string; expiresAt: string };
+      expect(created.json()).toMatchObject({
+        kind: 'spot_interruption',
+        entity: 'host:10.0.4.*',
+        createdAt: '2026-03-04T03:00:00.000Z',
+        expiresAt: '2026-03-04T05:00:00.000Z',
+        createdBy: { id: 'ana', via: 'api' },
+        reason: 'spot capacity rebalancing tonight',
+        active: true,
+      });
+      const until = await post({ entity: 'spark:connect:*', until: '2026-03-05T03:00:00Z', by: 'bo' });
+      expect(until.statusCode).toBe(201);
+      expect(until.json()).toMatchObject({ expiresAt: '2026-03-05T03:00:00.000Z', active: true });
+      expect(until.json()).not.toHaveProperty('kind');
+
+      const listed = (await app.inject({ url: '/api/v1/silences' })).json() as { silences: { id: string }[] };
+      expect(listed.silences.map((s) => s.id)).toEqual([silence.id, (until.json() as { id: string }).id]);
+
+      await clock.advanceBy(60_000);
+      const ended = await app.inject({
+        method: 'DELETE',
+        url: `/api/v1/silences/${silence.id}`,
+        query: { by: 'ana' },
+      });
+      expect(ended.statusCode).toBe(200);
+      expect(ended.json()).toMatchObject({
+        id: silence.id,
+        expiresAt: '2026-03-04T03:01:00.000Z',
+        active: false,
+      });
+      const after = (await app.inject({ url: '/api/v1/silences' })).json() as { silences: { id: string }[] };
+      expect(after.silences.map((s) => s.id)).toEqual([(until.json() as { id: string }).id]);
+      // Ending it again keeps its end where it was.
+      await clock.advanceBy(60_000);
+      const again = await app.inject({ method: 'DELETE', url: `/api/v1/silences/${silence.id}` });
+      expect(again.json()).toMatchObject({ expiresAt: '2026-03-04T03:01:00.000Z', active: false });
+      const unknown = await app.inject({ method: 'DELETE', url: '/api/v1/silences/sil_nope' });
+      expect(unknown.statusCode).toBe(404);
+      expect(unknown.json()).toMatchObject({ code: 'not_found', message: 'no silence sil_nope' });
+      await app.inject({ method: 'DELETE', url: `/api/v1/silences/${(until.json() as { id: string }).id}` });
+    });
+
+    it('mutes new matching incidents: stored, not posted', async () => {
+      const created = (await post({ kind: 'spot_interruption', duration: '1h', by: 'ana' })).json() as {
+        id: string;
+      };
+      const muted = spotLossIncident('inc_api_muted', {
+        signals: [incidentSignal(201), incidentSignal(202)],
+      });
+      await store.create(muted);
+      await notify.add('muted', { incidentId: muted.id, version: 1, change: 'opened' });
+      await notify.idle();
+      expect(slack.messages()).toEqual([]);
+      expect((await store.timeline(muted.id)).map((e) => e.type)).toEqual(['silenced']);
+      await app.inject({ method: 'DELETE', url: `/api/v1/silences/${created.id}` });
+      await store.update({ ...muted, status: 'resolved', resolvedAt: clock.now(), version: 2 });
+    });
+
+    it.each([
+      [{ kind: 'k', duration: '1h' }, /by/],
+      [{ duration: '1h', by: 'ana' }, /kind or entity/],
+      [{ kind: 'k', by: 'ana' }, /duration or until/],
+      [
+        { kind: 'k', duration: '1h', until: '2026-03-04T05:00:00Z', by: 'ana' },
+        /duration or until, not both/,
+      ],
+      [{ kind: 'k', duration: 'soon', by: 'ana' }, /^body\/duration "soon" is not a duration/],
+      [{ kind: 'k', duration: '31d', by: 'ana' }, /^body\/duration must be between 1m and 30d/],
+      [{ kind: 'k', duration: '10s', by: 'ana' }, /^body\/duration/],
+      [{ kind: 'k', until: '2026-03-01T00:00:00Z', by: 'ana' }, /^body\/until must be between/],
+      [{ kind: 'k', until: 'tomorrow', by: 'ana' }, /until/],
+      [{ entity: '*', duration: '1h', by: 'ana' }, /^body\/entity matches every entity/],
+      [{ kind: '', duration: '1h', by: 'ana' }, /kind/],
+      [{ kind: 'k', duration: '1h', by: '   ' }, /^body\/by/],
+      [{ kind: 'k', duration: '1h', by: 'ana', colour: 'red' }, /additional properties \(colour\)/],
+    ])('rejects %j with 400 naming the field', async (payload, field) => {
+      const res = await post(payload);
+      expect(res.statusCode).toBe(400);
+      expect(res.json()).toMatchObject({ statusCode: 400, code: 'invalid_request' });
+      expect((res.json() as { message: string }).message).toMatch(field);
+    });
+  });
+
+  describe('incident actions', () => {
+    const act = (id: string, payload: Record<string, unknown>) =>
+      app.inject({ method: 'POST', url: `/api/v1/incidents/${id}/actions`, payload });
+
+    it('acknowledges, resolves and reopens with who did it, in the timeline and in Slack', async () => {
+      const incident = spotLossIncident('inc_api_act', {
+        signals: [incidentSignal(301), incidentSignal(302)],
+      });
+      await store.create(incident);
+      await notify.add('act-post', { incidentId: incident.id, version: 1, change: 'opened' });
+      await notify.idle();
+      const ts = (await store.get(incident.id))!.slack!.ts;
+      expect(ts).not.toBe('');
+      const thread = () => slack.messages().filter((m) => m.threadTs === ts);
+      const top = () => slack.messages().find((m) => m.ts === ts)!;
+
+      const ack = await act(incident.id, { action: 'acknowledge', by: 'ana' });
+      expect(ack.statusCode).toBe(200);
+      expect(ack.json()).toMatchObject({
+        changed: true,
+        incident: { id: incident.id, status: 'acknowledged' },
+      });
+      await notify.idle();
+      expect(top().edits).toBeGreaterThanOrEqual(1);
+      expect(thread()).toHaveLength(1);
+      expect(JSON.stringify(thread()[0]!.blocks)).toContain('*Acknowledged* by ana');
+
+      const twice = await act(incident.id, { action: 'acknowledge', by: 'ana' });
+      expect(twice.json()).toMatchObject({
+        changed: false,
+        message: `${incident.id} is already acknowledged`,
+      });
+      await notify.idle();
+      expect(thread()).toHaveLength(1);
+
+      await clock.advanceBy(1000);
+      expect((await act(incident.id, { action: 'resolve', by: 'bo' })).json()).toMatchObject({
+        changed: true,
+        incident: { status: 'resolved' },
+      });
+      await notify.idle();
+      expect(String(top().text)).toMatch(/^\[RESOLVED\]/);
+      await clock.advanceBy(1000);
+      expect((await act(incident.id, { action: 'reopen', by: 'cy' })).json()).toMatchObject({
+        changed: true,
+        incident: { status: 'open' },
+      });
+      await notify.idle();
+      expect(thread().map((m) => JSON.stringify(m.blocks))).toEqual([
+        expect.stringContaining('Acknowledged* by ana'),
+        expect.stringContaining('Resolved'),
+        expect.stringContaining('Reopened* by cy'),
+      ]);
+
+      const detail = (await app.inject({ url: `/api/v1/incidents/${incident.id}` })).json() as {
+        timeline: { type: string; text: string; actor?: { id: string; via: string } }[];
+      };
+      expect(detail.timeline.filter((e) => e.actor)).toEqual([
+        expect.objectContaining({
+          type: 'acknowledged',
+          text: 'acknowledged by ana',
+          actor: { id: 'ana', via: 'api' },
+        }),
+        expect.objectContaining({
+          type: 'resolved',
+          text: 'resolved by bo',
+          actor: { id: 'bo', via: 'api' },
+        }),
+        expect.objectContaining({
+          type: 'reopened',
+          text: 'reopened by cy',
+          actor: { id: 'cy', via: 'api' },
+        }),
+      ]);
+    });
+
+    it('answers 404 for an unknown incident and 400 naming the field for a bad action', async () => {
+      const unknown = await act('inc_nope', { action: 'resolve', by: 'ana' });
+      expect(unknown.statusCode).toBe(404);
+      expect(unknown.json()).toMatchObject({ code: 'not_found', message: 'no incident inc_nope' });
+      for (const [payload, field] of [
+        [{ action: 'close', by: 'ana' }, /action/],
+        [{ action: 'resolve' }, /by/],
+        [{ action: 'resolve', by: ' ' }, /^body\/by/],
+        [{ by: 'ana' }, /action/],
+      ] as const) {
+        const res = await act('inc_test_001', payload);
+        expect(res.statusCode, JSON.stringify(payload)).toBe(400);
+        expect((res.json() as { message: string }).message).toMatch(field);
+      }
+      expect((await store.get('inc_test_001'))!.status).toBe('open');
+    });
+
+    it('lists the new routes in the OpenAPI document', async () => {
+      const doc = (await app.inject({ url: '/docs/json' })).json() as {
+        paths: Record<string, Record<string, unknown>>;
+      };
+      expect(Object.keys(doc.paths['/api/v1/silences']!)).toEqual(expect.arrayContaining(['get', 'post']));
+      expect(Object.keys(doc.paths['/api/v1/silences/{id}']!)).toEqual(['delete']);
+      expect(Object.keys(doc.paths['/api/v1/incidents/{id}/actions']!)).toEqual(['post']);
+    });
   });
 });

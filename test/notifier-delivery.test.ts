@@ -4,7 +4,7 @@ import { createDynamoIncidentStore } from '../src/incidents/dynamo-store.ts';
 import { startEmbeddedDynamo } from '../src/incidents/embedded-dynamo.ts';
 import type { IncidentStore } from '../src/incidents/store.ts';
 import { createSlackChannel } from '../src/notify/channels/slack.ts';
-import { Notifier, type NotifierOptions, type NotifyJob } from '../src/notify/notifier.ts';
+import { Notifier, type NotifierOptions, type NotifyJob, REPLY_EVENT_TYPE } from '../src/notify/notifier.ts';
 import { INCIDENT_EVENT_TYPE } from '../src/notify/template.ts';
 import { loadPlaybooks } from '../src/playbooks/load.ts';
 import { PlaybookCatalog } from '../src/playbooks/match.ts';
@@ -144,6 +144,120 @@ describe('Notifier delivery', () => {
     await notifier().handle({ incidentId: incident.id, version: 1, change: 'opened' });
     expect(postCalls()).toHaveLength(1);
     expect(topLevel('inc_crash')).toHaveLength(1);
+  });
+
+  /** Posts the incident, then acknowledges it in the store: the thread has a status change to hear. */
+  async function postedThenAcknowledged(id: string) {
+    const incident = await create(spotLossIncident(id));
+    await notifier().handle({ incidentId: id, version: 1, change: 'opened' });
+    const posted = (await store.get(id))!;
+    await store.update({ ...posted, status: 'acknowledged', version: posted.version + 1 });
+    return { incident, ts: posted.slack!.ts };
+  }
+  const action: (id: string) => NotifyJob = (id) => ({ incidentId: id, version: 0, change: 'action' });
+  const threadRecords = async (id: string) =>
+    (await store.get(id))!.notifications.filter((n) => n.kind === 'thread');
+
+  it('replies once when the process dies between sending a thread reply and recording it', async () => {
+    const { incident, ts } = await postedThenAcknowledged('inc_reply_crash');
+    let crashed = false;
+    const dying: IncidentStore = {
+      ...store,
+      async update(next) {
+        if (!crashed && next.notifications.some((n) => n.kind === 'thread')) {
+          crashed = true;
+          throw new Error('process killed (SIGKILL) while recording the reply');
+        }
+        return store.update(next);
+      },
+    };
+    await expect(notifier({ store: dying }).handle(action(incident.id))).rejects.toThrow(/SIGKILL/);
+    expect(replies(ts)).toHaveLength(1);
+    const pending = (await store.getNotificationState(incident.id))!.pendingReply!;
+    expect(pending).toMatchObject({ toldStatus: 'acknowledged' });
+    expect(replies(ts)[0]!.metadata).toEqual({
+      event_type: REPLY_EVENT_TYPE,
+      event_payload: { incident_id: incident.id, reply_id: pending.id },
+    });
+
+    // A new process runs the job again: it finds the reply in the thread and records it.
+    slack.calls.length = 0;
+    await notifier().handle(action(incident.id));
+    expect(replies(ts)).toHaveLength(1);
+    expect(slack.calls.map((c) => c.method)).toContain('conversations.replies');
+    expect((await threadRecords(incident.id)).map((n) => n.ts)).toEqual([replies(ts)[0]!.ts]);
+    const state = (await store.getNotificationState(incident.id))!;
+    expect(state.pendingReply).toBeUndefined();
+    expect(state.toldStatus).toBe('acknowledged');
+    // Later jobs have nothing more to say.
+    await notifier().handle(action(incident.id));
+    expect(replies(ts)).toHaveLength(1);
+    expect(await threadRecords(incident.id)).toHaveLength(1);
+  });
+
+  it('replies once when the process dies after recording the reply but before ending its claim', async () => {
+    const { incident, ts } = await postedThenAcknowledged('inc_reply_crash_2');
+    let crashed = false;
+    const dying: IncidentStore = {
+      ...store,
+      async putNotificationState(next) {
+        const current = await store.getNotificationState(next.incidentId);
+        if (!crashed && current?.pendingReply && !next.pendingReply) {
+          crashed = true;
+          throw new Error('process killed (SIGKILL) before ending the reply claim');
+        }
+        return store.putNotificationState(next);
+      },
+    };
+    await expect(notifier({ store: dying }).handle(action(incident.id))).rejects.toThrow(/SIGKILL/);
+    expect(await threadRecords(incident.id)).toHaveLength(1);
+    await notifier().handle(action(incident.id));
+    expect(replies(ts)).toHaveLength(1);
+    expect(await threadRecords(incident.id)).toHaveLength(1);
+    expect((await store.getNotificationState(incident.id))!.pendingReply).toBeUndefined();
+  });
+
+  it('replies once when Slack takes a thread reply but its answer is lost', async () => {
+    const { incident, ts } = await postedThenAcknowledged('inc_reply_lost');
+    run(notifier());
+    slack.loseNextResponse('chat.postMessage');
+    await queue.add('reply-lost', action(incident.id));
+    await queue.idle();
+    expect(replies(ts)).toHaveLength(1);
+    await clock.advanceBy(2_000);
+    await queue.idle();
+    expect(replies(ts)).toHaveLength(1);
+    expect((await threadRecords(incident.id)).map((n) => n.ts)).toEqual([replies(ts)[0]!.ts]);
+    expect((await store.getNotificationState(incident.id))!.pendingReply).toBeUndefined();
+    expect(deadLetters).toEqual([]);
+    backend.close();
+  });
+
+  it('waits on a fresh reply claim that sent nothing, then sends once when it goes stale', async () => {
+    const { incident, ts } = await postedThenAcknowledged('inc_reply_claimed');
+    // What a process that died after claiming the reply, before sending it, leaves behind.
+    const state = (await store.getNotificationState(incident.id))!;
+    await store.putNotificationState({
+      ...state,
+      pendingReply: {
+        id: 'rpl_never_sent',
+        at: clock.now(),
+        claimedAt: clock.now(),
+        version: 2,
+        told: state.told,
+        toldSeverity: 'high',
+        toldStatus: 'acknowledged',
+      },
+      version: state.version + 1,
+    });
+    await expect(notifier().handle(action(incident.id))).rejects.toMatchObject({ code: 'reply_in_progress' });
+    expect(replies(ts)).toHaveLength(0);
+    await clock.advanceBy(60_001);
+    await notifier().handle(action(incident.id));
+    expect(replies(ts)).toHaveLength(1);
+    expect(JSON.stringify(replies(ts)[0]!.blocks)).toContain('*Acknowledged*');
+    await notifier().handle(action(incident.id));
+    expect(replies(ts)).toHaveLength(1);
   });
 
   it('posts once when Slack posts the message but its answer is lost', async () => {

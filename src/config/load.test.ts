@@ -101,6 +101,28 @@ describe('loadConfig', () => {
     ).toContain('mapping');
   });
 
+  it('reads routing by DAG owner and tag from the YAML file or the environment', () => {
+    const file = yamlFile(
+      'slack:\n  routes:\n    owners: { data-eng: "#data-eng" }\n    tags: { gold: C0GOLD12345 }\n',
+    );
+    const fromFile = loadConfig({ env: { GUARDIAN_CONFIG: file } }).slack.routes;
+    expect(fromFile).toMatchObject({ owners: { 'data-eng': '#data-eng' }, tags: { gold: 'C0GOLD12345' } });
+    expect(fromFile).toMatchObject({ dagInfoTtl: 600_000, dagInfoMaxEntries: 1000, dagInfoTimeout: 3000 });
+    const fromEnv = loadConfig({
+      env: {
+        GUARDIAN_CONFIG: file,
+        SLACK_ROUTES_OWNERS: 'finance=#finance-data, data-eng=#de',
+        SLACK_ROUTES_DAG_INFO_TTL: '1m',
+      },
+    }).slack.routes;
+    expect(fromEnv.owners).toEqual({ finance: '#finance-data', 'data-eng': '#de' });
+    expect(fromEnv.tags).toEqual({ gold: 'C0GOLD12345' });
+    expect(fromEnv.dagInfoTtl).toBe(60_000);
+    const err = configErrorOf(() => loadConfig({ env: { SLACK_ROUTES_TAGS: 'gold' } }));
+    expect(err.field).toBe('slack.routes.tags');
+    expect(err.message).toMatch(/"gold" is not key=channel.*\(set by SLACK_ROUTES_TAGS\)/);
+  });
+
   it('rejects a Redis URL that is not one', () => {
     expect(configErrorOf(() => loadConfig({ env: { REDIS_URL: 'localhost:6379' } })).field).toBe(
       'queue.redisUrl',
@@ -121,4 +143,44 @@ describe('parseDuration', () => {
   it.each(['', 'soon', '5 m', '5x', '-1', 'm5'])('rejects %j', (input) =>
     expect(parseDuration(input)).toBeUndefined(),
   );
+});
+
+describe('loadConfig: the LLM provider and diagnostics', () => {
+  it('selects Claude on Bedrock by environment: provider, region (AWS_REGION or its own), model id', () => {
+    const defaults = loadConfig({ env: {} });
+    expect(defaults.llm.provider).toBe('anthropic');
+    expect(defaults.llm.bedrock).toEqual({
+      region: 'us-east-1',
+      model: 'global.anthropic.claude-haiku-4-5-20251001-v1:0',
+    });
+    const viaAwsRegion = loadConfig({ env: { GUARDIAN_LLM_PROVIDER: 'bedrock', AWS_REGION: 'eu-west-1' } });
+    expect(viaAwsRegion.llm.provider).toBe('bedrock');
+    expect(viaAwsRegion.llm.bedrock.region).toBe('eu-west-1');
+    expect(viaAwsRegion.store.region).toBe('eu-west-1');
+    const own = loadConfig({
+      env: {
+        GUARDIAN_LLM_PROVIDER: 'bedrock',
+        AWS_REGION: 'eu-west-1',
+        GUARDIAN_BEDROCK_REGION: 'us-west-2',
+        GUARDIAN_BEDROCK_MODEL: 'us.anthropic.claude-haiku-4-5-20251001-v1:0',
+        GUARDIAN_BEDROCK_ENDPOINT: 'https://vpce-0abc.bedrock-runtime.us-west-2.vpce.amazonaws.com',
+      },
+    });
+    expect(own.llm.bedrock).toEqual({
+      region: 'us-west-2',
+      model: 'us.anthropic.claude-haiku-4-5-20251001-v1:0',
+      endpoint: 'https://vpce-0abc.bedrock-runtime.us-west-2.vpce.amazonaws.com',
+    });
+    expect(own.store.region).toBe('eu-west-1');
+    const bad = configErrorOf(() => loadConfig({ env: { GUARDIAN_LLM_PROVIDER: 'openai' } }));
+    expect(bad.message).toContain('GUARDIAN_LLM_PROVIDER');
+  });
+
+  it('reads the diagnostics settings', () => {
+    expect(loadConfig({ env: {} }).diagnostics).toEqual({ enabled: true, timeout: 3000, maxChars: 2000 });
+    const off = loadConfig({
+      env: { GUARDIAN_DIAGNOSTICS: 'false', GUARDIAN_DIAGNOSTICS_TIMEOUT: '1500ms' },
+    });
+    expect(off.diagnostics).toMatchObject({ enabled: false, timeout: 1500 });
+  });
 });

@@ -71,6 +71,32 @@ const port = z.coerce.number().int().min(0).max(65535);
 /** A boolean, also as the strings `true` / `false` that environment variables carry. */
 const booleanish = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
 
+/**
+ * Key → Slack channel: a mapping in YAML, or `key=#channel,key2=C0123456789` in an environment
+ * variable (`#name` or, better, a channel id).
+ */
+const channelMap = z.preprocess(
+  (value, ctx) => {
+    if (typeof value !== 'string') return value;
+    const map: Record<string, string> = {};
+    for (const pair of value
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean)) {
+      const eq = pair.indexOf('=');
+      const key = eq > 0 ? pair.slice(0, eq).trim() : '';
+      const channel = eq > 0 ? pair.slice(eq + 1).trim() : '';
+      if (!key || !channel) {
+        ctx.addIssue({ code: 'custom', message: `"${pair}" is not key=channel`, input: value });
+        return z.NEVER;
+      }
+      map[key] = channel;
+    }
+    return map;
+  },
+  z.record(z.string().min(1), z.string().regex(/^[^\s,]+$/, 'a channel name or id, without spaces')),
+);
+
 /** Everything a user can set. Environment variables win over the YAML file. */
 export const configSchema = z.strictObject({
   /** HTTP port of the API and the OTLP receiver (`PORT`). @defaultValue 8080 */
@@ -137,16 +163,55 @@ export const configSchema = z.strictObject({
       routes: z
         .strictObject({
           dags: z.array(z.strictObject({ dag: z.string().min(1), channel: z.string().min(1) })).default([]),
-          owners: z.record(z.string(), z.string().min(1)).default({}),
-          tags: z.record(z.string(), z.string().min(1)).default({}),
+          /** DAG owner → channel (`SLACK_ROUTES_OWNERS`, `owner=#channel,owner2=C0123456789`). */
+          owners: channelMap.default({}),
+          /** DAG tag → channel (`SLACK_ROUTES_TAGS`, `tag=#channel,…`). */
+          tags: channelMap.default({}),
+          /**
+           * DAG owners and tags come from Airflow (`GET /api/v2/dags/{dag_id}`, needs `AIRFLOW_URL`)
+           * and are cached this long per DAG (`SLACK_ROUTES_DAG_INFO_TTL`). @defaultValue 10m
+           */
+          dagInfoTtl: duration.default(600_000),
+          /** DAGs whose owners and tags are remembered. @defaultValue 1000 */
+          dagInfoMaxEntries: z.coerce.number().int().positive().default(1000),
+          /**
+           * How long routing waits for Airflow's answer about a DAG; after a failure, lookups are not
+           * tried again for 30 s and routing goes on without owners and tags. @defaultValue 3s
+           */
+          dagInfoTimeout: duration.default(3000),
         })
         .prefault({}),
     })
     .prefault({}),
 
-  /** The LLM that drafts incident messages; without an API key, the deterministic template is used. */
+  /**
+   * The LLM that drafts incident messages: the Anthropic API (with an API key) or Claude on Amazon
+   * Bedrock; without either, the deterministic template is used.
+   */
   llm: z
     .strictObject({
+      /**
+       * `GUARDIAN_LLM_PROVIDER`: `anthropic` (drafts when `apiKey` is set) or `bedrock` (drafts with
+       * the AWS credentials of the default chain, e.g. the ECS task role). @defaultValue anthropic
+       */
+      provider: z.enum(['anthropic', 'bedrock']).default('anthropic'),
+      /** Claude on Amazon Bedrock, used when `provider` is `bedrock`. */
+      bedrock: z
+        .strictObject({
+          /**
+           * `GUARDIAN_BEDROCK_REGION`, else `AWS_REGION`: the Bedrock Runtime region requests are
+           * signed for. @defaultValue us-east-1
+           */
+          region: z.string().min(1).default('us-east-1'),
+          /**
+           * `GUARDIAN_BEDROCK_MODEL`: a Bedrock model id, inference profile id or ARN.
+           * @defaultValue global.anthropic.claude-haiku-4-5-20251001-v1:0
+           */
+          model: z.string().min(1).default('global.anthropic.claude-haiku-4-5-20251001-v1:0'),
+          /** `GUARDIAN_BEDROCK_ENDPOINT`: another endpoint (a VPC endpoint). Default: the region's. */
+          endpoint: z.url().optional(),
+        })
+        .prefault({}),
       /** `ANTHROPIC_API_KEY`: enables drafting. Never logged. */
       apiKey: z.string().min(1).optional(),
       /** `ANTHROPIC_BASE_URL` @defaultValue https://api.anthropic.com */
@@ -184,6 +249,21 @@ export const configSchema = z.strictObject({
       lokiDatasource: z.string().min(1).default('loki'),
       /** `SPARK_UI_URL` @defaultValue `sources.spark.driverUrl` */
       sparkUiUrl: z.url().optional(),
+    })
+    .prefault({}),
+
+  /** Diagnostics the matched playbooks declare, gathered for each incident (see `src/diagnostics`). */
+  diagnostics: z
+    .strictObject({
+      /**
+       * `GUARDIAN_DIAGNOSTICS`: gather them (from the configured Airflow, Spark and Loki) for the
+       * LLM draft and a "Diagnostics" thread reply. @defaultValue true
+       */
+      enabled: booleanish.default(true),
+      /** `GUARDIAN_DIAGNOSTICS_TIMEOUT`: the limit of each one. @defaultValue 3s */
+      timeout: duration.default(3000),
+      /** Characters kept of each one's text. @defaultValue 2000 */
+      maxChars: z.number().int().min(200).max(20_000).default(2000),
     })
     .prefault({}),
 

@@ -6,12 +6,14 @@ import Fastify, {
   type FastifyPluginAsync,
   LogController,
 } from 'fastify';
+import { type Clock, systemClock } from '../core/index.ts';
 import type { IncidentStore } from '../incidents/store.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { installErrorHandler } from './errors.ts';
 import { type HealthRoutesOptions, healthRoutes } from './routes/health.ts';
 import { incidentRoutes } from './routes/incidents.ts';
 import { type MessageRoutesOptions, messageRoutes } from './routes/messages.ts';
+import { silenceRoutes } from './routes/silences.ts';
 
 export interface HttpAppOptions {
   logger: Logger;
@@ -22,6 +24,10 @@ export interface HttpAppOptions {
   plugins?: (app: FastifyInstance) => Promise<void>;
   /** The Slack app (`POST /slack/events`), when a signing secret is configured. */
   slackApp?: { readonly plugin: FastifyPluginAsync };
+  /** "Now" for silences and actions. @defaultValue the wall clock */
+  clock?: Clock;
+  /** Brings an incident's Slack message up to date after an action taken through the API. */
+  requestUpdate?: (incidentId: string) => Promise<void>;
 }
 
 /** Guardian's HTTP surface: one fastify app, one plugin per resource, OpenAPI at `/docs`. */
@@ -43,10 +49,11 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
         title: 'Guardian',
         version: '0.1.0',
         description:
-          'Incident history and health of Guardian, the first on-call engineer of the data platform.',
+          'Incident history, lifecycle and silences, and the health of Guardian, the first on-call engineer of the data platform. The API has no authentication of its own: expose it only on a trusted network or behind an authenticating proxy.',
       },
       tags: [
-        { name: 'incidents', description: 'Incident history' },
+        { name: 'incidents', description: 'Incident history and lifecycle' },
+        { name: 'silences', description: 'Muting new incidents for a while' },
         { name: 'messages', description: 'Slack messages kept locally' },
         { name: 'health', description: 'Liveness and readiness' },
       ],
@@ -54,7 +61,13 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(healthRoutes, options.health);
-  await app.register(incidentRoutes, { store: options.store });
+  const clock = options.clock ?? systemClock;
+  await app.register(incidentRoutes, {
+    store: options.store,
+    clock,
+    ...(options.requestUpdate ? { requestUpdate: options.requestUpdate } : {}),
+  });
+  await app.register(silenceRoutes, { store: options.store, clock });
   await app.register(messageRoutes, { outbox: options.outbox });
   // Encapsulated: its raw-body content-type parser applies to /slack/events only.
   if (options.slackApp) await app.register(options.slackApp.plugin);

@@ -7,6 +7,7 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   invalid_cursor: 400,
   invalid_request: 400,
   version_conflict: 409,
+  action_refused: 409,
 };
 
 /** The shape of every error body. */
@@ -40,7 +41,11 @@ const REASONS: Record<number, string> = {
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | GuardianError | Error, request, reply) => {
     if ('validation' in err && err.validation) {
-      return reply.code(400).send(body(400, 'invalid_request', err.message));
+      // "must NOT have additional properties" does not say which one: name it.
+      const extra = err.validation.find((v) => v.keyword === 'additionalProperties')?.params
+        ?.additionalProperty;
+      const message = typeof extra === 'string' ? `${err.message} (${extra})` : err.message;
+      return reply.code(400).send(body(400, 'invalid_request', message));
     }
     if (err instanceof GuardianError && STATUS_BY_CODE[err.code]) {
       const status = STATUS_BY_CODE[err.code]!;

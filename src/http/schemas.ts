@@ -1,6 +1,6 @@
 import type { Incident } from '../core/index.ts';
 import { toIso } from '../core/index.ts';
-import type { RecordedEvent } from '../incidents/store.ts';
+import type { RecordedEvent, Silence } from '../incidents/store.ts';
 
 /** JSON Schemas of the API's resources; they validate requests and shape responses. */
 
@@ -46,10 +46,44 @@ export const incidentSummarySchema = {
     rootCause: {
       type: ['object', 'null'],
       required: ['entity', 'kind', 'confidence'],
-      properties: { entity: { type: 'string' }, kind: { type: 'string' }, confidence: { type: 'number' } },
+      properties: {
+        entity: { type: 'string' },
+        kind: { type: 'string' },
+        confidence: { type: 'number', description: '0..1' },
+        title: { type: 'string' },
+        evidence: { type: 'array', items: { type: 'string' }, description: 'why Guardian believes it' },
+        errorClass: { type: 'string' },
+      },
     },
     entities: { type: 'array', items: { type: 'string' } },
     signalCount: { type: 'integer' },
+    impact: {
+      type: 'object',
+      description: 'what it broke, in DAG terms',
+      required: ['dags', 'tasks', 'sparkJobs'],
+      properties: {
+        dags: { type: 'array', items: { type: 'string' } },
+        tasks: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['entity', 'dagId', 'runId', 'taskId', 'state'],
+            properties: {
+              entity: { type: 'string' },
+              dagId: { type: 'string' },
+              runId: { type: 'string' },
+              taskId: { type: 'string' },
+              state: { type: 'string', enum: ['failed', 'retrying', 'upstream_failed', 'recovered'] },
+            },
+          },
+        },
+        sparkJobs: { type: 'integer', description: 'Spark jobs that failed or were lost' },
+        omittedTasks: { type: 'integer', description: 'affected tasks not listed (a storm)' },
+        omittedDags: { type: 'integer', description: 'affected DAGs not listed' },
+      },
+    },
+    quiet: { type: 'boolean', description: 'recorded but not paged' },
+    mergedInto: { type: 'string', description: 'the incident it lives on in' },
     slack: {
       type: ['object', 'null'],
       properties: { channel: { type: 'string' }, ts: { type: 'string' } },
@@ -140,6 +174,9 @@ export function incidentSummary(i: Incident) {
     rootCause: i.rootCause,
     entities: i.entities,
     signalCount: i.signals.length,
+    ...(i.impact ? { impact: i.impact } : {}),
+    ...(i.quiet !== undefined ? { quiet: i.quiet } : {}),
+    ...(i.mergedInto ? { mergedInto: i.mergedInto } : {}),
     slack: i.slack?.ts ? { channel: i.slack.channel, ts: i.slack.ts } : null,
   };
 }
@@ -161,5 +198,46 @@ export function incidentDetail(i: Incident, timeline: readonly RecordedEvent[]) 
       channel: n.channel,
       ts: n.ts,
     })),
+  };
+}
+
+const actorSchema = {
+  type: 'object',
+  required: ['id', 'via'],
+  properties: {
+    id: { type: 'string' },
+    name: { type: 'string' },
+    via: { type: 'string', enum: ['slack', 'api'] },
+  },
+} as const;
+
+export const silenceSchema = {
+  $id: 'Silence',
+  type: 'object',
+  required: ['id', 'createdAt', 'expiresAt', 'createdBy', 'active'],
+  properties: {
+    id: { type: 'string' },
+    kind: { type: 'string', description: 'root-cause kind, signal kind or error class it matches' },
+    entity: { type: 'string', description: 'entity key glob it matches (`*` = any run of characters)' },
+    createdAt: time,
+    expiresAt: time,
+    createdBy: actorSchema,
+    reason: { type: 'string' },
+    incidentId: { type: 'string', description: 'the incident it was created from, if any' },
+    active: { type: 'boolean', description: 'whether it mutes matching new incidents now' },
+  },
+} as const;
+
+export function silenceView(s: Silence, now: number) {
+  return {
+    id: s.id,
+    ...(s.kind ? { kind: s.kind } : {}),
+    ...(s.entity ? { entity: s.entity } : {}),
+    createdAt: toIso(s.createdAt),
+    expiresAt: toIso(s.expiresAt),
+    createdBy: s.createdBy,
+    ...(s.reason ? { reason: s.reason } : {}),
+    ...(s.incidentId ? { incidentId: s.incidentId } : {}),
+    active: s.createdAt <= now && s.expiresAt > now,
   };
 }

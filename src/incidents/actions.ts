@@ -143,3 +143,34 @@ export async function createSilence(
   await store.createSilence(silence);
   return silence;
 }
+
+/**
+ * Creates a silence from explicit matchers (the HTTP API): a root-cause or signal kind and/or an
+ * entity glob, until `expiresAt` (epoch ms). The caller has validated them; a silence needs at
+ * least one matcher, or it would match nothing.
+ */
+export async function createMatcherSilence(
+  store: IncidentStore,
+  request: {
+    kind?: string;
+    entity?: string;
+    expiresAt: number;
+    actor: Actor;
+    now: number;
+    reason?: string;
+  },
+): Promise<Silence> {
+  const { kind, entity, expiresAt, actor, now, reason } = request;
+  if (!kind && !entity) throw new ActionRefusedError('a silence needs a kind or an entity to match');
+  const silence: Silence = {
+    id: stableId('sil_', kind ?? '', entity ?? '', actor.id, now),
+    ...(kind ? { kind } : {}),
+    ...(entity ? { entity } : {}),
+    createdAt: now,
+    expiresAt,
+    createdBy: actor,
+    ...(reason ? { reason } : {}),
+  };
+  await store.createSilence(silence);
+  return silence;
+}

@@ -450,15 +450,21 @@ export function createDynamoIncidentStore(options: DynamoStoreOptions): Incident
             TableName: table,
             Key: { PK: SILENCE_PK, SK: id },
             UpdateExpression: 'SET expiresAt = :now',
-            ConditionExpression: 'attribute_exists(PK)',
+            // Ending an ended silence again must not move its end later.
+            ConditionExpression: 'attribute_exists(PK) AND expiresAt > :now',
             ExpressionAttributeValues: { ':now': now },
             ReturnValues: 'ALL_NEW',
           }),
         );
         return res.Attributes ? fromSilenceItem(res.Attributes) : null;
       } catch (err) {
-        if (err instanceof ConditionalCheckFailedException) return null;
-        throw toDependencyError('UpdateItem', err);
+        if (!(err instanceof ConditionalCheckFailedException)) throw toDependencyError('UpdateItem', err);
+        const res = await call('GetItem', () =>
+          doc.send(
+            new GetCommand({ TableName: table, Key: { PK: SILENCE_PK, SK: id }, ConsistentRead: true }),
+          ),
+        );
+        return res.Item ? fromSilenceItem(res.Item) : null;
       }
     },
 
@@ -556,6 +562,7 @@ function fromSilenceItem(item: Record<string, unknown>): Silence {
     expiresAt: Number(item.expiresAt),
     createdBy: item.createdBy as Actor,
     ...(typeof item.incidentId === 'string' ? { incidentId: item.incidentId } : {}),
+    ...(typeof item.reason === 'string' ? { reason: item.reason } : {}),
   };
 }
 

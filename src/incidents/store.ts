@@ -42,7 +42,10 @@ export interface IncidentStore {
   createSilence(silence: Silence): Promise<void>;
   /** Silences that have not expired at `now` (epoch ms), oldest first. */
   listSilences(now: number): Promise<Silence[]>;
-  /** Ends a silence at `now`; null when there is no such silence. */
+  /**
+   * Ends a silence at `now` and returns it; a silence already ended is returned as it is (its end
+   * is not moved). Null when there is no such silence.
+   */
   expireSilence(id: string, now: number): Promise<Silence | null>;
 
   /** What the notifier last told Slack about an incident; null before its first post. */
@@ -94,6 +97,8 @@ export interface Silence {
   readonly createdBy: Actor;
   /** The incident it was created from, when it was created with a button. */
   readonly incidentId?: string;
+  /** Why, in the words of whoever silenced it (the HTTP API asks for it). */
+  readonly reason?: string;
 }
 
 /** Tokens an LLM call (or a sum of calls) used. */
@@ -132,6 +137,31 @@ export interface NotificationState {
   readonly draft: Readonly<Record<string, unknown>> | null;
   /** Tokens spent drafting this incident. */
   readonly llmUsage: TokenUsage;
+  /**
+   * A thread reply on its way to Slack: written (a conditional write) before the reply is sent,
+   * removed once its ts is recorded. An attempt that finds one looks in the thread for a reply
+   * carrying its id in message metadata before it sends anything, so a reply is never sent twice.
+   */
+  readonly pendingReply?: PendingReply;
+}
+
+/** A thread reply claimed for sending; see {@link NotificationState.pendingReply}. */
+export interface PendingReply {
+  /** Carried in the reply's message metadata (`event_payload.reply_id`). */
+  readonly id: string;
+  /** Epoch ms when the reply was claimed. */
+  readonly at: number;
+  /**
+   * When the claim counts from: `at`, or earlier once an attempt ended without knowing whether
+   * Slack took the reply (the next attempt then looks for it and, not finding it, sends at once).
+   */
+  readonly claimedAt: number;
+  /** The incident version the reply tells. */
+  readonly version: number;
+  /** What the thread has been told once the reply is in it. */
+  readonly told: Readonly<Record<string, 'firing' | 'resolved'>>;
+  readonly toldSeverity: Severity;
+  readonly toldStatus: IncidentStatus;
 }
 
 export interface ListIncidentsQuery {

@@ -1,4 +1,5 @@
 import type { Incident } from '../core/index.ts';
+import type { DiagnosticResult } from '../diagnostics/diagnostic.ts';
 import type { RecordedEvent, TokenUsage } from '../incidents/store.ts';
 import type { MatchedPlaybook } from '../playbooks/match.ts';
 import type { IncidentDraft } from './draft.ts';
@@ -11,6 +12,8 @@ export interface DraftRequest {
   readonly timeline: readonly RecordedEvent[];
   /** Earlier incidents with the same root-cause kind or entity, newest first. */
   readonly similar: readonly Incident[];
+  /** What the matched playbooks' diagnostics found (redacted, untrusted), when they were gathered. */
+  readonly diagnostics?: readonly DiagnosticResult[];
 }
 
 /** Why a draft did not come: each keeps the deterministic template in place. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Incident } from '../core/index.ts';
+import { withoutInvisible } from '../logs/redact.ts';
 import { DRAFT_LIMITS, type IncidentDraft } from './draft.ts';
 
 /** The tool input the model is asked for (snake_case, as in the tool's JSON schema). */
@@ -42,17 +43,6 @@ const RESOLUTION_CLAIM =
   /(^\s*(resolved|fixed|recovered)\b)|\b((is|has been|was|were|are|now|been) (resolved|fixed|closed)|resolved itself|no (further )?action (is )?(needed|required)|nothing to do|all clear|false alarm|can be ignored|safe to ignore)\b/i;
 const CHANNEL_REF = /(^|[\s(])#[a-z0-9][a-z0-9_-]{1,79}\b/i;
 const SLACK_SPECIAL = /<[!@#][^>]*>/g;
-/** Control characters (tab and newline kept) and the bidirectional overrides that disguise text. */
-function withoutInvisible(text: string): string {
-  let out = '';
-  for (const ch of text) {
-    const c = ch.codePointAt(0)!;
-    const control = (c < 0x20 && c !== 0x09 && c !== 0x0a) || c === 0x7f;
-    const bidi = (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069);
-    if (!control && !bidi) out += ch;
-  }
-  return out;
-}
 const MASS_MENTION = /@(channel|here|everyone)\b/gi;
 
 /**

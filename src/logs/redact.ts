@@ -110,3 +110,15 @@ export function redact(text: string): string {
 
 /** Names of the rules, in the order they apply (documentation and tests). */
 export const REDACTION_RULES: readonly string[] = RULES.map((r) => r.name);
+
+/** Without control characters (tab and newline kept) and the bidirectional overrides that disguise text. */
+export function withoutInvisible(text: string): string {
+  let out = '';
+  for (const ch of text) {
+    const c = ch.codePointAt(0)!;
+    const control = (c < 0x20 && c !== 0x09 && c !== 0x0a) || c === 0x7f;
+    const bidi = (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069);
+    if (!control && !bidi) out += ch;
+  }
+  return out;
+}

@@ -12,6 +12,12 @@ export interface MessageChannel {
   post(channel: string, message: SlackMessage): Promise<PostedMessage>;
   /** A reply in the thread of the message `threadTs`. */
   reply(channel: string, threadTs: string, message: SlackMessage): Promise<PostedMessage>;
+  /**
+   * The newest reply in the thread of `threadTs` posted at or after `query.since` whose metadata
+   * matches `query` (as {@link MessageChannel.findPosted}); null when there is none. How a retried
+   * reply finds the one an earlier attempt sent but never recorded.
+   */
+  findReply(channel: string, threadTs: string, query: FindPostedQuery): Promise<PostedMessage | null>;
   /** Edits the message `ts` in place. */
   update(channel: string, ts: string, message: SlackMessage): Promise<PostedMessage>;
   /**
@@ -36,7 +42,7 @@ export interface SlackMessage {
   readonly text: string;
   /** Block Kit blocks (JSON as Slack takes it). */
   readonly blocks: readonly SlackBlock[];
-  /** Message metadata Slack keeps with the message (top-level posts only). */
+  /** Message metadata Slack keeps with the message (posts and thread replies). */
   readonly metadata?: MessageMetadata;
 }
 

@@ -3,11 +3,18 @@ import type { Counter } from '@opentelemetry/api';
 import type { Clock, Incident, NotificationRecord } from '../core/index.ts';
 import { DependencyError, GuardianError, stableId, VersionConflictError } from '../core/index.ts';
 import type { IncidentChange } from '../correlation/incident-state.ts';
+import {
+  type DiagnosticResult,
+  type DiagnosticsGatherer,
+  type GatheredDiagnostics,
+  toldResults,
+} from '../diagnostics/diagnostic.ts';
 import { describeSilence, findSilence } from '../incidents/silences.ts';
 import {
   type IncidentStore,
   NO_USAGE,
   type NotificationState,
+  type PendingReply,
   type RecordedEvent,
   type TokenUsage,
 } from '../incidents/store.ts';
@@ -39,7 +46,7 @@ export interface NotifyJob {
    * draft arrived after the post). Informational: the notifier re-reads the incident and says
    * what changed since Slack was last told, whatever the job says.
    */
-  readonly change: IncidentChange | 'action' | 'drafted';
+  readonly change: IncidentChange | 'action' | 'drafted' | 'diagnostics';
 }
 
 /** How the notifier uses the LLM drafter. */
@@ -111,7 +118,16 @@ export interface NotifierOptions {
    * @defaultValue 30000
    */
   replyBatchMs?: number;
+  /**
+   * Gathers the matched playbooks' diagnostics: the LLM draft gets them as evidence, and the
+   * thread gets them once per root cause (a "Diagnostics" reply, with whatever else it has to
+   * hear). Without it, nothing is gathered.
+   */
+  diagnostics?: DiagnosticsGatherer;
 }
+
+/** Message metadata event type of thread replies; `event_payload.reply_id` names the reply's claim. */
+export const REPLY_EVENT_TYPE = 'guardian_incident_reply';
 
 /** A notify job that has to wait (a batch window, a silence): the queue runs it again later. */
 export class NotificationDeferredError extends GuardianError {
@@ -149,6 +165,13 @@ interface InFlightDraft {
   abandoned: boolean;
 }
 
+/** An incident's diagnostics for one root cause: the gathering, its result once in, and whether a job waits for it. */
+interface DiagnosticsEntry {
+  readonly promise: Promise<GatheredDiagnostics | null>;
+  result?: GatheredDiagnostics | null;
+  followUp?: boolean;
+}
+
 const NOT_STARTED: DraftResult = { ok: false, reason: 'connection', message: 'not started', usage: NO_USAGE };
 
 interface Context {
@@ -157,6 +180,8 @@ interface Context {
   readonly playbooks: ReturnType<PlaybookCatalog['match']>;
   readonly refs: readonly PlaybookRef[];
   readonly actions: readonly HumanAction[];
+  /** The thread was told the diagnostics of the current root cause. */
+  readonly diagnosticsTold: boolean;
 }
 
 /**
@@ -183,6 +208,8 @@ export class Notifier {
   readonly #tokens: Counter | undefined;
   readonly #drafts: Counter | undefined;
   readonly #adoptions: Counter | undefined;
+  /** Diagnostics being gathered or gathered, per incident and root cause (bounded, oldest dropped). */
+  readonly #diagnostics = new Map<string, DiagnosticsEntry>();
 
   constructor(options: NotifierOptions) {
     this.#o = options;
@@ -236,7 +263,14 @@ export class Notifier {
       links: m.links,
       fixSteps: listItems(m.playbook.sections['How to fix']),
     }));
-    return { incident, state, playbooks: matched, refs, actions: humanActions(timeline) };
+    return {
+      incident,
+      state,
+      playbooks: matched,
+      refs,
+      actions: humanActions(timeline),
+      diagnosticsTold: timeline.some((e) => e.id === diagnosticsEventId(incident)),
+    };
   }
 
   #render(context: Context, draft: IncidentDraft | null): SlackMessage {
@@ -311,10 +345,13 @@ export class Notifier {
       );
     }
 
-    const route = routeIncident(incident, context.playbooks, {
+    const route = await routeIncident(incident, context.playbooks, {
       ...this.#o.routing,
       defaultChannel: this.#o.slackChannel,
     });
+    if (route.reason.startsWith('default (')) {
+      logger.warn({ incidentId: incident.id, route: route.reason }, 'routed to the default channel');
+    }
     // The claim is a conditional write: of two attempts racing to post, one gets a VersionConflict.
     let claimed = await store.update({
       ...incident,
@@ -375,6 +412,8 @@ export class Notifier {
       },
       'incident posted',
     );
+    // Diagnostics already gathered (for the draft) go to the thread now; else when they arrive.
+    if (this.#diagnosticsToTell(context)) await this.#followUp(incident.id, incident.version, 'diagnostics');
   }
 
   /** Posts to the routed channel; if Slack says that channel is unusable, to the default channel. */
@@ -423,11 +462,19 @@ export class Notifier {
       }));
     }
 
-    const changes = threadChanges(incident, state, context.actions);
-    if (!changes) return;
+    // A reply an earlier attempt claimed: settle it (adopt it, or drop a claim that sent nothing)
+    // before working out what the thread still needs to hear.
+    const thread = state?.pendingReply ? await this.#settleReply(incident, state.pendingReply) : state;
+    const told = threadChanges(incident, thread, context.actions);
+    const diagnostics = thread ? this.#diagnosticsToTell(context) : undefined;
+    const changes = diagnostics
+      ? { ...(told ?? { joined: [], cleared: [], refired: [] }), diagnostics }
+      : told;
+    if (!changes || !thread) return;
     const now = clock.now();
-    const since = state?.lastReplyAt ?? incident.notifications.find((n) => n.kind === 'post')?.at ?? 0;
-    if (!changes.status && now - since < this.#replyBatchMs) {
+    const since = thread.lastReplyAt ?? incident.notifications.find((n) => n.kind === 'post')?.at ?? 0;
+    // Diagnostics are told at once, with whatever else is waiting for the batch.
+    if (!changes.status && !changes.diagnostics && now - since < this.#replyBatchMs) {
       throw new NotificationDeferredError(
         `incident ${incident.id}: thread reply batched`,
         since + this.#replyBatchMs - now,
@@ -435,18 +482,155 @@ export class Notifier {
     }
     const reply = renderThreadUpdate(incident, changes);
     if (reply) {
-      const posted = await this.#o.channel.reply(channel, ts, reply);
-      await this.#record(incident.id, () => ({
-        notification: { at: clock.now(), kind: 'thread', channel, ts: posted.ts, version: job.version },
-      }));
+      await this.#replyOnce(incident, thread, reply, job.version);
+      if (diagnostics) await this.#diagnosticsTold(incident, diagnostics);
+      return;
     }
     await this.#updateState(incident.id, (s) => ({
       ...s,
       told: toldOf(incident),
       toldSeverity: incident.severity,
       toldStatus: incident.status,
-      lastReplyAt: reply ? clock.now() : s.lastReplyAt,
     }));
+  }
+
+  /**
+   * Sends a thread reply at most once: claims it in the notification state (a conditional write
+   * that fails if the thread was told anything since `basis` was read), sends it with the claim's
+   * id in its message metadata, then records it and what it told. A process that dies in between
+   * leaves the claim; the next attempt finds the reply by that id ({@link Notifier.#settleReply}).
+   */
+  async #replyOnce(
+    incident: Incident,
+    basis: NotificationState,
+    reply: SlackMessage,
+    version: number,
+  ): Promise<void> {
+    const { store, clock } = this.#o;
+    const { channel, ts } = incident.slack!;
+    const now = clock.now();
+    const current = (await store.getNotificationState(incident.id)) ?? basis;
+    if (
+      current.pendingReply ||
+      current.lastReplyAt !== basis.lastReplyAt ||
+      current.toldStatus !== basis.toldStatus ||
+      current.toldSeverity !== basis.toldSeverity ||
+      JSON.stringify(current.told) !== JSON.stringify(basis.told)
+    ) {
+      throw new VersionConflictError(`incident ${incident.id}: its thread was told something meanwhile`);
+    }
+    const pending: PendingReply = {
+      id: stableId('rpl_', incident.id, current.version, now),
+      at: now,
+      claimedAt: now,
+      version,
+      told: toldOf(incident),
+      toldSeverity: incident.severity,
+      toldStatus: incident.status,
+    };
+    // Conditional on the version just read: of two attempts racing to reply, one gets a VersionConflict.
+    const claimed = await store.putNotificationState({
+      ...current,
+      pendingReply: pending,
+      version: current.version + 1,
+    });
+    let posted: PostedMessage;
+    try {
+      posted = await this.#o.channel.reply(channel, ts, {
+        ...reply,
+        metadata: {
+          event_type: REPLY_EVENT_TYPE,
+          event_payload: { incident_id: incident.id, reply_id: pending.id },
+        },
+      });
+    } catch (err) {
+      // Slack may have taken it: keep the claim, aged, so the retry looks before sending. Else drop it.
+      const unknown = err instanceof DependencyError && OUTCOME_UNKNOWN.has(err.code);
+      await this.#endReplyClaim(claimed, unknown);
+      throw err;
+    }
+    await this.#recordReply(incident.id, pending, { channel, ts: posted.ts });
+  }
+
+  /**
+   * An earlier attempt claimed a reply and never recorded it: if the thread has a reply with the
+   * claim's id, record it as sent; if not and the claim is recent, that attempt may still be
+   * sending (retry shortly); otherwise drop the claim, and the reply is worked out and sent anew.
+   * Returns the notification state to work from.
+   */
+  async #settleReply(incident: Incident, pending: PendingReply): Promise<NotificationState | null> {
+    const { store, channel, clock, logger } = this.#o;
+    const thread = incident.slack!;
+    const found = await channel.findReply(thread.channel, thread.ts, {
+      eventType: REPLY_EVENT_TYPE,
+      key: 'reply_id',
+      value: pending.id,
+      since: pending.claimedAt - 60_000,
+    });
+    if (found) {
+      await this.#recordReply(incident.id, pending, { channel: thread.channel, ts: found.ts });
+      this.#adoptions?.add(1, { kind: 'thread' });
+      logger.info(
+        { incidentId: incident.id, ts: found.ts, replyId: pending.id },
+        'adopted a thread reply an earlier attempt never recorded',
+      );
+    } else if (clock.now() - pending.claimedAt <= this.#claimTtlMs) {
+      throw new DependencyError(
+        'slack',
+        'reply_in_progress',
+        `incident ${incident.id}: a thread reply is in progress`,
+        { retryable: true, retryAfterMs: 2000 },
+      );
+    } else {
+      await this.#updateState(incident.id, (s) =>
+        s.pendingReply?.id === pending.id ? withoutPending(s) : s,
+      );
+    }
+    return store.getNotificationState(incident.id);
+  }
+
+  /** The reply is in the thread: note it on the incident (once) and in the state, and end its claim. */
+  async #recordReply(incidentId: string, pending: PendingReply, posted: PostedMessage): Promise<void> {
+    await this.#record(incidentId, (current) =>
+      current.notifications.some((n) => n.kind === 'thread' && n.ts === posted.ts)
+        ? null
+        : {
+            notification: {
+              at: this.#o.clock.now(),
+              kind: 'thread',
+              channel: posted.channel,
+              ts: posted.ts,
+              version: pending.version,
+            },
+          },
+    );
+    await this.#updateState(incidentId, (s) =>
+      s.pendingReply?.id === pending.id
+        ? {
+            ...withoutPending(s),
+            told: pending.told,
+            toldSeverity: pending.toldSeverity,
+            toldStatus: pending.toldStatus,
+            lastReplyAt: pending.at,
+          }
+        : s,
+    );
+  }
+
+  /** A reply send that failed: drop its claim (nothing sent) or age it (Slack may have it). */
+  async #endReplyClaim(claimed: NotificationState, outcomeUnknown: boolean): Promise<void> {
+    const pending = claimed.pendingReply!;
+    try {
+      await this.#o.store.putNotificationState({
+        ...(outcomeUnknown
+          ? { ...claimed, pendingReply: { ...pending, claimedAt: pending.claimedAt - this.#claimTtlMs - 1 } }
+          : withoutPending(claimed)),
+        version: claimed.version + 1,
+      });
+    } catch (err) {
+      // The claim then expires after claimTtlMs and the next attempt looks for the reply first.
+      this.#o.logger.warn({ err, incidentId: claimed.incidentId }, 'could not end a thread reply claim');
+    }
   }
 
   /**
@@ -524,12 +708,19 @@ export class Notifier {
     const { incident } = context;
     let result: DraftResult;
     try {
-      const [similar, timeline] = await Promise.all([
+      const [similar, timeline, gathered] = await Promise.all([
         findSimilarIncidents(store, incident, clock.now()),
         store.timeline(incident.id),
+        this.#o.diagnostics ? this.#diagnosticsOf(context).promise : null,
       ]);
       result = await drafting.drafter.draft(
-        { incident, playbooks: context.playbooks, timeline, similar },
+        {
+          incident,
+          playbooks: context.playbooks,
+          timeline,
+          similar,
+          ...(gathered ? { diagnostics: gathered.results } : {}),
+        },
         AbortSignal.timeout(drafting.timeoutMs ?? 30_000),
       );
     } catch (err) {
@@ -584,8 +775,12 @@ export class Notifier {
   }
 
   /** After a late draft: a job that edits the message to show it. */
-  async #followUp(incidentId: string, version: number): Promise<void> {
-    const job: NotifyJob = { incidentId, version, change: 'drafted' };
+  async #followUp(
+    incidentId: string,
+    version: number,
+    change: NotifyJob['change'] = 'drafted',
+  ): Promise<void> {
+    const job: NotifyJob = { incidentId, version, change };
     if (this.#o.requeue) {
       await this.#o.requeue(job);
       return;
@@ -595,6 +790,76 @@ export class Notifier {
         this.#o.logger.warn({ err, incidentId }, 'edit after a late draft failed'),
       ),
     );
+  }
+
+  /** The diagnostics of the incident's current root cause: gathered once, shared by the draft and the thread. */
+  #diagnosticsOf(context: Context): DiagnosticsEntry {
+    const { incident } = context;
+    const key = `${incident.id}|${basisOf(incident)}`;
+    let entry = this.#diagnostics.get(key);
+    if (!entry) {
+      const started: DiagnosticsEntry = {
+        promise: this.#o
+          .diagnostics!.gather(
+            incident,
+            context.playbooks.map((m) => m.playbook),
+          )
+          .catch((err: unknown) => {
+            // The gatherer never throws; if it did, there is nothing to tell.
+            this.#o.logger.warn({ err, incidentId: incident.id }, 'diagnostics could not be gathered');
+            return null;
+          }),
+      };
+      started.promise.then((result) => {
+        started.result = result;
+      });
+      entry = started;
+      this.#diagnostics.set(key, entry);
+      if (this.#diagnostics.size > 500) this.#diagnostics.delete(this.#diagnostics.keys().next().value!);
+    }
+    return entry;
+  }
+
+  /**
+   * Diagnostics the thread has not been told, when they are gathered; undefined when there are
+   * none to tell or they are still being gathered (a job tells them when they arrive).
+   */
+  #diagnosticsToTell(context: Context): readonly DiagnosticResult[] | undefined {
+    const { incident } = context;
+    if (!this.#o.diagnostics || context.diagnosticsTold) return undefined;
+    if (incident.quiet === true || incident.mergedInto || incident.status === 'resolved') return undefined;
+    if (context.playbooks.every((m) => m.playbook.diagnostics.length === 0)) return undefined;
+    const entry = this.#diagnosticsOf(context);
+    if (entry.result !== undefined) {
+      const told = toldResults(entry.result?.results ?? []);
+      return told.length > 0 ? told : undefined;
+    }
+    if (!entry.followUp) {
+      entry.followUp = true;
+      this.#track(
+        entry.promise.then((result) =>
+          toldResults(result?.results ?? []).length > 0
+            ? this.#followUp(incident.id, incident.version, 'diagnostics')
+            : undefined,
+        ),
+      );
+    }
+    return undefined;
+  }
+
+  /** The thread was told the diagnostics: recorded in the timeline, so they are told once per root cause. */
+  async #diagnosticsTold(incident: Incident, results: readonly DiagnosticResult[]): Promise<void> {
+    const summary = results
+      .map((r) => (r.status === 'ok' ? r.kind : `${r.kind} unavailable (${r.reason ?? 'unknown'})`))
+      .join('; ');
+    await this.#o.store.appendTimeline(incident.id, [
+      {
+        id: diagnosticsEventId(incident),
+        at: this.#o.clock.now(),
+        type: 'notified',
+        text: `diagnostics told in the thread: ${summary}`.slice(0, 1000),
+      },
+    ]);
   }
 
   #track(promise: Promise<unknown>): void {
@@ -698,6 +963,11 @@ export class Notifier {
   }
 }
 
+function withoutPending(state: NotificationState): NotificationState {
+  const { pendingReply: _, ...rest } = state;
+  return rest;
+}
+
 function emptyState(incidentId: string): NotificationState {
   return {
     incidentId,
@@ -770,6 +1040,11 @@ function humanActions(timeline: readonly RecordedEvent[]): HumanAction[] {
 function basisOf(incident: Incident): string {
   const rc = incident.rootCause;
   return rc ? `${rc.kind}|${rc.entity}` : `title|${incident.title}`;
+}
+
+/** The timeline event that says the thread was told the diagnostics of the current root cause. */
+function diagnosticsEventId(incident: Incident): string {
+  return stableId('evt_', 'diagnostics', incident.id, basisOf(incident));
 }
 
 function readDraftEntry(state: NotificationState | null): DraftEntry | null {

@@ -13,7 +13,7 @@ const playbook = (channel: string | undefined, fallback = false) =>
   }) as unknown as MatchedPlaybook;
 
 describe('routing', () => {
-  it('prefers the playbook’s channel, then DAG mappings, then owners and tags, then the default', () => {
+  it('prefers the playbook’s channel, then DAG mappings, then owners and tags, then the default', async () => {
     const options = {
       defaultChannel: '#default',
       dags: [{ dag: 'payments_*', channel: '#payments' }],
@@ -21,17 +21,43 @@ describe('routing', () => {
       tags: { gold: '#gold' },
       dagInfo: () => ({ owners: ['platform'], tags: ['gold'] }),
     };
-    expect(routeIncident(incident, [playbook('#spark')], options)).toEqual({
+    expect(await routeIncident(incident, [playbook('#spark')], options)).toEqual({
       channel: '#spark',
       reason: 'playbook p',
     });
-    expect(routeIncident(incident, [playbook(undefined)], options).channel).toBe('#payments');
-    expect(routeIncident(incident, [playbook('#ignored', true)], { ...options, dags: [] })).toEqual({
+    expect((await routeIncident(incident, [playbook(undefined)], options)).channel).toBe('#payments');
+    expect(await routeIncident(incident, [playbook('#ignored', true)], { ...options, dags: [] })).toEqual({
       channel: '#platform',
       reason: 'owner platform of payments_daily',
     });
-    expect(routeIncident(incident, [], { ...options, dags: [], owners: {} }).channel).toBe('#gold');
-    expect(routeIncident(incident, [], { defaultChannel: '#default' })).toEqual({
+    expect((await routeIncident(incident, [], { ...options, dags: [], owners: {} })).channel).toBe('#gold');
+    expect(await routeIncident(incident, [], { defaultChannel: '#default' })).toEqual({
+      channel: '#default',
+      reason: 'default',
+    });
+  });
+
+  it('looks DAGs up only when it gets that far, and skips owners and tags when the lookup fails', async () => {
+    const asked: string[] = [];
+    const options = {
+      defaultChannel: '#default',
+      dags: [{ dag: 'payments_*', channel: '#payments' }],
+      owners: { platform: '#platform' },
+      dagInfo: async (dag: string) => {
+        asked.push(dag);
+        throw new Error('airflow: GET /api/v2/dags/payments_daily: cannot connect (ECONNREFUSED)');
+      },
+    };
+    expect((await routeIncident(incident, [], options)).channel).toBe('#payments');
+    expect(asked).toEqual([]);
+    const route = await routeIncident(incident, [], { ...options, dags: [] });
+    expect(asked).toEqual(['payments_daily']);
+    expect(route.channel).toBe('#default');
+    expect(route.reason).toMatch(
+      /^default \(owner\/tag rules skipped, DAG lookup failed: payments_daily: .*ECONNREFUSED/,
+    );
+    // A DAG Airflow does not know routes by default, without blaming Airflow.
+    expect(await routeIncident(incident, [], { ...options, dags: [], dagInfo: async () => null })).toEqual({
       channel: '#default',
       reason: 'default',
     });

@@ -12,8 +12,18 @@ export interface RoutingOptions {
   owners?: Readonly<Record<string, string>>;
   /** DAG tag → channel (needs {@link RoutingOptions.dagInfo}). */
   tags?: Readonly<Record<string, string>>;
-  /** Owners and tags of a DAG, when Guardian can look them up (cached by the caller). */
-  dagInfo?: (dagId: string) => { owners: readonly string[]; tags: readonly string[] } | undefined;
+  /**
+   * Owners and tags of a DAG, when Guardian can look them up (from Airflow, cached by the caller):
+   * null or undefined for a DAG it does not know; throws (or rejects) when it cannot answer now,
+   * and routing then goes on without owners and tags.
+   */
+  dagInfo?: (dagId: string) => DagOwnersAndTags | null | undefined | Promise<DagOwnersAndTags | null>;
+}
+
+/** What routing by owner and tag needs to know about a DAG. */
+export interface DagOwnersAndTags {
+  readonly owners: readonly string[];
+  readonly tags: readonly string[];
 }
 
 export interface Route {
@@ -25,12 +35,14 @@ export interface Route {
 /**
  * The channel for an incident: the best matching playbook's team channel; else the first DAG
  * mapping that matches one of its DAGs (by id, then owner, then tag); else the default channel.
+ * DAG owners and tags are looked up only when routing gets that far; a lookup that fails skips the
+ * owner and tag rules of that DAG (never the notification), and the route's reason says why.
  */
-export function routeIncident(
+export async function routeIncident(
   incident: Incident,
   playbooks: readonly MatchedPlaybook[],
   options: RoutingOptions,
-): Route {
+): Promise<Route> {
   const owned = playbooks.find((p) => p.playbook.owner.slack_channel && !p.playbook.match.fallback);
   if (owned?.playbook.owner.slack_channel) {
     return { channel: owned.playbook.owner.slack_channel, reason: `playbook ${owned.playbook.id}` };
@@ -41,15 +53,29 @@ export function routeIncident(
     const dag = dags.find((d) => re.test(d));
     if (dag) return { channel: rule.channel, reason: `dag ${rule.dag}` };
   }
-  if (options.dagInfo && (options.owners || options.tags)) {
+  const skipped: string[] = [];
+  const byOwnerOrTag = Object.keys(options.owners ?? {}).length + Object.keys(options.tags ?? {}).length > 0;
+  if (options.dagInfo && byOwnerOrTag) {
     for (const dag of dags) {
-      const info = options.dagInfo(dag);
+      let info: DagOwnersAndTags | null | undefined;
+      try {
+        info = await options.dagInfo(dag);
+      } catch (err) {
+        skipped.push(`${dag}: ${err instanceof Error ? err.message : String(err)}`);
+        continue;
+      }
       if (!info) continue;
       const owner = info.owners.find((o) => options.owners?.[o]);
       if (owner) return { channel: options.owners![owner]!, reason: `owner ${owner} of ${dag}` };
       const tag = info.tags.find((t) => options.tags?.[t]);
       if (tag) return { channel: options.tags![tag]!, reason: `tag ${tag} of ${dag}` };
     }
+  }
+  if (skipped.length > 0) {
+    return {
+      channel: options.defaultChannel,
+      reason: `default (owner/tag rules skipped, DAG lookup failed: ${skipped.join('; ')})`,
+    };
   }
   return { channel: options.defaultChannel, reason: 'default' };
 }

@@ -1,7 +1,9 @@
 import type { Evidence, Incident, IncidentSignal, Severity } from '../core/index.ts';
 import { severityRank } from '../core/index.ts';
+import type { DiagnosticResult } from '../diagnostics/diagnostic.ts';
 import type { Actor } from '../incidents/store.ts';
 import type { IncidentDraft } from '../llm/draft.ts';
+import { redact } from '../logs/redact.ts';
 import { BLOCK_KIT, blocksSize, escapeMrkdwn, truncate } from './block-kit.ts';
 import type { SlackBlock, SlackMessage } from './channel.ts';
 
@@ -54,6 +56,8 @@ export interface ThreadChanges {
     readonly to: Incident['status'];
     readonly by?: Actor;
   };
+  /** What the matched playbooks' diagnostics found, not yet told in the thread. */
+  readonly diagnostics?: readonly DiagnosticResult[];
 }
 
 /** Action ids of the message's interactive elements; the Slack app routes on them. */
@@ -106,6 +110,8 @@ const LIMITS = {
   runbookButtons: 5,
   fallbackTitle: 200,
   threadItems: 6,
+  /** Diagnostics shown in one thread reply (each is one section). */
+  diagnostics: 8,
   /** Whole-message budget, with room to spare below Slack's undocumented ~13k `msg_blocks_too_long`. */
   messageChars: 9000,
 } as const;
@@ -238,7 +244,9 @@ export function renderThreadUpdate(incident: Incident, changes: ThreadChanges): 
     );
     plain.push(`${count(changes.cleared.length, 'signal')} cleared`);
   }
-  if (lines.length === 0) return null;
+  const diagnostics = diagnosticsBlocks(changes.diagnostics ?? []);
+  if (diagnostics.length > 0) plain.push('diagnostics');
+  if (lines.length === 0 && diagnostics.length === 0) return null;
   const firing = incident.signals.filter((s) => s.status === 'firing').length;
   const tasks = incident.impact?.tasks ?? [];
   const failed = tasks.filter((t) => t.state !== 'recovered').length;
@@ -250,7 +258,32 @@ export function renderThreadUpdate(incident: Incident, changes: ThreadChanges): 
     `[${incident.status.toUpperCase()}] ${truncate(incident.title, LIMITS.fallbackTitle)}: ${plain.join(', ')}`,
     BLOCK_KIT.fallbackText,
   );
-  return { text, blocks: [section([...lines, now].filter(Boolean).join('\n'))] };
+  const summary = lines.length > 0 ? [section([...lines, now].filter(Boolean).join('\n'))] : [];
+  return { text, blocks: fitMessage([...summary, ...diagnostics]) };
+}
+
+/**
+ * The "Diagnostics" part of a thread reply: one section per diagnostic, its label and its lines
+ * as inert text in a code block (links defanged, like log evidence), or why it is unavailable.
+ * The gatherer already redacted and capped the text; each block stays within Block Kit's limit.
+ */
+function diagnosticsBlocks(all: readonly DiagnosticResult[]): SlackBlock[] {
+  const results = all.filter((r) => r.status !== 'skipped');
+  if (results.length === 0) return [];
+  const blocks: SlackBlock[] = [
+    section(':mag: *Diagnostics* (gathered automatically from the matched playbooks)'),
+  ];
+  for (const r of results.slice(0, LIMITS.diagnostics)) {
+    const label = escapeMrkdwn(truncate(r.label, 200));
+    if (r.status === 'unavailable') {
+      blocks.push(
+        section(`• *${label}*: _unavailable: ${escapeMrkdwn(defang(truncate(r.reason ?? 'unknown', 300)))}_`),
+      );
+      continue;
+    }
+    blocks.push(section(`• *${label}*\n${logBlock(r.lines)}`));
+  }
+  return blocks;
 }
 
 function headerText(incident: Incident, title: string): string {
@@ -490,7 +523,7 @@ function evidenceLines(evidence: readonly Evidence[]): string[] {
         break;
       }
       case 'text':
-        lines.push(`• ${label}: ${escapeMrkdwn(defang(truncate(e.text, LIMITS.evidenceText)))}`);
+        lines.push(`• ${label}: ${escapeMrkdwn(defang(truncate(redact(e.text), LIMITS.evidenceText)))}`);
         break;
       case 'link':
         // A URL that long is not worth a broken link; show the label alone.
@@ -507,7 +540,11 @@ function evidenceLines(evidence: readonly Evidence[]): string[] {
 
 /** The last log lines (the failure is usually at the end), each cut, in a code block. */
 function logBlock(all: readonly string[]): string {
-  const tail = all.slice(-LIMITS.logLines).map((l) => escapeMrkdwn(defang(truncate(l, LIMITS.logLine))));
+  // Evidence should arrive redacted; redacting again is cheap and idempotent, and a source that
+  // forgot cannot put a credential into Slack.
+  const tail = all
+    .slice(-LIMITS.logLines)
+    .map((l) => escapeMrkdwn(defang(truncate(redact(l), LIMITS.logLine))));
   const skipped = all.length - tail.length;
   const body = truncate(tail.join('\n'), LIMITS.logBlock).replaceAll('```', "'''");
   return `${skipped > 0 ? `_(last ${tail.length} of ${all.length} lines)_\n` : ''}\`\`\`${body || ' '}\`\`\``;

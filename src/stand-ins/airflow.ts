@@ -63,6 +63,8 @@ const iso = (ms: number) => new Date(ms).toISOString();
  * task instance is its highest try that exists; logs hold only lines stamped by then. It speaks
  * the real API's auth (`POST /auth/token` → 201, Bearer, 401 `{detail}`), paging (limit clamped to
  * the maximum page limit, `total_entries`), `updated_at_gte` filters and 422 validation errors.
+ * `GET /api/v2/dags/{dag_id}` answers a scenario DAG (owners, tags as `{name, dag_id,
+ * dag_display_name}`) or Airflow's 404 for a DAG it does not know.
  */
 export async function startAirflowStandIn(
   options: AirflowStandInOptions,
@@ -271,10 +273,14 @@ export async function startAirflowStandIn(
       return page(errors, 'import_errors');
     }
     if (path === '/api/v2/dags') {
-      return page(
-        (sc.dags ?? []).map((d) => ({ dag_display_name: d.dag_id, is_stale: false, ...d })),
-        'dags',
-      );
+      return page((sc.dags ?? []).map(dagBody), 'dags');
+    }
+    const dag = /^\/api\/v2\/dags\/([^/]+)$/.exec(path);
+    if (dag && req.method === 'GET') {
+      const found = (sc.dags ?? []).find((d) => d.dag_id === dag[1]);
+      // Airflow 3's answer for a DAG it has no serialized version of (api_fastapi/common/dagbag.py).
+      if (!found) return send(res, 404, { detail: `The Dag with ID: \`${dag[1]}\` was not found` });
+      return send(res, 200, dagBody(found));
     }
     const tries =
       /^\/api\/v2\/dags\/([^/]+)\/dagRuns\/([^/]+)\/taskInstances\/([^/]+)(?:\/(-?\d+))?\/tries$/.exec(path);
@@ -335,6 +341,41 @@ export async function startAirflowStandIn(
         server.close(() => r());
         server.closeAllConnections();
       }),
+  };
+}
+
+/** A scenario's DAG as Airflow 3 answers it (`DAGResponse`): tags are objects, owners strings. */
+function dagBody(d: NonNullable<AirflowScenario['dags']>[number]) {
+  const fileloc = d.fileloc ?? `/opt/airflow/dags/${d.dag_id}.py`;
+  return {
+    dag_id: d.dag_id,
+    dag_display_name: d.dag_id,
+    is_paused: d.is_paused ?? false,
+    is_stale: false,
+    last_parsed_time: null,
+    last_parse_duration: null,
+    last_expired: null,
+    bundle_name: 'dags-folder',
+    bundle_version: null,
+    relative_fileloc: fileloc.split('/').at(-1) ?? fileloc,
+    fileloc,
+    description: null,
+    timetable_summary: d.schedule ?? null,
+    timetable_description: d.schedule ? `Schedule: ${d.schedule}` : 'Never, external triggers only',
+    timetable_partitioned: false,
+    tags: (d.tags ?? []).map((name) => ({ name, dag_id: d.dag_id, dag_display_name: d.dag_id })),
+    max_active_tasks: 16,
+    max_active_runs: 16,
+    max_consecutive_failed_dag_runs: 0,
+    has_task_concurrency_limits: false,
+    has_import_errors: false,
+    next_dagrun_logical_date: null,
+    next_dagrun_data_interval_start: null,
+    next_dagrun_data_interval_end: null,
+    next_dagrun_run_after: null,
+    allowed_run_types: null,
+    owners: d.owners ?? ['airflow'],
+    file_token: Buffer.from(fileloc).toString('base64url'),
   };
 }
 

@@ -107,7 +107,7 @@ export async function startAnthropicStandIn(
   const minCacheTokens = options.minCacheTokens ?? 1024;
   const calls: RecordedMessagesCall[] = [];
   const queue: ScriptedReply[] = [];
-  const cached = new Set<string>();
+  const simulator = createMessagesSimulator({ minCacheTokens });
   const state = {
     fallback: { kind: 'error', status: 500 } as ScriptedReply,
   };
@@ -130,231 +130,27 @@ export async function startAnthropicStandIn(
       return error(400, 'invalid_request_error', 'request body is not valid JSON');
     }
     if (!isRecord(body)) return error(400, 'invalid_request_error', 'request body must be an object');
-    for (const k of Object.keys(body)) {
-      if (!ALLOWED_FIELDS.has(k))
-        return error(400, 'invalid_request_error', `${k}: Extra inputs are not permitted`);
-    }
-    if (typeof body.model !== 'string' || body.model === '')
-      return error(400, 'invalid_request_error', 'model: Field required');
-    if (!Number.isInteger(body.max_tokens) || (body.max_tokens as number) < 1) {
-      return error(400, 'invalid_request_error', 'max_tokens: must be an integer >= 1');
-    }
-    if (!Array.isArray(body.messages) || body.messages.length === 0) {
-      return error(400, 'invalid_request_error', 'messages: at least one message is required');
-    }
-    let breakpoints = 0;
-    const countCache = (block: unknown, at: string): string | undefined => {
-      if (!isRecord(block) || block.cache_control === undefined || block.cache_control === null)
-        return undefined;
-      const cc = block.cache_control;
-      if (!isRecord(cc) || cc.type !== 'ephemeral') return `${at}.cache_control.type: must be "ephemeral"`;
-      if (cc.ttl !== undefined && cc.ttl !== '5m' && cc.ttl !== '1h')
-        return `${at}.cache_control.ttl: must be "5m" or "1h"`;
-      breakpoints++;
-      return undefined;
-    };
-    for (const [i, m] of body.messages.entries()) {
-      if (!isRecord(m) || (m.role !== 'user' && m.role !== 'assistant')) {
-        return error(400, 'invalid_request_error', `messages.${i}.role: must be "user" or "assistant"`);
-      }
-      if (i === 0 && m.role !== 'user')
-        return error(400, 'invalid_request_error', 'messages: first message must use the "user" role');
-      if (typeof m.content === 'string') {
-        if (m.content === '')
-          return error(400, 'invalid_request_error', `messages.${i}: content must not be empty`);
-      } else if (Array.isArray(m.content)) {
-        for (const [j, b] of m.content.entries()) {
-          if (!isRecord(b) || typeof b.type !== 'string') {
-            return error(400, 'invalid_request_error', `messages.${i}.content.${j}.type: Field required`);
-          }
-          const bad = countCache(b, `messages.${i}.content.${j}`);
-          if (bad) return error(400, 'invalid_request_error', bad);
-        }
-      } else {
-        return error(
-          400,
-          'invalid_request_error',
-          `messages.${i}.content: must be a string or a list of blocks`,
-        );
-      }
-    }
-    if (body.system !== undefined) {
-      if (Array.isArray(body.system)) {
-        for (const [j, b] of body.system.entries()) {
-          if (!isRecord(b) || b.type !== 'text' || typeof b.text !== 'string') {
-            return error(400, 'invalid_request_error', `system.${j}: must be a text block`);
-          }
-          const bad = countCache(b, `system.${j}`);
-          if (bad) return error(400, 'invalid_request_error', bad);
-        }
-      } else if (typeof body.system !== 'string') {
-        return error(400, 'invalid_request_error', 'system: must be a string or a list of text blocks');
-      }
-    }
-    const names = new Set<string>();
-    if (body.tools !== undefined) {
-      if (!Array.isArray(body.tools)) return error(400, 'invalid_request_error', 'tools: must be a list');
-      for (const [j, t] of body.tools.entries()) {
-        if (!isRecord(t) || typeof t.name !== 'string' || !/^[a-zA-Z0-9_-]{1,128}$/.test(t.name)) {
-          return error(
-            400,
-            'invalid_request_error',
-            `tools.${j}.name: String should match pattern '^[a-zA-Z0-9_-]{1,128}$'`,
-          );
-        }
-        if (!isRecord(t.input_schema) || t.input_schema.type !== 'object') {
-          return error(
-            400,
-            'invalid_request_error',
-            `tools.${j}.input_schema.type: Input should be 'object'`,
-          );
-        }
-        if (names.has(t.name))
-          return error(400, 'invalid_request_error', `tools: tool names must be unique (${t.name})`);
-        names.add(t.name);
-        const bad = countCache(t, `tools.${j}`);
-        if (bad) return error(400, 'invalid_request_error', bad);
-      }
-    }
-    if (body.tool_choice !== undefined) {
-      const tc = body.tool_choice;
-      if (!isRecord(tc) || !['auto', 'any', 'tool', 'none'].includes(String(tc.type))) {
-        return error(400, 'invalid_request_error', 'tool_choice.type: must be one of auto, any, tool, none');
-      }
-      if (tc.type === 'tool' && (typeof tc.name !== 'string' || !names.has(tc.name))) {
-        return error(
-          400,
-          'invalid_request_error',
-          `tool_choice.name: no tool named ${String(tc.name)} in tools`,
-        );
-      }
-      if ((tc.type === 'tool' || tc.type === 'any') && names.size === 0) {
-        return error(400, 'invalid_request_error', 'tool_choice: requires tools');
-      }
-    }
-    if (breakpoints > 4) {
-      return error(
-        400,
-        'invalid_request_error',
-        `A maximum of 4 blocks with cache_control may be provided. Found ${breakpoints}.`,
-      );
-    }
+    const problem = messagesBodyProblem(body, { allowedFields: ALLOWED_FIELDS, requireModel: true });
+    if (problem) return error(400, 'invalid_request_error', problem);
     return { ok: body as unknown as MessagesRequest };
   }
 
-  function usage(request: MessagesRequest, outputTokens: number) {
-    const tokens = (v: unknown) => Math.ceil(JSON.stringify(v ?? '').length / 4);
-    // The cacheable prefix: tools, then system, up to the last block with a breakpoint.
-    const prefix: unknown[] = [];
-    let cachedUpTo = -1;
-    for (const t of request.tools ?? []) {
-      prefix.push(t);
-      if (isRecord(t) && t.cache_control) cachedUpTo = prefix.length;
-    }
-    for (const b of Array.isArray(request.system) ? request.system : request.system ? [request.system] : []) {
-      prefix.push(b);
-      if (isRecord(b) && b.cache_control) cachedUpTo = prefix.length;
-    }
-    const total = tokens(request.tools) + tokens(request.system) + tokens(request.messages);
-    let read = 0;
-    let written = 0;
-    if (cachedUpTo > 0) {
-      const part = prefix.slice(0, cachedUpTo);
-      const size = tokens(part);
-      if (size >= minCacheTokens) {
-        const key = createHash('sha256')
-          .update(`${request.model}\0${JSON.stringify(part)}`)
-          .digest('hex');
-        if (cached.has(key)) read = size;
-        else {
-          written = size;
-          cached.add(key);
-        }
-      }
-    }
-    return {
-      input_tokens: Math.max(1, total - read - written),
-      output_tokens: outputTokens,
-      cache_creation_input_tokens: written,
-      cache_read_input_tokens: read,
-      cache_creation: { ephemeral_5m_input_tokens: written, ephemeral_1h_input_tokens: 0 },
-      service_tier: 'standard',
-      inference_geo: null,
-      output_tokens_details: null,
-      server_tool_use: null,
-    };
-  }
-
-  function message(
-    request: MessagesRequest,
-    content: unknown[],
-    stopReason: string,
-    extra: Record<string, unknown> = {},
-  ) {
-    const output = Math.max(1, Math.ceil(JSON.stringify(content).length / 4));
-    return {
-      id: `msg_${randomBytes(12).toString('hex')}`,
-      type: 'message',
-      role: 'assistant',
-      model: request.model,
-      content,
-      stop_reason: stopReason,
-      stop_sequence: null,
-      stop_details: null,
-      container: null,
-      diagnostics: null,
-      usage: usage(request, output),
-      ...extra,
-    };
-  }
-
   function reply(request: MessagesRequest, scripted: ScriptedReply): Answer {
-    const toolName =
-      request.tool_choice?.type === 'tool' ? request.tool_choice.name! : (request.tools?.[0]?.name ?? 'tool');
-    const toolUse = (input: unknown) => ({
-      type: 'tool_use',
-      id: `toolu_${randomBytes(12).toString('hex')}`,
-      name: toolName,
-      input,
-      caller: { type: 'direct' },
-    });
-    switch (scripted.kind) {
-      case 'tool_use': {
-        const input = typeof scripted.input === 'function' ? scripted.input(request) : scripted.input;
-        return { status: 200, body: message(request, [toolUse(input)], 'tool_use') };
-      }
-      case 'malformed':
-        return {
-          status: 200,
-          body: message(request, [toolUse({ title: 42, summary: ['not', 'a', 'string'] })], 'tool_use'),
-        };
-      case 'refusal':
-        return {
-          status: 200,
-          body: message(request, [], 'refusal', {
-            stop_details: { type: 'refusal', category: null, explanation: null },
-          }),
-        };
-      case 'text':
-        return {
-          status: 200,
-          body: message(request, [{ type: 'text', text: scripted.text, citations: null }], 'end_turn'),
-        };
-      case 'error': {
-        const types: Record<number, [string, string]> = {
-          400: ['invalid_request_error', 'invalid request'],
-          401: ['authentication_error', 'invalid x-api-key'],
-          429: ['rate_limit_error', 'Number of request tokens has exceeded your per-minute rate limit'],
-          500: ['api_error', 'Internal server error'],
-          529: ['overloaded_error', 'Overloaded'],
-        };
-        const [type, msg] = types[scripted.status]!;
-        const answer = error(scripted.status, type, msg);
-        if (scripted.status === 429) answer.headers = { 'retry-after': String(scripted.retryAfter ?? 10) };
-        // Like the API: a 429 or 529 is marked retryable for clients that look.
-        return answer;
-      }
+    if (scripted.kind !== 'error') {
+      return { status: 200, body: simulator.answer(request, request.model, scripted) };
     }
+    const types: Record<number, [string, string]> = {
+      400: ['invalid_request_error', 'invalid request'],
+      401: ['authentication_error', 'invalid x-api-key'],
+      429: ['rate_limit_error', 'Number of request tokens has exceeded your per-minute rate limit'],
+      500: ['api_error', 'Internal server error'],
+      529: ['overloaded_error', 'Overloaded'],
+    };
+    const [type, msg] = types[scripted.status]!;
+    const answer = error(scripted.status, type, msg);
+    // Like the API: a 429 says when to come back.
+    if (scripted.status === 429) answer.headers = { 'retry-after': String(scripted.retryAfter ?? 10) };
+    return answer;
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -427,7 +223,7 @@ export async function startAnthropicStandIn(
     },
     reset: () => {
       queue.length = 0;
-      cached.clear();
+      simulator.reset();
     },
     get fallback() {
       return state.fallback;
@@ -441,6 +237,214 @@ export async function startAnthropicStandIn(
         server.closeAllConnections();
       }),
   };
+}
+
+/** A scripted answer that is a Messages response (not an error). */
+export type ScriptedMessage = Exclude<ScriptedReply, { kind: 'error' }>;
+
+/**
+ * The Messages response bodies both stand-ins answer with: the scripted content with the API's
+ * shape and `usage`, prompt caching simulated (a prefix up to the last `cache_control` breakpoint
+ * at least `minCacheTokens` long is written once and read after, per model).
+ */
+export function createMessagesSimulator(options: { readonly minCacheTokens: number }): {
+  answer(request: MessagesRequest, model: string, scripted: ScriptedMessage): unknown;
+  reset(): void;
+} {
+  const { minCacheTokens } = options;
+  const cached = new Set<string>();
+
+  function usage(request: MessagesRequest, model: string, outputTokens: number) {
+    const tokens = (v: unknown) => Math.ceil(JSON.stringify(v ?? '').length / 4);
+    // The cacheable prefix: tools, then system, up to the last block with a breakpoint.
+    const prefix: unknown[] = [];
+    let cachedUpTo = -1;
+    for (const t of request.tools ?? []) {
+      prefix.push(t);
+      if (isRecord(t) && t.cache_control) cachedUpTo = prefix.length;
+    }
+    for (const b of Array.isArray(request.system) ? request.system : request.system ? [request.system] : []) {
+      prefix.push(b);
+      if (isRecord(b) && b.cache_control) cachedUpTo = prefix.length;
+    }
+    const total = tokens(request.tools) + tokens(request.system) + tokens(request.messages);
+    let read = 0;
+    let written = 0;
+    if (cachedUpTo > 0) {
+      const part = prefix.slice(0, cachedUpTo);
+      const size = tokens(part);
+      if (size >= minCacheTokens) {
+        const key = createHash('sha256')
+          .update(`${model}\0${JSON.stringify(part)}`)
+          .digest('hex');
+        if (cached.has(key)) read = size;
+        else {
+          written = size;
+          cached.add(key);
+        }
+      }
+    }
+    return {
+      input_tokens: Math.max(1, total - read - written),
+      output_tokens: outputTokens,
+      cache_creation_input_tokens: written,
+      cache_read_input_tokens: read,
+      cache_creation: { ephemeral_5m_input_tokens: written, ephemeral_1h_input_tokens: 0 },
+      service_tier: 'standard',
+      inference_geo: null,
+      output_tokens_details: null,
+      server_tool_use: null,
+    };
+  }
+
+  function message(
+    request: MessagesRequest,
+    model: string,
+    content: unknown[],
+    stopReason: string,
+    extra: Record<string, unknown> = {},
+  ) {
+    const output = Math.max(1, Math.ceil(JSON.stringify(content).length / 4));
+    return {
+      id: `msg_${randomBytes(12).toString('hex')}`,
+      type: 'message',
+      role: 'assistant',
+      model,
+      content,
+      stop_reason: stopReason,
+      stop_sequence: null,
+      stop_details: null,
+      container: null,
+      diagnostics: null,
+      usage: usage(request, model, output),
+      ...extra,
+    };
+  }
+
+  function answer(request: MessagesRequest, model: string, scripted: ScriptedMessage): unknown {
+    const toolName =
+      request.tool_choice?.type === 'tool' ? request.tool_choice.name! : (request.tools?.[0]?.name ?? 'tool');
+    const toolUse = (input: unknown) => ({
+      type: 'tool_use',
+      id: `toolu_${randomBytes(12).toString('hex')}`,
+      name: toolName,
+      input,
+      caller: { type: 'direct' },
+    });
+    switch (scripted.kind) {
+      case 'tool_use': {
+        const input = typeof scripted.input === 'function' ? scripted.input(request) : scripted.input;
+        return message(request, model, [toolUse(input)], 'tool_use');
+      }
+      case 'malformed':
+        return message(request, model, [toolUse({ title: 42, summary: ['not', 'a', 'string'] })], 'tool_use');
+      case 'refusal':
+        return message(request, model, [], 'refusal', {
+          stop_details: { type: 'refusal', category: null, explanation: null },
+        });
+      case 'text':
+        return message(request, model, [{ type: 'text', text: scripted.text, citations: null }], 'end_turn');
+    }
+  }
+
+  return { answer, reset: () => cached.clear() };
+}
+
+/**
+ * What is wrong with a Messages request body, as the API words it; undefined when nothing is.
+ * Shared by the Anthropic and the Bedrock stand-ins (Bedrock takes the same body without `model`).
+ */
+export function messagesBodyProblem(
+  body: Record<string, unknown>,
+  options: { readonly allowedFields: ReadonlySet<string>; readonly requireModel: boolean },
+): string | undefined {
+  for (const k of Object.keys(body)) {
+    if (!options.allowedFields.has(k)) return `${k}: Extra inputs are not permitted`;
+  }
+  if (options.requireModel && (typeof body.model !== 'string' || body.model === '')) {
+    return 'model: Field required';
+  }
+  if (!Number.isInteger(body.max_tokens) || (body.max_tokens as number) < 1) {
+    return 'max_tokens: must be an integer >= 1';
+  }
+  if (!Array.isArray(body.messages) || body.messages.length === 0) {
+    return 'messages: at least one message is required';
+  }
+  let breakpoints = 0;
+  const countCache = (block: unknown, at: string): string | undefined => {
+    if (!isRecord(block) || block.cache_control === undefined || block.cache_control === null)
+      return undefined;
+    const cc = block.cache_control;
+    if (!isRecord(cc) || cc.type !== 'ephemeral') return `${at}.cache_control.type: must be "ephemeral"`;
+    if (cc.ttl !== undefined && cc.ttl !== '5m' && cc.ttl !== '1h')
+      return `${at}.cache_control.ttl: must be "5m" or "1h"`;
+    breakpoints++;
+    return undefined;
+  };
+  for (const [i, m] of body.messages.entries()) {
+    if (!isRecord(m) || (m.role !== 'user' && m.role !== 'assistant')) {
+      return `messages.${i}.role: must be "user" or "assistant"`;
+    }
+    if (i === 0 && m.role !== 'user') return 'messages: first message must use the "user" role';
+    if (typeof m.content === 'string') {
+      if (m.content === '') return `messages.${i}: content must not be empty`;
+    } else if (Array.isArray(m.content)) {
+      for (const [j, b] of m.content.entries()) {
+        if (!isRecord(b) || typeof b.type !== 'string') {
+          return `messages.${i}.content.${j}.type: Field required`;
+        }
+        const bad = countCache(b, `messages.${i}.content.${j}`);
+        if (bad) return bad;
+      }
+    } else {
+      return `messages.${i}.content: must be a string or a list of blocks`;
+    }
+  }
+  if (body.system !== undefined) {
+    if (Array.isArray(body.system)) {
+      for (const [j, b] of body.system.entries()) {
+        if (!isRecord(b) || b.type !== 'text' || typeof b.text !== 'string') {
+          return `system.${j}: must be a text block`;
+        }
+        const bad = countCache(b, `system.${j}`);
+        if (bad) return bad;
+      }
+    } else if (typeof body.system !== 'string') {
+      return 'system: must be a string or a list of text blocks';
+    }
+  }
+  const names = new Set<string>();
+  if (body.tools !== undefined) {
+    if (!Array.isArray(body.tools)) return 'tools: must be a list';
+    for (const [j, t] of body.tools.entries()) {
+      if (!isRecord(t) || typeof t.name !== 'string' || !/^[a-zA-Z0-9_-]{1,128}$/.test(t.name)) {
+        return `tools.${j}.name: String should match pattern '^[a-zA-Z0-9_-]{1,128}$'`;
+      }
+      if (!isRecord(t.input_schema) || t.input_schema.type !== 'object') {
+        return `tools.${j}.input_schema.type: Input should be 'object'`;
+      }
+      if (names.has(t.name)) return `tools: tool names must be unique (${t.name})`;
+      names.add(t.name);
+      const bad = countCache(t, `tools.${j}`);
+      if (bad) return bad;
+    }
+  }
+  if (body.tool_choice !== undefined) {
+    const tc = body.tool_choice;
+    if (!isRecord(tc) || !['auto', 'any', 'tool', 'none'].includes(String(tc.type))) {
+      return 'tool_choice.type: must be one of auto, any, tool, none';
+    }
+    if (tc.type === 'tool' && (typeof tc.name !== 'string' || !names.has(tc.name))) {
+      return `tool_choice.name: no tool named ${String(tc.name)} in tools`;
+    }
+    if ((tc.type === 'tool' || tc.type === 'any') && names.size === 0) {
+      return 'tool_choice: requires tools';
+    }
+  }
+  if (breakpoints > 4) {
+    return `A maximum of 4 blocks with cache_control may be provided. Found ${breakpoints}.`;
+  }
+  return undefined;
 }
 
 function error(status: number, type: string, message: string): Answer {

@@ -202,6 +202,60 @@ describe('Slack Web API stand-in', () => {
     expect(list.channels).toContainEqual(expect.objectContaining({ id, name: 'hist' }));
   });
 
+  it('answers conversations.replies with the parent first, then replies oldest first', async () => {
+    const parent = (await call('chat.postMessage', { channel: '#thread', text: 'parent' })).body;
+    const meta = (n: number) => ({
+      event_type: 'guardian_incident_reply',
+      event_payload: { reply_id: `r${n}` },
+    });
+    const r1 = (
+      await call('chat.postMessage', {
+        channel: '#thread',
+        text: 'one',
+        thread_ts: parent.ts,
+        metadata: meta(1),
+      })
+    ).body;
+    await call('chat.postMessage', {
+      channel: '#thread',
+      text: 'two',
+      thread_ts: parent.ts,
+      metadata: meta(2),
+    });
+    await call('chat.postMessage', { channel: '#thread', text: 'elsewhere' });
+    const id = slack.channelId('#thread');
+    expect((await call('conversations.replies', { channel: '#thread', ts: parent.ts })).body.error).toBe(
+      'channel_not_found',
+    );
+    expect((await call('conversations.replies', { channel: id, ts: '1.000001' })).body.error).toBe(
+      'thread_not_found',
+    );
+
+    const all = (
+      await call('conversations.replies', { channel: id, ts: parent.ts, include_all_metadata: true })
+    ).body;
+    const messages = all.messages as { text: string; thread_ts: string; metadata?: unknown }[];
+    expect(messages.map((m) => m.text)).toEqual(['parent', 'one', 'two']);
+    expect(messages.every((m) => m.thread_ts === parent.ts)).toBe(true);
+    expect(messages[2]!.metadata).toEqual(meta(2));
+    // From a reply's ts too; without include_all_metadata, no metadata.
+    const fromReply = (await call('conversations.replies', { channel: id, ts: r1.ts })).body;
+    expect(
+      (fromReply.messages as { text: string; metadata?: unknown }[]).map((m) => [m.text, m.metadata]),
+    ).toEqual([
+      ['parent', undefined],
+      ['one', undefined],
+      ['two', undefined],
+    ]);
+    const after = (await call('conversations.replies', { channel: id, ts: parent.ts, oldest: r1.ts })).body;
+    expect((after.messages as { text: string }[]).map((m) => m.text)).toEqual(['parent', 'two']);
+    const paged = (await call('conversations.replies', { channel: id, ts: parent.ts, limit: 2 })).body;
+    expect(paged).toMatchObject({ has_more: true });
+    const cursor = (paged.response_metadata as { next_cursor: string }).next_cursor;
+    const rest = (await call('conversations.replies', { channel: id, ts: parent.ts, limit: 2, cursor })).body;
+    expect(rest).toMatchObject({ has_more: false, messages: [{ text: 'two' }] });
+  });
+
   it('can carry out a call and lose its answer', async () => {
     slack.loseNextResponse('chat.postMessage');
     await expect(call('chat.postMessage', { channel: '#lost', text: 'sent anyway' })).rejects.toThrow();

@@ -84,7 +84,13 @@ interface Stored {
   metadata: Record<string, unknown> | undefined;
 }
 
-const METHODS = new Set(['chat.postMessage', 'chat.update', 'conversations.history', 'conversations.list']);
+const METHODS = new Set([
+  'chat.postMessage',
+  'chat.update',
+  'conversations.history',
+  'conversations.list',
+  'conversations.replies',
+]);
 
 type Answer = { status: number; body: Record<string, unknown>; headers?: Record<string, string> };
 
@@ -97,7 +103,8 @@ const fail = (error: string, extra: Record<string, unknown> = {}): Answer => ({
 
 /**
  * A local stand-in for Slack's Web API, as far as Guardian uses it (`chat.postMessage`,
- * `chat.update`, `conversations.history`, `conversations.list`, and `response_url`s), checking
+ * `chat.update`, `conversations.history`, `conversations.replies`, `conversations.list`, and
+ * `response_url`s), checking
  * what Slack checks: the bearer token, form (or JSON) bodies with JSON-encoded `blocks` and
  * `metadata`, required fields, that threads and edited messages exist, Block Kit limits. Like
  * Slack it answers with channel ids (`C…`) whatever channel name was posted to, and
@@ -158,6 +165,7 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
     if (!METHODS.has(method)) return fail('unknown_method');
     if (method === 'conversations.list') return listChannels(params);
     if (method === 'conversations.history') return history(params);
+    if (method === 'conversations.replies') return replies(params);
 
     const channel = resolveChannel(typeof params.channel === 'string' ? params.channel : '', true);
     if (!channel) return fail('channel_not_found');
@@ -269,6 +277,58 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
         text: m.text,
         ts: m.ts,
         blocks: m.blocks,
+        ...(withMetadata && m.metadata ? { metadata: m.metadata } : {}),
+      })),
+      has_more: hasMore,
+      response_metadata: {
+        next_cursor: hasMore ? Buffer.from(String(offset + limit)).toString('base64') : '',
+      },
+    });
+  }
+
+  /**
+   * `conversations.replies`: the thread of `ts` (a parent, or any message in its thread), the parent
+   * first, then its replies oldest first; replies are limited to `oldest`..`latest` (exclusive
+   * unless `inclusive`); a message without replies is a thread of one. Channel ids only; an unknown
+   * `ts` is `thread_not_found`; `metadata` only with `include_all_metadata`.
+   */
+  function replies(params: Record<string, unknown>): Answer {
+    const channel = resolveChannel(typeof params.channel === 'string' ? params.channel : '', false);
+    if (!channel) return fail('channel_not_found');
+    if (typeof params.ts !== 'string' || params.ts === '') return fail('invalid_arguments');
+    const message = byKey.get(`${channel}/${params.ts}`);
+    if (!message) return fail('thread_not_found');
+    const parent = message.threadTs ? byKey.get(`${channel}/${message.threadTs}`)! : message;
+    const limit = Math.min(1000, Math.max(1, Number(params.limit ?? 1000) || 1000));
+    const inclusive = params.inclusive === true || params.inclusive === 'true' || params.inclusive === '1';
+    const oldest = params.oldest === undefined ? 0 : Number(params.oldest);
+    const latest = params.latest === undefined ? Number.POSITIVE_INFINITY : Number(params.latest);
+    const withMetadata =
+      params.include_all_metadata === true ||
+      params.include_all_metadata === 'true' ||
+      params.include_all_metadata === '1';
+    const offset = params.cursor ? Number(Buffer.from(String(params.cursor), 'base64').toString()) : 0;
+    if (!Number.isInteger(offset) || offset < 0) return fail('invalid_cursor');
+    const thread = [
+      parent,
+      ...stored
+        .filter((m) => m.channel === channel && m.threadTs === parent.ts)
+        .filter((m) => {
+          const t = Number(m.ts);
+          return (inclusive ? t >= oldest : t > oldest) && (inclusive ? t <= latest : t < latest);
+        }),
+    ];
+    const page = thread.slice(offset, offset + limit);
+    const hasMore = offset + limit < thread.length;
+    return ok({
+      messages: page.map((m) => ({
+        type: 'message',
+        subtype: 'bot_message',
+        text: m.text,
+        ts: m.ts,
+        thread_ts: parent.ts,
+        blocks: m.blocks,
+        ...(m === parent ? { reply_count: thread.length - 1 } : { parent_user_id: 'UGUARDIAN0' }),
         ...(withMetadata && m.metadata ? { metadata: m.metadata } : {}),
       })),
       has_more: hasMore,

@@ -1,15 +1,28 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { NotFoundError } from '../../core/index.ts';
+import { type Clock, GuardianError, NotFoundError } from '../../core/index.ts';
+import { applyLifecycleAction, type LifecycleAction } from '../../incidents/actions.ts';
 import type { IncidentStore } from '../../incidents/store.ts';
 import { errorBodySchema } from '../errors.ts';
 import { incidentDetail, incidentDetailSchema, incidentSummary, incidentSummarySchema } from '../schemas.ts';
 
 export interface IncidentRoutesOptions {
   store: IncidentStore;
+  clock: Clock;
+  /**
+   * Asks the notifier to bring the incident's Slack message and thread up to date after an action
+   * (the notify queue, as the Slack app's buttons do). Without it, actions change the incident only.
+   */
+  requestUpdate?: (incidentId: string) => Promise<void>;
 }
 
-/** Incident history: `GET /api/v1/incidents` and `GET /api/v1/incidents/{id}`. */
-export const incidentRoutes: FastifyPluginAsync<IncidentRoutesOptions> = async (app, { store }) => {
+/**
+ * Incident history and lifecycle: `GET /api/v1/incidents`, `GET /api/v1/incidents/{id}` and
+ * `POST /api/v1/incidents/{id}/actions` (acknowledge, resolve, reopen).
+ */
+export const incidentRoutes: FastifyPluginAsync<IncidentRoutesOptions> = async (
+  app,
+  { store, clock, requestUpdate },
+) => {
   app.addSchema(incidentSummarySchema);
   app.addSchema(incidentDetailSchema);
 
@@ -82,6 +95,69 @@ export const incidentRoutes: FastifyPluginAsync<IncidentRoutesOptions> = async (
       const incident = await store.get(request.params.id);
       if (!incident) throw new NotFoundError(`no incident ${request.params.id}`);
       return incidentDetail(incident, await store.timeline(incident.id));
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: { action: LifecycleAction; by: string } }>(
+    '/api/v1/incidents/:id/actions',
+    {
+      schema: {
+        summary: 'Acknowledge, resolve or reopen an incident',
+        description:
+          'Recorded in the incident’s timeline with who did it, and the Slack message is updated as the Slack buttons do. Repeating an action already applied changes nothing (`changed: false`).',
+        tags: ['incidents'],
+        params: {
+          type: 'object',
+          required: ['id'],
+          properties: { id: { type: 'string', minLength: 1, maxLength: 128 } },
+        },
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['action', 'by'],
+          properties: {
+            action: { type: 'string', enum: ['acknowledge', 'resolve', 'reopen'] },
+            by: { type: 'string', minLength: 1, maxLength: 200, description: 'who acts' },
+          },
+        },
+        response: {
+          200: {
+            type: 'object',
+            required: ['incident', 'changed', 'message'],
+            properties: {
+              incident: { $ref: 'IncidentSummary#' },
+              changed: { type: 'boolean', description: 'false when it was already in that state' },
+              message: { type: 'string' },
+            },
+          },
+          400: errorBodySchema,
+          404: errorBodySchema,
+          409: errorBodySchema,
+        },
+      },
+    },
+    async (request) => {
+      const { id } = request.params;
+      const by = request.body.by.trim();
+      if (!by) throw new GuardianError('invalid_request', 'body/by must name who acts');
+      if (!(await store.get(id))) throw new NotFoundError(`no incident ${id}`);
+      const outcome = await applyLifecycleAction(store, {
+        incidentId: id,
+        action: request.body.action,
+        actor: { id: by, via: 'api' },
+        now: clock.now(),
+      });
+      request.log.info(
+        { incidentId: id, action: request.body.action, by },
+        'incident action through the API',
+      );
+      // Always, as the Slack buttons do: a repeated action finds the message already up to date.
+      if (requestUpdate) await requestUpdate(id);
+      return {
+        incident: incidentSummary(outcome.incident),
+        changed: outcome.changed,
+        message: outcome.message,
+      };
     },
   );
 };

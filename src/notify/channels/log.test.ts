@@ -36,6 +36,21 @@ describe('log channel', () => {
     ]);
   });
 
+  it('finds a thread reply again by its metadata, in its own thread only', async () => {
+    const clock = new ManualClock(t0);
+    const channel = createLogChannel({ logger: silentLogger(), clock });
+    const post = await channel.post('#a', { text: 'post', blocks: [] });
+    const other = await channel.post('#a', { text: 'other', blocks: [] });
+    const metadata = { event_type: 'guardian_incident_reply', event_payload: { reply_id: 'rpl_1' } };
+    const reply = await channel.reply('#a', post.ts, { text: 'reply', blocks: [], metadata });
+    await channel.reply('#a', other.ts, { text: 'elsewhere', blocks: [], metadata });
+    const query = { eventType: 'guardian_incident_reply', key: 'reply_id', value: 'rpl_1', since: t0 };
+    expect(await channel.findReply('#a', post.ts, query)).toEqual(reply);
+    expect(await channel.findReply('#a', post.ts, { ...query, value: 'rpl_2' })).toBeNull();
+    expect(await channel.findReply('#a', post.ts, { ...query, since: t0 + 1 })).toBeNull();
+    expect(await channel.findReply('#b', post.ts, query)).toBeNull();
+  });
+
   it('keeps 1000 messages by default and gives unique ts on a clock that does not move', async () => {
     const channel = createLogChannel({ logger: silentLogger(), clock: new ManualClock(t0) });
     for (let i = 0; i < 1005; i++) await channel.post('#a', { text: `m${i}`, blocks: [] });

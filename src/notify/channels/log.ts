@@ -89,6 +89,7 @@ export function createLogChannel(options: LogChannelOptions): LogChannel {
         text: m.text,
         blocks: m.blocks,
         at: at(),
+        ...(m.metadata ? { metadata: m.metadata } : {}),
       });
     },
     async update(channel, ts, m) {
@@ -99,6 +100,20 @@ export function createLogChannel(options: LogChannelOptions): LogChannel {
       for (let i = outbox.length - 1; i >= 0; i--) {
         const m = outbox[i]!;
         if (m.method !== 'post' || m.channel !== channel || m.at < query.since) continue;
+        if (
+          m.metadata?.event_type === query.eventType &&
+          m.metadata.event_payload[query.key] === query.value
+        ) {
+          return { channel: m.channel, ts: m.ts };
+        }
+      }
+      return null;
+    },
+    async findReply(channel, threadTs, query) {
+      for (let i = outbox.length - 1; i >= 0; i--) {
+        const m = outbox[i]!;
+        if (m.method !== 'reply' || m.channel !== channel || m.threadTs !== threadTs) continue;
+        if (m.at < query.since) continue;
         if (
           m.metadata?.event_type === query.eventType &&
           m.metadata.event_payload[query.key] === query.value

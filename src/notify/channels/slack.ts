@@ -11,7 +11,7 @@ import {
 import { DependencyError, errorMessage } from '../../core/index.ts';
 import type { Logger } from '../../telemetry/logger.ts';
 import type { GuardianMetrics } from '../../telemetry/metrics.ts';
-import type { MessageChannel, PostedMessage, SlackMessage } from '../channel.ts';
+import type { FindPostedQuery, MessageChannel, PostedMessage, SlackMessage } from '../channel.ts';
 
 /** How Guardian reaches Slack's Web API. */
 export interface SlackChannelOptions {
@@ -159,16 +159,7 @@ export function createSlackChannel(options: SlackChannelOptions): MessageChannel
         const messages = field(result, 'messages');
         for (const m of Array.isArray(messages) ? messages : []) {
           const { ts, metadata } = (m ?? {}) as { ts?: unknown; metadata?: unknown };
-          const meta = metadata as
-            | { event_type?: unknown; event_payload?: Record<string, unknown> }
-            | undefined;
-          if (
-            typeof ts === 'string' &&
-            meta?.event_type === query.eventType &&
-            meta.event_payload?.[query.key] === query.value
-          ) {
-            return { channel: id, ts };
-          }
+          if (typeof ts === 'string' && metadataMatches(metadata, query)) return { channel: id, ts };
         }
         cursor = result.response_metadata?.next_cursor || undefined;
         if (!cursor || field(result, 'has_more') === false) break;
@@ -176,8 +167,40 @@ export function createSlackChannel(options: SlackChannelOptions): MessageChannel
       return null;
     },
     async reply(channel, threadTs, message) {
-      const result = await call('chat.postMessage', { channel, thread_ts: threadTs, ...content(message) });
+      const result = await call('chat.postMessage', {
+        channel,
+        thread_ts: threadTs,
+        ...content(message),
+        ...(message.metadata ? { metadata: message.metadata } : {}),
+      });
       return posted('chat.postMessage', result, channel);
+    },
+    async findReply(channel, threadTs, query) {
+      const id = await channelId(channel);
+      let cursor: string | undefined;
+      const oldest = (Math.floor(query.since / 1000) - 1).toFixed(6);
+      let found: PostedMessage | null = null;
+      // Oldest first, the thread's parent included: the newest match is the last one seen.
+      for (let page = 0; page < 10; page++) {
+        const result = await call('conversations.replies', {
+          channel: id,
+          ts: threadTs,
+          oldest,
+          include_all_metadata: true,
+          limit: 200,
+          ...(cursor ? { cursor } : {}),
+        });
+        const messages = field(result, 'messages');
+        for (const m of Array.isArray(messages) ? messages : []) {
+          const { ts, metadata } = (m ?? {}) as { ts?: unknown; metadata?: unknown };
+          if (typeof ts === 'string' && ts !== threadTs && metadataMatches(metadata, query)) {
+            found = { channel: id, ts };
+          }
+        }
+        cursor = result.response_metadata?.next_cursor || undefined;
+        if (!cursor || field(result, 'has_more') === false) break;
+      }
+      return found;
     },
     async update(channel, ts, message) {
       const result = await call('chat.update', { channel, ts, text: message.text, blocks: message.blocks });
@@ -235,6 +258,12 @@ function platformDetails(data: WebAPICallResult): string {
   const list: readonly unknown[] = Array.isArray(errors) ? errors : (data.response_metadata?.messages ?? []);
   const text = list.map((e) => String(e)).join('; ');
   return text.length > 500 ? `${text.slice(0, 499)}…` : text;
+}
+
+/** Whether a message's metadata has the event type and payload value `query` looks for. */
+function metadataMatches(metadata: unknown, query: FindPostedQuery): boolean {
+  const meta = metadata as { event_type?: unknown; event_payload?: Record<string, unknown> } | undefined;
+  return meta?.event_type === query.eventType && meta.event_payload?.[query.key] === query.value;
 }
 
 /** A field of a Web API answer that the SDK's response type does not declare. */

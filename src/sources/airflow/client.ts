@@ -1,3 +1,4 @@
+import type { Clock } from '../../core/index.ts';
 import { SourceError } from '../source.ts';
 
 /** A DAG run as the Airflow 3 REST API (`/api/v2`) returns it; only the fields Guardian reads. */
@@ -53,6 +54,12 @@ export interface AirflowHealth {
   scheduler: ComponentHealth;
   triggerer?: ComponentHealth | null;
   dag_processor?: ComponentHealth | null;
+}
+
+/** A DAG's owners and tag names, from `GET /api/v2/dags/{dag_id}`: what routing by owner or tag needs. */
+export interface DagInfo {
+  readonly owners: readonly string[];
+  readonly tags: readonly string[];
 }
 
 export interface AirflowClientOptions {
@@ -124,6 +131,32 @@ export class AirflowClient {
     const path = `/api/v2/dags/${enc(ti.dag_id)}/dagRuns/${enc(ti.dag_run_id)}/taskInstances/${enc(ti.task_id)}${ti.map_index >= 0 ? `/${ti.map_index}` : ''}/tries`;
     const { body } = await this.#fetchJson('GET', path);
     return arrayField<TaskInstance>(body, 'task_instances');
+  }
+
+  /**
+   * `GET /api/v2/dags/{dag_id}`: the DAG's owners and tag names (Airflow answers tags as
+   * `{name, dag_id, dag_display_name}` objects). Null when Airflow does not know the DAG: a 404
+   * with Airflow's own detail (``The Dag with ID: `x` was not found``). A bare `{"detail":"Not Found"}`
+   * 404 is a missing route (a wrong base URL, say), not an unknown DAG, and is thrown like any
+   * other failure.
+   */
+  async dag(dagId: string): Promise<DagInfo | null> {
+    let body: unknown;
+    try {
+      ({ body } = await this.#fetchJson('GET', `/api/v2/dags/${enc(dagId)}`));
+    } catch (err) {
+      if (err instanceof SourceError && err.status === 404 && !/: Not Found$/.test(err.message)) return null;
+      throw err;
+    }
+    const dag = (body ?? {}) as { owners?: unknown; tags?: unknown };
+    if (!Array.isArray(dag.owners) || !Array.isArray(dag.tags)) {
+      throw new SourceError('airflow', `GET /api/v2/dags/${dagId}: answer has no owners or tags list`);
+    }
+    const owners = dag.owners.filter((o): o is string => typeof o === 'string' && o !== '');
+    const tags = dag.tags
+      .map((t: unknown) => (typeof t === 'string' ? t : (t as { name?: unknown } | null)?.name))
+      .filter((t): t is string => typeof t === 'string' && t !== '');
+    return { owners, tags };
   }
 
   async importErrors(): Promise<Listed<ImportError>> {
@@ -248,6 +281,97 @@ export class AirflowClient {
       return { body, serverTime: date ? Date.parse(date) : undefined };
     }
     throw new SourceError('airflow', `${method} ${path}: still unauthorized after a new token`, 401);
+  }
+}
+
+export interface DagInfoCacheOptions {
+  /** Where DAG info comes from: {@link AirflowClient.dag}. */
+  lookup: (dagId: string) => Promise<DagInfo | null>;
+  clock: Clock;
+  /**
+   * How long an answer (an unknown DAG's too) is used before Airflow is asked again.
+   * @defaultValue 600000 (10 minutes)
+   */
+  ttlMs?: number;
+  /**
+   * DAGs remembered; the least recently used is forgotten beyond it.
+   * @defaultValue 1000
+   */
+  maxEntries?: number;
+  /**
+   * After Airflow failed to answer, lookups fail at once (with that failure) for this long instead
+   * of each waiting on an Airflow that is down.
+   * @defaultValue 30000
+   */
+  retryAfterFailureMs?: number;
+}
+
+/**
+ * DAG owners and tags for routing, cached so that routing asks Airflow about a DAG at most once per
+ * `ttlMs`, and waits on an Airflow that is down at most once per `retryAfterFailureMs`. Concurrent
+ * lookups of one DAG share one request. When Airflow cannot answer, an expired answer still held is
+ * used (owners and tags rarely change); without one, `get` throws the failure and the caller routes
+ * without owners and tags.
+ */
+export class DagInfoCache {
+  readonly #o: Required<Omit<DagInfoCacheOptions, 'lookup' | 'clock'>> & DagInfoCacheOptions;
+  /** Insertion order is recency order: a hit moves its entry to the end. */
+  readonly #entries = new Map<string, { info: DagInfo | null; at: number }>();
+  readonly #inFlight = new Map<string, Promise<DagInfo | null>>();
+  #failure: { error: Error; until: number } | undefined;
+
+  constructor(options: DagInfoCacheOptions) {
+    this.#o = { ttlMs: 600_000, maxEntries: 1000, retryAfterFailureMs: 30_000, ...options };
+  }
+
+  /** The DAG's owners and tags; null for a DAG Airflow does not know. Throws when Airflow cannot answer. */
+  async get(dagId: string): Promise<DagInfo | null> {
+    const now = this.#o.clock.now();
+    const entry = this.#entries.get(dagId);
+    if (entry && now - entry.at < this.#o.ttlMs) {
+      this.#entries.delete(dagId);
+      this.#entries.set(dagId, entry);
+      return entry.info;
+    }
+    if (this.#failure && now < this.#failure.until) {
+      if (entry) return entry.info;
+      throw this.#failure.error;
+    }
+    let flight = this.#inFlight.get(dagId);
+    if (!flight) {
+      flight = this.#fetch(dagId).finally(() => this.#inFlight.delete(dagId));
+      this.#inFlight.set(dagId, flight);
+    }
+    try {
+      return await flight;
+    } catch (err) {
+      if (entry) return entry.info;
+      throw err;
+    }
+  }
+
+  /** How many DAGs are remembered (for tests and metrics). */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  async #fetch(dagId: string): Promise<DagInfo | null> {
+    let info: DagInfo | null;
+    try {
+      info = await this.#o.lookup(dagId);
+    } catch (err) {
+      const error = err instanceof Error ? err : new Error(String(err));
+      this.#failure = { error, until: this.#o.clock.now() + this.#o.retryAfterFailureMs };
+      throw error;
+    }
+    this.#failure = undefined;
+    this.#entries.delete(dagId);
+    this.#entries.set(dagId, { info, at: this.#o.clock.now() });
+    while (this.#entries.size > this.#o.maxEntries) {
+      const oldest = this.#entries.keys().next().value as string;
+      this.#entries.delete(oldest);
+    }
+    return info;
   }
 }
 

@@ -1,0 +1,180 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { parseDuration } from '../../config/duration.ts';
+import { type Clock, GuardianError, NotFoundError } from '../../core/index.ts';
+import { createMatcherSilence } from '../../incidents/actions.ts';
+import { describeSilence } from '../../incidents/silences.ts';
+import type { IncidentStore } from '../../incidents/store.ts';
+import { errorBodySchema } from '../errors.ts';
+import { silenceSchema, silenceView } from '../schemas.ts';
+
+export interface SilenceRoutesOptions {
+  store: IncidentStore;
+  clock: Clock;
+}
+
+/** The shortest and longest silence, as `/guardian silence` allows. */
+const MIN_SILENCE_MS = 60_000;
+const MAX_SILENCE_MS = 30 * 86_400_000;
+
+/** A request the schema let through but that cannot be honoured; the message starts with the field. */
+class InvalidRequestError extends GuardianError {
+  constructor(message: string) {
+    super('invalid_request', message);
+  }
+}
+
+interface CreateSilenceBody {
+  kind?: string;
+  entity?: string;
+  duration?: string;
+  until?: string;
+  by: string;
+  reason?: string;
+}
+
+/**
+ * Silences: `GET /api/v1/silences` (active ones), `POST /api/v1/silences` (mute new incidents of a
+ * kind and/or touching an entity for a while), `DELETE /api/v1/silences/{id}` (end one now). The
+ * same silences the Slack app's Silence button and `/guardian silence` create.
+ */
+export const silenceRoutes: FastifyPluginAsync<SilenceRoutesOptions> = async (app, { store, clock }) => {
+  app.addSchema(silenceSchema);
+
+  app.get(
+    '/api/v1/silences',
+    {
+      schema: {
+        summary: 'Active silences, oldest first',
+        tags: ['silences'],
+        response: {
+          200: {
+            type: 'object',
+            required: ['silences'],
+            properties: { silences: { type: 'array', items: { $ref: 'Silence#' } } },
+          },
+        },
+      },
+    },
+    async () => {
+      const now = clock.now();
+      const silences = await store.listSilences(now);
+      return { silences: silences.map((s) => silenceView(s, now)) };
+    },
+  );
+
+  app.post<{ Body: CreateSilenceBody }>(
+    '/api/v1/silences',
+    {
+      schema: {
+        summary: 'Silence new incidents of a kind and/or touching an entity',
+        description:
+          'Matching new incidents are stored but not posted to Slack until the silence ends. Give `kind`, `entity` or both (all given must match), and `duration` or `until` (1 minute to 30 days).',
+        tags: ['silences'],
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['by'],
+          properties: {
+            kind: {
+              type: 'string',
+              minLength: 1,
+              maxLength: 200,
+              description: 'root-cause kind, signal kind or error class (`spot_interruption`)',
+            },
+            entity: {
+              type: 'string',
+              minLength: 1,
+              maxLength: 500,
+              description: 'entity key, `*` globs (`host:10.0.4.*`)',
+            },
+            duration: { type: 'string', minLength: 1, maxLength: 20, description: '`30m`, `2h`, `1d`…' },
+            until: { type: 'string', format: 'date-time', description: 'when it ends (RFC 3339)' },
+            by: { type: 'string', minLength: 1, maxLength: 200, description: 'who silences' },
+            reason: { type: 'string', maxLength: 1000 },
+          },
+        },
+        response: { 201: { $ref: 'Silence#' }, 400: errorBodySchema },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      const now = clock.now();
+      const by = body.by.trim();
+      if (!by) throw new InvalidRequestError('body/by must name who silences');
+      const kind = body.kind?.trim();
+      const entity = body.entity?.trim();
+      if (!kind && !entity) {
+        throw new InvalidRequestError(
+          'body must have kind or entity (a silence with neither matches nothing)',
+        );
+      }
+      if (entity !== undefined && /^\**$/.test(entity)) {
+        throw new InvalidRequestError('body/entity matches every entity: name one, `*` only within it');
+      }
+      if (body.duration !== undefined && body.until !== undefined) {
+        throw new InvalidRequestError('body must have duration or until, not both');
+      }
+      let expiresAt: number;
+      if (body.duration !== undefined) {
+        const ms = parseDuration(body.duration);
+        if (ms === undefined) {
+          throw new InvalidRequestError(`body/duration "${body.duration}" is not a duration (30m, 2h, 1d…)`);
+        }
+        if (ms < MIN_SILENCE_MS || ms > MAX_SILENCE_MS) {
+          throw new InvalidRequestError('body/duration must be between 1m and 30d');
+        }
+        expiresAt = now + ms;
+      } else if (body.until !== undefined) {
+        expiresAt = Date.parse(body.until);
+        if (!(expiresAt >= now + MIN_SILENCE_MS && expiresAt <= now + MAX_SILENCE_MS)) {
+          throw new InvalidRequestError('body/until must be between 1 minute and 30 days from now');
+        }
+      } else {
+        throw new InvalidRequestError('body must have duration or until');
+      }
+      const silence = await createMatcherSilence(store, {
+        ...(kind ? { kind } : {}),
+        ...(entity ? { entity } : {}),
+        expiresAt,
+        actor: { id: by, via: 'api' },
+        now,
+        ...(body.reason ? { reason: body.reason } : {}),
+      });
+      request.log.info(
+        { silence: silence.id, by: silence.createdBy.id, matches: describeSilence(silence) },
+        'silence created through the API',
+      );
+      return reply.code(201).send(silenceView(silence, now));
+    },
+  );
+
+  app.delete<{ Params: { id: string }; Querystring: { by?: string } }>(
+    '/api/v1/silences/:id',
+    {
+      schema: {
+        summary: 'End a silence now',
+        tags: ['silences'],
+        params: {
+          type: 'object',
+          required: ['id'],
+          properties: { id: { type: 'string', minLength: 1, maxLength: 128 } },
+        },
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            by: { type: 'string', minLength: 1, maxLength: 200, description: 'who ends it (logged)' },
+          },
+        },
+        response: { 200: { $ref: 'Silence#' }, 404: errorBodySchema },
+      },
+    },
+    async (request) => {
+      const now = clock.now();
+      const ended = await store.expireSilence(request.params.id, now);
+      if (!ended) throw new NotFoundError(`no silence ${request.params.id}`);
+      request.log.info({ silence: ended.id, by: request.query.by }, 'silence ended through the API');
+      return silenceView(ended, now);
+    },
+  );
+};
