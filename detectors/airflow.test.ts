@@ -44,6 +44,21 @@ function run(detector: ReturnType<typeof createAirflowTaskFailureDetector>, obse
 }
 
 describe('airflow-task-failure', () => {
+  it('redacts secrets in the task log it keeps as evidence (the engine redacts every signal)', () => {
+    const signals = run(createAirflowTaskFailureDetector(), [
+      taskState('running', 1),
+      taskState('failed', 1, t0, {
+        log: ['ERROR - login failed: password=hunter2 key AKIAABCDEFGHIJKLMNOP', 'ERROR - boom'],
+      }),
+    ]);
+    expect(signals[0]!.evidence).toContainEqual({
+      kind: 'log',
+      label: 'task log',
+      lines: ['ERROR - login failed: password=[REDACTED] key [REDACTED AWS KEY ID]', 'ERROR - boom'],
+    });
+    expect(JSON.stringify(signals)).not.toMatch(/hunter2|AKIAABCDEFGHIJKLMNOP/);
+  });
+
   it('a try that fails then succeeds on retry: a retry signal that resolves, no failure', () => {
     const signals = run(createAirflowTaskFailureDetector(), [
       taskState('running', 1),

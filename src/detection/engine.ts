@@ -1,5 +1,6 @@
 import type { Clock, Observation, Signal, TimerHandle } from '../core/index.ts';
 import { every } from '../core/index.ts';
+import { redact, redactEvidence } from '../logs/redact.ts';
 import type { Logger } from '../telemetry/logger.ts';
 
 /** What a detector may do while handling an observation or a tick. */
@@ -55,7 +56,17 @@ export class DetectionEngine {
     this.#clock = options.clock;
     this.#tickMs = options.tickMs ?? 5000;
     this.#logger = options.logger;
-    this.#ctx = { now: () => options.clock.now(), emit: options.onSignal };
+    // Evidence is redacted here, once, for every detector: what leaves the engine is stored,
+    // shown in Slack and given to the LLM.
+    this.#ctx = {
+      now: () => options.clock.now(),
+      emit: (signal) =>
+        options.onSignal({
+          ...signal,
+          title: redact(signal.title),
+          evidence: signal.evidence.map(redactEvidence),
+        }),
+    };
     for (const d of options.detectors) {
       for (const t of d.accepts) {
         const list = this.#byType.get(t) ?? [];

@@ -5,6 +5,8 @@
  * Redacting twice gives the same text as redacting once.
  */
 
+import type { Evidence } from '../core/index.ts';
+
 const MASK = '[REDACTED]';
 
 interface Rule {
@@ -106,6 +108,20 @@ export function redact(text: string): string {
   for (const rule of RULES)
     out = out.replace(rule.pattern, rule.replace as (m: string, ...g: string[]) => string);
   return out;
+}
+
+/** Evidence with its texts, log lines, labels and link URLs redacted. */
+export function redactEvidence(e: Evidence): Evidence {
+  switch (e.kind) {
+    case 'text':
+      return { ...e, label: redact(e.label), text: redact(e.text) };
+    case 'log':
+      return { ...e, label: redact(e.label), lines: e.lines.map(redact) };
+    case 'link':
+      return { ...e, label: redact(e.label), url: redact(e.url) };
+    default:
+      return { ...e, label: redact(e.label) };
+  }
 }
 
 /** Names of the rules, in the order they apply (documentation and tests). */
