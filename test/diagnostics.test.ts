@@ -263,6 +263,48 @@ describe('playbook diagnostics in the LLM prompt and the Slack thread', () => {
     expect(thread[0]!.text).toMatch(/1 new signal, diagnostics$/);
   });
 
+  it('tells the diagnostics once even when the process dies between sending their reply and recording it', async () => {
+    const n = notifier({ timeoutMs: 300 });
+    await store.create(spotLossIncident('inc_diag_crash'));
+    // The first process posts; its diagnostics reply goes out, and it dies before recording it.
+    const dying = new Notifier({
+      store: {
+        ...store,
+        async update(next) {
+          if (next.notifications.some((x) => x.kind === 'thread'))
+            throw new Error('process killed (SIGKILL) while recording the reply');
+          return store.update(next);
+        },
+      },
+      channel: createSlackChannel({ token: SLACK_TOKEN, apiUrl: slack.url, logger }),
+      clock,
+      logger,
+      slackChannel: '#alerts',
+      playbooks: new PlaybookCatalog(playbooks),
+      diagnostics: createDiagnosticsGatherer({
+        targets: { spark: { driverUrl: spark.driverUrl } },
+        clock,
+        logger,
+        timeoutMs: 300,
+      }),
+    });
+    await dying.handle({ incidentId: 'inc_diag_crash', version: 1, change: 'opened' });
+    await dying.settled();
+    const posted = (await store.get('inc_diag_crash'))!;
+    expect(replies(posted)).toHaveLength(1);
+    expect(asText(replies(posted)[0]!)).toContain(':mag: *Diagnostics*');
+    expect((await store.getNotificationState(posted.id))!.pendingReply?.diagnostics).toBeDefined();
+
+    // The job runs again in a new process: it adopts the reply, records that it told the
+    // diagnostics, and does not tell them again.
+    await n.handle({ incidentId: posted.id, version: posted.version, change: 'diagnostics' });
+    await n.settled();
+    expect(replies(posted)).toHaveLength(1);
+    const told = (await store.timeline(posted.id)).filter((e) => e.text.startsWith('diagnostics told'));
+    expect(told).toHaveLength(1);
+    expect((await store.get(posted.id))!.notifications.map((x) => x.kind)).toEqual(['post', 'thread']);
+  });
+
   it('diagnostics that do not apply (nothing configured) are not told', async () => {
     const n = new Notifier({
       store,

@@ -162,6 +162,8 @@ export interface PendingReply {
   readonly told: Readonly<Record<string, 'firing' | 'resolved'>>;
   readonly toldSeverity: Severity;
   readonly toldStatus: IncidentStatus;
+  /** The reply tells the diagnostics: the timeline event to write once it is in the thread. */
+  readonly diagnostics?: { readonly eventId: string; readonly text: string };
 }
 
 export interface ListIncidentsQuery {

@@ -482,8 +482,7 @@ export class Notifier {
     }
     const reply = renderThreadUpdate(incident, changes);
     if (reply) {
-      await this.#replyOnce(incident, thread, reply, job.version);
-      if (diagnostics) await this.#diagnosticsTold(incident, diagnostics);
+      await this.#replyOnce(incident, thread, reply, job.version, diagnostics);
       return;
     }
     await this.#updateState(incident.id, (s) => ({
@@ -505,6 +504,7 @@ export class Notifier {
     basis: NotificationState,
     reply: SlackMessage,
     version: number,
+    diagnostics: readonly DiagnosticResult[] | undefined,
   ): Promise<void> {
     const { store, clock } = this.#o;
     const { channel, ts } = incident.slack!;
@@ -527,6 +527,7 @@ export class Notifier {
       told: toldOf(incident),
       toldSeverity: incident.severity,
       toldStatus: incident.status,
+      ...(diagnostics ? { diagnostics: diagnosticsTold(incident, diagnostics) } : {}),
     };
     // Conditional on the version just read: of two attempts racing to reply, one gets a VersionConflict.
     const claimed = await store.putNotificationState({
@@ -589,8 +590,16 @@ export class Notifier {
     return store.getNotificationState(incident.id);
   }
 
-  /** The reply is in the thread: note it on the incident (once) and in the state, and end its claim. */
+  /**
+   * The reply is in the thread: note it on the incident (once), and what it told (the diagnostics
+   * in the timeline, so they are told once per root cause), and end its claim.
+   */
   async #recordReply(incidentId: string, pending: PendingReply, posted: PostedMessage): Promise<void> {
+    if (pending.diagnostics) {
+      await this.#o.store.appendTimeline(incidentId, [
+        { id: pending.diagnostics.eventId, at: pending.at, type: 'notified', text: pending.diagnostics.text },
+      ]);
+    }
     await this.#record(incidentId, (current) =>
       current.notifications.some((n) => n.kind === 'thread' && n.ts === posted.ts)
         ? null
@@ -847,21 +856,6 @@ export class Notifier {
     return undefined;
   }
 
-  /** The thread was told the diagnostics: recorded in the timeline, so they are told once per root cause. */
-  async #diagnosticsTold(incident: Incident, results: readonly DiagnosticResult[]): Promise<void> {
-    const summary = results
-      .map((r) => (r.status === 'ok' ? r.kind : `${r.kind} unavailable (${r.reason ?? 'unknown'})`))
-      .join('; ');
-    await this.#o.store.appendTimeline(incident.id, [
-      {
-        id: diagnosticsEventId(incident),
-        at: this.#o.clock.now(),
-        type: 'notified',
-        text: `diagnostics told in the thread: ${summary}`.slice(0, 1000),
-      },
-    ]);
-  }
-
   #track(promise: Promise<unknown>): void {
     const tracked = promise.catch(() => {}).finally(() => this.#background.delete(tracked));
     this.#background.add(tracked);
@@ -1040,6 +1034,20 @@ function humanActions(timeline: readonly RecordedEvent[]): HumanAction[] {
 function basisOf(incident: Incident): string {
   const rc = incident.rootCause;
   return rc ? `${rc.kind}|${rc.entity}` : `title|${incident.title}`;
+}
+
+/** The timeline event a reply telling these diagnostics writes once it is in the thread. */
+function diagnosticsTold(
+  incident: Incident,
+  results: readonly DiagnosticResult[],
+): { eventId: string; text: string } {
+  const summary = results
+    .map((r) => (r.status === 'ok' ? r.kind : `${r.kind} unavailable (${r.reason ?? 'unknown'})`))
+    .join('; ');
+  return {
+    eventId: diagnosticsEventId(incident),
+    text: `diagnostics told in the thread: ${summary}`.slice(0, 1000),
+  };
 }
 
 /** The timeline event that says the thread was told the diagnostics of the current root cause. */
