@@ -54,4 +54,22 @@ describe('metric-staleness', () => {
     await h.clock.advanceBy(15_000);
     expect(h.signals).toHaveLength(1);
   });
+
+  it('stops watching a series silent for retireAfter: the stale signal resolves and its state is dropped', async () => {
+    const detector = createStalenessDetector([rule({ retireAfter: '2h' })]);
+    const h = detectorHarness([detector]);
+    for (let i = 0; i < 3; i++) {
+      h.point('ingest.rows', 1, lambda);
+      await h.clock.advanceBy(30_000);
+    }
+    h.point('ingest.rows', 1, { ...lambda, 'faas.name': 'once' }); // one point: never stale
+    await h.clock.advanceBy(3_600_000);
+    expect(h.signals.map((s) => s.status)).toEqual(['firing']);
+    expect(detector.size!()).toBe(2);
+    await h.clock.advanceBy(3_610_000);
+    expect(h.signals.map((s) => s.status)).toEqual(['firing', 'resolved']);
+    expect(h.signals[1]!.title).toMatch(/no longer watched/);
+    expect(h.signals[1]!.fingerprint).toBe(h.signals[0]!.fingerprint);
+    expect(detector.size!()).toBe(0);
+  });
 });

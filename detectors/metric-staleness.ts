@@ -8,7 +8,7 @@ import { compileMatchers, type SeriesMatcher, seriesRelations } from './series-m
  * A series that stops reporting. Silence is measured against the clock on every tick: a series is
  * stale once `now - lastPoint` exceeds the rule's `after`, or, without one, three of the series'
  * own reporting intervals (learnt as a moving average) and at least `minSilence`. The next point
- * resolves it.
+ * resolves it; so does `retireAfter` of silence, after which the series is forgotten.
  */
 export const STALENESS_DETECTOR_ID = 'metric-staleness';
 
@@ -72,7 +72,14 @@ export function createStalenessDetector(rules: readonly StalenessRule[]): Detect
 
   function tick(ctx: DetectorContext): void {
     const now = ctx.now();
-    for (const state of states.values()) {
+    for (const [key, state] of states) {
+      // Gone for good (a replaced host): stop watching it, so state stays bounded and its
+      // incident can resolve.
+      if (now - state.lastTime > state.rule.retireAfter) {
+        states.delete(key);
+        if (state.stale) ctx.emit(signal(state, 'resolved', now, now, 'retired'));
+        continue;
+      }
       if (state.stale) continue;
       const limit = silenceLimit(state);
       if (limit !== undefined && now - state.lastTime > limit) {
@@ -91,7 +98,13 @@ function silenceLimit(state: SeriesState): number | undefined {
   return Math.max(state.rule.minSilence, INTERVALS_OF_SILENCE * state.interval);
 }
 
-function signal(state: SeriesState, status: 'firing' | 'resolved', time: number, now: number): Signal {
+function signal(
+  state: SeriesState,
+  status: 'firing' | 'resolved',
+  time: number,
+  now: number,
+  retired?: 'retired',
+): Signal {
   const silentFor = Math.round((now - state.lastTime) / 1000);
   return {
     fingerprint: state.fingerprint,
@@ -104,7 +117,9 @@ function signal(state: SeriesState, status: 'firing' | 'resolved', time: number,
     title:
       status === 'firing'
         ? `${state.series} stopped reporting (silent ${silentFor}s)`
-        : `${state.series} is reporting again`,
+        : retired
+          ? `${state.series} no longer watched (silent ${silentFor}s)`
+          : `${state.series} is reporting again`,
     detector: STALENESS_DETECTOR_ID,
     evidence: [
       { kind: 'text', label: 'last point', text: new Date(state.lastTime).toISOString() },

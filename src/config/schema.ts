@@ -59,6 +59,12 @@ export const stalenessRuleSchema = z.strictObject({
   after: duration.optional(),
   /** @defaultValue 1m */
   minSilence: duration.default(60_000),
+  /**
+   * A series silent this long is no longer watched: its state is dropped and, if it was stale,
+   * the signal resolves as retired (a replaced spot worker's series never come back).
+   * @defaultValue 24h
+   */
+  retireAfter: duration.default(86_400_000),
   severity: severity.default('low'),
 });
 
