@@ -71,6 +71,7 @@ export class Correlator {
   readonly #w: CorrelationWindows;
   readonly #set = new WorkingSet();
   #warm: Promise<void> | undefined;
+  #expiredAt = Number.NEGATIVE_INFINITY;
   /** The last queued apply or sweep: the next one runs after it. */
   #tail: Promise<unknown> = Promise.resolve();
 
@@ -277,6 +278,9 @@ export class Correlator {
 
   /** Drops incidents from the working set once nothing can join or reopen them. */
   #expire(now: number): void {
+    // A pass over the working set, at most once a minute (candidates check the windows anyway).
+    if (now - this.#expiredAt < 60_000) return;
+    this.#expiredAt = now;
     const horizon = Math.max(this.#w.reopenMs, this.#w.recurrenceMs, this.#w.linkMs);
     for (const i of this.#set.all()) {
       if (i.mergedInto || (i.status === 'resolved' && now - (i.resolvedAt ?? 0) > horizon)) {
