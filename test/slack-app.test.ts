@@ -338,6 +338,30 @@ describe('Slack app', () => {
     expect(ssl.statusCode).toBe(200);
   });
 
+  it('answers malformed requests with 400 or 415 naming what is wrong, and other payloads with a bare 200', async () => {
+    const form = 'application/x-www-form-urlencoded';
+    const noUser = await signed(
+      new URLSearchParams({ payload: JSON.stringify({ type: 'block_actions', actions: [] }) }).toString(),
+      form,
+    );
+    expect(noUser.statusCode).toBe(400);
+    expect(noUser.json()).toMatchObject({ code: 'invalid_request', message: 'no user' });
+    const notJson = await signed(new URLSearchParams({ payload: '{oops' }).toString(), form);
+    expect(notJson.statusCode).toBe(400);
+    expect(notJson.json()).toMatchObject({ message: 'payload is not JSON' });
+    const nothing = await signed('a=b', form);
+    expect(nothing.json()).toMatchObject({ statusCode: 400, message: 'not a Slack payload' });
+    const xml = await signed('<x/>', 'application/xml');
+    expect(xml.statusCode).toBe(415);
+    // A modal submission or another app's command has no listener here: acknowledged, nothing done.
+    const view = await signed(
+      new URLSearchParams({ payload: JSON.stringify({ type: 'view_submission', user: USER }) }).toString(),
+      form,
+    );
+    expect(view.statusCode).toBe(200);
+    expect(view.body).toBe('');
+  });
+
   it('leaves the JSON body parsing of the rest of the API alone', async () => {
     const res = await app.inject({ method: 'GET', url: '/api/v1/incidents?limit=5' });
     expect(res.statusCode).toBe(200);
