@@ -149,7 +149,7 @@ function pages(s: Pick<IncidentSignal, 'kind' | 'severity'>, cls: string | undef
 }
 
 function hypothesisOf(
-  s: Pick<IncidentSignal, 'kind' | 'entity' | 'related' | 'title'>,
+  s: Pick<IncidentSignal, 'kind' | 'entity' | 'related' | 'title' | 'evidence'>,
   cls: string | undefined,
 ): Hypothesis {
   const host = s.related.find((r) => r.startsWith('host:') && r !== s.entity);
@@ -218,6 +218,18 @@ function hypothesisOf(
         layer: 'engine',
         directness: 0.6,
         title: `Spark Connect ${endpoint.slice('spark:connect:'.length)} unavailable`,
+      };
+  }
+  // A task killed from outside (SIGKILL, zombie) points at the Airflow worker it ran on.
+  if (cls === 'airflow_task_killed' && s.kind.startsWith('airflow.task')) {
+    const worker = evidenceText(s, 'worker');
+    if (worker && s.related.includes(`host:${worker}`))
+      return {
+        entity: `host:${worker}`,
+        kind: 'worker_lost',
+        layer: 'infrastructure',
+        directness: 0.6,
+        title: `Airflow worker ${worker} lost or killing its tasks`,
       };
   }
   if (cls === 's3_throttling') return self('s3_throttling', layer, 0.7);

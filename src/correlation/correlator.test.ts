@@ -332,6 +332,30 @@ describe('correlator', () => {
     expect(grouping(other.correlator)).toHaveLength(2);
   });
 
+  it('roots tasks killed on one Airflow worker at that worker, and keeps a SQL error on the same worker apart', async () => {
+    const { correlator } = await freshCorrelator();
+    const onWorker = (dag: string, errorClass: string) =>
+      sig({
+        kind: 'airflow.task_failed',
+        entity: task(dag, 'load'),
+        related: [dagrun(dag), `airflow:dag:${dag}`, 'host:airflow-worker-3'],
+        evidence: [{ kind: 'text', label: 'worker', text: 'airflow-worker-3' }],
+        errorClass,
+      });
+    await applyAll(correlator, [
+      onWorker('orders', 'airflow_task_killed'),
+      onWorker('payments', 'sql_analysis_error'),
+      onWorker('customers', 'airflow_task_killed'),
+      onWorker('inventory', 'airflow_task_killed'),
+    ]);
+    const open = correlator.active().filter((i) => !i.mergedInto);
+    expect(open).toHaveLength(2);
+    const killed = open.find((i) => i.signals.length === 3)!;
+    expect(killed.rootCause).toMatchObject({ entity: 'host:airflow-worker-3', kind: 'worker_lost' });
+    expect(killed.impact!.dags).toEqual(['customers', 'inventory', 'orders']);
+    expect(open.find((i) => i.signals.length === 1)!.rootCause?.kind).toBe('sql_error');
+  });
+
   it('does not join a task to an outage that had already ended when it failed', async () => {
     const { correlator } = await freshCorrelator();
     const endpoint = 'spark:connect:sc://spark-connect:15002';
