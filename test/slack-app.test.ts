@@ -73,7 +73,7 @@ describe('Slack app', () => {
       store: maybeSlow,
       clock,
       logger,
-      ackWithinMs: 300,
+      ackWithinMs: 1000,
       requestUpdate: (incidentId) => notifier.handle({ incidentId, version: 0, change: 'action' }),
     });
     app = await createHttpApp({
@@ -134,6 +134,13 @@ describe('Slack app', () => {
     );
   }
 
+  /** A click, and the work it started finished (it may outlive Slack's answer on a busy machine). */
+  async function clickDone(...args: Parameters<typeof click>) {
+    const res = await click(...args);
+    await slackApp.settled();
+    return res;
+  }
+
   function command(text: string, over?: { timestamp?: string; signature?: string }) {
     const body = new URLSearchParams({
       token: 'deprecated',
@@ -159,7 +166,7 @@ describe('Slack app', () => {
 
   it('acknowledges from the button: timeline names who, the message and its thread say so', async () => {
     const incident = await posted('inc_ack');
-    const res = await click({ action_id: ACTION_IDS.acknowledge, value: incident.id });
+    const res = await clickDone({ action_id: ACTION_IDS.acknowledge, value: incident.id });
     expect(res.statusCode).toBe(200);
     expect(res.body).toBe('');
 
@@ -182,7 +189,7 @@ describe('Slack app', () => {
 
     // A second click changes nothing and says so, privately.
     slack.responses.length = 0;
-    await click({ action_id: ACTION_IDS.acknowledge, value: incident.id });
+    await clickDone({ action_id: ACTION_IDS.acknowledge, value: incident.id });
     expect((await store.timeline(incident.id)).filter((e) => e.type === 'acknowledged')).toHaveLength(1);
     expect(slack.responses.at(-1)?.body).toMatchObject({
       response_type: 'ephemeral',
@@ -194,11 +201,11 @@ describe('Slack app', () => {
     const incident = await posted('inc_resolve', {
       signals: [incidentSignal(31), incidentSignal(32)],
     });
-    await click({ action_id: ACTION_IDS.resolve, value: incident.id });
+    await clickDone({ action_id: ACTION_IDS.resolve, value: incident.id });
     let stored = (await store.get(incident.id))!;
     expect(stored.status).toBe('resolved');
     expect(JSON.stringify(message(stored.slack!.ts).blocks)).toContain(ACTION_IDS.reopen);
-    await click({ action_id: ACTION_IDS.reopen, value: incident.id });
+    await clickDone({ action_id: ACTION_IDS.reopen, value: incident.id });
     stored = (await store.get(incident.id))!;
     expect(stored.status).toBe('open');
     expect((await store.timeline(incident.id)).map((e) => e.type)).toEqual(['resolved', 'reopened']);
@@ -211,7 +218,7 @@ describe('Slack app', () => {
 
   it('silences from the menu: by kind and entity, with an expiry, noted on the message', async () => {
     const incident = await posted('inc_menu', { signals: [incidentSignal(41)] });
-    const res = await click({
+    const res = await clickDone({
       action_id: ACTION_IDS.silence,
       selected_option: { value: `${incident.id}|4h` },
     });
@@ -237,11 +244,11 @@ describe('Slack app', () => {
 
   it('answers Slack before slow work is done, and finishes it afterwards', async () => {
     const incident = await posted('inc_slow', { signals: [incidentSignal(51)] });
-    slowStore = 1500;
+    slowStore = 3000;
     const started = Date.now();
     const res = await click({ action_id: ACTION_IDS.acknowledge, value: incident.id });
     expect(res.statusCode).toBe(200);
-    expect(Date.now() - started).toBeLessThan(1200);
+    expect(Date.now() - started).toBeLessThan(2500);
     await slackApp.settled();
     expect((await store.get(incident.id))!.status).toBe('acknowledged');
   });
