@@ -34,6 +34,7 @@ import type { QueueBackend, WorkQueue } from './queue/queue.ts';
 import { createSlackApp } from './slack-app/plugin.ts';
 import { AirflowClient, DagInfoCache } from './sources/airflow/client.ts';
 import { createAirflowSource } from './sources/airflow/source.ts';
+import { LokiClient } from './sources/loki/client.ts';
 import { createLokiSource } from './sources/loki/source.ts';
 import { otlpReceiver } from './sources/otlp/receiver.ts';
 import { createRedisPollLease } from './sources/poll-lease.ts';
@@ -230,7 +231,7 @@ export async function createGuardian(config: GuardianConfig, deps: GuardianDeps)
               },
               ...(config.sources.loki.url
                 ? {
-                    loki: {
+                    loki: new LokiClient({
                       baseUrl: config.sources.loki.url,
                       ...(config.sources.loki.tenant ? { tenant: config.sources.loki.tenant } : {}),
                       ...(config.sources.loki.bearerToken
@@ -243,7 +244,8 @@ export async function createGuardian(config: GuardianConfig, deps: GuardianDeps)
                               },
                             }
                           : {}),
-                    },
+                      timeoutMs: config.diagnostics.timeout,
+                    }),
                   }
                 : {}),
             },

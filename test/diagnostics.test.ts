@@ -12,6 +12,7 @@ import { NotificationDeferredError, Notifier } from '../src/notify/notifier.ts';
 import { loadPlaybooks } from '../src/playbooks/load.ts';
 import { PlaybookCatalog } from '../src/playbooks/match.ts';
 import { AirflowClient } from '../src/sources/airflow/client.ts';
+import { LokiClient } from '../src/sources/loki/client.ts';
 import { startAirflowStandIn } from '../src/stand-ins/airflow.ts';
 import { startSparkStandIn } from '../src/stand-ins/spark.ts';
 import { silentLogger } from '../src/telemetry/logger.ts';
@@ -127,7 +128,7 @@ describe('playbook diagnostics in the LLM prompt and the Slack thread', () => {
           timeoutMs: 1000,
         }),
         spark: { driverUrl: spark.driverUrl },
-        loki: { baseUrl: `http://127.0.0.1:${(silentLoki.address() as AddressInfo).port}` },
+        loki: new LokiClient({ baseUrl: `http://127.0.0.1:${(silentLoki.address() as AddressInfo).port}` }),
       },
       clock,
       logger,

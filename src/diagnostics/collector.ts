@@ -1,6 +1,7 @@
 import type { Incident } from '../core/index.ts';
 import type { Diagnostic } from '../playbooks/schema.ts';
 import type { AirflowClient } from '../sources/airflow/client.ts';
+import type { LokiClient } from '../sources/loki/client.ts';
 import type { DiagnosticKind } from './diagnostic.ts';
 
 /** Where Guardian's peers are, as far as they are configured; a diagnostic that needs a missing one is unavailable. */
@@ -13,12 +14,8 @@ export interface DiagnosticTargets {
     /** `sc://host:port`, probed with a TCP connect. */
     readonly connectEndpoint?: string;
   };
-  readonly loki?: {
-    readonly baseUrl: string;
-    /** `X-Scope-OrgID` */
-    readonly tenant?: string;
-    readonly auth?: { readonly user: string; readonly password: string } | { readonly bearer: string };
-  };
+  /** Loki (a client of its own, with the diagnostics' short timeout). */
+  readonly loki?: LokiClient;
 }
 
 /** What a collector works with. */

@@ -5,6 +5,7 @@ import { type Incident, ManualClock } from '../core/index.ts';
 import { loadPlaybooks } from '../playbooks/load.ts';
 import type { Diagnostic } from '../playbooks/schema.ts';
 import { AirflowClient } from '../sources/airflow/client.ts';
+import { LokiClient } from '../sources/loki/client.ts';
 import { startAirflowStandIn } from '../stand-ins/airflow.ts';
 import { startLokiStandIn } from '../stand-ins/loki.ts';
 import { startSparkStandIn } from '../stand-ins/spark.ts';
@@ -210,7 +211,7 @@ describe('diagnostics gatherer against the Airflow, Spark and Loki stand-ins', (
       timeoutMs: 1000,
     }),
     spark: { driverUrl: spark.driverUrl, connectEndpoint: spark.connectEndpoint },
-    loki: { baseUrl: loki.url, tenant: 'platform' },
+    loki: new LokiClient({ baseUrl: loki.url, tenant: 'platform' }),
     ...over,
   });
   const all: Diagnostic[] = [
@@ -283,7 +284,11 @@ describe('diagnostics gatherer against the Airflow, Spark and Loki stand-ins', (
           timeoutMs: 300,
         }),
         spark: { driverUrl: 'http://127.0.0.1:9', connectEndpoint: 'sc://127.0.0.1:9' },
-        loki: { baseUrl: hangingUrl, tenant: 'platform', auth: { bearer: 'loki-bearer-token-xyz' } },
+        loki: new LokiClient({
+          baseUrl: hangingUrl,
+          tenant: 'platform',
+          auth: { bearer: 'loki-bearer-token-xyz' },
+        }),
       }),
       clock,
       logger: silentLogger(),

@@ -2,15 +2,9 @@ import { incidentVariables } from '../playbooks/links.ts';
 import { TEMPLATE_VARIABLE } from '../playbooks/schema.ts';
 import type { Collector } from './collector.ts';
 import { DiagnosticNotApplicableError } from './diagnostic.ts';
-import { getJson } from './http.ts';
 import { cut } from './text.ts';
 
 const MS_NS = 1_000_000n;
-
-interface Streams {
-  status?: string;
-  data?: { resultType?: string; result?: { stream?: Record<string, string>; values?: [string, string][] }[] };
-}
 
 /**
  * The playbook's LogQL query, its `{{variables}}` filled from the incident, over the incident's
@@ -39,36 +33,19 @@ export const lokiQuery: Collector<'loki_query'> = {
     }
     const from = incident.openedAt - 15 * 60_000;
     const to = incident.resolvedAt === null ? now : Math.min(now, incident.resolvedAt + 5 * 60_000);
-    const params = new URLSearchParams({
-      query,
-      start: (BigInt(from) * MS_NS).toString(),
-      end: (BigInt(Math.max(to, from + 1)) * MS_NS).toString(),
-      limit: String(d.limit),
-      direction: 'backward',
-    });
-    const headers: Record<string, string> = {};
-    if (loki.tenant) headers['x-scope-orgid'] = loki.tenant;
-    if (loki.auth && 'bearer' in loki.auth) headers.authorization = `Bearer ${loki.auth.bearer}`;
-    else if (loki.auth) {
-      headers.authorization = `Basic ${Buffer.from(`${loki.auth.user}:${loki.auth.password}`).toString('base64')}`;
-    }
-    const body = (await getJson(`${loki.baseUrl.replace(/\/+$/, '')}/loki/api/v1/query_range?${params}`, {
+    const streams = await loki.queryRange(
+      {
+        query,
+        startNs: BigInt(from) * MS_NS,
+        endNs: BigInt(Math.max(to, from + 1)) * MS_NS,
+        limit: d.limit,
+        direction: 'backward',
+      },
       signal,
-      headers,
-      what: 'Loki query_range',
-    })) as Streams;
-    if (
-      body.status !== 'success' ||
-      body.data?.resultType !== 'streams' ||
-      !Array.isArray(body.data.result)
-    ) {
-      throw new Error(
-        `Loki query_range: expected streams, got ${body.data?.resultType ?? body.status ?? 'nothing'}`,
-      );
-    }
+    );
     const entries: { ns: bigint; line: string }[] = [];
-    for (const s of body.data.result) {
-      for (const [ts, line] of s.values ?? []) entries.push({ ns: BigInt(ts), line });
+    for (const s of streams) {
+      for (const [ts, line] of s.values) entries.push({ ns: BigInt(ts), line });
     }
     entries.sort((a, b) => (a.ns < b.ns ? 1 : a.ns > b.ns ? -1 : 0));
     const shown = entries.slice(0, d.limit).reverse();

@@ -1,9 +1,9 @@
 import { connect } from 'node:net';
 import type { Incident } from '../core/index.ts';
+import { getJson as httpGetJson } from '../sources/http.ts';
 import { parseSparkTime } from '../sources/spark/source.ts';
 import type { Collector, CollectorContext } from './collector.ts';
 import { DiagnosticNotApplicableError, DiagnosticUnavailableError } from './diagnostic.ts';
-import { getJson } from './http.ts';
 
 interface Stage {
   stageId: number;
@@ -37,7 +37,7 @@ export const sparkFailedStageReason: Collector<'spark_failed_stage_reason'> = {
     );
     const lines: string[] = [];
     for (const app of apps) {
-      const stages = (await getJson(
+      const stages = (await driverJson(
         `${driver}/api/v1/applications/${encodeURIComponent(app)}/stages?status=failed`,
         {
           signal: context.signal,
@@ -77,7 +77,7 @@ export const sparkExecutorSummary: Collector<'spark_executor_summary'> = {
     );
     const lines: string[] = [];
     for (const app of apps) {
-      const all = (await getJson(`${driver}/api/v1/applications/${encodeURIComponent(app)}/allexecutors`, {
+      const all = (await driverJson(`${driver}/api/v1/applications/${encodeURIComponent(app)}/allexecutors`, {
         signal: context.signal,
         what: `Spark driver UI (executors of ${app})`,
       })) as Executor[];
@@ -147,7 +147,7 @@ function driverOf(context: CollectorContext): string {
 async function applications(context: CollectorContext, driver: string): Promise<string[]> {
   const named = sparkApps(context.incident);
   if (named.length > 0) return named.slice(0, 2);
-  const apps = (await getJson(`${driver}/api/v1/applications`, {
+  const apps = (await driverJson(`${driver}/api/v1/applications`, {
     signal: context.signal,
     what: 'Spark driver UI (applications)',
   })) as { id: string }[];
@@ -164,4 +164,9 @@ function sparkApps(incident: Incident): string[] {
     if (m) apps.add(m[1]!);
   }
   return [...apps];
+}
+
+/** A JSON document from the driver UI, within the diagnostic's deadline (its `signal`) and 2 MB. */
+function driverJson(url: string, options: { signal: AbortSignal; what: string }): Promise<unknown> {
+  return httpGetJson('spark', url, { ...options, timeoutMs: 60_000, maxBytes: 2 * 1024 * 1024 });
 }

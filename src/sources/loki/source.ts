@@ -1,7 +1,8 @@
 import type { Clock, LogObservation } from '../../core/index.ts';
 import { entityKey } from '../../core/index.ts';
 import type { Logger } from '../../telemetry/logger.ts';
-import { type PollSource, SourceError, sourceEntity } from '../source.ts';
+import { type PollSource, sourceEntity } from '../source.ts';
+import { LokiClient } from './client.ts';
 
 export interface LokiSourceOptions {
   /** e.g. `http://loki:3100` */
@@ -26,81 +27,27 @@ export interface LokiSourceOptions {
   timeoutMs?: number;
 }
 
-interface StreamResult {
-  stream: Record<string, string>;
-  values: [string, string][];
-}
-
 const MS_NS = 1_000_000n;
 
 /**
  * Follows Loki with `query_range` polls over the configured queries: forward from a watermark,
  * with overlap for late lines and exact deduplication of (stream, timestamp, line), paging past
- * the per-query entry limit, with `X-Scope-OrgID` and basic or bearer auth. Loki's error bodies
- * are text, not JSON, and are passed on as they are.
+ * the per-query entry limit, through the {@link LokiClient}.
  */
 export function createLokiSource(options: LokiSourceOptions): PollSource {
   const overlapNs = BigInt(options.overlapMs ?? 60_000) * MS_NS;
   const pageLimit = options.pageLimit ?? 5000;
-  const timeoutMs = options.timeoutMs ?? 10_000;
-  const base = options.baseUrl.replace(/\/+$/, '');
   /** Per query: where the next poll ends its look-back, in ns. */
   const watermarks = new Map<string, bigint>();
   /** Keys of entries already reported, with their timestamp, per query: dropped once older than the overlap. */
   const seen = new Map<string, Map<string, bigint>>();
 
-  const headers: Record<string, string> = { accept: 'application/json' };
-  if (options.tenant) headers['x-scope-orgid'] = options.tenant;
-  if (options.auth && 'bearer' in options.auth) headers.authorization = `Bearer ${options.auth.bearer}`;
-  else if (options.auth)
-    headers.authorization = `Basic ${Buffer.from(`${options.auth.user}:${options.auth.password}`).toString('base64')}`;
-
-  async function queryRange(query: string, startNs: bigint, endNs: bigint): Promise<StreamResult[]> {
-    const params = new URLSearchParams({
-      query,
-      start: startNs.toString(),
-      end: endNs.toString(),
-      limit: String(pageLimit),
-      direction: 'forward',
-    });
-    let res: Response;
-    try {
-      res = await fetch(`${base}/loki/api/v1/query_range?${params}`, {
-        headers,
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-    } catch (err) {
-      const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
-      throw new SourceError(
-        'loki',
-        `query_range: ${cause === 'TimeoutError' ? `no answer in ${timeoutMs} ms` : `cannot connect (${cause})`}`,
-      );
-    }
-    const text = await res.text();
-    if (!res.ok)
-      throw new SourceError(
-        'loki',
-        `query_range: HTTP ${res.status}: ${text.trim().slice(0, 300)}`,
-        res.status,
-      );
-    let body: { status?: string; data?: { resultType?: string; result?: unknown } };
-    try {
-      body = JSON.parse(text);
-    } catch {
-      throw new SourceError('loki', `query_range: answer is not JSON (${text.length} bytes)`);
-    }
-    if (
-      body.status !== 'success' ||
-      body.data?.resultType !== 'streams' ||
-      !Array.isArray(body.data.result)
-    ) {
-      throw new SourceError(
-        'loki',
-        `query_range: expected streams, got ${body.data?.resultType ?? body.status ?? 'nothing'}`,
-      );
-    }
-    return body.data.result as StreamResult[];
-  }
+  const client = new LokiClient({
+    baseUrl: options.baseUrl,
+    ...(options.tenant ? { tenant: options.tenant } : {}),
+    ...(options.auth ? { auth: options.auth } : {}),
+    timeoutMs: options.timeoutMs ?? 10_000,
+  });
 
   async function pollQuery(query: string, nowNs: bigint, out: LogObservation[]): Promise<void> {
     const lookback = BigInt(options.lookbackMs ?? 15 * 60_000) * MS_NS;
@@ -109,11 +56,16 @@ export function createLokiSource(options: LokiSourceOptions): PollSource {
     const fresh = new Map<string, bigint>();
     let start = from;
     for (let page = 0; page < 1000; page++) {
-      const streams = await queryRange(query, start, nowNs);
+      const streams = await client.queryRange({
+        query,
+        startNs: start,
+        endNs: nowNs,
+        limit: pageLimit,
+        direction: 'forward',
+      });
       let count = 0;
       let last = start;
       for (const s of streams) {
-        if (!s || typeof s.stream !== 'object' || !Array.isArray(s.values)) continue;
         const stream = entityKey.logStream(s.stream);
         for (const [ts, line] of s.values) {
           count++;

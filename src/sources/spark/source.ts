@@ -2,6 +2,7 @@ import { connect } from 'node:net';
 import type { Clock, EntityKey, HealthObservation, Observation } from '../../core/index.ts';
 import { entityKey, stateObservation } from '../../core/index.ts';
 import type { Logger } from '../../telemetry/logger.ts';
+import { getJson as httpGetJson } from '../http.ts';
 import { type PollSource, SourceError, sourceEntity } from '../source.ts';
 
 export interface SparkSourceOptions {
@@ -107,33 +108,7 @@ export function createSparkSource(options: SparkSourceOptions): PollSource {
   >();
   let masterUrl: string | undefined;
 
-  async function getJson<T>(url: string): Promise<T> {
-    let res: Response;
-    try {
-      res = await fetch(url, {
-        headers: { accept: 'application/json' },
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-    } catch (err) {
-      const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
-      throw new SourceError(
-        'spark',
-        `${url}: ${cause === 'TimeoutError' ? `no answer in ${timeoutMs} ms` : `cannot connect (${cause})`}`,
-      );
-    }
-    const text = await res.text();
-    if (!res.ok)
-      throw new SourceError(
-        'spark',
-        `${url}: HTTP ${res.status}${/^\s*</.test(text) ? ' (an HTML page)' : ''}`,
-        res.status,
-      );
-    try {
-      return JSON.parse(text) as T;
-    } catch {
-      throw new SourceError('spark', `${url}: answer is not JSON (${text.length} bytes)`);
-    }
-  }
+  const getJson = <T>(url: string): Promise<T> => httpGetJson<T>('spark', url, { timeoutMs, what: url });
 
   async function pollMaster(out: Observation[], commit: (() => void)[]): Promise<void> {
     const state = await getJson<{ url?: string; workers?: MasterWorker[]; completedapps?: MasterApp[] }>(
