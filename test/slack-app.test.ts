@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config/load.ts';
 import { ManualClock } from '../src/core/index.ts';
@@ -39,6 +40,9 @@ describe('Slack app', () => {
   let slackApp: SlackApp;
   let notifier: Notifier;
   let slowStore = 0;
+  /** Every URL the Slack app's Bolt fetched (response_url posts, and any Web API call it made). */
+  const fetched: string[] = [];
+  let fetchedAtConstruction = -1;
 
   beforeAll(async () => {
     dynamo = await startEmbeddedDynamo({ port: 0, logger });
@@ -67,6 +71,10 @@ describe('Slack app', () => {
         if (slowStore > 0) await new Promise((r) => setTimeout(r, slowStore));
         return store.update(next);
       },
+      async list(query) {
+        if (slowStore > 0) await new Promise((r) => setTimeout(r, slowStore));
+        return store.list(query);
+      },
     };
     slackApp = createSlackApp({
       signingSecret: SECRET,
@@ -75,7 +83,12 @@ describe('Slack app', () => {
       logger,
       ackWithinMs: 1000,
       requestUpdate: (incidentId) => notifier.handle({ incidentId, version: 0, change: 'action' }),
+      fetch: (url, init) => {
+        fetched.push(String(url));
+        return fetch(url, init);
+      },
     });
+    fetchedAtConstruction = fetched.length;
     app = await createHttpApp({
       logger,
       store,
@@ -93,6 +106,7 @@ describe('Slack app', () => {
 
   beforeEach(() => {
     slack.calls.length = 0;
+    slack.responses.length = 0;
     slowStore = 0;
   });
 
@@ -362,11 +376,129 @@ describe('Slack app', () => {
     expect(xml.statusCode).toBe(415);
     // A modal submission or another app's command has no listener here: acknowledged, nothing done.
     const view = await signed(
-      new URLSearchParams({ payload: JSON.stringify({ type: 'view_submission', user: USER }) }).toString(),
+      new URLSearchParams({
+        payload: JSON.stringify({
+          type: 'view_submission',
+          user: USER,
+          team: { id: 'T0001', domain: 'hooli' },
+          view: { id: 'V0001', type: 'modal', callback_id: 'other', state: { values: {} } },
+        }),
+      }).toString(),
       form,
     );
     expect(view.statusCode).toBe(200);
     expect(view.body).toBe('');
+    const other = await signed(
+      new URLSearchParams({ command: '/other', text: 'x', user_id: USER.id, team_id: 'T0001' }).toString(),
+      form,
+    );
+    expect(other.statusCode).toBe(200);
+    expect(other.body).toBe('');
+    expect(nothing.statusCode).toBe(400);
+  });
+
+  it('answers an action it does not know privately, and a runbook link click with nothing', async () => {
+    const incident = await posted('inc_unknown', { signals: [incidentSignal(81)] });
+    const res = await clickDone({ action_id: 'guardian_retired_button', value: incident.id });
+    expect(res.statusCode).toBe(200);
+    expect(slack.responses).toEqual([
+      {
+        id: 'click',
+        body: expect.objectContaining({
+          response_type: 'ephemeral',
+          replace_original: false,
+          text: 'Guardian does not know the action guardian_retired_button.',
+        }),
+      },
+    ]);
+    slack.responses.length = 0;
+    const link = await clickDone({ action_id: `${ACTION_IDS.runbook}_0`, value: 'spot-loss' });
+    expect(link.statusCode).toBe(200);
+    expect(link.body).toBe('');
+    expect(slack.responses).toEqual([]);
+    expect(await store.timeline(incident.id)).toEqual([]);
+  });
+
+  it('answers a slow /guardian with "Working on it…", then through response_url', async () => {
+    await posted('inc_slow_cmd', { signals: [incidentSignal(91)] });
+    slowStore = 1500;
+    const started = Date.now();
+    const res = await command('list');
+    expect(Date.now() - started).toBeLessThan(1500);
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ response_type: 'ephemeral', text: 'Working on it…' });
+    expect(slack.responses).toEqual([]);
+    await slackApp.settled();
+    expect(slack.responses).toEqual([
+      {
+        id: 'command',
+        body: expect.objectContaining({
+          response_type: 'ephemeral',
+          replace_original: false,
+          text: expect.stringContaining('`inc_slow_cmd`'),
+        }),
+      },
+    ]);
+  });
+
+  it('makes no Slack API call of its own: Bolt fetches only response_urls, and nothing at construction', async () => {
+    expect(fetchedAtConstruction).toBe(0);
+    const before = fetched.length;
+    await clickDone({ action_id: 'guardian_retired_button', value: 'inc_none' });
+    expect(fetched.length).toBe(before + 1);
+    for (const url of fetched) expect(url.startsWith(slack.responseUrl(''))).toBe(true);
+    expect(slack.calls).toEqual([]);
+  });
+
+  it("routes Bolt's warnings to Guardian's logger and never logs the signing secret", async () => {
+    const lines: string[] = [];
+    const capture = pino({ level: 'trace' }, { write: (line: string) => lines.push(line) });
+    const quiet = createSlackApp({
+      signingSecret: SECRET,
+      store,
+      clock,
+      logger: capture,
+      requestUpdate: async () => {},
+    });
+    const server = Fastify();
+    await server.register(quiet.plugin);
+    try {
+      const send = (body: string, signature?: string) => {
+        const timestamp = nowSeconds();
+        return server.inject({
+          method: 'POST',
+          url: '/slack/events',
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded',
+            'x-slack-request-timestamp': timestamp,
+            'x-slack-signature': signature ?? signSlackRequest(SECRET, timestamp, body),
+          },
+          payload: body,
+        });
+      };
+      // A payload of a type Bolt does not know: Bolt warns and calls no listener.
+      const odd = await send(
+        new URLSearchParams({ payload: JSON.stringify({ type: 'odd', user: USER }) }).toString(),
+      );
+      expect(odd.statusCode).toBe(200);
+      expect((await send('command=%2Fguardian', `v0=${'1'.repeat(64)}`)).statusCode).toBe(401);
+      await quiet.settled();
+      const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(logged).toContainEqual(
+        expect.objectContaining({
+          level: 40,
+          bolt: true,
+          component: 'slack-app',
+          msg: expect.stringContaining('Could not determine the type'),
+        }),
+      );
+      expect(logged).toContainEqual(expect.objectContaining({ level: 40, reason: 'bad_signature' }));
+      // Bolt's debug and info lines are dropped even though Guardian's logger takes everything.
+      expect(logged.filter((l) => l.bolt === true && (l.level as number) < 40)).toEqual([]);
+      expect(lines.join('\n')).not.toContain(SECRET);
+    } finally {
+      await server.close();
+    }
   });
 
   it('leaves the JSON body parsing of the rest of the API alone', async () => {

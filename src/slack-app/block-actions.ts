@@ -19,7 +19,12 @@ export interface BlockAction {
   readonly type?: string;
 }
 
-type Handler = (ctx: InteractionContext, action: BlockAction, actor: Actor) => Promise<EphemeralReply | null>;
+/** What a control does for `actor`: a private answer, or null. */
+export type Handler = (
+  ctx: InteractionContext,
+  action: BlockAction,
+  actor: Actor,
+) => Promise<EphemeralReply | null>;
 
 const lifecycle =
   (kind: LifecycleAction): Handler =>
@@ -57,30 +62,50 @@ const silence: Handler = async (ctx, action, actor) => {
 /** Runbook buttons are links: Slack still tells the app about the click; there is nothing to do. */
 const linkClicked: Handler = async () => null;
 
-/** Action id → handler. Runbook buttons carry a numbered suffix. */
-const ROUTES: ReadonlyMap<string, Handler> = new Map([
-  [ACTION_IDS.acknowledge, lifecycle('acknowledge')],
-  [ACTION_IDS.resolve, lifecycle('resolve')],
-  [ACTION_IDS.reopen, lifecycle('reopen')],
-  [ACTION_IDS.silence, silence],
-]);
+/** The controls on an incident's message, and what each does. */
+export interface BlockActionRoute {
+  /** The `action_id` the control carries (runbook buttons carry a numbered suffix). */
+  readonly actionId: string | RegExp;
+  readonly handle: Handler;
+}
+
+/** Action id → handler: one Bolt action listener each. */
+export const BLOCK_ACTION_ROUTES: readonly BlockActionRoute[] = [
+  { actionId: ACTION_IDS.acknowledge, handle: lifecycle('acknowledge') },
+  { actionId: ACTION_IDS.resolve, handle: lifecycle('resolve') },
+  { actionId: ACTION_IDS.reopen, handle: lifecycle('reopen') },
+  { actionId: ACTION_IDS.silence, handle: silence },
+  { actionId: new RegExp(`^${ACTION_IDS.runbook}_`), handle: linkClicked },
+];
+
+/** Whether one of {@link BLOCK_ACTION_ROUTES} takes `actionId`. */
+export function isRoutedAction(actionId: string): boolean {
+  return BLOCK_ACTION_ROUTES.some((r) =>
+    typeof r.actionId === 'string' ? r.actionId === actionId : r.actionId.test(actionId),
+  );
+}
 
 /**
- * Runs one block action for `actor`. Returns what to tell them privately, or null when the
- * updated message says it all. Unknown action ids are answered, not thrown: a message posted by
- * an older Guardian may carry buttons this one no longer has.
+ * Answers an action no route takes, rather than ignoring it: a message posted by an older Guardian
+ * may carry controls this one no longer has.
  */
-export async function handleBlockAction(
+export const unknownAction: Handler = async (_ctx, action) => ({
+  text: `Guardian does not know the action ${action.action_id.slice(0, 100)}.`,
+});
+
+/**
+ * Runs `handle` for one block action by `actor`. Returns what to tell them privately, or null when
+ * the updated message says it all; a refused action (already resolved, no such incident) is such
+ * an answer, not an error.
+ */
+export async function runBlockAction(
   ctx: InteractionContext,
+  handle: Handler,
   action: BlockAction,
   actor: Actor,
 ): Promise<EphemeralReply | null> {
-  const handler =
-    ROUTES.get(action.action_id) ??
-    (action.action_id.startsWith(`${ACTION_IDS.runbook}_`) ? linkClicked : undefined);
-  if (!handler) return { text: `Guardian does not know the action ${action.action_id.slice(0, 100)}.` };
   try {
-    return await handler(ctx, action, actor);
+    return await handle(ctx, action, actor);
   } catch (err) {
     if (err instanceof ActionRefusedError) return { text: err.message };
     throw err;
