@@ -102,6 +102,36 @@ export function createSlackChannel(options: SlackChannelOptions): MessageChannel
   const channelIds = new Map<string, string>();
   const bare = (name: string) => name.replace(/^#/, '');
 
+  /**
+   * The messages of a conversation listing (`conversations.history` or `.replies`) since
+   * `query.since` whose metadata matches `query`, page by page (at most ten pages of 200).
+   */
+  async function* tagged(
+    method: string,
+    params: Record<string, unknown>,
+    query: FindPostedQuery,
+  ): AsyncGenerator<{ ts: string }> {
+    // Slack's ts are seconds; a second of slack on each side covers clock differences.
+    const oldest = (Math.floor(query.since / 1000) - 1).toFixed(6);
+    let cursor: string | undefined;
+    for (let page = 0; page < 10; page++) {
+      const result = await call(method, {
+        ...params,
+        oldest,
+        include_all_metadata: true,
+        limit: 200,
+        ...(cursor ? { cursor } : {}),
+      });
+      const messages = field(result, 'messages');
+      for (const m of Array.isArray(messages) ? messages : []) {
+        const { ts, metadata } = (m ?? {}) as { ts?: unknown; metadata?: unknown };
+        if (typeof ts === 'string' && metadataMatches(metadata, query)) yield { ts };
+      }
+      cursor = result.response_metadata?.next_cursor || undefined;
+      if (!cursor || field(result, 'has_more') === false) break;
+    }
+  }
+
   async function channelId(channel: string): Promise<string> {
     if (CHANNEL_ID.test(channel)) return channel;
     const known = channelIds.get(bare(channel));
@@ -145,25 +175,8 @@ export function createSlackChannel(options: SlackChannelOptions): MessageChannel
     },
     async findPosted(channel, query) {
       const id = await channelId(channel);
-      let cursor: string | undefined;
-      // Slack's ts are seconds; a second of slack on each side covers clock differences.
-      const oldest = (Math.floor(query.since / 1000) - 1).toFixed(6);
-      for (let page = 0; page < 10; page++) {
-        const result = await call('conversations.history', {
-          channel: id,
-          oldest,
-          include_all_metadata: true,
-          limit: 200,
-          ...(cursor ? { cursor } : {}),
-        });
-        const messages = field(result, 'messages');
-        for (const m of Array.isArray(messages) ? messages : []) {
-          const { ts, metadata } = (m ?? {}) as { ts?: unknown; metadata?: unknown };
-          if (typeof ts === 'string' && metadataMatches(metadata, query)) return { channel: id, ts };
-        }
-        cursor = result.response_metadata?.next_cursor || undefined;
-        if (!cursor || field(result, 'has_more') === false) break;
-      }
+      for await (const m of tagged('conversations.history', { channel: id }, query))
+        return { channel: id, ts: m.ts };
       return null;
     },
     async reply(channel, threadTs, message) {
@@ -177,28 +190,10 @@ export function createSlackChannel(options: SlackChannelOptions): MessageChannel
     },
     async findReply(channel, threadTs, query) {
       const id = await channelId(channel);
-      let cursor: string | undefined;
-      const oldest = (Math.floor(query.since / 1000) - 1).toFixed(6);
       let found: PostedMessage | null = null;
       // Oldest first, the thread's parent included: the newest match is the last one seen.
-      for (let page = 0; page < 10; page++) {
-        const result = await call('conversations.replies', {
-          channel: id,
-          ts: threadTs,
-          oldest,
-          include_all_metadata: true,
-          limit: 200,
-          ...(cursor ? { cursor } : {}),
-        });
-        const messages = field(result, 'messages');
-        for (const m of Array.isArray(messages) ? messages : []) {
-          const { ts, metadata } = (m ?? {}) as { ts?: unknown; metadata?: unknown };
-          if (typeof ts === 'string' && ts !== threadTs && metadataMatches(metadata, query)) {
-            found = { channel: id, ts };
-          }
-        }
-        cursor = result.response_metadata?.next_cursor || undefined;
-        if (!cursor || field(result, 'has_more') === false) break;
+      for await (const m of tagged('conversations.replies', { channel: id, ts: threadTs }, query)) {
+        if (m.ts !== threadTs) found = { channel: id, ts: m.ts };
       }
       return found;
     },
