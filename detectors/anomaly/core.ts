@@ -22,9 +22,12 @@
  * comparable across channels and series: a heavy-tailed, spiky series needs a much larger spike
  * to surprise than a calm one.
  *
- * The point's surprise is the largest channel surprise. A refractory envelope then keeps an
- * anomaly sharp: a point only scores in full when it is more surprising than what the series has
- * just shown, so one incident yields one high score at its onset rather than a plateau.
+ * How long a tail should remember its excesses differs from series to series, and the ranking of
+ * anomalies is sensitive to it. So each tail is fitted twice, with a slower and a faster memory,
+ * and the point is scored by both: each memory's surprise is the largest of its channels, and is
+ * sharpened on its own by a refractory envelope (a point only scores in full when it is more
+ * surprising than what the series has just shown, so one incident yields one high score at its
+ * onset rather than a plateau). The score is the mean of the two.
  */
 
 const DAY_MS = 86_400_000;
@@ -55,35 +58,46 @@ export type AnomalyChannel = (typeof CHANNELS)[number];
 const NCH = CHANNELS.length;
 const CH_SEASONAL_HIGH = 6;
 
-// A slot is one contiguous block: Float64 header fields, then Float32 learnt tables.
+// A slot is one contiguous block: Float64 header fields, then Float32 header fields and learnt
+// tables. The two header parts fit in two cache lines.
 const F_N = 0; // points scored
 const F_T0 = 1; // time of the first point
 const F_TL = 2; // time of the last point
 const F_DT = 3; // usual interval between points (robust EWMA)
 const F_LEVEL = 4; // fast local level
-const F_SCALE = 5; // usual absolute one-step residual
-const F_SMOOTH = 6; // smoothed level (context model input)
-const F_MEAN = 7; // slow mean of the raw values
-const F_SPREAD = 8; // slow mean absolute deviation of the raw values
-const F_CTXDEV = 9; // usual absolute deviation of the smoothed level from its profile
-const F_REFRACTORY = 10; // decaying envelope of recent surprises
-const F_DRIFT = 11; // EW mean of the clipped residual z
-const F_EXPECTED = 12; // expected value at the last point (for evidence)
-const F_LOW = 13; // low end of the expected range at the last point
-const F_HIGH = 14; // high end of the expected range at the last point
-const F_SURPRISE = 15; // raw surprise (-log10 p) of the last point
-const F_CHANNEL = 16; // index of the most surprising channel at the last point
-const F_REF = 17; // the first value: profiles are stored relative to it, so Float32 keeps precision
-const F_VOLATILITY = 18; // EW mean of the squared (clipped) residual z: the recent variance
-const NF64 = 20; // (even, so the Float32 part starts 8-byte aligned)
+const F_SMOOTH = 5; // smoothed level (context model input)
+const F_MEAN = 6; // slow mean of the raw values
+const F_REF = 7; // the first value: profiles are stored relative to it, so Float32 keeps precision
+const F_EXPECTED = 8; // expected value at the last point (for evidence)
+const F_LOW = 9; // low end of the expected range at the last point
+const F_HIGH = 10; // high end of the expected range at the last point
+const NF64 = 11;
+// Float32 header fields, in Float32 units from the start of the slot's block.
+const H_SCALE = NF64 * 2; // usual absolute one-step residual
+const H_SPREAD = H_SCALE + 1; // slow mean absolute deviation of the raw values
+const H_CTXDEV = H_SCALE + 2; // usual absolute deviation of the smoothed level from its profile
+const H_DRIFT = H_SCALE + 3; // EW mean of the clipped residual z
+const H_VOLATILITY = H_SCALE + 4; // EW mean of the squared (clipped) residual z: the recent variance
+const H_REFRACTORY = H_SCALE + 5; // decaying envelope of recent surprises (slow-memory tails)
+const H_REFRACTORY_FAST = H_SCALE + 6; // the same envelope for the fast-memory tails
+const H_SURPRISE = H_SCALE + 7; // raw surprise (-log10 p) of the last point
+const H_CHANNEL = H_SCALE + 8; // index of the most surprising channel at the last point
 
-// Float32 part, in Float32 units from the start of the slot's block.
-const G0 = NF64 * 2;
-/** Per channel: tracked high quantile, EW mean and mean square of excesses, EW mean value, count. */
+// Learnt tables, in Float32 units from the start of the slot's block. What every point reads sits
+// together: the tails' hot part is one cache line, and a point touches two adjacent buckets of
+// each profile.
+const G0 = Math.ceil((H_CHANNEL + 1) / 16) * 16;
+/** Per channel, read and written at every point: tracked high quantile, EW mean value. */
 const G_TAIL = G0;
-const TAIL_FIELDS = 5;
+const TAIL_FIELDS = 2;
+/**
+ * Per channel, used only by values over the quantile: EW mean and mean square of the excesses
+ * (slow memory), the same (fast memory), excess count.
+ */
+const G_EXCESS = G_TAIL + NCH * TAIL_FIELDS;
+const EXCESS_FIELDS = 5;
 /** Per time-of-day bucket: usual |one-step residual|, smoothed level, its usual |deviation|. */
-const G_DAY = G_TAIL + NCH * TAIL_FIELDS;
+const G_DAY = G_EXCESS + NCH * EXCESS_FIELDS;
 const DAY_FIELDS = 3;
 /** Per hour-of-week bucket: smoothed level, its usual |deviation|. */
 const G_WEEK = G_DAY + DAY_BUCKETS * DAY_FIELDS;
@@ -170,10 +184,12 @@ export interface AnomalyScorerConfig {
    */
   readonly tailQuantileRate: number;
   /**
-   * Weight of a new excess in the tail moments.
-   * @defaultValue 0.02
+   * Weights of a new excess in the tail moments of the slow and the fast memory. Each channel's
+   * tail is fitted with both, and the score is the mean of what each makes of the point: no one
+   * memory suits every series, and the pair ranks anomalies more steadily than either alone.
+   * @defaultValue [0.015, 0.03]
    */
-  readonly tailMomentRate: number;
+  readonly tailMomentRates: readonly [slow: number, fast: number];
   /**
    * A tail fitted on `n` excesses is trusted `n / (n + this)`: young tails claim less.
    * @defaultValue 7
@@ -231,7 +247,7 @@ export const DEFAULT_ANOMALY_CONFIG: AnomalyScorerConfig = {
   contextShrinkage: 0.35,
   tailProbability: 0.025,
   tailQuantileRate: 0.025,
-  tailMomentRate: 0.02,
+  tailMomentRates: [0.015, 0.03],
   tailDoubt: 7,
   refractoryPoints: 500,
   refractoryFactor: 0.7,
@@ -285,7 +301,10 @@ export class AnomalyScorerPool {
   readonly #tailBase: number;
   readonly #tailStepUp: number;
   readonly #tailStepDown: number;
-  readonly #momentRate: number;
+  readonly #momentRateSlow: number;
+  readonly #momentRateFast: number;
+  /** The fast-memory surprise of the last `#beyond` (which returns the slow-memory one). */
+  #fastSurprise = 0;
   readonly #tailDoubt: number;
   readonly #refractoryDecay: number;
   readonly #refractoryFactor: number;
@@ -320,7 +339,7 @@ export class AnomalyScorerPool {
     this.#tailBase = -Math.log10(c.tailProbability);
     this.#tailStepUp = c.tailQuantileRate * (1 - c.tailProbability);
     this.#tailStepDown = c.tailQuantileRate * c.tailProbability;
-    this.#momentRate = c.tailMomentRate;
+    [this.#momentRateSlow, this.#momentRateFast] = c.tailMomentRates;
     this.#tailDoubt = c.tailDoubt;
     this.#refractoryDecay = Math.exp(-1 / c.refractoryPoints);
     this.#refractoryFactor = c.refractoryFactor;
@@ -394,13 +413,15 @@ export class AnomalyScorerPool {
   /** What the scorer expected at the slot's last point. */
   explain(slot: number): AnomalyExplanation {
     const a = slot * (SLOT_F32 / 2);
+    const b = slot * SLOT_F32;
     const f = this.#f64;
+    const g = this.#f32;
     return {
       expected: f[a + F_EXPECTED]!,
       low: f[a + F_LOW]!,
       high: f[a + F_HIGH]!,
-      surprise: f[a + F_SURPRISE]!,
-      channel: CHANNELS[f[a + F_CHANNEL]!] ?? 'spike',
+      surprise: g[b + H_SURPRISE]!,
+      channel: CHANNELS[g[b + H_CHANNEL]!] ?? 'spike',
     };
   }
 
@@ -443,7 +464,7 @@ export class AnomalyScorerPool {
     const age = time - f[a + F_T0]!;
     const daily = dt > 0 && dt <= DAY_MS / 12;
     const weekly = dt > 0 && dt <= WEEK_MS / 56;
-    const spread = f[a + F_SPREAD]!;
+    const spread = g[b + H_SPREAD]!;
     const floor = this.#floorShare * spread + 1e-12;
 
     // Time-of-day and hour-of-week positions, each between two bucket centres.
@@ -479,7 +500,7 @@ export class AnomalyScorerPool {
     // Local model: residual against the fast level, scaled by the usual residual here and now.
     const level = f[a + F_LEVEL]!;
     const residual = value - level;
-    const scale = Math.max(f[a + F_SCALE]!, floor);
+    const scale = Math.max(g[b + H_SCALE]!, floor);
     let scale2 = scale * scale;
     if (daily) {
       const bd = (1 - dw) * g[d0]! + dw * g[d1]!;
@@ -500,8 +521,8 @@ export class AnomalyScorerPool {
       const history = age / DAY_MS;
       const pm = (1 - dw) * g[d0 + 1]! + dw * g[d1 + 1]!;
       const pv = (1 - dw) * g[d0 + 2]! + dw * g[d1 + 2]!;
-      const dev = f[a + F_CTXDEV]!;
-      f[a + F_CTXDEV] = dev + 0.01 * (Math.min(Math.abs(smooth - pm), 6 * dev + floor) - dev);
+      const dev = g[b + H_CTXDEV]!;
+      g[b + H_CTXDEV] = dev + 0.01 * (Math.min(Math.abs(smooth - pm), 6 * dev + floor) - dev);
       const shrunk = this.#shrinkage * dev * dev + floor * floor;
       ctxMean = pm;
       ctxScale = 1.25 * (1 + this.#dayDoubt / history) * Math.sqrt(pv * pv + shrunk);
@@ -516,15 +537,15 @@ export class AnomalyScorerPool {
     }
 
     // Channels: one-point, short and long mean, mean square of the local residual; context.
-    const drift = f[a + F_DRIFT]! + DRIFT_RATE * (Math.max(-20, Math.min(20, z)) - f[a + F_DRIFT]!);
-    f[a + F_DRIFT] = drift;
+    const drift = g[b + H_DRIFT]! + DRIFT_RATE * (Math.max(-20, Math.min(20, z)) - g[b + H_DRIFT]!);
+    g[b + H_DRIFT] = drift;
     const driftZ = drift * DRIFT_NORM;
     // Recent variance relative to the usual one (z is scaled by the usual residual, which adapts
     // several times slower than this mean), in log terms: a series that starts to thrash, or one
     // that suddenly calms down (a stuck sensor, a stalled feed).
     const zz = Math.min(z * z, 400);
-    const volatility = n < 3 ? 1 : f[a + F_VOLATILITY]! + this.#volatilityRate * (zz - f[a + F_VOLATILITY]!);
-    f[a + F_VOLATILITY] = volatility;
+    const volatility = n < 3 ? 1 : g[b + H_VOLATILITY]! + this.#volatilityRate * (zz - g[b + H_VOLATILITY]!);
+    g[b + H_VOLATILITY] = volatility;
     const logVolatility = Math.log(Math.max(volatility, 1e-6));
     const u = this.#u;
     u[0] = Math.max(z, 0);
@@ -537,17 +558,47 @@ export class AnomalyScorerPool {
     u[7] = Math.max(-zc, 0);
     const channels = ctxScale > 0 ? NCH : CH_SEASONAL_HIGH;
 
-    let surprise = 0;
+    // Each memory's surprise is its most surprising channel; the explanation names the channel
+    // that surprises both most.
+    let slow = 0;
+    let fast = 0;
+    let both = 0;
     let channel = 0;
-    for (let k = 0, t = b + G_TAIL; k < channels; k++, t += TAIL_FIELDS) {
-      let s = this.#calibrate(t, u[k]!);
-      // A new context is trusted gradually: its channels ramp in over `contextRampDays`.
-      if (k >= CH_SEASONAL_HIGH) s *= Math.min(1, (age - this.#dayAfterMs) / this.#rampMs);
-      if (s > surprise) {
-        surprise = s;
+    for (
+      let k = 0, t = b + G_TAIL, e = b + G_EXCESS;
+      k < channels;
+      k++, t += TAIL_FIELDS, e += EXCESS_FIELDS
+    ) {
+      // The channel's value against its tail (tracked quantile `th`); the tail learns it.
+      const x = u[k]!;
+      const th = g[t]!;
+      const mean = g[t + 1]! + 0.01 * (x - g[t + 1]!);
+      g[t + 1] = mean;
+      let s: number;
+      let sf: number;
+      if (x <= th) {
+        // Below the modelled tail: a ramp up to the tail's base surprise keeps the order.
+        g[t] = Math.max(th - this.#tailStepDown * Math.max(mean, 1e-9), 0);
+        s = th > 0 ? this.#tailBase * (x / th) : 0;
+        sf = s;
+      } else {
+        s = this.#beyond(t, e, x - th, mean);
+        sf = this.#fastSurprise;
+      }
+      if (k >= CH_SEASONAL_HIGH) {
+        // A new context is trusted gradually: its channels ramp in over `contextRampDays`.
+        const ramp = Math.min(1, (age - this.#dayAfterMs) / this.#rampMs);
+        s *= ramp;
+        sf *= ramp;
+      }
+      if (s > slow) slow = s;
+      if (sf > fast) fast = sf;
+      if (s + sf > both) {
+        both = s + sf;
         channel = k;
       }
     }
+    const surprise = 0.5 * (slow + fast);
 
     // Expected range of the model behind the most surprising channel.
     if (channel >= CH_SEASONAL_HIGH) {
@@ -559,17 +610,17 @@ export class AnomalyScorerPool {
       f[a + F_LOW] = level - 3 * localScale;
       f[a + F_HIGH] = level + 3 * localScale;
     }
-    f[a + F_SURPRISE] = surprise;
-    f[a + F_CHANNEL] = channel;
+    g[b + H_SURPRISE] = surprise;
+    g[b + H_CHANNEL] = channel;
 
     // Learn from the point.
     const absResidual = Math.abs(residual);
-    const oldScale = f[a + F_SCALE]!;
-    f[a + F_SCALE] =
+    const oldScale = g[b + H_SCALE]!;
+    g[b + H_SCALE] =
       n === 1 ? absResidual : oldScale + this.#scaleRate * (Math.min(absResidual, 4 * scale) - oldScale);
     const mean = f[a + F_MEAN]! + 0.01 * (value - f[a + F_MEAN]!);
     f[a + F_MEAN] = mean;
-    f[a + F_SPREAD] = spread + 0.01 * (Math.abs(value - mean) - spread);
+    g[b + H_SPREAD] = spread + 0.01 * (Math.abs(value - mean) - spread);
     const clip = this.#levelClip * localScale;
     f[a + F_LEVEL] = level + this.#levelRate * Math.max(-clip, Math.min(clip, residual));
     if (daily) {
@@ -591,43 +642,40 @@ export class AnomalyScorerPool {
     }
 
     if (n + 1 < this.#warmup) return 0;
-    // Refractory: only what exceeds the recent surprise envelope scores in full.
-    const envelope = f[a + F_REFRACTORY]!;
-    f[a + F_REFRACTORY] = Math.max(envelope * this.#refractoryDecay, surprise);
-    const sharp = surprise > envelope ? surprise : surprise * this.#refractoryFactor;
+    // Refractory, per memory: only what exceeds its recent surprise envelope scores in full.
+    const sharp = 0.5 * (this.#sharpen(b + H_REFRACTORY, slow) + this.#sharpen(b + H_REFRACTORY_FAST, fast));
     return sharp / (sharp + this.#half);
   }
 
-  /**
-   * Surprise of channel value `x` under the tail model at `t` (threshold, mean excess, mean
-   * squared excess, mean value, excess count), then learns `x`.
-   */
-  #calibrate(t: number, x: number): number {
+  /** `surprise`, damped unless it exceeds the decaying envelope at `e`; then raises the envelope. */
+  #sharpen(e: number, surprise: number): number {
     const g = this.#f32;
-    const th = g[t]!;
-    const mean = g[t + 3]! + 0.01 * (x - g[t + 3]!);
-    g[t + 3] = mean;
-    if (x <= th) {
-      // Below the modelled tail: a ramp up to the tail's base surprise keeps the order.
-      g[t] = Math.max(th - this.#tailStepDown * Math.max(mean, 1e-9), 0);
-      return th > 0 ? this.#tailBase * (x / th) : 0;
-    }
-    const y = x - th;
-    const s = this.#excess(t, y);
-    this.#learnExcess(t, y);
-    g[t] = th + this.#tailStepUp * Math.max(mean, 1e-9);
+    const envelope = g[e]!;
+    g[e] = Math.max(envelope * this.#refractoryDecay, surprise);
+    return surprise > envelope ? surprise : surprise * this.#refractoryFactor;
+  }
+
+  /**
+   * Surprise of an excess `y` over the tail quantile at `t` (whose channel's mean value is now
+   * `mean`) under the slow-memory fit of the excesses at `e`, leaving the fast-memory one in
+   * `#fastSurprise`; then learns `y` and raises the quantile.
+   */
+  #beyond(t: number, e: number, y: number, mean: number): number {
+    const g = this.#f32;
+    const count = g[e + 4]!;
+    const s = this.#excess(g[e]!, g[e + 1]!, count, y);
+    this.#fastSurprise = this.#excess(g[e + 2]!, g[e + 3]!, count, y);
+    this.#learnExcess(e, y);
+    g[t] = g[t]! + this.#tailStepUp * Math.max(mean, 1e-9);
     return s;
   }
 
   /**
-   * Surprise of an excess `y` over the tail threshold at `t`, from a generalised Pareto fit of
-   * the past excesses by the method of moments (ξ = ½(1 − m²/v), σ = ½m(1 + m²/v)).
+   * Surprise of an excess `y` over a tail's threshold, from a generalised Pareto fit of the
+   * `count` past excesses, whose mean is `m1` and mean square `m2`, by the method of moments
+   * (ξ = ½(1 − m²/v), σ = ½m(1 + m²/v)).
    */
-  #excess(t: number, y: number): number {
-    const g = this.#f32;
-    const m1 = g[t + 1]!;
-    const m2 = g[t + 2]!;
-    const count = g[t + 4]!;
+  #excess(m1: number, m2: number, count: number, y: number): number {
     let s = this.#tailBase;
     if (count >= 5) {
       const v = Math.max(m2 - m1 * m1, 1e-30);
@@ -644,18 +692,25 @@ export class AnomalyScorerPool {
     return s;
   }
 
-  /** Learns one excess `y` into the tail moments at `t`. */
-  #learnExcess(t: number, y: number): void {
+  /** Learns one excess `y` into both memories of the excesses at `e`. */
+  #learnExcess(e: number, y: number): void {
     const g = this.#f32;
-    const count = g[t + 4]!;
+    const count = g[e + 4]!;
+    const yy = y * y;
     if (count === 0) {
-      g[t + 1] = y;
-      g[t + 2] = y * y;
+      g[e] = y;
+      g[e + 1] = yy;
+      g[e + 2] = y;
+      g[e + 3] = yy;
     } else {
-      g[t + 1] = g[t + 1]! + this.#momentRate * (y - g[t + 1]!);
-      g[t + 2] = g[t + 2]! + this.#momentRate * (y * y - g[t + 2]!);
+      const slow = this.#momentRateSlow;
+      const fast = this.#momentRateFast;
+      g[e] = g[e]! + slow * (y - g[e]!);
+      g[e + 1] = g[e + 1]! + slow * (yy - g[e + 1]!);
+      g[e + 2] = g[e + 2]! + fast * (y - g[e + 2]!);
+      g[e + 3] = g[e + 3]! + fast * (yy - g[e + 3]!);
     }
-    g[t + 4] = count + 1;
+    g[e + 4] = count + 1;
   }
 }
 
