@@ -107,6 +107,25 @@ describe('log-signature', () => {
     expect(connect!.related).not.toContain('host:10.0.5.2');
   });
 
+  it('names the worker of a task instance the scheduler gave up on, not the scheduler', () => {
+    const h = harness(createLogSignatureDetector());
+    const scheduler = { service_name: 'airflow-scheduler', host: 'airflow-scheduler-1', level: 'error' };
+    for (const [dag, task] of [
+      ['orders_daily', 'silver_orders'],
+      ['payments_daily', 'gold_payments_daily'],
+    ])
+      h.log(
+        scheduler,
+        `[2026-05-19T02:26:51.000+0000] {scheduler_job_runner.py:2234} ERROR - Detected a task instance without a heartbeat: {'DAG Id': '${dag}', 'Task Id': '${task}', 'Run Id': 'scheduled__2026-05-19T02:00:00+00:00', 'Hostname': 'airflow-worker-3'} (See https://airflow.apache.org/docs/apache-airflow/stable/core-concepts/tasks.html#task-instance-heartbeat-timeout)`,
+      );
+    // One condition for the worker, however many of its tasks the scheduler reports.
+    expect(h.signals).toHaveLength(1);
+    expect(h.signals[0]).toMatchObject({
+      errorClass: 'airflow_task_killed',
+      related: ['host:airflow-worker-3'],
+    });
+  });
+
   it('keeps one condition per process and subject, whatever level stream an entry came in', () => {
     const h = harness(createLogSignatureDetector());
     h.log(

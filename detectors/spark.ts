@@ -20,8 +20,10 @@ export function classifyExecutorRemoval(reason: string | null | undefined): Exec
   if (/worker lost|disassociated|was deleted by a user or the framework|node lost|host lost/.test(r))
     return 'host_lost';
   if (/heartbeat timed out|heartbeat/.test(r)) return 'heartbeat_timeout';
+  // 137: SIGKILL (the kernel's or the container's OOM killer); 52: Spark's own exit code for an
+  // executor that died of OutOfMemoryError (standalone: "Command exited with code 52").
   if (
-    /(exit|with) code 137|sigkill|oom|out of memory|exceeding memory limits|exit (status|code):? ?52\b/.test(
+    /\b(exit|with) (exit )?(code|status):? ?(137|52)\b|sigkill|oom|out of memory|exceeding memory limits/.test(
       r,
     )
   )

@@ -4,7 +4,8 @@ import { type EntityKey, type IncidentSignal, parseTaskKey, type RootCause } fro
 /**
  * The platform's causal order, upstream first: infrastructure (hosts, workers) before the engine
  * (Spark Connect, executors), the engine before jobs, jobs before the tasks that submitted them,
- * tasks before what is downstream of them (upstream_failed tasks, failed DAG runs).
+ * tasks before what follows from them: upstream_failed tasks, failed DAG runs, executors their own
+ * tasks ran out of memory, and symptoms (log lines, metrics) that name no infrastructure.
  */
 export const LAYERS = ['infrastructure', 'engine', 'job', 'task', 'downstream'] as const;
 export type Layer = (typeof LAYERS)[number];
@@ -33,7 +34,23 @@ export interface SignalRole {
   readonly event: boolean;
   /** `dag/task` for Airflow task signals: the same task failing run after run is one incident. */
   readonly recurrence?: string;
+  /**
+   * `class@entity` for each host and executor a classified failure happened on: the same failure
+   * on the same machine at about the same time is one incident, whoever reported it first (the
+   * executor's loss, the driver's log line about it, the job it failed, the scheduler giving up on
+   * a worker's tasks).
+   */
+  readonly failures: readonly string[];
+  /** Hosts whose metrics this signal says went silent: it corroborates those hosts being lost. */
+  readonly silentHosts: readonly EntityKey[];
 }
+
+/** Root-cause kinds that a host's metrics going silent corroborates. */
+export const HOST_LOSS_KINDS: ReadonlySet<string> = new Set([
+  'host_lost',
+  'spot_interruption',
+  'worker_lost',
+]);
 
 export interface Hypothesis {
   readonly entity: EntityKey;
@@ -102,6 +119,9 @@ function computeRole(s: RoleInput): SignalRole {
     keys.add(r);
   }
   const task = parseTaskKey(s.entity);
+  const machines = [...keys, ...weakKeys].filter(
+    (e) => e.startsWith('host:') || e.startsWith('spark:executor:'),
+  );
   return {
     keys: [...keys],
     weakKeys: [...weakKeys],
@@ -109,6 +129,8 @@ function computeRole(s: RoleInput): SignalRole {
     pages: pages(s, cls?.id),
     event: EVENT_KINDS.has(s.kind) || s.kind.startsWith('log.'),
     ...(task ? { recurrence: `${task.dagId}/${task.taskId}` } : {}),
+    failures: cls ? machines.map((m) => `${cls.id}@${m}`) : [],
+    silentHosts: s.kind === 'metric.silent' ? [...weakKeys].filter((e) => e.startsWith('host:')) : [],
   };
 }
 
@@ -180,7 +202,10 @@ function hypothesisOf(
           directness: 0.9,
           title: `Spark worker ${host.slice(5)} lost`,
         };
-      return self(cls === 'executor_oom' ? 'executor_oom' : 'executor_lost', 'engine');
+      // An executor its own tasks ran out of memory is a victim of the work it ran: the job or
+      // task that did it is the cause when the incident shows one.
+      if (cls === 'executor_oom') return self('executor_oom', 'downstream', 0.9);
+      return self('executor_lost', 'engine');
     case 'spark.connect_unreachable':
       return self('connect_unavailable', 'engine');
     case 'source.down':
@@ -232,10 +257,13 @@ function hypothesisOf(
         title: `Airflow worker ${worker} lost or killing its tasks`,
       };
   }
+  // A log line or a metric is a symptom: it ranks after the work that failed, and is the root
+  // cause only of what shows nothing else.
+  if (s.kind.startsWith('metric.') || s.kind.startsWith('log.'))
+    return cls ? self(cls, 'downstream') : self(s.kind, 'downstream', 0.5);
   if (cls === 's3_throttling') return self('s3_throttling', layer, 0.7);
   if (cls === 'sql_analysis_error') return self('sql_error', layer);
   if (cls) return self(cls, layer);
-  if (s.kind.startsWith('metric.') || s.kind.startsWith('log.')) return self(s.kind, 'job', 0.5);
   return self(s.kind, layer);
 }
 

@@ -356,6 +356,105 @@ describe('correlator', () => {
     expect(open.find((i) => i.signals.length === 1)!.rootCause?.kind).toBe('sql_error');
   });
 
+  it('makes an executor its tasks ran out of memory ONE incident with its job and the driver log, rooted at the job, whatever reported first', async () => {
+    const executorOom = (): Signal[] => [
+      sig({
+        kind: 'log.signature',
+        entity: 'log:{host="10.0.1.12",level="warn",service_name="spark-driver"}',
+        related: ['host:10.0.4.57'],
+        errorClass: 'executor_oom',
+        severity: 'high',
+      }),
+      sig({
+        kind: 'spark.executor_lost',
+        entity: `spark:executor:${APP}/2`,
+        related: [`spark:app:${APP}`, 'host:10.0.4.57'],
+        errorClass: 'executor_oom',
+      }),
+      sig({
+        kind: 'spark.job_failed',
+        entity: `spark:job:${APP}/7377`,
+        related: [
+          `spark:app:${APP}`,
+          task('orders_daily', 'silver_orders'),
+          `spark:executor:${APP}/2`,
+          'host:10.0.4.57',
+        ],
+        errorClass: 'executor_oom',
+      }),
+      // The same failure elsewhere, at the same time: another incident.
+      sig({
+        kind: 'spark.executor_lost',
+        entity: `spark:executor:${APP}/9`,
+        related: [`spark:app:${APP}`, 'host:10.0.4.99'],
+        errorClass: 'executor_oom',
+      }),
+    ];
+    for (const order of [
+      [0, 1, 2, 3],
+      [2, 3, 1, 0],
+      [1, 0, 3, 2],
+    ]) {
+      const { correlator } = await freshCorrelator();
+      const signals = executorOom();
+      await applyAll(
+        correlator,
+        order.map((i) => signals[i]!),
+      );
+      const open = correlator.active().filter((i) => !i.mergedInto);
+      expect(open).toHaveLength(2);
+      const oom = open.find((i) => i.signals.length === 3)!;
+      expect(oom.rootCause).toMatchObject({ entity: `spark:job:${APP}/7377`, kind: 'executor_oom' });
+      expect(open.find((i) => i.signals.length === 1)!.rootCause).toMatchObject({
+        entity: `spark:executor:${APP}/9`,
+        kind: 'executor_oom',
+      });
+    }
+  });
+
+  it('joins the silence of an Airflow worker host to the tasks it killed, whichever came first, and not another host', async () => {
+    const killed = (dag: string, time: number) =>
+      sig({
+        kind: 'airflow.task_failed',
+        entity: task(dag, 'load'),
+        related: [dagrun(dag), `airflow:dag:${dag}`, 'host:airflow-worker-3'],
+        evidence: [{ kind: 'text', label: 'worker', text: 'airflow-worker-3' }],
+        errorClass: 'airflow_task_killed',
+        time,
+      });
+    const silent = (host: string, time: number) =>
+      sig({
+        kind: 'metric.silent',
+        entity: `metric:system.cpu.utilization{host.name="${host}"}`,
+        related: [`host:${host}`],
+        severity: 'low',
+        time,
+      });
+    const before = await freshCorrelator();
+    await applyAll(before.correlator, [
+      silent('airflow-worker-3', T0),
+      silent('airflow-worker-1', T0 + 1),
+      killed('orders', T0 + 60_000),
+      killed('payments', T0 + 70_000),
+    ]);
+    const after = await freshCorrelator();
+    await applyAll(after.correlator, [
+      killed('orders', T0),
+      killed('payments', T0 + 10_000),
+      silent('airflow-worker-3', T0 + 5 * 60_000),
+      silent('airflow-worker-1', T0 + 5 * 60_000 + 1),
+    ]);
+    for (const c of [before.correlator, after.correlator]) {
+      const open = c.active().filter((i) => !i.mergedInto);
+      expect(open).toHaveLength(2);
+      const lost = open.find((i) => i.signals.length === 3)!;
+      expect(lost.rootCause).toMatchObject({ entity: 'host:airflow-worker-3', kind: 'worker_lost' });
+      expect(lost.signals.map((s) => s.entity)).toContain(
+        'metric:system.cpu.utilization{host.name="airflow-worker-3"}',
+      );
+    }
+  });
+
   it('does not join a task to an outage that had already ended when it failed', async () => {
     const { correlator } = await freshCorrelator();
     const endpoint = 'spark:connect:sc://spark-connect:15002';

@@ -1,10 +1,10 @@
 import { failureClass } from '../../detectors/failure-text.ts';
-import type { Clock, EntityKey, Incident, Signal } from '../core/index.ts';
+import type { Clock, EntityKey, Incident, IncidentSignal, Signal } from '../core/index.ts';
 import { VersionConflictError } from '../core/index.ts';
 import { FingerprintTakenError, type IncidentStore } from '../incidents/store.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { GuardianMetrics } from '../telemetry/metrics.ts';
-import { roleOf, type SignalRole } from './causality.ts';
+import { HOST_LOSS_KINDS, roleOf, type SignalRole } from './causality.ts';
 import {
   type Applied,
   applySignal,
@@ -234,6 +234,8 @@ export class Correlator {
         signal.time - (incident.resolvedAt ?? entry.last) > this.#w.reopenMs;
       if (resolvedLongAgo) continue;
       if (this.#linked(entry, signal, role.keys, role.weakKeys)) found.push(incident);
+      else if (this.#sameFailure(incident, signal, role)) found.push(incident);
+      else if (this.#silentHost(entry, signal, role)) found.push(incident);
       else if (cls?.shared && this.#burst(incident, signal, cls.id)) found.push(incident);
       else if (role.recurrence && this.#recurs(incident, signal, role.recurrence)) found.push(incident);
     }
@@ -257,6 +259,36 @@ export class Correlator {
         (roleOf(s).event
           ? signal.time - s.lastSeen <= this.#w.burstMs
           : s.status === 'firing' || signal.time <= s.lastSeen),
+    );
+  }
+
+  /** The same classified failure on the same host or executor, reported at about the same time. */
+  #sameFailure(incident: Incident, signal: Signal, role: SignalRole): boolean {
+    if (role.failures.length === 0) return false;
+    return incident.signals.some(
+      (s) =>
+        Math.abs(signal.time - s.lastSeen) <= this.#w.burstMs &&
+        roleOf(s).failures.some((f) => role.failures.includes(f)),
+    );
+  }
+
+  /**
+   * A host's metrics gone silent and a loss of that host (observed, or inferred from the tasks it
+   * killed), whichever came first: the silence corroborates the loss.
+   */
+  #silentHost(entry: Entry, signal: Signal, role: SignalRole): boolean {
+    const { incident } = entry;
+    const near = (s: IncidentSignal) =>
+      s.firstSeen - this.#w.linkMs <= signal.time && signal.time - s.lastSeen <= this.#w.linkMs;
+    // The signal is the silence; the incident has the host lost.
+    const cause = incident.rootCause;
+    if (cause && HOST_LOSS_KINDS.has(cause.kind) && role.silentHosts.includes(cause.entity))
+      return incident.signals.some((s) => roleOf(s).hypothesis.entity === cause.entity && near(s));
+    // The signal loses the host; the incident is its silence, still holding.
+    const { entity, kind } = role.hypothesis;
+    if (!HOST_LOSS_KINDS.has(kind)) return false;
+    return incident.signals.some(
+      (s) => roleOf(s).silentHosts.includes(entity) && (s.status === 'firing' || near(s)),
     );
   }
 
@@ -322,6 +354,10 @@ interface Entry {
   classes: Set<string>;
   recurrences: Set<string>;
   cause: EntityKey | undefined;
+  /** `class@machine` of its classified failures (`SignalRole.failures`). */
+  failures: Set<string>;
+  /** Hosts its signals say went silent. */
+  silentHosts: Set<EntityKey>;
 }
 
 /**
@@ -337,6 +373,8 @@ class WorkingSet {
   readonly #byClass = new Index();
   readonly #byRecurrence = new Index();
   readonly #byCause = new Index();
+  readonly #byFailure = new Index();
+  readonly #bySilentHost = new Index();
 
   all(): Incident[] {
     return [...this.#entries.values()].map((e) => e.incident);
@@ -345,7 +383,15 @@ class WorkingSet {
   clear(): void {
     this.#entries.clear();
     this.#byFingerprint.clear();
-    for (const index of [this.#byKey, this.#byClass, this.#byRecurrence, this.#byCause]) index.clear();
+    for (const index of [
+      this.#byKey,
+      this.#byClass,
+      this.#byRecurrence,
+      this.#byCause,
+      this.#byFailure,
+      this.#bySilentHost,
+    ])
+      index.clear();
   }
 
   /** The open incident that holds the fingerprint. */
@@ -359,6 +405,8 @@ class WorkingSet {
     const ids = new Set<string>();
     for (const k of role.keys) this.#byKey.collect(k, ids);
     for (const k of role.weakKeys) this.#byCause.collect(k, ids);
+    for (const f of role.failures) this.#byFailure.collect(f, ids);
+    if (HOST_LOSS_KINDS.has(role.hypothesis.kind)) this.#bySilentHost.collect(role.hypothesis.entity, ids);
     if (sharedClass) this.#byClass.collect(sharedClass, ids);
     if (role.recurrence) this.#byRecurrence.collect(role.recurrence, ids);
     const out: Entry[] = [];
@@ -375,6 +423,8 @@ class WorkingSet {
     const keys = new Set<EntityKey>();
     const classes = new Set<string>();
     const recurrences = new Set<string>();
+    const failures = new Set<string>();
+    const silentHosts = new Set<EntityKey>();
     const fingerprints = prev?.fingerprints ?? new Set<string>();
     let last = incident.openedAt;
     for (const s of incident.signals) {
@@ -382,6 +432,8 @@ class WorkingSet {
       for (const k of role.keys) keys.add(k);
       if (s.errorClass) classes.add(s.errorClass);
       if (role.recurrence) recurrences.add(role.recurrence);
+      for (const f of role.failures) failures.add(f);
+      for (const h of role.silentHosts) silentHosts.add(h);
       fingerprints.add(s.fingerprint);
       if (s.lastSeen > last) last = s.lastSeen;
     }
@@ -391,6 +443,8 @@ class WorkingSet {
     this.#byClass.update(id, prev?.classes, classes);
     this.#byRecurrence.update(id, prev?.recurrences, recurrences);
     this.#byCause.update(id, prev?.cause ? [prev.cause] : undefined, new Set(cause ? [cause] : []));
+    this.#byFailure.update(id, prev?.failures, failures);
+    this.#bySilentHost.update(id, prev?.silentHosts, silentHosts);
     // Only open incidents own their fingerprints: a resolved one is reopened by linking, not by owning.
     const open = incident.status !== 'resolved';
     const wasOpen = prev !== undefined && prev.incident.status !== 'resolved';
@@ -402,7 +456,17 @@ class WorkingSet {
     } else if (open) {
       for (const s of incident.signals) this.#byFingerprint.set(s.fingerprint, id);
     }
-    this.#entries.set(id, { incident, last, keys, fingerprints, classes, recurrences, cause });
+    this.#entries.set(id, {
+      incident,
+      last,
+      keys,
+      fingerprints,
+      classes,
+      recurrences,
+      cause,
+      failures,
+      silentHosts,
+    });
   }
 
   delete(id: string): void {
@@ -413,6 +477,8 @@ class WorkingSet {
     this.#byClass.update(id, e.classes, none);
     this.#byRecurrence.update(id, e.recurrences, none);
     this.#byCause.update(id, e.cause ? [e.cause] : undefined, none);
+    this.#byFailure.update(id, e.failures, none);
+    this.#bySilentHost.update(id, e.silentHosts, none);
     for (const fp of e.fingerprints) if (this.#byFingerprint.get(fp) === id) this.#byFingerprint.delete(fp);
     this.#entries.delete(id);
   }

@@ -123,19 +123,23 @@ export function labelRelations(labels: Readonly<Record<string, string>>): Entity
 }
 
 const HOST = String.raw`([A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)*)`;
-/** Where Spark's messages name the host of an executor or of shuffle files. */
+/**
+ * Where Spark's messages name the host of an executor or of shuffle files, and Airflow's scheduler
+ * the worker of a task instance it gave up on (`{'DAG Id': …, 'Hostname': 'airflow-worker-3'}`).
+ */
 const HOSTS_IN_TEXT = [
   new RegExp(String.raw`\bLost executor \S+ on ${HOST}`, 'g'),
   new RegExp(String.raw`\(${HOST} executor \w+\)`, 'g'),
   new RegExp(String.raw`\bExecutor \S+ on ${HOST}`, 'g'),
   new RegExp(String.raw`\bon host:? ${HOST}`, 'g'),
   new RegExp(String.raw`BlockManagerId\([^,]+, ${HOST},`, 'g'),
+  new RegExp(String.raw`'Hostname': '${HOST}'`, 'g'),
 ];
 const CONNECT_ENDPOINT = /\bsc:\/\/[\w.-]+(?::\d+)?/g;
 
 /**
- * Entities a failure's text names as its subject: hosts of lost executors or shuffle files, Spark
- * Connect endpoints. A driver's log line about executor 7 on 10.0.3.17 is about that host, not
+ * Entities a failure's text names as its subject: hosts of lost executors or shuffle files, the
+ * worker of a task instance, Spark Connect endpoints. A driver's log line about executor 7 on 10.0.3.17 is about that host, not
  * about the driver's.
  */
 export function textRelations(entry: string): EntityKey[] {

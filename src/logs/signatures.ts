@@ -28,6 +28,8 @@ const EXECUTOR_CONTEXT = String.raw`(?:\bTID \d+|\bexecutor \d+|Executor task la
 /** Context words that place a memory error in the driver. */
 const DRIVER_CONTEXT = String.raw`(?:\bdriver\b|SparkContext|DAGScheduler|dag-scheduler-event-loop|spark-listener-group|Exception in thread "main"|SparkConnectService|\.collect\(|maxResultSize)`;
 const OOM = '(?:OutOfMemoryError|GC overhead limit exceeded)';
+/** An executor's exit with Spark's out-of-memory code, as the cluster manager reports it. */
+const EXIT_52 = String.raw`\bexit(?:ed)?(?: with)? (?:exit )?(?:code|status)[:= ]*52\b`;
 
 /**
  * In priority order: the first class with a matching pattern wins, so specific classes come
@@ -40,9 +42,15 @@ export const ERROR_CLASSES: readonly ErrorClass[] = [
     title: 'Spark executor out of memory',
     meaning:
       'A task ran an executor JVM out of heap (skewed partition, large broadcast or collect into a task, too little spark.executor.memory). The task is retried elsewhere; repeated, the stage and job fail.',
-    patterns: [new RegExp(String.raw`^(?=[\s\S]*${OOM})(?=[\s\S]*${EXECUTOR_CONTEXT})`)],
+    patterns: [
+      new RegExp(String.raw`^(?=[\s\S]*${OOM})(?=[\s\S]*${EXECUTOR_CONTEXT})`),
+      // 52 is Spark's exit code for an executor JVM that died of OutOfMemoryError (SparkExitCode.OOM).
+      new RegExp(String.raw`^(?=[\s\S]*${EXIT_52})(?=[\s\S]*${EXECUTOR_CONTEXT})`),
+    ],
     severity: 'high',
     examples: [
+      '26/04/07 02:11:03 WARN TaskSetManager: Lost task 7.0 in stage 3.0 (TID 12) (10.0.4.57 executor 2): ExecutorLostFailure (executor 2 exited caused by one of the running tasks) Reason: Command exited with code 52',
+      '26/04/07 02:11:03 ERROR TaskSchedulerImpl: Lost executor 2 on 10.0.4.57: Command exited with code 52',
       '26/03/04 02:01:11 ERROR Executor: Exception in task 3.0 in stage 12.0 (TID 481)\njava.lang.OutOfMemoryError: Java heap space\n\tat java.base/java.util.Arrays.copyOf(Arrays.java:3537)',
       '26/03/04 02:01:12 WARN TaskSetManager: Lost task 3.0 in stage 12.0 (TID 481) (10.0.3.17 executor 7): java.lang.OutOfMemoryError: GC overhead limit exceeded',
       'ERROR SparkUncaughtExceptionHandler: Uncaught exception in thread Thread[Executor task launch worker for task 12.0 in stage 4.0 (TID 99),5,main] java.lang.OutOfMemoryError: Java heap space',
