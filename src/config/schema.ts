@@ -347,7 +347,7 @@ export const configSchema = z.strictObject({
           /** LogQL log queries to follow. */
           queries: z
             .array(z.string().min(3))
-            .default(['{service_name=~".+"} |~ "(?i)(error|exception|fatal|killed)"']),
+            .default(['{service_name=~".+"} |~ "(?i)(error|exception|fatal|killed|warn)"']),
           /** `LOKI_TENANT`: sent as X-Scope-OrgID. */
           tenant: z.string().optional(),
           /** `LOKI_BEARER_TOKEN`; or basic auth with `LOKI_USER` / `LOKI_PASSWORD`. */

@@ -43,6 +43,8 @@ export interface SignalRole {
   readonly failures: readonly string[];
   /** Hosts whose metrics this signal says went silent: it corroborates those hosts being lost. */
   readonly silentHosts: readonly EntityKey[];
+  /** Hosts this symptom (a log line, a metric) names: it may show them failing. */
+  readonly namedHosts: readonly EntityKey[];
 }
 
 /** Root-cause kinds that a host's metrics going silent corroborates. */
@@ -131,6 +133,7 @@ function computeRole(s: RoleInput): SignalRole {
     ...(task ? { recurrence: `${task.dagId}/${task.taskId}` } : {}),
     failures: cls ? machines.map((m) => `${cls.id}@${m}`) : [],
     silentHosts: s.kind === 'metric.silent' ? [...weakKeys].filter((e) => e.startsWith('host:')) : [],
+    namedHosts: symptom ? [...weakKeys].filter((e) => e.startsWith('host:')) : [],
   };
 }
 
@@ -165,7 +168,8 @@ function pages(s: Pick<IncidentSignal, 'kind' | 'severity'>, cls: string | undef
     case 'metric.silent':
       return s.severity === 'critical';
     default:
-      if (s.kind.startsWith('log.')) return cls === 'spot_interruption';
+      // A log line is a symptom; even a spot notice only announces a loss, which pages when it comes.
+      if (s.kind.startsWith('log.')) return false;
       return s.severity === 'high' || s.severity === 'critical';
   }
 }

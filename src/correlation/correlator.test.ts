@@ -412,6 +412,35 @@ describe('correlator', () => {
     }
   });
 
+  it('holds a spot notice and the symptoms before the loss quietly, then pages ONE spot interruption when the worker goes', async () => {
+    const notice = sig({
+      kind: 'log.signature',
+      entity: 'log:{host="10.0.3.17",level="warn",service_name="spark-worker"}',
+      related: ['host:10.0.3.17'],
+      errorClass: 'spot_interruption',
+      time: T0 - 2 * 60_000,
+    });
+    const timeout = sig({
+      kind: 'log.signature',
+      entity: 'log:{host="10.0.0.10",level="warn",service_name="spark-driver"}',
+      related: ['host:10.0.3.17'],
+      errorClass: 'network_timeout',
+      time: T0 - 3 * 60_000,
+    });
+    const { correlator } = await freshCorrelator();
+    await applyAll(correlator, [timeout, notice]);
+    // Before the loss: nothing pages (a notice announces a loss, it is not one).
+    expect(correlator.active().every((i) => i.quiet)).toBe(true);
+    await applyAll(correlator, spotLoss());
+    const open = correlator.active().filter((i) => !i.mergedInto);
+    expect(open).toHaveLength(1);
+    expect(open[0]!.quiet).toBe(false);
+    expect(open[0]!.rootCause).toMatchObject({ entity: 'host:10.0.3.17', kind: 'spot_interruption' });
+    expect(open[0]!.signals.map((s) => s.fingerprint)).toEqual(
+      expect.arrayContaining([notice.fingerprint, timeout.fingerprint]),
+    );
+  });
+
   it('joins the silence of an Airflow worker host to the tasks it killed, whichever came first, and not another host', async () => {
     const killed = (dag: string, time: number) =>
       sig({

@@ -235,7 +235,7 @@ export class Correlator {
       if (resolvedLongAgo) continue;
       if (this.#linked(entry, signal, role.keys, role.weakKeys)) found.push(incident);
       else if (this.#sameFailure(incident, signal, role)) found.push(incident);
-      else if (this.#silentHost(entry, signal, role)) found.push(incident);
+      else if (this.#hostSymptom(entry, signal, role)) found.push(incident);
       else if (cls?.shared && this.#burst(incident, signal, cls.id)) found.push(incident);
       else if (role.recurrence && this.#recurs(incident, signal, role.recurrence)) found.push(incident);
     }
@@ -247,9 +247,11 @@ export class Correlator {
     // Within the window of the incident's activity: not long after its last signal, not long before it opened.
     if (signal.time - last > this.#w.linkMs || incident.openedAt - signal.time > this.#w.linkMs) return false;
     for (const k of keys) if (entry.keys.has(k)) return true;
+    // What the incident found broken, named by the signal itself (a symptom named the host first).
+    const cause = incident.rootCause?.entity;
+    if (cause && keys.includes(cause)) return true;
     // A weak link holds only to what the incident shows broken at the time: its root cause, while a
     // signal observing it (about it, or as direct as a worker lost is of its host) was firing.
-    const cause = incident.rootCause?.entity;
     if (!cause || incident.quiet || !weakKeys.includes(cause)) return false;
     return incident.signals.some(
       (s) =>
@@ -273,23 +275,27 @@ export class Correlator {
   }
 
   /**
-   * A host's metrics gone silent and a loss of that host (observed, or inferred from the tasks it
-   * killed), whichever came first: the silence corroborates the loss.
+   * A host lost and the symptoms it showed, whichever was seen first. A symptom naming the host
+   * (the SIGTERM a reclaimed worker logged, its metrics going silent) joins its observed loss; a
+   * silence also joins a loss inferred from the tasks the host killed, which it corroborates.
    */
-  #silentHost(entry: Entry, signal: Signal, role: SignalRole): boolean {
+  #hostSymptom(entry: Entry, signal: Signal, role: SignalRole): boolean {
     const { incident } = entry;
     const near = (s: IncidentSignal) =>
-      s.firstSeen - this.#w.linkMs <= signal.time && signal.time - s.lastSeen <= this.#w.linkMs;
+      s.firstSeen - this.#w.burstMs <= signal.time && signal.time - s.lastSeen <= this.#w.burstMs;
     // The signal is the silence; the incident has the host lost.
     const cause = incident.rootCause;
     if (cause && HOST_LOSS_KINDS.has(cause.kind) && role.silentHosts.includes(cause.entity))
       return incident.signals.some((s) => roleOf(s).hypothesis.entity === cause.entity && near(s));
-    // The signal loses the host; the incident is its silence, still holding.
-    const { entity, kind } = role.hypothesis;
+    // The signal loses the host; the incident holds a symptom of it, still holding or just seen.
+    const { entity, kind, directness } = role.hypothesis;
     if (!HOST_LOSS_KINDS.has(kind)) return false;
-    return incident.signals.some(
-      (s) => roleOf(s).silentHosts.includes(entity) && (s.status === 'firing' || near(s)),
-    );
+    const observed = directness >= OBSERVED;
+    return incident.signals.some((s) => {
+      const r = roleOf(s);
+      const shows = r.silentHosts.includes(entity) || (observed && r.namedHosts.includes(entity));
+      return shows && (s.status === 'firing' || near(s));
+    });
   }
 
   #burst(incident: Incident, signal: Signal, cls: string): boolean {
@@ -356,8 +362,8 @@ interface Entry {
   cause: EntityKey | undefined;
   /** `class@machine` of its classified failures (`SignalRole.failures`). */
   failures: Set<string>;
-  /** Hosts its signals say went silent. */
-  silentHosts: Set<EntityKey>;
+  /** Hosts its symptoms (log lines, metrics) name. */
+  symptomHosts: Set<EntityKey>;
 }
 
 /**
@@ -374,7 +380,7 @@ class WorkingSet {
   readonly #byRecurrence = new Index();
   readonly #byCause = new Index();
   readonly #byFailure = new Index();
-  readonly #bySilentHost = new Index();
+  readonly #bySymptomHost = new Index();
 
   all(): Incident[] {
     return [...this.#entries.values()].map((e) => e.incident);
@@ -389,7 +395,7 @@ class WorkingSet {
       this.#byRecurrence,
       this.#byCause,
       this.#byFailure,
-      this.#bySilentHost,
+      this.#bySymptomHost,
     ])
       index.clear();
   }
@@ -403,10 +409,13 @@ class WorkingSet {
   /** Entries that share something with a signal of this role (each once). */
   related(role: SignalRole, sharedClass: string | undefined): Entry[] {
     const ids = new Set<string>();
-    for (const k of role.keys) this.#byKey.collect(k, ids);
+    for (const k of role.keys) {
+      this.#byKey.collect(k, ids);
+      this.#byCause.collect(k, ids);
+    }
     for (const k of role.weakKeys) this.#byCause.collect(k, ids);
     for (const f of role.failures) this.#byFailure.collect(f, ids);
-    if (HOST_LOSS_KINDS.has(role.hypothesis.kind)) this.#bySilentHost.collect(role.hypothesis.entity, ids);
+    if (HOST_LOSS_KINDS.has(role.hypothesis.kind)) this.#bySymptomHost.collect(role.hypothesis.entity, ids);
     if (sharedClass) this.#byClass.collect(sharedClass, ids);
     if (role.recurrence) this.#byRecurrence.collect(role.recurrence, ids);
     const out: Entry[] = [];
@@ -424,7 +433,7 @@ class WorkingSet {
     const classes = new Set<string>();
     const recurrences = new Set<string>();
     const failures = new Set<string>();
-    const silentHosts = new Set<EntityKey>();
+    const symptomHosts = new Set<EntityKey>();
     const fingerprints = prev?.fingerprints ?? new Set<string>();
     let last = incident.openedAt;
     for (const s of incident.signals) {
@@ -433,7 +442,7 @@ class WorkingSet {
       if (s.errorClass) classes.add(s.errorClass);
       if (role.recurrence) recurrences.add(role.recurrence);
       for (const f of role.failures) failures.add(f);
-      for (const h of role.silentHosts) silentHosts.add(h);
+      for (const h of role.namedHosts) symptomHosts.add(h);
       fingerprints.add(s.fingerprint);
       if (s.lastSeen > last) last = s.lastSeen;
     }
@@ -444,7 +453,7 @@ class WorkingSet {
     this.#byRecurrence.update(id, prev?.recurrences, recurrences);
     this.#byCause.update(id, prev?.cause ? [prev.cause] : undefined, new Set(cause ? [cause] : []));
     this.#byFailure.update(id, prev?.failures, failures);
-    this.#bySilentHost.update(id, prev?.silentHosts, silentHosts);
+    this.#bySymptomHost.update(id, prev?.symptomHosts, symptomHosts);
     // Only open incidents own their fingerprints: a resolved one is reopened by linking, not by owning.
     const open = incident.status !== 'resolved';
     const wasOpen = prev !== undefined && prev.incident.status !== 'resolved';
@@ -465,7 +474,7 @@ class WorkingSet {
       recurrences,
       cause,
       failures,
-      silentHosts,
+      symptomHosts,
     });
   }
 
@@ -478,7 +487,7 @@ class WorkingSet {
     this.#byRecurrence.update(id, e.recurrences, none);
     this.#byCause.update(id, e.cause ? [e.cause] : undefined, none);
     this.#byFailure.update(id, e.failures, none);
-    this.#bySilentHost.update(id, e.silentHosts, none);
+    this.#bySymptomHost.update(id, e.symptomHosts, none);
     for (const fp of e.fingerprints) if (this.#byFingerprint.get(fp) === id) this.#byFingerprint.delete(fp);
     this.#entries.delete(id);
   }
@@ -520,5 +529,8 @@ class Index {
  */
 function observes(s: Parameters<typeof roleOf>[0], entity: EntityKey): boolean {
   const h = roleOf(s).hypothesis;
-  return h.entity === entity && h.directness >= 0.9;
+  return h.entity === entity && h.directness >= OBSERVED;
 }
+
+/** Directness from which a signal shows its cause rather than infers it. */
+const OBSERVED = 0.9;
