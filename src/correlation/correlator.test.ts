@@ -413,20 +413,17 @@ describe('correlator', () => {
   });
 
   it('holds a spot notice and the symptoms before the loss quietly, then pages ONE spot interruption when the worker goes', async () => {
-    const notice = sig({
-      kind: 'log.signature',
-      entity: 'log:{host="10.0.3.17",level="warn",service_name="spark-worker"}',
-      related: ['host:10.0.3.17'],
-      errorClass: 'spot_interruption',
-      time: T0 - 2 * 60_000,
-    });
-    const timeout = sig({
-      kind: 'log.signature',
-      entity: 'log:{host="10.0.0.10",level="warn",service_name="spark-driver"}',
-      related: ['host:10.0.3.17'],
-      errorClass: 'network_timeout',
-      time: T0 - 3 * 60_000,
-    });
+    // WARN lines about 10.0.3.17, logged by the worker itself and by the driver, minutes before.
+    const warn = (emitter: string, service: string, errorClass: string, minutes: number) =>
+      sig({
+        kind: 'log.signature',
+        entity: `log:{host="${emitter}",level="warn",service_name="${service}"}`,
+        related: ['host:10.0.3.17'],
+        errorClass,
+        time: T0 - minutes * 60_000,
+      });
+    const notice = warn('10.0.3.17', 'spark-worker', 'spot_interruption', 2);
+    const timeout = warn('10.0.0.10', 'spark-driver', 'network_timeout', 3);
     const { correlator } = await freshCorrelator();
     await applyAll(correlator, [timeout, notice]);
     // Before the loss: nothing pages (a notice announces a loss, it is not one).
