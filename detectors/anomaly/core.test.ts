@@ -82,7 +82,9 @@ describe('AnomalyScorerPool', () => {
   // Known gap: the variance-down channel's tail model learns the lull while it deepens (the
   // recent variance falls over a few dozen points), so the surprise peaks near −log10 p ≈ 3,
   // below the alarm. Declustering the tail or a fixed lull rule fixed this test but cost 3 to 70
-  // NAB points on quantised and sparse series (issue 6).
+  // NAB points on quantised and sparse series (issue 6); so did not learning a variance-down
+  // excess while it still grows (NAB 58.8 / 33.7 / 70.2: after any burst the recent variance
+  // decays for dozens of points, and quantised series sit on exact repeats).
   it.fails('flags a drop of variance at the alarm level', () => {
     const s = scores(4000, (i, e) => 100 + e * (i >= AT ? 0.1 : 1));
     expect(delay(s)).toBeGreaterThanOrEqual(0);
