@@ -2,12 +2,26 @@ import { spawn } from 'node:child_process';
 import { freePort } from './net.ts';
 
 /**
- * Starts moto's DynamoDB-compatible server (`python3 -m moto.server`) on a free loopback port.
- * Throws, with the fix, if moto is not installed: the test never skips itself.
+ * moto's server app (what `python3 -m moto.server` runs), served one request at a time. moto's
+ * own entry point serves requests on threads, and its DynamoDB backend checks a condition and
+ * writes without a lock, so two concurrent conditional updates can both succeed there; DynamoDB
+ * applies each conditional write atomically, which one request at a time reproduces.
+ */
+const SERVE = `
+import os, sys
+from werkzeug.serving import run_simple
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+os.environ.setdefault("MOTO_PORT", sys.argv[2])
+run_simple(sys.argv[1], int(sys.argv[2]), DomainDispatcherApplication(create_backend_app), threaded=False)
+`;
+
+/**
+ * Starts moto's DynamoDB-compatible server on a free loopback port. Throws, with the fix, if moto
+ * is not installed: the test never skips itself.
  */
 export async function startMoto(): Promise<{ endpoint: string; stop(): Promise<void> }> {
   const port = await freePort();
-  const child = spawn('python3', ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], {
+  const child = spawn('python3', ['-c', SERVE, '127.0.0.1', String(port)], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
