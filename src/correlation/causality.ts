@@ -47,7 +47,7 @@ export interface SignalRole {
   readonly namedHosts: readonly EntityKey[];
 }
 
-/** Root-cause kinds that a host's metrics going silent corroborates. */
+/** Root-cause kinds that mean a host is gone: its silence and the symptoms that named it belong to the loss. */
 export const HOST_LOSS_KINDS: ReadonlySet<string> = new Set([
   'host_lost',
   'spot_interruption',
