@@ -41,9 +41,10 @@ export interface SignalRole {
    * a worker's tasks).
    */
   readonly failures: readonly string[];
-  /** Hosts whose metrics this signal says went silent: it corroborates those hosts being lost. */
-  readonly silentHosts: readonly EntityKey[];
-  /** Hosts this symptom (a log line, a metric) names: it may show them failing. */
+  /**
+   * Hosts this symptom (a log line, a metric) names: it may show them failing. A `metric.silent`
+   * naming a host corroborates the host being lost.
+   */
   readonly namedHosts: readonly EntityKey[];
 }
 
@@ -132,7 +133,6 @@ function computeRole(s: RoleInput): SignalRole {
     event: EVENT_KINDS.has(s.kind) || s.kind.startsWith('log.'),
     ...(task ? { recurrence: `${task.dagId}/${task.taskId}` } : {}),
     failures: cls ? machines.map((m) => `${cls.id}@${m}`) : [],
-    silentHosts: s.kind === 'metric.silent' ? [...weakKeys].filter((e) => e.startsWith('host:')) : [],
     namedHosts: symptom ? [...weakKeys].filter((e) => e.startsWith('host:')) : [],
   };
 }

@@ -285,7 +285,8 @@ export class Correlator {
       s.firstSeen - this.#w.burstMs <= signal.time && signal.time - s.lastSeen <= this.#w.burstMs;
     // The signal is the silence; the incident has the host lost.
     const cause = incident.rootCause;
-    if (cause && HOST_LOSS_KINDS.has(cause.kind) && role.silentHosts.includes(cause.entity))
+    const silence = signal.kind === 'metric.silent';
+    if (cause && HOST_LOSS_KINDS.has(cause.kind) && silence && role.namedHosts.includes(cause.entity))
       return incident.signals.some((s) => roleOf(s).hypothesis.entity === cause.entity && near(s));
     // The signal loses the host; the incident holds a symptom of it, still holding or just seen.
     const { entity, kind, directness } = role.hypothesis;
@@ -293,7 +294,7 @@ export class Correlator {
     const observed = directness >= OBSERVED;
     return incident.signals.some((s) => {
       const r = roleOf(s);
-      const shows = r.silentHosts.includes(entity) || (observed && r.namedHosts.includes(entity));
+      const shows = (observed || s.kind === 'metric.silent') && r.namedHosts.includes(entity);
       return shows && (s.status === 'firing' || near(s));
     });
   }

@@ -168,13 +168,9 @@ type Parsed = { body: Record<string, unknown> } | Answer;
 /** The body as Bolt's listeners expect it, or the answer to a request that carries no event for them. */
 function parseBody(raw: string, contentType: string, form: URLSearchParams | undefined): Parsed {
   if (contentType.startsWith('application/json')) {
-    let body: unknown;
-    try {
-      body = JSON.parse(raw);
-    } catch {
-      return badRequest('body is not JSON');
-    }
-    if (!isObject(body)) return badRequest('body is not an object');
+    const parsed = jsonObject(raw, 'body');
+    if ('status' in parsed) return parsed;
+    const { body } = parsed;
     if (body.type === 'url_verification')
       return { status: 200, body: { challenge: String(body.challenge ?? '') } };
     // Events API callbacks go to Bolt (which acknowledges them at once); other notices need an answer only.
@@ -193,13 +189,9 @@ function parseBody(raw: string, contentType: string, form: URLSearchParams | und
   }
   const payload = form.get('payload');
   if (payload !== null) {
-    let body: unknown;
-    try {
-      body = JSON.parse(payload);
-    } catch {
-      return badRequest('payload is not JSON');
-    }
-    if (!isObject(body)) return badRequest('payload is not an object');
+    const parsed = jsonObject(payload, 'payload');
+    if ('status' in parsed) return parsed;
+    const { body } = parsed;
     // Bolt reads the user of every interaction before any listener runs.
     if (!slackActor(isObject(body.user) ? body.user : undefined)) return badRequest('no user');
     return { body };
@@ -210,6 +202,17 @@ function parseBody(raw: string, contentType: string, form: URLSearchParams | und
     return { body: Object.fromEntries(form) };
   }
   return badRequest('not a Slack payload');
+}
+
+/** `text` parsed as a JSON object, or the 400 naming `what` that it is not. */
+function jsonObject(text: string, what: string): Parsed {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return badRequest(`${what} is not JSON`);
+  }
+  return isObject(value) ? { body: value } : badRequest(`${what} is not an object`);
 }
 
 /** Slack's retry headers (Events API redeliveries), as Bolt puts them in `context`. */

@@ -98,6 +98,23 @@ export function createSlackChannel(options: SlackChannelOptions): MessageChannel
     unfurl_media: false,
   });
 
+  /** The pages of a cursor-paginated listing, at most `maxPages`, each page's `items` array. */
+  async function* pages(
+    method: string,
+    params: Record<string, unknown>,
+    items: string,
+    maxPages: number,
+  ): AsyncGenerator<unknown[]> {
+    let cursor: string | undefined;
+    for (let page = 0; page < maxPages; page++) {
+      const result = await call(method, { ...params, ...(cursor ? { cursor } : {}) });
+      const list = field(result, items);
+      yield Array.isArray(list) ? list : [];
+      cursor = result.response_metadata?.next_cursor || undefined;
+      if (!cursor || field(result, 'has_more') === false) return;
+    }
+  }
+
   /** Channel name (`#alerts`, `alerts`) → id (`C…`), learnt from posts and conversations.list. */
   const channelIds = new Map<string, string>();
   const bare = (name: string) => name.replace(/^#/, '');
@@ -113,22 +130,12 @@ export function createSlackChannel(options: SlackChannelOptions): MessageChannel
   ): AsyncGenerator<{ ts: string }> {
     // Slack's ts are seconds; a second of slack on each side covers clock differences.
     const oldest = (Math.floor(query.since / 1000) - 1).toFixed(6);
-    let cursor: string | undefined;
-    for (let page = 0; page < 10; page++) {
-      const result = await call(method, {
-        ...params,
-        oldest,
-        include_all_metadata: true,
-        limit: 200,
-        ...(cursor ? { cursor } : {}),
-      });
-      const messages = field(result, 'messages');
-      for (const m of Array.isArray(messages) ? messages : []) {
+    const listing = { ...params, oldest, include_all_metadata: true, limit: 200 };
+    for await (const messages of pages(method, listing, 'messages', 10)) {
+      for (const m of messages) {
         const { ts, metadata } = (m ?? {}) as { ts?: unknown; metadata?: unknown };
         if (typeof ts === 'string' && metadataMatches(metadata, query)) yield { ts };
       }
-      cursor = result.response_metadata?.next_cursor || undefined;
-      if (!cursor || field(result, 'has_more') === false) break;
     }
   }
 
@@ -136,23 +143,14 @@ export function createSlackChannel(options: SlackChannelOptions): MessageChannel
     if (CHANNEL_ID.test(channel)) return channel;
     const known = channelIds.get(bare(channel));
     if (known) return known;
-    let cursor: string | undefined;
-    for (let page = 0; page < 50; page++) {
-      const result = await call('conversations.list', {
-        types: 'public_channel,private_channel',
-        exclude_archived: true,
-        limit: 1000,
-        ...(cursor ? { cursor } : {}),
-      });
-      const list = field(result, 'channels');
-      for (const c of Array.isArray(list) ? list : []) {
+    const listing = { types: 'public_channel,private_channel', exclude_archived: true, limit: 1000 };
+    for await (const list of pages('conversations.list', listing, 'channels', 50)) {
+      for (const c of list) {
         const { id, name } = (c ?? {}) as { id?: unknown; name?: unknown };
         if (typeof id === 'string' && typeof name === 'string') channelIds.set(name, id);
       }
       const found = channelIds.get(bare(channel));
       if (found) return found;
-      cursor = result.response_metadata?.next_cursor || undefined;
-      if (!cursor) break;
     }
     throw new DependencyError(
       'slack',
