@@ -154,4 +154,36 @@ describe('AnomalyScorerPool', () => {
     expect(pool.allocate()).toBe(b);
     expect(BYTES_PER_SERIES).toBeLessThanOrEqual(2048);
   });
+
+  it('keeps what a series learnt while the pool grows, and forgets it when its slot is reused', () => {
+    // A daily cycle with noise, so that the profiles (stored bucket by bucket) carry state.
+    const value = (i: number, e: number) => 100 + 20 * Math.sin((2 * Math.PI * i) / PER_DAY) + e;
+    const alone = scores(2000, value);
+    const pool = new AnomalyScorerPool(1000);
+    const slot = pool.allocate();
+    const e = noise(3);
+    const grown: number[] = [];
+    const neighbours: number[] = [];
+    for (let i = 0; i < 2000; i++) {
+      // Every 10 points a neighbour joins (the pool grows from 64 to 256 slots meanwhile); each
+      // neighbour gets one wild point, which must not leak into the series' state.
+      if (i % 10 === 0) {
+        const other = pool.allocate();
+        neighbours.push(other);
+        pool.score(other, START + i * STEP, 1e6 * (i + 1));
+      }
+      grown.push(pool.score(slot, START + i * STEP, value(i, e())));
+    }
+    expect(neighbours.length).toBe(200);
+    expect(grown).toEqual(alone);
+
+    // A released slot comes back as new: same scores as a fresh pool's.
+    pool.release(slot);
+    expect(pool.allocate()).toBe(slot);
+    const again = noise(3);
+    const reused = Array.from({ length: 2000 }, (_, i) =>
+      pool.score(slot, START + i * STEP, value(i, again())),
+    );
+    expect(reused).toEqual(alone);
+  });
 });
