@@ -361,13 +361,15 @@ export class AnomalyScorerPool {
 
   /** A fresh slot, or -1 when every slot is taken. */
   allocate(): number {
-    let slot = this.#free.pop();
-    if (slot === undefined) {
-      if (this.#issued === this.capacity) return -1;
-      slot = this.#issued++;
-      if (slot >= this.#held) this.#grow(Math.min(this.capacity, this.#held * 2));
+    const reused = this.#free.pop();
+    if (reused !== undefined) {
+      this.reset(reused);
+      return reused;
     }
-    this.reset(slot);
+    // A slot never handed out is still all zeros.
+    if (this.#issued === this.capacity) return -1;
+    const slot = this.#issued++;
+    if (slot >= this.#held) this.#grow(Math.min(this.capacity, this.#held * 2));
     return slot;
   }
 
