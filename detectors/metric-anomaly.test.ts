@@ -241,4 +241,80 @@ describe('metric-anomaly', () => {
     );
     expect(d.signals).toEqual([]);
   });
+
+  it('carries what it learnt over a restart: the restored detector goes on as the original would', () => {
+    const e = noise(7);
+    const counterSeries = entityKey.metricSeries('lambda.rows_ingested', HOST);
+    let total = 0;
+    const points = (i: number): MetricObservation[] => {
+      total += 60 * (50 + 10 * Math.sin((2 * Math.PI * i) / 1440) + e());
+      return [
+        gauge('spark.stage.duration', START + i * MINUTE, i === 1700 ? 500 : 200 + 5 * e()),
+        {
+          type: 'metric',
+          series: counterSeries,
+          name: 'lambda.rows_ingested',
+          attributes: HOST,
+          time: START + i * MINUTE,
+          value: total,
+          metricType: 'sum',
+          unit: '1',
+          temporality: 'cumulative',
+          monotonic: true,
+          startTime: START,
+        },
+      ];
+    };
+    const original = drive();
+    const upToRestart: MetricObservation[][] = [];
+    for (let i = 0; i < 1702; i++) upToRestart.push(points(i));
+    for (const batch of upToRestart) for (const obs of batch) original.observe(obs);
+    // The spike at 1700 is firing when the process stops.
+    expect(of(original.signals, 'metric.anomaly', 'firing')).toHaveLength(1);
+    const saved = JSON.parse(JSON.stringify(original.detector.snapshot?.()));
+
+    const restarted = drive();
+    expect(restarted.detector.restore?.(saved)).toBe(2);
+    expect(restarted.detector.size?.()).toBe(2);
+    const after: MetricObservation[][] = [];
+    for (let i = 1702; i < 1900; i++) after.push(points(i));
+    // The counter's rate goes on from the saved baseline, and a rise to four times its rate is
+    // news at once: no warm-up after the restart.
+    total += 60 * 150 * 30;
+    after.push(points(1900));
+    const before = original.signals.length;
+    for (const batch of after)
+      for (const obs of batch) {
+        original.observe(obs);
+        restarted.observe(obs);
+      }
+    const continued = original.signals.slice(before);
+    expect(restarted.signals).toEqual(continued);
+    // The spike that was firing resolves, and the jump of the counter fires, in both.
+    expect(of(continued, 'metric.anomaly', 'resolved').map((s) => s.entity)).toContain(
+      entityKey.metricSeries('spark.stage.duration', HOST),
+    );
+    expect(of(continued, 'metric.anomaly', 'firing').map((s) => s.entity)).toEqual([counterSeries]);
+  });
+
+  it('drops a saved state it cannot use, and takes no more series than it may hold', () => {
+    const d = drive({ maxSeries: 2 });
+    const e = noise(8);
+    for (let i = 0; i < 200; i++)
+      for (const host of ['a', 'b', 'c'])
+        d.observe(gauge('queue.depth', START + i * MINUTE, 10 + e(), { 'host.name': host }));
+    const saved = JSON.parse(JSON.stringify(d.detector.snapshot?.()));
+    expect(drive().detector.restore?.({ ...saved, format: 0 })).toBe(0);
+    expect(drive().detector.restore?.({ ...saved, modelBytes: 1 })).toBe(0);
+    expect(drive().detector.restore?.('not a snapshot')).toBe(0);
+    // A series whose model is damaged is dropped; the others are restored.
+    const damaged = structuredClone(saved);
+    damaged.series[0].tracks[0].model = 'AAAA';
+    const one = drive();
+    expect(one.detector.restore?.(damaged)).toBe(1);
+    // A detector that holds one series keeps the most recently seen one.
+    const small = drive({ maxSeries: 1 });
+    expect(small.detector.restore?.(saved)).toBe(1);
+    expect(small.detector.snapshot?.()).toMatchObject({ series: [{ series: saved.series[1].series }] });
+  });
 });

@@ -1,8 +1,13 @@
 import type { Evidence, MetricObservation, Observation, Severity, Signal } from '../src/core/index.ts';
 import { stableId } from '../src/core/index.ts';
 import type { Detector, DetectorContext } from '../src/detection/engine.ts';
-import { type AnomalyChannel, type AnomalyScorerConfig, AnomalyScorerPool } from './anomaly/core.ts';
-import { derivationOf, SeriesDeriver } from './anomaly/derive.ts';
+import {
+  type AnomalyChannel,
+  type AnomalyScorerConfig,
+  AnomalyScorerPool,
+  BYTES_PER_SERIES,
+} from './anomaly/core.ts';
+import { type Baseline, type Derivation, derivationOf, SeriesDeriver } from './anomaly/derive.ts';
 import { RecentPoints } from './anomaly/recent.ts';
 import { seriesRelations } from './series-match.ts';
 
@@ -329,13 +334,136 @@ export function createMetricAnomalyDetector(options: MetricAnomalyOptions = {}):
     }
   }
 
+  function snapshot(): MetricAnomalySnapshot {
+    const series: SeriesSnapshot[] = [];
+    for (const e of tracked.values()) {
+      series.push({
+        series: e.series,
+        name: e.name,
+        unit: e.unit,
+        related: e.related,
+        derivation: e.deriver.derivation,
+        ...(e.deriver.baseline ? { baseline: e.deriver.baseline } : {}),
+        lastSeen: e.lastSeen,
+        interval: e.interval,
+        jitter: e.jitter,
+        seen: e.seen,
+        ...(e.silent ? { silent: e.silent } : {}),
+        tracks: e.tracks.map((t) => ({
+          label: t.label,
+          model: Buffer.from(pool.exportSlot(t.slot)).toString('base64'),
+          recent: t.recent.toJSON(),
+          calm: t.calm,
+          ...(t.firing ? { firing: t.firing } : {}),
+        })),
+      });
+    }
+    return { format: SNAPSHOT_FORMAT, modelBytes: BYTES_PER_SERIES, series };
+  }
+
+  function restore(state: unknown): number {
+    const snap = state as Partial<MetricAnomalySnapshot> | null;
+    if (snap?.format !== SNAPSHOT_FORMAT || snap.modelBytes !== BYTES_PER_SERIES) return 0;
+    if (!Array.isArray(snap.series)) return 0;
+    let restored = 0;
+    // Oldest first, as saved; only the newest that fit.
+    for (const saved of snap.series.slice(-maxSeries)) {
+      if (tracked.has(saved?.series)) continue;
+      const entry = restoreSeries(saved);
+      if (!entry) continue;
+      tracked.set(entry.series, entry);
+      restored++;
+    }
+    return restored;
+  }
+
+  /** A saved series as it was, or undefined (its slots back in the pool) when it does not fit. */
+  function restoreSeries(saved: SeriesSnapshot): Tracked | undefined {
+    const tracks: Track[] = [];
+    try {
+      if (typeof saved.series !== 'string' || !Array.isArray(saved.tracks)) return undefined;
+      const deriver = new SeriesDeriver(saved.derivation, quantiles);
+      const labels = deriver.labels();
+      if (labels.length !== saved.tracks.length) return undefined;
+      if (saved.baseline) deriver.baseline = saved.baseline;
+      for (const [i, t] of saved.tracks.entries()) {
+        if (t.label !== labels[i]) throw new Error('quantiles changed');
+        const model = Buffer.from(t.model, 'base64');
+        const slot = pool.allocate();
+        if (slot < 0) throw new Error('no slot');
+        tracks.push({
+          label: t.label,
+          slot,
+          fingerprint: stableId('anom_', saved.series, t.label),
+          recent: RecentPoints.fromJSON(t.recent, RECENT_POINTS),
+          firing: t.firing,
+          calm: t.calm,
+        });
+        pool.importSlot(slot, model);
+      }
+      return {
+        series: saved.series,
+        name: saved.name,
+        unit: saved.unit,
+        related: saved.related,
+        deriver,
+        tracks,
+        silentFingerprint: stableId('silent_', saved.series),
+        lastSeen: saved.lastSeen,
+        interval: saved.interval,
+        jitter: saved.jitter,
+        seen: saved.seen,
+        silent: saved.silent,
+      };
+    } catch {
+      for (const t of tracks) pool.release(t.slot);
+      return undefined;
+    }
+  }
+
   return {
     id: METRIC_ANOMALY_DETECTOR_ID,
     accepts: ['metric'],
     observe,
     tick,
     size: () => tracked.size,
+    snapshot,
+    restore,
   };
+}
+
+/** Bumped when the snapshot's shape changes; an older snapshot is then dropped. */
+const SNAPSHOT_FORMAT = 1;
+
+/** What the detector saves: each series' derivation, cadence, open signals and learnt model. */
+interface MetricAnomalySnapshot {
+  readonly format: number;
+  /** The scorer's state size: a model saved by a different layout cannot be read back. */
+  readonly modelBytes: number;
+  /** Least recently seen first. */
+  readonly series: readonly SeriesSnapshot[];
+}
+
+interface SeriesSnapshot {
+  readonly series: string;
+  readonly name: string;
+  readonly unit: string;
+  readonly related: readonly string[];
+  readonly derivation: Derivation;
+  readonly baseline?: Baseline;
+  readonly lastSeen: number;
+  readonly interval: number;
+  readonly jitter: number;
+  readonly seen: number;
+  readonly silent?: Signal;
+  readonly tracks: readonly {
+    readonly label: string;
+    /** `AnomalyScorerPool.exportSlot`, base64. */
+    readonly model: string;
+    readonly recent: { t: number[]; v: number[] };
+    readonly calm: number;
+    readonly firing?: Signal;
+  }[];
 }
 
 function what(entry: Tracked, t: Track): string {

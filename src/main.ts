@@ -16,6 +16,7 @@ import { Correlator } from './correlation/correlator.ts';
 import type { IncidentChange } from './correlation/incident-state.ts';
 import { type Leadership, leadCorrelation } from './correlation/leadership.ts';
 import { DetectionEngine } from './detection/engine.ts';
+import { createFileStateStore, createRedisStateStore } from './detection/state-store.ts';
 import { createDiagnosticsGatherer } from './diagnostics/gather.ts';
 import { createHttpApp } from './http/app.ts';
 import { createDynamoIncidentStore } from './incidents/dynamo-store.ts';
@@ -438,6 +439,40 @@ export async function createGuardian(config: GuardianConfig, deps: GuardianDeps)
       },
     });
     closers.unshift(() => app.close());
+    // What the detectors learnt survives restarts and deploys: saved every `stateInterval` and
+    // on shutdown, taken back here before the first observation.
+    if (config.detection.stateInterval > 0) {
+      const stateStore = config.queue.redisUrl
+        ? createRedisStateStore({ redisUrl: config.queue.redisUrl, logger })
+        : createFileStateStore(path.resolve(config.dataDir, 'detector-state.json.gz'));
+      try {
+        const saved = await stateStore.load();
+        if (saved) {
+          const restored = engine.restore(saved);
+          logger.info({ from: stateStore.where, restored }, 'detector state restored');
+        }
+      } catch (err) {
+        logger.warn(
+          { from: stateStore.where, error: errorMessage(err) },
+          'saved detector state could not be read; detectors start afresh',
+        );
+      }
+      const saveState = async () => {
+        try {
+          await stateStore.save(engine.snapshot());
+        } catch (err) {
+          logger.warn(
+            { to: stateStore.where, error: errorMessage(err) },
+            'detector state could not be saved',
+          );
+        }
+      };
+      timers.push(every(clock, config.detection.stateInterval, saveState));
+      closers.unshift(async () => {
+        await saveState();
+        await stateStore.close();
+      });
+    }
     engine.start();
 
     // Pull sources: each configured system is polled on its interval; its observations go to detection.

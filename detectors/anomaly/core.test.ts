@@ -186,4 +186,26 @@ describe('AnomalyScorerPool', () => {
     );
     expect(reused).toEqual(alone);
   });
+
+  it('exports what a slot learnt and imports it into another pool and slot, which then scores the same', () => {
+    const value = (i: number, e: number) => 100 + 20 * Math.sin((2 * Math.PI * i) / PER_DAY) + e;
+    const e = noise(4);
+    const first = new AnomalyScorerPool(1);
+    const a = first.allocate();
+    for (let i = 0; i < 3000; i++) first.score(a, START + i * STEP, value(i, e()));
+    const image = first.exportSlot(a);
+    expect(image.byteLength).toBe(BYTES_PER_SERIES);
+
+    const second = new AnomalyScorerPool(200);
+    for (let i = 0; i < 70; i++) second.allocate(); // another slot, after a growth
+    const b = second.allocate();
+    second.importSlot(b, image);
+    expect(second.points(b)).toBe(3000);
+    expect(second.interval(b)).toBe(STEP);
+    for (let i = 3000; i < 3500; i++) {
+      const v = value(i, e()) + (i === 3400 ? 60 : 0);
+      expect(second.score(b, START + i * STEP, v)).toBe(first.score(a, START + i * STEP, v));
+    }
+    expect(() => second.importSlot(b, image.subarray(8))).toThrow(RangeError);
+  });
 });

@@ -394,12 +394,43 @@ export class AnomalyScorerPool {
 
   /** Forgets everything a slot learnt. */
   reset(slot: number): void {
-    this.#f32.fill(0, slot * HEAD_F32, (slot + 1) * HEAD_F32);
-    this.#excesses.fill(0, slot * EXCESS_F32, (slot + 1) * EXCESS_F32);
-    for (let k = 0, i = slot * DAY_FIELDS; k < DAY_BUCKETS; k++, i += this.#held * DAY_FIELDS)
-      this.#day.fill(0, i, i + DAY_FIELDS);
-    for (let k = 0, i = slot * WEEK_FIELDS; k < WEEK_BUCKETS; k++, i += this.#held * WEEK_FIELDS)
-      this.#week.fill(0, i, i + WEEK_FIELDS);
+    this.#regions(slot, (slab, from, floats) => slab.fill(0, from, from + floats));
+  }
+
+  /**
+   * Everything a slot has learnt, as `BYTES_PER_SERIES` bytes (to carry a series' model over a
+   * restart). Only a pool with the same layout (`BYTES_PER_SERIES`) can read it back.
+   */
+  exportSlot(slot: number): Uint8Array {
+    const out = new Uint8Array(BYTES_PER_SERIES);
+    let at = 0;
+    this.#regions(slot, (slab, from, floats) => {
+      out.set(new Uint8Array(slab.buffer, slab.byteOffset + from * 4, floats * 4), at);
+      at += floats * 4;
+    });
+    return out;
+  }
+
+  /** Replaces what a slot has learnt with an `exportSlot` image. */
+  importSlot(slot: number, state: Uint8Array): void {
+    if (state.byteLength !== BYTES_PER_SERIES)
+      throw new RangeError(`slot state must be ${BYTES_PER_SERIES} bytes, got ${state.byteLength}`);
+    let at = 0;
+    this.#regions(slot, (slab, from, floats) => {
+      new Uint8Array(slab.buffer, slab.byteOffset + from * 4, floats * 4).set(
+        state.subarray(at, at + floats * 4),
+      );
+      at += floats * 4;
+    });
+  }
+
+  /** Visits the runs of floats that hold a slot's state, always in the same order. */
+  #regions(slot: number, visit: (slab: Float32Array, from: number, floats: number) => void): void {
+    visit(this.#f32, slot * HEAD_F32, HEAD_F32);
+    visit(this.#excesses, slot * EXCESS_F32, EXCESS_F32);
+    for (let k = 0; k < DAY_BUCKETS; k++) visit(this.#day, (k * this.#held + slot) * DAY_FIELDS, DAY_FIELDS);
+    for (let k = 0; k < WEEK_BUCKETS; k++)
+      visit(this.#week, (k * this.#held + slot) * WEEK_FIELDS, WEEK_FIELDS);
   }
 
   /** Points scored by a slot. */

@@ -19,7 +19,7 @@ export function derivationOf(obs: MetricObservation): Derivation {
 }
 
 /** What a cumulative series reported last, to difference the next point against. */
-interface Baseline {
+export interface Baseline {
   readonly time: number;
   readonly value: number;
   readonly start: number | undefined;
@@ -35,6 +35,16 @@ export class SeriesDeriver {
   constructor(derivation: Derivation, quantiles: readonly number[]) {
     this.derivation = derivation;
     this.quantiles = quantiles;
+  }
+
+  /** What differencing the next point needs (undefined for gauges and before a first point). */
+  get baseline(): Baseline | undefined {
+    return this.#last;
+  }
+
+  /** Takes back a `baseline` (after a restart). */
+  set baseline(baseline: Baseline | undefined) {
+    this.#last = baseline;
   }
 
   /** Names of the derived values, in the order `next` returns them ('' for the value itself). */

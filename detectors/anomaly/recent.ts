@@ -10,6 +10,13 @@ export class RecentPoints {
     this.#values = new Float64Array(capacity);
   }
 
+  /** Points from `toJSON` (the newest `capacity` of them). */
+  static fromJSON(json: { t: readonly number[]; v: readonly number[] }, capacity: number): RecentPoints {
+    const recent = new RecentPoints(capacity);
+    for (let i = 0; i < json.t.length && i < json.v.length; i++) recent.push(json.t[i]!, json.v[i]!);
+    return recent;
+  }
+
   push(time: number, value: number): void {
     this.#times[this.#next] = time;
     this.#values[this.#next] = value;

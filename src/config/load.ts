@@ -10,6 +10,7 @@ const ENV_PATHS: readonly (readonly [string, readonly string[]])[] = [
   ['PORT', ['port']],
   ['HOST', ['host']],
   ['GUARDIAN_DATA_DIR', ['dataDir']],
+  ['GUARDIAN_DETECTOR_STATE_INTERVAL', ['detection', 'stateInterval']],
   ['LOG_LEVEL', ['logLevel']],
   ['GUARDIAN_PUBLIC_URL', ['publicUrl']],
   ['GUARDIAN_STORE', ['store', 'kind']],

@@ -367,6 +367,12 @@ export const configSchema = z.strictObject({
     .strictObject({
       /** How often time-driven conditions are evaluated. @defaultValue 5s */
       tick: duration.default(5000),
+      /**
+       * How often what the detectors learnt (each series' anomaly model) is saved, to Redis when
+       * `queue.redisUrl` is set, else to `dataDir`; it is also saved on shutdown and taken back on
+       * start. 0 turns saving and restoring off. @defaultValue 5m
+       */
+      stateInterval: duration.default(300_000),
       thresholds: z.array(thresholdRuleSchema).default([]),
       staleness: z.array(stalenessRuleSchema).default([]),
     })

@@ -26,6 +26,16 @@ export interface Detector {
   tick?(ctx: DetectorContext): void;
   /** Entities or series it keeps state for (diagnostics and memory bounds). */
   size?(): number;
+  /**
+   * What it has learnt, as a JSON-serialisable value, so that a restart or a deploy does not
+   * start it over (`restore` takes it back).
+   */
+  snapshot?(): unknown;
+  /**
+   * Takes back a `snapshot` (of this or an earlier version), before any observation. What it
+   * cannot use is dropped, never thrown. Returns the entities or series restored.
+   */
+  restore?(state: unknown): number;
 }
 
 export interface DetectionEngineOptions {
@@ -111,6 +121,34 @@ export class DetectionEngine {
   sizes(): Record<string, number> {
     const out: Record<string, number> = {};
     for (const d of this.#detectors) out[d.id] = d.size?.() ?? 0;
+    return out;
+  }
+
+  /** What each detector that can carry its learning over a restart has learnt, by id. */
+  snapshot(): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const d of this.#detectors) {
+      if (!d.snapshot) continue;
+      try {
+        out[d.id] = d.snapshot();
+      } catch (err) {
+        this.#logger.error({ err, detector: d.id }, 'detector state could not be saved');
+      }
+    }
+    return out;
+  }
+
+  /** Hands each detector its saved state back (before any observation); returns what each took. */
+  restore(states: Record<string, unknown>): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const d of this.#detectors) {
+      if (!d.restore || states[d.id] === undefined) continue;
+      try {
+        out[d.id] = d.restore(states[d.id]);
+      } catch (err) {
+        this.#logger.error({ err, detector: d.id }, 'saved detector state could not be restored');
+      }
+    }
     return out;
   }
 
