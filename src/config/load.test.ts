@@ -41,6 +41,16 @@ describe('loadConfig', () => {
     expect(config.slack.channel).toBe('#from-file');
   });
 
+  it('saves detector state every five minutes unless told otherwise, and names a bad interval', () => {
+    expect(loadConfig({ env: {} }).detection.stateInterval).toBe(300_000);
+    expect(loadConfig({ env: { GUARDIAN_DETECTOR_STATE_INTERVAL: '0' } }).detection.stateInterval).toBe(0);
+    expect(loadConfig({ env: { GUARDIAN_DETECTOR_STATE_INTERVAL: '90s' } }).detection.stateInterval).toBe(
+      90_000,
+    );
+    const err = configErrorOf(() => loadConfig({ env: { GUARDIAN_DETECTOR_STATE_INTERVAL: 'often' } }));
+    expect(err.field).toBe('detection.stateInterval');
+  });
+
   it('switches to DynamoDB when an endpoint is configured', () => {
     const config = loadConfig({
       env: { DYNAMODB_ENDPOINT: 'http://127.0.0.1:8000', GUARDIAN_TABLE: 'incidents' },
