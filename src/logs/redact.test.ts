@@ -60,6 +60,7 @@ describe('redact', () => {
     'Error writing History Event: org.apache.hadoop.mapreduce.jobhistory.Event@7317849d',
     'see http://wiki.apache.org/hadoop/NoRouteToHost for details',
     'secretary=bob tokenizer=bert',
+    'POST https://login.example.com/oauth2/token: connection refused (attempt 3)',
     // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell-style placeholder, not a template
     'password=[REDACTED] password=******** token=${TOKEN}',
   ])('leaves text without secrets alone: %s', (text) => {

@@ -76,7 +76,8 @@ const RULES: readonly Rule[] = [
   {
     name: 'secret key=value',
     pattern: new RegExp(
-      String.raw`(["']?\b${SECRET_KEY}["']?[ \t]*[:=][ \t]*)("[^"\n]*"|'[^'\n]*'|\$\{[^}\n]*\}|[^\s,;&"'}\]]+)`,
+      // A URL's path segment (`/oauth/token: connection refused`) names an endpoint, not a key.
+      String.raw`(["']?(?<!/)\b${SECRET_KEY}["']?[ \t]*[:=][ \t]*)("[^"\n]*"|'[^'\n]*'|\$\{[^}\n]*\}|[^\s,;&"'}\]]+)`,
       'gi',
     ),
     replace: (m, head, value) => (isPlaceholder(value) ? m : `${head}${quoteLike(value)}`),
