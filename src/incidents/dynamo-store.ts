@@ -2,8 +2,10 @@ import {
   ConditionalCheckFailedException,
   CreateTableCommand,
   DescribeTableCommand,
+  DescribeTimeToLiveCommand,
   DynamoDBClient,
   ResourceNotFoundException,
+  UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import {
   DynamoDBDocumentClient,
@@ -227,9 +229,39 @@ export function createDynamoIncidentStore(options: DynamoStoreOptions): Incident
     for (const s of incident.signals) if (!held.has(s.fingerprint)) await claim(s.fingerprint, incident.id);
   }
 
+  /**
+   * Silences and LLM usage counters carry a `ttl` (epoch seconds); a table Guardian manages gets
+   * DynamoDB TTL on that attribute, so they are deleted in time. Nothing depends on the deletion
+   * (an expired silence is filtered out when read), so a server without the TTL API (dynalite)
+   * only costs the storage.
+   */
+  async function ensureTtl(): Promise<void> {
+    try {
+      const described = await client.send(new DescribeTimeToLiveCommand({ TableName: table }));
+      const status = described.TimeToLiveDescription?.TimeToLiveStatus;
+      if (status === 'ENABLED' || status === 'ENABLING') return;
+      await client.send(
+        new UpdateTimeToLiveCommand({
+          TableName: table,
+          TimeToLiveSpecification: { Enabled: true, AttributeName: 'ttl' },
+        }),
+      );
+      logger.info({ table }, 'enabled DynamoDB TTL on attribute ttl');
+    } catch (err) {
+      const e = toDependencyError('UpdateTimeToLive', err);
+      // dynalite answers `com.amazon.coral.service#UnknownOperationException`.
+      const unsupported = /UnknownOperation/.test(`${e.code} ${(err as { __type?: string }).__type}`);
+      logger[unsupported ? 'debug' : 'warn'](
+        { table, error: e.message },
+        'DynamoDB TTL not enabled: expired silences and usage counters stay in the table',
+      );
+    }
+  }
+
   return {
     async start() {
       await ensureTable();
+      if (options.createTable) await ensureTtl();
     },
 
     async close() {
