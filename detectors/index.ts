@@ -1,5 +1,6 @@
 import type { GuardianConfig } from '../src/config/schema.ts';
 import type { Detector } from '../src/detection/engine.ts';
+import { createAirflowDagLateDetector } from './airflow-dag-late.ts';
 import { createAirflowDagRunFailedDetector } from './airflow-dagrun-failed.ts';
 import { createAirflowHealthDetector } from './airflow-health.ts';
 import { createAirflowTaskDurationDetector } from './airflow-task-duration.ts';
@@ -27,6 +28,7 @@ export const DETECTORS: readonly {
   { id: 'airflow-task-failure', create: () => createAirflowTaskFailureDetector() },
   { id: 'airflow-dagrun-failed', create: () => createAirflowDagRunFailedDetector() },
   { id: 'airflow-health', create: () => createAirflowHealthDetector() },
+  { id: 'airflow-dag-late', create: () => createAirflowDagLateDetector() },
   { id: 'airflow-task-duration', create: () => createAirflowTaskDurationDetector() },
   { id: 'spark', create: () => createSparkDetector() },
   { id: 'metric-anomaly', create: () => createMetricAnomalyDetector() },

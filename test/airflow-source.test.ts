@@ -80,6 +80,7 @@ describe('Airflow source', () => {
       if (u.pathname === '/api/v2/dags/~/dagRuns') return page([], 'dag_runs');
       if (u.pathname === '/api/v2/dags/~/dagRuns/~/taskInstances') return page(tis, 'task_instances');
       if (u.pathname === '/api/v2/importErrors') return page([], 'import_errors');
+      if (u.pathname === '/api/v2/dags') return page([], 'dags');
       if (u.pathname.includes('/logs/')) {
         return json(res, 200, {
           content: [
@@ -144,6 +145,43 @@ describe('Airflow source', () => {
       'airflow:scheduler',
       'airflow:triggerer',
     ]);
+  });
+
+  it("reports each scheduled DAG's next run every poll, and once more when it has none", async () => {
+    const dag = (id: string, next: string | null, paused = false) => ({
+      dag_id: id,
+      is_paused: paused,
+      next_dagrun_run_after: next,
+      timetable_summary: next ? '0 2 * * *' : null,
+      max_active_runs: 1,
+    });
+    let dags = [
+      dag('silver_orders', '2026-03-02T02:00:00Z'),
+      dag('ad_hoc_backfill', null),
+      dag('legacy_export', '2026-03-03T00:00:00Z', true),
+    ];
+    handler = airflow([], {
+      '/api/v2/dags': (_req, res, u) => {
+        expect(u.searchParams.get('exclude_stale')).toBe('true');
+        json(res, 200, { dags, total_entries: dags.length });
+      },
+    });
+    const src = source();
+    const dagStates = (obs: Observation[]) =>
+      states(obs)
+        .filter((o) => o.entity.startsWith('airflow:dag:'))
+        .map((o) => [o.entity, o.to, o.details.nextRunAfter]);
+    expect(dagStates(await src.poll())).toEqual([
+      ['airflow:dag:silver_orders', 'scheduled', Date.parse('2026-03-02T02:00:00Z')],
+      ['airflow:dag:legacy_export', 'paused', Date.parse('2026-03-03T00:00:00Z')],
+    ]);
+    expect(dagStates(await src.poll())).toHaveLength(2); // every poll: "still due" is news
+    dags = [dag('silver_orders', null), dag('ad_hoc_backfill', null)];
+    expect(dagStates(await src.poll())).toEqual([
+      ['airflow:dag:silver_orders', 'scheduled', undefined],
+      ['airflow:dag:legacy_export', 'removed', undefined],
+    ]);
+    expect(dagStates(await src.poll())).toEqual([]);
   });
 
   it('finds tries that ended between two polls in the try history', async () => {

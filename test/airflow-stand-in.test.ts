@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock, type StateObservation } from '../src/core/index.ts';
+import { createAirflowDagLateDetector } from '../detectors/airflow-dag-late.ts';
+import { ManualClock, type Signal, type StateObservation } from '../src/core/index.ts';
 import { createAirflowSource } from '../src/sources/airflow/source.ts';
 import { type AirflowScenario, startAirflowStandIn } from '../src/stand-ins/airflow.ts';
 import { silentLogger } from '../src/telemetry/logger.ts';
@@ -111,6 +112,7 @@ describe('Airflow stand-in', () => {
         `/api/v2/dags/silver_orders/dagRuns/${r}/taskInstances/transform_orders/logs/1?full_content=true`,
       ),
       importErrors: await api('/api/v2/importErrors?limit=1'),
+      dags: await api('/api/v2/dags?limit=1'),
     };
     for (const [k, shape] of Object.entries(recorded))
       expect(shapeDifferences(shape, shapeOf(answers[k])), k).toEqual([]);
@@ -120,13 +122,7 @@ describe('Airflow stand-in', () => {
     const c = new ManualClock(Date.parse('2026-03-02T02:05:30Z'));
     const s = await startAirflowStandIn({ scenario, clock: c, username: 'guardian', password: 'pw' });
     try {
-      const source = createAirflowSource({
-        baseUrl: s.url,
-        username: 'guardian',
-        password: 'pw',
-        clock: c,
-        logger: silentLogger(),
-      });
+      const source = sourceOf(s.url, c);
       const states = async () =>
         (await source.poll())
           .filter((o): o is StateObservation => o.type === 'state')
@@ -149,6 +145,89 @@ describe('Airflow stand-in', () => {
     }
   });
 });
+
+describe('Airflow stand-in: a scheduler that falls behind', () => {
+  // The 02:00 run of gold_daily is created only at 02:40: until then Airflow's next run for the
+  // DAG stays 02:00, and Guardian calls it late; tomorrow's run lies past the scenario.
+  const late: AirflowScenario = {
+    dags: [{ dag_id: 'gold_daily', schedule: '0 2 * * *' }],
+    dag_runs: [
+      {
+        dag_id: 'gold_daily',
+        dag_run_id: 'scheduled__2026-03-01T02:00:00+00:00',
+        run_type: 'scheduled',
+        run_after: '2026-03-01T02:00:00Z',
+        queued_at: '2026-03-01T02:00:01Z',
+        start_date: '2026-03-01T02:00:02Z',
+        end_date: '2026-03-01T02:30:00Z',
+        state: 'success',
+      },
+      {
+        dag_id: 'gold_daily',
+        dag_run_id: 'scheduled__2026-03-02T02:00:00+00:00',
+        run_type: 'scheduled',
+        run_after: '2026-03-02T02:00:00Z',
+        queued_at: '2026-03-02T02:40:00Z',
+        start_date: '2026-03-02T02:40:02Z',
+        end_date: null,
+        state: 'running',
+      },
+      {
+        dag_id: 'gold_daily',
+        dag_run_id: 'manual__2026-03-02T01:00:00+00:00',
+        run_type: 'manual',
+        run_after: '2026-03-02T01:00:00Z',
+        queued_at: '2026-03-02T03:00:00Z',
+        start_date: null,
+        end_date: null,
+        state: 'queued',
+      },
+    ],
+  };
+
+  it('reports the due run as next until it is created, and Guardian calls the DAG late meanwhile', async () => {
+    const c = new ManualClock(Date.parse('2026-03-01T12:00:00Z'));
+    const s = await startAirflowStandIn({ scenario: late, clock: c, username: 'guardian', password: 'pw' });
+    try {
+      const source = sourceOf(s.url, c);
+      const detector = createAirflowDagLateDetector();
+      const signals: Signal[] = [];
+      const nextRuns: unknown[] = [];
+      for (
+        let t = Date.parse('2026-03-02T01:50:00Z');
+        t <= Date.parse('2026-03-02T02:50:00Z');
+        t += 5 * 60_000
+      ) {
+        await c.advanceTo(t);
+        for (const o of await source.poll()) {
+          if (o.type !== 'state' || o.entity !== 'airflow:dag:gold_daily') continue;
+          nextRuns.push(o.details.nextRunAfter);
+          detector.observe(o, { now: () => t, emit: (x) => signals.push(x) });
+        }
+      }
+      const due = Date.parse('2026-03-02T02:00:00Z');
+      // 01:50 … 02:35 (ten polls) the 02:00 run is next; at 02:40 it exists, and no later one is known.
+      expect(nextRuns).toEqual([...Array(10).fill(due), undefined]);
+      expect(signals.map((x) => [x.kind, x.status, new Date(x.time).toISOString()])).toEqual([
+        ['airflow.dag_late', 'firing', '2026-03-02T02:15:00.000Z'],
+        ['airflow.dag_late', 'resolved', '2026-03-02T02:40:00.000Z'],
+      ]);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+/** Guardian's Airflow source reading a stand-in, on the stand-in's clock. */
+function sourceOf(url: string, clock: ManualClock) {
+  return createAirflowSource({
+    baseUrl: url,
+    username: 'guardian',
+    password: 'pw',
+    clock,
+    logger: silentLogger(),
+  });
+}
 
 /** `entity.split('/').at(-1)` of the expected entities, written readably above. */
 function fix(s: string): string {

@@ -103,6 +103,11 @@ function computeRole(s: RoleInput): SignalRole {
   if (!symptom || s.entity.startsWith('log:') || s.entity.startsWith('metric:')) keys.add(s.entity);
   else weakKeys.add(s.entity);
   for (const r of s.related) {
+    // DAGs whose runs are not being created share their cause, the scheduler: one incident.
+    if (s.kind === 'airflow.dag_late' && r === 'airflow:scheduler') {
+      keys.add(r);
+      continue;
+    }
     if (isHub(r)) continue;
     if (workerHost && r === `host:${workerHost}` && cls?.id !== 'airflow_task_killed') continue;
     if (
@@ -217,6 +222,13 @@ function hypothesisOf(
     case 'airflow.task_upstream_failed':
     case 'airflow.dagrun_failed':
       return self(s.kind, 'downstream');
+    // The scheduler, the DAG processor, the metadata database: Airflow's engine.
+    case 'airflow.component_unhealthy':
+      return self(s.kind, 'engine');
+    // A run not created: the DAG's own business (max_active_runs, its file) unless the incident
+    // shows the scheduler itself unhealthy.
+    case 'airflow.dag_late':
+      return self('dag_late', 'task');
     default:
       break;
   }

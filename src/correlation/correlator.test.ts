@@ -229,6 +229,41 @@ describe('correlator', () => {
     expect(r.incident!.status).toBe('open');
   });
 
+  it('makes DAGs whose runs are not created one incident, rooted at the scheduler when it is unhealthy', async () => {
+    const { correlator } = await freshCorrelator();
+    const late = (dag: string) =>
+      sig({ kind: 'airflow.dag_late', entity: `airflow:dag:${dag}`, related: ['airflow:scheduler'] });
+    await applyAll(correlator, [late('silver_orders'), late('silver_payments'), late('gold_customers')]);
+    expect(grouping(correlator)).toHaveLength(1);
+    // Alone, the earliest late DAG is the probable cause; the scheduler, once it shows, is upstream.
+    expect(correlator.active()[0]!.rootCause).toMatchObject({
+      entity: 'airflow:dag:silver_orders',
+      kind: 'dag_late',
+    });
+    await applyAll(correlator, [
+      sig({ kind: 'airflow.component_unhealthy', entity: 'airflow:scheduler', severity: 'critical' }),
+    ]);
+    expect(grouping(correlator)).toHaveLength(1);
+    expect(correlator.active()[0]!.rootCause).toMatchObject({
+      entity: 'airflow:scheduler',
+      kind: 'airflow.component_unhealthy',
+    });
+  });
+
+  it('keeps a late DAG apart from failures elsewhere that share only the scheduler', async () => {
+    const { correlator } = await freshCorrelator();
+    await applyAll(correlator, [
+      sig({ kind: 'airflow.dag_late', entity: 'airflow:dag:silver_orders', related: ['airflow:scheduler'] }),
+      sig({
+        kind: 'airflow.task_failed',
+        entity: task('gold_payments', 'build'),
+        related: [dagrun('gold_payments'), 'airflow:dag:gold_payments', 'airflow:scheduler'],
+        errorClass: 'sql_analysis_error',
+      }),
+    ]);
+    expect(grouping(correlator)).toHaveLength(2);
+  });
+
   it('makes a storm of hundreds of signals from one cause one incident', async () => {
     const { correlator } = await freshCorrelator();
     const storm = Array.from({ length: 150 }, (_, i) =>

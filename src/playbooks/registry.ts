@@ -13,6 +13,7 @@ export const PLAYBOOK_FILES: readonly string[] = [
   'celery-worker-lost.md',
   'ingestion-source-failing.md',
   'dag-import-error.md',
+  'dag-late.md',
   'freshness-missed.md',
   'generic.md',
 ];

@@ -25,6 +25,8 @@ interface ScenarioDagRun {
   queued_at: string | null;
   start_date: string | null;
   end_date: string | null;
+  run_after?: string | null;
+  run_type?: string;
   [field: string]: unknown;
 }
 
@@ -64,7 +66,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
  * the real API's auth (`POST /auth/token` → 201, Bearer, 401 `{detail}`), paging (limit clamped to
  * the maximum page limit, `total_entries`), `updated_at_gte` filters and 422 validation errors.
  * `GET /api/v2/dags/{dag_id}` answers a scenario DAG (owners, tags as `{name, dag_id,
- * dag_display_name}`) or Airflow's 404 for a DAG it does not know.
+ * dag_display_name}`, its next scheduled run) or Airflow's 404 for a DAG it does not know.
  */
 export async function startAirflowStandIn(
   options: AirflowStandInOptions,
@@ -86,6 +88,21 @@ export async function startAirflowStandIn(
       }
     });
   });
+
+  /**
+   * What Airflow reports as a DAG's `next_dagrun_run_after` at `now`: the scheduler creates runs
+   * in order, so it is the `run_after` of the earliest scheduled run not created (queued) yet.
+   * Null when the scenario holds no such run (its next run lies past the scenario).
+   */
+  function nextRunAfter(dagId: string, now: number): string | null {
+    let next = Number.POSITIVE_INFINITY;
+    for (const run of sc.dag_runs ?? []) {
+      if (run.dag_id !== dagId || (run.run_type ?? 'scheduled') !== 'scheduled') continue;
+      const after = t(run.run_after);
+      if (t(run.queued_at) > now && after < next) next = after;
+    }
+    return Number.isFinite(next) ? iso(next) : null;
+  }
 
   function runAt(run: ScenarioDagRun, now: number) {
     const queued = t(run.queued_at);
@@ -273,14 +290,17 @@ export async function startAirflowStandIn(
       return page(errors, 'import_errors');
     }
     if (path === '/api/v2/dags') {
-      return page((sc.dags ?? []).map(dagBody), 'dags');
+      return page(
+        (sc.dags ?? []).map((d) => dagBody(d, nextRunAfter(d.dag_id, now))),
+        'dags',
+      );
     }
     const dag = /^\/api\/v2\/dags\/([^/]+)$/.exec(path);
     if (dag && req.method === 'GET') {
       const found = (sc.dags ?? []).find((d) => d.dag_id === dag[1]);
       // Airflow 3's answer for a DAG it has no serialized version of (api_fastapi/common/dagbag.py).
       if (!found) return send(res, 404, { detail: `The Dag with ID: \`${dag[1]}\` was not found` });
-      return send(res, 200, dagBody(found));
+      return send(res, 200, dagBody(found, nextRunAfter(found.dag_id, now)));
     }
     const tries =
       /^\/api\/v2\/dags\/([^/]+)\/dagRuns\/([^/]+)\/taskInstances\/([^/]+)(?:\/(-?\d+))?\/tries$/.exec(path);
@@ -345,7 +365,7 @@ export async function startAirflowStandIn(
 }
 
 /** A scenario's DAG as Airflow 3 answers it (`DAGResponse`): tags are objects, owners strings. */
-function dagBody(d: NonNullable<AirflowScenario['dags']>[number]) {
+function dagBody(d: NonNullable<AirflowScenario['dags']>[number], nextRunAfter: string | null) {
   const fileloc = d.fileloc ?? `/opt/airflow/dags/${d.dag_id}.py`;
   return {
     dag_id: d.dag_id,
@@ -363,6 +383,8 @@ function dagBody(d: NonNullable<AirflowScenario['dags']>[number]) {
     timetable_summary: d.schedule ?? null,
     timetable_description: d.schedule ? `Schedule: ${d.schedule}` : 'Never, external triggers only',
     timetable_partitioned: false,
+    timetable_periodic: Boolean(d.schedule),
+    is_backfillable: Boolean(d.schedule),
     tags: (d.tags ?? []).map((name) => ({ name, dag_id: d.dag_id, dag_display_name: d.dag_id })),
     max_active_tasks: 16,
     max_active_runs: 16,
@@ -372,7 +394,7 @@ function dagBody(d: NonNullable<AirflowScenario['dags']>[number]) {
     next_dagrun_logical_date: null,
     next_dagrun_data_interval_start: null,
     next_dagrun_data_interval_end: null,
-    next_dagrun_run_after: null,
+    next_dagrun_run_after: nextRunAfter,
     allowed_run_types: null,
     owners: d.owners ?? ['airflow'],
     file_token: Buffer.from(fileloc).toString('base64url'),

@@ -3,7 +3,13 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createDetectors } from '../../detectors/index.ts';
 import { parseConfig } from '../../src/config/load.ts';
-import { ManualClock, type Observation, type Signal, systemClock } from '../../src/core/index.ts';
+import {
+  ManualClock,
+  type Observation,
+  type Signal,
+  type StateObservation,
+  systemClock,
+} from '../../src/core/index.ts';
 import { DetectionEngine } from '../../src/detection/engine.ts';
 import { createAirflowSource } from '../../src/sources/airflow/source.ts';
 import { Poller } from '../../src/sources/poller.ts';
@@ -178,6 +184,23 @@ describe('Airflow source against real Airflow 3', () => {
     expect(firing('airflow.component_unhealthy')).toEqual([]);
   });
 
+  it("reports each scheduled DAG's next run, and calls none late while the scheduler keeps up", () => {
+    const reported = observations.filter(
+      (o): o is StateObservation => o.type === 'state' && o.entity === 'airflow:dag:guardian_scheduled_later',
+    );
+    expect(reported.length).toBeGreaterThan(0);
+    const last = reported.at(-1)!;
+    expect(last.to).toBe('scheduled');
+    expect(last.related).toEqual(['airflow:scheduler']);
+    expect(last.details.nextRunAfter).toBeGreaterThanOrEqual(Date.parse('2030-01-01T00:00:00Z'));
+    expect(last.details.timetable).toEqual(expect.any(String));
+    // A DAG without a schedule has no next run to report.
+    expect(observations.some((o) => o.type === 'state' && o.entity === 'airflow:dag:guardian_healthy')).toBe(
+      false,
+    );
+    expect(firing('airflow.dag_late')).toEqual([]);
+  });
+
   it('answers in the shapes recorded for the stand-in (RECORD_ENGINES=1 records them anew)', async () => {
     const dag = 'guardian_retry_recovers';
     const run = encodeURIComponent(runs.get(dag)!);
@@ -191,6 +214,7 @@ describe('Airflow source against real Airflow 3', () => {
         `/api/v2/dags/${dag}/dagRuns/${run}/taskInstances/load_events/logs/1?full_content=true`,
       ),
       importErrors: await api('GET', '/api/v2/importErrors?limit=1'),
+      dags: await api('GET', '/api/v2/dags?dag_id_pattern=guardian_scheduled_later&limit=1'),
     };
     const file = path.join(import.meta.dirname, 'recordings', 'airflow-shapes.json');
     const shapes = Object.fromEntries(Object.entries(answers).map(([k, v]) => [k, shapeOf(v)]));
@@ -202,7 +226,10 @@ describe('Airflow source against real Airflow 3', () => {
   });
 
   it('reports source.down when the API goes away, and resumes without losing or repeating anything', async () => {
-    const before = observations.filter((o) => o.type === 'state').length;
+    // State changes; each poll reports every scheduled DAG's next run again, on purpose.
+    const changes = () =>
+      observations.filter((o) => o.type === 'state' && !o.entity.startsWith('airflow:dag:')).length;
+    const before = changes();
     await airflow.stop();
     await poller.pollNow('airflow');
     expect(firing('source.down', 'source:airflow')).toHaveLength(1);
@@ -215,7 +242,7 @@ describe('Airflow source against real Airflow 3', () => {
       'resolved',
     ]);
     // Nothing already reported is reported again after the outage.
-    expect(observations.filter((o) => o.type === 'state').length).toBe(before);
+    expect(changes()).toBe(before);
     expect(firing('airflow.task_failed', task('guardian_always_fails', 'transform_orders'))).toHaveLength(1);
 
     const run = (await api('POST', '/api/v2/dags/guardian_always_fails/dagRuns', { logical_date: null })) as {

@@ -56,6 +56,16 @@ export interface AirflowHealth {
   dag_processor?: ComponentHealth | null;
 }
 
+/** A DAG's schedule as `GET /api/v2/dags` lists it; only the fields Guardian reads. */
+export interface DagSchedule {
+  dag_id: string;
+  is_paused: boolean;
+  /** When the scheduler should create the next scheduled run; null for DAGs without a schedule. */
+  next_dagrun_run_after?: string | null;
+  timetable_summary?: string | null;
+  max_active_runs?: number | null;
+}
+
 /** A DAG's owners and tag names, from `GET /api/v2/dags/{dag_id}`: what routing by owner or tag needs. */
 export interface DagInfo {
   readonly owners: readonly string[];
@@ -157,6 +167,11 @@ export class AirflowClient {
       .map((t: unknown) => (typeof t === 'string' ? t : (t as { name?: unknown } | null)?.name))
       .filter((t): t is string => typeof t === 'string' && t !== '');
     return { owners, tags };
+  }
+
+  /** Every DAG that is not stale (its file still defines it), paused or not, with its next run. */
+  async dagSchedules(): Promise<Listed<DagSchedule>> {
+    return this.#list<DagSchedule>('/api/v2/dags', 'dags', { order_by: 'dag_id', exclude_stale: 'true' });
   }
 
   async importErrors(): Promise<Listed<ImportError>> {

@@ -38,8 +38,9 @@ const MAX_REMEMBERED = 200_000;
  * Airflow 3 through its REST API: DAG runs and task instances changed since the last poll
  * (`updated_at_gte`, so the cost follows what changed, not the history Airflow keeps), every
  * try of a task (tries that ended between two polls are fetched from `/tries`), the log tail of
- * failed tries, import errors and component health. Each state change becomes one observation,
- * keyed by canonical entity keys with its relations (task → DAG run → DAG, task → host).
+ * failed tries, import errors, component health and each DAG's next scheduled run. Each state
+ * change becomes one observation, keyed by canonical entity keys with its relations (task → DAG
+ * run → DAG, task → host).
  */
 export function createAirflowSource(options: AirflowSourceOptions): PollSource {
   const client = new AirflowClient(options);
@@ -66,6 +67,8 @@ export function createAirflowSource(options: AirflowSourceOptions): PollSource {
   const seenTryState = (k: string) => staged.tries.get(k) ?? tryStates.get(k);
   const seenLastTry = (k: string) => staged.lastTry.get(k) ?? lastTry.get(k);
   let importErrors = new Map<string, string>();
+  /** DAGs that had a next scheduled run at the last poll: losing it is news too. */
+  let scheduledDags = new Set<string>();
 
   async function poll(): Promise<Observation[]> {
     const pollStartedAt = clock.now();
@@ -106,13 +109,48 @@ export function createAirflowSource(options: AirflowSourceOptions): PollSource {
           stateObservation(entityKey.importError(filename), [], 'error', 'ok', clock.now(), {}),
         );
     }
-    importErrors = current;
+
+    // Every DAG's next scheduled run, every poll: a detector can then tell "still not created"
+    // from "no news" (a source that is down reports nothing, and nothing is judged late).
+    const dags = await client.dagSchedules();
+    const polledAt = clock.now();
+    const scheduled = new Set<string>();
+    for (const dag of dags.items) {
+      const nextRunAfter = parseTime(dag.next_dagrun_run_after);
+      if (nextRunAfter !== undefined) scheduled.add(dag.dag_id);
+      // No schedule (and none last poll either): nothing to report.
+      else if (!dag.is_paused && !scheduledDags.has(dag.dag_id)) continue;
+      observations.push(
+        stateObservation(
+          entityKey.dag(dag.dag_id),
+          [entityKey.scheduler()],
+          null,
+          dag.is_paused ? 'paused' : 'scheduled',
+          polledAt,
+          {
+            ...(nextRunAfter !== undefined ? { nextRunAfter } : {}),
+            ...(dag.timetable_summary ? { timetable: dag.timetable_summary } : {}),
+            ...(typeof dag.max_active_runs === 'number' ? { maxActiveRuns: dag.max_active_runs } : {}),
+          },
+        ),
+      );
+    }
+    // A scheduled DAG that is no longer listed: its file no longer defines it.
+    const listed = new Set(dags.items.map((d) => d.dag_id));
+    for (const id of scheduledDags) {
+      if (!listed.has(id))
+        observations.push(
+          stateObservation(entityKey.dag(id), [entityKey.scheduler()], null, 'removed', polledAt, {}),
+        );
+    }
 
     // Only now, with every call answered, does anything move: the watermark and what was seen.
     watermark = runs.serverTime ?? tis.serverTime ?? pollStartedAt;
     for (const [k, v] of staged.runs) runStates.set(k, v);
     for (const [k, v] of staged.tries) tryStates.set(k, v);
     for (const [k, v] of staged.lastTry) lastTry.set(k, v);
+    importErrors = current;
+    scheduledDags = scheduled;
     forgetIfLarge();
     return observations;
   }

@@ -34,3 +34,8 @@ with DAG("guardian_cascade", schedule=None, start_date=START, catchup=False, tag
     PythonOperator(task_id="build_model", python_callable=boom, retries=0) >> PythonOperator(
         task_id="export_model", python_callable=ok
     )
+
+# Scheduled, but not before 2030: Airflow reports its next run (`next_dagrun_run_after`) and
+# creates none during the test.
+with DAG("guardian_scheduled_later", schedule="@daily", start_date=datetime(2030, 1, 1), catchup=False, tags=["guardian-test"]):
+    PythonOperator(task_id="noop", python_callable=ok)
