@@ -13,6 +13,12 @@ export interface AirflowDagLateOptions {
   readonly lateAfterMs?: number;
 }
 
+/** Why a late DAG stopped being late, by the state Airflow reports it in. */
+const ENDED: Readonly<Record<string, string>> = {
+  paused: 'the DAG was paused',
+  removed: 'the DAG was removed',
+};
+
 interface Late {
   readonly signal: Signal;
   /** The next run that was due and not created. */
@@ -38,12 +44,7 @@ export function createAirflowDagLateDetector(options: AirflowDagLateOptions = {}
       const created = nextRunAfter === undefined || nextRunAfter > current.dueAt;
       if (obs.to !== 'scheduled' || created) {
         late.delete(obs.entity);
-        const why =
-          obs.to === 'paused'
-            ? 'the DAG was paused'
-            : obs.to === 'removed'
-              ? 'the DAG was removed'
-              : 'its run was created';
+        const why = ENDED[obs.to] ?? 'its run was created';
         ctx.emit({
           ...current.signal,
           status: 'resolved',
