@@ -73,4 +73,39 @@ describe('airflow-task-duration', () => {
     await fast.clock.advanceBy(2 * min);
     expect(fast.signals.map((s) => s.kind)).toEqual(['airflow.task_running_long']);
   });
+
+  it('carries what it learnt and the tries in flight over a restart, through the engine', async () => {
+    const before = detectorHarness([createAirflowTaskDurationDetector()]);
+    const t0 = before.clock.now();
+    for (let i = 0; i < 7; i++)
+      before.engine.ingest([
+        tryObs(i, 'success', t0 - (10 - i) * 86_400_000, t0 - (10 - i) * 86_400_000 + 20 * min),
+      ]);
+    // Two tries in flight: one already flagged, one not yet.
+    before.engine.ingest([tryObs(7, 'running', t0 - 70 * min, null)]);
+    await before.clock.advanceBy(2000);
+    expect(before.signals.map((s) => s.status)).toEqual(['firing']);
+    before.engine.ingest([tryObs(8, 'running', t0, null)]);
+    const saved = JSON.parse(JSON.stringify(before.engine.snapshot()));
+
+    // The new process's source does not report these tries' start again (it looked back an hour).
+    const after = detectorHarness([createAirflowTaskDurationDetector()], before.clock.now());
+    expect(after.engine.restore(saved)).toEqual({ 'airflow-task-duration': 3 });
+    await after.clock.advanceBy(61 * min);
+    // The unflagged try is judged on the history learnt before the restart; the flagged one is not
+    // flagged twice, and resolves when it ends.
+    expect(after.signals.map((s) => [s.entity.split('/')[1], s.status])).toEqual([['run_8', 'firing']]);
+    after.engine.ingest([tryObs(7, 'success', t0 - 70 * min, after.clock.now())]);
+    expect(after.signals.map((s) => [s.entity.split('/')[1], s.status])).toEqual([
+      ['run_8', 'firing'],
+      ['run_7', 'resolved'],
+    ]);
+    expect(after.signals[1]!.fingerprint).toBe(before.signals[0]!.fingerprint);
+    // A snapshot it does not know is dropped.
+    expect(
+      detectorHarness([createAirflowTaskDurationDetector()]).engine.restore({
+        'airflow-task-duration': { format: 9 },
+      }),
+    ).toEqual({ 'airflow-task-duration': 0 });
+  });
 });

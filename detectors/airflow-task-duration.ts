@@ -114,6 +114,43 @@ export function createAirflowTaskDurationDetector(): Detector {
     }
   }
 
+  /** What a daily task needs days to learn, and the tries in flight (their start is not polled again). */
+  function snapshot(): DurationSnapshot {
+    return {
+      format: SNAPSHOT_FORMAT,
+      learnt: [...learnt].map(([task, l]) => ({ task, runs: l.runs, waits: l.waits })),
+      watched: [...watched.values()],
+    };
+  }
+
+  function restore(state: unknown): number {
+    const snap = state as Partial<DurationSnapshot> | null;
+    if (snap?.format !== SNAPSHOT_FORMAT || !Array.isArray(snap.learnt) || !Array.isArray(snap.watched))
+      return 0;
+    const durations = (v: unknown) =>
+      Array.isArray(v) ? v.filter((x): x is number => Number.isFinite(x) && x >= 0).slice(-HISTORY) : [];
+    let restored = 0;
+    for (const l of snap.learnt) {
+      if (typeof l?.task !== 'string' || learnt.has(l.task)) continue;
+      learnt.set(l.task, { runs: durations(l.runs), waits: durations(l.waits) });
+      restored++;
+    }
+    for (const w of snap.watched) {
+      if (typeof w?.entity !== 'string' || watched.has(w.entity) || !Number.isFinite(w.since)) continue;
+      if (w.state !== 'running' && w.state !== 'queued') continue;
+      watched.set(w.entity, {
+        entity: w.entity,
+        related: Array.isArray(w.related) ? w.related.filter((r: unknown) => typeof r === 'string') : [],
+        task: taskOf(w.entity),
+        state: w.state,
+        since: w.since,
+        fired: w.fired,
+      });
+      restored++;
+    }
+    return restored;
+  }
+
   return {
     id: AIRFLOW_TASK_DURATION_DETECTOR_ID,
     accepts: ['state'],
@@ -123,7 +160,18 @@ export function createAirflowTaskDurationDetector(): Detector {
     },
     tick,
     size: () => learnt.size + watched.size,
+    snapshot,
+    restore,
   };
+}
+
+/** Bumped when the snapshot's shape changes; an older snapshot is then dropped. */
+const SNAPSHOT_FORMAT = 1;
+
+interface DurationSnapshot {
+  readonly format: number;
+  readonly learnt: readonly { task: string; runs: number[]; waits: number[] }[];
+  readonly watched: readonly Watched[];
 }
 
 function push(list: number[], v: number): void {
