@@ -27,15 +27,18 @@ function tryObs(
   };
 }
 
+/** `runs` finished nightly runs before `t0`, the i-th lasting `minutes(i)`. */
+function nightly(t0: number, runs: number, minutes: (i: number) => number): Observation[] {
+  const day = (i: number) => t0 - (runs + 3 - i) * 86_400_000;
+  return Array.from({ length: runs }, (_, i) => tryObs(i, 'success', day(i), day(i) + minutes(i) * min));
+}
+
 describe('airflow-task-duration', () => {
   it('learns a task’s usual run time and flags a try running far longer, then resolves when it ends', async () => {
     const h = detectorHarness([createAirflowTaskDurationDetector()]);
     const t0 = h.clock.now();
     // Seven nightly runs of about 20 minutes.
-    for (let i = 0; i < 7; i++)
-      h.engine.ingest([
-        tryObs(i, 'success', t0 - (10 - i) * 86_400_000, t0 - (10 - i) * 86_400_000 + (19 + (i % 3)) * min),
-      ]);
+    h.engine.ingest(nightly(t0, 7, (i) => 19 + (i % 3)));
     h.engine.ingest([tryObs(7, 'running', t0, null)]);
     await h.clock.advanceBy(45 * min);
     expect(h.signals).toEqual([]); // 45 min < 3 × 20 min
@@ -53,20 +56,14 @@ describe('airflow-task-duration', () => {
   it('does not judge a task without enough history, nor a fast task before the floor', async () => {
     const h = detectorHarness([createAirflowTaskDurationDetector()]);
     const t0 = h.clock.now();
-    for (let i = 0; i < 3; i++)
-      h.engine.ingest([
-        tryObs(i, 'success', t0 - (5 - i) * 86_400_000, t0 - (5 - i) * 86_400_000 + 20 * min),
-      ]);
+    h.engine.ingest(nightly(t0, 3, () => 20));
     h.engine.ingest([tryObs(9, 'running', t0, null)]);
     await h.clock.advanceBy(300 * min);
     expect(h.signals).toEqual([]);
 
     const fast = detectorHarness([createAirflowTaskDurationDetector()]);
     const f0 = fast.clock.now();
-    for (let i = 0; i < 6; i++)
-      fast.engine.ingest([
-        tryObs(i, 'success', f0 - (9 - i) * 86_400_000, f0 - (9 - i) * 86_400_000 + 30_000),
-      ]);
+    fast.engine.ingest(nightly(f0, 6, () => 0.5));
     fast.engine.ingest([tryObs(9, 'running', f0, null)]);
     await fast.clock.advanceBy(9 * min);
     expect(fast.signals).toEqual([]);
@@ -77,10 +74,7 @@ describe('airflow-task-duration', () => {
   it('carries what it learnt and the tries in flight over a restart, through the engine', async () => {
     const before = detectorHarness([createAirflowTaskDurationDetector()]);
     const t0 = before.clock.now();
-    for (let i = 0; i < 7; i++)
-      before.engine.ingest([
-        tryObs(i, 'success', t0 - (10 - i) * 86_400_000, t0 - (10 - i) * 86_400_000 + 20 * min),
-      ]);
+    before.engine.ingest(nightly(t0, 7, () => 20));
     // Two tries in flight: one already flagged, one not yet.
     before.engine.ingest([tryObs(7, 'running', t0 - 70 * min, null)]);
     await before.clock.advanceBy(2000);
