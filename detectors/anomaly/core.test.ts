@@ -109,6 +109,23 @@ describe('AnomalyScorerPool', () => {
     expect(max(s, noon, noon + 3)).toBeGreaterThanOrEqual(ALARM);
   });
 
+  // Known gap: the hour-of-week profile (2-hour buckets) settles over weeks, and the context's
+  // scale carries the weekday/weekend mismatch of the time-of-day profile, so a weekday at weekend
+  // volume scores about 0.46 (README, "What it can't do yet").
+  it.fails('learns quiet weekends as normal, but not a quiet Wednesday', () => {
+    const WEEK = 7 * PER_DAY;
+    const wednesday = 4 * WEEK + 2 * PER_DAY;
+    const quiet = (i: number) =>
+      Math.floor(i / PER_DAY) % 7 >= 5 || (i >= wednesday && i < wednesday + PER_DAY);
+    const s = scores(
+      5 * WEEK,
+      (i, e) => (100 + 20 * Math.sin((2 * Math.PI * i) / PER_DAY)) * (quiet(i) ? 0.6 : 1) + 2 * e,
+    );
+    // The fourth weekend is what weekends do; the fifth week's Wednesday is not.
+    expect(max(s, 3 * WEEK + 5 * PER_DAY, 4 * WEEK)).toBeLessThan(ALARM);
+    expect(max(s, wednesday, wednesday + PER_DAY)).toBeGreaterThanOrEqual(ALARM);
+  });
+
   it('tells how long a series has been silent, in its own intervals', () => {
     const pool = new AnomalyScorerPool(1);
     const slot = pool.allocate();
