@@ -159,6 +159,7 @@ describe('Airflow source', () => {
       dag('silver_orders', '2026-03-02T02:00:00Z'),
       dag('ad_hoc_backfill', null),
       dag('legacy_export', '2026-03-03T00:00:00Z', true),
+      dag('paused_by_hand', null, true),
     ];
     handler = airflow([], {
       '/api/v2/dags': (_req, res, u) => {

@@ -118,8 +118,8 @@ export function createAirflowSource(options: AirflowSourceOptions): PollSource {
     for (const dag of dags.items) {
       const nextRunAfter = parseTime(dag.next_dagrun_run_after);
       if (nextRunAfter !== undefined) scheduled.add(dag.dag_id);
-      // No schedule (and none last poll either): nothing to report.
-      else if (!dag.is_paused && !scheduledDags.has(dag.dag_id)) continue;
+      // No next run now, nor at the last poll: nothing to report.
+      else if (!scheduledDags.has(dag.dag_id)) continue;
       observations.push(
         stateObservation(
           entityKey.dag(dag.dag_id),
