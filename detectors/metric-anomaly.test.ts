@@ -312,6 +312,10 @@ describe('metric-anomaly', () => {
     damaged.series[0].tracks[0].model = 'AAAA';
     const one = drive();
     expect(one.detector.restore?.(damaged)).toBe(1);
+    const untyped = structuredClone(saved);
+    untyped.series[0].related = 'host:a';
+    untyped.series[1].seen = null;
+    expect(drive().detector.restore?.(untyped)).toBe(0);
     // A detector that holds one series keeps the most recently seen one.
     const small = drive({ maxSeries: 1 });
     expect(small.detector.restore?.(saved)).toBe(1);

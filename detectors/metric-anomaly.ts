@@ -381,7 +381,16 @@ export function createMetricAnomalyDetector(options: MetricAnomalyOptions = {}):
   function restoreSeries(saved: SeriesSnapshot): Tracked | undefined {
     const tracks: Track[] = [];
     try {
-      if (typeof saved.series !== 'string' || !Array.isArray(saved.tracks)) return undefined;
+      const numbers = [saved.lastSeen, saved.interval, saved.jitter, saved.seen];
+      if (
+        typeof saved.series !== 'string' ||
+        typeof saved.name !== 'string' ||
+        typeof saved.unit !== 'string' ||
+        !Array.isArray(saved.related) ||
+        !Array.isArray(saved.tracks) ||
+        !numbers.every(Number.isFinite)
+      )
+        return undefined;
       const deriver = new SeriesDeriver(saved.derivation, quantiles);
       const labels = deriver.labels();
       if (labels.length !== saved.tracks.length) return undefined;
