@@ -32,8 +32,8 @@
 
 const DAY_MS = 86_400_000;
 const WEEK_MS = 7 * DAY_MS;
-/** Weight of a new point's residual in the drift channel (about twenty points of memory). */
-const DRIFT_RATE = 0.05;
+/** Weight of a new point's residual in the drift channel (about fifteen points of memory). */
+const DRIFT_RATE = 0.065;
 /** 1 / the standard deviation of the drift mean under white noise. */
 const DRIFT_NORM = 1 / Math.sqrt(DRIFT_RATE / (2 - DRIFT_RATE));
 /** No excess is more surprising than this (−log10 p beyond the tail's base): keeps noiseless series finite. */
