@@ -9,7 +9,7 @@ import {
   quote,
   streamName,
 } from '../src/logs/entries.ts';
-import { TemplateMiner } from '../src/logs/miner.ts';
+import { type MinerSnapshot, TemplateMiner } from '../src/logs/miner.ts';
 import { redact } from '../src/logs/redact.ts';
 
 export const LOG_NEW_TEMPLATE_DETECTOR_ID = 'log-new-template';
@@ -108,10 +108,42 @@ export function createLogNewTemplateDetector(config: LogNewTemplateConfig = {}):
     ctx.emit(signal(entry, 'firing', obs.time));
   }
 
+  /** The templates learnt (tokens redacted), when learning began, and what is firing. */
+  function snapshot(): NewTemplateSnapshot {
+    return {
+      format: SNAPSHOT_FORMAT,
+      learningSince,
+      miner: miner.snapshot(redact),
+      firing: [...firing.values()],
+    };
+  }
+
+  function restore(state: unknown): number {
+    const snap = state as Partial<NewTemplateSnapshot> | null;
+    if (snap?.format !== SNAPSHOT_FORMAT || !snap.miner) return 0;
+    const taken = miner.restore(snap.miner);
+    if (typeof snap.learningSince === 'number' && Number.isFinite(snap.learningSince))
+      learningSince ??= snap.learningSince;
+    for (const t of Array.isArray(snap.firing) ? snap.firing : []) {
+      const ok =
+        typeof t?.fingerprint === 'string' &&
+        typeof t.stream === 'string' &&
+        typeof t.template === 'string' &&
+        Array.isArray(t.examples) &&
+        Array.isArray(t.related) &&
+        [t.firstSeen, t.lastSeen, t.count].every(Number.isFinite);
+      if (ok && !firing.has(t.fingerprint) && firing.size < maxFiring)
+        firing.set(t.fingerprint, { ...t, related: [...t.related], examples: [...t.examples] });
+    }
+    return taken;
+  }
+
   return {
     id: LOG_NEW_TEMPLATE_DETECTOR_ID,
     accepts: ['log'],
     observe,
+    snapshot,
+    restore,
     tick(ctx) {
       const now = ctx.now();
       for (const t of firing.values()) {
@@ -122,6 +154,16 @@ export function createLogNewTemplateDetector(config: LogNewTemplateConfig = {}):
     },
     size: () => miner.size + firing.size,
   };
+}
+
+/** Bumped when the snapshot's shape changes; an older snapshot is then dropped. */
+const SNAPSHOT_FORMAT = 1;
+
+interface NewTemplateSnapshot {
+  readonly format: number;
+  readonly learningSince: number | null;
+  readonly miner: MinerSnapshot;
+  readonly firing: readonly NewTemplate[];
 }
 
 function signal(t: NewTemplate, status: Signal['status'], time: number): Signal {

@@ -257,6 +257,48 @@ describe('log-new-template', () => {
   });
 });
 
+describe('log-new-template across a restart', () => {
+  it('knows after a restart what it had learnt: no new warm-up, no old template called new', async () => {
+    const first = harness(createLogNewTemplateDetector({ warmupMs: 10 * MIN, quietMs: 30 * MIN }));
+    first.log(driver, 'ERROR Utils: Uncaught exception in thread spark-listener-group-shared');
+    first.log(driver, 'ERROR Db: login failed for etl password=hunter2 on db-1');
+    await first.clock.advanceBy(11 * MIN);
+    first.log(driver, 'ERROR Shuffle: fetch failed from executor 7');
+    expect(first.signals.map((s) => s.status)).toEqual(['firing']);
+    const saved = JSON.parse(JSON.stringify(first.engine.snapshot()));
+    // Nothing secret is kept: templates are stored redacted.
+    expect(JSON.stringify(saved)).not.toContain('hunter2');
+
+    const second = detectorHarness(
+      [createLogNewTemplateDetector({ warmupMs: 10 * MIN, quietMs: 30 * MIN })],
+      first.clock.now(),
+    );
+    expect(second.engine.restore(saved)).toEqual({ 'log-new-template': 3 });
+    const log = (line: string) => second.engine.ingest([entry(driver, line, second.clock.now())]);
+    // Templates seen before the restart are not news, even with new values; a new one is, at once.
+    log('ERROR Utils: Uncaught exception in thread spark-listener-group-shared');
+    log('ERROR Db: login failed for etl password=s3cret on db-2');
+    log('ERROR Shuffle: fetch failed from executor 12');
+    expect(second.signals).toEqual([]);
+    log('ERROR Catalog: table gold.orders not found');
+    expect(second.signals.map((s) => [s.kind, s.status])).toEqual([['log.new_template', 'firing']]);
+    // What was firing before the restart resolves when it goes quiet.
+    await second.clock.advanceBy(31 * MIN);
+    expect(second.signals.filter((s) => s.status === 'resolved').map((s) => s.fingerprint)).toContain(
+      first.signals[0]!.fingerprint,
+    );
+  });
+
+  it('drops a saved state it does not know', () => {
+    const d = createLogNewTemplateDetector();
+    expect(d.restore?.({ format: 0 })).toBe(0);
+    expect(d.restore?.(null)).toBe(0);
+    expect(d.restore?.({ format: 1, miner: { lines: 3, templates: [{ id: 'x', tokens: 'ERROR' }] } })).toBe(
+      0,
+    );
+  });
+});
+
 describe('log-burst', () => {
   const config = { windowMs: MIN, minHistoryWindows: 5, factor: 4, minCount: 10, clearWindows: 3 };
   const line = (i: number) =>

@@ -295,3 +295,36 @@ describe('TemplateMiner', () => {
     expect(r.template.template.length).toBeLessThanOrEqual(64);
   });
 });
+
+describe('TemplateMiner snapshot', () => {
+  it('restores its templates, ids, counts and recency into a fresh miner, which then mines the same', () => {
+    const lines = [
+      'Received block blk_1 of size 67108864 from /10.251.42.84',
+      'Received block blk_2 of size 67108864 from /10.251.42.85',
+      'PacketResponder 1 for block blk_3 terminating',
+      'session opened for user alice',
+      'session opened for user bob',
+    ];
+    const original = new TemplateMiner({ maxTemplates: 100 });
+    for (const [i, line] of lines.entries()) original.add(line, i);
+    const saved = JSON.parse(JSON.stringify(original.snapshot()));
+    const restored = new TemplateMiner({ maxTemplates: 100 });
+    expect(restored.restore(saved)).toBe(original.size);
+    expect(restored.templates()).toEqual(original.templates());
+    // The next lines land in the same templates, with the same outcome, in both.
+    const next = [
+      'Received block blk_9 of size 1024 from /10.0.0.1',
+      'PacketResponder 2 for block blk_4 terminating',
+    ];
+    for (const line of next) {
+      const a = original.add(line, 10);
+      const b = restored.add(line, 10);
+      expect([b.template.id, b.created, b.generalised]).toEqual([a.template.id, a.created, a.generalised]);
+    }
+    // Only into a fresh miner, and only the most recent that fit.
+    expect(restored.restore(saved)).toBe(0);
+    const small = new TemplateMiner({ maxTemplates: 1 });
+    expect(small.restore(saved)).toBe(1);
+    expect(small.templates()[0]!.id).toBe(saved.templates.at(-1).id);
+  });
+});

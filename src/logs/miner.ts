@@ -141,6 +141,21 @@ class Cluster implements LogTemplate {
 
 const DEFAULTS = { maxTemplates: 5000, maxLineLength: 4096, maxTokens: 128, maxPerBucket: 256 } as const;
 
+/** What a miner has learnt, as plain data: its templates and its clock of lines. */
+export interface MinerSnapshot {
+  readonly lines: number;
+  /** Least recently matched first. */
+  readonly templates: readonly {
+    readonly id: string;
+    readonly tokens: readonly string[];
+    readonly count: number;
+    readonly firstSeen: number;
+    readonly lastSeen: number;
+    /** The miner's line number at its latest match (recency, for eviction). */
+    readonly touched: number;
+  }[];
+}
+
 /**
  * Distinct plain words seen at one position, all else equal, that make the position a variable
  * (`session opened for user alice|bob|carol|dave`). Fewer stay distinct templates: a handful of
@@ -224,6 +239,57 @@ export class TemplateMiner {
       if (merged !== undefined && merged !== found.cluster.slots[i]) return undefined;
     }
     return found.cluster;
+  }
+
+  /**
+   * The templates kept, each token passed through `token` (to redact what must not be stored), so
+   * that a restarted process knows what it had seen (`restore`).
+   */
+  snapshot(token: (t: string) => string = (t) => t): MinerSnapshot {
+    const templates = [...this.#clusters.values()]
+      .sort((a, b) => a.touched - b.touched)
+      .map((c) => ({
+        id: c.ownId,
+        tokens: c.slots.map(token),
+        count: c.hits,
+        firstSeen: c.first,
+        lastSeen: c.last,
+        touched: c.touched,
+      }));
+    return { lines: this.#sequence, templates };
+  }
+
+  /**
+   * Takes back a `snapshot` into a miner that has mined nothing yet; the most recently matched
+   * templates that fit. Templates that are not well-formed are skipped. Returns how many it took.
+   */
+  restore(snapshot: MinerSnapshot): number {
+    if (this.#sequence > 0 || !Array.isArray(snapshot?.templates)) return 0;
+    const valid = snapshot.templates.filter(
+      (t) =>
+        typeof t?.id === 'string' &&
+        Array.isArray(t.tokens) &&
+        t.tokens.length > 0 &&
+        t.tokens.every((x: unknown) => typeof x === 'string') &&
+        [t.count, t.firstSeen, t.lastSeen, t.touched].every(Number.isFinite),
+    );
+    let taken = 0;
+    for (const t of valid.slice(-this.#maxTemplates)) {
+      if (this.#clusters.has(t.id)) continue;
+      const tokens = [...t.tokens];
+      const key = bucketOf(tokens);
+      const cluster = new Cluster(t.id, key, tokens, t.firstSeen);
+      cluster.hits = t.count;
+      cluster.last = t.lastSeen;
+      cluster.touched = t.touched;
+      this.#clusters.set(t.id, cluster);
+      const bucket = this.#buckets.get(key) ?? [];
+      bucket.push(cluster);
+      this.#buckets.set(key, bucket);
+      taken++;
+    }
+    this.#sequence = Number.isFinite(snapshot.lines) ? Math.max(0, snapshot.lines) : 0;
+    return taken;
   }
 
   /** A kept template by id. */
