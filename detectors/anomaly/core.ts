@@ -193,7 +193,7 @@ export interface AnomalyScorerConfig {
   readonly tailMomentRates: readonly [slow: number, fast: number];
   /**
    * A tail fitted on `n` excesses is trusted `n / (n + this)`: young tails claim less.
-   * @defaultValue 7
+   * @defaultValue 9
    */
   readonly tailDoubt: number;
   /**
@@ -203,7 +203,7 @@ export interface AnomalyScorerConfig {
   readonly refractoryPoints: number;
   /**
    * Factor applied to a point's surprise when it does not exceed the refractory envelope.
-   * @defaultValue 0.7
+   * @defaultValue 0.5
    */
   readonly refractoryFactor: number;
   /**
@@ -249,9 +249,9 @@ export const DEFAULT_ANOMALY_CONFIG: AnomalyScorerConfig = {
   tailProbability: 0.025,
   tailQuantileRate: 0.025,
   tailMomentRates: [0.015, 0.03],
-  tailDoubt: 7,
+  tailDoubt: 9,
   refractoryPoints: 500,
-  refractoryFactor: 0.7,
+  refractoryFactor: 0.5,
   warmupPoints: 100,
   scaleFloor: 0.005,
   levelClip: 4,
