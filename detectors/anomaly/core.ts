@@ -166,7 +166,7 @@ export interface AnomalyScorerConfig {
   readonly weekContextDoubt: number;
   /**
    * Days over which a newly scored context's surprises ramp from nothing to full weight.
-   * @defaultValue 3
+   * @defaultValue 2.5
    */
   readonly contextRampDays: number;
   /**
@@ -244,7 +244,7 @@ export const DEFAULT_ANOMALY_CONFIG: AnomalyScorerConfig = {
   weekContextAfterDays: 7.5,
   dayContextDoubt: 2,
   weekContextDoubt: 2.4,
-  contextRampDays: 3,
+  contextRampDays: 2.5,
   contextShrinkage: 0.35,
   tailProbability: 0.025,
   tailQuantileRate: 0.025,
