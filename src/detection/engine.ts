@@ -38,6 +38,9 @@ export interface Detector {
   restore?(state: unknown): number;
 }
 
+/** What the detectors learnt, by detector id (`DetectionEngine.snapshot`, JSON-serialisable). */
+export type DetectorStates = Record<string, unknown>;
+
 export interface DetectionEngineOptions {
   detectors: readonly Detector[];
   clock: Clock;
@@ -125,8 +128,8 @@ export class DetectionEngine {
   }
 
   /** What each detector that can carry its learning over a restart has learnt, by id. */
-  snapshot(): Record<string, unknown> {
-    const out: Record<string, unknown> = {};
+  snapshot(): DetectorStates {
+    const out: DetectorStates = {};
     for (const d of this.#detectors) {
       if (!d.snapshot) continue;
       try {
@@ -139,7 +142,7 @@ export class DetectionEngine {
   }
 
   /** Hands each detector its saved state back (before any observation); returns what each took. */
-  restore(states: Record<string, unknown>): Record<string, number> {
+  restore(states: DetectorStates): Record<string, number> {
     const out: Record<string, number> = {};
     for (const d of this.#detectors) {
       if (!d.restore || states[d.id] === undefined) continue;

@@ -4,12 +4,10 @@ import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
 import { Redis } from 'ioredis';
 import type { Logger } from '../telemetry/logger.ts';
+import type { DetectorStates } from './engine.ts';
 
 const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);
-
-/** What the detectors learnt, by detector id (`DetectionEngine.snapshot`). */
-export type DetectorStates = Record<string, unknown>;
 
 /**
  * Where the detectors' learnt state is kept between runs: a restart or a deploy then picks up
