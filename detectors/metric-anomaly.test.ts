@@ -106,6 +106,42 @@ describe('metric-anomaly', () => {
     expect(anomaly[1]!.time).toBeGreaterThanOrEqual(START + 2006 * MINUTE);
   });
 
+  it('reports a series stuck at one value, where it usually changes, until it moves again', () => {
+    const d = drive();
+    const e = noise(4);
+    const name = 'lambda.rows_ingested';
+    for (let i = 0; i < 1000; i++) d.observe(gauge(name, START + i * MINUTE, Math.round(500 + 20 * e())));
+    expect(d.signals).toEqual([]);
+    // The exporter keeps re-sending its last value: nothing about it is out of range.
+    const last = Math.round(500 + 20 * e());
+    for (let i = 1000; i < 1030; i++) d.observe(gauge(name, START + i * MINUTE, last));
+    const firing = of(d.signals, 'metric.anomaly', 'firing');
+    expect(firing).toHaveLength(1);
+    expect(firing[0]!.time).toBeLessThanOrEqual(START + 1006 * MINUTE);
+    expect(firing[0]!.title).toContain(`stuck at ${last}`);
+    expect(firing[0]!.title).toContain(new Date(START + 1000 * MINUTE).toISOString());
+    const pattern = firing[0]!.evidence.find((x) => x.kind === 'text' && x.label === 'pattern') as {
+      text: string;
+    };
+    expect(pattern.text).toContain('same value');
+    // Still stuck half an hour on: still one incident, not resolved.
+    expect(of(d.signals, 'metric.anomaly', 'resolved')).toEqual([]);
+    for (let i = 1030; i < 1045; i++) d.observe(gauge(name, START + i * MINUTE, Math.round(500 + 20 * e())));
+    expect(of(d.signals, 'metric.anomaly').map((s) => s.status)).toEqual(['firing', 'resolved']);
+  });
+
+  it('does not call a series stuck for repeats that are its nature: a gauge updated every fourth scrape, small counts', () => {
+    const d = drive();
+    const e = noise(5);
+    let held = 0;
+    for (let i = 0; i < 3000; i++) {
+      if (i % 4 === 0) held = 80 + 3 * e();
+      d.observe(gauge('spark.executor.memory_used', START + i * MINUTE, held));
+      d.observe(gauge('airflow.dag.failed_tasks', START + i * MINUTE, Math.max(0, Math.round(1 + e()))));
+    }
+    expect(d.signals).toEqual([]);
+  });
+
   it('judges a cumulative counter by its rate, across resets', () => {
     const d = drive();
     const e = noise(3);

@@ -14,8 +14,9 @@ import { seriesRelations } from './series-match.ts';
 /**
  * Learnt anomalies on every metric series, with no rule to write: `metric.anomaly` when a series
  * does something its own history says is very unlikely (a spike, a dip, a level shift, a change
- * of trend or variance, an unusual value for the time of day or week), and `metric.silent` when a
- * series that reported on a regular cadence stops. Counters are judged by their rate, histograms
+ * of trend or variance, an unusual value for the time of day or week, or the same value over and
+ * over where the series never repeats itself for that long: a stuck exporter, sensor or feed),
+ * and `metric.silent` when a series that reported on a regular cadence stops. Counters are judged by their rate, histograms
  * by their p95. An anomaly fires on one surprising point and resolves only after a run of calm
  * ones, so a noisy stretch cannot flap it. State is bounded: past `maxSeries` the least recently
  * seen series is forgotten.
@@ -95,6 +96,8 @@ const PATTERN: Record<AnomalyChannel, string> = {
   'seasonal-low': 'lower than usual for the time of day/week',
 };
 
+const STUCK_PATTERN = 'the same value over and over (a stuck exporter, sensor or feed?)';
+
 interface Track {
   /** '' for the value itself, 'rate' for a counter, 'p95' … for a histogram. */
   readonly label: string;
@@ -103,6 +106,8 @@ interface Track {
   readonly recent: RecentPoints;
   firing: Signal | undefined;
   calm: number;
+  /** Time of the latest value that differed from the one before: where a run of repeats began. */
+  changed: number;
 }
 
 interface Tracked {
@@ -178,6 +183,7 @@ export function createMetricAnomalyDetector(options: MetricAnomalyOptions = {}):
         recent: new RecentPoints(RECENT_POINTS),
         firing: undefined,
         calm: 0,
+        changed: obs.time,
       });
     }
     const entry: Tracked = {
@@ -254,19 +260,25 @@ export function createMetricAnomalyDetector(options: MetricAnomalyOptions = {}):
   ): void {
     const score = pool.score(t.slot, obs.time, value);
     t.recent.push(obs.time, value);
+    const half = pool.config.halfScoreSurprise;
+    const repeats = pool.repeats(t.slot);
+    if (repeats.run === 0) t.changed = obs.time;
+    // A run of repeats is scored on the same scale: −log10 of its chance for this series.
+    const stuck = repeats.surprise / (repeats.surprise + half);
     if (!t.firing) {
-      if (score < fireScore) return;
-      t.firing = anomalySignal(entry, t, value, score, obs.time);
+      if (score >= fireScore) t.firing = anomalySignal(entry, t, value, score, obs.time);
+      else if (stuck >= fireScore) t.firing = anomalySignal(entry, t, value, stuck, obs.time, repeats.run);
+      else return;
       t.calm = 0;
       ctx.emit(t.firing);
       return;
     }
     // A point is calm when it scores low and would have scored below the fire level even without
     // the scorer's refractory damping: a series still throwing spikes is not calm just because
-    // its spikes are no longer news.
+    // its spikes are no longer news. A series still repeating itself is not calm either.
     const surprise = pool.explain(t.slot).surprise;
-    const undamped = surprise / (surprise + pool.config.halfScoreSurprise);
-    t.calm = score < calmScore && undamped < fireScore ? t.calm + 1 : 0;
+    const undamped = surprise / (surprise + half);
+    t.calm = score < calmScore && undamped < fireScore && stuck < calmScore ? t.calm + 1 : 0;
     if (t.calm < calmPoints) return;
     ctx.emit({
       ...t.firing,
@@ -281,13 +293,31 @@ export function createMetricAnomalyDetector(options: MetricAnomalyOptions = {}):
     t.firing = undefined;
   }
 
-  function anomalySignal(entry: Tracked, t: Track, value: number, score: number, time: number): Signal {
+  /**
+   * The firing signal for a surprising point, or, given `repeats`, for a run of that many repeats
+   * of the value before it.
+   */
+  function anomalySignal(
+    entry: Tracked,
+    t: Track,
+    value: number,
+    score: number,
+    time: number,
+    repeats?: number,
+  ): Signal {
     const why = pool.explain(t.slot);
-    const pattern = PATTERN[why.channel];
     const unit = entry.unit;
+    const range = `expected ${fmt(why.low)} to ${fmt(why.high)}`;
+    const since = new Date(t.changed).toISOString();
+    const pattern = repeats === undefined ? PATTERN[why.channel] : STUCK_PATTERN;
     const evidence: Evidence[] = [
       { kind: 'value', label: 'observed', value, unit },
-      { kind: 'value', label: 'expected', value: round(why.expected), unit },
+      ...(repeats === undefined
+        ? [{ kind: 'value', label: 'expected', value: round(why.expected), unit } as const]
+        : ([
+            { kind: 'value', label: 'repeated values', value: repeats + 1 },
+            { kind: 'text', label: 'unchanged since', text: since },
+          ] as const)),
       { kind: 'value', label: 'expected low', value: round(why.low), unit },
       { kind: 'value', label: 'expected high', value: round(why.high), unit },
       { kind: 'value', label: 'anomaly score', value: round(score) },
@@ -302,7 +332,10 @@ export function createMetricAnomalyDetector(options: MetricAnomalyOptions = {}):
       related: entry.related,
       time,
       severity,
-      title: `${what(entry, t)} on ${entry.series}: ${pattern}, ${fmt(value)} vs expected ${fmt(why.low)} to ${fmt(why.high)}`,
+      title:
+        repeats === undefined
+          ? `${what(entry, t)} on ${entry.series}: ${pattern}, ${fmt(value)} vs ${range}`
+          : `${what(entry, t)} on ${entry.series}: stuck at ${fmt(value)} for ${repeats + 1} points since ${since}, where it usually changes (${range})`,
       evidence,
       detector: METRIC_ANOMALY_DETECTOR_ID,
     };
@@ -354,6 +387,7 @@ export function createMetricAnomalyDetector(options: MetricAnomalyOptions = {}):
           model: Buffer.from(pool.exportSlot(t.slot)).toString('base64'),
           recent: t.recent.toJSON(),
           calm: t.calm,
+          changed: t.changed,
           ...(t.firing ? { firing: t.firing } : {}),
         })),
       });
@@ -407,6 +441,7 @@ export function createMetricAnomalyDetector(options: MetricAnomalyOptions = {}):
           recent: RecentPoints.fromJSON(t.recent, RECENT_POINTS),
           firing: t.firing,
           calm: t.calm,
+          changed: Number.isFinite(t.changed) ? t.changed : saved.lastSeen,
         });
         pool.importSlot(slot, model);
       }
@@ -471,6 +506,7 @@ interface SeriesSnapshot {
     readonly model: string;
     readonly recent: { t: number[]; v: number[] };
     readonly calm: number;
+    readonly changed?: number;
     readonly firing?: Signal;
   }[];
 }

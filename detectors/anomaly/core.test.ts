@@ -84,11 +84,47 @@ describe('AnomalyScorerPool', () => {
   // below the alarm. Declustering the tail or a fixed lull rule fixed this test but cost 3 to 70
   // NAB points on quantised and sparse series (issue 6); so did not learning a variance-down
   // excess while it still grows (NAB 58.8 / 33.7 / 70.2: after any burst the recent variance
-  // decays for dozens of points, and quantised series sit on exact repeats).
+  // decays for dozens of points, and quantised series sit on exact repeats). A drop to no variance
+  // at all, a stuck value, is caught apart from the score (`repeats`, tested above).
   it.fails('flags a drop of variance at the alarm level', () => {
     const s = scores(4000, (i, e) => 100 + e * (i >= AT ? 0.1 : 1));
     expect(delay(s)).toBeGreaterThanOrEqual(0);
     expect(delay(s)).toBeLessThanOrEqual(60);
+  });
+
+  it('tells a stuck series from one that repeats itself by nature or by chance', () => {
+    /** Largest run surprise before `AT`, and the points after `AT` until it reaches 6, or -1. */
+    function stuckness(value: (i: number, e: number, last: number) => number): [number, number] {
+      const pool = new AnomalyScorerPool(1);
+      const slot = pool.allocate();
+      const e = noise(3);
+      let last = Number.NaN;
+      let before = 0;
+      for (let i = 0; i < AT + 200; i++) {
+        last = value(i, e(), last);
+        pool.score(slot, START + i * STEP, last);
+        const { surprise } = pool.repeats(slot);
+        if (i < AT) before = Math.max(before, surprise);
+        else if (surprise >= 6) return [before, i - AT];
+      }
+      return [before, -1];
+    }
+    // A noisy gauge that freezes at its last value: a one-in-a-million run within a few points.
+    const [calm, frozen] = stuckness((i, e, last) => (i >= AT ? last : 100 + e));
+    expect(calm).toBe(0);
+    expect(frozen).toBeGreaterThanOrEqual(0);
+    expect(frozen).toBeLessThanOrEqual(4);
+    // A gauge sampled four times per update repeats itself by nature: only a long freeze counts.
+    const [held, heldFrozen] = stuckness((i, e, last) => (i < AT && i % 4 === 0 ? 100 + e : last));
+    expect(held).toBeLessThan(3);
+    expect(heldFrozen).toBeGreaterThan(10);
+    expect(heldFrozen).toBeLessThanOrEqual(60);
+    // Small counts repeat by chance (a resolution of 1 against a spread of about 1.7).
+    const [counts, countsFrozen] = stuckness((_, e) => Math.max(0, Math.round(3 + 1.7 * e)));
+    expect(counts).toBeLessThan(5);
+    expect(countsFrozen).toBe(-1);
+    // A series that has never changed is not stuck: it is constant.
+    expect(stuckness(() => 7)).toEqual([0, -1]);
   });
 
   it('learns a nightly batch spike as normal, but not the same spike at noon', () => {

@@ -1,5 +1,5 @@
 /**
- * Streaming anomaly scoring for metric series: O(1) work and a fixed 1.6 KB of state per series,
+ * Streaming anomaly scoring for metric series: O(1) work and a fixed 1.7 KB of state per series,
  * held in typed-array slabs so that a hundred thousand series cost one allocation, not a hundred
  * thousand objects.
  *
@@ -28,6 +28,10 @@
  * sharpened on its own by a refractory envelope (a point only scores in full when it is more
  * surprising than what the series has just shown, so one incident yields one high score at its
  * onset rather than a plateau). The score is the mean of the two.
+ *
+ * Apart from the score, the pool follows runs of exact repeats (`repeats`): a series whose noise
+ * never lets a value repeat for long, now showing the same value over and over, is stuck (an
+ * exporter, a sensor, a feed re-sending its last value), though no single point is out of range.
  */
 
 const DAY_MS = 86_400_000;
@@ -42,6 +46,15 @@ const MAX_EXCESS_SURPRISE = 30;
 const DAY_BUCKETS = 48;
 /** Hour-of-week buckets (2 hours). */
 const WEEK_BUCKETS = 84;
+/** Per value, the weight of what was counted before it in how often a series repeats itself. */
+const REPEAT_MEMORY = 0.999;
+/**
+ * However rarely a series has repeated itself, a repeat is given at least this chance: a few
+ * equal values in a row are then a one-in-a-million run, not an instant certainty.
+ */
+const REPEAT_FLOOR = 0.01;
+/** Values counted (a run of repeats counts once it ends) before a run of repeats is judged. */
+const REPEAT_EVIDENCE = 30;
 
 /** The evidence channels, in slab order. */
 export const CHANNELS = [
@@ -60,13 +73,13 @@ const CH_SEASONAL_HIGH = 6;
 
 // A series' state lives in four slabs, each indexed by its slot:
 //
-// - the head: Float64 fields, then Float32 fields and the tails' hot part, three cache lines that
+// - the head: Float64 fields, then Float32 fields and the tails' hot part, four cache lines that
 //   every point reads and writes;
 // - the excesses: the tails' cold part, touched only by channel values beyond their quantile;
 // - the time-of-day and hour-of-week profiles, stored bucket-major (bucket by bucket, every
 //   slot's entry for that bucket side by side). Collectors deliver every series' point for a
 //   minute together, and series at the same time of day read the same buckets, so scoring a
-//   minute sweeps each profile slab in order instead of jumping 1.6 KB from series to series.
+//   minute sweeps each profile slab in order instead of jumping 1.7 KB from series to series.
 const F_N = 0; // points scored
 const F_T0 = 1; // time of the first point
 const F_TL = 2; // time of the last point
@@ -78,7 +91,8 @@ const F_REF = 7; // the first value: profiles are stored relative to it, so Floa
 const F_EXPECTED = 8; // expected value at the last point (for evidence)
 const F_LOW = 9; // low end of the expected range at the last point
 const F_HIGH = 10; // high end of the expected range at the last point
-const NF64 = 11;
+const F_LAST = 11; // the last value, exactly (to see repeats)
+const NF64 = 12;
 // Float32 head fields, in Float32 units from the start of the slot's head.
 const H_SCALE = NF64 * 2; // usual absolute one-step residual
 const H_SPREAD = H_SCALE + 1; // slow mean absolute deviation of the raw values
@@ -89,8 +103,16 @@ const H_REFRACTORY = H_SCALE + 5; // decaying envelope of recent surprises (slow
 const H_REFRACTORY_FAST = H_SCALE + 6; // the same envelope for the fast-memory tails
 const H_SURPRISE = H_SCALE + 7; // raw surprise (-log10 p) of the last point
 const H_CHANNEL = H_SCALE + 8; // index of the most surprising channel at the last point
+// Repeats, counted with a memory of about a thousand values (`REPEAT_MEMORY`):
+const H_REPEATS = H_SCALE + 9; // values equal to the one before them
+const H_VALUES = H_SCALE + 10; // values
+const H_REPEATS_AGAIN = H_SCALE + 11; // values after a repeat that repeated it again
+const H_VALUES_AGAIN = H_SCALE + 12; // values after a repeat
+const H_RESOLUTION = H_SCALE + 13; // smallest change between two values seen: the series' resolution
+const H_RUN = H_SCALE + 14; // values in a row, up to the last, equal to the one before
+const H_RUN_SURPRISE = H_SCALE + 15; // -log10 of the chance of that run
 /** Per channel, read and written at every point: tracked high quantile, EW mean value. */
-const G_TAIL = Math.ceil((H_CHANNEL + 1) / 16) * 16;
+const G_TAIL = Math.ceil((H_RUN_SURPRISE + 1) / 16) * 16;
 const TAIL_FIELDS = 2;
 /** Float32 units of a slot's head, whole cache lines (16 floats = 64 bytes). */
 const HEAD_F32 = Math.ceil((G_TAIL + NCH * TAIL_FIELDS) / 16) * 16;
@@ -499,6 +521,7 @@ export class AnomalyScorerPool {
       f[a + F_EXPECTED] = value;
       f[a + F_LOW] = value;
       f[a + F_HIGH] = value;
+      f[a + F_LAST] = value;
       return 0;
     }
     f[a + F_N] = n + 1;
@@ -663,6 +686,8 @@ export class AnomalyScorerPool {
     g[b + H_SURPRISE] = surprise;
     g[b + H_CHANNEL] = channel;
 
+    this.#repeat(a, b, value, localScale);
+
     // Learn from the point.
     const absResidual = Math.abs(residual);
     const oldScale = g[b + H_SCALE]!;
@@ -695,6 +720,64 @@ export class AnomalyScorerPool {
     // Refractory, per memory: only what exceeds its recent surprise envelope scores in full.
     const sharp = 0.5 * (this.#sharpen(b + H_REFRACTORY, slow) + this.#sharpen(b + H_REFRACTORY_FAST, fast));
     return sharp / (sharp + this.#half);
+  }
+
+  /**
+   * Tracks runs of exact repeats (a value equal to the one before it): how long the current run
+   * is and how unlikely, given how often this series repeats itself. A series repeats by nature
+   * (a gauge sampled faster than it changes, counts that are often zero) and by chance (two
+   * values of a series with resolution `r` and noise `σ` are equal about `r / (2√π σ)` of the
+   * time); the likelier of the two is the run's null model. What a run teaches is learnt when it
+   * ends, so a series that stays stuck keeps looking stuck.
+   */
+  #repeat(a: number, b: number, value: number, localScale: number): void {
+    const f = this.#f64;
+    const g = this.#f32;
+    const last = f[a + F_LAST]!;
+    f[a + F_LAST] = value;
+    const run = g[b + H_RUN]!;
+    const resolution = g[b + H_RESOLUTION]!;
+    if (value !== last) {
+      const step = Math.abs(value - last);
+      if (resolution === 0 || step < resolution) g[b + H_RESOLUTION] = step;
+      // The run that ends here: `run` values that repeated the one before, then one that did not;
+      // `run − 1` of them, and this one, came after a repeat.
+      const fade = run === 0 ? REPEAT_MEMORY : REPEAT_MEMORY ** (run + 1);
+      g[b + H_REPEATS] = g[b + H_REPEATS]! * fade + run;
+      g[b + H_VALUES] = g[b + H_VALUES]! * fade + run + 1;
+      if (run > 0) {
+        const fadeAgain = REPEAT_MEMORY ** run;
+        g[b + H_REPEATS_AGAIN] = g[b + H_REPEATS_AGAIN]! * fadeAgain + run - 1;
+        g[b + H_VALUES_AGAIN] = g[b + H_VALUES_AGAIN]! * fadeAgain + run;
+      }
+      g[b + H_RUN] = 0;
+      g[b + H_RUN_SURPRISE] = 0;
+      return;
+    }
+    g[b + H_RUN] = run + 1;
+    // A series that has never changed gives no evidence of being stuck.
+    if (resolution === 0) return;
+    const chance = resolution / (3.545 * localScale);
+    // A series that often repeats itself repeats its repeats too: how often it repeats a value
+    // bounds the odds of each repeat in a run from below.
+    const p = g[b + H_REPEATS]! / (g[b + H_VALUES]! + 1);
+    const again = run === 0 ? 0 : g[b + H_REPEATS_AGAIN]! / (g[b + H_VALUES_AGAIN]! + 1);
+    const likelihood = Math.min(1, Math.max(p, again, chance, REPEAT_FLOOR));
+    g[b + H_RUN_SURPRISE] = Math.min(g[b + H_RUN_SURPRISE]! - Math.log10(likelihood), MAX_EXCESS_SURPRISE);
+  }
+
+  /**
+   * The run of exact repeats a slot's series is in at its last point: how many values in a row
+   * equalled the one before, and −log10 of the chance of such a run for this series (0 until
+   * `REPEAT_EVIDENCE` values have shown how often it repeats itself, and for a series that has
+   * never changed). A stuck exporter or sensor, or a feed
+   * re-sending its last value, shows here long before its calm would surprise the score.
+   */
+  repeats(slot: number): { readonly run: number; readonly surprise: number } {
+    const b = slot * HEAD_F32;
+    const g = this.#f32;
+    const known = g[b + H_VALUES]! >= REPEAT_EVIDENCE;
+    return { run: g[b + H_RUN]!, surprise: known ? g[b + H_RUN_SURPRISE]! : 0 };
   }
 
   /** `surprise`, damped unless it exceeds the decaying envelope at `e`; then raises the envelope. */
