@@ -106,8 +106,14 @@ describe('Spark source against real Spark 4', () => {
     const shapes = Object.fromEntries(Object.entries(answers).map(([k, v]) => [k, shapeOf(v)]));
     if (process.env.RECORD_ENGINES === '1') writeFileSync(file, `${JSON.stringify(shapes, null, 2)}\n`);
     const recorded = JSON.parse(readFileSync(file, 'utf8')) as Record<string, Shape>;
+    // Spark leaves out an `Option` that is still empty: an executor has no peak memory metrics
+    // until its first heartbeat reports them, which a loaded machine can delay past this test.
+    const notYet = new Set(['$[].peakMemoryMetrics: missing']);
     for (const [k, shape] of Object.entries(recorded))
-      expect(shapeDifferences(shape, shapes[k]!), k).toEqual([]);
+      expect(
+        shapeDifferences(shape, shapes[k]!).filter((d) => !(k === 'allexecutors' && notYet.has(d))),
+        k,
+      ).toEqual([]);
   });
 
   it('a worker lost mid-job: its executors are lost (host lost) and the worker is dead', async () => {
