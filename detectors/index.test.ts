@@ -1,5 +1,6 @@
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../src/config/load.ts';
+import { loadConfig, parseConfig } from '../src/config/load.ts';
 import { createDetectors, DETECTORS } from './index.ts';
 
 describe('detector registry', () => {
@@ -17,5 +18,31 @@ describe('detector registry', () => {
         'airflow-health',
       ]),
     );
+  });
+
+  it('loads the example configuration in docker/, and hands each detector its rules from it', () => {
+    const config = loadConfig({
+      env: { GUARDIAN_CONFIG: path.join(import.meta.dirname, '../docker/guardian.yaml') },
+    });
+    expect(config.detection.anomalies.map((r) => r.id)).toEqual(['lambda-ingest-rows', 'jvm-gc-pauses']);
+    const anomaly = createDetectors(config).find((d) => d.id === 'metric-anomaly')!;
+    const emitted: unknown[] = [];
+    const ctx = { now: () => 0, emit: (s: unknown) => emitted.push(s) };
+    for (let i = 0; i < 5; i++)
+      anomaly.observe(
+        {
+          type: 'metric',
+          series: `jvm.gc.duration#${i}`,
+          name: 'jvm.gc.duration',
+          attributes: {},
+          time: i * 60_000,
+          value: i,
+          metricType: 'gauge',
+          unit: 'ms',
+        },
+        ctx,
+      );
+    // The rule says not to watch GC pauses: nothing of them is modelled or saved.
+    expect(anomaly.snapshot?.()).toMatchObject({ series: [] });
   });
 });

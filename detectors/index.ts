@@ -31,7 +31,7 @@ export const DETECTORS: readonly {
   { id: 'airflow-dag-late', create: () => createAirflowDagLateDetector() },
   { id: 'airflow-task-duration', create: () => createAirflowTaskDurationDetector() },
   { id: 'spark', create: () => createSparkDetector() },
-  { id: 'metric-anomaly', create: () => createMetricAnomalyDetector() },
+  { id: 'metric-anomaly', create: (c) => createMetricAnomalyDetector({ rules: c.detection.anomalies }) },
   { id: 'log-signature', create: () => createLogSignatureDetector() },
   { id: 'log-new-template', create: () => createLogNewTemplateDetector() },
   { id: 'log-burst', create: () => createLogBurstDetector() },

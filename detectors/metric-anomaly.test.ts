@@ -8,7 +8,12 @@ const MINUTE = 60_000;
 const START = Date.parse('2026-03-02T00:00:00Z');
 const HOST = { 'host.name': 'spark-worker-3' };
 
-function gauge(name: string, time: number, value: number, attributes = HOST): MetricObservation {
+function gauge(
+  name: string,
+  time: number,
+  value: number,
+  attributes: Readonly<Record<string, string>> = HOST,
+): MetricObservation {
   return {
     type: 'metric',
     series: entityKey.metricSeries(name, attributes),
@@ -140,6 +145,61 @@ describe('metric-anomaly', () => {
       d.observe(gauge('airflow.dag.failed_tasks', START + i * MINUTE, Math.max(0, Math.round(1 + e()))));
     }
     expect(d.signals).toEqual([]);
+  });
+
+  it('applies the first anomaly rule that matches a series: its severity, direction and stuck setting, or not watching it', () => {
+    const d = drive({
+      rules: [
+        {
+          id: 'orders-rows',
+          metric: 'ingest.rows',
+          match: { 'service.name': 'ingest-orders' },
+          severity: 'high',
+          direction: 'down',
+        },
+        { id: 'rows-unwatched', metric: 'ingest.rows', watch: false },
+        { id: 'lag-not-stuck', metric: 'ingest.lag', stuck: false },
+      ],
+    });
+    const e = noise(6);
+    const orders = { 'service.name': 'ingest-orders' };
+    const clicks = { 'service.name': 'ingest-clicks' };
+    const at = (i: number) => START + i * MINUTE;
+    let lag = 0;
+    for (let i = 0; i < 1500; i++) {
+      d.observe(gauge('ingest.rows', at(i), 1000 + 20 * e(), orders));
+      d.observe(gauge('ingest.rows', at(i), 1000 + 20 * e(), clicks));
+      d.observe(gauge('spark.stage.duration', at(i), 200 + 5 * e()));
+      lag = Math.round(300 + 10 * e());
+      d.observe(gauge('ingest.lag', at(i), lag));
+    }
+    expect(d.signals).toEqual([]);
+    // A burst of orders is not what the rule watches for; the same burst of clicks is not
+    // modelled at all; the lag freezes, which its rule says not to report.
+    d.observe(gauge('ingest.rows', at(1500), 3000, orders));
+    d.observe(gauge('ingest.rows', at(1500), 3000, clicks));
+    for (let i = 1500; i < 1560; i++) d.observe(gauge('ingest.lag', at(i), lag));
+    for (let i = 1501; i < 1560; i++) d.observe(gauge('ingest.rows', at(i), 1000 + 20 * e(), orders));
+    expect(d.signals).toEqual([]);
+    // A drop of orders pages, named by its rule; an unruled series keeps the default severity.
+    d.observe(gauge('ingest.rows', at(1560), 100, orders));
+    d.observe(gauge('spark.stage.duration', at(1560), 400));
+    const firing = of(d.signals, 'metric.anomaly', 'firing');
+    expect(firing.map((s) => [s.entity, s.severity])).toEqual([
+      [entityKey.metricSeries('ingest.rows', orders), 'high'],
+      [entityKey.metricSeries('spark.stage.duration', HOST), 'low'],
+    ]);
+    expect(firing[0]!.title).toContain('dip');
+    expect(firing[0]!.evidence).toContainEqual({ kind: 'text', label: 'anomaly rule', text: 'orders-rows' });
+    expect(firing[1]!.evidence.some((x) => x.label === 'anomaly rule')).toBe(false);
+    const saved = d.detector.snapshot?.() as { series: { series: string }[] };
+    expect(saved.series.map((x) => x.series).sort()).toEqual(
+      [
+        entityKey.metricSeries('ingest.lag', HOST),
+        entityKey.metricSeries('ingest.rows', orders),
+        entityKey.metricSeries('spark.stage.duration', HOST),
+      ].sort(),
+    );
   });
 
   it('judges a cumulative counter by its rate, across resets', () => {

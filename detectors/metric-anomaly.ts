@@ -1,3 +1,4 @@
+import type { AttributeMatcher } from '../src/config/schema.ts';
 import type { Evidence, MetricObservation, Observation, Severity, Signal } from '../src/core/index.ts';
 import { stableId } from '../src/core/index.ts';
 import type { Detector, DetectorContext } from '../src/detection/engine.ts';
@@ -9,7 +10,7 @@ import {
 } from './anomaly/core.ts';
 import { type Baseline, type Derivation, derivationOf, SeriesDeriver } from './anomaly/derive.ts';
 import { RecentPoints } from './anomaly/recent.ts';
-import { seriesRelations } from './series-match.ts';
+import { compileMatchers, type SeriesMatcher, seriesRelations } from './series-match.ts';
 
 /**
  * Learnt anomalies on every metric series, with no rule to write: `metric.anomaly` when a series
@@ -19,7 +20,8 @@ import { seriesRelations } from './series-match.ts';
  * and `metric.silent` when a series that reported on a regular cadence stops. Counters are judged by their rate, histograms
  * by their p95. An anomaly fires on one surprising point and resolves only after a run of calm
  * ones, so a noisy stretch cannot flap it. State is bounded: past `maxSeries` the least recently
- * seen series is forgotten.
+ * seen series is forgotten. Rules are optional: one can raise a series' severity (rows ingested
+ * that stop should page), limit it to rises or to falls, mute its stuck runs or not watch it.
  */
 export const METRIC_ANOMALY_DETECTOR_ID = 'metric-anomaly';
 
@@ -76,9 +78,52 @@ export interface MetricAnomalyOptions {
    * @defaultValue 'low'
    */
   readonly silentSeverity?: Severity;
+  /**
+   * How matching series are watched (`detection.anomalies` in the config file); the first rule
+   * that matches a series applies, and what a rule leaves out is the detector's default.
+   * @defaultValue []
+   */
+  readonly rules?: readonly MetricAnomalyRule[];
   /** Scorer tuning; the defaults are what the benchmarks were run with. */
   readonly scorer?: Partial<AnomalyScorerConfig>;
 }
+
+/** Departures from normal a rule can limit a series' anomalies to. */
+export type AnomalyDirection = 'both' | 'up' | 'down';
+
+/** A rule for the series of one metric whose attributes match. */
+export interface MetricAnomalyRule {
+  readonly id: string;
+  readonly metric: string;
+  readonly match?: Readonly<Record<string, AttributeMatcher>>;
+  /** false: the series are not modelled at all. */
+  readonly watch?: boolean;
+  readonly severity?: Severity;
+  readonly silentSeverity?: Severity;
+  /** `up`: spikes, rises, higher than usual for the time; `down`: the opposite; `both` adds variance. */
+  readonly direction?: AnomalyDirection;
+  /** Whether a value stuck where the series usually changes fires. */
+  readonly stuck?: boolean;
+  readonly fireScore?: number;
+}
+
+/** How one series is watched: its rule's settings over the detector's defaults. */
+interface Policy {
+  /** The rule's id, or undefined for the defaults. */
+  readonly rule: string | undefined;
+  readonly watch: boolean;
+  readonly severity: Severity;
+  readonly silentSeverity: Severity;
+  /** The channels that may fire, or undefined for all. */
+  readonly channels: ReadonlySet<AnomalyChannel> | undefined;
+  readonly stuck: boolean;
+  readonly fireScore: number;
+}
+
+const DIRECTION_CHANNELS: Record<Exclude<AnomalyDirection, 'both'>, ReadonlySet<AnomalyChannel>> = {
+  up: new Set(['spike', 'drift-up', 'seasonal-high']),
+  down: new Set(['dip', 'drift-down', 'seasonal-low']),
+};
 
 /** Points kept per derived series for the chart in the evidence. */
 const RECENT_POINTS = 32;
@@ -118,6 +163,8 @@ interface Tracked {
   readonly deriver: SeriesDeriver;
   readonly tracks: Track[];
   readonly silentFingerprint: string;
+  /** Resolved at the series' first point (after a restart too, so edited rules apply). */
+  policy: Policy | undefined;
   lastSeen: number;
   /** Usual gap between points, ms (EWMA); 0 until two points were seen. */
   interval: number;
@@ -139,6 +186,39 @@ export function createMetricAnomalyDetector(options: MetricAnomalyOptions = {}):
   const severity = options.severity ?? 'low';
   const silentSeverity = options.silentSeverity ?? 'low';
   const pool = new AnomalyScorerPool(maxSeries, options.scorer);
+  const defaults: Policy = {
+    rule: undefined,
+    watch: true,
+    severity,
+    silentSeverity,
+    channels: undefined,
+    stuck: true,
+    fireScore,
+  };
+  /** Rules by metric name, each with its compiled matchers, in the order given. */
+  const rules = new Map<string, { readonly matches: SeriesMatcher; readonly policy: Policy }[]>();
+  for (const rule of options.rules ?? []) {
+    const list = rules.get(rule.metric) ?? [];
+    const direction = rule.direction ?? 'both';
+    list.push({
+      matches: compileMatchers(rule.match ?? {}),
+      policy: {
+        rule: rule.id,
+        watch: rule.watch ?? true,
+        severity: rule.severity ?? severity,
+        silentSeverity: rule.silentSeverity ?? silentSeverity,
+        channels: direction === 'both' ? undefined : DIRECTION_CHANNELS[direction],
+        stuck: rule.stuck ?? true,
+        fireScore: rule.fireScore ?? fireScore,
+      },
+    });
+    rules.set(rule.metric, list);
+  }
+
+  function policyFor(obs: MetricObservation): Policy {
+    for (const r of rules.get(obs.name) ?? []) if (r.matches(obs.attributes)) return r.policy;
+    return defaults;
+  }
   /** Insertion order is recency order: a point moves its series to the end. */
   const tracked = new Map<string, Tracked>();
 
@@ -158,7 +238,13 @@ export function createMetricAnomalyDetector(options: MetricAnomalyOptions = {}):
   function track(obs: MetricObservation, ctx: DetectorContext): Tracked | undefined {
     const derivation = derivationOf(obs);
     const known = tracked.get(obs.series);
+    const policy = known?.policy ?? policyFor(obs);
+    if (!policy.watch) {
+      if (known) forget(known, ctx, `anomaly rule ${policy.rule} does not watch it`);
+      return undefined;
+    }
     if (known && known.deriver.derivation === derivation) {
+      known.policy = policy;
       tracked.delete(obs.series);
       tracked.set(obs.series, known);
       return known;
@@ -194,6 +280,7 @@ export function createMetricAnomalyDetector(options: MetricAnomalyOptions = {}):
       deriver,
       tracks,
       silentFingerprint: stableId('silent_', obs.series),
+      policy,
       lastSeen: obs.time,
       interval: 0,
       jitter: 0,
@@ -258,16 +345,20 @@ export function createMetricAnomalyDetector(options: MetricAnomalyOptions = {}):
     value: number,
     ctx: DetectorContext,
   ): void {
-    const score = pool.score(t.slot, obs.time, value);
+    const policy = entry.policy ?? defaults;
+    const raw = pool.score(t.slot, obs.time, value);
+    // A departure in a direction the series' rule does not care about scores 0.
+    const score = !policy.channels || policy.channels.has(pool.explain(t.slot).channel) ? raw : 0;
     t.recent.push(obs.time, value);
     const half = pool.config.halfScoreSurprise;
     const repeats = pool.repeats(t.slot);
     if (repeats.run === 0) t.changed = obs.time;
     // A run of repeats is scored on the same scale: −log10 of its chance for this series.
-    const stuck = repeats.surprise / (repeats.surprise + half);
+    const stuck = policy.stuck ? repeats.surprise / (repeats.surprise + half) : 0;
+    const fire = policy.fireScore;
     if (!t.firing) {
-      if (score >= fireScore) t.firing = anomalySignal(entry, t, value, score, obs.time);
-      else if (stuck >= fireScore) t.firing = anomalySignal(entry, t, value, stuck, obs.time, repeats.run);
+      if (score >= fire) t.firing = anomalySignal(entry, t, value, score, obs.time);
+      else if (stuck >= fire) t.firing = anomalySignal(entry, t, value, stuck, obs.time, repeats.run);
       else return;
       t.calm = 0;
       ctx.emit(t.firing);
@@ -276,9 +367,9 @@ export function createMetricAnomalyDetector(options: MetricAnomalyOptions = {}):
     // A point is calm when it scores low and would have scored below the fire level even without
     // the scorer's refractory damping: a series still throwing spikes is not calm just because
     // its spikes are no longer news. A series still repeating itself is not calm either.
-    const surprise = pool.explain(t.slot).surprise;
+    const surprise = score > 0 ? pool.explain(t.slot).surprise : 0;
     const undamped = surprise / (surprise + half);
-    t.calm = score < calmScore && undamped < fireScore && stuck < calmScore ? t.calm + 1 : 0;
+    t.calm = score < calmScore && undamped < fire && stuck < calmScore ? t.calm + 1 : 0;
     if (t.calm < calmPoints) return;
     ctx.emit({
       ...t.firing,
@@ -323,6 +414,9 @@ export function createMetricAnomalyDetector(options: MetricAnomalyOptions = {}):
       { kind: 'value', label: 'anomaly score', value: round(score) },
       { kind: 'text', label: 'pattern', text: pattern },
       { kind: 'text', label: 'recent points', text: JSON.stringify(t.recent) },
+      ...(entry.policy?.rule
+        ? [{ kind: 'text', label: 'anomaly rule', text: entry.policy.rule } as const]
+        : []),
     ];
     return {
       fingerprint: t.fingerprint,
@@ -331,7 +425,7 @@ export function createMetricAnomalyDetector(options: MetricAnomalyOptions = {}):
       entity: entry.series,
       related: entry.related,
       time,
-      severity,
+      severity: entry.policy?.severity ?? severity,
       title:
         repeats === undefined
           ? `${what(entry, t)} on ${entry.series}: ${pattern}, ${fmt(value)} vs ${range}`
@@ -355,7 +449,7 @@ export function createMetricAnomalyDetector(options: MetricAnomalyOptions = {}):
         entity: entry.series,
         related: entry.related,
         time: entry.lastSeen + limit,
-        severity: silentSeverity,
+        severity: entry.policy?.silentSeverity ?? silentSeverity,
         title: `${entry.series} went silent: usually every ${seconds(entry.interval)}, nothing for ${seconds(now - entry.lastSeen)}`,
         evidence: [
           { kind: 'text', label: 'last point', text: new Date(entry.lastSeen).toISOString() },
@@ -453,6 +547,7 @@ export function createMetricAnomalyDetector(options: MetricAnomalyOptions = {}):
         deriver,
         tracks,
         silentFingerprint: stableId('silent_', saved.series),
+        policy: undefined,
         lastSeen: saved.lastSeen,
         interval: saved.interval,
         jitter: saved.jitter,

@@ -80,6 +80,41 @@ describe('loadConfig', () => {
     expect(rule.match).toEqual({ 'service.name': 'spark-worker', state: { regex: 'used|cached' } });
   });
 
+  it('parses anomaly rules with their defaults, and names the field of a bad one', () => {
+    const file = yamlFile(
+      [
+        'detection:',
+        '  anomalies:',
+        '    - id: orders-rows',
+        '      metric: ingest.rows',
+        '      match: { service.name: ingest-orders }',
+        '      direction: down',
+        '      severity: high',
+        '    - { id: noisy-gc, metric: jvm.gc.duration, watch: false }',
+      ].join('\n'),
+    );
+    const [orders, noisy] = loadConfig({ env: { GUARDIAN_CONFIG: file } }).detection.anomalies;
+    expect(orders).toEqual({
+      id: 'orders-rows',
+      metric: 'ingest.rows',
+      match: { 'service.name': 'ingest-orders' },
+      watch: true,
+      severity: 'high',
+      silentSeverity: 'low',
+      direction: 'down',
+      stuck: true,
+    });
+    expect(noisy).toMatchObject({ watch: false, direction: 'both', severity: 'low' });
+    const bad = yamlFile('detection:\n  anomalies:\n    - { id: a1, metric: m, direction: sideways }\n');
+    expect(configErrorOf(() => loadConfig({ env: { GUARDIAN_CONFIG: bad } })).field).toBe(
+      'detection.anomalies.0.direction',
+    );
+    const score = yamlFile('detection:\n  anomalies:\n    - { id: a1, metric: m, fireScore: 1.5 }\n');
+    expect(configErrorOf(() => loadConfig({ env: { GUARDIAN_CONFIG: score } })).field).toBe(
+      'detection.anomalies.0.fireScore',
+    );
+  });
+
   it('names the field of a bad environment variable', () => {
     const err = configErrorOf(() => loadConfig({ env: { PORT: 'eighty' } }));
     expect(err.field).toBe('port');

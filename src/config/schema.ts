@@ -68,7 +68,36 @@ export const stalenessRuleSchema = z.strictObject({
   severity: severity.default('low'),
 });
 
+/**
+ * An anomaly rule: how the learnt anomaly detector treats matching series. Without rules every
+ * series is watched with the defaults; the first rule that matches a series applies to it.
+ */
+export const anomalyRuleSchema = z.strictObject({
+  id: ruleId,
+  metric: z.string().min(1),
+  match: z.record(z.string(), attributeMatcher).default({}),
+  /** false: do not model these series at all (no state, no signals). @defaultValue true */
+  watch: z.boolean().default(true),
+  /** Severity of their `metric.anomaly` signals (high and critical page). @defaultValue low */
+  severity: severity.default('low'),
+  /** Severity of their `metric.silent` signals. @defaultValue low */
+  silentSeverity: severity.default('low'),
+  /**
+   * Which departures matter: `up` (spikes, rises, higher than usual for the time), `down` (dips,
+   * falls, lower than usual) or `both`, which also counts changes of variance. @defaultValue both
+   */
+  direction: z.enum(['both', 'up', 'down']).default('both'),
+  /** Whether a value stuck where the series usually changes fires. @defaultValue true */
+  stuck: z.boolean().default(true),
+  /**
+   * Anomaly score (0–1) at which a point fires; 0.5 is a one-in-ten-thousand point for the
+   * series, 0.6 (the default) one in a million. @defaultValue 0.6
+   */
+  fireScore: z.number().gt(0).lt(1).optional(),
+});
+
 export type ThresholdRule = z.output<typeof thresholdRuleSchema>;
+export type AnomalyRule = z.output<typeof anomalyRuleSchema>;
 export type StalenessRule = z.output<typeof stalenessRuleSchema>;
 export type AttributeMatcher = z.output<typeof attributeMatcher>;
 
@@ -375,6 +404,7 @@ export const configSchema = z.strictObject({
       stateInterval: duration.default(300_000),
       thresholds: z.array(thresholdRuleSchema).default([]),
       staleness: z.array(stalenessRuleSchema).default([]),
+      anomalies: z.array(anomalyRuleSchema).default([]),
     })
     .prefault({}),
 });
