@@ -42,6 +42,12 @@ const DRIFT_RATE = 0.065;
 const DRIFT_NORM = 1 / Math.sqrt(DRIFT_RATE / (2 - DRIFT_RATE));
 /** No excess is more surprising than this (−log10 p beyond the tail's base): keeps noiseless series finite. */
 const MAX_EXCESS_SURPRISE = 30;
+/**
+ * The refractory envelope remembers no surprise above this (−log10 p: one in a hundred million, a
+ * certain anomaly whatever its exact figure): one extreme point must not mute its series for the
+ * thousand points it would take an envelope of 20 or 30 to decay to an ordinary alarm's size.
+ */
+const REFRACTORY_CEILING = 8;
 /** Time-of-day buckets (30 minutes). */
 const DAY_BUCKETS = 48;
 /** Hour-of-week buckets (2 hours). */
@@ -780,11 +786,14 @@ export class AnomalyScorerPool {
     return { run: g[b + H_RUN]!, surprise: known ? g[b + H_RUN_SURPRISE]! : 0 };
   }
 
-  /** `surprise`, damped unless it exceeds the decaying envelope at `e`; then raises the envelope. */
+  /**
+   * `surprise`, damped unless it exceeds the decaying envelope at `e`; then raises the envelope
+   * (to at most `REFRACTORY_CEILING`).
+   */
   #sharpen(e: number, surprise: number): number {
     const g = this.#f32;
     const envelope = g[e]!;
-    g[e] = Math.max(envelope * this.#refractoryDecay, surprise);
+    g[e] = Math.max(envelope * this.#refractoryDecay, Math.min(surprise, REFRACTORY_CEILING));
     return surprise > envelope ? surprise : surprise * this.#refractoryFactor;
   }
 
