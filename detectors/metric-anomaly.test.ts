@@ -135,6 +135,24 @@ describe('metric-anomaly', () => {
     expect(of(d.signals, 'metric.anomaly').map((s) => s.status)).toEqual(['firing', 'resolved']);
   });
 
+  it('reports a lull: a series whose noise falls far below its habit, though no value is out of range', () => {
+    const d = drive();
+    const e = noise(7);
+    const name = 'ingest.rows';
+    for (let i = 0; i < 1000; i++) d.observe(gauge(name, START + i * MINUTE, 500 + 20 * e()));
+    expect(d.signals).toEqual([]);
+    // The feed starts re-sending near-copies of one value.
+    for (let i = 1000; i < 1060; i++) d.observe(gauge(name, START + i * MINUTE, 500 + 2 * e()));
+    const firing = of(d.signals, 'metric.anomaly', 'firing');
+    expect(firing).toHaveLength(1);
+    expect(firing[0]!.time).toBeLessThanOrEqual(START + 1040 * MINUTE);
+    expect(firing[0]!.title).toContain('far steadier than usual');
+    expect(firing[0]!.evidence).toContainEqual(expect.objectContaining({ label: 'steady points' }));
+    // The noise comes back: resolved, once.
+    for (let i = 1060; i < 1100; i++) d.observe(gauge(name, START + i * MINUTE, 500 + 20 * e()));
+    expect(of(d.signals, 'metric.anomaly').map((s) => s.status)).toEqual(['firing', 'resolved']);
+  });
+
   it('does not call a series stuck for repeats that are its nature: a gauge updated every fourth scrape, small counts', () => {
     const d = drive();
     const e = noise(5);

@@ -142,6 +142,15 @@ const PATTERN: Record<AnomalyChannel, string> = {
 };
 
 const STUCK_PATTERN = 'the same value over and over (a stuck exporter, sensor or feed?)';
+const STEADY_PATTERN =
+  'far steadier than usual: the values still move, but much less than this series does (a feed interpolating or re-sending near-copies, a sensor losing its signal?)';
+
+/** A run of points that is unusual as a whole: the same value repeated, or a lull in the noise. */
+interface Episode {
+  readonly kind: 'stuck' | 'steady';
+  /** Points in the run. */
+  readonly points: number;
+}
 
 interface Track {
   /** '' for the value itself, 'rate' for a counter, 'p95' … for a histogram. */
@@ -353,12 +362,21 @@ export function createMetricAnomalyDetector(options: MetricAnomalyOptions = {}):
     const half = pool.config.halfScoreSurprise;
     const repeats = pool.repeats(t.slot);
     if (repeats.run === 0) t.changed = obs.time;
-    // A run of repeats is scored on the same scale: −log10 of its chance for this series.
+    // A run of repeats, and a lull, are scored on the same scale: −log10 of their chance for
+    // this series. A lull is a change of variance: a rule for rises or falls only ignores it.
     const stuck = policy.stuck ? repeats.surprise / (repeats.surprise + half) : 0;
+    const lull = policy.channels ? undefined : pool.calmness(t.slot);
+    const steady = lull ? lull.surprise / (lull.surprise + half) : 0;
     const fire = policy.fireScore;
     if (!t.firing) {
       if (score >= fire) t.firing = anomalySignal(entry, t, value, score, obs.time);
-      else if (stuck >= fire) t.firing = anomalySignal(entry, t, value, stuck, obs.time, repeats.run);
+      else if (stuck >= fire)
+        t.firing = anomalySignal(entry, t, value, stuck, obs.time, {
+          kind: 'stuck',
+          points: repeats.run + 1,
+        });
+      else if (lull && steady >= fire)
+        t.firing = anomalySignal(entry, t, value, steady, obs.time, { kind: 'steady', points: lull.points });
       else return;
       t.calm = 0;
       ctx.emit(t.firing);
@@ -369,7 +387,7 @@ export function createMetricAnomalyDetector(options: MetricAnomalyOptions = {}):
     // its spikes are no longer news. A series still repeating itself is not calm either.
     const surprise = score > 0 ? pool.explain(t.slot).surprise : 0;
     const undamped = surprise / (surprise + half);
-    t.calm = score < calmScore && undamped < fire && stuck < calmScore ? t.calm + 1 : 0;
+    t.calm = score < calmScore && undamped < fire && stuck < calmScore && steady < calmScore ? t.calm + 1 : 0;
     if (t.calm < calmPoints) return;
     ctx.emit({
       ...t.firing,
@@ -385,8 +403,8 @@ export function createMetricAnomalyDetector(options: MetricAnomalyOptions = {}):
   }
 
   /**
-   * The firing signal for a surprising point, or, given `repeats`, for a run of that many repeats
-   * of the value before it.
+   * The firing signal for a surprising point, or for an `episode`: a run of repeats of the value
+   * before it, or a lull.
    */
   function anomalySignal(
     entry: Tracked,
@@ -394,21 +412,39 @@ export function createMetricAnomalyDetector(options: MetricAnomalyOptions = {}):
     value: number,
     score: number,
     time: number,
-    repeats?: number,
+    episode?: Episode,
   ): Signal {
     const why = pool.explain(t.slot);
     const unit = entry.unit;
     const range = `expected ${fmt(why.low)} to ${fmt(why.high)}`;
-    const since = new Date(t.changed).toISOString();
-    const pattern = repeats === undefined ? PATTERN[why.channel] : STUCK_PATTERN;
+    const series = `${what(entry, t)} on ${entry.series}`;
+    let pattern: string;
+    let title: string;
+    let detail: Evidence[];
+    if (episode?.kind === 'stuck') {
+      const since = new Date(t.changed).toISOString();
+      pattern = STUCK_PATTERN;
+      title = `${series}: stuck at ${fmt(value)} for ${episode.points} points since ${since}, where it usually changes (${range})`;
+      detail = [
+        { kind: 'value', label: 'repeated values', value: episode.points },
+        { kind: 'text', label: 'unchanged since', text: since },
+      ];
+    } else if (episode?.kind === 'steady') {
+      const since = new Date(time - episode.points * entry.interval).toISOString();
+      pattern = STEADY_PATTERN;
+      title = `${series}: far steadier than usual for ${episode.points} points since about ${since}, now ${fmt(value)} (${range})`;
+      detail = [
+        { kind: 'value', label: 'steady points', value: episode.points },
+        { kind: 'text', label: 'steady since', text: since },
+      ];
+    } else {
+      pattern = PATTERN[why.channel];
+      title = `${series}: ${pattern}, ${fmt(value)} vs ${range}`;
+      detail = [{ kind: 'value', label: 'expected', value: round(why.expected), unit }];
+    }
     const evidence: Evidence[] = [
       { kind: 'value', label: 'observed', value, unit },
-      ...(repeats === undefined
-        ? [{ kind: 'value', label: 'expected', value: round(why.expected), unit } as const]
-        : ([
-            { kind: 'value', label: 'repeated values', value: repeats + 1 },
-            { kind: 'text', label: 'unchanged since', text: since },
-          ] as const)),
+      ...detail,
       { kind: 'value', label: 'expected low', value: round(why.low), unit },
       { kind: 'value', label: 'expected high', value: round(why.high), unit },
       { kind: 'value', label: 'anomaly score', value: round(score) },
@@ -426,10 +462,7 @@ export function createMetricAnomalyDetector(options: MetricAnomalyOptions = {}):
       related: entry.related,
       time,
       severity: entry.policy?.severity ?? severity,
-      title:
-        repeats === undefined
-          ? `${what(entry, t)} on ${entry.series}: ${pattern}, ${fmt(value)} vs ${range}`
-          : `${what(entry, t)} on ${entry.series}: stuck at ${fmt(value)} for ${repeats + 1} points since ${since}, where it usually changes (${range})`,
+      title,
       evidence,
       detector: METRIC_ANOMALY_DETECTOR_ID,
     };

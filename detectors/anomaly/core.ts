@@ -32,6 +32,10 @@
  * Apart from the score, the pool follows runs of exact repeats (`repeats`): a series whose noise
  * never lets a value repeat for long, now showing the same value over and over, is stuck (an
  * exporter, a sensor, a feed re-sending its last value), though no single point is out of range.
+ * It also follows lulls (`calmness`): points that come calm, well inside the usual residual, far
+ * more often than the series' own habit allows. The variance-down channel names such a lull but
+ * rarely scores it high, because its tail learns the lull while it deepens; the lull's own
+ * sequential test does not.
  */
 
 const DAY_MS = 86_400_000;
@@ -61,6 +65,16 @@ const REPEAT_MEMORY = 0.999;
 const REPEAT_FLOOR = 0.01;
 /** Values counted (a run of repeats counts once it ends) before a run of repeats is judged. */
 const REPEAT_EVIDENCE = 30;
+/** A point is calm when its residual is under this share of the series' median residual. */
+const CALM_SHARE = 0.25;
+/** Step of the median tracker, as a share of the median (per point). */
+const MEDIAN_STEP = 0.02;
+/** How often a series that has gone calm is calm: the alternative of the calm CUSUM. */
+const CALM_ALTERNATIVE = 0.8;
+/** The calm CUSUM stops rising at 10^10 (certain), so that it falls back soon once the lull ends. */
+const CALM_CEILING_RATIO = 1e10;
+/** Points counted before the calm CUSUM is judged. */
+const CALM_EVIDENCE = 300;
 
 /** The evidence channels, in slab order. */
 export const CHANNELS = [
@@ -117,8 +131,17 @@ const H_VALUES_AGAIN = H_SCALE + 12; // values after a repeat
 const H_RESOLUTION = H_SCALE + 13; // smallest change between two values seen: the series' resolution
 const H_RUN = H_SCALE + 14; // values in a row, up to the last, equal to the one before
 const H_RUN_SURPRISE = H_SCALE + 15; // -log10 of the chance of that run
+// Calm points (a residual well inside the usual one), counted like repeats, and a CUSUM of them:
+const H_MEDIAN = H_SCALE + 16; // tracked median of the absolute one-step residual
+const H_CALM = H_SCALE + 17; // calm points
+const H_CALM_VALUES = H_SCALE + 18; // points
+const H_CALM_AGAIN = H_SCALE + 19; // calm points right after a calm point
+const H_CALM_AGAIN_VALUES = H_SCALE + 20; // points right after a calm point
+const H_CALM_LAST = H_SCALE + 21; // 1 when the last point was calm
+const H_CALM_CUSUM = H_SCALE + 22; // likelihood ratio of "calmer than usual", floored at 1 (0 before the first)
+const H_CALM_RUN = H_SCALE + 23; // points since that ratio last left 0
 /** Per channel, read and written at every point: tracked high quantile, EW mean value. */
-const G_TAIL = Math.ceil((H_RUN_SURPRISE + 1) / 16) * 16;
+const G_TAIL = Math.ceil((H_CALM_RUN + 1) / 16) * 16;
 const TAIL_FIELDS = 2;
 /** Float32 units of a slot's head, whole cache lines (16 floats = 64 bytes). */
 const HEAD_F32 = Math.ceil((G_TAIL + NCH * TAIL_FIELDS) / 16) * 16;
@@ -581,8 +604,10 @@ export class AnomalyScorerPool {
     const residual = value - level;
     const scale = Math.max(g[b + H_SCALE]!, floor);
     let scale2 = scale * scale;
+    // The usual |residual| at this time of day (0 until learnt, or for a series without days).
+    let bd = 0;
     if (daily) {
-      const bd = (1 - dw) * day[d0]! + dw * day[d1]!;
+      bd = (1 - dw) * day[d0]! + dw * day[d1]!;
       if (bd > 0) scale2 = (1 - this.#bucketShare) * scale2 + this.#bucketShare * bd * bd;
     }
     const localScale = 1.25 * Math.sqrt(scale2);
@@ -693,6 +718,7 @@ export class AnomalyScorerPool {
     g[b + H_CHANNEL] = channel;
 
     this.#repeat(a, b, value, localScale);
+    this.#calm(b, residual, bd);
 
     // Learn from the point.
     const absResidual = Math.abs(residual);
@@ -784,6 +810,65 @@ export class AnomalyScorerPool {
     const g = this.#f32;
     const known = g[b + H_VALUES]! >= REPEAT_EVIDENCE;
     return { run: g[b + H_RUN]!, surprise: known ? g[b + H_RUN_SURPRISE]! : 0 };
+  }
+
+  /**
+   * Follows how calm the series is: a point is calm when its one-step residual is well inside the
+   * series' median residual (`CALM_SHARE`). How often a point is calm, and how often a calm point
+   * follows a calm one, is learnt like repeats (a two-state Markov chain, with a memory of about a
+   * thousand points); a CUSUM of the log-likelihood ratio of "calm `CALM_ALTERNATIVE` of the time"
+   * against that chain rises while calm points come more often than the series' own habit allows.
+   * The median moves little when a burst inflates the usual residual, so the lull after a burst
+   * is not calm; a series calm by nature (held gauges, quiet nights) learns its calm runs.
+   */
+  #calm(b: number, residual: number, bucketScale: number): void {
+    const g = this.#f32;
+    const r = Math.abs(residual);
+    // An exact repeat is the run tracker's to judge (a held gauge, a stuck value), not a lull.
+    if (g[b + H_RUN]! > 0) return;
+    const median = g[b + H_MEDIAN]!;
+    if (median === 0) {
+      // Not known until the first nonzero residual.
+      if (r > 0) g[b + H_MEDIAN] = r;
+      return;
+    }
+    // At a time of day that is usually quieter (nights), calm is judged against that quiet (a
+    // mean absolute residual is about 1.2 times the median under normal noise).
+    const usual = bucketScale > 0 ? Math.min(median, 0.85 * bucketScale) : median;
+    const calm = r < CALM_SHARE * usual ? 1 : 0;
+    g[b + H_MEDIAN] = median * (r > median ? 1 + MEDIAN_STEP : 1 - MEDIAN_STEP);
+    const last = g[b + H_CALM_LAST]! === 1;
+    const chance = last
+      ? (g[b + H_CALM_AGAIN]! + 0.5) / (g[b + H_CALM_AGAIN_VALUES]! + 1)
+      : (g[b + H_CALM]! + 0.5) / (g[b + H_CALM_VALUES]! + 1);
+    const p = Math.min(Math.max(chance, 0.01), 0.99);
+    // The CUSUM is kept as its likelihood ratio (≥ 1): a product per point, no logarithm.
+    const step = calm ? CALM_ALTERNATIVE / p : (1 - CALM_ALTERNATIVE) / (1 - p);
+    const ratio = Math.min(Math.max((g[b + H_CALM_CUSUM]! || 1) * step, 1), CALM_CEILING_RATIO);
+    g[b + H_CALM_CUSUM] = ratio;
+    g[b + H_CALM_RUN] = ratio > 1 ? g[b + H_CALM_RUN]! + 1 : 0;
+    g[b + H_CALM] = g[b + H_CALM]! * REPEAT_MEMORY + calm;
+    g[b + H_CALM_VALUES] = g[b + H_CALM_VALUES]! * REPEAT_MEMORY + 1;
+    if (last) {
+      g[b + H_CALM_AGAIN] = g[b + H_CALM_AGAIN]! * REPEAT_MEMORY + calm;
+      g[b + H_CALM_AGAIN_VALUES] = g[b + H_CALM_AGAIN_VALUES]! * REPEAT_MEMORY + 1;
+    }
+    g[b + H_CALM_LAST] = calm;
+  }
+
+  /**
+   * How much calmer than usual a slot's series has been lately: −log10 of the likelihood ratio
+   * for "calm most of the time" against the series' own habit (0 until `CALM_EVIDENCE` points
+   * were counted), over the `points` since it started to rise. A noise that falls to a tenth, a
+   * feed that starts smoothing or interpolating its values, shows here though no point is out of
+   * range.
+   */
+  calmness(slot: number): { readonly points: number; readonly surprise: number } {
+    const b = slot * HEAD_F32;
+    const g = this.#f32;
+    const known = g[b + H_CALM_VALUES]! >= CALM_EVIDENCE;
+    const ratio = g[b + H_CALM_CUSUM]!;
+    return { points: g[b + H_CALM_RUN]!, surprise: known && ratio > 1 ? Math.log10(ratio) : 0 };
   }
 
   /**
