@@ -1,0 +1,111 @@
+/**
+ * Accuracy of the metric anomaly scorer on the Numenta Anomaly Benchmark: scores every corpus file
+ * the way `guardian detect nab` does, then runs the NAB scorer (Python, read from where it lives,
+ * by default `../shared/tools/nab_score.py`) and prints the three profiles' normalised scores.
+ *
+ * With `--perturb N` it also scores N configurations whose numeric parameters are each moved at
+ * random by up to `--spread` (±10 %): how much of the figure is the model, and how much the luck
+ * of one configuration. Deterministic for a given `--seed`.
+ *
+ *   node bench/nab.ts                 # the defaults' three scores
+ *   node bench/nab.ts --perturb 8     # and eight perturbed configurations, their mean and worst
+ *
+ * Options: --data DIR, --labels FILE, --scorer FILE (defaults under ../shared), --perturb N (0),
+ * --spread F (0.1), --seed N (7).
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { type AnomalyScorerConfig, DEFAULT_ANOMALY_CONFIG } from '../detectors/anomaly/core.ts';
+import { runNabCorpus } from '../src/anomaly/nab.ts';
+
+const shared = path.join(import.meta.dirname, '../../shared');
+const { values: args } = parseArgs({
+  options: {
+    data: { type: 'string', default: path.join(shared, 'data/nab/data') },
+    labels: { type: 'string', default: path.join(shared, 'data/nab/labels/combined_windows.json') },
+    scorer: { type: 'string', default: path.join(shared, 'tools/nab_score.py') },
+    perturb: { type: 'string', default: '0' },
+    spread: { type: 'string', default: '0.1' },
+    seed: { type: 'string', default: '7' },
+  },
+});
+
+const PROFILES = ['standard', 'reward_low_FP_rate', 'reward_low_FN_rate'] as const;
+/** Parameters that do not change which points rank above which: left as they are. */
+const FIXED = new Set<keyof AnomalyScorerConfig>(['warmupPoints', 'halfScoreSurprise']);
+
+/** The three normalised scores of one configuration. */
+function evaluate(config: Partial<AnomalyScorerConfig>): number[] {
+  const out = mkdtempSync(path.join(tmpdir(), 'guardian-nab-'));
+  try {
+    runNabCorpus(args.data, path.join(out, 'guardian'), config);
+    const report = execFileSync(
+      'python3',
+      [
+        args.scorer,
+        '--data',
+        args.data,
+        '--labels',
+        args.labels,
+        '--results',
+        out,
+        '--detector',
+        'guardian',
+        '--json',
+      ],
+      { encoding: 'utf8' },
+    );
+    const scores = JSON.parse(report) as Record<string, { normalized: number }>;
+    return PROFILES.map((p) => scores[p]!.normalized);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+/** Mulberry32: a small seeded generator, so draws repeat from run to run. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The defaults with every free numeric parameter moved by up to ±`spread`. */
+function perturbed(next: () => number, spread: number): Partial<AnomalyScorerConfig> {
+  const move = (v: number) => v * (1 + spread * (2 * next() - 1));
+  const config: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(DEFAULT_ANOMALY_CONFIG)) {
+    if (FIXED.has(key as keyof AnomalyScorerConfig)) continue;
+    config[key] = Array.isArray(value) ? value.map(move) : move(value as number);
+  }
+  return config as Partial<AnomalyScorerConfig>;
+}
+
+const fmt = (scores: readonly number[]) => scores.map((s) => s.toFixed(2).padStart(6)).join(' ');
+console.log(`NAB corpus ${args.data}`);
+console.log(`                               standard low-FP low-FN`);
+const started = performance.now();
+console.log(`defaults                       ${fmt(evaluate({}))}`);
+const draws = Number(args.perturb);
+if (draws > 0) {
+  const next = random(Number(args.seed));
+  const spread = Number(args.spread);
+  const all: number[][] = [];
+  for (let i = 0; i < draws; i++) {
+    const scores = evaluate(perturbed(next, spread));
+    all.push(scores);
+    console.log(`perturbed ±${(spread * 100).toFixed(0)} % #${String(i + 1).padEnd(13)} ${fmt(scores)}`);
+  }
+  const mean = PROFILES.map((_, k) => all.reduce((sum, s) => sum + s[k]!, 0) / all.length);
+  const worst = PROFILES.map((_, k) => Math.min(...all.map((s) => s[k]!)));
+  console.log(`perturbed mean                 ${fmt(mean)}`);
+  console.log(`perturbed worst                ${fmt(worst)}`);
+}
+console.log(`(${((performance.now() - started) / 1000).toFixed(1)} s)`);
