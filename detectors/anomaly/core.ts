@@ -232,7 +232,7 @@ export interface AnomalyScorerConfig {
   readonly tailProbability: number;
   /**
    * Step size of the quantile tracker, relative to the channel's mean value.
-   * @defaultValue 0.025
+   * @defaultValue 0.0275
    */
   readonly tailQuantileRate: number;
   /**
@@ -298,7 +298,7 @@ export const DEFAULT_ANOMALY_CONFIG: AnomalyScorerConfig = {
   contextRampDays: 2.5,
   contextShrinkage: 0.35,
   tailProbability: 0.025,
-  tailQuantileRate: 0.025,
+  tailQuantileRate: 0.0275,
   tailMomentRates: [0.015, 0.03],
   tailDoubt: 9,
   refractoryPoints: 500,
