@@ -384,7 +384,8 @@ export function createMetricAnomalyDetector(options: MetricAnomalyOptions = {}):
     }
     // A point is calm when it scores low and would have scored below the fire level even without
     // the scorer's refractory damping: a series still throwing spikes is not calm just because
-    // its spikes are no longer news. A series still repeating itself is not calm either.
+    // its spikes are no longer news. A series still repeating itself, or still in a lull, is not
+    // calm either.
     const surprise = score > 0 ? pool.explain(t.slot).surprise : 0;
     const undamped = surprise / (surprise + half);
     t.calm = score < calmScore && undamped < fire && stuck < calmScore && steady < calmScore ? t.calm + 1 : 0;

@@ -139,7 +139,7 @@ const H_CALM_AGAIN = H_SCALE + 19; // calm points right after a calm point
 const H_CALM_AGAIN_VALUES = H_SCALE + 20; // points right after a calm point
 const H_CALM_LAST = H_SCALE + 21; // 1 when the last point was calm
 const H_CALM_CUSUM = H_SCALE + 22; // likelihood ratio of "calmer than usual", floored at 1 (0 before the first)
-const H_CALM_RUN = H_SCALE + 23; // points since that ratio last left 0
+const H_CALM_RUN = H_SCALE + 23; // points since that ratio last rose above 1
 /** Per channel, read and written at every point: tracked high quantile, EW mean value. */
 const G_TAIL = Math.ceil((H_CALM_RUN + 1) / 16) * 16;
 const TAIL_FIELDS = 2;
@@ -857,9 +857,9 @@ export class AnomalyScorerPool {
   }
 
   /**
-   * How much calmer than usual a slot's series has been lately: −log10 of the likelihood ratio
-   * for "calm most of the time" against the series' own habit (0 until `CALM_EVIDENCE` points
-   * were counted), over the `points` since it started to rise. A noise that falls to a tenth, a
+   * How much calmer than usual a slot's series has been lately: log10 of the likelihood ratio
+   * of "calm most of the time" against the series' own habit (0 until `CALM_EVIDENCE` points were
+   * counted), and the `points` since it started to rise. A noise that falls to a tenth, a
    * feed that starts smoothing or interpolating its values, shows here though no point is out of
    * range.
    */
