@@ -6,7 +6,7 @@
  * Each series first gets `--warmup` points untimed, so the timed `--points` are scored past the
  * scorer's warm-up (every channel scored) rather than in the cheaper first minutes. The tails are
  * still young then: about 2.4 channel values a point exceed their tracked quantile, against about
- * 0.2 (eight channels, 2.5 % tails) once the quantiles have converged, and each excess costs two
+ * 0.2 (eight to ten channels, 2.5 % tails) once the quantiles have converged, and each excess costs two
  * tail fits. The default figure is therefore a conservative one; `--warmup 1000` shows a later
  * stage (and takes a minute or two).
  *

@@ -137,8 +137,10 @@ const PATTERN: Record<AnomalyChannel, string> = {
   'drift-down': 'sustained fall',
   'variance-up': 'more erratic than usual',
   'variance-down': 'steadier than usual',
-  'seasonal-high': 'higher than usual for the time of day/week',
-  'seasonal-low': 'lower than usual for the time of day/week',
+  'seasonal-high': 'higher than usual for the time of day',
+  'seasonal-low': 'lower than usual for the time of day',
+  'weekly-high': 'higher than usual for the hour of the week',
+  'weekly-low': 'lower than usual for the hour of the week',
 };
 
 const STUCK_PATTERN = 'the same value over and over (a stuck exporter, sensor or feed?)';

@@ -1,5 +1,5 @@
 /**
- * Streaming anomaly scoring for metric series: O(1) work and a fixed 1.7 KB of state per series,
+ * Streaming anomaly scoring for metric series: O(1) work and a fixed 1.8 KB of state per series,
  * held in typed-array slabs so that a hundred thousand series cost one allocation, not a hundred
  * thousand objects.
  *
@@ -11,11 +11,14 @@
  * - **context**: a smoothed level compared with what this series looked like at this time of day
  *   (and, once learnt and sharper, at this hour of the week) over the last days and weeks.
  *
- * From those come eight evidence channels: spike and dip (one point against the local model), drift
+ * From those come ten evidence channels: spike and dip (one point against the local model), drift
  * up and down (an exponentially weighted mean of the local residual: level shifts, trend
  * changes), variance up and down (the log of a short exponentially weighted mean of the squared
  * residual z: a series that starts to thrash, or one that goes suspiciously calm, a stuck sensor
- * or a stalled feed) and seasonal high and low (the context model). A channel's
+ * or a stalled feed), seasonal high and low (the context model by time of day) and weekly high
+ * and low (by hour of the week). The two contexts' deviations differ (a weekend is far off the
+ * daily profile, on the weekly one), so each pair has its own tails, both learning at every point,
+ * and only the context in use at the point is scored. A channel's
  * value is turned into a surprise, `-log10` of its tail probability, by a peaks-over-threshold
  * model of that channel's own history (a high quantile tracked online, the excesses over it
  * fitted by a generalised Pareto distribution through their moments). Surprises are therefore
@@ -86,10 +89,13 @@ export const CHANNELS = [
   'variance-down',
   'seasonal-high',
   'seasonal-low',
+  'weekly-high',
+  'weekly-low',
 ] as const;
 export type AnomalyChannel = (typeof CHANNELS)[number];
 const NCH = CHANNELS.length;
 const CH_SEASONAL_HIGH = 6;
+const CH_WEEKLY_HIGH = 8;
 
 // A series' state lives in four slabs, each indexed by its slot:
 //
@@ -99,7 +105,7 @@ const CH_SEASONAL_HIGH = 6;
 // - the time-of-day and hour-of-week profiles, stored bucket-major (bucket by bucket, every
 //   slot's entry for that bucket side by side). Collectors deliver every series' point for a
 //   minute together, and series at the same time of day read the same buckets, so scoring a
-//   minute sweeps each profile slab in order instead of jumping 1.7 KB from series to series.
+//   minute sweeps each profile slab in order instead of jumping 1.8 KB from series to series.
 const F_N = 0; // points scored
 const F_T0 = 1; // time of the first point
 const F_TL = 2; // time of the last point
@@ -201,8 +207,10 @@ export interface AnomalyScorerConfig {
    */
   readonly dayContextAfterDays: number;
   /**
-   * Days of history after which the hour-of-week context may replace the time-of-day one.
-   * @defaultValue 7.5
+   * Days of history after which the hour-of-week context may replace the time-of-day one (where
+   * it is tighter). Its own tails learn from the end of the first week, so that by then they know
+   * what its deviations look like.
+   * @defaultValue 21
    */
   readonly weekContextAfterDays: number;
   /**
@@ -212,7 +220,7 @@ export interface AnomalyScorerConfig {
   readonly dayContextDoubt: number;
   /**
    * Same for the hour-of-week profile.
-   * @defaultValue 2.4
+   * @defaultValue 2
    */
   readonly weekContextDoubt: number;
   /**
@@ -292,9 +300,9 @@ export const DEFAULT_ANOMALY_CONFIG: AnomalyScorerConfig = {
   weekLearningRate: 0.7,
   smoothingMs: 900_000,
   dayContextAfterDays: 3,
-  weekContextAfterDays: 7.5,
+  weekContextAfterDays: 21,
   dayContextDoubt: 2,
-  weekContextDoubt: 2.4,
+  weekContextDoubt: 2,
   contextRampDays: 2.5,
   contextShrinkage: 0.35,
   tailProbability: 0.025,
@@ -621,6 +629,10 @@ export class AnomalyScorerPool {
     let zc = 0;
     let ctxMean = 0;
     let ctxScale = 0;
+    let zw = 0;
+    let weekMean = 0;
+    let weekScale = 0;
+    let weekChosen = false;
     if (daily && age > this.#dayAfterMs) {
       const history = age / DAY_MS;
       const pm = (1 - dw) * day[d0 + 1]! + dw * day[d1 + 1]!;
@@ -630,14 +642,17 @@ export class AnomalyScorerPool {
       const shrunk = this.#shrinkage * dev * dev + floor * floor;
       ctxMean = pm;
       ctxScale = 1.25 * (1 + this.#dayDoubt / history) * Math.sqrt(pv * pv + shrunk);
-      if (weekly && age > this.#weekAfterMs) {
-        const qv = (1 - ww) * week[w0 + 1]! + ww * week[w1 + 1]!;
-        if (qv < pv) {
-          ctxMean = (1 - ww) * week[w0]! + ww * week[w1]!;
-          ctxScale = 1.25 * (1 + this.#weekDoubt / history) * Math.sqrt(qv * qv + shrunk);
-        }
-      }
       zc = (smooth - ctxMean) / ctxScale;
+      // The hour-of-week context, once the profile has seen every hour of the week: its tails
+      // learn from then on, and it is scored instead of the time-of-day one where it is tighter,
+      // once trusted (`weekContextAfterDays`).
+      if (weekly && age > WEEK_MS) {
+        const qv = (1 - ww) * week[w0 + 1]! + ww * week[w1 + 1]!;
+        weekMean = (1 - ww) * week[w0]! + ww * week[w1]!;
+        weekScale = 1.25 * (1 + this.#weekDoubt / history) * Math.sqrt(qv * qv + shrunk);
+        zw = (smooth - weekMean) / weekScale;
+        weekChosen = qv < pv && age > this.#weekAfterMs;
+      }
     }
 
     // Channels: one-point, short and long mean, mean square of the local residual; context.
@@ -660,7 +675,11 @@ export class AnomalyScorerPool {
     u[5] = Math.max(-logVolatility, 0);
     u[6] = Math.max(zc, 0);
     u[7] = Math.max(-zc, 0);
-    const channels = ctxScale > 0 ? NCH : CH_SEASONAL_HIGH;
+    u[8] = Math.max(zw, 0);
+    u[9] = Math.max(-zw, 0);
+    const channels = weekScale > 0 ? NCH : ctxScale > 0 ? CH_WEEKLY_HIGH : CH_SEASONAL_HIGH;
+    // Both contexts' tails learn at every point; only the chosen context's pair is scored.
+    const unscored = weekChosen ? CH_SEASONAL_HIGH : CH_WEEKLY_HIGH;
 
     // Each memory's surprise is its most surprising channel; the explanation names the channel
     // that surprises both most.
@@ -669,7 +688,7 @@ export class AnomalyScorerPool {
     let both = 0;
     let channel = 0;
     // A new context is trusted gradually: its channels ramp in over `contextRampDays`.
-    const ramp = channels === NCH ? Math.min(1, (age - this.#dayAfterMs) / this.#rampMs) : 0;
+    const ramp = channels > CH_SEASONAL_HIGH ? Math.min(1, (age - this.#dayAfterMs) / this.#rampMs) : 0;
     for (
       let k = 0, t = b + G_TAIL, e = slot * EXCESS_F32;
       k < channels;
@@ -691,6 +710,7 @@ export class AnomalyScorerPool {
         s = this.#beyond(t, e, x - th, mean);
         sf = this.#fastSurprise;
       }
+      if (k === unscored || k === unscored + 1) continue;
       if (k >= CH_SEASONAL_HIGH) {
         s *= ramp;
         sf *= ramp;
@@ -705,7 +725,11 @@ export class AnomalyScorerPool {
     const surprise = 0.5 * (slow + fast);
 
     // Expected range of the model behind the most surprising channel.
-    if (channel >= CH_SEASONAL_HIGH) {
+    if (channel >= CH_WEEKLY_HIGH) {
+      f[a + F_EXPECTED] = ref + weekMean;
+      f[a + F_LOW] = ref + weekMean - 3 * weekScale;
+      f[a + F_HIGH] = ref + weekMean + 3 * weekScale;
+    } else if (channel >= CH_SEASONAL_HIGH) {
       f[a + F_EXPECTED] = ref + ctxMean;
       f[a + F_LOW] = ref + ctxMean - 3 * ctxScale;
       f[a + F_HIGH] = ref + ctxMean + 3 * ctxScale;
