@@ -20,6 +20,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parseCsvRecords } from '../src/logs/csv.ts';
 import { TemplateMiner } from '../src/logs/miner.ts';
+import { uniform } from '../test/support/noise.ts';
 
 const SETS = ['Spark', 'Hadoop', 'HDFS', 'Zookeeper'] as const;
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -72,20 +73,8 @@ function replay(set: string, minLines: number): void {
   );
 }
 
-/** A small deterministic PRNG (mulberry32), so runs are comparable. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function synthetic(total: number): void {
-  const rnd = prng(42);
+  const rnd = uniform(42);
   const int = (n: number) => Math.floor(rnd() * n);
   const hex = (len: number) => {
     let s = '';

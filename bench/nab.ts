@@ -10,30 +10,30 @@
  *   node bench/nab.ts                 # the defaults' three scores
  *   node bench/nab.ts --perturb 8     # and eight perturbed configurations, their mean and worst
  *
- * Options: --data DIR, --labels FILE, --scorer FILE (defaults under ../shared), --perturb N (0),
- * --spread F (0.1), --seed N (7).
+ * Options: --data DIR, --labels FILE, --profiles FILE, --scorer FILE (defaults under ../shared),
+ * --perturb N (0), --spread F (0.1), --seed N (7).
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { type AnomalyScorerConfig, DEFAULT_ANOMALY_CONFIG } from '../detectors/anomaly/core.ts';
 import { runNabCorpus } from '../src/anomaly/nab.ts';
+import { NAB_DIR, NAB_PROFILES, NAB_SCORER, scoreNabResults } from '../test/support/nab-scorer.ts';
+import { uniform } from '../test/support/noise.ts';
 
-const shared = path.join(import.meta.dirname, '../../shared');
 const { values: args } = parseArgs({
   options: {
-    data: { type: 'string', default: path.join(shared, 'data/nab/data') },
-    labels: { type: 'string', default: path.join(shared, 'data/nab/labels/combined_windows.json') },
-    scorer: { type: 'string', default: path.join(shared, 'tools/nab_score.py') },
+    data: { type: 'string', default: path.join(NAB_DIR, 'data') },
+    labels: { type: 'string', default: path.join(NAB_DIR, 'labels/combined_windows.json') },
+    profiles: { type: 'string', default: path.join(NAB_DIR, 'config/profiles.json') },
+    scorer: { type: 'string', default: NAB_SCORER },
     perturb: { type: 'string', default: '0' },
     spread: { type: 'string', default: '0.1' },
     seed: { type: 'string', default: '7' },
   },
 });
 
-const PROFILES = ['standard', 'reward_low_FP_rate', 'reward_low_FN_rate'] as const;
 /** Parameters that do not change which points rank above which: left as they are. */
 const FIXED = new Set<keyof AnomalyScorerConfig>(['warmupPoints', 'halfScoreSurprise']);
 
@@ -42,39 +42,11 @@ function evaluate(config: Partial<AnomalyScorerConfig>): number[] {
   const out = mkdtempSync(path.join(tmpdir(), 'guardian-nab-'));
   try {
     runNabCorpus(args.data, path.join(out, 'guardian'), config);
-    const report = execFileSync(
-      'python3',
-      [
-        args.scorer,
-        '--data',
-        args.data,
-        '--labels',
-        args.labels,
-        '--results',
-        out,
-        '--detector',
-        'guardian',
-        '--json',
-      ],
-      { encoding: 'utf8' },
-    );
-    const scores = JSON.parse(report) as Record<string, { normalized: number }>;
-    return PROFILES.map((p) => scores[p]!.normalized);
+    const scores = scoreNabResults(out, args);
+    return NAB_PROFILES.map((p) => scores[p]);
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
-}
-
-/** Mulberry32: a small seeded generator, so draws repeat from run to run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** The defaults with every free numeric parameter moved by up to ±`spread`. */
@@ -95,7 +67,7 @@ const started = performance.now();
 console.log(`defaults                       ${fmt(evaluate({}))}`);
 const draws = Number(args.perturb);
 if (draws > 0) {
-  const next = random(Number(args.seed));
+  const next = uniform(Number(args.seed));
   const spread = Number(args.spread);
   const all: number[][] = [];
   for (let i = 0; i < draws; i++) {
@@ -103,8 +75,8 @@ if (draws > 0) {
     all.push(scores);
     console.log(`perturbed ±${(spread * 100).toFixed(0)} % #${String(i + 1).padEnd(13)} ${fmt(scores)}`);
   }
-  const mean = PROFILES.map((_, k) => all.reduce((sum, s) => sum + s[k]!, 0) / all.length);
-  const worst = PROFILES.map((_, k) => Math.min(...all.map((s) => s[k]!)));
+  const mean = NAB_PROFILES.map((_, k) => all.reduce((sum, s) => sum + s[k]!, 0) / all.length);
+  const worst = NAB_PROFILES.map((_, k) => Math.min(...all.map((s) => s[k]!)));
   console.log(`perturbed mean                 ${fmt(mean)}`);
   console.log(`perturbed worst                ${fmt(worst)}`);
 }

@@ -1,9 +1,9 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { detectCommand } from '../src/anomaly/nab-cli.ts';
+import { NAB_DIR as NAB, NAB_SCORER as SCORER, scoreNabResults } from './support/nab-scorer.ts';
 
 /**
  * The metric anomaly scorer on the Numenta Anomaly Benchmark, scored by the shared scorer with
@@ -11,10 +11,6 @@ import { detectCommand } from '../src/anomaly/nab-cli.ts';
  * down: a change that loses benchmark score fails here.
  */
 const BASELINE = { standard: 77.2, reward_low_FP_rate: 68.0, reward_low_FN_rate: 82.5 };
-
-const SHARED = path.resolve(import.meta.dirname, '../../shared');
-const NAB = path.join(SHARED, 'data/nab');
-const SCORER = path.join(SHARED, 'tools/nab_score.py');
 
 describe('NAB benchmark', () => {
   const out = mkdtempSync(path.join(tmpdir(), 'guardian-nab-'));
@@ -40,33 +36,7 @@ describe('NAB benchmark', () => {
     }
     expect(readdirSync(out).sort()).toEqual(readdirSync(path.join(NAB, 'data')).sort());
 
-    const run = spawnSync(
-      'python3',
-      [
-        SCORER,
-        '--data',
-        path.join(NAB, 'data'),
-        '--labels',
-        path.join(NAB, 'labels/combined_windows.json'),
-        '--profiles',
-        path.join(NAB, 'config/profiles.json'),
-        '--results',
-        out,
-        '--detector',
-        'guardian',
-        '--json',
-      ],
-      { encoding: 'utf8' },
-    );
-    if (run.error || run.status !== 0) {
-      throw new Error(`NAB scorer failed: ${run.error?.message ?? run.stderr}`);
-    }
-    const result = JSON.parse(run.stdout) as Record<keyof typeof BASELINE, { normalized: number }>;
-    const scores = {
-      standard: result.standard.normalized,
-      reward_low_FP_rate: result.reward_low_FP_rate.normalized,
-      reward_low_FN_rate: result.reward_low_FN_rate.normalized,
-    };
+    const scores = scoreNabResults(out);
     for (const [profile, floor] of Object.entries(BASELINE) as [keyof typeof BASELINE, number][]) {
       expect(
         scores[profile],
