@@ -4,64 +4,10 @@ import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../core/index.ts';
 import { configSchema, type GuardianConfig } from './schema.ts';
-
-/** Environment variables and the config path they set. */
-const ENV_PATHS: readonly (readonly [string, readonly string[]])[] = [
-  ['PORT', ['port']],
-  ['HOST', ['host']],
-  ['GUARDIAN_DATA_DIR', ['dataDir']],
-  ['GUARDIAN_DETECTOR_STATE_INTERVAL', ['detection', 'stateInterval']],
-  ['LOG_LEVEL', ['logLevel']],
-  ['GUARDIAN_PUBLIC_URL', ['publicUrl']],
-  ['GUARDIAN_STORE', ['store', 'kind']],
-  ['DYNAMODB_ENDPOINT', ['store', 'endpoint']],
-  ['AWS_REGION', ['store', 'region']],
-  ['GUARDIAN_TABLE', ['store', 'table']],
-  ['GUARDIAN_CREATE_TABLE', ['store', 'createTable']],
-  ['REDIS_URL', ['queue', 'redisUrl']],
-  ['SLACK_BOT_TOKEN', ['slack', 'token']],
-  ['SLACK_API_URL', ['slack', 'apiUrl']],
-  ['SLACK_CHANNEL', ['slack', 'channel']],
-  ['SLACK_SIGNING_SECRET', ['slack', 'signingSecret']],
-  ['SLACK_ROUTES_OWNERS', ['slack', 'routes', 'owners']],
-  ['SLACK_ROUTES_TAGS', ['slack', 'routes', 'tags']],
-  ['SLACK_ROUTES_DAG_INFO_TTL', ['slack', 'routes', 'dagInfoTtl']],
-  ['ANTHROPIC_API_KEY', ['llm', 'apiKey']],
-  ['ANTHROPIC_BASE_URL', ['llm', 'baseUrl']],
-  ['GUARDIAN_LLM_MODEL', ['llm', 'model']],
-  ['GUARDIAN_LLM_BUDGET', ['llm', 'budget']],
-  ['GUARDIAN_LLM_TOKENS_PER_INCIDENT', ['llm', 'tokensPerIncident']],
-  ['GUARDIAN_LLM_TOKENS_PER_HOUR', ['llm', 'tokensPerHour']],
-  ['GUARDIAN_LLM_PROVIDER', ['llm', 'provider']],
-  // AWS_REGION is the Bedrock region too, unless GUARDIAN_BEDROCK_REGION (later, so it wins) says otherwise.
-  ['AWS_REGION', ['llm', 'bedrock', 'region']],
-  ['GUARDIAN_BEDROCK_REGION', ['llm', 'bedrock', 'region']],
-  ['GUARDIAN_BEDROCK_MODEL', ['llm', 'bedrock', 'model']],
-  ['GUARDIAN_BEDROCK_ENDPOINT', ['llm', 'bedrock', 'endpoint']],
-  ['GUARDIAN_DIAGNOSTICS', ['diagnostics', 'enabled']],
-  ['GUARDIAN_DIAGNOSTICS_TIMEOUT', ['diagnostics', 'timeout']],
-  ['GUARDIAN_PLAYBOOKS_DIR', ['playbooks', 'dir']],
-  ['AIRFLOW_UI_URL', ['links', 'airflowUrl']],
-  ['GRAFANA_URL', ['links', 'grafanaUrl']],
-  ['GRAFANA_LOKI_DATASOURCE', ['links', 'lokiDatasource']],
-  ['SPARK_UI_URL', ['links', 'sparkUiUrl']],
-  ['AIRFLOW_URL', ['sources', 'airflow', 'url']],
-  ['AIRFLOW_USERNAME', ['sources', 'airflow', 'username']],
-  ['AIRFLOW_PASSWORD', ['sources', 'airflow', 'password']],
-  ['SPARK_MASTER_UI_URL', ['sources', 'spark', 'masterUrl']],
-  ['SPARK_DRIVER_UI_URL', ['sources', 'spark', 'driverUrl']],
-  ['SPARK_CONNECT_ENDPOINT', ['sources', 'spark', 'connectEndpoint']],
-  ['SPARK_CONNECT_NAME', ['sources', 'spark', 'connectName']],
-  ['GUARDIAN_GROUP_WAIT', ['notify', 'groupWait']],
-  ['LOKI_URL', ['sources', 'loki', 'url']],
-  ['LOKI_TENANT', ['sources', 'loki', 'tenant']],
-  ['LOKI_BEARER_TOKEN', ['sources', 'loki', 'bearerToken']],
-  ['LOKI_USER', ['sources', 'loki', 'user']],
-  ['LOKI_PASSWORD', ['sources', 'loki', 'password']],
-];
+import { ENV_SETTINGS } from './settings.ts';
 
 /** The environment variable that sets each config path, for error messages. */
-const ENV_BY_PATH = new Map(ENV_PATHS.map(([env, p]) => [p.join('.'), env]));
+const ENV_BY_PATH = new Map(ENV_SETTINGS.map(({ env, path: p }) => [p.join('.'), env]));
 
 export interface LoadConfigOptions {
   env?: NodeJS.ProcessEnv;
@@ -80,7 +26,7 @@ export function loadConfig(options: LoadConfigOptions = {}): GuardianConfig {
   const file = options.file ?? env.GUARDIAN_CONFIG;
   let raw: Record<string, unknown> = {};
   if (file) raw = readYamlFile(file);
-  for (const [name, p] of ENV_PATHS) {
+  for (const { env: name, path: p } of ENV_SETTINGS) {
     const value = env[name];
     if (value !== undefined && value !== '') setPath(raw, p, value);
   }
@@ -101,13 +47,18 @@ export function parseConfig(raw: unknown): GuardianConfig {
 }
 
 function toConfigError(error: z.ZodError): ConfigError {
-  const issue = error.issues[0]!;
-  const field = issue.path.map(String).join('.') || '(root)';
-  const env = ENV_BY_PATH.get(field);
-  const where = env ? ` (set by ${env})` : '';
-  let message = issue.message;
-  if (issue.code === 'unrecognized_keys') message = `unknown setting(s): ${issue.keys.join(', ')}`;
-  return new ConfigError(field, `${message}${where}`);
+  // Every bad field at once: fixing one at a time, restart after restart, is no way to deploy.
+  const problems = error.issues.map((issue) => {
+    const field = issue.path.map(String).join('.') || '(root)';
+    const env = ENV_BY_PATH.get(field);
+    const where = env ? ` (set by ${env})` : '';
+    const message =
+      issue.code === 'unrecognized_keys' ? `unknown setting(s): ${issue.keys.join(', ')}` : issue.message;
+    return { field, message: `${message}${where}` };
+  });
+  const [first, ...rest] = problems;
+  const more = rest.map((p) => `\n  ${p.field}: ${p.message}`).join('');
+  return new ConfigError(first!.field, `${first!.message}${more}`);
 }
 
 function readYamlFile(file: string): Record<string, unknown> {

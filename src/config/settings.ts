@@ -1,0 +1,205 @@
+/**
+ * The environment variables Guardian reads, the config path each sets, and what it is for: the
+ * one list that loading, `guardian config` masking and docs/configuration.md are made from.
+ */
+export interface EnvSetting {
+  /** The environment variable. */
+  readonly env: string;
+  /** The config path it sets (the YAML file's keys). */
+  readonly path: readonly string[];
+  /** What it is for, in one line. */
+  readonly doc: string;
+  /** A credential: masked by `guardian config`, from a secret store in production. */
+  readonly secret?: boolean;
+}
+
+/**
+ * Later entries win when two set the same path (`GUARDIAN_BEDROCK_REGION` over `AWS_REGION`).
+ */
+export const ENV_SETTINGS: readonly EnvSetting[] = [
+  { env: 'PORT', path: ['port'], doc: 'HTTP port of the API, the OTLP receiver and /slack/events' },
+  { env: 'HOST', path: ['host'], doc: 'address to listen on' },
+  { env: 'GUARDIAN_DATA_DIR', path: ['dataDir'], doc: 'where the embedded store and detector state live' },
+  {
+    env: 'GUARDIAN_DETECTOR_STATE_INTERVAL',
+    path: ['detection', 'stateInterval'],
+    doc: 'how often what detectors learnt is saved (0: never)',
+  },
+  { env: 'LOG_LEVEL', path: ['logLevel'], doc: '`trace` … `fatal`, `silent`' },
+  {
+    env: 'GUARDIAN_PUBLIC_URL',
+    path: ['publicUrl'],
+    doc: "Guardian's public base URL, for links in messages",
+  },
+  {
+    env: 'GUARDIAN_STORE',
+    path: ['store', 'kind'],
+    doc: '`embedded` (dynalite in-process) or `dynamodb` (the default when `DYNAMODB_ENDPOINT` is set)',
+  },
+  { env: 'DYNAMODB_ENDPOINT', path: ['store', 'endpoint'], doc: 'a DynamoDB-compatible endpoint (else AWS)' },
+  {
+    env: 'AWS_REGION',
+    path: ['store', 'region'],
+    doc: "DynamoDB's region (and Bedrock's, unless set apart)",
+  },
+  { env: 'GUARDIAN_TABLE', path: ['store', 'table'], doc: 'the DynamoDB table' },
+  {
+    env: 'GUARDIAN_CREATE_TABLE',
+    path: ['store', 'createTable'],
+    doc: 'create the table when missing (default: true when embedded, else false)',
+  },
+  {
+    env: 'REDIS_URL',
+    path: ['queue', 'redisUrl'],
+    doc: 'BullMQ on this Redis (and leases, detector state); in-process queue without it',
+    secret: true,
+  },
+  {
+    env: 'SLACK_BOT_TOKEN',
+    path: ['slack', 'token'],
+    doc: 'the `xoxb-…` bot token; without it messages stay local',
+    secret: true,
+  },
+  { env: 'SLACK_API_URL', path: ['slack', 'apiUrl'], doc: 'another Slack Web API base URL (tests, proxies)' },
+  {
+    env: 'SLACK_CHANNEL',
+    path: ['slack', 'channel'],
+    doc: 'where incidents go when nothing routes them elsewhere',
+  },
+  {
+    env: 'SLACK_SIGNING_SECRET',
+    path: ['slack', 'signingSecret'],
+    doc: 'enables `POST /slack/events` (buttons, `/guardian`)',
+    secret: true,
+  },
+  {
+    env: 'SLACK_ROUTES_OWNERS',
+    path: ['slack', 'routes', 'owners'],
+    doc: 'DAG owner → channel (`finance-data=#finance-data,…`)',
+  },
+  {
+    env: 'SLACK_ROUTES_TAGS',
+    path: ['slack', 'routes', 'tags'],
+    doc: 'DAG tag → channel (`gold=#gold-models,…`)',
+  },
+  {
+    env: 'SLACK_ROUTES_DAG_INFO_TTL',
+    path: ['slack', 'routes', 'dagInfoTtl'],
+    doc: "how long a DAG's owners and tags are cached",
+  },
+  {
+    env: 'ANTHROPIC_API_KEY',
+    path: ['llm', 'apiKey'],
+    doc: 'lets the LLM draft messages (else the template)',
+    secret: true,
+  },
+  { env: 'ANTHROPIC_BASE_URL', path: ['llm', 'baseUrl'], doc: 'another Anthropic API endpoint' },
+  { env: 'GUARDIAN_LLM_MODEL', path: ['llm', 'model'], doc: 'Anthropic model' },
+  { env: 'GUARDIAN_LLM_BUDGET', path: ['llm', 'budget'], doc: 'how long a first post waits for the draft' },
+  {
+    env: 'GUARDIAN_LLM_TOKENS_PER_INCIDENT',
+    path: ['llm', 'tokensPerIncident'],
+    doc: 'LLM token budget per incident',
+  },
+  { env: 'GUARDIAN_LLM_TOKENS_PER_HOUR', path: ['llm', 'tokensPerHour'], doc: 'LLM token budget per hour' },
+  {
+    env: 'GUARDIAN_LLM_PROVIDER',
+    path: ['llm', 'provider'],
+    doc: '`anthropic` (drafts when `ANTHROPIC_API_KEY` is set) or `bedrock` (AWS credentials)',
+  },
+  {
+    env: 'AWS_REGION',
+    path: ['llm', 'bedrock', 'region'],
+    doc: "Bedrock's region, unless `GUARDIAN_BEDROCK_REGION`",
+  },
+  { env: 'GUARDIAN_BEDROCK_REGION', path: ['llm', 'bedrock', 'region'], doc: 'Bedrock Runtime region' },
+  {
+    env: 'GUARDIAN_BEDROCK_MODEL',
+    path: ['llm', 'bedrock', 'model'],
+    doc: 'Bedrock model id or inference profile',
+  },
+  {
+    env: 'GUARDIAN_BEDROCK_ENDPOINT',
+    path: ['llm', 'bedrock', 'endpoint'],
+    doc: 'another Bedrock endpoint (a VPC endpoint)',
+  },
+  { env: 'GUARDIAN_DIAGNOSTICS', path: ['diagnostics', 'enabled'], doc: "gather the playbooks' diagnostics" },
+  {
+    env: 'GUARDIAN_DIAGNOSTICS_TIMEOUT',
+    path: ['diagnostics', 'timeout'],
+    doc: 'time limit of each diagnostic',
+  },
+  { env: 'GUARDIAN_PLAYBOOKS_DIR', path: ['playbooks', 'dir'], doc: 'another playbooks folder' },
+  { env: 'AIRFLOW_UI_URL', path: ['links', 'airflowUrl'], doc: 'Airflow UI base, for runbook links' },
+  { env: 'GRAFANA_URL', path: ['links', 'grafanaUrl'], doc: 'Grafana base, for Loki links in Explore' },
+  {
+    env: 'GRAFANA_LOKI_DATASOURCE',
+    path: ['links', 'lokiDatasource'],
+    doc: "the Loki data source's uid in Grafana",
+  },
+  { env: 'SPARK_UI_URL', path: ['links', 'sparkUiUrl'], doc: 'Spark UI base, for runbook links' },
+  { env: 'AIRFLOW_URL', path: ['sources', 'airflow', 'url'], doc: "Airflow 3's API server; polled when set" },
+  {
+    env: 'AIRFLOW_USERNAME',
+    path: ['sources', 'airflow', 'username'],
+    doc: 'Airflow user Guardian logs in as',
+  },
+  {
+    env: 'AIRFLOW_PASSWORD',
+    path: ['sources', 'airflow', 'password'],
+    doc: 'its password (exchanged for a JWT)',
+    secret: true,
+  },
+  {
+    env: 'SPARK_MASTER_UI_URL',
+    path: ['sources', 'spark', 'masterUrl'],
+    doc: "the standalone master's UI; polled when set",
+  },
+  {
+    env: 'SPARK_DRIVER_UI_URL',
+    path: ['sources', 'spark', 'driverUrl'],
+    doc: "the Spark Connect application's UI",
+  },
+  {
+    env: 'SPARK_CONNECT_ENDPOINT',
+    path: ['sources', 'spark', 'connectEndpoint'],
+    doc: '`sc://host:port`, probed',
+  },
+  {
+    env: 'SPARK_CONNECT_NAME',
+    path: ['sources', 'spark', 'connectName'],
+    doc: "the endpoint's name in alerts when reached through another address",
+  },
+  {
+    env: 'GUARDIAN_GROUP_WAIT',
+    path: ['notify', 'groupWait'],
+    doc: 'how long a new incident waits before its first post',
+  },
+  { env: 'LOKI_URL', path: ['sources', 'loki', 'url'], doc: 'Grafana Loki; polled when set' },
+  { env: 'LOKI_TENANT', path: ['sources', 'loki', 'tenant'], doc: 'sent as `X-Scope-OrgID`' },
+  {
+    env: 'LOKI_BEARER_TOKEN',
+    path: ['sources', 'loki', 'bearerToken'],
+    doc: 'Loki bearer token',
+    secret: true,
+  },
+  { env: 'LOKI_USER', path: ['sources', 'loki', 'user'], doc: 'Loki basic-auth user' },
+  {
+    env: 'LOKI_PASSWORD',
+    path: ['sources', 'loki', 'password'],
+    doc: 'Loki basic-auth password',
+    secret: true,
+  },
+];
+
+/**
+ * Environment variables Guardian reads that are not settings of its own: OpenTelemetry's
+ * standard ones (for its own telemetry) and the config file's name.
+ */
+export const OTHER_ENV: readonly { readonly env: string; readonly doc: string }[] = [
+  { env: 'GUARDIAN_CONFIG', doc: 'the YAML config file (or `--config FILE`)' },
+  {
+    env: 'OTEL_*',
+    doc: "OpenTelemetry's standard variables: export Guardian's own traces and metrics when an endpoint is set",
+  },
+];
