@@ -1,84 +1,157 @@
 #!/usr/bin/env node
-import { parseArgs } from 'node:util';
+import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
 import { loadConfig } from './config/load.ts';
 import { ConfigError, errorMessage } from './core/index.ts';
 import { createGuardian } from './main.ts';
+import type { DemoArgs, ReplayArgs } from './replay/commands.ts';
 import { createLogger } from './telemetry/logger.ts';
 import { startTelemetry } from './telemetry/sdk.ts';
 
-const HELP = `guardian — the first on-call engineer of a lakehouse platform
+/** One command: its help and its own options, so `guardian <command> --help` says what it takes. */
+interface Command {
+  readonly usage: string;
+  readonly summary: string;
+  /** Options besides `--config` and `--help`. */
+  readonly options?: ParseArgsOptionsConfig;
+  /** Commands with subcommands of their own parse the rest of the line themselves. */
+  readonly raw?: (argv: string[]) => Promise<number>;
+  readonly run?: (
+    values: Record<string, string | boolean | undefined>,
+    positionals: string[],
+  ) => Promise<number>;
+}
 
-Usage: guardian <command> [options]
-
-Commands:
-  serve            Run the service: OTLP receiver, detectors, correlator, notifier, HTTP API.
-                   Embedded defaults: no AWS, no Redis, no Slack needed.
-  config           Print the effective configuration (secrets masked) and exit.
-  replay FILE --out EXPORT.json
-                   Play a scenario (guardian-scenario/1) through the real pipeline in virtual
-                   time and write the incidents export. --dir DIR --out-dir DIR replays a folder;
-                   --score runs ../shared/scenarios/score.py on the result.
-  logs templates --in FILE --out PRED.csv
-                   Mine log templates from one message per line; write LineId,EventTemplate.
-  detect nab --data DIR --out RESULTS_DIR
-                   Run the metric anomaly detector over NAB-style CSVs; write anomaly scores.
-  demo [--port 8080] Replay the shipped scenario (a spot worker reclaimed mid-batch), print the
-                   Slack messages Guardian would have posted, and keep the HTTP API up.
-  help             Show this help.
-
-Options:
-  -c, --config FILE   YAML config file (or GUARDIAN_CONFIG)
-  -h, --help          Show this help
-
-Environment (all optional):
-  PORT (8080), HOST (0.0.0.0), GUARDIAN_DATA_DIR (.guardian-data), LOG_LEVEL (info),
-  GUARDIAN_STORE (embedded|dynamodb), DYNAMODB_ENDPOINT, AWS_REGION, GUARDIAN_TABLE,
-  REDIS_URL, SLACK_BOT_TOKEN, SLACK_API_URL, SLACK_CHANNEL, GUARDIAN_PUBLIC_URL,
-  OTEL_EXPORTER_OTLP_ENDPOINT and the other standard OTEL_* variables.
-`;
-
-const SECRET_KEYS = /token|secret|password|key/i;
-
-async function main(argv: string[]): Promise<number> {
-  // Benchmark commands take their own options: hand them everything after the command.
-  if (argv[0] === 'logs') return (await import('./logs/cli.ts')).logsCommand(argv.slice(1));
-  if (argv[0] === 'detect') return (await import('./anomaly/nab-cli.ts')).detectCommand(argv.slice(1));
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      config: { type: 'string', short: 'c' },
-      help: { type: 'boolean', short: 'h' },
-      out: { type: 'string' },
-      dir: { type: 'string' },
-      'out-dir': { type: 'string' },
-      score: { type: 'boolean' },
-      port: { type: 'string' },
-      exit: { type: 'boolean' },
-    },
-  });
-  const command = positionals[0] ?? 'help';
-  if (values.help || command === 'help') {
-    process.stdout.write(HELP);
-    return 0;
-  }
-  if (command === 'replay')
-    return (await import('./replay/commands.ts')).replayCommand(positionals[1], values);
-  if (command === 'demo') return (await import('./replay/commands.ts')).demoCommand(values);
-  const config = loadConfig(values.config ? { file: values.config } : {});
-  switch (command) {
-    case 'config':
+const COMMANDS: Record<string, Command> = {
+  serve: {
+    usage: 'guardian serve [--config FILE]',
+    summary:
+      'Run the service: OTLP receiver, detectors, correlator, notifier, HTTP API.\n' +
+      'Embedded defaults: no AWS, no Redis, no Slack needed.',
+    run: async (values) => serve(loadConfig(configFile(values))),
+  },
+  config: {
+    usage: 'guardian config [--config FILE]',
+    summary: 'Print the effective configuration (secrets masked) and exit.',
+    run: async (values) => {
+      const config = loadConfig(configFile(values));
       process.stdout.write(
         `${JSON.stringify(config, (k, v) => (SECRET_KEYS.test(k) && v ? '***' : v), 2)}\n`,
       );
       return 0;
-    case 'serve':
-      return serve(config);
-    default:
-      process.stderr.write(`guardian: unknown command "${command}"\n\n${HELP}`);
-      return 2;
+    },
+  },
+  replay: {
+    usage: 'guardian replay FILE --out EXPORT.json | --dir DIR --out-dir DIR [--score]',
+    summary:
+      'Play a scenario (guardian-scenario/1) through the real pipeline in virtual time and write\n' +
+      'the incidents export; --dir replays a folder; --score runs ../shared/scenarios/score.py.',
+    options: {
+      out: { type: 'string' },
+      dir: { type: 'string' },
+      'out-dir': { type: 'string' },
+      score: { type: 'boolean' },
+    },
+    run: async (values, positionals) =>
+      (await import('./replay/commands.ts')).replayCommand(positionals[0], values as ReplayArgs),
+  },
+  demo: {
+    usage: 'guardian demo [--port 8080] [--exit]',
+    summary:
+      'Replay the shipped scenario (a spot worker reclaimed mid-batch), print the Slack messages\n' +
+      'Guardian would have posted, and keep the HTTP API up (--exit: stop after printing).',
+    options: { port: { type: 'string' }, exit: { type: 'boolean' } },
+    run: async (values) => (await import('./replay/commands.ts')).demoCommand(values as DemoArgs),
+  },
+  logs: {
+    usage: 'guardian logs templates --in FILE --out PRED.csv',
+    summary: 'Mine log templates from one message per line; write LineId,EventTemplate.',
+    raw: async (argv) => (await import('./logs/cli.ts')).logsCommand(argv),
+  },
+  detect: {
+    usage: 'guardian detect nab --data DIR --out RESULTS_DIR',
+    summary: 'Run the metric anomaly detector over NAB-style CSVs; write anomaly scores.',
+    raw: async (argv) => (await import('./anomaly/nab-cli.ts')).detectCommand(argv),
+  },
+};
+
+const COMMON_OPTIONS: ParseArgsOptionsConfig = {
+  config: { type: 'string', short: 'c' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+const HELP = `guardian — the first on-call engineer of a lakehouse platform
+
+Usage: guardian <command> [options]      guardian <command> --help
+
+Commands:
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(9)}${c.summary.split('\n').join(`\n${' '.repeat(11)}`)}`)
+  .join('\n')}
+
+Options:
+  -c, --config FILE   YAML config file (or GUARDIAN_CONFIG)
+  -h, --help          Show help
+
+Settings: docs/configuration.md (every environment variable, generated from the schema).
+`;
+
+const SECRET_KEYS = /token|secret|password|key/i;
+
+/** A command line Guardian cannot take: exit status 2, the problem, and the command's usage. */
+class UsageError extends Error {}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write(HELP);
+    return 0;
   }
+  const command = COMMANDS[name];
+  if (!command)
+    throw new UsageError(`unknown command "${name}" (commands: ${Object.keys(COMMANDS).join(', ')})`);
+  if (command.raw) {
+    if (rest.length === 1 && (rest[0] === '--help' || rest[0] === '-h')) return help(command);
+    return command.raw(rest);
+  }
+  let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
+  try {
+    const { values, positionals } = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      strict: true,
+      options: { ...COMMON_OPTIONS, ...command.options },
+    });
+    // No option is `multiple`, so no value is an array.
+    parsed = { values: values as Record<string, string | boolean | undefined>, positionals };
+  } catch (err) {
+    throw new UsageError(`${name}: ${parseErrorMessage(err)}\n\nUsage: ${command.usage}`);
+  }
+  if (parsed.values.help) return help(command);
+  return command.run!(parsed.values, parsed.positionals);
+}
+
+function help(command: Command): number {
+  const options = Object.entries({ ...command.options, ...COMMON_OPTIONS })
+    .map(([o, spec]) => `  --${o}${spec.type === 'string' ? ' VALUE' : ''}`)
+    .join('\n');
+  process.stdout.write(`Usage: ${command.usage}\n\n${command.summary}\n\nOptions:\n${options}\n`);
+  return 0;
+}
+
+/** Node's parser explains how to pass a value starting with '-'; people need the option's name. */
+function parseErrorMessage(err: unknown): string {
+  const code = (err as { code?: string }).code;
+  const message = errorMessage(err);
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    const option = /'([^']+)'/.exec(message)?.[1];
+    return `unknown option ${option ?? message}`;
+  }
+  if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') return message.split('.')[0] ?? message;
+  return message;
+}
+
+function configFile(values: Record<string, string | boolean | undefined>) {
+  return typeof values.config === 'string' ? { file: values.config } : {};
 }
 
 async function serve(config: ReturnType<typeof loadConfig>): Promise<number> {
@@ -116,13 +189,12 @@ main(process.argv.slice(2)).then(
   },
   (err: unknown) => {
     if (err instanceof ConfigError) {
-      process.stderr.write(`guardian: invalid configuration: ${err.message}\n`);
+      process.stderr.write(`guardian: invalid configuration:\n  ${err.message}\n`);
       process.exitCode = 2;
       return;
     }
-    const code = (err as { code?: string }).code;
-    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
-      process.stderr.write(`guardian: ${errorMessage(err)}\n\n${HELP}`);
+    if (err instanceof UsageError) {
+      process.stderr.write(`guardian: ${err.message}\n`);
       process.exitCode = 2;
       return;
     }
