@@ -1,11 +1,39 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Test files that start an outside process (redis-server, moto, Python, Java, Airflow, Spark, an
+ * npm install) or replay whole scenarios. `npm run test:fast` runs everything else, and a fast test
+ * that tries to start one of these fails, naming this list (test/support/external.ts).
+ */
+const EXTERNAL = [
+  'test/engines/**',
+  'test/acceptance/**',
+  'test/deploy/**',
+  'test/contracts/*.moto.test.ts',
+  'test/contracts/*.bullmq.test.ts',
+  'test/detector-state.test.ts',
+  'test/end-to-end.test.ts',
+  'test/poll-lease.test.ts',
+  'test/replay.test.ts',
+  'test/telemetry.test.ts',
+  'test/loghub.test.ts',
+  'test/nab.test.ts',
+];
+
+const INCLUDE = ['src/**/*.test.ts', 'detectors/**/*.test.ts', 'test/**/*.test.ts'];
+
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'detectors/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Two cores: integration suites start real servers (Redis, dynalite, moto); keep parallelism modest.
     maxWorkers: 2,
+    projects: [
+      {
+        extends: true,
+        test: { name: 'fast', include: INCLUDE, exclude: EXTERNAL, env: { GUARDIAN_TEST_TIER: 'fast' } },
+      },
+      { extends: true, test: { name: 'external', include: EXTERNAL } },
+    ],
   },
 });

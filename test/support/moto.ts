@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { needsExternal } from './external.ts';
 import { freePort } from './net.ts';
 
 /**
@@ -20,6 +21,7 @@ run_simple(sys.argv[1], int(sys.argv[2]), DomainDispatcherApplication(create_bac
  * is not installed: the test never skips itself.
  */
 export async function startMoto(): Promise<{ endpoint: string; stop(): Promise<void> }> {
+  needsExternal('a moto server (Python)');
   const port = await freePort();
   const child = spawn('python3', ['-c', SERVE, '127.0.0.1', String(port)], {
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
+import { needsExternal } from './external.ts';
 
 /** The NAB corpus and scorer beside the project (`../shared`), as CI has them. */
 const SHARED = path.resolve(import.meta.dirname, '../../../shared');
@@ -25,6 +26,7 @@ export interface NabScoreInputs {
  * each profile's normalised score; throws with the scorer's stderr when it fails.
  */
 export function scoreNabResults(results: string, inputs: NabScoreInputs = {}): Record<NabProfile, number> {
+  needsExternal("NAB's Python scorer");
   const data = inputs.data ?? path.join(NAB_DIR, 'data');
   const labels = inputs.labels ?? path.join(NAB_DIR, 'labels/combined_windows.json');
   const profiles = inputs.profiles ?? path.join(NAB_DIR, 'config/profiles.json');

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createConnection } from 'node:net';
+import { needsExternal } from './external.ts';
 import { freePort } from './net.ts';
 
 /**
@@ -7,6 +8,7 @@ import { freePort } from './net.ts';
  * the fix, if redis-server is not installed: a test that needs Redis never skips itself.
  */
 export async function startRedis(): Promise<{ url: string; stop(): Promise<void> }> {
+  needsExternal('redis-server');
   const port = await freePort();
   const child = spawn(
     'redis-server',
