@@ -83,3 +83,64 @@ describe('metric-threshold', () => {
     expect(detector.size!()).toBe(0);
   });
 });
+
+describe('metric-threshold groups', () => {
+  const probe = (over: Record<string, unknown> = {}) =>
+    thresholdRuleSchema.parse({ id: 'probe', metric: 'probe.value', op: '>', value: 0.5, for: 0, ...over });
+
+  it('makes one signal of many series of one host, re-firing as the count doubles', () => {
+    const h = detectorHarness([createThresholdDetector([probe()])]);
+    for (let i = 0; i < 1000; i++)
+      h.point('probe.value', 0.6 + i / 10_000, { 'host.name': 'h1', probe: `p${i}` });
+    const counts = h.signals.map((s) => s.evidence.find((e) => e.label === 'series breaching'));
+    expect(h.signals.every((s) => s.status === 'firing')).toBe(true);
+    expect(new Set(h.signals.map((s) => s.fingerprint)).size).toBe(1);
+    // 1, 2, 4, … 512: ten signals for a thousand series.
+    expect(h.signals).toHaveLength(10);
+    expect(counts.at(-1)).toEqual({ kind: 'value', label: 'series breaching', value: 512 });
+    const last = h.signals.at(-1)!;
+    expect(last.title).toBe('probe.value > 0.5 on 512 series of probe.value, host h1');
+    expect(last.evidence).toContainEqual({
+      kind: 'text',
+      label: 'worst series',
+      text: 'metric:probe.value{host.name="h1",probe="p511"}',
+    });
+    expect(last.entity).toBe('metric:probe.value{host.name="h1",probe="p0"}');
+    expect(last.related).toEqual(['host:h1']);
+  });
+
+  it('resolves the group when its last series recovers, not before', () => {
+    const detector = createThresholdDetector([probe()]);
+    const h = detectorHarness([detector]);
+    for (let i = 0; i < 10; i++) h.point('probe.value', 0.9, { 'host.name': 'h1', probe: `p${i}` });
+    const fired = h.signals.length;
+    for (let i = 0; i < 9; i++) h.point('probe.value', 0.1, { 'host.name': 'h1', probe: `p${i}` });
+    expect(h.signals).toHaveLength(fired);
+    h.point('probe.value', 0.1, { 'host.name': 'h1', probe: 'p9' });
+    expect(h.signals.at(-1)!.status).toBe('resolved');
+    expect(h.signals.at(-1)!.fingerprint).toBe(h.signals[0]!.fingerprint);
+    expect(detector.size!()).toBe(0);
+  });
+
+  it('keeps hosts apart by default, and groups by the attributes a rule names', () => {
+    const byHost = detectorHarness([createThresholdDetector([probe()])]);
+    const byRegion = detectorHarness([createThresholdDetector([probe({ groupBy: ['region'] })])]);
+    for (const h of [byHost, byRegion]) {
+      h.point('probe.value', 0.9, { 'host.name': 'h1', region: 'eu' });
+      h.point('probe.value', 0.9, { 'host.name': 'h2', region: 'eu' });
+      h.point('probe.value', 0.9, { 'host.name': 'h3', region: 'us' });
+    }
+    expect(new Set(byHost.signals.map((s) => s.fingerprint)).size).toBe(3);
+    expect(new Set(byRegion.signals.map((s) => s.fingerprint)).size).toBe(2);
+    expect(byRegion.signals.map((s) => s.title)).toContain(
+      'probe.value > 0.5 on 2 series of probe.value, region=eu',
+    );
+  });
+
+  it('groups series that name no host, function or service together: the breadth is the news', () => {
+    const h = detectorHarness([createThresholdDetector([probe()])]);
+    for (let i = 0; i < 4; i++) h.point('probe.value', 0.9, { probe: `p${i}` });
+    expect(new Set(h.signals.map((s) => s.fingerprint)).size).toBe(1);
+    expect(h.signals.at(-1)!.title).toBe('probe.value > 0.5 on 4 series of probe.value');
+  });
+});

@@ -1,13 +1,17 @@
 import type { ThresholdRule } from '../src/config/schema.ts';
 import type { MetricObservation, Observation } from '../src/core/index.ts';
-import { stableId } from '../src/core/index.ts';
+import { type Evidence, stableId } from '../src/core/index.ts';
 import type { Detector, DetectorContext } from '../src/detection/engine.ts';
-import { compileMatchers, type SeriesMatcher, seriesRelations } from './series-match.ts';
+import { compileMatchers, type SeriesMatcher, seriesGroup, seriesRelations } from './series-match.ts';
 
 /**
  * Threshold rules on metric series: a series whose value compares badly with the rule's value
- * for at least `for` fires one signal, and resolves when a point no longer breaches. One state
- * per (rule, series); points of metrics no rule names cost one map lookup.
+ * for at least `for` is breaching, until a point no longer breaches. Breaching series of one rule
+ * are grouped (`groupBy`, by default the host, function or service they are about): a group fires
+ * one signal when its first series breaches, fires again with the new count each time the count
+ * doubles, and resolves when its last series recovers. So one rule breaching on a hundred thousand
+ * series of one host is one signal, not a hundred thousand. One state per breaching series and one
+ * per group; points of metrics no rule names cost one map lookup.
  */
 export const THRESHOLD_DETECTOR_ID = 'metric-threshold';
 
@@ -15,12 +19,40 @@ interface CompiledRule {
   readonly rule: ThresholdRule;
   readonly matches: SeriesMatcher;
   readonly breaches: (value: number) => boolean;
+  /** Whether `a` is further past the threshold than `b`. */
+  readonly worse: (a: number, b: number) => boolean;
+  /** Breaching series, by series key. */
+  readonly series: Map<string, SeriesState>;
+  /** Groups with at least one breaching series, by group key. */
+  readonly groups: Map<string, GroupState>;
 }
 
 interface SeriesState {
   breachingSince: number | null;
   firing: boolean;
-  fingerprint: string;
+  readonly group: GroupState;
+}
+
+interface GroupState {
+  readonly key: string;
+  readonly label: string;
+  readonly fingerprint: string;
+  /** The first series of the group that fired: the signal's entity for the group's life. */
+  first: MetricObservation | null;
+  /** The worst point seen among the group's firing series. */
+  worst: MetricObservation | null;
+  /** Series tracked (breaching, firing or not), so the group lives while any does. */
+  members: number;
+  /** Series firing now. */
+  firing: number;
+  /** The count the last firing signal reported; the next one goes out when the count doubles. */
+  reported: number;
+  firingSince: number;
+  /**
+   * The time of the group's last signal. Each later one is at least 1 ms after it, so a count
+   * that grows within one timestamp (one export of many series) is still news downstream.
+   */
+  lastSent: number;
 }
 
 const COMPARE: Record<ThresholdRule['op'], (v: number, t: number) => boolean> = {
@@ -34,19 +66,23 @@ const COMPARE: Record<ThresholdRule['op'], (v: number, t: number) => boolean> = 
 
 export function createThresholdDetector(rules: readonly ThresholdRule[]): Detector {
   const byMetric = new Map<string, CompiledRule[]>();
+  const compiled: CompiledRule[] = [];
   for (const rule of rules) {
     const compare = COMPARE[rule.op];
-    const compiled: CompiledRule = {
+    const below = rule.op === '<' || rule.op === '<=';
+    const c: CompiledRule = {
       rule,
       matches: compileMatchers(rule.match),
       breaches: (v) => compare(v, rule.value),
+      worse: below ? (a, b) => a < b : (a, b) => Math.abs(a - rule.value) > Math.abs(b - rule.value),
+      series: new Map(),
+      groups: new Map(),
     };
+    compiled.push(c);
     const list = byMetric.get(rule.metric) ?? [];
-    list.push(compiled);
+    list.push(c);
     byMetric.set(rule.metric, list);
   }
-  /** Keyed by rule id, then series key. */
-  const states = new Map<string, Map<string, SeriesState>>();
 
   function observe(obs: Observation, ctx: DetectorContext): void {
     if (obs.type !== 'metric') return;
@@ -59,28 +95,65 @@ export function createThresholdDetector(rules: readonly ThresholdRule[]): Detect
   }
 
   function evaluate(c: CompiledRule, obs: MetricObservation, ctx: DetectorContext): void {
-    let perRule = states.get(c.rule.id);
-    if (!perRule) {
-      perRule = new Map();
-      states.set(c.rule.id, perRule);
-    }
-    let state = perRule.get(obs.series);
+    let state = c.series.get(obs.series);
     const breaching = c.breaches(obs.value);
     if (!state) {
       if (!breaching) return; // nothing to remember about a healthy series
-      state = { breachingSince: null, firing: false, fingerprint: stableId('thr_', c.rule.id, obs.series) };
-      perRule.set(obs.series, state);
+      state = { breachingSince: null, firing: false, group: join(c, obs) };
+      c.series.set(obs.series, state);
     }
+    const group = state.group;
     if (breaching) {
       state.breachingSince ??= obs.time;
-      if (!state.firing && obs.time - state.breachingSince >= c.rule.for) {
-        state.firing = true;
-        ctx.emit(signal(c.rule, obs, state, 'firing', state.breachingSince));
+      if (state.firing) {
+        if (c.worse(obs.value, group.worst!.value)) group.worst = obs;
+        return;
+      }
+      if (obs.time - state.breachingSince < c.rule.for) return;
+      state.firing = true;
+      group.firing++;
+      if (!group.worst || c.worse(obs.value, group.worst.value)) group.worst = obs;
+      if (group.firing === 1 && group.reported === 0) {
+        group.first = obs;
+        group.firingSince = state.breachingSince;
+      }
+      if (group.firing >= Math.max(1, group.reported * 2)) {
+        const time = group.reported === 0 ? group.firingSince : Math.max(obs.time, group.lastSent + 1);
+        group.reported = group.firing;
+        group.lastSent = time;
+        ctx.emit(signal(c.rule, group, 'firing', time));
       }
       return;
     }
-    if (state.firing) ctx.emit(signal(c.rule, obs, state, 'resolved', obs.time));
-    perRule.delete(obs.series);
+    c.series.delete(obs.series);
+    group.members--;
+    if (state.firing) group.firing--;
+    if (group.members > 0) return;
+    c.groups.delete(group.key);
+    if (group.reported > 0)
+      ctx.emit(signal(c.rule, group, 'resolved', Math.max(obs.time, group.lastSent + 1), obs));
+  }
+
+  function join(c: CompiledRule, obs: MetricObservation): GroupState {
+    const { key, label } = seriesGroup(obs.attributes, c.rule.groupBy);
+    let group = c.groups.get(key);
+    if (!group) {
+      group = {
+        key,
+        label,
+        fingerprint: stableId('thr_', c.rule.id, key),
+        first: null,
+        worst: null,
+        members: 0,
+        firing: 0,
+        reported: 0,
+        firingSince: obs.time,
+        lastSent: obs.time,
+      };
+      c.groups.set(key, group);
+    }
+    group.members++;
+    return group;
   }
 
   return {
@@ -89,7 +162,7 @@ export function createThresholdDetector(rules: readonly ThresholdRule[]): Detect
     observe,
     size: () => {
       let n = 0;
-      for (const m of states.values()) n += m.size;
+      for (const c of compiled) n += c.series.size + c.groups.size;
       return n;
     },
   };
@@ -97,38 +170,54 @@ export function createThresholdDetector(rules: readonly ThresholdRule[]): Detect
 
 function signal(
   rule: ThresholdRule,
-  obs: MetricObservation,
-  state: SeriesState,
+  group: GroupState,
   status: 'firing' | 'resolved',
   time: number,
+  recovered?: MetricObservation,
 ) {
+  const first = group.first!;
+  const worst = group.worst!;
+  const count = group.reported;
+  const on =
+    count > 1
+      ? `${count.toLocaleString('en-US')} series of ${first.name}${group.label ? `, ${group.label}` : ''}`
+      : first.series;
   const title = (rule.title ?? `{metric} ${rule.op} ${rule.value} on {series}`)
-    .replaceAll('{metric}', obs.name)
-    .replaceAll('{series}', obs.series)
-    .replaceAll('{value}', String(obs.value));
+    .replaceAll('{metric}', first.name)
+    .replaceAll('{series}', on)
+    .replaceAll('{value}', String(worst.value));
+  const evidence: Evidence[] = [
+    status === 'firing'
+      ? {
+          kind: 'value',
+          label: count > 1 ? 'worst observed' : 'observed',
+          value: worst.value,
+          unit: worst.unit,
+        }
+      : { kind: 'value', label: 'observed (recovered)', value: recovered!.value, unit: recovered!.unit },
+    { kind: 'value', label: `threshold (${rule.op})`, value: rule.value, unit: worst.unit },
+  ];
+  if (count > 1) {
+    evidence.push(
+      { kind: 'value', label: 'series breaching', value: count },
+      { kind: 'text', label: 'worst series', text: worst.series },
+    );
+  }
+  evidence.push({
+    kind: 'text',
+    label: 'rule',
+    text: `${rule.id}: ${rule.metric} ${rule.op} ${rule.value} for ${rule.for / 1000}s`,
+  });
   return {
-    fingerprint: state.fingerprint,
+    fingerprint: group.fingerprint,
     kind: 'metric.threshold',
     status,
-    entity: obs.series,
-    related: seriesRelations(obs.attributes),
+    entity: first.series,
+    related: seriesRelations(first.attributes),
     time,
     severity: rule.severity,
     title,
     detector: THRESHOLD_DETECTOR_ID,
-    evidence: [
-      {
-        kind: 'value',
-        label: status === 'firing' ? 'observed' : 'observed (recovered)',
-        value: obs.value,
-        unit: obs.unit,
-      },
-      { kind: 'value', label: `threshold (${rule.op})`, value: rule.value, unit: obs.unit },
-      {
-        kind: 'text',
-        label: 'rule',
-        text: `${rule.id}: ${rule.metric} ${rule.op} ${rule.value} for ${rule.for / 1000}s`,
-      },
-    ],
+    evidence,
   } as const;
 }

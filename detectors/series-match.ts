@@ -25,3 +25,37 @@ export function seriesRelations(attributes: Readonly<Record<string, string>>): s
   const host = attributes['host.name'] ?? attributes['host.id'] ?? attributes.host;
   return host ? [`host:${host}`] : [];
 }
+
+/** A group of series: a stable key and how to name it for a human (`host 10.0.3.17`). */
+export interface SeriesGroup {
+  readonly key: string;
+  readonly label: string;
+}
+
+/** The attributes that name what a series is about, most specific first, for default grouping. */
+const GROUP_DEFAULTS: readonly (readonly [label: string, attributes: readonly string[]])[] = [
+  ['host', ['host.name', 'host.id', 'host']],
+  ['function', ['faas.name']],
+  ['service', ['service.name']],
+];
+
+/**
+ * The group a series belongs to under a rule: by the rule's `groupBy` attributes when it names
+ * them, else by the entity the series is about (its host, else its function, else its service).
+ */
+export function seriesGroup(
+  attributes: Readonly<Record<string, string>>,
+  groupBy: readonly string[] | undefined,
+): SeriesGroup {
+  if (groupBy) {
+    const parts = groupBy.map((k) => `${k}=${attributes[k] ?? ''}`);
+    return { key: parts.join('\u0000'), label: parts.join(', ') };
+  }
+  for (const [label, keys] of GROUP_DEFAULTS) {
+    for (const k of keys) {
+      const v = attributes[k];
+      if (v) return { key: `${label}\u0000${v}`, label: `${label} ${v}` };
+    }
+  }
+  return { key: '', label: '' };
+}

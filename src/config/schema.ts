@@ -45,6 +45,14 @@ export const thresholdRuleSchema = z.strictObject({
   severity: severity.default('high'),
   /** Title for humans; `{series}`, `{value}`, `{metric}` are filled in. */
   title: z.string().optional(),
+  /**
+   * Attributes whose values split breaching series into groups, like Alertmanager's `group_by`:
+   * the series of one group that breach make one signal (one incident) that counts them and names
+   * the worst. @defaultValue the series' host (`host.name`, `host.id`, `host`), else its function
+   * (`faas.name`), else its service (`service.name`); a series with none of them groups with every
+   * other such series of the rule.
+   */
+  groupBy: z.array(z.string().min(1)).max(10).optional(),
 });
 
 /** A staleness rule: a series that stops reporting. */
