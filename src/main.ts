@@ -2,6 +2,7 @@ import path from 'node:path';
 import { trace } from '@opentelemetry/api';
 import type { FastifyInstance } from 'fastify';
 import { createDetectors } from '../detectors/index.ts';
+import { SeriesHistory } from './charts/series-history.ts';
 import type { GuardianConfig } from './config/schema.ts';
 import {
   type Clock,
@@ -19,6 +20,7 @@ import { DetectionEngine } from './detection/engine.ts';
 import { createFileStateStore, createRedisStateStore } from './detection/state-store.ts';
 import { createDiagnosticsGatherer } from './diagnostics/gather.ts';
 import { createHttpApp } from './http/app.ts';
+import { LinkSigner } from './http/signed-links.ts';
 import { createDynamoIncidentStore } from './incidents/dynamo-store.ts';
 import { startEmbeddedDynamo } from './incidents/embedded-dynamo.ts';
 import type { IncidentStore } from './incidents/store.ts';
@@ -143,7 +145,16 @@ export async function createGuardian(config: GuardianConfig, deps: GuardianDeps)
       outbox = () => logChannel.messages();
     }
     const publicUrl = config.publicUrl?.replace(/\/$/, '');
-    const incidentUrl = publicUrl ? (id: string) => `${publicUrl}/api/v1/incidents/${id}` : undefined;
+    // Messages link to the incident's page with a short-lived signature, so it opens without a key.
+    const signer = new LinkSigner(config.linkSecret, config.linkLifetime);
+    const incidentUrl = publicUrl
+      ? (id: string) => `${publicUrl}/incidents/${encodeURIComponent(id)}?${signer.sign(id, clock.now())}`
+      : undefined;
+    // The recent points of each series, for the charts of metric incidents.
+    const history = new SeriesHistory({
+      maxSeries: config.history.maxSeries,
+      pointsPerSeries: config.history.points,
+    });
     // Playbooks: loaded and validated now, so a broken one stops startup with its file and field.
     const playbooks = loadPlaybooks(
       config.playbooks.dir ?? path.resolve(import.meta.dirname, '../playbooks'),
@@ -420,6 +431,7 @@ export async function createGuardian(config: GuardianConfig, deps: GuardianDeps)
       requestUpdate: (incidentId) =>
         notify.add(`${incidentId}@action@${clock.now()}`, { incidentId, version: 0, change: 'action' }),
       outbox,
+      pages: { history, signer },
       ...(slackApp ? { slackApp } : {}),
       health: {
         checks: { store: () => store.ping(), queue: () => signals.depth().then(() => true) },
@@ -427,7 +439,10 @@ export async function createGuardian(config: GuardianConfig, deps: GuardianDeps)
       },
       plugins: async (instance) => {
         await instance.register(otlpReceiver, {
-          sink: (observations) => engine.ingest(observations),
+          sink: (observations) => {
+            for (const o of observations) if (o.type === 'metric') history.record(o.series, o.time, o.value);
+            engine.ingest(observations);
+          },
           isSaturated: () => ({
             saturated: stopping || lastDepth + pendingAdds > config.otlp.maxQueueDepth,
             retryAfterSeconds: config.otlp.retryAfterSeconds,

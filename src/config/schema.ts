@@ -152,6 +152,23 @@ export const configSchema = z.strictObject({
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   /** Base URL people reach Guardian at, for links in Slack (`GUARDIAN_PUBLIC_URL`). */
   publicUrl: z.url().optional(),
+  /**
+   * Signs the short-lived incident-page links in Slack messages (`GUARDIAN_LINK_SECRET`); every
+   * replica needs the same one. Without it each process signs with a random secret of its own,
+   * so links stop working when it restarts.
+   */
+  linkSecret: z.string().min(32, 'at least 32 characters').optional(),
+  /** How long a signed incident-page link works. @defaultValue 24h */
+  linkLifetime: duration.default(86_400_000),
+  /** The recent points kept per series for charts. */
+  history: z
+    .strictObject({
+      /** Series with a history at most; beyond it, series not written lately give theirs up. @defaultValue 20000 */
+      maxSeries: z.number().int().min(1).max(1_000_000).default(20_000),
+      /** Points kept per series. @defaultValue 120 */
+      points: z.number().int().min(2).max(10_000).default(120),
+    })
+    .prefault({}),
 
   store: z
     .strictObject({

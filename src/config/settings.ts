@@ -32,6 +32,12 @@ export const ENV_SETTINGS: readonly EnvSetting[] = [
     doc: "Guardian's public base URL, for links in messages",
   },
   {
+    env: 'GUARDIAN_LINK_SECRET',
+    path: ['linkSecret'],
+    doc: 'signs the incident-page links in Slack messages (the same on every replica)',
+    secret: true,
+  },
+  {
     env: 'GUARDIAN_STORE',
     path: ['store', 'kind'],
     doc: '`embedded` (dynalite in-process) or `dynamodb` (the default when `DYNAMODB_ENDPOINT` is set)',

@@ -13,7 +13,9 @@ import { installErrorHandler } from './errors.ts';
 import { type HealthRoutesOptions, healthRoutes } from './routes/health.ts';
 import { incidentRoutes } from './routes/incidents.ts';
 import { type MessageRoutesOptions, messageRoutes } from './routes/messages.ts';
+import { type PageRoutesOptions, pageRoutes } from './routes/pages.ts';
 import { silenceRoutes } from './routes/silences.ts';
+import { LinkSigner } from './signed-links.ts';
 
 export interface HttpAppOptions {
   logger: Logger;
@@ -28,6 +30,11 @@ export interface HttpAppOptions {
   clock?: Clock;
   /** Brings an incident's Slack message up to date after an action taken through the API. */
   requestUpdate?: (incidentId: string) => Promise<void>;
+  /**
+   * The incident pages' charts and link signer. @defaultValue no charts, links signed with a
+   * random secret of this process
+   */
+  pages?: Omit<PageRoutesOptions, 'store' | 'clock'>;
 }
 
 /** Guardian's HTTP surface: one fastify app, one plugin per resource, OpenAPI at `/docs`. */
@@ -69,6 +76,11 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
   });
   await app.register(silenceRoutes, { store: options.store, clock });
   await app.register(messageRoutes, { outbox: options.outbox });
+  await app.register(pageRoutes, {
+    store: options.store,
+    clock,
+    ...(options.pages ?? { signer: new LinkSigner(undefined) }),
+  });
   // Encapsulated: its raw-body content-type parser applies to /slack/events only.
   if (options.slackApp) await app.register(options.slackApp.plugin);
   if (options.plugins) await options.plugins(app);

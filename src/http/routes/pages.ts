@@ -1,0 +1,133 @@
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { incidentCharts } from '../../charts/incident-charts.ts';
+import { chartPng } from '../../charts/png.ts';
+import type { SeriesHistory } from '../../charts/series-history.ts';
+import type { Clock, Incident } from '../../core/index.ts';
+import { silenceMatches } from '../../incidents/silences.ts';
+import type { IncidentStore } from '../../incidents/store.ts';
+import { html } from '../pages/html.ts';
+import { incidentListPage, incidentPage, landingPage, page } from '../pages/incident-page.ts';
+import type { LinkSigner } from '../signed-links.ts';
+
+export interface PageRoutesOptions {
+  store: IncidentStore;
+  clock: Clock;
+  /** Recent points of each series, for the charts; without it pages have no charts. */
+  history?: SeriesHistory | undefined;
+  /** Signs and checks the short-lived links Slack messages carry. */
+  signer: LinkSigner;
+}
+
+type IdParams = { Params: { id: string }; Querystring: { exp?: string; sig?: string } };
+
+const ID = { type: 'string', minLength: 1, maxLength: 128 } as const;
+const SIGNED = {
+  type: 'object',
+  properties: { exp: { type: 'string', maxLength: 16 }, sig: { type: 'string', maxLength: 64 } },
+} as const;
+
+/**
+ * Server-rendered pages for people: `/` (links), `/incidents` (the list), `/incidents/{id}` (one
+ * incident: cause and impact, evidence, tasks by DAG, charts, actions, silences, timeline) and its
+ * charts as PNG. An incident's page and charts open with the signed link its Slack message carries;
+ * otherwise they are guarded like the API.
+ */
+export const pageRoutes: FastifyPluginAsync<PageRoutesOptions> = async (
+  app,
+  { store, clock, history, signer },
+) => {
+  const hide = { hide: true } as const;
+
+  app.get('/', { schema: hide }, async (_request, reply) => sendHtml(reply, landingPage()));
+
+  app.get('/incidents', { schema: hide }, async (_request, reply) => {
+    const { incidents } = await store.list({ limit: 100 });
+    return sendHtml(
+      reply,
+      incidentListPage(incidents, () => ''),
+    );
+  });
+
+  app.get<IdParams>(
+    '/incidents/:id',
+    {
+      schema: {
+        ...hide,
+        params: { type: 'object', required: ['id'], properties: { id: ID } },
+        querystring: SIGNED,
+      },
+    },
+    async (request, reply) => {
+      const incident = await store.get(request.params.id);
+      if (!incident) return notFound(reply, request.params.id);
+      const now = clock.now();
+      const [timeline, silences] = await Promise.all([store.timeline(incident.id), store.listSilences(now)]);
+      return sendHtml(
+        reply,
+        incidentPage({
+          incident,
+          timeline,
+          silences: silences.filter((s) => s.expiresAt > now && silenceMatches(s, incident)),
+          charts: history ? incidentCharts(incident, history).length : 0,
+          query: signedQuery(request),
+          slackUrl: slackUrl(incident),
+          now,
+        }),
+      );
+    },
+  );
+
+  app.get<{ Params: { id: string; n: string }; Querystring: { exp?: string; sig?: string } }>(
+    '/incidents/:id/charts/:n.png',
+    {
+      schema: {
+        ...hide,
+        params: {
+          type: 'object',
+          required: ['id', 'n'],
+          properties: { id: ID, n: { type: 'string', pattern: '^[0-9]$' } },
+        },
+        querystring: SIGNED,
+      },
+    },
+    async (request, reply) => {
+      const incident = await store.get(request.params.id);
+      if (!incident) return notFound(reply, request.params.id);
+      const chart = history ? incidentCharts(incident, history)[Number(request.params.n)] : undefined;
+      if (!chart) return notFound(reply, `${request.params.id} chart ${request.params.n}`);
+      return reply
+        .header('content-type', 'image/png')
+        .header('cache-control', 'private, max-age=60')
+        .send(chartPng(chart.spec));
+    },
+  );
+
+  /** Keeps the signature on links from a signed page to its own charts. */
+  function signedQuery(request: FastifyRequest<IdParams>): string {
+    const { exp, sig } = request.query;
+    return signer.verify(request.params.id, exp, sig, clock.now())
+      ? `?exp=${encodeURIComponent(exp!)}&sig=${encodeURIComponent(sig!)}`
+      : '';
+  }
+};
+
+function sendHtml(reply: FastifyReply, body: string): FastifyReply {
+  return reply
+    .header('content-type', 'text/html; charset=utf-8')
+    .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'")
+    .header('x-content-type-options', 'nosniff')
+    .header('referrer-policy', 'no-referrer')
+    .send(body);
+}
+
+function notFound(reply: FastifyReply, what: string): FastifyReply {
+  return sendHtml(reply.code(404), page('Not found', html`<h1>Not found</h1><p>No incident ${what}.</p>`));
+}
+
+/** The Slack channel the incident was posted to (Slack opens it; the message is its thread). */
+function slackUrl(incident: Incident): string | undefined {
+  const channel = incident.slack?.channel;
+  return channel && /^[CGD][A-Z0-9]+$/.test(channel)
+    ? `https://slack.com/app_redirect?channel=${channel}`
+    : undefined;
+}
