@@ -297,6 +297,7 @@ export async function createGuardian(config: GuardianConfig, deps: GuardianDeps)
       requeue: (job) => notify.add(`${job.incidentId}@${job.change}@${clock.now()}`, job),
       ...(incidentUrl ? { incidentUrl } : {}),
       ...(diagnostics ? { diagnostics } : {}),
+      history,
     });
     // Slack app (buttons, /guardian) on the same HTTP port, when a signing secret is configured.
     const slackApp = config.slack.signingSecret

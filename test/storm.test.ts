@@ -12,8 +12,8 @@ const TOKEN = 'xoxb-storm-token';
 const SERIES = 100_000;
 const HOSTS = 4;
 const PER_REQUEST = 1_000;
-/** What the storm may add to the process's resident memory. */
-const RSS_BUDGET_BYTES = 400 * 1024 * 1024;
+/** What the storm may add to the process's resident memory: 100,000 anomaly models (about 1.8 KB each), breaching-series state, the series history (20,000 series) and garbage not yet collected. */
+const RSS_BUDGET_BYTES = 512 * 1024 * 1024;
 
 /**
  * One threshold rule breaching on 100,000 series at once (issue 26): through the real OTLP

@@ -27,6 +27,21 @@ export interface MessageChannel {
    * recorded (its answer lost, or the process gone), and adopts it instead of posting again.
    */
   findPosted(channel: string, query: FindPostedQuery): Promise<PostedMessage | null>;
+  /**
+   * Shares a file (a chart) in the thread of `threadTs`: Slack's external upload
+   * (`files.getUploadURLExternal`, the bytes to its upload URL, `files.completeUploadExternal`).
+   */
+  uploadFile(channel: string, threadTs: string, file: ChannelFile): Promise<{ readonly fileId: string }>;
+}
+
+/** A file to share in a thread. */
+export interface ChannelFile {
+  /** With an extension (`chart.png`): Slack needs one. */
+  readonly filename: string;
+  readonly title: string;
+  /** Read out by screen readers; at most 1,000 characters. */
+  readonly altText: string;
+  readonly bytes: Uint8Array;
 }
 
 export interface FindPostedQuery {

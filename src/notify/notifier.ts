@@ -1,5 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Counter } from '@opentelemetry/api';
+import { type IncidentChart, incidentCharts } from '../charts/incident-charts.ts';
+import { chartPng } from '../charts/png.ts';
+import type { SeriesHistory } from '../charts/series-history.ts';
 import type { Clock, Incident, NotificationRecord } from '../core/index.ts';
 import { DependencyError, GuardianError, stableId, VersionConflictError } from '../core/index.ts';
 import type { IncidentChange } from '../correlation/incident-state.ts';
@@ -46,7 +49,7 @@ export interface NotifyJob {
    * draft arrived after the post). Informational: the notifier re-reads the incident and says
    * what changed since Slack was last told, whatever the job says.
    */
-  readonly change: IncidentChange | 'action' | 'drafted' | 'diagnostics';
+  readonly change: IncidentChange | 'action' | 'drafted' | 'diagnostics' | 'charts';
 }
 
 /** How the notifier uses the LLM drafter. */
@@ -124,6 +127,11 @@ export interface NotifierOptions {
    * hear). Without it, nothing is gathered.
    */
   diagnostics?: DiagnosticsGatherer;
+  /**
+   * The recent points of each series: an incident with metric evidence gets a chart of each of
+   * its series (at most four) in its thread, once. Without it, no charts.
+   */
+  history?: SeriesHistory;
 }
 
 /** Message metadata event type of thread replies; `event_payload.reply_id` names the reply's claim. */
@@ -182,6 +190,8 @@ interface Context {
   readonly actions: readonly HumanAction[];
   /** The thread was told the diagnostics of the current root cause. */
   readonly diagnosticsTold: boolean;
+  /** Fingerprints whose chart is in the thread already. */
+  readonly charted: ReadonlySet<string>;
 }
 
 /**
@@ -270,6 +280,7 @@ export class Notifier {
       refs,
       actions: humanActions(timeline),
       diagnosticsTold: timeline.some((e) => e.id === diagnosticsEventId(incident)),
+      charted: new Set(timeline.filter((e) => e.id.startsWith(CHART_EVENT)).map((e) => e.fingerprint ?? '')),
     };
   }
 
@@ -414,6 +425,53 @@ export class Notifier {
     );
     // Diagnostics already gathered (for the draft) go to the thread now; else when they arrive.
     if (this.#diagnosticsToTell(context)) await this.#followUp(incident.id, incident.version, 'diagnostics');
+    else if (this.#chartsToShare(context).length > 0)
+      await this.#followUp(incident.id, incident.version, 'charts');
+  }
+
+  /** Charts of the incident's series that are not in its thread yet. */
+  #chartsToShare(context: Context): IncidentChart[] {
+    if (!this.#o.history) return [];
+    return incidentCharts(context.incident, this.#o.history).filter(
+      (c) => !context.charted.has(c.fingerprint),
+    );
+  }
+
+  /**
+   * Shares each chart not yet in the thread, then notes it in the timeline. A chart that cannot be
+   * drawn or uploaded is logged and left for the next update: a chart never holds up a message. A
+   * process that dies between the upload and the note shares that chart again on the next attempt.
+   */
+  async #shareCharts(context: Context): Promise<void> {
+    const { incident } = context;
+    const thread = incident.slack;
+    if (!thread?.ts) return;
+    for (const chart of this.#chartsToShare(context)) {
+      try {
+        const bytes = chartPng(chart.spec);
+        await this.#o.channel.uploadFile(thread.channel, thread.ts, {
+          filename: `${incident.id}-${chart.fingerprint}.png`,
+          title: chart.spec.title,
+          altText: `Chart of ${chart.spec.title}`,
+          bytes,
+        });
+        await this.#o.store.appendTimeline(incident.id, [
+          {
+            id: `${CHART_EVENT}${incident.id}:${chart.fingerprint}`,
+            at: this.#o.clock.now(),
+            type: 'notified',
+            text: `chart shared in the thread: ${chart.spec.title}`.slice(0, 1000),
+            fingerprint: chart.fingerprint,
+          },
+        ]);
+      } catch (err) {
+        this.#o.logger.warn(
+          { err, incidentId: incident.id },
+          'chart could not be shared; will try on the next update',
+        );
+        return;
+      }
+    }
   }
 
   /** Posts to the routed channel; if Slack says that channel is unusable, to the default channel. */
@@ -461,6 +519,8 @@ export class Notifier {
         notification: { at: clock.now(), kind: 'update', channel, ts: updated.ts, version: job.version },
       }));
     }
+
+    await this.#shareCharts(context);
 
     // A reply an earlier attempt claimed: settle it (adopt it, or drop a claim that sent nothing)
     // before working out what the thread still needs to hear.
@@ -1049,6 +1109,9 @@ function diagnosticsTold(
     text: `diagnostics told in the thread: ${summary}`.slice(0, 1000),
   };
 }
+
+/** Timeline events that say a chart is in the thread start with this. */
+const CHART_EVENT = 'chart:';
 
 /** The timeline event that says the thread was told the diagnostics of the current root cause. */
 function diagnosticsEventId(incident: Incident): string {

@@ -33,6 +33,21 @@ export interface StandInMessage {
   readonly metadata?: Readonly<Record<string, unknown>>;
 }
 
+/** A file uploaded through `files.getUploadURLExternal`, its upload URL and `files.completeUploadExternal`. */
+export interface StandInFile {
+  readonly id: string;
+  readonly filename: string;
+  /** The `length` announced to `files.getUploadURLExternal`. */
+  readonly length: number;
+  readonly altText: string;
+  /** The bytes posted to the upload URL (undefined until then). */
+  readonly bytes?: Buffer;
+  /** Set by `files.completeUploadExternal`. */
+  readonly title?: string;
+  readonly channel?: string;
+  readonly threadTs?: string;
+}
+
 /** A POST to a `response_url` the stand-in handed out. */
 export interface ResponseUrlPost {
   readonly id: string;
@@ -52,6 +67,8 @@ export interface SlackStandIn {
   readonly calls: RecordedCall[];
   /** Messages (top-level and replies) in the order they were posted, as last edited. */
   messages(): StandInMessage[];
+  /** Files, in the order their upload began. */
+  files(): StandInFile[];
   /** The next call of `method` fails this way (queued: several calls fail in turn). */
   failNext(method: string, failure: InjectedFailure): void;
   /**
@@ -85,6 +102,8 @@ interface Stored {
 }
 
 const METHODS = new Set([
+  'files.getUploadURLExternal',
+  'files.completeUploadExternal',
   'chat.postMessage',
   'chat.update',
   'conversations.history',
@@ -120,6 +139,8 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
   const failures = new Map<string, InjectedFailure[]>();
   const lose = new Map<string, number>();
   const responses: ResponseUrlPost[] = [];
+  const files = new Map<string, { -readonly [K in keyof StandInFile]: StandInFile[K] }>();
+  let baseUrl = '';
   /** Channel id → name (without `#`). */
   const channels = new Map<string, string>();
   let lastMicros = 0;
@@ -163,6 +184,8 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
     if (authorization !== `Bearer ${token}`) return fail('invalid_auth');
 
     if (!METHODS.has(method)) return fail('unknown_method');
+    if (method === 'files.getUploadURLExternal') return uploadUrl(params);
+    if (method === 'files.completeUploadExternal') return completeUpload(params);
     if (method === 'conversations.list') return listChannels(params);
     if (method === 'conversations.history') return history(params);
     if (method === 'conversations.replies') return replies(params);
@@ -232,6 +255,60 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
     if (blocks !== undefined) message.blocks = hasBlocks ? blocks : [];
     message.edits++;
     return ok({ channel, ts, text, message: { type: 'message', text, ts, blocks: message.blocks } });
+  }
+
+  /**
+   * `files.getUploadURLExternal`: a form body (`filename` with an extension, `length` > 0, an
+   * optional `alt_txt` of at most 1,000 characters) → `upload_url` (here, on this stand-in) and
+   * `file_id`.
+   */
+  function uploadUrl(params: Record<string, unknown>): Answer {
+    const filename = typeof params.filename === 'string' ? params.filename : '';
+    const length = Number(params.length);
+    if (!filename || params.length === undefined) return fail('invalid_arguments');
+    if (!Number.isInteger(length) || length <= 0) return fail('missing_argument');
+    const altText = typeof params.alt_txt === 'string' ? params.alt_txt : '';
+    if (altText.length > 1000) return fail('alt_txt_too_large');
+    const id = `F${String(files.size + 1).padStart(10, '0')}`;
+    files.set(id, { id, filename, length, altText });
+    return ok({ upload_url: `${baseUrl}/upload/${id}`, file_id: id });
+  }
+
+  /**
+   * `files.completeUploadExternal`: `files` (a JSON array of `{id, title}`), `channel_id` (an id)
+   * and `thread_ts` (a top-level message's ts). A file whose bytes never arrived is not found.
+   */
+  function completeUpload(params: Record<string, unknown>): Answer {
+    let list: unknown = params.files;
+    if (typeof list === 'string') {
+      try {
+        list = JSON.parse(list);
+      } catch {
+        return fail('invalid_arguments');
+      }
+    }
+    if (!Array.isArray(list) || list.length === 0 || !list.every((f) => isRecord(f) && typeof f.id === 'string')) {
+      return fail('invalid_arguments');
+    }
+    const channelParam = typeof params.channel_id === 'string' ? params.channel_id : '';
+    if (channelParam && !/^[CGDZ][A-Z0-9]{8,}$/.test(channelParam)) return fail('invalid_arguments');
+    const channel = channelParam ? resolveChannel(channelParam, false) : undefined;
+    if (channelParam && !channel) return fail('channel_not_found');
+    const threadTs = typeof params.thread_ts === 'string' && params.thread_ts ? params.thread_ts : undefined;
+    if (threadTs) {
+      const parent = channel ? byKey.get(`${channel}/${threadTs}`) : undefined;
+      if (!parent || parent.threadTs !== undefined) return fail('invalid_thread_ts');
+    }
+    const done: { id: string; title: string }[] = [];
+    for (const f of list as { id: string; title?: unknown }[]) {
+      const file = files.get(f.id);
+      if (!file?.bytes || file.channel !== undefined) return fail('file_not_found');
+      file.title = typeof f.title === 'string' ? f.title : file.filename;
+      if (channel) file.channel = channel;
+      if (threadTs) file.threadTs = threadTs;
+      done.push({ id: file.id, title: file.title });
+    }
+    return ok({ files: done });
   }
 
   /** `conversations.list`: channels the workspace knows, paged by `cursor` (an offset here). */
@@ -341,8 +418,22 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
-    const raw = Buffer.concat(chunks).toString('utf8');
     const url = new URL(req.url ?? '/', 'http://stand-in');
+    if (url.pathname.startsWith('/upload/')) {
+      // The upload URL: raw bytes (or a multipart form) for a file id handed out, 200 "OK - <size>".
+      const file = files.get(url.pathname.slice('/upload/'.length));
+      const bytes = Buffer.concat(chunks);
+      if (req.method !== 'POST' || !file || file.bytes) {
+        res.writeHead(404, { 'content-type': 'text/plain' });
+        res.end('not found');
+        return;
+      }
+      file.bytes = bytes;
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end(`OK - ${bytes.length}`);
+      return;
+    }
+    const raw = Buffer.concat(chunks).toString('utf8');
     const method = url.pathname.replace(/^\/api\//, '');
     const contentType = String(req.headers['content-type'] ?? '');
     const authorization = String(req.headers.authorization ?? '');
@@ -417,6 +508,7 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+  baseUrl = `http://127.0.0.1:${port}`;
 
   return {
     url: `http://127.0.0.1:${port}/api/`,
@@ -432,6 +524,7 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
         edits: m.edits,
         ...(m.metadata ? { metadata: m.metadata } : {}),
       })),
+    files: () => [...files.values()].map((f) => ({ ...f })),
     failNext(method, failure) {
       const queue = failures.get(method) ?? [];
       queue.push(failure);

@@ -199,6 +199,59 @@ export function createSlackChannel(options: SlackChannelOptions): MessageChannel
       const result = await call('chat.update', { channel, ts, text: message.text, blocks: message.blocks });
       return posted('chat.update', result, channel);
     },
+    async uploadFile(channel, threadTs, file) {
+      // files.getUploadURLExternal takes a form body only; the SDK sends forms.
+      const ticket = await call('files.getUploadURLExternal', {
+        filename: file.filename,
+        length: file.bytes.byteLength,
+        alt_txt: file.altText.slice(0, 1000),
+      });
+      const { upload_url: uploadUrl, file_id: fileId } = ticket as {
+        upload_url?: unknown;
+        file_id?: unknown;
+      };
+      if (typeof uploadUrl !== 'string' || typeof fileId !== 'string') {
+        throw new DependencyError(
+          'slack',
+          'invalid_response',
+          'files.getUploadURLExternal: no upload_url or file_id',
+        );
+      }
+      let response: Response;
+      try {
+        response = await fetch(uploadUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/octet-stream' },
+          body: file.bytes,
+          redirect: 'error',
+          signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
+        });
+        await response.arrayBuffer();
+      } catch (err) {
+        metrics?.slackCalls.add(1, { method: 'files.upload_url', outcome: 'request_failed' });
+        throw new DependencyError('slack', 'request_failed', `file upload: ${errorMessage(err)}`, {
+          retryable: true,
+        });
+      }
+      if (!response.ok) {
+        metrics?.slackCalls.add(1, { method: 'files.upload_url', outcome: `http_${response.status}` });
+        throw new DependencyError(
+          'slack',
+          `http_${response.status}`,
+          `file upload: HTTP ${response.status}`,
+          {
+            retryable: response.status >= 500 || response.status === 429,
+          },
+        );
+      }
+      metrics?.slackCalls.add(1, { method: 'files.upload_url', outcome: 'ok' });
+      await call('files.completeUploadExternal', {
+        files: JSON.stringify([{ id: fileId, title: file.title }]),
+        channel_id: await channelId(channel),
+        thread_ts: threadTs,
+      });
+      return { fileId };
+    },
   };
 }
 
