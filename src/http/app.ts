@@ -6,9 +6,12 @@ import Fastify, {
   type FastifyPluginAsync,
   LogController,
 } from 'fastify';
+import { Authenticator } from '../auth/authenticator.ts';
+import { RateLimiter } from '../auth/rate-limit.ts';
 import { type Clock, systemClock } from '../core/index.ts';
 import type { IncidentStore } from '../incidents/store.ts';
 import type { Logger } from '../telemetry/logger.ts';
+import { type AccessControlOptions, installAccessControl, SECURITY_SCHEME } from './access.ts';
 import { installErrorHandler } from './errors.ts';
 import { type HealthRoutesOptions, healthRoutes } from './routes/health.ts';
 import { incidentRoutes } from './routes/incidents.ts';
@@ -35,6 +38,31 @@ export interface HttpAppOptions {
    * random secret of this process
    */
   pages?: Omit<PageRoutesOptions, 'store' | 'clock'>;
+  /**
+   * Who may call what. @defaultValue API keys from `store` (cached 10 s), protected
+   * mode while none exists, {@link DEFAULT_KEY_RATE} per key
+   */
+  access?: Partial<AccessControlOptions>;
+}
+
+/** Requests per second a key may make, and its burst. */
+export const DEFAULT_KEY_RATE = { rate: 50, burst: 200 } as const;
+/** Failed authentications per second from one address, and the burst. */
+const FAILED_AUTH_RATE = { rate: 2, burst: 20 } as const;
+
+/** Access control as {@link createHttpApp} sets it up when not told otherwise. */
+export function defaultAccess(
+  store: IncidentStore,
+  clock: Clock,
+  over: Partial<AccessControlOptions> = {},
+): AccessControlOptions {
+  return {
+    authenticator: over.authenticator ?? new Authenticator({ store, clock }),
+    clock,
+    authOff: over.authOff ?? false,
+    perKey: over.perKey ?? new RateLimiter(DEFAULT_KEY_RATE),
+    failures: over.failures ?? new RateLimiter(FAILED_AUTH_RATE),
+  };
 }
 
 /** Guardian's HTTP surface: one fastify app, one plugin per resource, OpenAPI at `/docs`. */
@@ -49,6 +77,9 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } },
   });
   installErrorHandler(app);
+  const clock = options.clock ?? systemClock;
+  // Before any route: every route registered after this is classified and checked.
+  installAccessControl(app, defaultAccess(options.store, clock, options.access));
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -56,8 +87,19 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
         title: 'Guardian',
         version: '0.1.0',
         description:
-          'Incident history, lifecycle and silences, and the health of Guardian, the first on-call engineer of the data platform. The API has no authentication of its own: expose it only on a trusted network or behind an authenticating proxy.',
+          'Incident history, lifecycle and silences, and the health of Guardian, the first on-call engineer of the data platform. Requests carry `Authorization: Bearer <key>` (create keys with `guardian keys create`): scope `read` for GETs under /api/v1, `write` for silences and actions, `ingest` for OTLP, `admin` for all. While no key exists, only clients on the same machine are answered without one. See docs/security.md.',
       },
+      components: {
+        securitySchemes: {
+          [SECURITY_SCHEME]: {
+            type: 'http',
+            scheme: 'bearer',
+            description:
+              'A Guardian API key (gdn_…), from `guardian keys create --name NAME --scope read|write|ingest|admin`',
+          },
+        },
+      },
+      security: [{ [SECURITY_SCHEME]: [] }],
       tags: [
         { name: 'incidents', description: 'Incident history and lifecycle' },
         { name: 'silences', description: 'Muting new incidents for a while' },
@@ -68,7 +110,6 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(healthRoutes, options.health);
-  const clock = options.clock ?? systemClock;
   await app.register(incidentRoutes, {
     store: options.store,
     clock,

@@ -208,13 +208,14 @@ const actorSchema = {
     id: { type: 'string' },
     name: { type: 'string' },
     via: { type: 'string', enum: ['slack', 'api'] },
+    keyId: { type: 'string', description: 'the API key it acted with' },
   },
 } as const;
 
 export const silenceSchema = {
   $id: 'Silence',
   type: 'object',
-  required: ['id', 'createdAt', 'expiresAt', 'createdBy', 'active'],
+  required: ['id', 'createdAt', 'expiresAt', 'createdBy', 'active', 'suppressed'],
   properties: {
     id: { type: 'string' },
     kind: { type: 'string', description: 'root-cause kind, signal kind or error class it matches' },
@@ -225,6 +226,7 @@ export const silenceSchema = {
     reason: { type: 'string' },
     incidentId: { type: 'string', description: 'the incident it was created from, if any' },
     active: { type: 'boolean', description: 'whether it mutes matching new incidents now' },
+    suppressed: { type: 'integer', description: 'signals it kept from Slack so far' },
   },
 } as const;
 
@@ -239,5 +241,6 @@ export function silenceView(s: Silence, now: number) {
     ...(s.reason ? { reason: s.reason } : {}),
     ...(s.incidentId ? { incidentId: s.incidentId } : {}),
     active: s.createdAt <= now && s.expiresAt > now,
+    suppressed: s.suppressed ?? 0,
   };
 }

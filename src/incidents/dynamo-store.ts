@@ -20,6 +20,7 @@ import { DependencyError, VersionConflictError } from '../core/index.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import {
   type Actor,
+  type ApiKeyRecord,
   FingerprintTakenError,
   type IncidentPage,
   type IncidentStore,
@@ -29,6 +30,7 @@ import {
   type NotificationState,
   type RecordedEvent,
   type Silence,
+  SUPPRESSED_FINGERPRINTS_MAX,
   type TokenUsage,
 } from './store.ts';
 
@@ -87,6 +89,7 @@ const KEY_ATTRIBUTES = ['PK', 'SK', 'GSI1PK', 'GSI1SK', 'GSI2PK', 'GSI2SK', 'typ
  * | notification state | `INCIDENT#<id>` | `NOTIFY` | the notifier's memory of the Slack thread; versioned |
  * | silence | `SILENCE` | `<silence id>` | `expiresAt` (ms) and `ttl` (s, a week later, for DynamoDB TTL) |
  * | LLM usage | `LLM_USAGE` | `<hour start, ISO>` | token counters (`ADD`), `ttl` two days later |
+ * | API key | `APIKEY` | `<key id>` | name, scope, expiry, revocation, salt and hash (never the key) |
  *
  * Writes are conditional: creating checks the id is new, updating checks the version read is
  * still the stored one, claiming a fingerprint checks no other open incident holds it. Uses no
@@ -173,6 +176,13 @@ export function createDynamoIncidentStore(options: DynamoStoreOptions): Incident
       ),
     );
     return res.Item ? fromItem(res.Item) : null;
+  }
+
+  async function getApiKey(id: string): Promise<ApiKeyRecord | null> {
+    const res = await call('GetItem', () =>
+      doc.send(new GetCommand({ TableName: table, Key: { PK: APIKEY_PK, SK: id }, ConsistentRead: true })),
+    );
+    return res.Item ? fromApiKeyItem(res.Item) : null;
   }
 
   /** The fingerprint's ownership item: `{incidentId, open}`, or undefined. */
@@ -451,7 +461,7 @@ export function createDynamoIncidentStore(options: DynamoStoreOptions): Incident
           new PutCommand({
             TableName: table,
             Item: {
-              ...silence,
+              ...withoutCount(silence),
               PK: SILENCE_PK,
               SK: silence.id,
               type: 'silence',
@@ -497,6 +507,85 @@ export function createDynamoIncidentStore(options: DynamoStoreOptions): Incident
           ),
         );
         return res.Item ? fromSilenceItem(res.Item) : null;
+      }
+    },
+
+    async recordSuppressed(silenceId, fingerprints) {
+      if (fingerprints.length === 0) return;
+      try {
+        // A string set: adding a fingerprint already there changes nothing, so counting is idempotent.
+        await doc.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: { PK: SILENCE_PK, SK: silenceId },
+            UpdateExpression: 'ADD suppressedFingerprints :fps',
+            ConditionExpression:
+              'attribute_exists(PK) AND (attribute_not_exists(suppressedFingerprints) OR size(suppressedFingerprints) < :max)',
+            ExpressionAttributeValues: { ':fps': new Set(fingerprints), ':max': SUPPRESSED_FINGERPRINTS_MAX },
+          }),
+        );
+      } catch (err) {
+        if (!(err instanceof ConditionalCheckFailedException)) throw toDependencyError('UpdateItem', err);
+        // Full (or no such silence): count beyond the set, no longer idempotently.
+        await doc
+          .send(
+            new UpdateCommand({
+              TableName: table,
+              Key: { PK: SILENCE_PK, SK: silenceId },
+              UpdateExpression: 'ADD suppressedBeyond :n',
+              ConditionExpression: 'attribute_exists(PK)',
+              ExpressionAttributeValues: { ':n': fingerprints.length },
+            }),
+          )
+          .catch((e: unknown) => {
+            if (!(e instanceof ConditionalCheckFailedException)) throw toDependencyError('UpdateItem', e);
+          });
+      }
+    },
+
+    async createApiKey(key) {
+      try {
+        await doc.send(
+          new PutCommand({
+            TableName: table,
+            Item: { ...key, PK: APIKEY_PK, SK: key.id, type: 'api_key' },
+            ConditionExpression: 'attribute_not_exists(PK)',
+          }),
+        );
+        return true;
+      } catch (err) {
+        if (!(err instanceof ConditionalCheckFailedException)) throw toDependencyError('PutItem', err);
+        return false;
+      }
+    },
+
+    getApiKey,
+
+    async listApiKeys() {
+      const items = await queryAll({
+        KeyConditionExpression: 'PK = :pk',
+        ExpressionAttributeValues: { ':pk': APIKEY_PK },
+      });
+      return items.map(fromApiKeyItem).sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
+    },
+
+    async revokeApiKey(id, now) {
+      try {
+        const res = await doc.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: { PK: APIKEY_PK, SK: id },
+            UpdateExpression: 'SET revokedAt = :now',
+            // Revoking twice keeps the first time.
+            ConditionExpression: 'attribute_exists(PK) AND revokedAt = :null',
+            ExpressionAttributeValues: { ':now': now, ':null': null },
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+        return res.Attributes ? fromApiKeyItem(res.Attributes) : null;
+      } catch (err) {
+        if (!(err instanceof ConditionalCheckFailedException)) throw toDependencyError('UpdateItem', err);
+        return getApiKey(id);
       }
     },
 
@@ -582,6 +671,7 @@ export function createDynamoIncidentStore(options: DynamoStoreOptions): Incident
 }
 
 const SILENCE_PK = 'SILENCE';
+const APIKEY_PK = 'APIKEY';
 const NOTIFY_SK = 'NOTIFY';
 const LLM_USAGE_PK = 'LLM_USAGE';
 
@@ -595,6 +685,28 @@ function fromSilenceItem(item: Record<string, unknown>): Silence {
     createdBy: item.createdBy as Actor,
     ...(typeof item.incidentId === 'string' ? { incidentId: item.incidentId } : {}),
     ...(typeof item.reason === 'string' ? { reason: item.reason } : {}),
+    suppressed:
+      (item.suppressedFingerprints instanceof Set ? item.suppressedFingerprints.size : 0) +
+      (typeof item.suppressedBeyond === 'number' ? item.suppressedBeyond : 0),
+  };
+}
+
+/** A silence as written: its suppressed count is kept by `recordSuppressed` alone. */
+function withoutCount(silence: Silence): Omit<Silence, 'suppressed'> {
+  const { suppressed: _, ...rest } = silence;
+  return rest;
+}
+
+function fromApiKeyItem(item: Record<string, unknown>): ApiKeyRecord {
+  return {
+    id: String(item.id),
+    name: String(item.name),
+    scope: item.scope as ApiKeyRecord['scope'],
+    createdAt: Number(item.createdAt),
+    expiresAt: typeof item.expiresAt === 'number' ? item.expiresAt : null,
+    revokedAt: typeof item.revokedAt === 'number' ? item.revokedAt : null,
+    salt: String(item.salt),
+    hash: String(item.hash),
   };
 }
 

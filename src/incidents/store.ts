@@ -47,6 +47,22 @@ export interface IncidentStore {
    * is not moved). Null when there is no such silence.
    */
   expireSilence(id: string, now: number): Promise<Silence | null>;
+  /**
+   * Notes that `fingerprints` (an incident's signals) were kept from Slack by the silence. Counting
+   * is idempotent per fingerprint (the notifier may look at the same incident many times); past
+   * {@link SUPPRESSED_FINGERPRINTS_MAX} distinct fingerprints, further ones are only counted.
+   * Nothing happens when the silence does not exist.
+   */
+  recordSuppressed(silenceId: string, fingerprints: readonly string[]): Promise<void>;
+
+  /** Stores a new API key record; false (and nothing written) when its id is taken. */
+  createApiKey(key: ApiKeyRecord): Promise<boolean>;
+  /** The key with this id, revoked and expired ones included; null when there is none. */
+  getApiKey(id: string): Promise<ApiKeyRecord | null>;
+  /** Every key record, oldest first. */
+  listApiKeys(): Promise<ApiKeyRecord[]>;
+  /** Revokes a key at `now` (a key already revoked keeps its first time); null when there is none. */
+  revokeApiKey(id: string, now: number): Promise<ApiKeyRecord | null>;
 
   /** What the notifier last told Slack about an incident; null before its first post. */
   getNotificationState(incidentId: string): Promise<NotificationState | null>;
@@ -68,6 +84,8 @@ export interface Actor {
   /** Display name, when known. */
   readonly name?: string;
   readonly via: 'slack' | 'api';
+  /** The API key it acted with (its id), for API callers holding a key. */
+  readonly keyId?: string;
 }
 
 /** Timeline event types beyond the correlator's: what people and the notifier did. */
@@ -99,6 +117,35 @@ export interface Silence {
   readonly incidentId?: string;
   /** Why, in the words of whoever silenced it (the HTTP API asks for it). */
   readonly reason?: string;
+  /** How many signals it kept from Slack so far (distinct fingerprints). */
+  readonly suppressed?: number;
+}
+
+/** Distinct fingerprints a silence remembers; beyond, suppressed signals are counted only. */
+export const SUPPRESSED_FINGERPRINTS_MAX = 2000;
+
+/** What an API key may do; see `src/auth/api-key.ts`. */
+export type ApiKeyScope = 'read' | 'write' | 'ingest' | 'admin';
+
+/**
+ * An API key as stored: never the key itself, only a salted hash of its secret part. The id is
+ * the key's public prefix, so a request's key is found with one read.
+ */
+export interface ApiKeyRecord {
+  readonly id: string;
+  /** Who or what holds it; recorded as the actor of what the key does. */
+  readonly name: string;
+  readonly scope: ApiKeyScope;
+  /** Epoch ms. */
+  readonly createdAt: number;
+  /** Epoch ms after which it no longer works; null: never. */
+  readonly expiresAt: number | null;
+  /** Epoch ms when it was revoked; null while it is not. */
+  readonly revokedAt: number | null;
+  /** Random per-key salt (base64url). */
+  readonly salt: string;
+  /** HMAC-SHA256 of the secret keyed by the salt (base64url). */
+  readonly hash: string;
 }
 
 /** Tokens an LLM call (or a sum of calls) used. */

@@ -4,7 +4,13 @@ import { type IncidentChart, incidentCharts } from '../charts/incident-charts.ts
 import { chartPng } from '../charts/png.ts';
 import type { SeriesHistory } from '../charts/series-history.ts';
 import type { Clock, Incident, NotificationRecord } from '../core/index.ts';
-import { DependencyError, GuardianError, stableId, VersionConflictError } from '../core/index.ts';
+import {
+  DependencyError,
+  errorMessage,
+  GuardianError,
+  stableId,
+  VersionConflictError,
+} from '../core/index.ts';
 import type { IncidentChange } from '../correlation/incident-state.ts';
 import {
   type DiagnosticResult,
@@ -349,6 +355,18 @@ export class Notifier {
           text: `not posted: ${describeSilence(silence)} is silenced until ${new Date(silence.expiresAt).toISOString()} (by ${silence.createdBy.name ?? silence.createdBy.id})`,
         },
       ]);
+      // What the silence kept from Slack, for whoever reviews it; a failed count delays nothing.
+      await store
+        .recordSuppressed(
+          silence.id,
+          incident.signals.map((s) => s.fingerprint),
+        )
+        .catch((err: unknown) =>
+          logger.warn(
+            { silence: silence.id, error: errorMessage(err) },
+            'could not count what a silence suppressed',
+          ),
+        );
       if (incident.status === 'resolved') return;
       throw new NotificationDeferredError(
         `incident ${incident.id} is silenced by ${silence.id}`,

@@ -1,5 +1,5 @@
 import type { Incident } from '../core/index.ts';
-import { globToRegExp } from '../incidents/silences.ts';
+import { compileGlob } from '../incidents/glob.ts';
 import type { MatchedPlaybook } from '../playbooks/match.ts';
 
 /** Where incidents go when no playbook names a channel. */
@@ -49,8 +49,8 @@ export async function routeIncident(
   }
   const dags = dagsOf(incident);
   for (const rule of options.dags ?? []) {
-    const re = globToRegExp(rule.dag);
-    const dag = dags.find((d) => re.test(d));
+    const glob = compileGlob(rule.dag);
+    const dag = dags.find((d) => glob.test(d));
     if (dag) return { channel: rule.channel, reason: `dag ${rule.dag}` };
   }
   const skipped: string[] = [];

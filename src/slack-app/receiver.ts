@@ -86,41 +86,45 @@ export class FastifyReceiver implements Receiver {
       done(null, body),
     );
 
-    app.post('/slack/events', { schema: { hide: true } }, async (request, reply: FastifyReply) => {
-      const raw = typeof request.body === 'string' ? request.body : '';
-      const contentType = String(request.headers['content-type'] ?? '');
-      const form = contentType.startsWith('application/x-www-form-urlencoded')
-        ? new URLSearchParams(raw)
-        : undefined;
-      // Slack's SSL check is the one unsigned request; nothing else in it is looked at.
-      if (form?.get('ssl_check') === '1') return reply.code(200).send('');
+    app.post(
+      '/slack/events',
+      { schema: { hide: true }, config: { access: 'open' } },
+      async (request, reply: FastifyReply) => {
+        const raw = typeof request.body === 'string' ? request.body : '';
+        const contentType = String(request.headers['content-type'] ?? '');
+        const form = contentType.startsWith('application/x-www-form-urlencoded')
+          ? new URLSearchParams(raw)
+          : undefined;
+        // Slack's SSL check is the one unsigned request; nothing else in it is looked at.
+        if (form?.get('ssl_check') === '1') return reply.code(200).send('');
 
-      const verified = verifySlackSignature({
-        signingSecret: this.#options.signingSecret,
-        timestamp: header(request.headers['x-slack-request-timestamp']),
-        signature: header(request.headers['x-slack-signature']),
-        rawBody: raw,
-        now: this.#options.clock.now(),
-      });
-      if (!verified.ok) {
-        this.#log.warn({ reason: verified.reason }, 'Slack request refused');
-        return reply.code(401).send({
-          statusCode: 401,
-          code: verified.reason,
-          error: 'Unauthorized',
-          message: 'invalid Slack request signature',
+        const verified = verifySlackSignature({
+          signingSecret: this.#options.signingSecret,
+          timestamp: header(request.headers['x-slack-request-timestamp']),
+          signature: header(request.headers['x-slack-signature']),
+          rawBody: raw,
+          now: this.#options.clock.now(),
         });
-      }
+        if (!verified.ok) {
+          this.#log.warn({ reason: verified.reason }, 'Slack request refused');
+          return reply.code(401).send({
+            statusCode: 401,
+            code: verified.reason,
+            error: 'Unauthorized',
+            message: 'invalid Slack request signature',
+          });
+        }
 
-      const parsed = parseBody(raw, contentType, form);
-      if ('status' in parsed) return reply.code(parsed.status).send(parsed.body);
-      const answer = await this.#dispatch({
-        body: parsed.body,
-        ...retryOf(request.headers),
-        customProperties: { requestId: request.id } satisfies ReceiverCustomProperties,
-      });
-      return reply.code(answer.status).send(answer.body);
-    });
+        const parsed = parseBody(raw, contentType, form);
+        if ('status' in parsed) return reply.code(parsed.status).send(parsed.body);
+        const answer = await this.#dispatch({
+          body: parsed.body,
+          ...retryOf(request.headers),
+          customProperties: { requestId: request.id } satisfies ReceiverCustomProperties,
+        });
+        return reply.code(answer.status).send(answer.body);
+      },
+    );
   };
 
   /** Hands an event to Bolt; resolves with the HTTP answer once it is acknowledged or settled. */

@@ -21,6 +21,7 @@ export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app,
   app.get(
     '/healthz',
     {
+      config: { access: 'open' },
       schema: {
         summary: 'Liveness',
         tags: ['health'],
@@ -35,6 +36,7 @@ export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app,
   app.get(
     '/readyz',
     {
+      config: { access: 'open' },
       schema: {
         summary: 'Readiness: store and queue answer',
         tags: ['health'],

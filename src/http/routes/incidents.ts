@@ -1,7 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { type Clock, GuardianError, NotFoundError } from '../../core/index.ts';
+import { type Clock, NotFoundError } from '../../core/index.ts';
 import { applyLifecycleAction, type LifecycleAction } from '../../incidents/actions.ts';
 import type { IncidentStore } from '../../incidents/store.ts';
+import { actorOf } from '../access.ts';
 import { errorBodySchema } from '../errors.ts';
 import { incidentDetail, incidentDetailSchema, incidentSummary, incidentSummarySchema } from '../schemas.ts';
 
@@ -37,6 +38,7 @@ export const incidentRoutes: FastifyPluginAsync<IncidentRoutesOptions> = async (
   }>(
     '/api/v1/incidents',
     {
+      config: { access: 'read' },
       schema: {
         summary: 'List incidents, newest first',
         tags: ['incidents'],
@@ -80,6 +82,7 @@ export const incidentRoutes: FastifyPluginAsync<IncidentRoutesOptions> = async (
   app.get<{ Params: { id: string } }>(
     '/api/v1/incidents/:id',
     {
+      config: { access: 'read' },
       schema: {
         summary: 'One incident with its signals, timeline and notifications',
         tags: ['incidents'],
@@ -98,13 +101,14 @@ export const incidentRoutes: FastifyPluginAsync<IncidentRoutesOptions> = async (
     },
   );
 
-  app.post<{ Params: { id: string }; Body: { action: LifecycleAction; by: string } }>(
+  app.post<{ Params: { id: string }; Body: { action: LifecycleAction; by?: string } }>(
     '/api/v1/incidents/:id/actions',
     {
+      config: { access: 'write' },
       schema: {
         summary: 'Acknowledge, resolve or reopen an incident',
         description:
-          'Recorded in the incident’s timeline with who did it, and the Slack message is updated as the Slack buttons do. Repeating an action already applied changes nothing (`changed: false`).',
+          'Recorded in the incident’s timeline with who did it (the API key’s name), and the Slack message is updated as the Slack buttons do. Repeating an action already applied changes nothing (`changed: false`).',
         tags: ['incidents'],
         params: {
           type: 'object',
@@ -114,10 +118,16 @@ export const incidentRoutes: FastifyPluginAsync<IncidentRoutesOptions> = async (
         body: {
           type: 'object',
           additionalProperties: false,
-          required: ['action', 'by'],
+          required: ['action'],
           properties: {
             action: { type: 'string', enum: ['acknowledge', 'resolve', 'reopen'] },
-            by: { type: 'string', minLength: 1, maxLength: 200, description: 'who acts' },
+            by: {
+              type: 'string',
+              minLength: 1,
+              maxLength: 200,
+              description:
+                'who acts, for requests without a key (loopback in protected mode); with a key, its name is recorded and this is ignored',
+            },
           },
         },
         response: {
@@ -138,17 +148,16 @@ export const incidentRoutes: FastifyPluginAsync<IncidentRoutesOptions> = async (
     },
     async (request) => {
       const { id } = request.params;
-      const by = request.body.by.trim();
-      if (!by) throw new GuardianError('invalid_request', 'body/by must name who acts');
+      const actor = actorOf(request, request.body.by, 'body/by');
       if (!(await store.get(id))) throw new NotFoundError(`no incident ${id}`);
       const outcome = await applyLifecycleAction(store, {
         incidentId: id,
         action: request.body.action,
-        actor: { id: by, via: 'api' },
+        actor,
         now: clock.now(),
       });
       request.log.info(
-        { incidentId: id, action: request.body.action, by },
+        { incidentId: id, action: request.body.action, by: actor.id, keyId: actor.keyId },
         'incident action through the API',
       );
       // Always, as the Slack buttons do: a repeated action finds the message already up to date.

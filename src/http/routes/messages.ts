@@ -23,6 +23,7 @@ export const messageRoutes: FastifyPluginAsync<MessageRoutesOptions> = async (ap
   app.get<{ Querystring: { limit: number } }>(
     '/api/v1/messages',
     {
+      config: { access: 'read' },
       schema: {
         summary: 'Slack messages kept locally (no Slack token configured), newest first',
         tags: ['messages'],

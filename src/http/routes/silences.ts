@@ -2,8 +2,9 @@ import type { FastifyPluginAsync } from 'fastify';
 import { parseDuration } from '../../config/duration.ts';
 import { type Clock, GuardianError, NotFoundError } from '../../core/index.ts';
 import { createMatcherSilence } from '../../incidents/actions.ts';
-import { describeSilence } from '../../incidents/silences.ts';
+import { checkSilenceMatchers, describeSilence } from '../../incidents/silences.ts';
 import type { IncidentStore } from '../../incidents/store.ts';
+import { actorOf } from '../access.ts';
 import { errorBodySchema } from '../errors.ts';
 import { silenceSchema, silenceView } from '../schemas.ts';
 
@@ -28,7 +29,7 @@ interface CreateSilenceBody {
   entity?: string;
   duration?: string;
   until?: string;
-  by: string;
+  by?: string;
   reason?: string;
 }
 
@@ -43,8 +44,9 @@ export const silenceRoutes: FastifyPluginAsync<SilenceRoutesOptions> = async (ap
   app.get(
     '/api/v1/silences',
     {
+      config: { access: 'read' },
       schema: {
-        summary: 'Active silences, oldest first',
+        summary: 'Active silences, oldest first, with who made them, why, and what they suppressed',
         tags: ['silences'],
         response: {
           200: {
@@ -65,15 +67,15 @@ export const silenceRoutes: FastifyPluginAsync<SilenceRoutesOptions> = async (ap
   app.post<{ Body: CreateSilenceBody }>(
     '/api/v1/silences',
     {
+      config: { access: 'write' },
       schema: {
         summary: 'Silence new incidents of a kind and/or touching an entity',
         description:
-          'Matching new incidents are stored but not posted to Slack until the silence ends. Give `kind`, `entity` or both (all given must match), and `duration` or `until` (1 minute to 30 days).',
+          'Matching new incidents are stored but not posted to Slack until the silence ends. Give `kind`, `entity` or both (all given must match), and `duration` or `until` (1 minute to 30 days). A kind is matched exactly; an entity glob must start with an entity kind and `:`, name at least 3 characters besides `*` after it, and have at most 8 `*`: match-all and over-broad silences (`*:*`, `host:*`) are refused.',
         tags: ['silences'],
         body: {
           type: 'object',
           additionalProperties: false,
-          required: ['by'],
           properties: {
             kind: {
               type: 'string',
@@ -89,7 +91,12 @@ export const silenceRoutes: FastifyPluginAsync<SilenceRoutesOptions> = async (ap
             },
             duration: { type: 'string', minLength: 1, maxLength: 20, description: '`30m`, `2h`, `1d`…' },
             until: { type: 'string', format: 'date-time', description: 'when it ends (RFC 3339)' },
-            by: { type: 'string', minLength: 1, maxLength: 200, description: 'who silences' },
+            by: {
+              type: 'string',
+              minLength: 1,
+              maxLength: 200,
+              description: 'who silences, for requests without a key; with a key, its name is recorded',
+            },
             reason: { type: 'string', maxLength: 1000 },
           },
         },
@@ -99,17 +106,16 @@ export const silenceRoutes: FastifyPluginAsync<SilenceRoutesOptions> = async (ap
     async (request, reply) => {
       const body = request.body;
       const now = clock.now();
-      const by = body.by.trim();
-      if (!by) throw new InvalidRequestError('body/by must name who silences');
-      const kind = body.kind?.trim();
-      const entity = body.entity?.trim();
-      if (!kind && !entity) {
+      const actor = actorOf(request, body.by, 'body/by');
+      const kind = body.kind?.trim() || undefined;
+      const entity = body.entity?.trim() || undefined;
+      const refusal = checkSilenceMatchers({ ...(kind ? { kind } : {}), ...(entity ? { entity } : {}) });
+      if (refusal) {
         throw new InvalidRequestError(
-          'body must have kind or entity (a silence with neither matches nothing)',
+          refusal.field === 'matcher'
+            ? `body must have kind or entity: ${refusal.message}`
+            : `body/${refusal.field} ${refusal.message}`,
         );
-      }
-      if (entity !== undefined && /^\**$/.test(entity)) {
-        throw new InvalidRequestError('body/entity matches every entity: name one, `*` only within it');
       }
       if (body.duration !== undefined && body.until !== undefined) {
         throw new InvalidRequestError('body must have duration or until, not both');
@@ -136,7 +142,7 @@ export const silenceRoutes: FastifyPluginAsync<SilenceRoutesOptions> = async (ap
         ...(kind ? { kind } : {}),
         ...(entity ? { entity } : {}),
         expiresAt,
-        actor: { id: by, via: 'api' },
+        actor,
         now,
         ...(body.reason ? { reason: body.reason } : {}),
       });
@@ -151,6 +157,7 @@ export const silenceRoutes: FastifyPluginAsync<SilenceRoutesOptions> = async (ap
   app.delete<{ Params: { id: string }; Querystring: { by?: string } }>(
     '/api/v1/silences/:id',
     {
+      config: { access: 'write' },
       schema: {
         summary: 'End a silence now',
         tags: ['silences'],
@@ -173,7 +180,9 @@ export const silenceRoutes: FastifyPluginAsync<SilenceRoutesOptions> = async (ap
       const now = clock.now();
       const ended = await store.expireSilence(request.params.id, now);
       if (!ended) throw new NotFoundError(`no silence ${request.params.id}`);
-      request.log.info({ silence: ended.id, by: request.query.by }, 'silence ended through the API');
+      const principal = request.principal;
+      const by = principal?.kind === 'key' ? principal.key.name : request.query.by;
+      request.log.info({ silence: ended.id, by }, 'silence ended through the API');
       return silenceView(ended, now);
     },
   );

@@ -103,6 +103,7 @@ export const otlpReceiver: FastifyPluginAsync<OtlpReceiverOptions> = async (app,
     '/v1/metrics',
     {
       bodyLimit: maxBodyBytes,
+      config: { access: 'ingest' },
       // Refuse before reading the body when the pipeline cannot take more.
       onRequest: async (req, reply) => {
         const { saturated, retryAfterSeconds } = options.isSaturated();
