@@ -72,6 +72,14 @@ const COMMANDS: Record<string, Command> = {
     summary: 'Run the metric anomaly detector over NAB-style CSVs; write anomaly scores.',
     raw: async (argv) => (await import('./anomaly/nab-cli.ts')).detectCommand(argv),
   },
+  keys: {
+    usage:
+      'guardian keys create --name NAME --scope read|write|ingest|admin [--expires 90d] [--json] | keys list [--json] | keys revoke ID',
+    summary:
+      'API keys (Authorization: Bearer <key>): shown once, stored as a salted hash. With none,\n' +
+      'only clients on this machine are answered (protected mode; see docs/security.md).',
+    raw: async (argv) => (await import('./auth/keys-cli.ts')).keysCommand(argv),
+  },
 };
 
 const COMMON_OPTIONS: ParseArgsOptionsConfig = {

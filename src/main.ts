@@ -3,6 +3,9 @@ import { trace } from '@opentelemetry/api';
 import type { FastifyInstance } from 'fastify';
 import { createDetectors } from '../detectors/index.ts';
 import { SeriesHistory } from './charts/series-history.ts';
+import { Authenticator } from './auth/authenticator.ts';
+import { decideExposure, type Exposure } from './auth/protected-mode.ts';
+import { RateLimiter } from './auth/rate-limit.ts';
 import type { GuardianConfig } from './config/schema.ts';
 import {
   type Clock,
@@ -19,10 +22,9 @@ import { type Leadership, leadCorrelation } from './correlation/leadership.ts';
 import { DetectionEngine } from './detection/engine.ts';
 import { createFileStateStore, createRedisStateStore } from './detection/state-store.ts';
 import { createDiagnosticsGatherer } from './diagnostics/gather.ts';
-import { createHttpApp } from './http/app.ts';
+import { createHttpApp, createIngestApp, defaultAccess } from './http/app.ts';
+import { openIncidentStore } from './incidents/open-store.ts';
 import { LinkSigner } from './http/signed-links.ts';
-import { createDynamoIncidentStore } from './incidents/dynamo-store.ts';
-import { startEmbeddedDynamo } from './incidents/embedded-dynamo.ts';
 import type { IncidentStore } from './incidents/store.ts';
 import { createAnthropicDrafter } from './llm/anthropic.ts';
 import { createBedrockDrafter } from './llm/bedrock.ts';
@@ -66,7 +68,13 @@ export interface Guardian {
   readonly store: IncidentStore;
   readonly engine: DetectionEngine;
   readonly queues: { readonly signals: WorkQueue<Signal>; readonly notify: WorkQueue<NotifyJob> };
-  /** Listens on the configured host and port; returns the base URL. */
+  /** The ingest-only app (`otlp.port`), when configured. */
+  readonly ingestApp: FastifyInstance | undefined;
+  /**
+   * Decides how requests are authenticated (see `decideExposure`: throws a `ConfigError` naming
+   * `host` rather than listen elsewhere than loopback with no API key), says so in the log, then
+   * listens on the configured host and port (and the OTLP port); returns the API's base URL.
+   */
   listen(): Promise<string>;
   /** Resolves once every queued signal and notification has been handled. */
   idle(): Promise<void>;
@@ -91,28 +99,9 @@ export async function createGuardian(config: GuardianConfig, deps: GuardianDeps)
 
   try {
     // Incident store: dynalite in-process unless a DynamoDB is configured.
-    let endpoint = config.store.endpoint;
-    if (config.store.kind === 'embedded') {
-      const embedded = await startEmbeddedDynamo({
-        dataDir: path.resolve(config.dataDir, 'dynamodb'),
-        port: 0,
-        logger,
-      });
-      closers.unshift(embedded.close);
-      endpoint = embedded.endpoint;
-    }
-    const store = createDynamoIncidentStore({
-      ...(endpoint ? { endpoint } : {}),
-      region: config.store.region,
-      tableName: config.store.table,
-      createTable: config.store.createTable ?? config.store.kind === 'embedded',
-      logger,
-      ...(config.store.kind === 'embedded'
-        ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
-        : {}),
-    });
-    await store.start();
-    closers.unshift(() => store.close());
+    const opened = await openIncidentStore(config, logger);
+    closers.unshift(opened.close);
+    const { store } = opened;
 
     // Queues: BullMQ on Redis when REDIS_URL is set, in-process otherwise.
     const backend: QueueBackend = createQueueBackend({
@@ -424,37 +413,52 @@ export async function createGuardian(config: GuardianConfig, deps: GuardianDeps)
       .addCallback((result) => result.observe(lastDepth, { queue: 'signals' }));
 
     let stopping = false;
+    const authOff = config.auth.mode === 'off';
+    const authenticator = new Authenticator({ store, clock });
+    const access = defaultAccess(store, clock, {
+      authenticator,
+      authOff,
+      perKey: new RateLimiter({ rate: config.auth.keyRate, burst: config.auth.keyBurst }),
+    });
+    const health = {
+      checks: { store: () => store.ping(), queue: () => signals.depth().then(() => true) },
+      isStopping: () => stopping,
+    };
+    const registerOtlp = async (instance: FastifyInstance) => {
+      await instance.register(otlpReceiver, {
+        sink: (observations) => {
+          for (const o of observations) if (o.type === 'metric') history.record(o.series, o.time, o.value);
+          engine.ingest(observations);
+        },
+        isSaturated: () => ({
+          saturated: stopping || lastDepth + pendingAdds > config.otlp.maxQueueDepth,
+          retryAfterSeconds: config.otlp.retryAfterSeconds,
+        }),
+        maxBodyBytes: config.otlp.maxBodyBytes,
+        metrics,
+        logger,
+      });
+    };
     const app = await createHttpApp({
       logger,
       store,
       clock,
+      access,
       // Actions through the API update the Slack message through the notify queue, as buttons do.
       requestUpdate: (incidentId) =>
         notify.add(`${incidentId}@action@${clock.now()}`, { incidentId, version: 0, change: 'action' }),
       outbox,
       pages: { history, signer },
       ...(slackApp ? { slackApp } : {}),
-      health: {
-        checks: { store: () => store.ping(), queue: () => signals.depth().then(() => true) },
-        isStopping: () => stopping,
-      },
-      plugins: async (instance) => {
-        await instance.register(otlpReceiver, {
-          sink: (observations) => {
-            for (const o of observations) if (o.type === 'metric') history.record(o.series, o.time, o.value);
-            engine.ingest(observations);
-          },
-          isSaturated: () => ({
-            saturated: stopping || lastDepth + pendingAdds > config.otlp.maxQueueDepth,
-            retryAfterSeconds: config.otlp.retryAfterSeconds,
-          }),
-          maxBodyBytes: config.otlp.maxBodyBytes,
-          metrics,
-          logger,
-        });
-      },
+      health,
+      plugins: registerOtlp,
     });
     closers.unshift(() => app.close());
+    const ingestApp =
+      config.otlp.port === undefined
+        ? undefined
+        : await createIngestApp({ logger, health, access, plugins: registerOtlp });
+    if (ingestApp) closers.unshift(() => ingestApp.close());
     // What the detectors learnt survives restarts and deploys: saved every `stateInterval` and
     // on shutdown, taken back here before the first observation.
     if (config.detection.stateInterval > 0) {
@@ -562,8 +566,23 @@ export async function createGuardian(config: GuardianConfig, deps: GuardianDeps)
       store,
       engine,
       queues: { signals, notify },
+      ingestApp,
       async listen() {
-        return app.listen({ port: config.port, host: config.host });
+        const exposure: Exposure = decideExposure({
+          host: config.host,
+          authOff,
+          anyKeyDefined: await authenticator.anyKeyDefined(),
+        });
+        logger[exposure.level]({ auth: exposure.mode, host: config.host }, exposure.message);
+        if (exposure.mode === 'off') {
+          timers.push(every(clock, 3_600_000, () => logger.warn({ auth: 'off' }, exposure.message)));
+        }
+        const url = await app.listen({ port: config.port, host: config.host });
+        if (ingestApp) {
+          const ingestUrl = await ingestApp.listen({ port: config.otlp.port ?? 0, host: config.host });
+          logger.info({ url: ingestUrl }, `OTLP metrics also at ${ingestUrl}/v1/metrics (ingest only)`);
+        }
+        return url;
       },
       async idle() {
         // Signal jobs queue notify jobs (awaited inside the job), so one pass in this order suffices.

@@ -140,12 +140,46 @@ const channelMap = z.preprocess(
   z.record(z.string().min(1), z.string().regex(/^[^\s,]+$/, 'a channel name or id, without spaces')),
 );
 
+/** A list of ids: a YAML list, or `a,b,c` in an environment variable. */
+function idList(pattern: RegExp, what: string) {
+  return z.preprocess(
+    (value) =>
+      typeof value === 'string'
+        ? value
+            .split(',')
+            .map((v) => v.trim())
+            .filter(Boolean)
+        : value,
+    z.array(z.string().regex(pattern, what)),
+  );
+}
+
 /** Everything a user can set. Environment variables win over the YAML file. */
 export const configSchema = z.strictObject({
   /** HTTP port of the API and the OTLP receiver (`PORT`). @defaultValue 8080 */
   port: port.default(8080),
-  /** Address to listen on (`HOST`). @defaultValue 0.0.0.0 */
-  host: z.string().default('0.0.0.0'),
+  /**
+   * Address to listen on (`HOST`). Loopback by default: with no API key defined, Guardian answers
+   * only clients on this machine, and refuses to listen elsewhere unless `auth.mode` is `off`.
+   * The image sets `0.0.0.0` (and needs a key). @defaultValue 127.0.0.1
+   */
+  host: z.string().min(1).default('127.0.0.1'),
+
+  /** Who may call the HTTP API; see docs/security.md. */
+  auth: z
+    .strictObject({
+      /**
+       * `GUARDIAN_AUTH`: `on` (API keys; protected mode while none exists) or `off` (no
+       * authentication at all: every request is let through; Guardian warns at startup and every
+       * hour). @defaultValue on
+       */
+      mode: z.enum(['on', 'off']).default('on'),
+      /** `GUARDIAN_KEY_RATE`: requests per second one key may make (429 beyond). @defaultValue 50 */
+      keyRate: z.coerce.number().positive().default(50),
+      /** Requests one key may make at once after a quiet spell. @defaultValue 200 */
+      keyBurst: z.coerce.number().int().positive().default(200),
+    })
+    .prefault({}),
   /** Where embedded stores keep their data (`GUARDIAN_DATA_DIR`). @defaultValue ./.guardian-data */
   dataDir: z.string().default('.guardian-data'),
   /** `LOG_LEVEL` @defaultValue info */
@@ -214,6 +248,22 @@ export const configSchema = z.strictObject({
        * and the buttons on incident messages.
        */
       signingSecret: z.string().min(1).optional(),
+      /**
+       * Who may act from Slack (buttons, `/guardian silence`, `unsilence`): Slack user ids (`U…`,
+       * `W…`) and user-group ids (`S…`, members looked up with `usergroups.users.list`, which
+       * needs the `usergroups:read` scope) — `SLACK_RESPONDERS`, comma-separated. Empty: any
+       * member of an accepted workspace (Guardian warns at startup).
+       */
+      responders: idList(/^[UWS][A-Z0-9]{2,30}$/, 'a Slack user id (U…, W…) or user-group id (S…)').default(
+        [],
+      ),
+      /**
+       * Workspaces (`team_id`, `T…`) whose requests are accepted — `SLACK_TEAM_IDS`. Empty: any
+       * workspace the signing secret's app is installed in (Guardian warns at startup).
+       */
+      teams: idList(/^[TE][A-Z0-9]{2,30}$/, 'a Slack team id (T…) or enterprise id (E…)').default([]),
+      /** How long a user group's members are remembered. @defaultValue 5m */
+      groupMembersTtl: duration.default(300_000),
       /** Thread replies about new or cleared signals are batched over this window. @defaultValue 30s */
       replyBatch: duration.default(30_000),
       /**
@@ -339,6 +389,11 @@ export const configSchema = z.strictObject({
 
   otlp: z
     .strictObject({
+      /**
+       * `GUARDIAN_OTLP_PORT`: also serve `POST /v1/metrics` (and `/healthz`) alone on this port, so
+       * a security group can expose ingest without the API. Unset: OTLP only on `port`.
+       */
+      port: port.optional(),
       /** Body limit after decompression. @defaultValue 64 MiB */
       maxBodyBytes: z
         .number()

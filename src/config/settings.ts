@@ -18,7 +18,22 @@ export interface EnvSetting {
  */
 export const ENV_SETTINGS: readonly EnvSetting[] = [
   { env: 'PORT', path: ['port'], doc: 'HTTP port of the API, the OTLP receiver and /slack/events' },
-  { env: 'HOST', path: ['host'], doc: 'address to listen on' },
+  {
+    env: 'HOST',
+    path: ['host'],
+    doc: 'address to listen on; any but loopback needs an API key or `GUARDIAN_AUTH=off`',
+  },
+  {
+    env: 'GUARDIAN_AUTH',
+    path: ['auth', 'mode'],
+    doc: '`on` (API keys; loopback only while none exists) or `off` (no authentication, warned hourly)',
+  },
+  { env: 'GUARDIAN_KEY_RATE', path: ['auth', 'keyRate'], doc: 'requests per second one API key may make' },
+  {
+    env: 'GUARDIAN_OTLP_PORT',
+    path: ['otlp', 'port'],
+    doc: 'also serve `POST /v1/metrics` alone on this port (ingest without the API)',
+  },
   { env: 'GUARDIAN_DATA_DIR', path: ['dataDir'], doc: 'where the embedded store and detector state live' },
   {
     env: 'GUARDIAN_DETECTOR_STATE_INTERVAL',
@@ -77,6 +92,16 @@ export const ENV_SETTINGS: readonly EnvSetting[] = [
     path: ['slack', 'signingSecret'],
     doc: 'enables `POST /slack/events` (buttons, `/guardian`)',
     secret: true,
+  },
+  {
+    env: 'SLACK_RESPONDERS',
+    path: ['slack', 'responders'],
+    doc: 'who may act from Slack: user ids (`U…`) and user-group ids (`S…`), comma-separated',
+  },
+  {
+    env: 'SLACK_TEAM_IDS',
+    path: ['slack', 'teams'],
+    doc: 'accepted Slack workspaces (`T…`, `E…`), comma-separated',
   },
   {
     env: 'SLACK_ROUTES_OWNERS',

@@ -45,6 +45,43 @@ export interface HttpAppOptions {
   access?: Partial<AccessControlOptions>;
 }
 
+/** A fastify app with Guardian's error catalogue and access control, before any route. */
+function baseApp(logger: Logger, access: AccessControlOptions): FastifyInstance {
+  const app: FastifyInstance = Fastify({
+    // pino's Logger is a FastifyBaseLogger; the cast keeps the app's type the default one.
+    loggerInstance: logger as FastifyBaseLogger,
+    // Per-request log lines would flood the log at OTLP ingest rates; errors are still logged.
+    logController: new LogController({ disableRequestLogging: true }),
+    forceCloseConnections: false,
+    return503OnClosing: true,
+    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } },
+  });
+  installErrorHandler(app);
+  // Before any route: every route registered after this is classified and checked.
+  installAccessControl(app, access);
+  return app;
+}
+
+export interface IngestAppOptions {
+  logger: Logger;
+  health: HealthRoutesOptions;
+  /** The same access control as the main app (one key cache, one rate limit per key). */
+  access: AccessControlOptions;
+  /** Registers the OTLP receiver. */
+  plugins: (app: FastifyInstance) => Promise<void>;
+}
+
+/**
+ * The ingest-only app (`GUARDIAN_OTLP_PORT`): `/healthz`, `/readyz` and what `plugins` registers
+ * (`POST /v1/metrics`), so a security group can open ingest to metric pushers without the API.
+ */
+export async function createIngestApp(options: IngestAppOptions): Promise<FastifyInstance> {
+  const app = baseApp(options.logger, options.access);
+  await app.register(healthRoutes, options.health);
+  await options.plugins(app);
+  return app;
+}
+
 /** Requests per second a key may make, and its burst. */
 export const DEFAULT_KEY_RATE = { rate: 50, burst: 200 } as const;
 /** Failed authentications per second from one address, and the burst. */
@@ -67,19 +104,8 @@ export function defaultAccess(
 
 /** Guardian's HTTP surface: one fastify app, one plugin per resource, OpenAPI at `/docs`. */
 export async function createHttpApp(options: HttpAppOptions): Promise<FastifyInstance> {
-  const app: FastifyInstance = Fastify({
-    // pino's Logger is a FastifyBaseLogger; the cast keeps the app's type the default one.
-    loggerInstance: options.logger as FastifyBaseLogger,
-    // Per-request log lines would flood the log at OTLP ingest rates; errors are still logged.
-    logController: new LogController({ disableRequestLogging: true }),
-    forceCloseConnections: false,
-    return503OnClosing: true,
-    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } },
-  });
-  installErrorHandler(app);
   const clock = options.clock ?? systemClock;
-  // Before any route: every route registered after this is classified and checked.
-  installAccessControl(app, defaultAccess(options.store, clock, options.access));
+  const app = baseApp(options.logger, defaultAccess(options.store, clock, options.access));
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
+import { generateApiKey, secretMatches } from '../../src/auth/api-key.ts';
 import { type Incident, type IncidentSignal, VersionConflictError } from '../../src/core/index.ts';
 import { ITEM_CAPS } from '../../src/incidents/dynamo-store.ts';
-import { FingerprintTakenError, type IncidentStore, InvalidCursorError } from '../../src/incidents/store.ts';
+import {
+  FingerprintTakenError,
+  type IncidentStore,
+  InvalidCursorError,
+  SUPPRESSED_FINGERPRINTS_MAX,
+} from '../../src/incidents/store.ts';
 
 export type MakeIncidentStore = () => Promise<{ store: IncidentStore; cleanup(): Promise<void> }>;
 
@@ -298,6 +304,57 @@ export function describeIncidentStoreContract(name: string, make: MakeIncidentSt
         expect(JSON.stringify(read.entities).length).toBeLessThanOrEqual(ITEM_CAPS.entitiesChars);
         expect(read.entities[0]).toBe(entities[999]);
         expect(read.entities.slice(1)).toEqual(entities.slice(0, read.entities.length - 1));
+      }));
+
+    it('counts the signals a silence suppressed, once per fingerprint, and more beyond the set', () =>
+      withStore(async (store) => {
+        const silence = {
+          id: `sil_${Math.random().toString(36).slice(2)}`,
+          kind: 'spot_interruption',
+          createdAt: t0,
+          expiresAt: t0 + 3_600_000,
+          createdBy: { id: 'ana', via: 'api' as const },
+          reason: 'maintenance',
+        };
+        await store.createSilence(silence);
+        expect((await store.listSilences(t0))[0]).toEqual({ ...silence, suppressed: 0 });
+        await store.recordSuppressed(silence.id, ['fp1', 'fp2']);
+        await store.recordSuppressed(silence.id, ['fp2', 'fp3']);
+        await store.recordSuppressed(silence.id, []);
+        expect((await store.listSilences(t0))[0]?.suppressed).toBe(3);
+        // An unknown silence: nothing written, nothing thrown.
+        await store.recordSuppressed('sil_nope', ['fp1']);
+        expect((await store.listSilences(t0)).map((s) => s.id)).toEqual([silence.id]);
+        const many = Array.from({ length: SUPPRESSED_FINGERPRINTS_MAX + 10 }, (_, i) => `fpx${i}`);
+        for (let i = 0; i < many.length; i += 500)
+          await store.recordSuppressed(silence.id, many.slice(i, i + 500));
+        const counted = (await store.listSilences(t0))[0]!.suppressed!;
+        expect(counted).toBeGreaterThanOrEqual(many.length + 3);
+        expect((await store.expireSilence(silence.id, t0 + 1000))?.suppressed).toBe(counted);
+      }));
+
+    it('keeps API keys as salted hashes, finds them by id, lists and revokes them', () =>
+      withStore(async (store) => {
+        const a = generateApiKey({ name: 'ana', scope: 'admin', now: t0 });
+        const b = generateApiKey({ name: 'ci', scope: 'ingest', now: t0 + 1, expiresInMs: 86_400_000 });
+        expect(await store.createApiKey(a.record)).toBe(true);
+        expect(await store.createApiKey(b.record)).toBe(true);
+        expect(await store.createApiKey({ ...a.record, name: 'other' })).toBe(false);
+        const read = await store.getApiKey(a.record.id);
+        expect(read).toEqual(a.record);
+        expect(JSON.stringify(read)).not.toContain(a.key.slice(-43));
+        expect(secretMatches(read!, a.key.slice(-43))).toBe(true);
+        expect(secretMatches(read!, b.key.slice(-43))).toBe(false);
+        expect(await store.getApiKey('nosuchkeyid00000')).toBeNull();
+        expect((await store.listApiKeys()).map((k) => k.id)).toEqual([a.record.id, b.record.id]);
+        expect((await store.getApiKey(b.record.id))?.expiresAt).toBe(t0 + 1 + 86_400_000);
+
+        const revoked = await store.revokeApiKey(a.record.id, t0 + 5000);
+        expect(revoked).toMatchObject({ id: a.record.id, revokedAt: t0 + 5000 });
+        // Revoking again keeps the first time.
+        expect((await store.revokeApiKey(a.record.id, t0 + 9000))?.revokedAt).toBe(t0 + 5000);
+        expect(await store.revokeApiKey('nosuchkeyid00000', t0)).toBeNull();
+        expect((await store.listApiKeys()).find((k) => k.id === a.record.id)?.revokedAt).toBe(t0 + 5000);
       }));
 
     it('answers ping', () =>
