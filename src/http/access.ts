@@ -85,7 +85,8 @@ export function installAccessControl(app: FastifyInstance, options: AccessContro
         'www-authenticate',
         code === 'missing_key'
           ? 'Bearer realm="guardian"'
-          : `Bearer realm="guardian", error="invalid_token", error_description="${message}"`,
+          : // Header values are ASCII, without quotes inside the quoted string.
+            `Bearer realm="guardian", error="invalid_token", error_description="${message.replace(/[^\x20-\x7e]|"/g, '')}"`,
       );
     }
     return reply.code(status).send(body(status, code, message));
@@ -144,7 +145,7 @@ export function installAccessControl(app: FastifyInstance, options: AccessContro
 }
 
 const KEY_PROBLEMS: Readonly<Record<'malformed' | 'unknown' | 'revoked' | 'expired', string>> = {
-  malformed: 'the Authorization header must be "Bearer <key>" with a Guardian key (gdn_…)',
+  malformed: 'the Authorization header must be "Bearer <key>" with a Guardian key (gdn_...)',
   unknown: 'unknown API key',
   revoked: 'this API key has been revoked',
   expired: 'this API key has expired',
