@@ -9,6 +9,7 @@ import { RateLimiter } from './auth/rate-limit.ts';
 import type { GuardianConfig } from './config/schema.ts';
 import {
   type Clock,
+  ConfigError,
   errorMessage,
   every,
   type Incident,
@@ -37,6 +38,7 @@ import { PlaybookCatalog } from './playbooks/match.ts';
 import { createQueueBackend } from './queue/index.ts';
 import type { QueueBackend, WorkQueue } from './queue/queue.ts';
 import { createSlackApp } from './slack-app/plugin.ts';
+import { SlackAuthorizer, slackGroupMembers } from './slack-app/responders.ts';
 import { AirflowClient, DagInfoCache } from './sources/airflow/client.ts';
 import { createAirflowSource } from './sources/airflow/source.ts';
 import { LokiClient } from './sources/loki/client.ts';
@@ -291,6 +293,7 @@ export async function createGuardian(config: GuardianConfig, deps: GuardianDeps)
     // Slack app (buttons, /guardian) on the same HTTP port, when a signing secret is configured.
     const slackApp = config.slack.signingSecret
       ? createSlackApp({
+          authorizer: slackAuthorizer(config, clock, logger),
           signingSecret: config.slack.signingSecret,
           store,
           clock,
@@ -614,6 +617,38 @@ export async function createGuardian(config: GuardianConfig, deps: GuardianDeps)
     await runClosers(closers, logger);
     throw err;
   }
+}
+
+/** Who may act from Slack; warns when anyone may, and refuses user groups without a token. */
+function slackAuthorizer(config: GuardianConfig, clock: Clock, logger: Logger): SlackAuthorizer {
+  const { responders, teams, token, apiUrl, groupMembersTtl } = config.slack;
+  const groups = responders.filter((id) => id.startsWith('S'));
+  if (groups.length > 0 && !token) {
+    throw new ConfigError(
+      'slack.responders',
+      `names user groups (${groups.join(', ')}) but SLACK_BOT_TOKEN is not set: their members cannot be looked up`,
+    );
+  }
+  if (responders.length === 0) {
+    logger.warn(
+      'slack.responders (SLACK_RESPONDERS) is empty: any member of the workspace can resolve and silence incidents from Slack',
+    );
+  }
+  if (teams.length === 0) {
+    logger.warn(
+      'slack.teams (SLACK_TEAM_IDS) is empty: requests from any workspace the Slack app is installed in are taken',
+    );
+  }
+  return new SlackAuthorizer({
+    responders,
+    teams,
+    clock,
+    logger: logger.child({ component: 'slack-authorization' }),
+    groupMembersTtlMs: groupMembersTtl,
+    ...(groups.length > 0 && token
+      ? { groupMembers: slackGroupMembers({ token, ...(apiUrl ? { apiUrl } : {}), logger }) }
+      : {}),
+  });
 }
 
 async function runClosers(closers: readonly (() => Promise<void>)[], logger: Logger): Promise<void> {

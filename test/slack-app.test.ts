@@ -20,6 +20,7 @@ import { silentLogger } from '../src/telemetry/logger.ts';
 import { startAnthropicStandIn } from './fakes/anthropic-api.ts';
 import { incidentSignal, spotLossIncident, T0 } from './fakes/incidents.ts';
 import { startSlackStandIn } from './fakes/slack-api.ts';
+import { signedSlackPost } from './support/slack-requests.ts';
 
 const SECRET = '8f742231b10e8888abcd99yyyzzz85a5';
 const TOKEN = 'xoxb-slack-app-test';
@@ -113,16 +114,12 @@ describe('Slack app', () => {
   const nowSeconds = () => String(Math.floor(clock.now() / 1000));
 
   function signed(body: string, contentType: string, over: { timestamp?: string; signature?: string } = {}) {
-    const timestamp = over.timestamp ?? nowSeconds();
-    return app.inject({
-      method: 'POST',
-      url: '/slack/events',
-      headers: {
-        'content-type': contentType,
-        'x-slack-request-timestamp': timestamp,
-        'x-slack-signature': over.signature ?? signSlackRequest(SECRET, timestamp, body),
-      },
-      payload: body,
+    return signedSlackPost(app, {
+      secret: SECRET,
+      timestamp: over.timestamp ?? nowSeconds(),
+      body,
+      contentType,
+      ...(over.signature ? { signature: over.signature } : {}),
     });
   }
 
@@ -155,11 +152,12 @@ describe('Slack app', () => {
     return res;
   }
 
-  function command(text: string, over?: { timestamp?: string; signature?: string }) {
+  /** `/guardian <text>`, typed in the channel incidents are posted to unless told otherwise. */
+  function command(text: string, over?: { timestamp?: string; signature?: string }, channel = '#alerts') {
     const body = new URLSearchParams({
       token: 'deprecated',
       team_id: 'T0001',
-      channel_id: 'C0001',
+      channel_id: slack.channelId(channel),
       user_id: USER.id,
       user_name: USER.username,
       command: '/guardian',
@@ -312,6 +310,13 @@ describe('Slack app', () => {
     const show = await command('show inc_cmd');
     expect(JSON.stringify(show.json().blocks)).toContain('Spark worker 10.0.4.161 lost');
     expect((await command('show inc_nope')).json().text).toContain('No incident inc_nope');
+    // Typed in another channel, an incident posted elsewhere is not revealed, not even its existence.
+    expect((await command('list', undefined, '#random')).json().text).toBe(
+      ':white_check_mark: No open incidents in this channel.',
+    );
+    const elsewhere = (await command('show inc_cmd', undefined, '#random')).json();
+    expect(elsewhere.text).toBe('No incident inc_cmd in this channel.');
+    expect(elsewhere.blocks).toBeUndefined();
 
     const silenced = await command('silence host:10.0.9.* 2h');
     expect(silenced.json().text).toContain('Silenced entity host:10.0.9.*');

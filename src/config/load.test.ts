@@ -31,6 +31,32 @@ describe('loadConfig', () => {
     expect(config.queue.redisUrl).toBeUndefined();
     expect(config.slack.token).toBeUndefined();
     expect(config.dataDir).toBe('.guardian-data');
+    // Loopback, authentication on: protected mode until a key exists.
+    expect(config.host).toBe('127.0.0.1');
+    expect(config.auth).toEqual({ mode: 'on', keyRate: 50, keyBurst: 200 });
+    expect(config.otlp.port).toBeUndefined();
+  });
+
+  it('reads who may act from Slack, and the authentication settings, from the environment', () => {
+    const config = loadConfig({
+      env: {
+        SLACK_RESPONDERS: 'U024BE7LH, S0ONCALL01',
+        SLACK_TEAM_IDS: 'T0001',
+        GUARDIAN_AUTH: 'off',
+        GUARDIAN_KEY_RATE: '5',
+        GUARDIAN_OTLP_PORT: '4318',
+      },
+    });
+    expect(config.slack.responders).toEqual(['U024BE7LH', 'S0ONCALL01']);
+    expect(config.slack.teams).toEqual(['T0001']);
+    expect(config.auth).toMatchObject({ mode: 'off', keyRate: 5 });
+    expect(config.otlp.port).toBe(4318);
+    const bad = configErrorOf(() => loadConfig({ env: { SLACK_RESPONDERS: 'ana' } }));
+    expect(bad.field).toBe('slack.responders.0');
+    expect(bad.message).toMatch(/Slack user id.*\(set by SLACK_RESPONDERS\)/);
+    expect(configErrorOf(() => loadConfig({ env: { GUARDIAN_AUTH: 'maybe' } })).message).toMatch(
+      /auth\.mode.*GUARDIAN_AUTH/,
+    );
   });
 
   it('reads environment variables over the YAML file', () => {

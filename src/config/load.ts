@@ -50,7 +50,17 @@ function toConfigError(error: z.ZodError): ConfigError {
   // Every bad field at once: fixing one at a time, restart after restart, is no way to deploy.
   const problems = error.issues.map((issue) => {
     const field = issue.path.map(String).join('.') || '(root)';
-    const env = ENV_BY_PATH.get(field);
+    // `slack.responders.0` is set by the variable of `slack.responders`.
+    const env = issue.path
+      .map((_, i) =>
+        ENV_BY_PATH.get(
+          issue.path
+            .slice(0, issue.path.length - i)
+            .map(String)
+            .join('.'),
+        ),
+      )
+      .find(Boolean);
     const where = env ? ` (set by ${env})` : '';
     const message =
       issue.code === 'unrecognized_keys' ? `unknown setting(s): ${issue.keys.join(', ')}` : issue.message;

@@ -67,15 +67,17 @@ export interface BlockActionRoute {
   /** The `action_id` the control carries (runbook buttons carry a numbered suffix). */
   readonly actionId: string | RegExp;
   readonly handle: Handler;
+  /** Whether it changes something: only responders may use it. */
+  readonly acts: boolean;
 }
 
 /** Action id → handler: one Bolt action listener each. */
 export const BLOCK_ACTION_ROUTES: readonly BlockActionRoute[] = [
-  { actionId: ACTION_IDS.acknowledge, handle: lifecycle('acknowledge') },
-  { actionId: ACTION_IDS.resolve, handle: lifecycle('resolve') },
-  { actionId: ACTION_IDS.reopen, handle: lifecycle('reopen') },
-  { actionId: ACTION_IDS.silence, handle: silence },
-  { actionId: new RegExp(`^${ACTION_IDS.runbook}_`), handle: linkClicked },
+  { actionId: ACTION_IDS.acknowledge, handle: lifecycle('acknowledge'), acts: true },
+  { actionId: ACTION_IDS.resolve, handle: lifecycle('resolve'), acts: true },
+  { actionId: ACTION_IDS.reopen, handle: lifecycle('reopen'), acts: true },
+  { actionId: ACTION_IDS.silence, handle: silence, acts: true },
+  { actionId: new RegExp(`^${ACTION_IDS.runbook}_`), handle: linkClicked, acts: false },
 ];
 
 /** Whether one of {@link BLOCK_ACTION_ROUTES} takes `actionId`. */

@@ -1,20 +1,22 @@
 import { parseDuration } from '../config/duration.ts';
 import type { Incident, Severity } from '../core/index.ts';
 import { createSilence } from '../incidents/actions.ts';
-import { describeSilence } from '../incidents/silences.ts';
+import { checkSilenceMatchers, describeSilence } from '../incidents/silences.ts';
 import type { Actor } from '../incidents/store.ts';
 import { escapeMrkdwn, truncate } from '../notify/block-kit.ts';
 import { renderIncidentMessage } from '../notify/template.ts';
-import type { EphemeralReply, InteractionContext } from './context.ts';
+import type { CommandOrigin, EphemeralReply, InteractionContext } from './context.ts';
 
 const MAX_SILENCE_MS = 30 * 86_400_000;
 const MIN_SILENCE_MS = 60_000;
 const LIST_LIMIT = 20;
+/** Pages of open incidents `list` looks through for the ones posted in its channel. */
+const LIST_PAGES = 5;
 
 const USAGE = [
   '*Guardian*',
-  '`/guardian list`: open and acknowledged incidents',
-  '`/guardian show <incident id>`: one incident, with its timeline',
+  '`/guardian list`: open and acknowledged incidents posted in this channel',
+  '`/guardian show <incident id>`: one incident posted in this channel, with its timeline',
   '`/guardian silence <kind|entity> <duration>`: stop posting new incidents of a kind (`spot_interruption`) or touching an entity (`host:10.0.3.17`, `*` globs) for a while (`2h`, `1d`)',
   '`/guardian silences`: active silences',
   '`/guardian unsilence <silence id>`: end a silence',
@@ -27,41 +29,70 @@ const SEVERITY_EMOJI: Readonly<Record<Severity, string>> = {
   info: ':large_blue_circle:',
 };
 
-/** `/guardian <text>` for `actor`: the answer, shown only to them. */
+/**
+ * `/guardian <text>` for `actor`, typed in `origin.channelId`: the answer, shown only to them.
+ * `silence` and `unsilence` change things: only responders may (see {@link SlackAuthorizer});
+ * `list` and `show` reveal only incidents posted in the channel the command is typed in.
+ */
 export async function handleCommand(
   ctx: InteractionContext,
   text: string,
   actor: Actor,
+  origin: CommandOrigin,
 ): Promise<EphemeralReply> {
   const [sub = 'help', ...args] = text.trim().split(/\s+/).filter(Boolean);
+  const refusal = ctx.authorizer?.workspace(origin);
+  if (refusal) return { text: refusal };
   switch (sub.toLowerCase()) {
     case 'list':
-      return list(ctx);
+      return list(ctx, origin.channelId);
     case 'show':
-      return show(ctx, args[0]);
+      return show(ctx, args[0], origin.channelId);
     case 'silence':
-      return silence(ctx, args, actor);
+      return (await notResponder(ctx, origin)) ?? silence(ctx, args, actor);
     case 'silences':
       return silences(ctx);
     case 'unsilence':
-      return unsilence(ctx, args[0], actor);
+      return (await notResponder(ctx, origin)) ?? unsilence(ctx, args[0], actor);
     default:
       return { text: USAGE };
   }
 }
 
-async function list(ctx: InteractionContext): Promise<EphemeralReply> {
-  const [open, acknowledged] = await Promise.all([
-    ctx.store.list({ status: 'open', limit: LIST_LIMIT }),
-    ctx.store.list({ status: 'acknowledged', limit: LIST_LIMIT }),
-  ]);
-  const incidents = [...open.incidents, ...acknowledged.incidents].sort((a, b) => b.openedAt - a.openedAt);
-  if (incidents.length === 0) return { text: ':white_check_mark: No open incidents.' };
+async function notResponder(
+  ctx: InteractionContext,
+  origin: CommandOrigin,
+): Promise<EphemeralReply | undefined> {
+  const refusal = await ctx.authorizer?.responder(origin);
+  return refusal ? { text: refusal } : undefined;
+}
+
+/** Whether the incident was posted in `channelId` (an incident not posted yet is in no channel). */
+const postedIn = (incident: Incident, channelId: string) =>
+  Boolean(incident.slack?.ts) && incident.slack?.channel === channelId;
+
+async function list(ctx: InteractionContext, channelId: string): Promise<EphemeralReply> {
+  const pages = await Promise.all(
+    (['open', 'acknowledged'] as const).map(async (status) => {
+      const found: Incident[] = [];
+      let cursor: string | undefined;
+      for (let page = 0; page < LIST_PAGES; page++) {
+        const result = await ctx.store.list({ status, limit: 100, ...(cursor ? { cursor } : {}) });
+        found.push(...result.incidents.filter((i) => postedIn(i, channelId)));
+        if (!result.nextCursor) return { found, more: false };
+        cursor = result.nextCursor;
+      }
+      return { found, more: true };
+    }),
+  );
+  const incidents = pages.flatMap((p) => p.found);
+  let more = pages.some((p) => p.more);
+  incidents.sort((a, b) => b.openedAt - a.openedAt);
+  if (incidents.length === 0) return { text: ':white_check_mark: No open incidents in this channel.' };
   const now = ctx.clock.now();
   const lines = incidents.slice(0, LIST_LIMIT).map((i) => listLine(i, now));
-  const more =
-    open.nextCursor || acknowledged.nextCursor || incidents.length > LIST_LIMIT ? '\n_…and more_' : '';
-  const text = `*${incidents.length > LIST_LIMIT ? `${LIST_LIMIT}+` : incidents.length} open incidents*\n${lines.join('\n')}${more}`;
+  more ||= incidents.length > LIST_LIMIT;
+  const text = `*${incidents.length > LIST_LIMIT ? `${LIST_LIMIT}+` : incidents.length} open incidents in this channel*\n${lines.join('\n')}${more ? '\n_…and more_' : ''}`;
   return {
     text: truncate(text, 2900),
     blocks: [{ type: 'section', text: { type: 'mrkdwn', text: truncate(text, 2900) } }],
@@ -74,10 +105,17 @@ function listLine(i: Incident, now: number): string {
   return `${SEVERITY_EMOJI[i.severity]} \`${i.id}\` ${escapeMrkdwn(truncate(i.title, 120))} · ${i.severity} · ${age < 120 ? `${age}m` : `${Math.round(age / 60)}h`} old${ack}`;
 }
 
-async function show(ctx: InteractionContext, id: string | undefined): Promise<EphemeralReply> {
+async function show(
+  ctx: InteractionContext,
+  id: string | undefined,
+  channelId: string,
+): Promise<EphemeralReply> {
   if (!id) return { text: 'Usage: `/guardian show <incident id>`' };
   const incident = await ctx.store.get(id);
-  if (!incident) return { text: `No incident ${escapeMrkdwn(truncate(id, 100))}.` };
+  // The same answer whether it does not exist or was posted elsewhere: its existence is not told.
+  if (!incident || !postedIn(incident, channelId)) {
+    return { text: `No incident ${escapeMrkdwn(truncate(id, 100))} in this channel.` };
+  }
   const message = renderIncidentMessage(incident, ctx.incidentUrl ? { incidentUrl: ctx.incidentUrl } : {});
   const timeline = (await ctx.store.timeline(id)).slice(-8);
   const lines = timeline.map(
@@ -111,7 +149,13 @@ async function silence(
       text: `"${escapeMrkdwn(truncate(duration, 40))}" is not a duration between 1m and 30d (e.g. 30m, 2h, 1d).`,
     };
   }
-  if (matcher.length > 500 || matcher === '*') return { text: 'That matcher is too broad or too long.' };
+  // Entity keys always have a `kind:` prefix; incident kinds never do.
+  const refusal = checkSilenceMatchers(matcher.includes(':') ? { entity: matcher } : { kind: matcher });
+  if (refusal) {
+    return {
+      text: `Not silenced: the ${refusal.field === 'matcher' ? 'matcher' : refusal.field} ${escapeMrkdwn(truncate(refusal.message, 300))}.`,
+    };
+  }
   const created = await createSilence(ctx.store, { matcher, durationMs: ms, actor, now: ctx.clock.now() });
   return {
     text: `:no_bell: Silenced ${escapeMrkdwn(describeSilence(created))} until ${new Date(created.expiresAt).toISOString()} (\`${created.id}\`). New matching incidents are recorded but not posted.`,
@@ -125,7 +169,7 @@ async function silences(ctx: InteractionContext): Promise<EphemeralReply> {
     .slice(0, 30)
     .map(
       (s) =>
-        `• \`${s.id}\` ${escapeMrkdwn(describeSilence(s))} until ${new Date(s.expiresAt).toISOString()} (by ${escapeMrkdwn(s.createdBy.name ?? s.createdBy.id)})`,
+        `• \`${s.id}\` ${escapeMrkdwn(describeSilence(s))} until ${new Date(s.expiresAt).toISOString()} · by ${escapeMrkdwn(s.createdBy.name ?? s.createdBy.id)}${s.createdBy.via === 'slack' ? ` (<@${s.createdBy.id}>)` : ''}${s.reason ? ` · ${escapeMrkdwn(truncate(s.reason, 200))}` : ''} · ${s.suppressed ?? 0} signals suppressed`,
     );
   return { text: truncate(`*Active silences*\n${lines.join('\n')}`, 2900) };
 }

@@ -1,6 +1,7 @@
 import type { Clock } from '../core/index.ts';
 import type { Actor, IncidentStore } from '../incidents/store.ts';
 import type { Logger } from '../telemetry/logger.ts';
+import type { SlackAuthorizer, SlackRequester } from './responders.ts';
 
 /** What every Slack interaction handler gets. */
 export interface InteractionContext {
@@ -11,6 +12,14 @@ export interface InteractionContext {
   readonly requestUpdate: (incidentId: string) => Promise<void>;
   /** Link to an incident in Guardian, for replies. */
   readonly incidentUrl?: (id: string) => string;
+  /** Who may act, from which workspaces. Without it, anyone who reaches the app may. */
+  readonly authorizer?: SlackAuthorizer;
+}
+
+/** Where a slash command was typed, and by whom. */
+export interface CommandOrigin extends SlackRequester {
+  /** The channel it was typed in: `show` and `list` reveal only incidents posted there. */
+  readonly channelId: string;
 }
 
 /** An ephemeral answer to the person who clicked or typed. */

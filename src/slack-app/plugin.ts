@@ -98,11 +98,16 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
   }
 
   const actionListener =
-    (handle: Handler) =>
+    (handle: Handler, acts: boolean) =>
     async (args: {
       ack: () => Promise<void>;
       action: unknown;
-      body: { user?: unknown; response_url?: unknown };
+      body: {
+        user?: unknown;
+        response_url?: unknown;
+        team?: { id?: unknown } | null;
+        enterprise?: { id?: unknown } | null;
+      };
       respond?: RespondFn;
       context: Record<string, unknown>;
     }): Promise<void> => {
@@ -111,6 +116,22 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
       const action = args.action as BlockAction;
       if (!actor || typeof action?.action_id !== 'string') return; // the receiver refused these
       const request = args.context.requestId;
+      const requester = {
+        userId: actor.id,
+        teamId: stringOr(args.body.team?.id) ?? stringOr((args.body.user as { team_id?: unknown }).team_id),
+        enterpriseId: stringOr(args.body.enterprise?.id),
+      };
+      const authorizer = options.authorizer;
+      const refusal = authorizer
+        ? acts
+          ? await authorizer.responder(requester)
+          : authorizer.workspace(requester)
+        : undefined;
+      if (refusal) {
+        log.info({ action: action.action_id, user: actor.id, request }, 'Slack action refused');
+        await answer(args.respond, args.body.response_url, { text: refusal });
+        return;
+      }
       try {
         const reply = await runBlockAction(options, handle, action, actor);
         log.info({ action: action.action_id, user: actor.id, request }, 'Slack action handled');
@@ -124,9 +145,12 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
     };
 
   for (const route of BLOCK_ACTION_ROUTES) {
-    bolt.action({ type: 'block_actions', action_id: route.actionId }, actionListener(route.handle));
+    bolt.action(
+      { type: 'block_actions', action_id: route.actionId },
+      actionListener(route.handle, route.acts),
+    );
   }
-  const unrouted = actionListener(unknownAction);
+  const unrouted = actionListener(unknownAction, false);
   bolt.action({ type: 'block_actions', action_id: /.*/ }, async (args) => {
     if (!isRoutedAction(args.action.action_id)) await unrouted(args);
   });
@@ -134,7 +158,13 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
   bolt.command('/guardian', async ({ ack, command, respond, context }) => {
     const actor = slackActor({ id: command.user_id, username: command.user_name });
     if (!actor) return ack(); // the receiver refused it already
-    const work = handleCommand(options, command.text ?? '', actor).catch((err: unknown) => {
+    const origin = {
+      userId: actor.id,
+      teamId: command.team_id,
+      enterpriseId: command.enterprise_id,
+      channelId: command.channel_id,
+    };
+    const work = handleCommand(options, command.text ?? '', actor, origin).catch((err: unknown) => {
       log.error({ err, command: command.command, request: context.requestId }, 'Slack command failed');
       return { text: `Guardian could not do that: ${errorMessage(err).slice(0, 200)}` } as EphemeralReply;
     });
@@ -152,6 +182,10 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
   });
 
   return { plugin: receiver.plugin, settled: () => receiver.settled() };
+}
+
+function stringOr(value: unknown): string | undefined {
+  return typeof value === 'string' && value ? value : undefined;
 }
 
 /** A command's answer as its acknowledgement: shown only to who typed it. */

@@ -280,4 +280,47 @@ describe('Slack Web API stand-in', () => {
     expect(JSON.stringify(slack.calls)).not.toContain(TOKEN);
     expect(JSON.stringify(slack.messages())).not.toContain(TOKEN);
   });
+
+  it('lists a user group’s members with Slack’s documented errors', async () => {
+    slack.setUsergroup('S0GROUP001', ['U0AAA', 'U0BBB']);
+    expect((await call('usergroups.users.list', { usergroup: 'S0GROUP001' })).body).toEqual({
+      ok: true,
+      users: ['U0AAA', 'U0BBB'],
+    });
+    expect((await call('usergroups.users.list', { usergroup: 'S0NOPE' })).body).toEqual({
+      ok: false,
+      error: 'no_such_subteam',
+    });
+    expect((await call('usergroups.users.list', {})).body).toEqual({ ok: false, error: 'invalid_arguments' });
+    expect(
+      (await call('usergroups.users.list', { usergroup: 'S0GROUP001' }, { authorization: '' })).body,
+    ).toEqual({
+      ok: false,
+      error: 'not_authed',
+    });
+    const narrow = await startSlackStandIn({
+      token: TOKEN,
+      scopes: ['chat:write'],
+      usergroups: { S1: ['U1'] },
+    });
+    const free = await startSlackStandIn({ token: TOKEN, freePlan: true, usergroups: { S1: ['U1'] } });
+    try {
+      const ask = (base: string) =>
+        fetch(`${base}usergroups.users.list`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Bearer ${TOKEN}` },
+          body: 'usergroup=S1',
+        }).then((r) => r.json());
+      expect(await ask(narrow.url)).toEqual({
+        ok: false,
+        error: 'missing_scope',
+        needed: 'usergroups:read',
+        provided: 'chat:write',
+      });
+      expect(await ask(free.url)).toEqual({ ok: false, error: 'plan_upgrade_required' });
+    } finally {
+      await narrow.close();
+      await free.close();
+    }
+  });
 });

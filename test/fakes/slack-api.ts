@@ -76,6 +76,8 @@ export interface SlackStandIn {
    * connection is cut, as when a network fails after Slack accepted the request.
    */
   loseNextResponse(method: string): void;
+  /** Sets a user group's members (`S…` → user ids), as `usergroups.users.list` answers them. */
+  setUsergroup(id: string, users: readonly string[]): void;
   /** The channel id (`C…`) the workspace gives the channel `name` (`#alerts` or `alerts`). */
   channelId(name: string): string;
   /** A `response_url` for interaction payloads; what is posted to it lands in `responses`. */
@@ -89,6 +91,15 @@ export interface SlackStandInOptions {
   token?: string;
   /** Channels that answer `channel_not_found`. */
   unknownChannels?: readonly string[];
+  /** User groups (`S…` → member user ids). */
+  usergroups?: Readonly<Record<string, readonly string[]>>;
+  /**
+   * The bot token's scopes; a method needing one it lacks answers `missing_scope` (only
+   * `usergroups:read` is checked). @defaultValue every scope
+   */
+  scopes?: readonly string[];
+  /** A free workspace: user groups answer `plan_upgrade_required`. @defaultValue false */
+  freePlan?: boolean;
 }
 
 interface Stored {
@@ -109,6 +120,7 @@ const METHODS = new Set([
   'conversations.history',
   'conversations.list',
   'conversations.replies',
+  'usergroups.users.list',
 ]);
 
 type Answer = { status: number; body: Record<string, unknown>; headers?: Record<string, string> };
@@ -122,8 +134,8 @@ const fail = (error: string, extra: Record<string, unknown> = {}): Answer => ({
 
 /**
  * A local stand-in for Slack's Web API, as far as Guardian uses it (`chat.postMessage`,
- * `chat.update`, `conversations.history`, `conversations.replies`, `conversations.list`, and
- * `response_url`s), checking
+ * `chat.update`, `conversations.history`, `conversations.replies`, `conversations.list`,
+ * `usergroups.users.list`, and `response_url`s), checking
  * what Slack checks: the bearer token, form (or JSON) bodies with JSON-encoded `blocks` and
  * `metadata`, required fields, that threads and edited messages exist, Block Kit limits. Like
  * Slack it answers with channel ids (`C…`) whatever channel name was posted to, and
@@ -141,6 +153,7 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
   const responses: ResponseUrlPost[] = [];
   const files = new Map<string, { -readonly [K in keyof StandInFile]: StandInFile[K] }>();
   let baseUrl = '';
+  const usergroups = new Map<string, readonly string[]>(Object.entries(options.usergroups ?? {}));
   /** Channel id → name (without `#`). */
   const channels = new Map<string, string>();
   let lastMicros = 0;
@@ -189,6 +202,7 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
     if (method === 'conversations.list') return listChannels(params);
     if (method === 'conversations.history') return history(params);
     if (method === 'conversations.replies') return replies(params);
+    if (method === 'usergroups.users.list') return usergroupUsers(params);
 
     const channel = resolveChannel(typeof params.channel === 'string' ? params.channel : '', true);
     if (!channel) return fail('channel_not_found');
@@ -309,6 +323,23 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
       done.push({ id: file.id, title: file.title });
     }
     return ok({ files: done });
+  }
+
+  /**
+   * `usergroups.users.list`: the members of `usergroup`, as Slack documents it: `missing_scope`
+   * without `usergroups:read`, `plan_upgrade_required` on a free workspace, `invalid_arguments`
+   * without `usergroup`, `no_such_subteam` for an id the workspace does not have.
+   */
+  function usergroupUsers(params: Record<string, unknown>): Answer {
+    if (options.scopes && !options.scopes.includes('usergroups:read')) {
+      return fail('missing_scope', { needed: 'usergroups:read', provided: options.scopes.join(',') });
+    }
+    if (options.freePlan) return fail('plan_upgrade_required');
+    const id = typeof params.usergroup === 'string' ? params.usergroup : '';
+    if (!id) return fail('invalid_arguments');
+    const users = usergroups.get(id);
+    if (!users) return fail('no_such_subteam');
+    return ok({ users: [...users] });
   }
 
   /** `conversations.list`: channels the workspace knows, paged by `cursor` (an offset here). */
@@ -532,6 +563,9 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
     },
     loseNextResponse(method) {
       lose.set(method, (lose.get(method) ?? 0) + 1);
+    },
+    setUsergroup(id, users) {
+      usergroups.set(id, [...users]);
     },
     channelId,
     responseUrl: (id) => `http://127.0.0.1:${port}/response/${encodeURIComponent(id)}`,
