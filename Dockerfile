@@ -8,8 +8,11 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 FROM node:24-bookworm-slim AS runtime
+# HOST=0.0.0.0: reachable from outside the container, so Guardian refuses to start until an API
+# key exists (guardian keys create …, see docs/security.md) or GUARDIAN_AUTH=off is set.
 ENV NODE_ENV=production \
     PORT=8080 \
+    HOST=0.0.0.0 \
     GUARDIAN_DATA_DIR=/data
 WORKDIR /app
 COPY --from=deps --chown=node:node /app/node_modules ./node_modules

@@ -166,7 +166,15 @@ async function serve(config: ReturnType<typeof loadConfig>): Promise<number> {
   const telemetry = startTelemetry();
   const logger = createLogger({ level: config.logLevel });
   const guardian = await createGuardian(config, { logger });
-  const url = await guardian.listen();
+  let url: string;
+  try {
+    url = await guardian.listen();
+  } catch (err) {
+    // Refused to listen (protected mode) or the port is taken: release everything, then say why.
+    await guardian.stop();
+    await telemetry.shutdown().catch(() => {});
+    throw err;
+  }
   logger.info(
     {
       url,

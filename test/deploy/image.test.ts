@@ -23,7 +23,10 @@ function readDockerfile() {
   const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(runtime)![1]!) as string[];
   const healthcheck = JSON.parse(/HEALTHCHECK .*?CMD (\[.*\])$/m.exec(runtime)![1]!) as string[];
   const install = /^RUN (npm ci[^&\n]*)/m.exec(deps)![1]!.trim().split(/\s+/);
-  return { copies: [...new Set([...depsCopies, ...copies])], cmd, healthcheck, install };
+  const env = Object.fromEntries(
+    [...(/^ENV (.+)$/m.exec(runtime)?.[1] ?? '').matchAll(/(\w+)=(\S+)/g)].map((m) => [m[1]!, m[2]!]),
+  );
+  return { copies: [...new Set([...depsCopies, ...copies])], cmd, healthcheck, install, env };
 }
 
 /**
@@ -65,18 +68,38 @@ describe('the Docker image would run', () => {
     }
   });
 
-  it('starts with the image command, passes its health check, and exits cleanly on SIGTERM', async () => {
+  it('starts with the image command once a key exists, passes its health check, and exits cleanly on SIGTERM', async () => {
     port = await freePort();
     const [command, ...args] = docker.cmd;
     expect(command).toBe('node');
+    // The image's environment (HOST=0.0.0.0 among it), with a free port and a fresh data folder.
+    expect(docker.env.HOST).toBe('0.0.0.0');
+    const env = {
+      PATH: process.env.PATH,
+      ...docker.env,
+      PORT: String(port),
+      GUARDIAN_DATA_DIR: path.join(dir, 'data'),
+    };
+    // Listening on 0.0.0.0 with no API key: refused, naming the setting and the way out.
+    const refused = await run(process.execPath, args, { cwd: dir, env }).then(
+      () => ({ code: 0, stderr: '' }),
+      (err: { code?: number; stderr?: string }) => ({ code: err.code ?? 1, stderr: err.stderr ?? '' }),
+    );
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/invalid configuration: host: .*guardian keys create/);
+    // As an operator would: create a key with the image's CLI, then start.
+    const created = await run(
+      process.execPath,
+      [args[0]!, 'keys', 'create', '--name', 'image-test', '--scope', 'read', '--json'],
+      {
+        cwd: dir,
+        env,
+      },
+    );
+    const { key } = JSON.parse(created.stdout) as { id: string; key: string };
     child = spawn(process.execPath, args, {
       cwd: dir,
-      env: {
-        PATH: process.env.PATH,
-        PORT: String(port),
-        GUARDIAN_DATA_DIR: path.join(dir, 'data'),
-        NODE_ENV: 'production',
-      },
+      env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout!.on('data', (d) => (output += d));
@@ -90,6 +113,12 @@ describe('the Docker image would run', () => {
       60_000,
       200,
     );
+
+    expect((await fetch(`http://127.0.0.1:${port}/api/v1/incidents`)).status).toBe(401);
+    const listed = await fetch(`http://127.0.0.1:${port}/api/v1/incidents`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
+    expect(listed.status).toBe(200);
 
     const [hcCommand, ...hcArgs] = docker.healthcheck;
     expect(hcCommand).toBe('node');
