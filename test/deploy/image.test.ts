@@ -53,10 +53,11 @@ describe('the Docker image would run', () => {
     });
   }, 300_000);
 
+  // Removing the copied node_modules can take over a minute on a busy machine.
   afterAll(() => {
     child?.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
-  });
+  }, 180_000);
 
   it('installs production dependencies only', () => {
     const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as {
