@@ -2,10 +2,10 @@ import path from 'node:path';
 import { trace } from '@opentelemetry/api';
 import type { FastifyInstance } from 'fastify';
 import { createDetectors } from '../detectors/index.ts';
-import { SeriesHistory } from './charts/series-history.ts';
 import { Authenticator } from './auth/authenticator.ts';
 import { decideExposure, type Exposure } from './auth/protected-mode.ts';
 import { RateLimiter } from './auth/rate-limit.ts';
+import { SeriesHistory } from './charts/series-history.ts';
 import type { GuardianConfig } from './config/schema.ts';
 import {
   type Clock,
@@ -24,8 +24,8 @@ import { DetectionEngine } from './detection/engine.ts';
 import { createFileStateStore, createRedisStateStore } from './detection/state-store.ts';
 import { createDiagnosticsGatherer } from './diagnostics/gather.ts';
 import { createHttpApp, createIngestApp, defaultAccess } from './http/app.ts';
-import { openIncidentStore } from './incidents/open-store.ts';
 import { LinkSigner } from './http/signed-links.ts';
+import { openIncidentStore } from './incidents/open-store.ts';
 import type { IncidentStore } from './incidents/store.ts';
 import { createAnthropicDrafter } from './llm/anthropic.ts';
 import { createBedrockDrafter } from './llm/bedrock.ts';

@@ -10,11 +10,14 @@ import { parseConfig } from '../src/config/load.ts';
 import { ManualClock } from '../src/core/index.ts';
 import { type RouteEntry, routeTable } from '../src/http/access.ts';
 import { createHttpApp } from '../src/http/app.ts';
+import { LinkSigner } from '../src/http/signed-links.ts';
 import { createGuardian, type Guardian } from '../src/main.ts';
 import { silentLogger } from '../src/telemetry/logger.ts';
-import { spotLossIncident } from './fakes/incidents.ts';
+import { incidentSignal, spotLossIncident } from './fakes/incidents.ts';
 
 /** Codes of the refusals access control answers with (other 401s, e.g. Slack's signature check, are not ours). */
+const LINK_SECRET = 'access-test-link-secret-0123456789abcdef';
+
 const OURS = new Set([
   'missing_key',
   'key_malformed',
@@ -66,6 +69,7 @@ describe('access control: every route × every credential', () => {
       dataDir: dir,
       logLevel: 'silent',
       slack: { signingSecret: 'access-test-signing-secret' },
+      linkSecret: LINK_SECRET,
       otlp: { port: 0 },
       detection: { stateInterval: 0 },
     });
@@ -127,12 +131,17 @@ describe('access control: every route × every credential', () => {
       'POST /v1/metrics',
       'POST /slack/events',
       'GET /docs/json',
+      'GET /',
+      'GET /incidents',
+      'GET /incidents/:id',
     ]) {
       expect(urls, known).toContain(known);
     }
     for (const r of routes) {
-      if (r.access === 'open')
-        expect(r.url, `${r.method} ${r.url}`).toMatch(/^\/(healthz|readyz|docs|slack\/events)/);
+      if (r.access === 'open') {
+        expect(r.url, `${r.method} ${r.url}`).toMatch(/^\/(healthz|readyz|docs|slack\/events|$)/);
+      }
+      if (r.url.startsWith('/incidents')) expect(r.access, r.url).toBe('read');
       if (r.url.startsWith('/api/v1/') && (r.method === 'GET' || r.method === 'HEAD'))
         expect(r.access).toBe('read');
     }
@@ -190,6 +199,25 @@ describe('access control: every route × every credential', () => {
       headers: { authorization: `Bearer ${keys.get('read')}` },
     });
     expect(withKey.statusCode).toBe(404);
+  });
+
+  it('opens an incident page without a key only with its valid signed link', async () => {
+    await guardian.store.create(spotLossIncident('inc_access_page', { signals: [incidentSignal(601)] }));
+    const signer = new LinkSigner(LINK_SECRET);
+    const page = (query: string) =>
+      guardian.app.inject({ url: `/incidents/inc_access_page?${query}`, remoteAddress: '203.0.113.12' });
+    const signed = signer.sign('inc_access_page', Date.now());
+    expect((await page(signed)).statusCode).toBe(200);
+    // Signed for another incident, tampered with, or expired: a key is needed.
+    expect((await page(signer.sign('inc_other', Date.now()))).statusCode).toBe(401);
+    expect((await page(signed.replace(/sig=./, 'sig=A'))).statusCode).toBe(401);
+    expect(
+      (await page(new LinkSigner(LINK_SECRET, 1000).sign('inc_access_page', Date.now() - 10_000))).statusCode,
+    ).toBe(401);
+    expect((await page('')).statusCode).toBe(401);
+    // The signed link opens that page, not the list.
+    const list = await guardian.app.inject({ url: `/incidents?${signed}`, remoteAddress: '203.0.113.12' });
+    expect(list.statusCode).toBe(401);
   });
 
   it('once a key exists, loopback clients need one too', async () => {

@@ -11,6 +11,11 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** What the route needs; routes that do not say need `admin`. */
     access?: RouteAccess;
+    /**
+     * Lets a request through without a key when it returns true: a page opened from the signed,
+     * short-lived link a Slack message carries.
+     */
+    grantedBy?: (request: FastifyRequest) => boolean;
   }
   interface FastifyRequest {
     /** Who is asking, once access control has let the request through. */
@@ -25,6 +30,7 @@ declare module 'fastify' {
 export type Principal =
   | { readonly kind: 'key'; readonly key: ApiKeyRecord }
   | { readonly kind: 'loopback' }
+  | { readonly kind: 'signed-link' }
   | { readonly kind: 'unauthenticated' };
 
 export interface AccessControlOptions {
@@ -103,6 +109,10 @@ export function installAccessControl(app: FastifyInstance, options: AccessContro
       return;
     }
     const header = request.headers.authorization;
+    if (header === undefined && !request.is404 && request.routeOptions.config.grantedBy?.(request)) {
+      request.principal = { kind: 'signed-link' };
+      return;
+    }
     try {
       if (header === undefined) {
         if (

@@ -301,7 +301,11 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
         return fail('invalid_arguments');
       }
     }
-    if (!Array.isArray(list) || list.length === 0 || !list.every((f) => isRecord(f) && typeof f.id === 'string')) {
+    if (
+      !Array.isArray(list) ||
+      list.length === 0 ||
+      !list.every((f) => isRecord(f) && typeof f.id === 'string')
+    ) {
       return fail('invalid_arguments');
     }
     const channelParam = typeof params.channel_id === 'string' ? params.channel_id : '';

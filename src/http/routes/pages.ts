@@ -38,9 +38,19 @@ export const pageRoutes: FastifyPluginAsync<PageRoutesOptions> = async (
 ) => {
   const hide = { hide: true } as const;
 
-  app.get('/', { schema: hide }, async (_request, reply) => sendHtml(reply, landingPage()));
+  // The landing page holds links only; the rest shows incidents: `read`, or a signed link.
+  app.get('/', { schema: hide, config: { access: 'open' } }, async (_request, reply) =>
+    sendHtml(reply, landingPage()),
+  );
 
-  app.get('/incidents', { schema: hide }, async (_request, reply) => {
+  /** A signed link opens the incident it was signed for (and its charts) without a key. */
+  const signedFor = (request: FastifyRequest) => {
+    const { id } = request.params as { id?: string };
+    const { exp, sig } = request.query as { exp?: string; sig?: string };
+    return id !== undefined && signer.verify(id, exp, sig, clock.now());
+  };
+
+  app.get('/incidents', { schema: hide, config: { access: 'read' } }, async (_request, reply) => {
     const { incidents } = await store.list({ limit: 100 });
     return sendHtml(
       reply,
@@ -51,6 +61,7 @@ export const pageRoutes: FastifyPluginAsync<PageRoutesOptions> = async (
   app.get<IdParams>(
     '/incidents/:id',
     {
+      config: { access: 'read', grantedBy: signedFor },
       schema: {
         ...hide,
         params: { type: 'object', required: ['id'], properties: { id: ID } },
@@ -80,6 +91,7 @@ export const pageRoutes: FastifyPluginAsync<PageRoutesOptions> = async (
   app.get<{ Params: { id: string; n: string }; Querystring: { exp?: string; sig?: string } }>(
     '/incidents/:id/charts/:n.png',
     {
+      config: { access: 'read', grantedBy: signedFor },
       schema: {
         ...hide,
         params: {
