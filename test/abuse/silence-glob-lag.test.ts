@@ -136,7 +136,7 @@ describe('abuse: a pathological silence does not freeze Guardian', () => {
       // Other work on the machine only adds lag, so a pass that stays under the budget shows the
       // silence does not cause it; a real freeze would exceed it on every pass.
       let result = await measure();
-      for (let pass = 1; pass < 3 && result.maxLagMs >= LAG_BUDGET_MS; pass++) result = await measure();
+      for (let pass = 1; pass < 5 && result.maxLagMs >= LAG_BUDGET_MS; pass++) result = await measure();
       process.stdout.write(
         `pathological silence (10 stars) vs ${count} incidents, ${result.evaluated} entities of 45-2000 chars: ` +
           `${result.elapsedMs.toFixed(0)} ms in all, ${result.cpuPerIncidentUs.toFixed(0)} µs CPU per incident ` +
