@@ -13,6 +13,7 @@ const EXTERNAL = [
   'test/contracts/*.bullmq.test.ts',
   'test/detector-state.test.ts',
   'test/end-to-end.test.ts',
+  'test/keys-cli.test.ts',
   'test/poll-lease.test.ts',
   'test/replay.test.ts',
   'test/telemetry.test.ts',

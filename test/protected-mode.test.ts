@@ -90,7 +90,10 @@ describe('protected mode', () => {
   });
 
   it('with a key, listens anywhere and needs the key from every client; with none left, loopback only again', async () => {
-    const { guardian, clock } = await start({ host: '0.0.0.0' }, new ManualClock(Date.now()));
+    const { guardian, clock } = await start(
+      { host: '0.0.0.0', otlp: { port: 0 } },
+      new ManualClock(Date.now()),
+    );
     const { record, key } = generateApiKey({ name: 'ops', scope: 'read', now: clock.now() });
     await guardian.store.createApiKey(record);
     const url = await guardian.listen();
@@ -101,9 +104,24 @@ describe('protected mode', () => {
     expect((await get(loopback, '/api/v1/incidents')).status).toBe(401);
     expect((await get(external, '/api/v1/incidents', key)).status).toBe(200);
     expect((await get(external, '/healthz')).status).toBe(200);
+    // The OTLP-only port: ingest with an ingest key, and nothing of the API.
+    const ingestPort = (guardian.ingestApp!.server.address() as { port: number }).port;
+    const ingest = `http://${eth0}:${ingestPort}`;
+    const pusher = generateApiKey({ name: 'pusher', scope: 'ingest', now: clock.now() });
+    await guardian.store.createApiKey(pusher.record);
+    const pushed = await fetch(`${ingest}/v1/metrics`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${pusher.key}`, 'content-type': 'application/json' },
+      body: '{"resourceMetrics":[]}',
+    });
+    expect(pushed.status).toBe(200);
+    expect((await fetch(`${ingest}/v1/metrics`, { method: 'POST', body: '{}' })).status).toBe(401);
+    expect((await get(ingest, '/api/v1/incidents', key)).status).toBe(404);
+    expect((await get(ingest, '/healthz')).status).toBe(200);
 
     // Revoked: refused within the key cache time; then no usable key is left.
     await guardian.store.revokeApiKey(record.id, clock.now());
+    await guardian.store.revokeApiKey(pusher.record.id, clock.now());
     await clock.advanceBy(11_000);
     expect((await get(external, '/api/v1/incidents', key)).status).toBe(401);
     expect((await get(external, '/api/v1/incidents')).status).toBe(401);
