@@ -103,7 +103,11 @@ describe('Slack authorization', () => {
       contentType: 'application/x-www-form-urlencoded',
     });
 
-  async function click(user: string, action: { action_id: string; value?: string }, team = TEAM) {
+  async function click(
+    user: string,
+    action: { action_id: string; value?: string; selected_option?: { value: string } },
+    team = TEAM,
+  ) {
     const payload = {
       type: 'block_actions',
       user: { id: user, username: user.toLowerCase(), team_id: team },
@@ -169,6 +173,22 @@ describe('Slack authorization', () => {
       type: 'acknowledged',
       actor: { id: LEAD, via: 'slack' },
     });
+    // Silenced from its menu and unsilenced with the command: both in its timeline, with who.
+    await click(LEAD, { action_id: ACTION_IDS.silence, selected_option: { value: `${incident.id}|1h` } });
+    const [silence] = await store.listSilences(clock.now());
+    expect(silence).toMatchObject({ incidentId: incident.id, createdBy: { id: LEAD } });
+    expect((await command(LEAD, `unsilence ${silence!.id}`)).json().text).toMatch(/ended/);
+    const timeline = await store.timeline(incident.id);
+    expect(timeline.filter((e) => e.type === 'silenced' || e.type === 'unsilenced')).toEqual([
+      expect.objectContaining({
+        type: 'silenced',
+        actor: expect.objectContaining({ id: LEAD, via: 'slack' }),
+      }),
+      expect.objectContaining({
+        type: 'unsilenced',
+        actor: expect.objectContaining({ id: LEAD, via: 'slack' }),
+      }),
+    ]);
   });
 
   it('lets a member of a responder group act, looking the group up once and then from its cache', async () => {

@@ -125,6 +125,31 @@ export async function silenceIncident(
   return { silence, incident };
 }
 
+/**
+ * Ends a silence now on behalf of `actor` and, when it was made from an incident, notes who ended
+ * it in that incident's timeline. Null when there is no such silence; ending an ended silence
+ * again changes nothing.
+ */
+export async function endSilence(
+  store: IncidentStore,
+  request: { silenceId: string; actor: Actor; now: number },
+): Promise<Silence | null> {
+  const { silenceId, actor, now } = request;
+  const ended = await store.expireSilence(silenceId, now);
+  if (ended?.incidentId && ended.expiresAt === now) {
+    await store.appendTimeline(ended.incidentId, [
+      {
+        id: stableId('evt_', 'unsilenced', ended.id),
+        at: now,
+        type: 'unsilenced',
+        text: `${describeSilence(ended)} unsilenced by ${actor.name ?? actor.id}${actor.via === 'slack' ? ' in Slack' : ''}`,
+        actor,
+      },
+    ]);
+  }
+  return ended;
+}
+
 /** Creates a silence from a matcher a person typed (`/guardian silence <kind|entity> <duration>`). */
 export async function createSilence(
   store: IncidentStore,

@@ -89,7 +89,7 @@ export interface Actor {
 }
 
 /** Timeline event types beyond the correlator's: what people and the notifier did. */
-export type RecordedEventType = TimelineEventType | 'silenced' | 'drafted';
+export type RecordedEventType = TimelineEventType | 'silenced' | 'unsilenced' | 'drafted';
 
 /** A timeline event as stored: the correlator's events, and actions with who did them. */
 export interface RecordedEvent extends Omit<TimelineEvent, 'type'> {

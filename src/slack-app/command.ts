@@ -1,6 +1,6 @@
 import { parseDuration } from '../config/duration.ts';
 import type { Incident, Severity } from '../core/index.ts';
-import { createSilence } from '../incidents/actions.ts';
+import { createSilence, endSilence } from '../incidents/actions.ts';
 import { checkSilenceMatchers, describeSilence } from '../incidents/silences.ts';
 import type { Actor } from '../incidents/store.ts';
 import { escapeMrkdwn, truncate } from '../notify/block-kit.ts';
@@ -180,7 +180,7 @@ async function unsilence(
   actor: Actor,
 ): Promise<EphemeralReply> {
   if (!id) return { text: 'Usage: `/guardian unsilence <silence id>`' };
-  const ended = await ctx.store.expireSilence(id, ctx.clock.now());
+  const ended = await endSilence(ctx.store, { silenceId: id, actor, now: ctx.clock.now() });
   if (!ended) return { text: `No silence ${escapeMrkdwn(truncate(id, 100))}.` };
   ctx.logger.info({ silence: id, by: actor.id }, 'silence ended from Slack');
   return { text: `Silence \`${ended.id}\` (${escapeMrkdwn(describeSilence(ended))}) ended.` };

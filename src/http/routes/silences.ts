@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { parseDuration } from '../../config/duration.ts';
 import { type Clock, GuardianError, NotFoundError } from '../../core/index.ts';
-import { createMatcherSilence } from '../../incidents/actions.ts';
+import { createMatcherSilence, endSilence } from '../../incidents/actions.ts';
 import { checkSilenceMatchers, describeSilence } from '../../incidents/silences.ts';
 import type { IncidentStore } from '../../incidents/store.ts';
 import { actorOf } from '../access.ts';
@@ -170,7 +170,13 @@ export const silenceRoutes: FastifyPluginAsync<SilenceRoutesOptions> = async (ap
           type: 'object',
           additionalProperties: false,
           properties: {
-            by: { type: 'string', minLength: 1, maxLength: 200, description: 'who ends it (logged)' },
+            by: {
+              type: 'string',
+              minLength: 1,
+              maxLength: 200,
+              description:
+                'who ends it, for requests without a key (with a key, its name); noted in the timeline of the incident the silence was made from',
+            },
           },
         },
         response: { 200: { $ref: 'Silence#' }, 404: errorBodySchema },
@@ -178,11 +184,14 @@ export const silenceRoutes: FastifyPluginAsync<SilenceRoutesOptions> = async (ap
     },
     async (request) => {
       const now = clock.now();
-      const ended = await store.expireSilence(request.params.id, now);
-      if (!ended) throw new NotFoundError(`no silence ${request.params.id}`);
       const principal = request.principal;
-      const by = principal?.kind === 'key' ? principal.key.name : request.query.by;
-      request.log.info({ silence: ended.id, by }, 'silence ended through the API');
+      const actor =
+        principal?.kind === 'key'
+          ? { id: principal.key.name, keyId: principal.key.id, via: 'api' as const }
+          : { id: request.query.by?.trim() || 'unnamed local caller', via: 'api' as const };
+      const ended = await endSilence(store, { silenceId: request.params.id, actor, now });
+      if (!ended) throw new NotFoundError(`no silence ${request.params.id}`);
+      request.log.info({ silence: ended.id, by: actor.id }, 'silence ended through the API');
       return silenceView(ended, now);
     },
   );
