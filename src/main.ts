@@ -423,6 +423,12 @@ export async function createGuardian(config: GuardianConfig, deps: GuardianDeps)
       authOff,
       perKey: new RateLimiter({ rate: config.auth.keyRate, burst: config.auth.keyBurst }),
     });
+    // Bounded by construction; shown so an operator sees how close to its bound each is.
+    metrics.meter.createObservableGauge('guardian.auth.state', { unit: '{entry}' }).addCallback((result) => {
+      result.observe(authenticator.cacheSize, { state: 'key_cache' });
+      result.observe(access.perKey.size, { state: 'key_rate_buckets' });
+      result.observe(access.failures.size, { state: 'failed_auth_buckets' });
+    });
     const health = {
       checks: { store: () => store.ping(), queue: () => signals.depth().then(() => true) },
       isStopping: () => stopping,

@@ -64,6 +64,11 @@ export class Authenticator {
     return value;
   }
 
+  /** Key ids remembered now (known and unknown), at most `cacheMaxEntries`. */
+  get cacheSize(): number {
+    return this.#records.size;
+  }
+
   /** Forgets what was cached (a key was just created or revoked in this process). */
   forget(): void {
     this.#records.clear();
