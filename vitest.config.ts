@@ -7,6 +7,7 @@ import { defineConfig } from 'vitest/config';
  */
 const EXTERNAL = [
   'test/engines/**',
+  'test/browser/**',
   'test/acceptance/**',
   'test/deploy/**',
   'test/contracts/*.moto.test.ts',

@@ -8,12 +8,16 @@ const FONT_DIR = path.join(
   path.dirname(createRequire(import.meta.url).resolve('dejavu-fonts-ttf/package.json')),
   'ttf',
 );
-const FONTS = [path.join(FONT_DIR, 'DejaVuSans.ttf'), path.join(FONT_DIR, 'DejaVuSans-Bold.ttf')];
+/** DejaVu Sans regular and bold: the charts' text, and the incident pages' font. */
+export const FONTS = [
+  path.join(FONT_DIR, 'DejaVuSans.ttf'),
+  path.join(FONT_DIR, 'DejaVuSans-Bold.ttf'),
+] as const;
 
 /** Renders an SVG to PNG in-process (no browser), with Guardian's own fonts only. */
 export function svgToPng(svg: string): Buffer {
   const resvg = new Resvg(svg, {
-    font: { fontFiles: FONTS, loadSystemFonts: false, defaultFontFamily: 'DejaVu Sans' },
+    font: { fontFiles: [...FONTS], loadSystemFonts: false, defaultFontFamily: 'DejaVu Sans' },
     background: '#ffffff',
   });
   return resvg.render().asPng();

@@ -85,12 +85,16 @@ export async function demoCommand(args: DemoArgs): Promise<number> {
       const { messages } = (await res.json()) as { messages: (Omit<OutboxMessage, 'at'> & { at: string })[] };
       out.write(`\nWhat Guardian posted to Slack (${messages.length} messages):\n`);
       for (const m of [...messages].reverse()) {
-        const what =
-          m.method === 'post' ? 'new message' : m.method === 'reply' ? 'thread reply' : 'message edited';
+        const what = {
+          post: 'new message',
+          reply: 'thread reply',
+          update: 'message edited',
+          file: 'chart shared in the thread',
+        }[m.method];
         out.write(`\n── ${m.at.slice(11, 19)} · ${what} in ${m.channel} ${'─'.repeat(40)}\n`);
         out.write(`${indent(m.blocks.length > 0 ? blocksAsText(m.blocks) : m.text)}\n`);
       }
-      out.write(`\n${summary(exported)}\n`);
+      out.write(`\n${summary(exported, url)}\n`);
       out.write(
         `\nThe HTTP API is up: ${url}/docs (try GET ${url}/api/v1/incidents)\n` +
           (args.exit ? '' : 'Press Ctrl-C to stop.\n'),
@@ -132,12 +136,13 @@ function progress(scenario: Scenario): Pick<ReplayOptions, 'onProgress'> {
   };
 }
 
-function summary(exported: IncidentsExport): string {
+function summary(exported: IncidentsExport, url?: string): string {
   const lines = [`Incidents (${exported.incidents.length}):`];
   for (const i of exported.incidents) {
     const state = i.resolved_at ? `resolved ${i.resolved_at.slice(11, 19)}` : 'open';
     lines.push(`  ${i.opened_at.slice(11, 19)}  ${i.severity.padEnd(8)} ${i.title}  (${state})`);
     if (i.root_cause) lines.push(`            root cause: ${i.root_cause.kind} on ${i.root_cause.entity}`);
+    if (url) lines.push(`            page: ${url}/incidents/${encodeURIComponent(i.id)}`);
   }
   return lines.join('\n');
 }

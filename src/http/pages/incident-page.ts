@@ -4,21 +4,25 @@ import type { RecordedEvent, Silence } from '../../incidents/store.ts';
 import { html, SafeHtml } from './html.ts';
 
 const STYLE = `
+@font-face { font-family: "Guardian Sans"; src: url("/assets/dejavu-sans.ttf") format("truetype"); font-weight: 400; }
+@font-face { font-family: "Guardian Sans"; src: url("/assets/dejavu-sans-bold.ttf") format("truetype"); font-weight: 700; }
 :root { color-scheme: light; --fg:#1d1c1d; --muted:#616061; --line:#e8e8e8; --accent:#1264a3; }
 * { box-sizing: border-box; }
-body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", "DejaVu Sans", sans-serif; color: var(--fg); background: #fafafa; }
+body { margin: 0; font: 15px/1.5 "Guardian Sans", system-ui, sans-serif; color: var(--fg); background: #fafafa; }
 main { max-width: 960px; margin: 0 auto; padding: 16px; }
 header.top { display: flex; gap: 12px; align-items: baseline; flex-wrap: wrap; border-bottom: 1px solid var(--line); padding-bottom: 8px; }
 header.top a { color: var(--accent); text-decoration: none; font-weight: 600; }
 h1 { font-size: 22px; line-height: 1.3; margin: 12px 0 4px; overflow-wrap: anywhere; }
-h2 { font-size: 17px; margin: 24px 0 8px; }
-section { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 12px 16px; margin: 12px 0; }
+h2 { font-size: 17px; margin: 2px 0 8px; }
+section { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 12px 16px; margin: 12px 0; overflow-x: auto; }
 .meta { color: var(--muted); font-size: 14px; }
 .badge { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 13px; font-weight: 600; color: #fff; }
 .sev-critical { background: #b01243; } .sev-high { background: #e8912d; } .sev-low { background: #2f7eb5; } .sev-info { background: #6b6b6b; }
 .st-open { background: #e01e5a; } .st-acknowledged { background: #ecb22e; color: #1d1c1d; } .st-resolved { background: #2eb67d; }
 table { border-collapse: collapse; width: 100%; font-size: 14px; }
-th, td { text-align: left; padding: 4px 8px 4px 0; border-bottom: 1px solid var(--line); vertical-align: top; overflow-wrap: anywhere; }
+th, td { text-align: left; padding: 4px 8px 4px 0; border-bottom: 1px solid var(--line); vertical-align: top; overflow-wrap: break-word; }
+td code { overflow-wrap: anywhere; }
+@media (max-width: 600px) { .wide { display: none; } main { padding: 8px; } section { padding: 10px 12px; } }
 code { font-size: 13px; background: #f4f4f4; padding: 0 3px; border-radius: 3px; overflow-wrap: anywhere; }
 img.chart { width: 100%; height: auto; border: 1px solid var(--line); border-radius: 4px; }
 ul { padding-left: 20px; margin: 4px 0; }
@@ -33,6 +37,7 @@ export function page(title: string, body: SafeHtml): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="/favicon.svg" type="image/svg+xml">
 <title>${title} · Guardian</title>
 <style>${new SafeHtml(STYLE)}</style>
 </head>
@@ -140,12 +145,13 @@ ${rc.evidence?.length ? html`<ul>${rc.evidence.map((e) => html`<li>${e}</li>`)}<
 ${
   impact && (impact.tasks.length > 0 || impact.sparkJobs > 0)
     ? html`<p>${failed} Airflow task${failed === 1 ? '' : 's'} in ${impact.dags.length + (impact.omittedDags ?? 0)} DAG${impact.dags.length === 1 ? '' : 's'}${impact.sparkJobs ? html`, ${impact.sparkJobs} Spark job${impact.sparkJobs === 1 ? '' : 's'}` : ''}${impact.omittedTasks ? html` (${impact.omittedTasks} more not listed)` : ''}.</p>
-<table><thead><tr><th>DAG</th><th>task</th><th>run</th><th>state</th></tr></thead><tbody>${[...byDag].map(
-        ([dag, tasks]) =>
-          tasks.map(
-            (t, n) =>
-              html`<tr><td>${n === 0 ? dag : ''}</td><td>${t.taskId}</td><td><code>${t.runId}</code></td><td>${t.state}</td></tr>`,
-          ),
+<table><thead><tr><th>DAG</th><th>task</th><th class="wide">run</th><th>state</th></tr></thead><tbody>${[
+        ...byDag,
+      ].map(([dag, tasks]) =>
+        tasks.map(
+          (t, n) =>
+            html`<tr><td>${n === 0 ? dag : ''}</td><td>${t.taskId}</td><td class="wide"><code>${t.runId}</code></td><td>${t.state}</td></tr>`,
+        ),
       )}</tbody></table>`
     : html`<p class="empty">No DAG or task affected.</p>`
 }
@@ -181,7 +187,11 @@ ${
 </section>
 <section>
 <h2>Timeline</h2>
-<table><tbody>${input.timeline.map((e) => html`<tr><td class="meta">${time(e.at)}</td><td>${e.text}</td></tr>`)}</tbody></table>
+${
+  input.timeline.length > 0
+    ? html`<table><tbody>${input.timeline.map((e) => html`<tr><td class="meta">${time(e.at)}</td><td>${e.text}</td></tr>`)}</tbody></table>`
+    : html`<p class="empty">Nothing recorded yet.</p>`
+}
 </section>`;
   return page(i.title, body);
 }

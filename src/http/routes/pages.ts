@@ -1,6 +1,7 @@
+import { readFile } from 'node:fs/promises';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { incidentCharts } from '../../charts/incident-charts.ts';
-import { chartPng } from '../../charts/png.ts';
+import { chartPng, FONTS } from '../../charts/png.ts';
 import type { SeriesHistory } from '../../charts/series-history.ts';
 import type { Clock, Incident } from '../../core/index.ts';
 import { silenceMatches } from '../../incidents/silences.ts';
@@ -17,6 +18,9 @@ export interface PageRoutesOptions {
   /** Signs and checks the short-lived links Slack messages carry. */
   signer: LinkSigner;
 }
+
+const FAVICON =
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><circle cx="8" cy="8" r="7" fill="#1264a3"/><path d="M5 8.5l2 2 4-5" stroke="#fff" stroke-width="2" fill="none"/></svg>';
 
 type IdParams = { Params: { id: string }; Querystring: { exp?: string; sig?: string } };
 
@@ -49,6 +53,44 @@ export const pageRoutes: FastifyPluginAsync<PageRoutesOptions> = async (
     const { exp, sig } = request.query as { exp?: string; sig?: string };
     return id !== undefined && signer.verify(id, exp, sig, clock.now());
   };
+
+  // Browsers ask for an icon with every page; a missing one is an error in their console.
+  app.get('/favicon.svg', { schema: hide, config: { access: 'open' } }, async (_request, reply) =>
+    reply
+      .header('content-type', 'image/svg+xml')
+      .header('cache-control', 'public, max-age=86400')
+      .send(FAVICON),
+  );
+  app.get('/favicon.ico', { schema: hide, config: { access: 'open' } }, async (_request, reply) =>
+    reply.redirect('/favicon.svg', 301),
+  );
+
+  // The pages' font, shipped with Guardian, so a page reads the same on every machine.
+  const fonts = { 'dejavu-sans.ttf': FONTS[0], 'dejavu-sans-bold.ttf': FONTS[1] } as const;
+  const fontBytes = new Map<string, Buffer>();
+  app.get<{ Params: { name: string } }>(
+    '/assets/:name',
+    {
+      schema: {
+        ...hide,
+        params: { type: 'object', properties: { name: { type: 'string', maxLength: 64 } } },
+      },
+      config: { access: 'open' },
+    },
+    async (request, reply) => {
+      const file = fonts[request.params.name as keyof typeof fonts];
+      if (!file) return notFound(reply, request.params.name);
+      let bytes = fontBytes.get(file);
+      if (!bytes) {
+        bytes = await readFile(file);
+        fontBytes.set(file, bytes);
+      }
+      return reply
+        .header('content-type', 'font/ttf')
+        .header('cache-control', 'public, max-age=86400')
+        .send(bytes);
+    },
+  );
 
   app.get('/incidents', { schema: hide, config: { access: 'read' } }, async (_request, reply) => {
     const { incidents } = await store.list({ limit: 100 });
@@ -126,7 +168,10 @@ export const pageRoutes: FastifyPluginAsync<PageRoutesOptions> = async (
 function sendHtml(reply: FastifyReply, body: string): FastifyReply {
   return reply
     .header('content-type', 'text/html; charset=utf-8')
-    .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'")
+    .header(
+      'content-security-policy',
+      "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; font-src 'self'",
+    )
     .header('x-content-type-options', 'nosniff')
     .header('referrer-policy', 'no-referrer')
     .send(body);
