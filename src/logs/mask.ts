@@ -89,6 +89,23 @@ const NAMED_DATE = new RegExp(
   'g',
 );
 const HAS_MONTH = /Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec/;
+const CLOCK = /\d{1,2}(:\d{2}){1,2}/;
+const ZONE = /\s([A-Z]{3,4})(?:\s+\d{4})?$/;
+
+/**
+ * A named date is one value, written as its clock when it has one (`Fri Jun 17 07:07:00 2005` →
+ * `<*>:<*>:<*>`, the words and numbers beside the clock glued to its first and last variables),
+ * as every other clock is written; a time zone word stays (`… 09:04:50 EDT 2004` →
+ * `<*>:<*>:<*> EDT <*>`).
+ */
+function maskNamedDate(date: string): string {
+  const clock = CLOCK.exec(date);
+  if (!clock) return WILDCARD;
+  const time = clock[0].replace(/\d+/g, WILDCARD);
+  const zone = ZONE.exec(date);
+  if (!zone) return time;
+  return `${time} ${zone[1]}${zone[0].length > zone[1]!.length + 1 ? ` ${WILDCARD}` : ''}`;
+}
 
 /** `5.2 KB`: a size is one quantity, the unit belongs to the value. */
 const SIZE_UNIT = /^(?:[KMGTPE]i?B|B)([,;.)\]]*)$/;
@@ -98,7 +115,7 @@ const SIZE_UNIT = /^(?:[KMGTPE]i?B|B)([,;.)\]]*)$/;
  * of a longer line becomes one trailing variable.
  */
 export function maskLine(line: string, maxTokens = 128): string[] {
-  const text = HAS_MONTH.test(line) ? line.replace(NAMED_DATE, WILDCARD) : line;
+  const text = HAS_MONTH.test(line) ? line.replace(NAMED_DATE, maskNamedDate) : line;
   const literals = LITERAL.test(text);
   const out: string[] = [];
   const len = text.length;
@@ -180,9 +197,23 @@ export function maskToken(token: string): string {
 /** `seen`: the union of the classes of the token's characters. */
 function maskClassified(token: string, seen: number): string {
   if (!(seen & (SEPARATOR | SLASH))) return maskAtom(token); // one atom: nothing to split or glue
+  if (seen & DIGIT && token.includes(':')) {
+    const unglued = token.replace(HEX_ADDRESS, hexAddress);
+    if (unglued !== token) return maskClassified(unglued, seen | GLUE);
+  }
   const masked = (seen & SLASH && maskUrl(token)) || maskPieces(token, seen);
   // Only `<`, `>`, `` ` `` and `?` split pieces without being delimiters, so only they can glue.
   return seen & GLUE && masked !== token ? canonicalToken(masked) : masked;
+}
+
+/** Three or more hex groups joined by colons: a MAC, PCI or IPv6 address, or a clock. */
+const HEX_ADDRESS = /(?<![\w:.])[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){2,}(?:\.[0-9A-Fa-f]+)?(?![\w:])/g;
+/** `hh:mm`, `hh:mm:ss`, `hh:mm:ss.fff`: a clock keeps its colons. */
+const CLOCK_TIME = /^\d{1,2}(?::\d{2}){1,2}(?:\.\d+)?$/;
+
+/** An address (its groups are one value) is one variable; a clock is left to the pieces. */
+function hexAddress(text: string): string {
+  return CLOCK_TIME.test(text) ? text : WILDCARD;
 }
 
 const SCHEME_CHAR = /[A-Za-z0-9+.-]/;
@@ -247,6 +278,8 @@ function maskAtom(atom: string): string {
   let end = atom.length;
   while (end > 0 && atom.charCodeAt(end - 1) === 46) end--;
   if (end === 0) return atom;
+  // `.......1` after a key: the dots lead to the value and stay.
+  if (atom.charCodeAt(0) === 46) return `.${maskAtom(atom.slice(1))}`;
   const tail = end === atom.length ? '' : atom.slice(end);
   // The most common variable by far: a number or an id that starts with a digit.
   if (classOf(atom.charCodeAt(0)) & DIGIT) return WILDCARD + tail;
@@ -281,7 +314,14 @@ function maskAtom(atom: string): string {
     }
   }
   if (longestRun <= 2 && isIdentifierWithIncidentalDigits(core)) return atom;
+  const dot = core.indexOf('.');
+  // `core.2275`, `alignment.....0`: a word, then a value after a dot; the word stays.
+  if (dot > 0 && dot === firstOther) return canonicalToken(core.split('.').map(maskSegment).join('.')) + tail;
   return WILDCARD + tail;
+}
+
+function maskSegment(segment: string): string {
+  return segment === '' ? segment : maskAtom(segment);
 }
 
 /**

@@ -51,6 +51,11 @@ export interface TemplateMinerConfig {
    * @defaultValue 128
    */
   readonly maxTokens?: number;
+  /**
+   * Distinct plain words seen at one position, all else equal, that make the position a variable.
+   * @defaultValue 4
+   */
+  readonly distinctWordsForVariable?: number;
 }
 
 /** A mined template, as the miner currently knows it. */
@@ -168,6 +173,7 @@ export class TemplateMiner {
   readonly #maxLineLength: number;
   readonly #maxTokens: number;
   readonly #maxCached: number;
+  readonly #distinctWords: number;
   readonly #clusters = new Map<string, Cluster>();
   /** Masked line → cluster: the fast path. Bounded; entries of evicted clusters are dropped lazily. */
   readonly #exact = new Map<string, Cluster>();
@@ -181,6 +187,7 @@ export class TemplateMiner {
     this.#maxLineLength = Math.max(16, config.maxLineLength ?? DEFAULTS.maxLineLength);
     this.#maxTokens = Math.max(2, config.maxTokens ?? DEFAULTS.maxTokens);
     this.#maxCached = this.#maxTemplates * 4;
+    this.#distinctWords = Math.max(2, config.distinctWordsForVariable ?? DISTINCT_WORDS_FOR_VARIABLE);
   }
 
   /** Mines one line seen at `time` (epoch ms, or any monotone number). */
@@ -373,7 +380,7 @@ export class TemplateMiner {
   #promoteRepeatedWords(cluster: Cluster): Cluster | null {
     const bucket = this.#buckets.get(cluster.bucket)!;
     const n = cluster.slots.length;
-    if (bucket.length < DISTINCT_WORDS_FOR_VARIABLE || n < 2) return null;
+    if (bucket.length < this.#distinctWords || n < 2) return null;
     for (let i = 1; i < n; i++) {
       if (cluster.slots[i]!.includes(WILDCARD)) continue;
       let survivor: Cluster | null = null;
@@ -383,7 +390,7 @@ export class TemplateMiner {
         siblings++;
         if (!survivor || other.hits > survivor.hits) survivor = other;
       }
-      if (!survivor || siblings + 1 < DISTINCT_WORDS_FOR_VARIABLE) continue;
+      if (!survivor || siblings + 1 < this.#distinctWords) continue;
       survivor.generalise(i, WILDCARD);
       this.#absorbCovered(survivor, bucket);
       return survivor;
@@ -602,7 +609,8 @@ export function generaliseToken(a: string, b: string): Generalised | null {
   const variable = (m: string) => m.includes(WILDCARD) || /\d/.test(m);
   if (midA === '' || midB === '') {
     if (!variable(midA + midB)) return null;
-    return { token: WILDCARD, wordChange: false };
+    // `()` and `(<*>)`, `rhost=` and `rhost=<*>`: an empty value; the punctuation around it stays.
+    return { token: canonicalToken(a.slice(0, p) + WILDCARD + a.slice(a.length - s)), wordChange: false };
   }
   if (variable(midA) || variable(midB)) {
     return { token: canonicalToken(a.slice(0, p) + WILDCARD + a.slice(a.length - s)), wordChange: false };
