@@ -101,6 +101,7 @@ function evaluate(system: System, config: TemplateMinerConfig): Score {
  */
 const TUNABLES: Record<string, readonly number[]> = {
   distinctWordsForVariable: [3, 4, 5, 6],
+  constantWordsAfterName: [1, 2, 3, 4],
 };
 
 function settings(): TemplateMinerConfig[] {
@@ -122,7 +123,7 @@ function errors(system: System): void {
   const pred = mine(system, {});
   const byTruth = new Map<string, Map<string, number>>();
   const predSize = new Map<string, number>();
-  pred.forEach((p) => predSize.set(p, (predSize.get(p) ?? 0) + 1));
+  for (const p of pred) predSize.set(p, (predSize.get(p) ?? 0) + 1);
   system.groups.forEach((g, i) => {
     const m = byTruth.get(g) ?? new Map<string, number>();
     const key = `${pred[i]}\u0000${system.templates[i]}\u0000${system.lines[i]}`;

@@ -328,7 +328,7 @@ function maskSegment(segment: string): string {
  * Names whose digits are part of the name, not a value: `log4j`, `Slf4jLogger`, `s3a`, `k8s`,
  * `HttpServer2`, `jk2_init`, and qualified names with a version segment
  * (`org.apache.hadoop.mapreduce.v2.api.Foo`). A value that looks like this (`node3`) still
- * becomes a variable as soon as a second value is seen at the same place (see the miner).
+ * becomes a variable once several values are seen at the same place, as a word does (see the miner).
  */
 function isIdentifierWithIncidentalDigits(core: string): boolean {
   let dots = 0;

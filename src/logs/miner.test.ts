@@ -121,8 +121,11 @@ describe('generaliseToken', () => {
     expect(generaliseToken('MININT-<*>:<*>', '<*>:<*>')).toEqual({ token: '<*>:<*>', wordChange: false });
   });
 
-  it('makes the differing part a variable when it has digits', () => {
-    expect(generaliseToken('node3', 'node4')?.token).toBe('<*>');
+  it('makes the differing part a variable when it is a number, not a name with digits', () => {
+    expect(generaliseToken('port:<*>', 'port:8080')?.token).toBe('port:<*>');
+    expect(generaliseToken('id=7', 'id=8')?.token).toBe('id=<*>');
+    // `en0` and `awdl0`, `IPV4` and `IPV6` are names: like words, they need several values.
+    expect(generaliseToken('en0', 'awdl0')).toBeNull();
     expect(generaliseToken('user=alice', 'user=bob')?.token).toBe('user=<*>');
   });
 

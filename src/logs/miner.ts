@@ -56,6 +56,12 @@ export interface TemplateMinerConfig {
    * @defaultValue 4
    */
   readonly distinctWordsForVariable?: number;
+  /**
+   * Constant words a statement must have after its first token for that token to become a
+   * variable (a program or host name in front); shorter statements are told apart by it.
+   * @defaultValue 3
+   */
+  readonly constantWordsAfterName?: number;
 }
 
 /** A mined template, as the miner currently knows it. */
@@ -82,7 +88,8 @@ export interface MineResult {
 
 class Cluster implements LogTemplate {
   readonly ownId: string;
-  readonly bucket: string;
+  /** Where it is compared: `bucketOf` its tokens, or its length's open bucket (`openBucketOf`). */
+  bucket: string;
   slots: string[];
   hits = 0;
   first: number;
@@ -93,6 +100,9 @@ class Cluster implements LogTemplate {
   /** Set when a more general cluster took this one over; readers are forwarded to it. */
   absorbedInto: Cluster | null = null;
   #text: string | null = null;
+
+  /** Tokens after the first, as first seen: finds the clusters that differ only in their first. */
+  rest = '';
 
   constructor(id: string, bucket: string, tokens: string[], time: number) {
     this.ownId = id;
@@ -158,6 +168,11 @@ export interface MinerSnapshot {
     readonly lastSeen: number;
     /** The miner's line number at its latest match (recency, for eviction). */
     readonly touched: number;
+    /**
+     * Its first token became a variable over lines that differed there (a program or host name):
+     * it is compared with lines of any first token. Absent in snapshots from before it existed.
+     */
+    readonly openFirst?: boolean;
   }[];
 }
 
@@ -168,17 +183,23 @@ export interface MinerSnapshot {
  */
 const DISTINCT_WORDS_FOR_VARIABLE = 4;
 
+/** See `TemplateMinerConfig.constantWordsAfterName`. */
+const CONSTANT_WORDS_AFTER_NAME = 3;
+
 export class TemplateMiner {
   readonly #maxTemplates: number;
   readonly #maxLineLength: number;
   readonly #maxTokens: number;
   readonly #maxCached: number;
   readonly #distinctWords: number;
+  readonly #minRest: number;
   readonly #clusters = new Map<string, Cluster>();
   /** Masked line → cluster: the fast path. Bounded; entries of evicted clusters are dropped lazily. */
   readonly #exact = new Map<string, Cluster>();
   /** `tokenCount \0 firstToken` → clusters to compare with. */
   readonly #buckets = new Map<string, Cluster[]>();
+  /** `tokenCount \0 tokens after the first` → clusters created with them (stale ones skipped). */
+  readonly #rests = new Map<string, Cluster[]>();
   #sequence = 0;
   #evictions = 0;
 
@@ -188,6 +209,7 @@ export class TemplateMiner {
     this.#maxTokens = Math.max(2, config.maxTokens ?? DEFAULTS.maxTokens);
     this.#maxCached = this.#maxTemplates * 4;
     this.#distinctWords = Math.max(2, config.distinctWordsForVariable ?? DISTINCT_WORDS_FOR_VARIABLE);
+    this.#minRest = Math.max(1, config.constantWordsAfterName ?? CONSTANT_WORDS_AFTER_NAME);
   }
 
   /** Mines one line seen at `time` (epoch ms, or any monotone number). */
@@ -199,26 +221,26 @@ export class TemplateMiner {
     if (cached) return this.#hit(cached, time, seq, false);
 
     const bucketKey = bucketOf(tokens);
-    const bucket = this.#buckets.get(bucketKey);
-    if (bucket) {
-      const found = bestMatch(bucket, tokens);
-      if (found) {
-        const cluster = found.cluster;
-        let generalised = false;
-        for (let i = 0; i < tokens.length; i++) {
-          const merged = found.merged[i];
-          if (merged !== undefined && merged !== cluster.slots[i]) {
-            cluster.generalise(i, merged);
-            generalised = true;
-          }
+    // Its own bucket first, then the templates whose first token is a variable.
+    for (const k of [bucketKey, openBucketOf(tokens.length)]) {
+      const bucket = this.#buckets.get(k);
+      const found = bucket && bestMatch(bucket, tokens);
+      if (!found) continue;
+      const cluster = found.cluster;
+      let generalised = false;
+      for (let i = 0; i < tokens.length; i++) {
+        const merged = found.merged[i];
+        if (merged !== undefined && merged !== cluster.slots[i]) {
+          cluster.generalise(i, merged);
+          generalised = true;
         }
-        if (generalised) {
-          this.#absorbCovered(cluster, bucket);
-          this.#absorbLonger(cluster);
-        }
-        this.#remember(key, cluster);
-        return this.#hit(cluster, time, seq, generalised);
       }
+      if (generalised) {
+        this.#absorbCovered(cluster, bucket);
+        this.#absorbLonger(cluster);
+      }
+      this.#remember(key, cluster);
+      return this.#hit(cluster, time, seq, generalised);
     }
     const shorter = this.#matchShorter(tokens);
     if (shorter) {
@@ -226,7 +248,7 @@ export class TemplateMiner {
       return this.#hit(shorter, time, seq, false);
     }
     const cluster = this.#create(bucketKey, tokens, time);
-    const survivor = this.#promoteRepeatedWords(cluster);
+    const survivor = this.#promoteFirstToken(cluster) ?? this.#promoteRepeatedWords(cluster);
     this.#remember(key, survivor ?? cluster);
     // Taken over at once by an older cluster: not a new template, a new value of a known one.
     return this.#hit(survivor ?? cluster, time, seq, survivor !== null, survivor === null);
@@ -237,8 +259,12 @@ export class TemplateMiner {
     const tokens = this.#tokens(line);
     const cached = this.#lookup(tokens.join(' '));
     if (cached) return cached;
-    const bucket = this.#buckets.get(bucketOf(tokens));
-    const found = bucket && bestMatch(bucket, tokens);
+    let found: Match | null = null;
+    for (const k of [bucketOf(tokens), openBucketOf(tokens.length)]) {
+      const bucket = this.#buckets.get(k);
+      found = (bucket && bestMatch(bucket, tokens)) || null;
+      if (found) break;
+    }
     if (!found) return this.#matchShorter(tokens) ?? undefined;
     // Only a match the template already covers, with no generalisation needed.
     for (let i = 0; i < tokens.length; i++) {
@@ -262,6 +288,7 @@ export class TemplateMiner {
         firstSeen: c.first,
         lastSeen: c.last,
         touched: c.touched,
+        ...(c.bucket === openBucketOf(c.slots.length) ? { openFirst: true } : {}),
       }));
     return { lines: this.#sequence, templates };
   }
@@ -284,11 +311,14 @@ export class TemplateMiner {
     for (const t of valid.slice(-this.#maxTemplates)) {
       if (this.#clusters.has(t.id)) continue;
       const tokens = [...t.tokens];
-      const key = bucketOf(tokens);
+      const key = t.openFirst === true ? openBucketOf(tokens.length) : bucketOf(tokens);
       const cluster = new Cluster(t.id, key, tokens, t.firstSeen);
       cluster.hits = t.count;
       cluster.last = t.lastSeen;
       cluster.touched = t.touched;
+      cluster.rest = restOf(tokens);
+      if (key !== openBucketOf(tokens.length))
+        this.#rests.set(cluster.rest, [...(this.#rests.get(cluster.rest) ?? []), cluster]);
       this.#clusters.set(t.id, cluster);
       const bucket = this.#buckets.get(key) ?? [];
       bucket.push(cluster);
@@ -369,7 +399,66 @@ export class TemplateMiner {
     }
     if (bucket.length >= DEFAULTS.maxPerBucket) this.#trimBucket(bucketKey, bucket);
     this.#buckets.get(bucketKey)!.push(cluster);
+    cluster.rest = restOf(tokens);
+    const rests = this.#rests.get(cluster.rest);
+    if (rests) {
+      // Stale entries (absorbed, evicted) go when the list is next touched.
+      const live = rests.filter(
+        (c) => !c.evicted && !c.absorbedInto && c.bucket !== openBucketOf(tokens.length),
+      );
+      live.push(cluster);
+      this.#rests.set(cluster.rest, live.slice(-DEFAULTS.maxPerBucket));
+    } else this.#rests.set(cluster.rest, [cluster]);
     return cluster;
+  }
+
+  /**
+   * A new cluster equal to others but for its first token (a program, host or unit name in front
+   * of the same statement): when those names share a stem and the rest varies in digits
+   * (`com.apple.<*>:`), or enough distinct names have been seen, the first token is a variable.
+   * The clusters become one, compared from then on with lines of any first token.
+   */
+  #promoteFirstToken(cluster: Cluster): Cluster | null {
+    const n = cluster.slots.length;
+    const open = openBucketOf(n);
+    const siblings = (this.#rests.get(cluster.rest) ?? []).filter(
+      (c) =>
+        c !== cluster &&
+        !c.evicted &&
+        !c.absorbedInto &&
+        c.bucket !== open &&
+        differsOnlyAt(c.slots, cluster.slots, 0),
+    );
+    if (siblings.length === 0) return null;
+    // A short statement (`boot (command <*>)`, `Launching <*>`) is its first word: kept apart.
+    let constants = 0;
+    for (let i = 1; i < n; i++) if (!cluster.slots[i]!.includes(WILDCARD)) constants++;
+    if (constants < this.#minRest) return null;
+    const first = cluster.slots[0]!;
+    const stemmed = siblings.some((c) => generaliseToken(c.slots[0]!, first) !== null);
+    if (!stemmed && siblings.length + 1 < this.#distinctWords) return null;
+    const group = [cluster, ...siblings];
+    let survivor = siblings[0]!;
+    for (const c of siblings) if (c.hits > survivor.hits) survivor = c;
+    let token = survivor.slots[0]!;
+    for (const c of group) token = commonShape(token, c.slots[0]!);
+    for (const c of group) {
+      const bucket = this.#buckets.get(c.bucket);
+      const kept = bucket?.filter((x) => x !== c) ?? [];
+      if (kept.length > 0) this.#buckets.set(c.bucket, kept);
+      else this.#buckets.delete(c.bucket);
+      if (c !== survivor) {
+        survivor.absorb(c);
+        this.#clusters.delete(c.ownId);
+      }
+    }
+    survivor.generalise(0, token);
+    survivor.bucket = open;
+    const openBucket = this.#buckets.get(open) ?? [];
+    openBucket.push(survivor);
+    this.#buckets.set(open, openBucket);
+    this.#absorbCovered(survivor, openBucket);
+    return survivor;
   }
 
   /**
@@ -479,9 +568,14 @@ export class TemplateMiner {
     this.#purgeExact();
   }
 
-  /** Drops fast-path entries of evicted clusters, which would otherwise keep them in memory. */
+  /** Drops index entries of evicted clusters, which would otherwise keep them in memory. */
   #purgeExact(): void {
     for (const [key, c] of this.#exact) if (c.live().evicted) this.#exact.delete(key);
+    for (const [key, list] of this.#rests) {
+      const live = list.filter((c) => !c.evicted && !c.absorbedInto);
+      if (live.length === 0) this.#rests.delete(key);
+      else if (live.length < list.length) this.#rests.set(key, live);
+    }
   }
 }
 
@@ -502,6 +596,39 @@ function isCoveredBy(tokens: readonly string[], general: readonly string[]): boo
     if (g !== t && !(g.includes(WILDCARD) && covers(g, t))) return false;
   }
   return true;
+}
+
+/** The clusters of `length` tokens whose first token is a variable. */
+function openBucketOf(length: number): string {
+  return `${length}\u0000\u0001`;
+}
+
+function restOf(tokens: readonly string[]): string {
+  return `${tokens.length}\u0000${tokens.slice(1).join(' ')}`;
+}
+
+/**
+ * The most specific token covering both, whatever their words: the common prefix and suffix
+ * (ending at punctuation) around one variable (`com.apple.<*>:`, `<*>(<*>)`).
+ */
+function commonShape(a: string, b: string): string {
+  if (a === b) return a;
+  if (a.includes(WILDCARD) && covers(a, b)) return a;
+  if (b.includes(WILDCARD) && covers(b, a)) return b;
+  const [p, s] = commonEnds(a, b);
+  return canonicalToken(a.slice(0, p) + WILDCARD + a.slice(a.length - s));
+}
+
+/** Lengths of the common prefix and suffix of `a` and `b`, each ending at punctuation. */
+function commonEnds(a: string, b: string): [number, number] {
+  const max = Math.min(a.length, b.length);
+  let p = 0;
+  while (p < max && a.charCodeAt(p) === b.charCodeAt(p)) p++;
+  while (p > 0 && (isWordChar(a.charCodeAt(p - 1)) || inWildcard(a, p))) p--;
+  let s = 0;
+  while (s < max - p && a.charCodeAt(a.length - 1 - s) === b.charCodeAt(b.length - 1 - s)) s++;
+  while (s > 0 && (isWordChar(a.charCodeAt(a.length - s)) || inWildcard(a, a.length - s))) s--;
+  return [p, s];
 }
 
 /** `length` (default: the tokens') and first token: the clusters a line is compared with. */
@@ -597,16 +724,10 @@ export function generaliseToken(a: string, b: string): Generalised | null {
   if (bVar && covers(b, a)) return { token: b, wordChange: false };
 
   // Common prefix and suffix, each ending at punctuation and never cutting a `<*>` in two.
-  const max = Math.min(a.length, b.length);
-  let p = 0;
-  while (p < max && a.charCodeAt(p) === b.charCodeAt(p)) p++;
-  while (p > 0 && (isWordChar(a.charCodeAt(p - 1)) || inWildcard(a, p))) p--;
-  let s = 0;
-  while (s < max - p && a.charCodeAt(a.length - 1 - s) === b.charCodeAt(b.length - 1 - s)) s++;
-  while (s > 0 && (isWordChar(a.charCodeAt(a.length - s)) || inWildcard(a, a.length - s))) s--;
+  const [p, s] = commonEnds(a, b);
   const midA = a.slice(p, a.length - s);
   const midB = b.slice(p, b.length - s);
-  const variable = (m: string) => m.includes(WILDCARD) || /\d/.test(m);
+  const variable = (m: string) => m.includes(WILDCARD) || /^\d/.test(m);
   if (midA === '' || midB === '') {
     if (!variable(midA + midB)) return null;
     // `()` and `(<*>)`, `rhost=` and `rhost=<*>`: an empty value; the punctuation around it stays.
