@@ -11,20 +11,27 @@ import { canonicalToken, maskLine, WILDCARD } from './mask.ts';
  *    paths, hashes, timestamps. Most lines are then already identical to earlier ones, and an
  *    exact lookup of the masked line finds the cluster (the fast path).
  * 2. Otherwise the line is compared with the clusters that have the same number of tokens and
- *    the same first token. A cluster accepts the line when at least half of the positions are
- *    identical and every other position is *compatible*: the cluster already has a variable
- *    there that covers the line's token, or the two tokens differ in a part that has digits or
- *    variables, or they share a common prefix ending at punctuation (`CONTAINER_REMOTE_LAUNCH`
- *    and `CONTAINER_REMOTE_CLEANUP`, `environment:user.dir=/` and `environment:os.name=Linux`).
- *    Two different plain words at the same position (`from RUNNING to FAILED` and `from NEW to
- *    SCHEDULED`) are not merged: a handful of such words are different statements far more
- *    often than not.
+ *    the same first token, then with those of its length whose first token is a variable (see
+ *    5). A cluster accepts the line when at least half of the positions are identical and every
+ *    other position is *compatible*: the cluster already has a variable there that covers the
+ *    line's token, or the two tokens differ in a part that is a number or a variable, or they
+ *    share a long common prefix ending at punctuation (`CONTAINER_REMOTE_LAUNCH` and
+ *    `CONTAINER_REMOTE_CLEANUP`, `environment:user.dir=/` and `environment:os.name=Linux`).
+ *    Two different words at the same position (`from RUNNING to FAILED` and `from NEW to
+ *    SCHEDULED`, `user=root` and `user=guest`, `en0` and `awdl0`) are not merged: a handful of
+ *    such words are different statements far more often than not.
  * 3. Accepting a line may generalise the cluster's template: positions that varied become
  *    variables (this is the position-wise variable detection across the lines of one cluster).
  *    A generalised cluster takes over the clusters of its bucket that it now covers.
  * 4. A new cluster that differs from earlier ones in one plain word only (`session opened for
  *    user alice|bob|carol|dave`) makes that position a variable once four distinct words have
  *    been seen there; the clusters become one.
+ * 5. The first token is often a program, unit or host name in front of the statement
+ *    (`com.apple.xpc.launchd: …`, `QQ(<*>) deny …`). A new cluster equal to others but for its
+ *    first token merges with them when the names share a long stem, or once four distinct names
+ *    have been seen, provided at least three constant words follow (in `boot (command <*>)` and
+ *    `wait (command <*>)` the first word is the statement). The merged cluster is then compared
+ *    with lines of any first token.
  *
  * Identity: a cluster's id is a hash of its template *as first seen* and does not change when the
  * template generalises, so ids stay stable for the life of the miner. When clusters become one,
@@ -427,7 +434,8 @@ export class TemplateMiner {
         !c.evicted &&
         !c.absorbedInto &&
         c.bucket !== open &&
-        differsOnlyAt(c.slots, cluster.slots, 0),
+        c.slots[0] !== cluster.slots[0] &&
+        sameAfterFirst(c.slots, cluster.slots),
     );
     if (siblings.length === 0) return null;
     // A short statement (`boot (command <*>)`, `Launching <*>`) is its first word: kept apart.
@@ -480,7 +488,11 @@ export class TemplateMiner {
         if (!survivor || other.hits > survivor.hits) survivor = other;
       }
       if (!survivor || siblings + 1 < this.#distinctWords) continue;
-      survivor.generalise(i, WILDCARD);
+      // The punctuation the words share stays: `(<*>)`, `user=<*>`.
+      let token = cluster.slots[i]!;
+      for (const other of bucket)
+        if (differsOnlyAt(other.slots, cluster.slots, i)) token = commonShape(token, other.slots[i]!);
+      survivor.generalise(i, token);
       this.#absorbCovered(survivor, bucket);
       return survivor;
     }
@@ -577,6 +589,12 @@ export class TemplateMiner {
       else if (live.length < list.length) this.#rests.set(key, live);
     }
   }
+}
+
+function sameAfterFirst(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 1; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function differsOnlyAt(a: readonly string[], b: readonly string[], position: number): boolean {
@@ -736,10 +754,10 @@ export function generaliseToken(a: string, b: string): Generalised | null {
   if (variable(midA) || variable(midB)) {
     return { token: canonicalToken(a.slice(0, p) + WILDCARD + a.slice(a.length - s)), wordChange: false };
   }
-  // Different words under a shared stem: `CONTAINER_REMOTE_LAUNCH|CLEANUP`, `user=alice|bob`.
+  // Different words under a long shared stem: `CONTAINER_REMOTE_LAUNCH|CLEANUP`. A short key is
+  // not enough (`user=root|guest`): its values are words, variables only once several are seen.
   const prefix = a.slice(0, p);
-  const keyed = /[A-Za-z]{2}[=:]$/.test(prefix);
-  if ((keyed || prefix.length >= 6) && /[A-Za-z]/.test(prefix)) {
+  if (prefix.length >= 6 && /[A-Za-z]/.test(prefix)) {
     return { token: canonicalToken(prefix + WILDCARD + a.slice(a.length - s)), wordChange: true };
   }
   return null;
