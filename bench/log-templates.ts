@@ -12,8 +12,15 @@
  *    address is new, plus a trickle of never-repeating word templates that force evictions,
  *    printing lines/s, heap used, RSS and the template count along the way: memory must level
  *    off, not grow with the line count.
+ *
+ *   node bench/log-templates.ts --emit FILE [--synthetic N]
+ *
+ * writes N (default 2,000,000) of those synthetic lines to FILE instead, so that the whole CLI
+ * process can be timed on them:
+ *
+ *   /usr/bin/time -v node src/cli.ts logs templates --in FILE --out /tmp/pred.csv
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
@@ -73,7 +80,11 @@ function replay(set: string, minLines: number): void {
   );
 }
 
-function synthetic(total: number): void {
+/**
+ * The generator of `--synthetic`: line `i` (from 1) of a stream in which every id, number, host
+ * and address is new, and one line in 500 is made of fresh words.
+ */
+function syntheticLines(): (i: number) => string {
   const rnd = uniform(42);
   const int = (n: number) => Math.floor(rnd() * n);
   const hex = (len: number) => {
@@ -107,6 +118,11 @@ function synthetic(total: number): void {
     () =>
       `Spilling ${int(1e4)}.${int(10)} MB to disk (${int(100)} times so far) at ${new Date(1.7e12 + int(1e10)).toISOString()}`,
   ];
+  return (i) => (i % 500 === 0 ? `${word()} ${word()} ${word()} ${word()}` : shapes[i % shapes.length]!());
+}
+
+function synthetic(total: number): void {
+  const line = syntheticLines();
   const miner = new TemplateMiner();
   // Small batches, so the harness's own lines die young and do not inflate the heap it reports.
   const chunk = 10_000;
@@ -120,10 +136,7 @@ function synthetic(total: number): void {
     const size = Math.min(chunk, total - done);
     // Lines are generated outside the timed part. One in 500 is made of fresh words: a new
     // template every time, so eviction must keep the template count bounded.
-    for (let j = 0; j < size; j++) {
-      const i = done + j + 1;
-      batch[j] = i % 500 === 0 ? `${word()} ${word()} ${word()} ${word()}` : shapes[i % shapes.length]!();
-    }
+    for (let j = 0; j < size; j++) batch[j] = line(done + j + 1);
     const t = timed(() => {
       for (let j = 0; j < size; j++) miner.add(batch[j]!, done + j);
     });
@@ -147,8 +160,28 @@ function synthetic(total: number): void {
   );
 }
 
+/** Writes `total` synthetic lines to `path`, for timing the whole CLI process on them. */
+function emit(path: string, total: number): void {
+  const line = syntheticLines();
+  const fd = openSync(path, 'w');
+  try {
+    for (let done = 0; done < total; done += 10_000) {
+      const lines: string[] = [];
+      for (let i = done + 1; i <= Math.min(total, done + 10_000); i++) lines.push(line(i));
+      writeSync(fd, `${lines.join('\n')}\n`);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  console.log(`wrote ${total.toLocaleString('en-US')} synthetic lines to ${path}`);
+}
+
 const minLines = option('--lines', 1_000_000);
-const syntheticLines = option('--synthetic', 10_000_000);
-console.log(`node ${process.version}, one core; Loghub samples from ${loghubDir}`);
-if (minLines > 0) for (const set of SETS) replay(set, minLines);
-if (syntheticLines > 0) synthetic(syntheticLines);
+const syntheticCount = option('--synthetic', 10_000_000);
+const emitTo = process.argv.indexOf('--emit');
+if (emitTo >= 0) emit(process.argv[emitTo + 1]!, option('--synthetic', 2_000_000));
+else {
+  console.log(`node ${process.version}, one core; Loghub samples from ${loghubDir}`);
+  if (minLines > 0) for (const set of SETS) replay(set, minLines);
+  if (syntheticCount > 0) synthetic(syntheticCount);
+}

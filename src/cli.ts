@@ -1,11 +1,8 @@
 #!/usr/bin/env node
 import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
-import { loadConfig } from './config/load.ts';
+import type { loadConfig } from './config/load.ts';
 import { ConfigError, errorMessage } from './core/index.ts';
-import { createGuardian } from './main.ts';
 import type { DemoArgs, ReplayArgs } from './replay/commands.ts';
-import { createLogger } from './telemetry/logger.ts';
-import { startTelemetry } from './telemetry/sdk.ts';
 
 /** One command: its help and its own options, so `guardian <command> --help` says what it takes. */
 interface Command {
@@ -27,13 +24,13 @@ const COMMANDS: Record<string, Command> = {
     summary:
       'Run the service: OTLP receiver, detectors, correlator, notifier, HTTP API.\n' +
       'Embedded defaults: no AWS, no Redis, no Slack needed.',
-    run: async (values) => serve(loadConfig(configFile(values))),
+    run: async (values) => serve(await load(values)),
   },
   config: {
     usage: 'guardian config [--config FILE]',
     summary: 'Print the effective configuration (secrets masked) and exit.',
     run: async (values) => {
-      const config = loadConfig(configFile(values));
+      const config = await load(values);
       process.stdout.write(
         `${JSON.stringify(config, (k, v) => (SECRET_KEYS.test(k) && v ? '***' : v), 2)}\n`,
       );
@@ -162,10 +159,20 @@ function configFile(values: Record<string, string | boolean | undefined>) {
   return typeof values.config === 'string' ? { file: values.config } : {};
 }
 
+/**
+ * The service's modules (fastify, telemetry, the store) load only for the commands that use them:
+ * `logs` and `detect` start fast and small without them.
+ */
+async function load(
+  values: Record<string, string | boolean | undefined>,
+): Promise<ReturnType<typeof loadConfig>> {
+  return (await import('./config/load.ts')).loadConfig(configFile(values));
+}
+
 async function serve(config: ReturnType<typeof loadConfig>): Promise<number> {
-  const telemetry = startTelemetry();
-  const logger = createLogger({ level: config.logLevel });
-  const guardian = await createGuardian(config, { logger });
+  const telemetry = (await import('./telemetry/sdk.ts')).startTelemetry();
+  const logger = (await import('./telemetry/logger.ts')).createLogger({ level: config.logLevel });
+  const guardian = await (await import('./main.ts')).createGuardian(config, { logger });
   let url: string;
   try {
     url = await guardian.listen();

@@ -49,6 +49,23 @@ describe('guardian logs templates', () => {
     ]);
   });
 
+  it('splits lines at \\n, \\r\\n and \\r, across the chunks the file is read in', async () => {
+    const input = join(dir, 'in.log');
+    const output = join(dir, 'out.csv');
+    // Long lines so that line ends, and a \r\n pair, fall on the 64 KiB chunk boundaries.
+    const long = (n: number) => `value ${'x'.repeat(n)}`;
+    const lines = [long(65_529), long(10), long(70_000), 'b', 'c', long(200_000), 'last'];
+    await writeFile(
+      input,
+      `${lines[0]}\r\n${lines[1]}\r${lines[2]}\n${lines[3]}\r\n${lines[4]}\n${lines[5]}\r${lines[6]}`,
+    );
+    expect(await logsCommand(['templates', '--in', input, '--out', output])).toBe(0);
+    const rows = parseCsvRecords(await readFile(output, 'utf8'));
+    expect(rows.map((r) => r.LineId)).toEqual(['1', '2', '3', '4', '5', '6', '7']);
+    expect(rows[3]!.EventTemplate).toBe('b');
+    expect(rows[6]!.EventTemplate).toBe('last');
+  });
+
   it.each([
     [[], 'missing subcommand'],
     [['mine'], "unknown subcommand 'mine'"],

@@ -1,6 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
+import { open } from 'node:fs/promises';
 import { csvField } from './csv.ts';
 import { type LogTemplate, TemplateMiner } from './miner.ts';
 
@@ -19,8 +18,7 @@ export async function logsCommand(argv: string[]): Promise<number> {
   const opts = parseOptions(rest);
   if (typeof opts === 'string') return usage(opts);
   try {
-    const rows = await mineFile(opts.in);
-    await writeFile(opts.out, toCsv(rows));
+    await writeCsv(opts.out, await mineFile(opts.in));
     return 0;
   } catch (err) {
     process.stderr.write(`logs templates: ${err instanceof Error ? err.message : String(err)}\n`);
@@ -28,16 +26,82 @@ export async function logsCommand(argv: string[]): Promise<number> {
   }
 }
 
-/** Mines every line of `path` in order; returns each line's cluster (read its final template). */
-export async function mineFile(path: string, miner = new TemplateMiner()): Promise<LogTemplate[]> {
-  const lines = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity });
-  const out: LogTemplate[] = [];
-  let n = 0;
-  for await (const line of lines) out.push(miner.add(line, n++).template);
-  return out;
+/**
+ * Each line's cluster, compactly: line `i` (from 0) has `templates[lines[i]]`. Millions of lines
+ * cost four bytes each, and the templates are read at the end, once they are final.
+ */
+export interface MinedFile {
+  readonly lines: Int32Array;
+  readonly templates: readonly LogTemplate[];
 }
 
-/** `LineId,EventTemplate` rows, RFC 4180 quoting. */
+/**
+ * Mines every line of `path` in order (lines end at `\n`, `\r\n` or `\r`). The file is read in
+ * chunks, so memory holds one chunk, the miner and four bytes a line.
+ */
+export async function mineFile(path: string, miner = new TemplateMiner()): Promise<MinedFile> {
+  let lines = new Int32Array(1 << 16);
+  const templates: LogTemplate[] = [];
+  const index = new Map<LogTemplate, number>();
+  let n = 0;
+  const take = (line: string) => {
+    const template = miner.add(line, n).template;
+    let k = index.get(template);
+    if (k === undefined) {
+      k = templates.length;
+      templates.push(template);
+      index.set(template, k);
+    }
+    if (n === lines.length) {
+      const grown = new Int32Array(lines.length * 2);
+      grown.set(lines);
+      lines = grown;
+    }
+    lines[n++] = k;
+  };
+  let carry = '';
+  // A `\r` at the end of a chunk may be the first half of `\r\n`.
+  let afterCr = false;
+  for await (const chunk of createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 16 })) {
+    const text = carry + (chunk as string);
+    let start = afterCr && text.charCodeAt(0) === 10 ? 1 : 0;
+    afterCr = false;
+    for (let i = start; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c !== 10 && c !== 13) continue;
+      take(text.slice(start, i));
+      if (c === 13) {
+        if (i + 1 === text.length) afterCr = true;
+        else if (text.charCodeAt(i + 1) === 10) i++;
+      }
+      start = i + 1;
+    }
+    carry = text.slice(start);
+  }
+  if (carry !== '') take(carry);
+  return { lines: lines.subarray(0, n), templates };
+}
+
+/** `LineId,EventTemplate` rows, RFC 4180 quoting, written in chunks. */
+export async function writeCsv(path: string, mined: MinedFile): Promise<void> {
+  const fields = mined.templates.map((t) => csvField(t.template));
+  const file = await open(path, 'w');
+  try {
+    let buffer = 'LineId,EventTemplate\n';
+    for (let i = 0; i < mined.lines.length; i++) {
+      buffer += `${i + 1},${fields[mined.lines[i]!]}\n`;
+      if (buffer.length >= 1 << 20) {
+        await file.write(buffer);
+        buffer = '';
+      }
+    }
+    await file.write(buffer);
+  } finally {
+    await file.close();
+  }
+}
+
+/** `LineId,EventTemplate` rows for templates in line order, RFC 4180 quoting. */
 export function toCsv(templates: readonly LogTemplate[]): string {
   const parts = ['LineId,EventTemplate\n'];
   for (let i = 0; i < templates.length; i++) parts.push(`${i + 1},${csvField(templates[i]!.template)}\n`);

@@ -389,7 +389,7 @@ export class TemplateMiner {
         if (--drop <= 0) break;
       }
     }
-    this.#exact.set(key, cluster);
+    this.#exact.set(own(key), cluster);
   }
 
   #create(bucketKey: string, tokens: string[], time: number): Cluster {
@@ -397,7 +397,7 @@ export class TemplateMiner {
     const text = tokens.join(' ');
     let id = stableId('tpl_', text);
     for (let n = 1; this.#clusters.has(id); n++) id = stableId('tpl_', text, n);
-    const cluster = new Cluster(id, bucketKey, tokens, time);
+    const cluster = new Cluster(id, bucketKey, tokens.map(own), time);
     this.#clusters.set(id, cluster);
     let bucket = this.#buckets.get(bucketKey);
     if (!bucket) {
@@ -589,6 +589,15 @@ export class TemplateMiner {
       else if (live.length < list.length) this.#rests.set(key, live);
     }
   }
+}
+
+/**
+ * A copy of `s` that shares no memory with the text it was cut from. A token or key cut from a
+ * line may be a view into the whole chunk the line came in (a megabyte of a file, a Loki response
+ * body): kept in a template, it would keep all of that alive.
+ */
+function own(s: string): string {
+  return s.length < 16 ? s : Buffer.from(s, 'utf8').toString('utf8');
 }
 
 function sameAfterFirst(a: readonly string[], b: readonly string[]): boolean {
