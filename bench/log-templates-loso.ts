@@ -101,7 +101,8 @@ function evaluate(system: System, config: TemplateMinerConfig): Score {
  */
 const TUNABLES: Record<string, readonly number[]> = {
   distinctWordsForVariable: [3, 4, 5, 6],
-  constantWordsAfterName: [1, 2, 3, 4],
+  constantWordsAfterName: [2, 3, 4],
+  settledAfter: [8, 16, 32, 64, 1e9],
 };
 
 function settings(): TemplateMinerConfig[] {

@@ -175,16 +175,37 @@ function mergeSizeUnits(tokens: string[]): void {
 }
 
 /**
- * Three or more variables in a row are a list of values (`delete blk_1 blk_2 blk_3 …`) whose
- * length varies from line to line: one variable.
+ * Three or more variables, or numbered names of one name, in a row are a list of values
+ * (`delete blk_1 blk_2 blk_3 …`, `name an14 an15 … an128`) whose length varies from line to
+ * line: one variable.
  */
 function collapseLists(tokens: string[]): void {
   for (let i = 0; i + 2 < tokens.length; i++) {
-    if (tokens[i] !== WILDCARD || tokens[i + 1] !== WILDCARD || tokens[i + 2] !== WILDCARD) continue;
-    let j = i + 3;
-    while (j < tokens.length && tokens[j] === WILDCARD) j++;
+    const stem = listStem(tokens[i]!);
+    if (stem === null) continue;
+    let j = i + 1;
+    let named = stem;
+    for (; j < tokens.length; j++) {
+      const next = listStem(tokens[j]!);
+      if (next === null || (next !== '' && named !== '' && next !== named)) break;
+      if (next !== '') named = next;
+    }
+    if (j - i < 3) continue;
+    tokens[i] = WILDCARD;
     tokens.splice(i + 1, j - i - 1);
   }
+}
+
+const NUMBERED_NAME = /^([A-Za-z]+)\d+$/;
+
+/**
+ * What makes a token an item of a list of values: `''` for a variable, the name for a numbered
+ * name (`an14 an15 … an128`, `node7 node8`: one name, numbered), null for anything else.
+ */
+function listStem(token: string): string | null {
+  if (token === WILDCARD) return '';
+  const m = NUMBERED_NAME.exec(token);
+  return m ? m[1]! : null;
 }
 
 /** Masks one whitespace-free token. */

@@ -77,6 +77,8 @@ describe('masking', () => {
     ['ISO timestamps', 'at 2026-03-04T01:40:33.899Z ok', 'at <*>:<*>:<*> ok'],
     ['sizes with units', 'estimated size 5.2 KB, free 317.0 KB)', 'estimated size <*>, free <*>)'],
     ['lists of values', 'ask 10.0.0.1:50010 to delete blk_1 blk_2 blk_3 blk_4', 'ask <*>:<*> to delete <*>'],
+    ['lists of numbered names', 'resolve name an98 an99 an100 an101 now', 'resolve name <*> now'],
+    ['two numbered names are not a list', 'link eth0 eth1 up', 'link eth0 eth1 up'],
     ['a name before its number', 'jetty-6.1.26 on MININT-FNANLI5.example.com', 'jetty-<*> on MININT-<*>'],
     [
       'host names without digits',
@@ -309,6 +311,25 @@ describe('TemplateMiner', () => {
     const miner = new TemplateMiner({ maxLineLength: 64 });
     const r = miner.add(`x ${'y '.repeat(10_000)}`);
     expect(r.template.template.length).toBeLessThanOrEqual(64);
+  });
+});
+
+describe('TemplateMiner: settled words', () => {
+  it('keeps a word its many lines all had: a line that differs there is another statement', () => {
+    const miner = new TemplateMiner({ settledAfter: 16 });
+    const line = (tty: string, i: number) => `authentication failure; uid=0 tty=${tty} rhost=10.0.0.${i}`;
+    for (let i = 0; i < 16; i++) miner.add(line('NODEVssh', i), i);
+    const other = miner.add(line(':0', 99), 99);
+    expect(other.created).toBe(true);
+    expect(miner.templates().map((t) => t.template)).toEqual([
+      'authentication failure; uid=<*> tty=NODEVssh rhost=<*>',
+      'authentication failure; uid=<*> tty=:<*> rhost=<*>',
+    ]);
+    // Before that, the same difference is a new value of the one template.
+    const young = new TemplateMiner({ settledAfter: 16 });
+    young.add(line('NODEVssh', 1));
+    expect(young.add(line(':0', 2)).created).toBe(false);
+    expect(young.size).toBe(1);
   });
 });
 

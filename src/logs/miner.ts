@@ -69,6 +69,12 @@ export interface TemplateMinerConfig {
    * @defaultValue 3
    */
   readonly constantWordsAfterName?: number;
+  /**
+   * Lines after which a template's words are settled: a line that differs in one of them, even
+   * by a number, is another statement rather than a new value.
+   * @defaultValue 16
+   */
+  readonly settledAfter?: number;
 }
 
 /** A mined template, as the miner currently knows it. */
@@ -193,6 +199,9 @@ const DISTINCT_WORDS_FOR_VARIABLE = 4;
 /** See `TemplateMinerConfig.constantWordsAfterName`. */
 const CONSTANT_WORDS_AFTER_NAME = 3;
 
+/** See `TemplateMinerConfig.settledAfter`. */
+const SETTLED_AFTER = 16;
+
 export class TemplateMiner {
   readonly #maxTemplates: number;
   readonly #maxLineLength: number;
@@ -200,6 +209,7 @@ export class TemplateMiner {
   readonly #maxCached: number;
   readonly #distinctWords: number;
   readonly #minRest: number;
+  readonly #settledAfter: number;
   readonly #clusters = new Map<string, Cluster>();
   /** Masked line → cluster: the fast path. Bounded; entries of evicted clusters are dropped lazily. */
   readonly #exact = new Map<string, Cluster>();
@@ -217,6 +227,7 @@ export class TemplateMiner {
     this.#maxCached = this.#maxTemplates * 4;
     this.#distinctWords = Math.max(2, config.distinctWordsForVariable ?? DISTINCT_WORDS_FOR_VARIABLE);
     this.#minRest = Math.max(1, config.constantWordsAfterName ?? CONSTANT_WORDS_AFTER_NAME);
+    this.#settledAfter = Math.max(2, config.settledAfter ?? SETTLED_AFTER);
   }
 
   /** Mines one line seen at `time` (epoch ms, or any monotone number). */
@@ -231,7 +242,7 @@ export class TemplateMiner {
     // Its own bucket first, then the templates whose first token is a variable.
     for (const k of [bucketKey, openBucketOf(tokens.length)]) {
       const bucket = this.#buckets.get(k);
-      const found = bucket && bestMatch(bucket, tokens);
+      const found = bucket && bestMatch(bucket, tokens, this.#settledAfter);
       if (!found) continue;
       const cluster = found.cluster;
       let generalised = false;
@@ -269,7 +280,7 @@ export class TemplateMiner {
     let found: Match | null = null;
     for (const k of [bucketOf(tokens), openBucketOf(tokens.length)]) {
       const bucket = this.#buckets.get(k);
-      found = (bucket && bestMatch(bucket, tokens)) || null;
+      found = (bucket && bestMatch(bucket, tokens, this.#settledAfter)) || null;
       if (found) break;
     }
     if (!found) return this.#matchShorter(tokens) ?? undefined;
@@ -699,7 +710,11 @@ interface Match {
 }
 
 /** The cluster of the bucket that accepts the line with the most identical positions. */
-function bestMatch(bucket: readonly Cluster[], tokens: readonly string[]): Match | null {
+function bestMatch(
+  bucket: readonly Cluster[],
+  tokens: readonly string[],
+  settledAfter: number,
+): Match | null {
   let best: Match | null = null;
   let bestSame = -1;
   let bestWords = 0;
@@ -716,7 +731,9 @@ function bestMatch(bucket: readonly Cluster[], tokens: readonly string[]): Match
         continue;
       }
       const g = generaliseToken(a, b);
-      if (g === null) {
+      // A word the cluster's many lines all had is part of the statement (`tty=NODEVssh`, not
+      // `tty=:0`): a line that differs there is another statement.
+      if (g === null || (cluster.hits >= settledAfter && !a.includes(WILDCARD))) {
         ok = false;
         break;
       }
