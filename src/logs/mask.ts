@@ -368,7 +368,8 @@ const SEGMENT_BREAK = new Set([46, 36, 95, 45]);
 
 /**
  * A segment without digits, `Slf4jLogger`/`s3a` (letters, one or two digits, letters),
- * `HttpServer2` (two or more letters, one digit), or in a qualified name `v2`.
+ * `HttpServer2` (two or more letters, one digit), `L2`/`C1` (a letter and a digit: a level, a
+ * state, a unit), or in a qualified name `v2`.
  */
 function isIncidentalSegment(s: string, from: number, to: number, qualified: boolean): boolean {
   let lead = 0;
@@ -384,7 +385,8 @@ function isIncidentalSegment(s: string, from: number, to: number, qualified: boo
     i++;
   }
   if (lead === 0 || digits === 0 || digits > 2) return false;
-  if (i === to) return (lead >= 2 && digits === 1) || (qualified && lead === 1 && s.charCodeAt(from) === 118);
+  if (i === to)
+    return digits === 1 && (lead >= 2 || to - from === 2 || (qualified && s.charCodeAt(from) === 118));
   while (i < to && classOf(s.charCodeAt(i)) & LETTER) i++;
   return i === to;
 }

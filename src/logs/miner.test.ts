@@ -91,6 +91,11 @@ describe('masking', () => {
       'Slf4jLogger started on HttpServer2 via log4j',
     ],
     [
+      'a letter and a digit is a name',
+      'CPU: L2 cache: 256K (supports C1)',
+      'CPU: L2 cache: <*> (supports C1)',
+    ],
+    [
       'qualified names with a version segment stay',
       'Adding org.apache.hadoop.mapreduce.v2.api.MRClientProtocolPB',
       'Adding org.apache.hadoop.mapreduce.v2.api.MRClientProtocolPB',
