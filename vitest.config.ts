@@ -6,10 +6,10 @@ import { defineConfig } from 'vitest/config';
  * that tries to start one of these fails, naming this list (test/support/external.ts).
  */
 const EXTERNAL = [
-  'test/engines/**',
-  'test/browser/**',
-  'test/acceptance/**',
-  'test/deploy/**',
+  'test/engines/**/*.test.ts',
+  'test/browser/**/*.test.ts',
+  'test/acceptance/**/*.test.ts',
+  'test/deploy/**/*.test.ts',
   'test/contracts/*.moto.test.ts',
   'test/contracts/*.bullmq.test.ts',
   'test/detector-state.test.ts',
