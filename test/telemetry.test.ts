@@ -58,10 +58,11 @@ describe('self-observability', () => {
     guardian.stderr!.on('data', (d) => (logs += d));
     await eventually(
       async () => expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200),
-      30_000,
+      // A cold start on a loaded two-core machine (the first import of the SDKs) can take a while.
+      75_000,
       100,
     );
-  }, 60_000);
+  }, 90_000);
 
   afterAll(async () => {
     if (guardian && guardian.exitCode === null) {
