@@ -18,6 +18,7 @@ import {
 import type { EntityKey, Evidence, Impact, Incident, IncidentSignal } from '../core/index.ts';
 import { DependencyError, VersionConflictError } from '../core/index.ts';
 import type { Logger } from '../telemetry/logger.ts';
+import { GSI_ALL, GSI_OPEN, TTL_ATTRIBUTE, tableDefinition } from './dynamo-table.ts';
 import {
   type Actor,
   type ApiKeyRecord,
@@ -72,8 +73,6 @@ export const ITEM_CAPS = {
   itemBudgetChars: 300_000,
 } as const;
 
-const GSI_OPEN = 'GSI1';
-const GSI_ALL = 'GSI2';
 const OPEN_PK = 'STATUS#open';
 const ALL_PK = 'INCIDENTS';
 const KEY_ATTRIBUTES = ['PK', 'SK', 'GSI1PK', 'GSI1SK', 'GSI2PK', 'GSI2SK', 'type'] as const;
@@ -253,10 +252,10 @@ export function createDynamoIncidentStore(options: DynamoStoreOptions): Incident
       await client.send(
         new UpdateTimeToLiveCommand({
           TableName: table,
-          TimeToLiveSpecification: { Enabled: true, AttributeName: 'ttl' },
+          TimeToLiveSpecification: { Enabled: true, AttributeName: TTL_ATTRIBUTE },
         }),
       );
-      logger.info({ table }, 'enabled DynamoDB TTL on attribute ttl');
+      logger.info({ table, attribute: TTL_ATTRIBUTE }, 'enabled DynamoDB TTL');
     } catch (err) {
       const e = toDependencyError('UpdateTimeToLive', err);
       // dynalite answers `com.amazon.coral.service#UnknownOperationException`.
@@ -465,7 +464,7 @@ export function createDynamoIncidentStore(options: DynamoStoreOptions): Incident
               PK: SILENCE_PK,
               SK: silence.id,
               type: 'silence',
-              ttl: Math.floor(silence.expiresAt / 1000) + 7 * 86_400,
+              [TTL_ATTRIBUTE]: Math.floor(silence.expiresAt / 1000) + 7 * 86_400,
             },
             ConditionExpression: 'attribute_not_exists(PK)',
           }),
@@ -638,7 +637,7 @@ export function createDynamoIncidentStore(options: DynamoStoreOptions): Incident
             Key: { PK: LLM_USAGE_PK, SK: new Date(hourStart).toISOString() },
             UpdateExpression:
               'ADD inputTokens :i, outputTokens :o, cacheCreationInputTokens :cc, cacheReadInputTokens :cr, calls :n SET #ttl = :ttl, #type = :type',
-            ExpressionAttributeNames: { '#ttl': 'ttl', '#type': 'type' },
+            ExpressionAttributeNames: { '#ttl': TTL_ATTRIBUTE, '#type': 'type' },
             ExpressionAttributeValues: {
               ':i': usage.inputTokens,
               ':o': usage.outputTokens,
@@ -719,44 +718,6 @@ function toUsage(item: Record<string, unknown> | undefined): TokenUsage {
     cacheCreationInputTokens: n('cacheCreationInputTokens'),
     cacheReadInputTokens: n('cacheReadInputTokens'),
     calls: n('calls'),
-  };
-}
-
-function tableDefinition(table: string) {
-  const projection = { ProjectionType: 'ALL' as const };
-  return {
-    TableName: table,
-    BillingMode: 'PAY_PER_REQUEST' as const,
-    AttributeDefinitions: [
-      { AttributeName: 'PK', AttributeType: 'S' as const },
-      { AttributeName: 'SK', AttributeType: 'S' as const },
-      { AttributeName: 'GSI1PK', AttributeType: 'S' as const },
-      { AttributeName: 'GSI1SK', AttributeType: 'S' as const },
-      { AttributeName: 'GSI2PK', AttributeType: 'S' as const },
-      { AttributeName: 'GSI2SK', AttributeType: 'S' as const },
-    ],
-    KeySchema: [
-      { AttributeName: 'PK', KeyType: 'HASH' as const },
-      { AttributeName: 'SK', KeyType: 'RANGE' as const },
-    ],
-    GlobalSecondaryIndexes: [
-      {
-        IndexName: GSI_OPEN,
-        KeySchema: [
-          { AttributeName: 'GSI1PK', KeyType: 'HASH' as const },
-          { AttributeName: 'GSI1SK', KeyType: 'RANGE' as const },
-        ],
-        Projection: projection,
-      },
-      {
-        IndexName: GSI_ALL,
-        KeySchema: [
-          { AttributeName: 'GSI2PK', KeyType: 'HASH' as const },
-          { AttributeName: 'GSI2SK', KeyType: 'RANGE' as const },
-        ],
-        Projection: projection,
-      },
-    ],
   };
 }
 
