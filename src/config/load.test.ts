@@ -247,6 +247,33 @@ describe('loadConfig: the LLM provider and diagnostics', () => {
     expect(bad.message).toContain('GUARDIAN_LLM_PROVIDER');
   });
 
+  it('refuses production on the embedded store or the in-process queue, naming each missing piece', () => {
+    expect(loadConfig({ env: {} }).environment).toBe('development');
+    const both = configErrorOf(() => loadConfig({ env: { GUARDIAN_ENV: 'production' } }));
+    expect(both.field).toBe('environment');
+    expect(both.message).toContain('GUARDIAN_STORE=dynamodb');
+    expect(both.message).toContain('REDIS_URL');
+    const queueOnly = configErrorOf(() =>
+      loadConfig({ env: { GUARDIAN_ENV: 'production', GUARDIAN_STORE: 'dynamodb' } }),
+    );
+    expect(queueOnly.message).toContain('REDIS_URL');
+    expect(queueOnly.message).not.toContain('GUARDIAN_STORE');
+    const storeOnly = configErrorOf(() =>
+      loadConfig({ env: { GUARDIAN_ENV: 'production', REDIS_URL: 'rediss://redis:6379' } }),
+    );
+    expect(storeOnly.message).toContain('GUARDIAN_STORE=dynamodb');
+    expect(storeOnly.message).not.toContain('REDIS_URL');
+    const ready = loadConfig({
+      env: { GUARDIAN_ENV: 'production', GUARDIAN_STORE: 'dynamodb', REDIS_URL: 'rediss://redis:6379' },
+    });
+    expect(ready.environment).toBe('production');
+    // Development keeps the embedded defaults, whatever NODE_ENV says.
+    expect(loadConfig({ env: { NODE_ENV: 'production' } }).store.kind).toBe('embedded');
+    const bad = configErrorOf(() => loadConfig({ env: { GUARDIAN_ENV: 'prod' } }));
+    expect(bad.field).toBe('environment');
+    expect(bad.message).toContain('GUARDIAN_ENV');
+  });
+
   it('reads the diagnostics settings', () => {
     expect(loadConfig({ env: {} }).diagnostics).toEqual({ enabled: true, timeout: 3000, maxChars: 2000 });
     const off = loadConfig({

@@ -43,7 +43,29 @@ export function loadConfig(options: LoadConfigOptions = {}): GuardianConfig {
 export function parseConfig(raw: unknown): GuardianConfig {
   const result = configSchema.safeParse(raw);
   if (!result.success) throw toConfigError(result.error);
+  requireProductionBackends(result.data);
   return result.data;
+}
+
+/**
+ * In production, incidents must outlive the task and work must be shared between replicas: the
+ * embedded store keeps incidents on one task's disk and the in-process queue loses waiting jobs
+ * with the process. Names every missing piece at once, so one deploy fixes them all.
+ */
+function requireProductionBackends(config: GuardianConfig): void {
+  if (config.environment !== 'production') return;
+  const missing: string[] = [];
+  if (config.store.kind === 'embedded') {
+    missing.push(
+      'a DynamoDB table instead of the embedded store (set GUARDIAN_STORE=dynamodb and GUARDIAN_TABLE)',
+    );
+  }
+  if (!config.queue.redisUrl) {
+    missing.push('Redis for the queues instead of the in-process queue (set REDIS_URL=rediss://…)');
+  }
+  if (missing.length > 0) {
+    throw new ConfigError('environment', `GUARDIAN_ENV=production needs ${missing.join(' and ')}`);
+  }
 }
 
 function toConfigError(error: z.ZodError): ConfigError {

@@ -156,6 +156,11 @@ function idList(pattern: RegExp, what: string) {
 
 /** Everything a user can set. Environment variables win over the YAML file. */
 export const configSchema = z.strictObject({
+  /**
+   * `GUARDIAN_ENV`: `production` refuses to start on what only suits one machine (the embedded
+   * store, the in-process queue), naming what is missing. @defaultValue development
+   */
+  environment: z.enum(['development', 'production']).default('development'),
   /** HTTP port of the API and the OTLP receiver (`PORT`). @defaultValue 8080 */
   port: port.default(8080),
   /**

@@ -17,6 +17,11 @@ export interface EnvSetting {
  * Later entries win when two set the same path (`GUARDIAN_BEDROCK_REGION` over `AWS_REGION`).
  */
 export const ENV_SETTINGS: readonly EnvSetting[] = [
+  {
+    env: 'GUARDIAN_ENV',
+    path: ['environment'],
+    doc: '`production` refuses the embedded store and the in-process queue (default `development`)',
+  },
   { env: 'PORT', path: ['port'], doc: 'HTTP port of the API, the OTLP receiver and /slack/events' },
   {
     env: 'HOST',
