@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../core/index.ts';
 import { parseDuration } from './duration.ts';
 import { loadConfig } from './load.ts';
+import { SECRET_SETTINGS, SETTING_NAMES } from './settings.ts';
 
 function yamlFile(text: string): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'guardian-config-'));
@@ -272,6 +273,13 @@ describe('loadConfig: the LLM provider and diagnostics', () => {
     const bad = configErrorOf(() => loadConfig({ env: { GUARDIAN_ENV: 'prod' } }));
     expect(bad.field).toBe('environment');
     expect(bad.message).toContain('GUARDIAN_ENV');
+  });
+
+  it('lists as secrets every setting whose name says token, secret, password or key', () => {
+    const named = SETTING_NAMES.filter((n) => /_TOKEN$|_SECRET$|_PASSWORD$|_KEY$/.test(n));
+    expect(named.length).toBeGreaterThan(4);
+    for (const name of named) expect(SECRET_SETTINGS, name).toContain(name);
+    for (const name of SECRET_SETTINGS) expect(SETTING_NAMES, name).toContain(name);
   });
 
   it('reads the diagnostics settings', () => {

@@ -239,3 +239,12 @@ export const OTHER_ENV: readonly { readonly env: string; readonly doc: string }[
     doc: "OpenTelemetry's standard variables: export Guardian's own traces and metrics when an endpoint is set",
   },
 ];
+
+/**
+ * The settings that are secrets: in a deployment they come from a secret store (the ECS stack in
+ * `deploy/` reads each from Secrets Manager), never from plain environment values.
+ */
+export const SECRET_SETTINGS: readonly string[] = ENV_SETTINGS.filter((s) => s.secret).map((s) => s.env);
+
+/** Every environment variable Guardian reads a setting from. */
+export const SETTING_NAMES: readonly string[] = [...new Set(ENV_SETTINGS.map((s) => s.env))];

@@ -63,7 +63,7 @@ describe('the Docker image would run', () => {
     const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as {
       devDependencies: Record<string, string>;
     };
-    for (const dev of ['vitest', 'typescript', '@biomejs/biome']) {
+    for (const dev of ['vitest', 'typescript', '@biomejs/biome', 'aws-cdk-lib', 'cdk-nag', 'constructs']) {
       expect(pkg.devDependencies[dev], dev).toBeDefined();
       expect(() => readFileSync(path.join(dir, 'node_modules', dev, 'package.json')), dev).toThrow();
     }

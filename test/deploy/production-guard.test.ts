@@ -17,7 +17,7 @@ describe('GUARDIAN_ENV=production', () => {
       (err: { code?: number; stderr?: string }) => ({ code: err.code, stderr: err.stderr ?? '' }),
     );
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('invalid configuration: environment: GUARDIAN_ENV=production needs');
+    expect(result.stderr).toMatch(/invalid configuration:\s+environment: GUARDIAN_ENV=production needs/);
     expect(result.stderr).toContain('GUARDIAN_STORE=dynamodb');
     expect(result.stderr).toContain('REDIS_URL');
   });
