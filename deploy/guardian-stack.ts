@@ -84,6 +84,11 @@ export class GuardianStack extends Stack {
     super(scope, id, props);
     const defaults = parseConfig({});
     const bedrockModel = props.bedrockModel ?? defaults.llm.bedrock.model;
+    if (/[*?\s]/.test(bedrockModel)) {
+      throw new Error(
+        `bedrockModel: "${bedrockModel}" is not one model (no wildcards): the task may invoke that one only`,
+      );
+    }
     const bedrockRegion = props.bedrockRegion ?? Aws.REGION;
     const secretNames = [...new Set(props.secrets ?? DEFAULT_SECRETS)];
     for (const name of secretNames) {

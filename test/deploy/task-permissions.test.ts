@@ -175,6 +175,9 @@ describe('the task role allows exactly the AWS calls Guardian makes', () => {
     expect(other).toHaveLength(1);
     expect(other[0]).toContain(':bedrock:');
     expect(other[0]).toContain('::foundation-model/anthropic.claude-sonnet-4-5-20250929-v1:0');
+    expect(() => synthGuardian({ bedrockModel: 'anthropic.*' })).toThrow(
+      /bedrockModel: "anthropic\.\*" is not one model/,
+    );
   });
 
   it('has no IAM statement whose action or resource is *, anywhere in the template', () => {

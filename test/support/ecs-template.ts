@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { App, Validations } from 'aws-cdk-lib';
+import { App, type Stack, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { guardianStackFromContext } from '../../deploy/stack-from-context.ts';
 
@@ -15,16 +15,17 @@ export interface Template {
 /**
  * Synthesises Guardian's stack in this process, as `npm run -s synth:ecs` does, with the CDK
  * context given; with `nag`, cdk-nag's AwsSolutions checks run on it and any unacknowledged
- * finding makes synthesis throw.
+ * finding makes synthesis throw. `extend` adds to the stack before synthesis (tests of the checks).
  */
 export function synthGuardian(
   context: Record<string, string> = {},
-  options: { nag?: boolean } = {},
+  options: { nag?: boolean; extend?: (stack: Stack) => void } = {},
 ): Template {
   const outdir = mkdtempSync(path.join(tmpdir(), 'guardian-cdk-'));
   try {
     const app = new App({ outdir, context });
     const stack = guardianStackFromContext(app);
+    options.extend?.(stack);
     if (options.nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     const assembly = app.synth();
     const artifact = assembly.getStackArtifact(stack.artifactId);
