@@ -24,7 +24,7 @@ import {
 } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { parseConfig } from '../src/config/load.ts';
-import { SECRET_SETTINGS } from '../src/config/settings.ts';
+import { SECRET_SETTINGS, SETTING_NAMES } from '../src/config/settings.ts';
 import {
   TABLE_ATTRIBUTES,
   TABLE_BILLING_MODE,
@@ -70,6 +70,11 @@ export interface GuardianStackProps extends StackProps {
   queueDepthAlarm?: number;
   /** Base URL people reach Guardian at (`GUARDIAN_PUBLIC_URL`), for links in Slack. */
   publicUrl?: string;
+  /**
+   * More plain settings for Guardian's container (`SLACK_CHANNEL`, `AIRFLOW_URL` …): any setting
+   * Guardian reads except the secret ones and those the stack sets itself.
+   */
+  settings?: Readonly<Record<string, string>>;
   /** The VPC's address range. @defaultValue 10.40.0.0/16 */
   vpcCidr?: string;
 }
@@ -302,6 +307,7 @@ export class GuardianStack extends Stack {
         OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: 'http://127.0.0.1:4318/v1/metrics',
         OTEL_SERVICE_NAME: 'guardian',
         ...(props.publicUrl ? { GUARDIAN_PUBLIC_URL: props.publicUrl } : {}),
+        ...extraSettings(props.settings ?? {}),
       },
       secrets: appSecrets,
       healthCheck: {
@@ -463,6 +469,35 @@ export class GuardianStack extends Stack {
       value: secretNames.map((n) => `guardian/${n}`).join(','),
     });
   }
+}
+
+/** Settings the stack itself decides: a deployment cannot override them. */
+const STACK_SETTINGS = new Set([
+  'GUARDIAN_ENV',
+  'GUARDIAN_STORE',
+  'GUARDIAN_TABLE',
+  'GUARDIAN_CREATE_TABLE',
+  'DYNAMODB_ENDPOINT',
+  'AWS_REGION',
+  'PORT',
+  'HOST',
+  'GUARDIAN_LLM_PROVIDER',
+  'GUARDIAN_BEDROCK_MODEL',
+  'GUARDIAN_BEDROCK_REGION',
+  'GUARDIAN_PUBLIC_URL',
+]);
+
+/** The deployment's plain settings, checked: names Guardian reads, never a secret one. */
+function extraSettings(settings: Readonly<Record<string, string>>): Record<string, string> {
+  for (const [name, value] of Object.entries(settings)) {
+    if (SECRET_SETTINGS.includes(name)) {
+      throw new Error(`settings: ${name} is a secret: list it in secrets so it comes from Secrets Manager`);
+    }
+    if (STACK_SETTINGS.has(name)) throw new Error(`settings: ${name} is set by the stack`);
+    if (!SETTING_NAMES.includes(name)) throw new Error(`settings: ${name} is not a setting Guardian reads`);
+    if (typeof value !== 'string') throw new Error(`settings: ${name} must be a string`);
+  }
+  return { ...settings };
 }
 
 /** How both load balancers reach the service and check it: `/readyz` on Guardian's port. */

@@ -16,6 +16,18 @@ export function guardianStackFromContext(app: App): GuardianStack {
   if (depth !== undefined && !/^\d+$/.test(depth)) {
     throw new Error(`context queueDepthAlarm: "${depth}" is not a whole number of jobs`);
   }
+  const settingsText = text('settings');
+  let settings: Record<string, string> | undefined;
+  if (settingsText !== undefined) {
+    try {
+      settings = JSON.parse(settingsText) as Record<string, string>;
+    } catch {
+      throw new Error(`context settings: not JSON (expected {"SLACK_CHANNEL":"#alerts", …})`);
+    }
+    if (!settings || typeof settings !== 'object' || Array.isArray(settings)) {
+      throw new Error('context settings: expected a JSON object of setting names and values');
+    }
+  }
   const account = process.env.CDK_DEFAULT_ACCOUNT;
   // The region is fixed at synthesis: load balancer access logs need the region's log-delivery account.
   const region = text('region') ?? process.env.CDK_DEFAULT_REGION ?? 'us-east-1';
@@ -34,5 +46,7 @@ export function guardianStackFromContext(app: App): GuardianStack {
     ...(text('collectorImage') ? { collectorImage: text('collectorImage') } : {}),
     ...(text('publicUrl') ? { publicUrl: text('publicUrl') } : {}),
     ...(depth ? { queueDepthAlarm: Number(depth) } : {}),
+    ...(settings ? { settings } : {}),
+    ...(text('vpcCidr') ? { vpcCidr: text('vpcCidr') } : {}),
   });
 }

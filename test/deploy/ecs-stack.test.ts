@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { SECRET_SETTINGS, SETTING_NAMES } from '../../src/config/load.ts';
+import { SECRET_SETTINGS, SETTING_NAMES } from '../../src/config/settings.ts';
 import { TABLE_INDEXES, TABLE_KEY_SCHEMA, TTL_ATTRIBUTE } from '../../src/incidents/dynamo-table.ts';
 import { resourcesOf, synthGuardian, type Template } from '../support/ecs-template.ts';
 
@@ -129,6 +129,24 @@ describe('npm run -s synth:ecs', () => {
     expect(() => synthGuardian({ secrets: 'SLACK_CHANNEL' })).toThrow(
       /SLACK_CHANNEL is not a secret setting/,
     );
+  });
+
+  it('takes more plain settings from the context, never a secret one or one the stack decides', () => {
+    const t = synthGuardian({
+      settings: JSON.stringify({ SLACK_CHANNEL: '#lakehouse', AIRFLOW_URL: 'http://airflow:8080' }),
+    });
+    const task = one(t, 'AWS::ECS::TaskDefinition');
+    const c = (task.ContainerDefinitions as Container[]).find((x) => x.Name === 'guardian')!;
+    const env = Object.fromEntries((c.Environment ?? []).map((e) => [e.Name, e.Value]));
+    expect(env).toMatchObject({ SLACK_CHANNEL: '#lakehouse', AIRFLOW_URL: 'http://airflow:8080' });
+    expect(() => synthGuardian({ settings: '{"SLACK_BOT_TOKEN":"xoxb-1"}' })).toThrow(
+      /SLACK_BOT_TOKEN is a secret: list it in secrets/,
+    );
+    expect(() => synthGuardian({ settings: '{"GUARDIAN_STORE":"embedded"}' })).toThrow(/set by the stack/);
+    expect(() => synthGuardian({ settings: '{"SLACK_CHANEL":"#x"}' })).toThrow(
+      /SLACK_CHANEL is not a setting/,
+    );
+    expect(() => synthGuardian({ settings: 'SLACK_CHANNEL=#x' })).toThrow(/context settings: not JSON/);
   });
 
   it('defines Redis with TLS in transit and an AUTH token from Secrets Manager, and noeviction', () => {
