@@ -472,7 +472,7 @@ export class GuardianStack extends Stack {
 }
 
 /** Settings the stack itself decides: a deployment cannot override them. */
-const STACK_SETTINGS = new Set([
+export const STACK_SETTINGS = new Set([
   'GUARDIAN_ENV',
   'GUARDIAN_STORE',
   'GUARDIAN_TABLE',
