@@ -49,11 +49,17 @@ export const METRICS_NAMESPACE = 'Guardian';
 /** The secret settings a stack reads from Secrets Manager unless told otherwise (`-c secrets=`). */
 export const DEFAULT_SECRETS = ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET'] as const;
 
+/**
+ * Secret settings the stack makes itself: `REDIS_URL` (with the AUTH token of the Redis it
+ * creates) and `GUARDIAN_LINK_SECRET` (generated: both replicas must sign links alike).
+ */
+export const STACK_SECRETS: readonly string[] = ['REDIS_URL', 'GUARDIAN_LINK_SECRET'];
+
 /** What a deployment chooses; `deploy/app.ts` reads each from CDK context. */
 export interface GuardianStackProps extends StackProps {
   /**
    * Secret settings the task reads from Secrets Manager (`guardian/<NAME>` secrets the stack
-   * creates; put their values after the first deploy). `REDIS_URL` is always one.
+   * creates; put their values after the first deploy). The stack makes {@link STACK_SECRETS} itself.
    * @defaultValue {@link DEFAULT_SECRETS}
    */
   secrets?: readonly string[];
@@ -97,9 +103,9 @@ export class GuardianStack extends Stack {
     const bedrockRegion = props.bedrockRegion ?? Aws.REGION;
     const secretNames = [...new Set(props.secrets ?? DEFAULT_SECRETS)];
     for (const name of secretNames) {
-      if (!SECRET_SETTINGS.includes(name) || name === 'REDIS_URL') {
+      if (!SECRET_SETTINGS.includes(name) || STACK_SECRETS.includes(name)) {
         throw new Error(
-          `secrets: ${name} is not a secret setting Guardian reads (one of ${SECRET_SETTINGS.filter((s) => s !== 'REDIS_URL').join(', ')})`,
+          `secrets: ${name} is not a secret setting Guardian reads or the stack makes itself (one of ${SECRET_SETTINGS.filter((s) => !STACK_SECRETS.includes(s)).join(', ')})`,
         );
       }
     }
@@ -226,6 +232,18 @@ export class GuardianStack extends Stack {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     appSecrets.REDIS_URL = ecs.Secret.fromSecretsManager(redisUrl);
+    // Incident-page links: both tasks sign and check them with this one secret.
+    const linkSecret = new secretsmanager.Secret(this, 'LinkSecret', {
+      secretName: 'guardian/GUARDIAN_LINK_SECRET',
+      description: "Signs Guardian's incident-page links (the same on every task)",
+      generateSecretString: { passwordLength: 48, excludePunctuation: true },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    appSecrets.GUARDIAN_LINK_SECRET = ecs.Secret.fromSecretsManager(linkSecret);
+    Validations.of(linkSecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason: 'Rotating it invalidates the links already in Slack: rotated by hand (docs/deploy-ecs.md)',
+    });
     for (const secret of [redisToken, redisUrl]) {
       Validations.of(secret).acknowledge({
         id: 'AwsSolutions-SMG4',

@@ -102,6 +102,7 @@ describe('npm run -s synth:ecs', () => {
     }
     const secrets = guardian.Secrets ?? [];
     expect(secrets.map((s) => s.Name).sort()).toEqual([
+      'GUARDIAN_LINK_SECRET',
       'REDIS_URL',
       'SLACK_BOT_TOKEN',
       'SLACK_SIGNING_SECRET',
@@ -123,6 +124,7 @@ describe('npm run -s synth:ecs', () => {
     const c = (task.ContainerDefinitions as Container[]).find((x) => x.Name === 'guardian')!;
     expect(c.Secrets!.map((s) => s.Name).sort()).toEqual([
       'AIRFLOW_PASSWORD',
+      'GUARDIAN_LINK_SECRET',
       'REDIS_URL',
       'SLACK_BOT_TOKEN',
     ]);
