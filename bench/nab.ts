@@ -17,10 +17,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { type AnomalyScorerConfig, DEFAULT_ANOMALY_CONFIG } from '../detectors/anomaly/core.ts';
+import type { AnomalyScorerConfig } from '../detectors/anomaly/core.ts';
 import { runNabCorpus } from '../src/anomaly/nab.ts';
 import { NAB_DIR, NAB_PROFILES, NAB_SCORER, scoreNabResults } from '../test/support/nab-scorer.ts';
 import { uniform } from '../test/support/noise.ts';
+import { perturbedConfig } from '../test/support/perturb.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -34,9 +35,6 @@ const { values: args } = parseArgs({
   },
 });
 
-/** Parameters that do not change which points rank above which: left as they are. */
-const FIXED = new Set<keyof AnomalyScorerConfig>(['warmupPoints', 'halfScoreSurprise']);
-
 /** The three normalised scores of one configuration. */
 function evaluate(config: Partial<AnomalyScorerConfig>): number[] {
   const out = mkdtempSync(path.join(tmpdir(), 'guardian-nab-'));
@@ -47,17 +45,6 @@ function evaluate(config: Partial<AnomalyScorerConfig>): number[] {
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
-}
-
-/** The defaults with every free numeric parameter moved by up to ±`spread`. */
-function perturbed(next: () => number, spread: number): Partial<AnomalyScorerConfig> {
-  const move = (v: number) => v * (1 + spread * (2 * next() - 1));
-  const config: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(DEFAULT_ANOMALY_CONFIG)) {
-    if (FIXED.has(key as keyof AnomalyScorerConfig)) continue;
-    config[key] = Array.isArray(value) ? value.map(move) : move(value as number);
-  }
-  return config as Partial<AnomalyScorerConfig>;
 }
 
 const fmt = (scores: readonly number[]) => scores.map((s) => s.toFixed(2).padStart(6)).join(' ');
@@ -71,7 +58,7 @@ if (draws > 0) {
   const spread = Number(args.spread);
   const all: number[][] = [];
   for (let i = 0; i < draws; i++) {
-    const scores = evaluate(perturbed(next, spread));
+    const scores = evaluate(perturbedConfig(next, spread));
     all.push(scores);
     console.log(`perturbed ±${(spread * 100).toFixed(0)} % #${String(i + 1).padEnd(13)} ${fmt(scores)}`);
   }
