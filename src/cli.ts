@@ -65,7 +65,7 @@ const COMMANDS: Record<string, Command> = {
     raw: async (argv) => (await import('./logs/cli.ts')).logsCommand(argv),
   },
   detect: {
-    usage: 'guardian detect nab --data DIR --out RESULTS_DIR',
+    usage: 'guardian detect nab --data DIR --out RESULTS_DIR [--workers N]',
     summary: 'Run the metric anomaly detector over NAB-style CSVs; write anomaly scores.',
     raw: async (argv) => (await import('./anomaly/nab-cli.ts')).detectCommand(argv),
   },

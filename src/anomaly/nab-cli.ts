@@ -1,12 +1,15 @@
 import { existsSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { NabInputError, runNabCorpus } from './nab.ts';
+import { NabInputError } from './nab.ts';
+import { runNabCorpusParallel } from './nab-parallel.ts';
 
-const USAGE = `Usage: guardian detect nab --data DIR --out RESULTS_DIR
+const USAGE = `Usage: guardian detect nab --data DIR --out RESULTS_DIR [--workers N]
 
   Runs Guardian's metric anomaly scorer over a Numenta Anomaly Benchmark corpus: every
   DIR/<category>/<file>.csv (timestamp,value) is scored in streaming order and written as
-  RESULTS_DIR/<category>/<file>.csv (timestamp,value,anomaly_score).
+  RESULTS_DIR/<category>/<file>.csv (timestamp,value,anomaly_score). Files are spread over
+  --workers threads (default: the cores available).
 `;
 
 /**
@@ -34,8 +37,11 @@ export async function detectCommand(argv: string[]): Promise<number> {
   if (!existsSync(values.data) || !statSync(values.data).isDirectory()) {
     return usage(`--data ${values.data} is not a directory`);
   }
+  const workers = values.workers === undefined ? availableParallelism() : Number(values.workers);
+  if (!Number.isInteger(workers) || workers < 1)
+    return usage(`--workers must be a positive integer, got "${values.workers}"`);
   try {
-    const summary = runNabCorpus(values.data, values.out);
+    const summary = await runNabCorpusParallel(values.data, values.out, workers);
     if (summary.files === 0) return usage(`--data ${values.data} has no <category>/<file>.csv files`);
     process.stdout.write(
       `scored ${summary.rows} rows in ${summary.files} files in ${Math.round(summary.ms)} ms → ${values.out}\n`,
@@ -58,6 +64,7 @@ function parse(argv: string[]) {
     options: {
       data: { type: 'string' },
       out: { type: 'string' },
+      workers: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
