@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { type AnomalyScorerConfig, AnomalyScorerPool } from '../../detectors/anomaly/core.ts';
+import { parseTimestamp } from '../../src/anomaly/nab.ts';
 import { NAB_DIR, NAB_PROFILES, type NabProfile } from './nab-scorer.ts';
 
 /**
@@ -246,4 +248,40 @@ export function bestThreshold(
     }
   }
   return threshold;
+}
+
+/** A series as the scorer sees it. */
+export interface NabSeries {
+  readonly times: Float64Array;
+  readonly values: Float64Array;
+}
+
+/** Each corpus file's points. */
+export function loadNabSeries(files: readonly NabFile[], dir = NAB_DIR): NabSeries[] {
+  return files.map((f) => {
+    const lines = readFileSync(path.join(dir, 'data', f.name), 'utf8')
+      .trim()
+      .split(/\r?\n/)
+      .slice(1);
+    const times = new Float64Array(lines.length);
+    const values = new Float64Array(lines.length);
+    lines.forEach((l, i) => {
+      const comma = l.indexOf(',');
+      times[i] = parseTimestamp(l.slice(0, comma));
+      values[i] = Number(l.slice(comma + 1));
+    });
+    return { times, values };
+  });
+}
+
+/** A series scored by a fresh scorer, point by point, as `guardian detect nab` scores a file. */
+export function scoreSeries(
+  { times, values }: NabSeries,
+  config: Partial<AnomalyScorerConfig> = {},
+): Float64Array {
+  const pool = new AnomalyScorerPool(1, config);
+  const slot = pool.allocate();
+  const out = new Float64Array(times.length);
+  for (let i = 0; i < times.length; i++) out[i] = pool.score(slot, times[i]!, values[i]!);
+  return out;
 }
