@@ -123,7 +123,10 @@ export function scoreNabFile(
         if (header) {
           // A UTF-8 byte-order mark (spreadsheet exports) is not part of the header.
           const bom = src[start] === 0xef && src[start + 1] === 0xbb && src[start + 2] === 0xbf ? 3 : 0;
-          const text = src.toString('latin1', start + bom, stop).trim().toLowerCase();
+          const text = src
+            .toString('latin1', start + bom, stop)
+            .trim()
+            .toLowerCase();
           if (text !== HEADER)
             throw new NabInputError(`${task.label}: expected the header "${HEADER}", found "${text}"`);
           header = false;
