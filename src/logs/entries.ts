@@ -133,7 +133,7 @@ const HOSTS_IN_TEXT = [
   new RegExp(String.raw`\bExecutor \S+ on ${HOST}`, 'g'),
   new RegExp(String.raw`\bon host:? ${HOST}`, 'g'),
   new RegExp(String.raw`BlockManagerId\([^,]+, ${HOST},`, 'g'),
-  new RegExp(String.raw`'Hostname': '${HOST}'`, 'g'),
+  new RegExp(`'Hostname': '${HOST}'`, 'g'),
 ];
 const CONNECT_ENDPOINT = /\bsc:\/\/[\w.-]+(?::\d+)?/g;
 
