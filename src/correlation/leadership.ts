@@ -18,6 +18,8 @@ export interface LeadershipOptions {
 export interface Leadership {
   /** This replica leads now. */
   leading(): boolean;
+  /** Some replica (this one or another) leads now, as far as the lease says. */
+  leaderKnown(): Promise<boolean>;
   /** Stops checking, pauses the queue and gives the lease up so another replica leads at once. */
   stop(): Promise<void>;
 }
@@ -54,22 +56,32 @@ export function leadCorrelation(options: LeadershipOptions): Leadership {
       logger.info({}, 'another replica correlates signals; this one stands by');
     }
   };
+  // A check that hangs (a lost connection) must not stop the next ones: the timer re-arms on its
+  // own and a check starts only when the previous one ended.
+  let checking = false;
+  const runCheck = () => {
+    if (checking) return;
+    checking = true;
+    void check()
+      .catch((err) => logger.warn({ error: errorMessage(err) }, 'correlator lease check failed'))
+      .finally(() => {
+        checking = false;
+      });
+  };
   const loop = () => {
     timer = setTimeout(() => {
-      check()
-        .catch((err) => logger.warn({ error: errorMessage(err) }, 'correlator lease check failed'))
-        .finally(() => {
-          if (!stopped) loop();
-        });
+      if (stopped) return;
+      runCheck();
+      loop();
     }, options.intervalMs);
     timer.unref();
   };
-  void check()
-    .catch((err) => logger.warn({ error: errorMessage(err) }, 'correlator lease check failed'))
-    .finally(loop);
+  runCheck();
+  loop();
 
   return {
     leading: () => leading,
+    leaderKnown: async () => leading || ((await lease.heldByAnyone?.()) ?? false),
     async stop() {
       stopped = true;
       clearTimeout(timer);

@@ -1,4 +1,4 @@
-import { type Job as BullJob, Queue, UnrecoverableError, Worker } from 'bullmq';
+import { type Job as BullJob, Queue, UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { DependencyError, GuardianError } from '../core/index.ts';
 import type { Logger } from '../telemetry/logger.ts';
@@ -26,6 +26,8 @@ export interface BullmqQueueOptions {
 const DEFAULT_ATTEMPTS = 5;
 const DEFAULT_BACKOFF_MS = 1000;
 const IDLE_POLL_MS = 25;
+/** How long `close()` waits for BullMQ to close cleanly before it drops the connections. */
+const CLOSE_TIMEOUT_MS = 5000;
 
 /** What a BullMQ job carries: the caller's id (BullMQ's own id is an encoding of it) and data. */
 interface Envelope<T> {
@@ -71,6 +73,9 @@ class BullmqQueue<T> implements WorkQueue<T> {
   #workerConnection: Redis | undefined;
   #closing: Promise<void> | undefined;
   #paused = false;
+  /** Handler calls running now (ours to count: BullMQ's own wait may hang on a lost connection). */
+  #running = 0;
+  #runningDone: (() => void)[] = [];
 
   constructor(name: string, queueOptions: QueueOptions, options: BullmqQueueOptions, producer: Redis) {
     this.name = name;
@@ -106,13 +111,23 @@ class BullmqQueue<T> implements WorkQueue<T> {
     const backoffMs = this.#backoffMs;
     this.#worker = new Worker<Envelope<T>>(
       this.name,
-      async (job: BullJob<Envelope<T>>) => {
+      async (job: BullJob<Envelope<T>>, token?: string) => {
+        // A fetch in flight when pause() was called may still bring a job: hand it back untouched
+        // (a paused correlator must not take signals another replica now leads).
+        if (this.#paused && token) {
+          await job.moveToWait(token);
+          throw new WaitingError();
+        }
+        this.#running++;
         try {
           await handler({ id: job.data.id, data: job.data.data, attempt: job.attemptsMade + 1 });
         } catch (err) {
           if (err instanceof GuardianError && !err.retryable)
             throw new UnrecoverableError(`${err.code}: ${err.message}`);
           throw err;
+        } finally {
+          this.#running--;
+          if (this.#running === 0) for (const done of this.#runningDone.splice(0)) done();
         }
       },
       {
@@ -148,8 +163,11 @@ class BullmqQueue<T> implements WorkQueue<T> {
 
   async pause(): Promise<void> {
     this.#paused = true;
-    // Waits for the jobs this worker is running; waiting jobs stay for other workers.
-    if (this.#worker?.isRunning()) await this.#worker.pause();
+    // BullMQ's own wait for active jobs reconnects its blocking connection, which never completes
+    // while Redis is away (and then pause() never returns): stop fetching without it, and wait for
+    // the handler calls we count ourselves. Waiting jobs stay for other workers.
+    if (this.#worker?.isRunning()) await this.#worker.pause(true);
+    if (this.#running > 0) await new Promise<void>((resolve) => this.#runningDone.push(resolve));
   }
 
   resume(): void {
@@ -169,6 +187,23 @@ class BullmqQueue<T> implements WorkQueue<T> {
     return Object.values(counts).reduce((a, b) => a + b, 0);
   }
 
+  async waiting(): Promise<number> {
+    const counts = await this.#redis('waiting', () => this.#queue.getJobCounts('waiting', 'prioritized'));
+    return Object.values(counts).reduce((a, b) => a + b, 0);
+  }
+
+  consuming(): boolean {
+    const worker = this.#worker;
+    return (
+      worker !== undefined &&
+      !this.#paused &&
+      !this.#closing &&
+      worker.isRunning() &&
+      !worker.isPaused() &&
+      this.#workerConnection?.status === 'ready'
+    );
+  }
+
   async idle(): Promise<void> {
     for (;;) {
       const counts = await this.#redis('idle', () =>
@@ -181,8 +216,20 @@ class BullmqQueue<T> implements WorkQueue<T> {
 
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      await this.#worker?.close();
-      await this.#queue.close();
+      // BullMQ's close waits on Redis; with Redis away it would wait for ever.
+      const clean = (async () => {
+        await this.#worker?.close();
+        await this.#queue.close();
+      })();
+      const timedOut = await Promise.race([
+        clean.then(() => false),
+        new Promise<boolean>((resolve) => setTimeout(resolve, CLOSE_TIMEOUT_MS, true).unref()),
+      ]);
+      if (timedOut) {
+        this.#o.logger.warn({ queue: this.name }, 'queue did not close in time; dropping its connections');
+        void this.#worker?.close(true).catch(() => {});
+        void clean.catch(() => {});
+      }
       this.#workerConnection?.disconnect();
     })();
     return this.#closing;

@@ -123,6 +123,14 @@ class InProcessQueue<T> implements WorkQueue<T> {
     return this.#waiting.length + this.#delayed.size + this.#running;
   }
 
+  async waiting(): Promise<number> {
+    return this.#waiting.length;
+  }
+
+  consuming(): boolean {
+    return Boolean(this.#handler) && !this.#paused && !this.#closed;
+  }
+
   idle(): Promise<void> {
     if (this.#isIdle()) return Promise.resolve();
     return new Promise((resolve) => this.#idleWaiters.push(resolve));

@@ -51,9 +51,19 @@ export interface WorkQueue<T> {
   resume(): void;
   /** Jobs waiting, delayed or running. */
   depth(): Promise<number>;
+  /** Jobs ready to run now and not running yet (the backlog a live consumer drains). */
+  waiting(): Promise<number>;
+  /**
+   * True while this consumer takes jobs: it has a handler, is not paused, and its connection to
+   * the backend is up. Readiness reports it; it never throws.
+   */
+  consuming(): boolean;
   /** Resolves once no job is waiting or running (delayed retries may remain). */
   idle(): Promise<void>;
-  /** Stops taking jobs, waits for running ones to finish, releases connections. */
+  /**
+   * Stops taking jobs, waits for running ones to finish, releases connections. Bounded: a backend
+   * that does not answer (Redis away) does not hold it for more than a few seconds.
+   */
   close(): Promise<void>;
 }
 

@@ -15,6 +15,8 @@ export interface PollLease {
   hold(): Promise<boolean>;
   /** Gives the lease up (shutdown), so another replica takes over at once. */
   release(): Promise<void>;
+  /** Whether some replica (this one or another) holds the lease now; false when unknown. */
+  heldByAnyone?(): Promise<boolean>;
 }
 
 /** One process, no Redis: it always polls. */
@@ -89,6 +91,14 @@ export function createRedisPollLease(options: RedisPollLeaseOptions): PollLease 
 
   return {
     hold,
+    async heldByAnyone() {
+      if (held) return true;
+      try {
+        return (await redis.exists(key)) === 1;
+      } catch {
+        return false;
+      }
+    },
     async release() {
       held = false;
       await redis.eval(RELEASE, 1, key, holder).catch(() => {});

@@ -189,6 +189,26 @@ export function describeQueueContract(name: string, make: MakeQueueBackend): voi
       await backend.close();
     });
 
+    it('says whether it consumes, and counts the jobs ready to run in waiting()', async () => {
+      const { backend, queue } = await setUp();
+      expect(queue.consuming()).toBe(false);
+      await queue.add('a', { n: 1 });
+      await queue.add('b', { n: 2 }, { delayMs: 60_000 });
+      expect(await queue.waiting()).toBe(1);
+      await queue.pause();
+      queue.process(async () => {});
+      expect(queue.consuming()).toBe(false);
+      queue.resume();
+      await queue.idle();
+      expect(await queue.waiting()).toBe(0);
+      expect(await queue.depth()).toBe(1);
+      for (let i = 0; i < 50 && !queue.consuming(); i++) await tick();
+      expect(queue.consuming()).toBe(true);
+      await queue.pause();
+      expect(queue.consuming()).toBe(false);
+      await backend.close();
+    });
+
     it('starts paused when paused before it has a handler', async () => {
       const { backend, queue } = await setUp();
       const seen: number[] = [];
