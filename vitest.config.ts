@@ -10,6 +10,7 @@ const EXTERNAL = [
   'test/browser/**/*.test.ts',
   'test/acceptance/**/*.test.ts',
   'test/deploy/**/*.test.ts',
+  'test/faults/**/*.test.ts',
   'test/contracts/*.moto.test.ts',
   'test/contracts/*.bullmq.test.ts',
   'test/detector-state.test.ts',

@@ -203,6 +203,9 @@ async function serve(config: ReturnType<typeof loadConfig>): Promise<number> {
   await guardian.stop();
   await telemetry.shutdown().catch(() => {});
   logger.info('stopped');
+  // A connection shutdown left behind (a dependency that never answered) must not keep the
+  // process alive: exit once the log is written, whatever still holds the event loop.
+  setTimeout(() => process.exit(process.exitCode ?? 0), 1000).unref();
   return 0;
 }
 

@@ -35,8 +35,10 @@ import { createSlackChannel } from './notify/channels/slack.ts';
 import { Notifier, type NotifyJob } from './notify/notifier.ts';
 import { loadPlaybooks } from './playbooks/load.ts';
 import { PlaybookCatalog } from './playbooks/match.ts';
+import { createDrainWatch } from './queue/drain-watch.ts';
 import { createQueueBackend } from './queue/index.ts';
 import type { QueueBackend, WorkQueue } from './queue/queue.ts';
+import { createRetryBuffer } from './queue/retry-buffer.ts';
 import { createSlackApp } from './slack-app/plugin.ts';
 import { SlackAuthorizer, slackGroupMembers } from './slack-app/responders.ts';
 import { AirflowClient, DagInfoCache } from './sources/airflow/client.ts';
@@ -387,7 +389,13 @@ export async function createGuardian(config: GuardianConfig, deps: GuardianDeps)
     );
 
     // Detection: observations → signals, queued by a deterministic job id (a repeat is a no-op).
-    let pendingAdds = 0;
+    // A detector emits a signal once, so one the queue cannot take now is held and queued later.
+    const unqueued = createRetryBuffer<Signal>({
+      add: (signal) => signals.add(`${signal.fingerprint}@${signal.status}@${signal.time}`, signal),
+      what: 'signal',
+      logger,
+      onDrop: (signal) => metrics.signals.add(1, { kind: signal.kind, status: 'dropped' }),
+    });
     const engine = new DetectionEngine({
       detectors: createDetectors(config),
       clock,
@@ -395,20 +403,18 @@ export async function createGuardian(config: GuardianConfig, deps: GuardianDeps)
       tickMs: config.detection.tick,
       onSignal: (signal) => {
         metrics.signals.add(1, { kind: signal.kind, status: signal.status });
-        pendingAdds++;
-        signals
-          .add(`${signal.fingerprint}@${signal.status}@${signal.time}`, signal)
-          .catch((err: unknown) =>
-            logger.error({ err, fingerprint: signal.fingerprint }, 'signal could not be queued'),
-          )
-          .finally(() => pendingAdds--);
+        unqueued.offer(signal);
       },
     });
 
     // Back-pressure for the OTLP receiver: the signal queue's depth, refreshed once a second.
+    // Readiness: whether each queue this replica consumes moves, sampled at the same pace.
     let lastDepth = 0;
+    const signalsMoving = createDrainWatch({ queue: signals, clock, stuckAfterMs: config.queue.stuckAfter });
+    const notifyMoving = createDrainWatch({ queue: notify, clock, stuckAfterMs: config.queue.stuckAfter });
     const refreshDepth = async () => {
       lastDepth = await signals.depth().catch(() => lastDepth);
+      await Promise.all([signalsMoving.sample(), notifyMoving.sample()]);
     };
     timers.push(every(clock, 1000, refreshDepth));
     metrics.meter
@@ -430,7 +436,17 @@ export async function createGuardian(config: GuardianConfig, deps: GuardianDeps)
       result.observe(access.failures.size, { state: 'failed_auth_buckets' });
     });
     const health = {
-      checks: { store: () => store.ping(), queue: () => signals.depth().then(() => true) },
+      checks: {
+        store: () => store.ping(),
+        queue: () => signals.depth().then(() => true),
+        // The pipeline moves: signals can be queued, someone correlates, this replica's
+        // consumers run and their backlogs shrink.
+        signals_queued: async () => unqueued.accepting(),
+        leader: async () => (leadership ? leadership.leaderKnown() : true),
+        consumers: async () =>
+          notify.consuming() && (leadership && !leadership.leading() ? true : signals.consuming()),
+        draining: async () => notifyMoving.draining() && signalsMoving.draining(),
+      },
       isStopping: () => stopping,
     };
     const registerOtlp = async (instance: FastifyInstance) => {
@@ -440,7 +456,8 @@ export async function createGuardian(config: GuardianConfig, deps: GuardianDeps)
           engine.ingest(observations);
         },
         isSaturated: () => ({
-          saturated: stopping || lastDepth + pendingAdds > config.otlp.maxQueueDepth,
+          saturated: lastDepth + unqueued.pending() > config.otlp.maxQueueDepth,
+          unavailable: stopping || !unqueued.accepting(),
           retryAfterSeconds: config.otlp.retryAfterSeconds,
         }),
         maxBodyBytes: config.otlp.maxBodyBytes,
@@ -595,7 +612,7 @@ export async function createGuardian(config: GuardianConfig, deps: GuardianDeps)
       },
       async idle() {
         // Signal jobs queue notify jobs (awaited inside the job), so one pass in this order suffices.
-        while (pendingAdds > 0) await new Promise((resolve) => setImmediate(resolve));
+        while (unqueued.pending() > 0) await new Promise((resolve) => setImmediate(resolve));
         const drain = async () => {
           if (backend.drain) await backend.drain();
           else {
@@ -610,17 +627,26 @@ export async function createGuardian(config: GuardianConfig, deps: GuardianDeps)
       },
       stop() {
         stopped ??= (async () => {
+          const deadline = Date.now() + config.queue.shutdownTimeout;
           stopping = true;
           engine.stop();
           for (const t of timers) t.cancel();
-          await runClosers(closers, logger);
+          // Signals held while the queue was away get half the time left to be queued.
+          const left = await unqueued.flush(config.queue.shutdownTimeout / 2);
+          const dropped = unqueued.close();
+          if (left > 0)
+            logger.error(
+              { held: dropped.length, inFlight: left - dropped.length },
+              'signals could not be queued before shutdown; they are lost',
+            );
+          await runClosers(closers, logger, deadline);
         })();
         return stopped;
       },
     };
   } catch (err) {
     for (const t of timers) t.cancel();
-    await runClosers(closers, logger);
+    await runClosers(closers, logger, Date.now() + 20_000);
     throw err;
   }
 }
@@ -657,12 +683,33 @@ function slackAuthorizer(config: GuardianConfig, clock: Clock, logger: Logger): 
   });
 }
 
-async function runClosers(closers: readonly (() => Promise<void>)[], logger: Logger): Promise<void> {
+/** The least each closer is given once the overall deadline has passed. */
+const LATE_CLOSER_MS = 250;
+
+/**
+ * Runs the closers in order, each until it ends or the deadline passes (then it is left behind
+ * and the next one runs), so that one dependency that never answers cannot hold shutdown.
+ */
+async function runClosers(
+  closers: readonly (() => Promise<void>)[],
+  logger: Logger,
+  deadline: number,
+): Promise<void> {
   for (const close of closers) {
+    const budget = Math.max(LATE_CLOSER_MS, deadline - Date.now());
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await close();
+      const done = await Promise.race([
+        close().then(() => true),
+        new Promise<boolean>((resolve) => {
+          timer = setTimeout(resolve, budget, false);
+        }),
+      ]);
+      if (!done) logger.warn({ waitedMs: budget }, 'a component did not stop in time; left behind');
     } catch (err) {
       logger.warn({ err }, 'error while shutting down');
+    } finally {
+      clearTimeout(timer);
     }
   }
 }

@@ -43,12 +43,13 @@ describe('OTLP/HTTP metrics receiver', () => {
   let url: string;
   let received: MetricObservation[] = [];
   let saturated = false;
+  let unavailable = false;
 
   beforeAll(async () => {
     app = Fastify();
     await app.register(otlpReceiver, {
       sink: (obs) => received.push(...obs),
-      isSaturated: () => ({ saturated, retryAfterSeconds: 7 }),
+      isSaturated: () => ({ saturated, unavailable, retryAfterSeconds: 7 }),
       maxBodyBytes: 64 * 1024,
       metrics: createGuardianMetrics(),
       logger: silentLogger(),
@@ -61,6 +62,7 @@ describe('OTLP/HTTP metrics receiver', () => {
   beforeEach(() => {
     received = [];
     saturated = false;
+    unavailable = false;
   });
 
   async function exportWith(exporter: PushMetricExporter) {
@@ -238,6 +240,17 @@ describe('OTLP/HTTP metrics receiver', () => {
       'content-type': 'application/x-protobuf',
     });
     expect(res.status).toBe(429);
+    expect(res.headers.get('retry-after')).toBe('7');
+    expect(decodeStatus(new Uint8Array(await res.arrayBuffer())).code).toBe(14);
+    expect(received).toEqual([]);
+  });
+
+  it('answers 503 with Retry-After when signals cannot be queued, and takes nothing', async () => {
+    unavailable = true;
+    const res = await post(gaugeRequest('m', [{ nanos: NANOS, value: 1 }]), {
+      'content-type': 'application/x-protobuf',
+    });
+    expect(res.status).toBe(503);
     expect(res.headers.get('retry-after')).toBe('7');
     expect(decodeStatus(new Uint8Array(await res.arrayBuffer())).code).toBe(14);
     expect(received).toEqual([]);

@@ -237,6 +237,16 @@ export const configSchema = z.strictObject({
         .string()
         .regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL')
         .optional(),
+      /**
+       * A queue with jobs ready to run that this replica consumes, and none of them taken for this
+       * long, makes `/readyz` answer 503: the pipeline is not moving. @defaultValue 1m
+       */
+      stuckAfter: duration.default(60_000),
+      /**
+       * Shutdown finishes within this, whatever the dependencies do: what has not closed by then
+       * is dropped (its connections closed). @defaultValue 20s
+       */
+      shutdownTimeout: duration.default(20_000),
     })
     .prefault({}),
 

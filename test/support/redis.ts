@@ -3,27 +3,38 @@ import { createConnection } from 'node:net';
 import { needsExternal } from './external.ts';
 import { freePort } from './net.ts';
 
+export interface StartRedisOptions {
+  /** Listen on this port (a restart on the port a client knows). @defaultValue a free port */
+  port?: number;
+  /**
+   * Keep data in an append-only file in this folder, so a restart finds it again.
+   * @defaultValue nothing saved to disk
+   */
+  appendOnlyDir?: string;
+}
+
+/** A running throwaway redis-server. */
+export interface TestRedis {
+  readonly url: string;
+  readonly port: number;
+  /** Stops it (SIGTERM, then waits for the exit). */
+  stop(): Promise<void>;
+}
+
 /**
- * Starts a throwaway `redis-server` on a free loopback port (nothing saved to disk). Throws, with
- * the fix, if redis-server is not installed: a test that needs Redis never skips itself.
+ * Starts a throwaway `redis-server` on a loopback port (by default a free one, nothing saved to
+ * disk). Throws, with the fix, if redis-server is not installed: a test that needs Redis never
+ * skips itself.
  */
-export async function startRedis(): Promise<{ url: string; stop(): Promise<void> }> {
+export async function startRedis(options: StartRedisOptions = {}): Promise<TestRedis> {
   needsExternal('redis-server');
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
+  const persistence = options.appendOnlyDir
+    ? ['--dir', options.appendOnlyDir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', '']
+    : ['--save', '', '--appendonly', 'no'];
   const child = spawn(
     'redis-server',
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--maxmemory-policy',
-      'noeviction',
-    ],
+    ['--port', String(port), '--bind', '127.0.0.1', ...persistence, '--maxmemory-policy', 'noeviction'],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
@@ -49,6 +60,7 @@ export async function startRedis(): Promise<{ url: string; stop(): Promise<void>
   ]);
   return {
     url: `redis://127.0.0.1:${port}`,
+    port,
     async stop() {
       if (child.exitCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));

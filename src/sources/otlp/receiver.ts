@@ -16,8 +16,12 @@ const tracer = trace.getTracer('guardian');
 export interface OtlpReceiverOptions {
   /** Receives the observations of each accepted request, synchronously. */
   sink: (observations: MetricObservation[]) => void;
-  /** Asked before a request is read: a saturated pipeline answers 429 with Retry-After. */
-  isSaturated: () => { saturated: boolean; retryAfterSeconds: number };
+  /**
+   * Asked before a request is read: a saturated pipeline answers 429, one that cannot queue what
+   * it would detect (its queue is away, or it is stopping) 503, both with Retry-After. OTLP
+   * exporters retry on both.
+   */
+  isSaturated: () => { saturated: boolean; unavailable?: boolean; retryAfterSeconds: number };
   /**
    * Largest body accepted, after decompression (the OTLP spec recommends 64 MiB).
    * @defaultValue 67108864
@@ -106,9 +110,17 @@ export const otlpReceiver: FastifyPluginAsync<OtlpReceiverOptions> = async (app,
       config: { access: 'ingest' },
       // Refuse before reading the body when the pipeline cannot take more.
       onRequest: async (req, reply) => {
-        const { saturated, retryAfterSeconds } = options.isSaturated();
-        if (!saturated) return;
+        const { saturated, unavailable, retryAfterSeconds } = options.isSaturated();
+        if (!saturated && !unavailable) return;
         reply.header('retry-after', String(retryAfterSeconds));
+        if (unavailable)
+          return sendStatus(
+            reply,
+            formatOf(req),
+            503,
+            CODE.UNAVAILABLE,
+            'Guardian cannot queue signals now; retry later',
+          );
         return sendStatus(reply, formatOf(req), 429, CODE.UNAVAILABLE, 'Guardian is saturated; retry later');
       },
       schema: { hide: false, summary: 'OTLP/HTTP metrics (protobuf or JSON)', tags: ['otlp'] },
