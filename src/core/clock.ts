@@ -39,11 +39,27 @@ export function every(clock: Clock, intervalMs: number, fn: () => unknown): Time
   };
 }
 
+/**
+ * The longest delay Node's `setTimeout` takes (2^31 − 1 ms, 24.8 days); a longer one fires at
+ * once, with a warning. Longer delays are waited for in steps of at most this.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export const systemClock: Clock = {
   now: () => Date.now(),
   setTimer(delayMs, fn) {
-    const t = setTimeout(() => void fn(), Math.max(0, delayMs));
-    t.unref();
+    // Due at a point in time, re-armed until then: a 30-day silence waits 30 days, not 1 ms.
+    const due = Date.now() + Math.max(0, delayMs);
+    let t: NodeJS.Timeout;
+    const arm = () => {
+      const left = due - Date.now();
+      t = setTimeout(
+        () => (Date.now() >= due ? void fn() : arm()),
+        Math.min(Math.max(0, left), MAX_TIMER_MS),
+      );
+      t.unref();
+    };
+    arm();
     return { cancel: () => clearTimeout(t) };
   },
 };
