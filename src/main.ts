@@ -33,6 +33,7 @@ import type { MessageChannel } from './notify/channel.ts';
 import { createLogChannel } from './notify/channels/log.ts';
 import { createSlackChannel } from './notify/channels/slack.ts';
 import { Notifier, type NotifyJob } from './notify/notifier.ts';
+import { createDeliveryReconciler } from './notify/reconciler.ts';
 import { loadPlaybooks } from './playbooks/load.ts';
 import { PlaybookCatalog } from './playbooks/match.ts';
 import { createDrainWatch } from './queue/drain-watch.ts';
@@ -338,6 +339,32 @@ export async function createGuardian(config: GuardianConfig, deps: GuardianDeps)
         i.slack ? {} : { delayMs: config.notify.groupWait },
       );
     };
+    // Incidents stored and never posted (their job was lost) are found in the store and queued
+    // again, by the leader, on start, on taking the lead and every reconcileInterval. Not in
+    // deterministic replay: nothing is lost there, and an extra job would change the order.
+    const reconciler = deps.stepped
+      ? undefined
+      : createDeliveryReconciler({
+          store,
+          clock,
+          logger,
+          groupWaitMs: config.notify.groupWait,
+          enqueue: (i) =>
+            notify.add(`${i.id}@${i.version}`, { incidentId: i.id, version: i.version, change: 'reconcile' }),
+        });
+    let reconciling = false;
+    const reconcile = () => {
+      if (!reconciler || reconciling || (leadership && !leadership.leading())) return;
+      reconciling = true;
+      void reconciler
+        .run()
+        .catch((err: unknown) =>
+          logger.warn({ error: errorMessage(err) }, 'looking for incidents never posted failed; will retry'),
+        )
+        .finally(() => {
+          reconciling = false;
+        });
+    };
     // With several replicas (Redis configured), one of them correlates: a lease says which.
     let leadership: Leadership | undefined;
     if (config.queue.redisUrl) {
@@ -351,7 +378,11 @@ export async function createGuardian(config: GuardianConfig, deps: GuardianDeps)
       const led = leadCorrelation({
         lease: correlatorLease,
         queue: signals,
-        onLead: () => correlator.invalidate(),
+        onLead: () => {
+          correlator.invalidate();
+          // After the lead is taken (this runs before), so the leading() check inside passes.
+          clock.setTimer(0, reconcile);
+        },
         intervalMs: 10_000,
         logger,
       });
@@ -369,6 +400,11 @@ export async function createGuardian(config: GuardianConfig, deps: GuardianDeps)
       }
     });
     closers.unshift(async () => settling.cancel());
+    if (reconciler) {
+      const reconcileTimer = every(clock, config.notify.reconcileInterval, reconcile);
+      closers.unshift(async () => reconcileTimer.cancel());
+      reconcile();
+    }
     signals.process(
       (job) =>
         tracer.startActiveSpan('correlate signal', async (span) => {
@@ -639,6 +675,21 @@ export async function createGuardian(config: GuardianConfig, deps: GuardianDeps)
               { held: dropped.length, inFlight: left - dropped.length },
               'signals could not be queued before shutdown; they are lost',
             );
+          // An in-process queue dies with the process: correlate what is queued first (its
+          // signals exist nowhere else). Notifications waiting for their group wait need not be:
+          // the incidents are stored, and the next start's reconciler posts them.
+          if (backend.kind === 'in-process' && !deps.stepped) {
+            const drained = await Promise.race([
+              signals
+                .idle()
+                .then(() => notify.idle())
+                .then(() => true),
+              new Promise<boolean>((resolve) =>
+                setTimeout(resolve, Math.max(0, deadline - Date.now()) / 2, false).unref(),
+              ),
+            ]);
+            if (!drained) logger.warn('queued work was not finished before the shutdown deadline');
+          }
           await runClosers(closers, logger, deadline);
         })();
         return stopped;

@@ -399,6 +399,12 @@ export const configSchema = z.strictObject({
        * signals of one cause (and the merges they cause) go out as one message. @defaultValue 20s
        */
       groupWait: duration.default(20_000),
+      /**
+       * How often the leader looks in the store for incidents whose first post is due and not
+       * done (their job was lost: a crash, a deploy, a Redis that came back empty) and queues
+       * them again; it also looks on start and when it becomes leader. @defaultValue 1m
+       */
+      reconcileInterval: duration.default(60_000),
     })
     .prefault({}),
 

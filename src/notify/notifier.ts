@@ -53,9 +53,10 @@ export interface NotifyJob {
   /**
    * What changed: a correlator change, `action` (a person acted in Slack), `drafted` (an LLM
    * draft arrived after the post). Informational: the notifier re-reads the incident and says
-   * what changed since Slack was last told, whatever the job says.
+   * what changed since Slack was last told, whatever the job says. `reconcile`: the incident was
+   * found stored and never posted (its job was lost).
    */
-  readonly change: IncidentChange | 'action' | 'drafted' | 'diagnostics' | 'charts';
+  readonly change: IncidentChange | 'action' | 'drafted' | 'diagnostics' | 'charts' | 'reconcile';
 }
 
 /** How the notifier uses the LLM drafter. */

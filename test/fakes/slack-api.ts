@@ -78,6 +78,12 @@ export interface SlackStandIn {
   loseNextResponse(method: string): void;
   /** Sets a user group's members (`S…` → user ids), as `usergroups.users.list` answers them. */
   setUsergroup(id: string, users: readonly string[]): void;
+  /**
+   * The next call of `method` is carried out but its answer is held back until `release()`.
+   * Resolves once that call has arrived: a test kills Guardian then, between Slack doing the work
+   * and Guardian recording it.
+   */
+  holdNextResponse(method: string): Promise<{ release(): void }>;
   /** The channel id (`C…`) the workspace gives the channel `name` (`#alerts` or `alerts`). */
   channelId(name: string): string;
   /** A `response_url` for interaction payloads; what is posted to it lands in `responses`. */
@@ -150,6 +156,7 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
   const byKey = new Map<string, Stored>();
   const failures = new Map<string, InjectedFailure[]>();
   const lose = new Map<string, number>();
+  const holds = new Map<string, ((held: { release(): void }) => void)[]>();
   const responses: ResponseUrlPost[] = [];
   const files = new Map<string, { -readonly [K in keyof StandInFile]: StandInFile[K] }>();
   let baseUrl = '';
@@ -525,6 +532,15 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
       status: result.status,
       response: result.body,
     });
+    const held = holds.get(method)?.shift();
+    if (held) {
+      let release: () => void = () => {};
+      const released = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      held({ release });
+      await released;
+    }
     const lost = lose.get(method) ?? 0;
     if (lost > 0) {
       lose.set(method, lost - 1);
@@ -570,6 +586,13 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
     },
     setUsergroup(id, users) {
       usergroups.set(id, [...users]);
+    },
+    holdNextResponse(method) {
+      return new Promise((resolve) => {
+        const queue = holds.get(method) ?? [];
+        queue.push(resolve);
+        holds.set(method, queue);
+      });
     },
     channelId,
     responseUrl: (id) => `http://127.0.0.1:${port}/response/${encodeURIComponent(id)}`,

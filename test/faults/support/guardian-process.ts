@@ -1,0 +1,81 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { GuardianConfigInput } from '../../../src/config/schema.ts';
+import { eventually } from '../../support/eventually.ts';
+import { needsExternal } from '../../support/external.ts';
+import { freePort } from '../../support/net.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '../../..');
+
+/** Guardian run as users run it, `node src/cli.ts serve`, in a child process a test can kill. */
+export interface GuardianProcess {
+  readonly url: string;
+  readonly pid: number;
+  /** Sends `signal` and waits for the exit; returns how long it took (ms). */
+  kill(signal: NodeJS.Signals): Promise<number>;
+  /** Stops it at once (SIGSTOP) or lets it go on (SIGCONT), without waiting. */
+  signal(signal: 'SIGSTOP' | 'SIGCONT'): void;
+  /** The last 64 KiB of what it wrote (JSON log lines), for failure messages. */
+  output(): string;
+}
+
+/**
+ * Starts `guardian serve` with `config` (written to a file, given as GUARDIAN_CONFIG) on a free
+ * port, and waits until `/healthz` answers. `dataDir` should be the test's own folder, kept from
+ * one start to the next to restart "the same" Guardian.
+ */
+export async function startGuardianProcess(
+  config: GuardianConfigInput & { dataDir: string },
+  options: { waitReady?: boolean } = {},
+): Promise<GuardianProcess> {
+  needsExternal('guardian serve');
+  const port = await freePort();
+  const file = path.join(config.dataDir, `config-${port}.json`);
+  writeFileSync(file, JSON.stringify({ ...config, port, host: '127.0.0.1' }));
+  const env: NodeJS.ProcessEnv = { ...process.env, GUARDIAN_CONFIG: file, LOG_LEVEL: 'info' };
+  delete env.GUARDIAN_TEST_TIER;
+  const child: ChildProcess = spawn(process.execPath, ['src/cli.ts', 'serve'], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const keep = (d: Buffer) => {
+    output = (output + d.toString()).slice(-65_536);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await eventually(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`guardian exited (${child.exitCode}): ${output}`);
+        const res = await fetch(`${url}/${options.waitReady === false ? 'healthz' : 'readyz'}`);
+        if (res.status !== 200) throw new Error(`not ready: ${await res.text()}`);
+      },
+      60_000,
+      100,
+    );
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
+  return {
+    url,
+    pid: child.pid!,
+    async kill(signal) {
+      const started = Date.now();
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill(signal);
+        await exited;
+      }
+      return Date.now() - started;
+    },
+    signal(signal) {
+      child.kill(signal);
+    },
+    output: () => output,
+  };
+}
