@@ -139,6 +139,22 @@ function grouping(c: Correlator): string[][] {
 }
 
 describe('correlator', () => {
+  it('loads its working set again after a failed first load, instead of failing every signal', async () => {
+    const { correlator, store } = await freshCorrelator();
+    const list = store.list.bind(store);
+    let failures = 1;
+    store.list = async (query) => {
+      if (failures-- > 0)
+        throw new Error('ThrottlingException: rate of requests exceeds the allowed throughput');
+      return list(query);
+    };
+    const first = sig({ kind: 'spark.executor_lost', entity: 'host:10.0.9.1' });
+    await expect(correlator.apply(first)).rejects.toThrow(/Throttling/);
+    const { incident, change } = await correlator.apply(first);
+    expect(change).toBe('opened');
+    expect(incident?.signals.map((x) => x.fingerprint)).toEqual([first.fingerprint]);
+  });
+
   it('makes a spot worker loss ONE incident, rooted at the host, whatever reported first', async () => {
     const { correlator } = await freshCorrelator();
     await applyAll(correlator, spotLoss());

@@ -91,8 +91,7 @@ export class Correlator {
    */
   sweep(): Promise<CorrelationResult[]> {
     return this.#serial(async () => {
-      this.#warm ??= this.#load();
-      await this.#warm;
+      await this.#warmUp();
       const now = this.#o.clock.now();
       const out: CorrelationResult[] = [];
       for (const incident of this.#set.all()) {
@@ -116,9 +115,21 @@ export class Correlator {
     return run;
   }
 
-  async #apply(signal: Signal): Promise<CorrelationResult> {
-    this.#warm ??= this.#load();
+  /**
+   * Loads the working set once. A load that failed (a throttle at startup) is forgotten, so the
+   * next signal loads again, rather than every later signal failing on the same rejection.
+   */
+  async #warmUp(): Promise<void> {
+    this.#warm ??= this.#load().catch((err: unknown) => {
+      this.#warm = undefined;
+      this.#set.clear();
+      throw err;
+    });
     await this.#warm;
+  }
+
+  async #apply(signal: Signal): Promise<CorrelationResult> {
+    await this.#warmUp();
     for (let race = 0; race < MAX_RACES; race++) {
       try {
         return await this.#applyOnce(signal);
