@@ -52,6 +52,12 @@ export interface DynamoStoreOptions {
    * @defaultValue 4
    */
   maxAttempts?: number;
+  /**
+   * How long one attempt may take to connect, then to be answered: a black-holed connection
+   * (no answer, no reset) fails the attempt instead of stalling the correlator and shutdown.
+   * @defaultValue 3000 and 5000
+   */
+  timeoutsMs?: { connect: number; request: number };
   logger: Logger;
 }
 
@@ -98,6 +104,12 @@ export function createDynamoIncidentStore(options: DynamoStoreOptions): Incident
   const client = new DynamoDBClient({
     region: options.region,
     maxAttempts: options.maxAttempts ?? 4,
+    requestHandler: {
+      connectionTimeout: options.timeoutsMs?.connect ?? 3000,
+      requestTimeout: options.timeoutsMs?.request ?? 5000,
+      // Without it the SDK only logs a warning and keeps waiting.
+      throwOnRequestTimeout: true,
+    },
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     ...(options.credentials ? { credentials: options.credentials } : {}),
   });
