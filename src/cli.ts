@@ -64,6 +64,11 @@ const COMMANDS: Record<string, Command> = {
     summary: 'Mine log templates from one message per line; write LineId,EventTemplate.',
     raw: async (argv) => (await import('./logs/cli.ts')).logsCommand(argv),
   },
+  jobs: {
+    usage: 'guardian jobs list [--url URL] [--queue Q] | guardian jobs replay QUEUE ID [--url URL]',
+    summary: "List a running Guardian's dead letters (jobs that failed for good), or queue one again.",
+    raw: async (argv) => (await import('./queue/jobs-cli.ts')).jobsCommand(argv),
+  },
   detect: {
     usage: 'guardian detect nab --data DIR --out RESULTS_DIR [--workers N]',
     summary: 'Run the metric anomaly detector over NAB-style CSVs; write anomaly scores.',

@@ -24,6 +24,7 @@ import { DetectionEngine } from './detection/engine.ts';
 import { createFileStateStore, createRedisStateStore } from './detection/state-store.ts';
 import { createDiagnosticsGatherer } from './diagnostics/gather.ts';
 import { createHttpApp, createIngestApp, defaultAccess } from './http/app.ts';
+import { deadLetterRoutes } from './http/routes/dead-letters.ts';
 import { LinkSigner } from './http/signed-links.ts';
 import { openIncidentStore } from './incidents/open-store.ts';
 import type { IncidentStore } from './incidents/store.ts';
@@ -513,7 +514,11 @@ export async function createGuardian(config: GuardianConfig, deps: GuardianDeps)
       pages: { history, signer },
       ...(slackApp ? { slackApp } : {}),
       health,
-      plugins: registerOtlp,
+      // Dead letters on the API port only, not on the ingest-only one.
+      plugins: async (instance) => {
+        await instance.register(deadLetterRoutes, { queues: { signals, notify } });
+        await registerOtlp(instance);
+      },
     });
     closers.unshift(() => app.close());
     const ingestApp =

@@ -2,13 +2,15 @@ import { type Job as BullJob, Queue, UnrecoverableError, WaitingError, Worker } 
 import { Redis } from 'ioredis';
 import { DependencyError, GuardianError } from '../core/index.ts';
 import type { Logger } from '../telemetry/logger.ts';
-import type {
-  AddOptions,
-  DeadLetterListener,
-  JobHandler,
-  QueueBackend,
-  QueueOptions,
-  WorkQueue,
+import {
+  type AddOptions,
+  DEAD_LETTERS_KEPT,
+  type DeadLetter,
+  type DeadLetterListener,
+  type JobHandler,
+  type QueueBackend,
+  type QueueOptions,
+  type WorkQueue,
 } from './queue.ts';
 
 export interface BullmqQueueOptions {
@@ -69,6 +71,9 @@ class BullmqQueue<T> implements WorkQueue<T> {
   readonly #attempts: number;
   readonly #backoffMs: number;
   readonly #o: BullmqQueueOptions;
+  readonly #producer: Redis;
+  /** A Redis list of dead letters (JSON), newest first. */
+  readonly #deadKey: string;
   #worker: Worker | undefined;
   #workerConnection: Redis | undefined;
   #closing: Promise<void> | undefined;
@@ -82,6 +87,8 @@ class BullmqQueue<T> implements WorkQueue<T> {
     this.#o = options;
     this.#attempts = queueOptions.attempts ?? DEFAULT_ATTEMPTS;
     this.#backoffMs = queueOptions.backoffMs ?? DEFAULT_BACKOFF_MS;
+    this.#producer = producer;
+    this.#deadKey = `${options.prefix ?? 'guardian'}:${name}:dead-letters`;
     this.#queue = new Queue(name, { connection: producer, prefix: options.prefix ?? 'guardian' });
     this.#queue.on('error', (err) => options.logger.warn({ queue: name, err: err.message }, 'queue error'));
   }
@@ -157,6 +164,25 @@ class BullmqQueue<T> implements WorkQueue<T> {
         job.attemptsMade >= this.#attempts;
       if (!final) return;
       this.#o.logger.warn({ queue: this.name, jobId: job.data.id, err: err.message }, 'job failed for good');
+      // BullMQ removes the failed job (so its id can be queued again): keep it as a dead letter.
+      const letter: DeadLetter<T> = {
+        id: job.data.id,
+        data: job.data.data,
+        error: err.message,
+        failedAt: Date.now(),
+        attempts: job.attemptsMade,
+      };
+      this.#producer
+        .multi()
+        .lpush(this.#deadKey, JSON.stringify(letter))
+        .ltrim(this.#deadKey, 0, DEAD_LETTERS_KEPT - 1)
+        .exec()
+        .catch((e: Error) =>
+          this.#o.logger.error(
+            { queue: this.name, jobId: job.data.id, err: e.message },
+            'dead letter could not be kept',
+          ),
+        );
       this.#o.onDeadLetter?.(this.name, job.data.id, err);
     });
   }
@@ -202,6 +228,21 @@ class BullmqQueue<T> implements WorkQueue<T> {
       !worker.isPaused() &&
       this.#workerConnection?.status === 'ready'
     );
+  }
+
+  async deadLetters(limit = DEAD_LETTERS_KEPT): Promise<DeadLetter<T>[]> {
+    const raw = await this.#redis('deadLetters', () => this.#producer.lrange(this.#deadKey, 0, limit - 1));
+    return raw.map((r) => JSON.parse(r) as DeadLetter<T>);
+  }
+
+  async replay(id: string): Promise<boolean> {
+    const raw = await this.#redis('replay', () => this.#producer.lrange(this.#deadKey, 0, -1));
+    const found = raw.find((r) => (JSON.parse(r) as DeadLetter<T>).id === id);
+    if (!found) return false;
+    const letter = JSON.parse(found) as DeadLetter<T>;
+    await this.add(letter.id, letter.data);
+    await this.#redis('replay', () => this.#producer.lrem(this.#deadKey, 1, found));
+    return true;
   }
 
   async idle(): Promise<void> {

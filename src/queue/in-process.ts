@@ -1,14 +1,16 @@
 import type { Clock } from '../core/index.ts';
 import { GuardianError } from '../core/index.ts';
 import type { Logger } from '../telemetry/logger.ts';
-import type {
-  AddOptions,
-  DeadLetterListener,
-  Job,
-  JobHandler,
-  QueueBackend,
-  QueueOptions,
-  WorkQueue,
+import {
+  type AddOptions,
+  DEAD_LETTERS_KEPT,
+  type DeadLetter,
+  type DeadLetterListener,
+  type Job,
+  type JobHandler,
+  type QueueBackend,
+  type QueueOptions,
+  type WorkQueue,
 } from './queue.ts';
 
 export interface InProcessQueueOptions {
@@ -74,6 +76,8 @@ class InProcessQueue<T> implements WorkQueue<T> {
   #closed = false;
   #paused = false;
   #idleWaiters: (() => void)[] = [];
+  /** Oldest first; in memory, so they do not outlive the process. */
+  readonly #dead: DeadLetter<T>[] = [];
   #dispatchScheduled = false;
 
   constructor(name: string, queueOptions: QueueOptions, options: InProcessQueueOptions) {
@@ -129,6 +133,18 @@ class InProcessQueue<T> implements WorkQueue<T> {
 
   consuming(): boolean {
     return Boolean(this.#handler) && !this.#paused && !this.#closed;
+  }
+
+  async deadLetters(limit = DEAD_LETTERS_KEPT): Promise<DeadLetter<T>[]> {
+    return this.#dead.slice(-limit).reverse();
+  }
+
+  async replay(id: string): Promise<boolean> {
+    const i = this.#dead.findIndex((d) => d.id === id);
+    if (i < 0) return false;
+    const [letter] = this.#dead.splice(i, 1);
+    await this.add(letter!.id, letter!.data);
+    return true;
   }
 
   idle(): Promise<void> {
@@ -203,6 +219,14 @@ class InProcessQueue<T> implements WorkQueue<T> {
         { queue: this.name, jobId: entry.id, attempt: entry.attempt, err },
         'job failed for good',
       );
+      this.#dead.push({
+        id: entry.id,
+        data: entry.data,
+        error: err instanceof Error ? err.message : String(err),
+        failedAt: this.#o.clock.now(),
+        attempts: entry.attempt,
+      });
+      if (this.#dead.length > DEAD_LETTERS_KEPT) this.#dead.shift();
       this.#o.onDeadLetter?.(this.name, entry.id, err);
       return;
     }

@@ -58,6 +58,16 @@ export interface WorkQueue<T> {
    * the backend is up. Readiness reports it; it never throws.
    */
   consuming(): boolean;
+  /**
+   * Jobs that failed for good (attempts exhausted or not retryable), newest first, at most
+   * `limit` (the queue keeps the last 1,000).
+   */
+  deadLetters(limit?: number): Promise<DeadLetter<T>[]>;
+  /**
+   * Queues a dead letter again under its id, its attempts starting over, and forgets it as dead.
+   * False when no dead letter has that id.
+   */
+  replay(id: string): Promise<boolean>;
   /** Resolves once no job is waiting or running (delayed retries may remain). */
   idle(): Promise<void>;
   /**
@@ -78,6 +88,20 @@ export interface QueueBackend {
    */
   drain?(): Promise<void>;
 }
+
+/** A job that failed for good, kept so that it can be looked at and replayed. */
+export interface DeadLetter<T = unknown> {
+  readonly id: string;
+  readonly data: T;
+  /** The last error's message. */
+  readonly error: string;
+  /** Epoch ms (wall clock of the process that gave up). */
+  readonly failedAt: number;
+  readonly attempts: number;
+}
+
+/** Dead letters a queue keeps; older ones are dropped. */
+export const DEAD_LETTERS_KEPT = 1000;
 
 /** Called when a job failed for good (attempts exhausted or not retryable). */
 export type DeadLetterListener = (queue: string, jobId: string, error: unknown) => void;

@@ -109,6 +109,36 @@ export function describeQueueContract(name: string, make: MakeQueueBackend): voi
       await backend.close();
     });
 
+    it('keeps a dead letter with its data and error, lists it, and replays it once asked', async () => {
+      const { backend, queue, dead } = await setUp();
+      let fail = true;
+      const seen: number[] = [];
+      queue.process(async (job) => {
+        if (fail) throw new GuardianError('invalid_auth', 'slack said invalid_auth', { retryable: false });
+        seen.push(job.data.n);
+      });
+      await queue.add('kept', { n: 7 });
+      await eventuallyEqual(() => dead.map((d) => d.id), ['kept']);
+      let letters = await queue.deadLetters();
+      // BullMQ keeps it once its 'failed' event ran, a moment after the listener heard of it.
+      for (let i = 0; i < 100 && letters.length === 0; i++) {
+        await tick();
+        letters = await queue.deadLetters();
+      }
+      expect(letters[0]).toMatchObject({
+        id: 'kept',
+        data: { n: 7 },
+        error: expect.stringMatching(/invalid_auth/),
+      });
+      expect(await queue.replay('nothing-by-that-id')).toBe(false);
+      fail = false;
+      expect(await queue.replay('kept')).toBe(true);
+      await queue.idle();
+      await eventuallyEqual(() => seen, [7]);
+      expect(await queue.deadLetters()).toEqual([]);
+      await backend.close();
+    });
+
     it('waits at least the retryAfterMs a failure asks for', async () => {
       const { backend, queue, advance } = await setUp({ backoffMs: 10 });
       const attempts: number[] = [];
