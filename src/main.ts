@@ -41,6 +41,7 @@ import { createDrainWatch } from './queue/drain-watch.ts';
 import { createQueueBackend } from './queue/index.ts';
 import type { QueueBackend, WorkQueue } from './queue/queue.ts';
 import { createRetryBuffer } from './queue/retry-buffer.ts';
+import { saveJobs, takeSavedJobs } from './queue/saved-jobs.ts';
 import { createSlackApp } from './slack-app/plugin.ts';
 import { SlackAuthorizer, slackGroupMembers } from './slack-app/responders.ts';
 import { AirflowClient, DagInfoCache } from './sources/airflow/client.ts';
@@ -123,6 +124,18 @@ export async function createGuardian(config: GuardianConfig, deps: GuardianDeps)
     closers.unshift(() => backend.close());
     const signals = backend.queue<Signal>('signals', { attempts: 8, backoffMs: 500 });
     const notify = backend.queue<NotifyJob>('notify', { attempts: 10, backoffMs: 1000 });
+    // Signals an in-process queue held when the last shutdown's deadline passed: queued first.
+    const unfinishedFile = path.resolve(config.dataDir, 'unfinished-signals.json');
+    if (backend.kind === 'in-process' && !deps.stepped) {
+      try {
+        const saved = takeSavedJobs<Signal>(unfinishedFile);
+        for (const job of saved) await signals.add(job.id, job.data);
+        if (saved.length > 0)
+          logger.info({ queued: saved.length }, 'signals saved at the last shutdown queued again');
+      } catch (err) {
+        logger.error({ error: errorMessage(err) }, 'signals saved at the last shutdown could not be read');
+      }
+    }
 
     // Notifier: Slack when a token is configured, the log and a local outbox otherwise.
     let channel: MessageChannel;
@@ -693,7 +706,22 @@ export async function createGuardian(config: GuardianConfig, deps: GuardianDeps)
                 setTimeout(resolve, Math.max(0, deadline - Date.now()) / 2, false).unref(),
               ),
             ]);
-            if (!drained) logger.warn('queued work was not finished before the shutdown deadline');
+            // What could not be correlated in time is saved and queued again on the next start.
+            const left = signals.unfinished?.() ?? [];
+            if (!drained && left.length > 0) {
+              try {
+                saveJobs(unfinishedFile, left);
+                logger.warn(
+                  { saved: left.length, file: unfinishedFile },
+                  'queued signals saved for the next start',
+                );
+              } catch (err) {
+                logger.error(
+                  { lost: left.length, error: errorMessage(err) },
+                  'queued signals could not be saved; they are lost',
+                );
+              }
+            }
           }
           await runClosers(closers, logger, deadline);
         })();

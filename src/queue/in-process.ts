@@ -69,7 +69,7 @@ class InProcessQueue<T> implements WorkQueue<T> {
   readonly #waiting: Entry<T>[] = [];
   /** Ids waiting, delayed or running: adding one of them again is a no-op. */
   readonly #known = new Set<string>();
-  readonly #delayed = new Map<string, { cancel(): void }>();
+  readonly #delayed = new Map<string, { readonly timer: { cancel(): void }; readonly data: T }>();
   #running = 0;
   #concurrency = 1;
   #handler: JobHandler<T> | undefined;
@@ -103,7 +103,7 @@ class InProcessQueue<T> implements WorkQueue<T> {
       this.#waiting.push({ id, data, attempt: 1 });
       this.#scheduleDispatch();
     });
-    this.#delayed.set(id, timer);
+    this.#delayed.set(id, { timer, data });
   }
 
   process(handler: JobHandler<T>, options: { concurrency?: number } = {}): void {
@@ -135,6 +135,13 @@ class InProcessQueue<T> implements WorkQueue<T> {
     return Boolean(this.#handler) && !this.#paused && !this.#closed;
   }
 
+  unfinished(): { id: string; data: T }[] {
+    return [
+      ...this.#waiting.map(({ id, data }) => ({ id, data })),
+      ...[...this.#delayed].map(([id, { data }]) => ({ id, data })),
+    ];
+  }
+
   async deadLetters(limit = DEAD_LETTERS_KEPT): Promise<DeadLetter<T>[]> {
     return this.#dead.slice(-limit).reverse();
   }
@@ -154,7 +161,7 @@ class InProcessQueue<T> implements WorkQueue<T> {
 
   async close(): Promise<void> {
     this.#closed = true;
-    for (const timer of this.#delayed.values()) timer.cancel();
+    for (const { timer } of this.#delayed.values()) timer.cancel();
     this.#delayed.clear();
     this.#waiting.length = 0;
     while (this.#running > 0) await new Promise((resolve) => setImmediate(resolve));
@@ -242,7 +249,7 @@ class InProcessQueue<T> implements WorkQueue<T> {
       this.#waiting.push({ ...entry, attempt: entry.attempt + 1 });
       this.#scheduleDispatch();
     });
-    this.#delayed.set(entry.id, timer);
+    this.#delayed.set(entry.id, { timer, data: entry.data });
   }
 
   #notifyIdle(): void {
