@@ -57,7 +57,8 @@ export interface ResponseUrlPost {
 /** What `failNext` makes the next call of a method answer. */
 export type InjectedFailure =
   | { readonly status: 429; readonly retryAfter: number }
-  | { readonly status: 500 | 502 | 503 | 504 }
+  /** `made`: the call is carried out (the post is made) before the 5xx is answered. */
+  | { readonly status: 500 | 502 | 503 | 504; readonly made?: boolean }
   | { readonly error: string };
 
 export interface SlackStandIn {
@@ -197,6 +198,7 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
           headers: { 'retry-after': String(failure.retryAfter) },
         };
       }
+      if (failure.made) answer(method, params, authorization);
       return { status: failure.status, body: { ok: false, error: 'service_unavailable' } };
     }
 

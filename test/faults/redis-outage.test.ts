@@ -8,7 +8,7 @@ import { silentLogger } from '../../src/telemetry/logger.ts';
 import { startSlackStandIn } from '../fakes/slack-api.ts';
 import { eventually } from '../support/eventually.ts';
 import { startRedis, type TestRedis } from '../support/redis.ts';
-import { faultScale } from './scale.ts';
+import { faultScale, recordOutcome } from './scale.ts';
 
 const TOKEN = 'xoxb-outage-test-token';
 /** How long Redis stays away: 6 s in CI, 60 s with GUARDIAN_FAULTS=long. */
@@ -141,6 +141,10 @@ describe.each([
       // Nothing doubled once everything has settled.
       await new Promise((r) => setTimeout(r, 2_000));
       expect([posts('host-a'), posts('host-b'), posts('host-c')]).toEqual([1, 1, 1]);
+      recordOutcome(
+        `Redis stopped ${OUTAGE_MS / 1000} s and restarted ${persistent ? 'with its data (AOF)' : 'empty'} (BullMQ); B refused ${statuses.filter((s) => s === 503).length}/${statuses.length} pushes with 503`,
+        { faults: 1, incidents: 3, paged: 3, posts: 3, lost: 0, duplicated: 0, signalsLost: 0 },
+      );
 
       // Shutdown is bounded whatever Redis does: stop it first, then Guardian.
       await redis.stop();
