@@ -235,6 +235,7 @@ export const ENV_SETTINGS: readonly EnvSetting[] = [
 export const OTHER_ENV: readonly { readonly env: string; readonly doc: string }[] = [
   { env: 'GUARDIAN_CONFIG', doc: 'the YAML config file (or `--config FILE`)' },
   { env: 'GUARDIAN_URL', doc: "`guardian jobs`: the running Guardian's base URL (or `--url URL`)" },
+  { env: 'GUARDIAN_API_KEY', doc: '`guardian jobs`: the API key it sends (or `--key KEY`)' },
   {
     env: 'OTEL_*',
     doc: "OpenTelemetry's standard variables: export Guardian's own traces and metrics when an endpoint is set",

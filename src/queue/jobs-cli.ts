@@ -1,10 +1,12 @@
 import { parseArgs } from 'node:util';
 
-const USAGE = `usage: guardian jobs list [--url URL] [--queue signals|notify] [--limit N]
-       guardian jobs replay QUEUE ID [--url URL]
+const USAGE = `usage: guardian jobs list [--url URL] [--key KEY] [--queue signals|notify] [--limit N]
+       guardian jobs replay QUEUE ID [--url URL] [--key KEY]
   Jobs that failed for good (dead letters) of a running Guardian, through its HTTP API:
   list them newest first, or queue one again once its cause is fixed.
-  --url  Guardian's base URL (default: GUARDIAN_URL, else http://127.0.0.1:8080)`;
+  --url  Guardian's base URL (default: GUARDIAN_URL, else http://127.0.0.1:8080)
+  --key  an API key (default: GUARDIAN_API_KEY): read scope to list, admin to replay; none
+         needed from the same machine while no key exists`;
 
 /** Where the command writes (process.stdout and process.stderr, or a test's capture). */
 export interface Output {
@@ -30,12 +32,14 @@ export async function jobsCommand(
   const { values, positionals } = parsed;
   const [sub, ...rest] = positionals;
   const base = (values.url ?? process.env.GUARDIAN_URL ?? 'http://127.0.0.1:8080').replace(/\/$/, '');
+  const key = values.key ?? process.env.GUARDIAN_API_KEY;
+  const headers: Record<string, string> = key ? { authorization: `Bearer ${key}` } : {};
   try {
     if (sub === 'list' && rest.length === 0) {
       const query = new URLSearchParams();
       if (values.queue) query.set('queue', values.queue);
       if (values.limit) query.set('limit', values.limit);
-      const res = await fetch(`${base}/api/v1/dead-letters?${query}`);
+      const res = await fetch(`${base}/api/v1/dead-letters?${query}`, { headers });
       const body = (await res.json()) as {
         deadLetters?: { queue: string; id: string; error: string; failedAt: string; attempts: number }[];
         message?: string;
@@ -53,7 +57,7 @@ export async function jobsCommand(
       const [queue, id] = rest as [string, string];
       const res = await fetch(
         `${base}/api/v1/dead-letters/${encodeURIComponent(queue)}/${encodeURIComponent(id)}/replay`,
-        { method: 'POST' },
+        { method: 'POST', headers },
       );
       if (res.status === 202) {
         out.write(`queued ${queue} ${id} again\n`);
@@ -75,6 +79,11 @@ function parse(argv: string[]) {
   return parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { url: { type: 'string' }, queue: { type: 'string' }, limit: { type: 'string' } },
+    options: {
+      url: { type: 'string' },
+      key: { type: 'string' },
+      queue: { type: 'string' },
+      limit: { type: 'string' },
+    },
   });
 }

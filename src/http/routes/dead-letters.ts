@@ -35,6 +35,7 @@ export const deadLetterRoutes: FastifyPluginAsync<DeadLetterRoutesOptions> = asy
   app.get<{ Querystring: { queue?: string; limit?: number } }>(
     '/api/v1/dead-letters',
     {
+      config: { access: 'read' },
       schema: {
         summary: 'Jobs that failed for good, newest first',
         tags: ['jobs'],
@@ -81,6 +82,8 @@ export const deadLetterRoutes: FastifyPluginAsync<DeadLetterRoutesOptions> = asy
   app.post<{ Params: { queue: string; id: string } }>(
     '/api/v1/dead-letters/:queue/:id/replay',
     {
+      // Replaying sends to Slack or writes incidents again: an operator's act.
+      config: { access: 'admin' },
       schema: {
         summary: 'Queue a dead letter again (its attempts start over)',
         tags: ['jobs'],
