@@ -141,11 +141,20 @@ describe.each(['in-process', 'bullmq'] as const)('Guardian end to end (%s queue)
     expect(topLevelPosts()).toHaveLength(1);
 
     const detail = (await (await fetch(`${url}/api/v1/incidents/${incident!.id}`)).json()) as {
-      timeline: { type: string }[];
+      timeline: { type: string; text: string }[];
       notifications: { kind: string }[];
       signals: { status: string }[];
     };
-    expect(detail.timeline.map((e) => e.type)).toEqual(['opened', 'signal_resolved', 'resolved']);
+    expect(detail.timeline.filter((e) => e.type !== 'notified').map((e) => e.type)).toEqual([
+      'opened',
+      'signal_resolved',
+      'resolved',
+    ]);
+    // The series' chart went to the thread once, and the timeline says so.
+    expect(detail.timeline.filter((e) => e.type === 'notified').map((e) => e.text)).toEqual([
+      'chart shared in the thread: Spark worker memory above 90%',
+    ]);
+    expect(slack.files().filter((f) => f.threadTs === postTs)).toHaveLength(1);
     expect(detail.signals.map((s) => s.status)).toEqual(['resolved']);
     expect(detail.notifications.map((n) => n.kind)).toContain('post');
     expect(detail.notifications.filter((n) => n.kind === 'post')).toHaveLength(1);
