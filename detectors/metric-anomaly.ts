@@ -10,7 +10,7 @@ import {
 } from './anomaly/core.ts';
 import { type Baseline, type Derivation, derivationOf, SeriesDeriver } from './anomaly/derive.ts';
 import { RecentPoints } from './anomaly/recent.ts';
-import { compileMatchers, type SeriesMatcher, seriesRelations } from './series-match.ts';
+import { compileMatchers, type SeriesMatcher, seriesNameOf, seriesRelations } from './series-match.ts';
 
 /**
  * Learnt anomalies on every metric series, with no rule to write: `metric.anomaly` when a series
@@ -169,6 +169,10 @@ interface Track {
 interface Tracked {
   readonly series: string;
   readonly name: string;
+  /** The series' human name, for titles. */
+  readonly label: string;
+  /** The latest value reported (before any derivation), for `GET /api/v1/series`. */
+  lastValue: number;
   readonly unit: string;
   readonly related: readonly string[];
   readonly deriver: SeriesDeriver;
@@ -185,7 +189,30 @@ interface Tracked {
   silent: Signal | undefined;
 }
 
-export function createMetricAnomalyDetector(options: MetricAnomalyOptions = {}): Detector {
+/** A series the detector watches, as `GET /api/v1/series` lists it. */
+export interface SeriesSeen {
+  readonly series: string;
+  readonly name: string;
+  readonly label: string;
+  readonly unit: string;
+  readonly lastValue: number;
+  readonly lastSeen: number;
+  /** Usual gap between points, ms; 0 until two points were seen. */
+  readonly interval: number;
+  /** Whether it fires now: an anomaly on one of its values, or its silence. */
+  readonly firing: boolean;
+}
+
+/** The anomaly detector, which also says which series it watches. */
+export interface MetricAnomalyDetector extends Detector {
+  /**
+   * Watched series in key order, at most `limit`, after the key `after`; `next` is the cursor
+   * of the following page. Bounded as the detector's state is (`maxSeries`).
+   */
+  seriesSeen(after: string | undefined, limit: number): { series: SeriesSeen[]; next?: string };
+}
+
+export function createMetricAnomalyDetector(options: MetricAnomalyOptions = {}): MetricAnomalyDetector {
   const maxSeries = options.maxSeries ?? 10_000;
   const fireScore = options.fireScore ?? 0.6;
   const calmScore = options.calmScore ?? 0.4;
@@ -237,6 +264,7 @@ export function createMetricAnomalyDetector(options: MetricAnomalyOptions = {}):
     if (obs.type !== 'metric') return;
     const entry = track(obs, ctx);
     if (!entry) return;
+    if (obs.time >= entry.lastSeen) entry.lastValue = obs.value;
     seen(entry, obs.time, ctx);
     const values = entry.deriver.next(obs);
     if (!values) return;
@@ -286,6 +314,8 @@ export function createMetricAnomalyDetector(options: MetricAnomalyOptions = {}):
     const entry: Tracked = {
       series: obs.series,
       name: obs.name,
+      label: seriesNameOf(obs),
+      lastValue: obs.value,
       unit: obs.unit,
       related: seriesRelations(obs.attributes),
       deriver,
@@ -313,7 +343,7 @@ export function createMetricAnomalyDetector(options: MetricAnomalyOptions = {}):
           ...t.firing,
           status: 'resolved',
           time: now,
-          title: `${t.firing.title} — no longer tracked (${why})`,
+          title: `${what(entry, t)} no longer tracked (${why})`,
         });
     }
     if (entry.silent) {
@@ -321,7 +351,7 @@ export function createMetricAnomalyDetector(options: MetricAnomalyOptions = {}):
         ...entry.silent,
         status: 'resolved',
         time: now,
-        title: `${entry.silent.title} — no longer tracked (${why})`,
+        title: `${entry.label} no longer tracked (${why})`,
       });
     }
   }
@@ -343,7 +373,7 @@ export function createMetricAnomalyDetector(options: MetricAnomalyOptions = {}):
         ...entry.silent,
         status: 'resolved',
         time,
-        title: `${entry.series} is reporting again`,
+        title: `${entry.label} is reporting again`,
       });
       entry.silent = undefined;
     }
@@ -396,7 +426,7 @@ export function createMetricAnomalyDetector(options: MetricAnomalyOptions = {}):
       ...t.firing,
       status: 'resolved',
       time: obs.time,
-      title: `${what(entry, t)} on ${entry.series} is back to normal`,
+      title: `${what(entry, t)} back to normal`,
       evidence: [
         { kind: 'value', label: 'observed (recovered)', value, unit: entry.unit },
         { kind: 'text', label: 'recent points', text: JSON.stringify(t.recent) },
@@ -420,14 +450,14 @@ export function createMetricAnomalyDetector(options: MetricAnomalyOptions = {}):
     const why = pool.explain(t.slot);
     const unit = entry.unit;
     const range = `expected ${fmt(why.low)} to ${fmt(why.high)}`;
-    const series = `${what(entry, t)} on ${entry.series}`;
+    const series = what(entry, t);
     let pattern: string;
     let title: string;
     let detail: Evidence[];
     if (episode?.kind === 'stuck') {
       const since = new Date(t.changed).toISOString();
       pattern = STUCK_PATTERN;
-      title = `${series}: stuck at ${fmt(value)} for ${episode.points} points since ${since}, where it usually changes (${range})`;
+      title = `${series} stuck at ${fmt(value)} for ${episode.points} points`;
       detail = [
         { kind: 'value', label: 'repeated values', value: episode.points },
         { kind: 'text', label: 'unchanged since', text: since },
@@ -435,14 +465,14 @@ export function createMetricAnomalyDetector(options: MetricAnomalyOptions = {}):
     } else if (episode?.kind === 'steady') {
       const since = new Date(time - episode.points * entry.interval).toISOString();
       pattern = STEADY_PATTERN;
-      title = `${series}: far steadier than usual for ${episode.points} points since about ${since}, now ${fmt(value)} (${range})`;
+      title = `${series} far steadier than usual for ${episode.points} points`;
       detail = [
         { kind: 'value', label: 'steady points', value: episode.points },
         { kind: 'text', label: 'steady since', text: since },
       ];
     } else {
       pattern = PATTERN[why.channel];
-      title = `${series}: ${pattern}, ${fmt(value)} vs ${range}`;
+      title = `${series}: ${pattern} at ${fmt(value)}`;
       detail = [{ kind: 'value', label: 'expected', value: round(why.expected), unit }];
     }
     const evidence: Evidence[] = [
@@ -452,6 +482,8 @@ export function createMetricAnomalyDetector(options: MetricAnomalyOptions = {}):
       { kind: 'value', label: 'expected high', value: round(why.high), unit },
       { kind: 'value', label: 'anomaly score', value: round(score) },
       { kind: 'text', label: 'pattern', text: pattern },
+      { kind: 'text', label: 'expected range', text: range },
+      { kind: 'text', label: 'series', text: entry.series },
       { kind: 'text', label: 'recent points', text: JSON.stringify(t.recent) },
       ...(entry.policy?.rule
         ? [{ kind: 'text', label: 'anomaly rule', text: entry.policy.rule } as const]
@@ -486,8 +518,10 @@ export function createMetricAnomalyDetector(options: MetricAnomalyOptions = {}):
         related: entry.related,
         time: entry.lastSeen + limit,
         severity: entry.policy?.silentSeverity ?? silentSeverity,
-        title: `${entry.series} went silent: usually every ${seconds(entry.interval)}, nothing for ${seconds(now - entry.lastSeen)}`,
+        title: `${entry.label} stopped reporting (usually every ${seconds(entry.interval)})`,
         evidence: [
+          { kind: 'text', label: 'series', text: entry.series },
+          { kind: 'value', label: 'silent for', value: Math.round((now - entry.lastSeen) / 1000), unit: 's' },
           { kind: 'text', label: 'last point', text: new Date(entry.lastSeen).toISOString() },
           { kind: 'value', label: 'usual interval', value: Math.round(entry.interval / 1000), unit: 's' },
         ],
@@ -503,6 +537,8 @@ export function createMetricAnomalyDetector(options: MetricAnomalyOptions = {}):
       series.push({
         series: e.series,
         name: e.name,
+        label: e.label,
+        lastValue: e.lastValue,
         unit: e.unit,
         related: e.related,
         derivation: e.deriver.derivation,
@@ -578,6 +614,8 @@ export function createMetricAnomalyDetector(options: MetricAnomalyOptions = {}):
       return {
         series: saved.series,
         name: saved.name,
+        label: typeof saved.label === 'string' ? saved.label : saved.name,
+        lastValue: typeof saved.lastValue === 'number' ? saved.lastValue : Number.NaN,
         unit: saved.unit,
         related: saved.related,
         deriver,
@@ -596,11 +634,32 @@ export function createMetricAnomalyDetector(options: MetricAnomalyOptions = {}):
     }
   }
 
+  function seriesSeen(after: string | undefined, limit: number): { series: SeriesSeen[]; next?: string } {
+    const keys: string[] = [];
+    for (const k of tracked.keys()) if (after === undefined || k > after) keys.push(k);
+    keys.sort();
+    const page = keys.slice(0, limit).map((k) => {
+      const e = tracked.get(k)!;
+      return {
+        series: e.series,
+        name: e.name,
+        label: e.label,
+        unit: e.unit,
+        lastValue: e.lastValue,
+        lastSeen: e.lastSeen,
+        interval: Math.round(e.interval),
+        firing: e.silent !== undefined || e.tracks.some((t) => t.firing !== undefined),
+      };
+    });
+    return keys.length > limit ? { series: page, next: page[page.length - 1]!.series } : { series: page };
+  }
+
   return {
     id: METRIC_ANOMALY_DETECTOR_ID,
     accepts: ['metric'],
     observe,
     tick,
+    seriesSeen,
     size: () => tracked.size,
     snapshot,
     restore,
@@ -622,6 +681,8 @@ interface MetricAnomalySnapshot {
 interface SeriesSnapshot {
   readonly series: string;
   readonly name: string;
+  readonly label?: string;
+  readonly lastValue?: number;
   readonly unit: string;
   readonly related: readonly string[];
   readonly derivation: Derivation;
@@ -643,7 +704,7 @@ interface SeriesSnapshot {
 }
 
 function what(entry: Tracked, t: Track): string {
-  return t.label ? `${t.label} of ${entry.name}` : entry.name;
+  return t.label ? `${t.label} of ${entry.label}` : entry.label;
 }
 
 function round(v: number): number {

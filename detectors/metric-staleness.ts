@@ -2,7 +2,7 @@ import type { StalenessRule } from '../src/config/schema.ts';
 import type { MetricObservation, Observation, Signal } from '../src/core/index.ts';
 import { stableId } from '../src/core/index.ts';
 import type { Detector, DetectorContext } from '../src/detection/engine.ts';
-import { compileMatchers, type SeriesMatcher, seriesRelations } from './series-match.ts';
+import { compileMatchers, type SeriesMatcher, seriesNameOf, seriesRelations } from './series-match.ts';
 
 /**
  * A series that stops reporting. Silence is measured against the clock on every tick: a series is
@@ -15,6 +15,8 @@ export const STALENESS_DETECTOR_ID = 'metric-staleness';
 interface SeriesState {
   readonly rule: StalenessRule;
   readonly series: string;
+  /** Its human name, for titles. */
+  readonly label: string;
   readonly related: string[];
   readonly fingerprint: string;
   lastTime: number;
@@ -52,6 +54,7 @@ export function createStalenessDetector(rules: readonly StalenessRule[]): Detect
       states.set(key, {
         rule,
         series: obs.series,
+        label: seriesNameOf(obs),
         related: seriesRelations(obs.attributes),
         fingerprint: stableId('stale_', rule.id, obs.series),
         lastTime: obs.time,
@@ -116,13 +119,14 @@ function signal(
     severity: state.rule.severity,
     title:
       status === 'firing'
-        ? `${state.series} stopped reporting (silent ${silentFor}s)`
+        ? `${state.label} stopped reporting (silent ${silentFor}s)`
         : retired
-          ? `${state.series} no longer watched (silent ${silentFor}s)`
-          : `${state.series} is reporting again`,
+          ? `${state.label} no longer watched (silent ${silentFor}s)`
+          : `${state.label} is reporting again`,
     detector: STALENESS_DETECTOR_ID,
     evidence: [
       { kind: 'text', label: 'last point', text: new Date(state.lastTime).toISOString() },
+      { kind: 'text', label: 'series', text: state.series },
       { kind: 'value', label: 'usual interval', value: Math.round(state.interval / 1000), unit: 's' },
     ],
   };

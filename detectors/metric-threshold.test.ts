@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { thresholdRuleSchema } from '../src/config/schema.ts';
-import { detectorHarness } from '../test/support/detector-harness.ts';
+import { detectorHarness, metricPoint } from '../test/support/detector-harness.ts';
 import { createThresholdDetector } from './metric-threshold.ts';
 
 const rule = (over: Record<string, unknown> = {}) =>
@@ -99,7 +99,7 @@ describe('metric-threshold groups', () => {
     expect(h.signals).toHaveLength(10);
     expect(counts.at(-1)).toEqual({ kind: 'value', label: 'series breaching', value: 512 });
     const last = h.signals.at(-1)!;
-    expect(last.title).toBe('probe.value > 0.5 on 512 series of probe.value, host h1');
+    expect(last.title).toBe('512 series of probe.value, host h1: worst 0.651 > 0.5');
     expect(last.evidence).toContainEqual({
       kind: 'text',
       label: 'worst series',
@@ -133,7 +133,7 @@ describe('metric-threshold groups', () => {
     expect(new Set(byHost.signals.map((s) => s.fingerprint)).size).toBe(3);
     expect(new Set(byRegion.signals.map((s) => s.fingerprint)).size).toBe(2);
     expect(byRegion.signals.map((s) => s.title)).toContain(
-      'probe.value > 0.5 on 2 series of probe.value, region=eu',
+      '2 series of probe.value, region=eu: worst 0.9 > 0.5',
     );
   });
 
@@ -141,6 +141,67 @@ describe('metric-threshold groups', () => {
     const h = detectorHarness([createThresholdDetector([probe()])]);
     for (let i = 0; i < 4; i++) h.point('probe.value', 0.9, { probe: `p${i}` });
     expect(new Set(h.signals.map((s) => s.fingerprint)).size).toBe(1);
-    expect(h.signals.at(-1)!.title).toBe('probe.value > 0.5 on 4 series of probe.value');
+    expect(h.signals.at(-1)!.title).toBe('4 series of probe.value: worst 0.9 > 0.5');
+  });
+});
+
+describe('metric-threshold on counters', () => {
+  const counter = (value: number, time: number, start: number, extra: Record<string, string> = {}) => ({
+    ...metricPoint('ingest.errors', value, { 'service.name': 'lambda-ingestion', ...extra }, time),
+    metricType: 'sum' as const,
+    temporality: 'cumulative' as const,
+    monotonic: true,
+    startTime: start,
+  });
+  const errorsRule = (over: Record<string, unknown> = {}) =>
+    thresholdRuleSchema.parse({ id: 'ingest-errors', metric: 'ingest.errors', op: '>', value: 0, ...over });
+
+  it('compares a monotonic cumulative sum by its rate, so it clears once errors stop', async () => {
+    const h = detectorHarness([createThresholdDetector([errorsRule()])]);
+    const t0 = h.clock.now();
+    // 0, 0, 3, 6, 6, 6: errors for two intervals, then none; the total stays at 6.
+    for (const [i, v] of [0, 0, 3, 6, 6, 6].entries())
+      h.engine.ingest([counter(v, t0 + i * 5000, t0 - 1000)]);
+    expect(h.signals.map((s) => s.status)).toEqual(['firing', 'resolved']);
+    expect(h.signals[0]!.title).toBe('ingest.errors of lambda-ingestion: rate 0.6/s > 0');
+    expect(h.signals[0]!.evidence).toContainEqual({
+      kind: 'value',
+      label: 'running total',
+      value: 3,
+      unit: '1',
+    });
+  });
+
+  it('compares the running total when the rule says compare: value', () => {
+    const h = detectorHarness([createThresholdDetector([errorsRule({ compare: 'value' })])]);
+    const t0 = h.clock.now();
+    for (const [i, v] of [0, 3, 6, 6, 6].entries()) h.engine.ingest([counter(v, t0 + i * 5000, t0 - 1000)]);
+    expect(h.signals.map((s) => s.status)).toEqual(['firing']);
+  });
+
+  it('reads a reset (a restarted exporter) as the rate since its new start, not a drop', () => {
+    const h = detectorHarness([createThresholdDetector([errorsRule()])]);
+    const t0 = h.clock.now();
+    h.engine.ingest([counter(10, t0, t0 - 60_000), counter(20, t0 + 5000, t0 - 60_000)]);
+    expect(h.signals.map((s) => s.status)).toEqual(['firing']);
+    // New process, new start time, total back to 0 and staying there: healthy.
+    h.engine.ingest([counter(0, t0 + 20_000, t0 + 15_000)]);
+    expect(h.signals.map((s) => s.status)).toEqual(['firing', 'resolved']);
+  });
+
+  it('compares a gauge by its value unless the rule asks for its rate', () => {
+    const h = detectorHarness([
+      createThresholdDetector([
+        thresholdRuleSchema.parse({ id: 'q', metric: 'queue.depth', op: '>', value: 1, compare: 'rate' }),
+      ]),
+    ]);
+    const t0 = h.clock.now();
+    h.engine.ingest([
+      metricPoint('queue.depth', 100, {}, t0),
+      metricPoint('queue.depth', 105, {}, t0 + 10_000),
+    ]);
+    expect(h.signals).toEqual([]); // 0.5/s
+    h.engine.ingest([metricPoint('queue.depth', 200, {}, t0 + 20_000)]);
+    expect(h.signals.map((s) => s.status)).toEqual(['firing']); // 9.5/s
   });
 });

@@ -2,7 +2,13 @@ import type { ThresholdRule } from '../src/config/schema.ts';
 import type { MetricObservation, Observation } from '../src/core/index.ts';
 import { type Evidence, stableId } from '../src/core/index.ts';
 import type { Detector, DetectorContext } from '../src/detection/engine.ts';
-import { compileMatchers, type SeriesMatcher, seriesGroup, seriesRelations } from './series-match.ts';
+import {
+  compileMatchers,
+  type SeriesMatcher,
+  seriesGroup,
+  seriesNameOf,
+  seriesRelations,
+} from './series-match.ts';
 
 /**
  * Threshold rules on metric series: a series whose value compares badly with the rule's value
@@ -11,7 +17,10 @@ import { compileMatchers, type SeriesMatcher, seriesGroup, seriesRelations } fro
  * one signal when its first series breaches, fires again with the new count each time the count
  * doubles, and resolves when its last series recovers. So one rule breaching on a hundred thousand
  * series of one host is one signal, not a hundred thousand. One state per breaching series and one
- * per group; points of metrics no rule names cost one map lookup.
+ * per group; points of metrics no rule names cost one map lookup. A monotonic cumulative sum is
+ * compared by its rate per second (unless the rule says `compare: value`): its running total
+ * never falls, so `errors > 0` on the total could never clear, and a restarted exporter (its
+ * total back at 0) would look like a recovery.
  */
 export const THRESHOLD_DETECTOR_ID = 'metric-threshold';
 
@@ -35,6 +44,8 @@ interface SeriesState {
 
 interface GroupState {
   readonly key: string;
+  /** Its series are compared by their rate per second. */
+  readonly byRate: boolean;
   readonly label: string;
   readonly fingerprint: string;
   /** The first series of the group that fired: the signal's entity for the group's life. */
@@ -54,6 +65,18 @@ interface GroupState {
    */
   lastSent: number;
 }
+
+/** The previous point of a series compared by rate. */
+interface LastPoint {
+  readonly time: number;
+  readonly value: number;
+  readonly start: number | undefined;
+  /** The rate computed at this point, for the other rules on the same series. */
+  readonly rate: number | undefined;
+}
+
+/** Series remembered for rates, per detector; past it the least recently seen is forgotten. */
+const MAX_RATE_SERIES = 100_000;
 
 const COMPARE: Record<ThresholdRule['op'], (v: number, t: number) => boolean> = {
   '>': (v, t) => v > t,
@@ -84,6 +107,9 @@ export function createThresholdDetector(rules: readonly ThresholdRule[]): Detect
     byMetric.set(rule.metric, list);
   }
 
+  /** The last point of each series compared by rate, by series key, least recently seen first. */
+  const last = new Map<string, LastPoint>();
+
   function observe(obs: Observation, ctx: DetectorContext): void {
     if (obs.type !== 'metric') return;
     const candidates = byMetric.get(obs.name);
@@ -94,12 +120,19 @@ export function createThresholdDetector(rules: readonly ThresholdRule[]): Detect
     }
   }
 
-  function evaluate(c: CompiledRule, obs: MetricObservation, ctx: DetectorContext): void {
+  function evaluate(c: CompiledRule, point: MetricObservation, ctx: DetectorContext): void {
+    const byRate = comparesRate(c.rule, point);
+    const rate = byRate ? rateOf(point) : undefined;
+    if (byRate && rate === undefined) return;
+    // From here on the point is judged, remembered and shown by the value compared.
+    const obs: MetricObservation = byRate
+      ? { ...point, value: rate!, unit: `${point.unit || '1'}/s` }
+      : point;
     let state = c.series.get(obs.series);
     const breaching = c.breaches(obs.value);
     if (!state) {
       if (!breaching) return; // nothing to remember about a healthy series
-      state = { breachingSince: null, firing: false, group: join(c, obs) };
+      state = { breachingSince: null, firing: false, group: join(c, obs, byRate) };
       c.series.set(obs.series, state);
     }
     const group = state.group;
@@ -134,12 +167,40 @@ export function createThresholdDetector(rules: readonly ThresholdRule[]): Detect
       ctx.emit(signal(c.rule, group, 'resolved', Math.max(obs.time, group.lastSent + 1), obs));
   }
 
-  function join(c: CompiledRule, obs: MetricObservation): GroupState {
+  /**
+   * Per-second rate of a series at this point: the increase since the previous point of the same
+   * accumulation, or, after a reset (a restarted process starts its total again), the total over
+   * its own start time. Undefined when there is nothing to compare with yet. Every rule on the
+   * series reads the same previous point, so it is updated once per point.
+   */
+  function rateOf(obs: MetricObservation): number | undefined {
+    const prev = last.get(obs.series);
+    if (prev && prev.time === obs.time && prev.value === obs.value) return prev.rate;
+    if (prev && obs.time < prev.time) return undefined; // a late point says nothing new
+    let rate: number | undefined;
+    if (obs.temporality === 'delta') {
+      const span = obs.startTime !== undefined ? obs.time - obs.startTime : 0;
+      rate = span > 0 ? (obs.value / span) * 1000 : undefined;
+    } else if (prev && obs.time > prev.time && obs.value >= prev.value && obs.startTime === prev.start) {
+      rate = ((obs.value - prev.value) / (obs.time - prev.time)) * 1000;
+    } else if (prev && obs.monotonic && obs.startTime !== undefined && obs.time > obs.startTime) {
+      rate = (obs.value / (obs.time - obs.startTime)) * 1000; // a reset: the total since its new start
+    } else if (prev && !obs.monotonic && obs.time > prev.time) {
+      rate = ((obs.value - prev.value) / (obs.time - prev.time)) * 1000;
+    }
+    last.delete(obs.series);
+    last.set(obs.series, { time: obs.time, value: obs.value, start: obs.startTime, rate });
+    if (last.size > MAX_RATE_SERIES) last.delete(last.keys().next().value!);
+    return rate;
+  }
+
+  function join(c: CompiledRule, obs: MetricObservation, byRate: boolean): GroupState {
     const { key, label } = seriesGroup(obs.attributes, c.rule.groupBy);
     let group = c.groups.get(key);
     if (!group) {
       group = {
         key,
+        byRate,
         label,
         fingerprint: stableId('thr_', c.rule.id, key),
         first: null,
@@ -161,11 +222,17 @@ export function createThresholdDetector(rules: readonly ThresholdRule[]): Detect
     accepts: ['metric'],
     observe,
     size: () => {
-      let n = 0;
+      let n = last.size;
       for (const c of compiled) n += c.series.size + c.groups.size;
       return n;
     },
   };
+}
+
+/** Whether the rule compares this series by its rate. */
+function comparesRate(rule: ThresholdRule, obs: MetricObservation): boolean {
+  if (rule.compare !== 'auto') return rule.compare === 'rate';
+  return obs.metricType === 'sum' && obs.monotonic === true && obs.temporality !== 'delta';
 }
 
 function signal(
@@ -181,11 +248,18 @@ function signal(
   const on =
     count > 1
       ? `${count.toLocaleString('en-US')} series of ${first.name}${group.label ? `, ${group.label}` : ''}`
-      : first.series;
-  const title = (rule.title ?? `{metric} ${rule.op} ${rule.value} on {series}`)
+      : seriesNameOf(first);
+  const rate = group.byRate ? 'rate ' : '';
+  const shown = `${fmt(worst.value)}${group.byRate ? '/s' : ''}`;
+  const defaultTitle =
+    status === 'firing'
+      ? `${on}: ${count > 1 ? 'worst ' : ''}${rate}${shown} ${rule.op} ${rule.value}`
+      : `${on} back within ${rule.op} ${rule.value}`;
+  const title = (rule.title ?? defaultTitle)
     .replaceAll('{metric}', first.name)
     .replaceAll('{series}', on)
-    .replaceAll('{value}', String(worst.value));
+    .replaceAll('{key}', first.series)
+    .replaceAll('{value}', shown);
   const evidence: Evidence[] = [
     status === 'firing'
       ? {
@@ -203,11 +277,14 @@ function signal(
       { kind: 'text', label: 'worst series', text: worst.series },
     );
   }
-  evidence.push({
-    kind: 'text',
-    label: 'rule',
-    text: `${rule.id}: ${rule.metric} ${rule.op} ${rule.value} for ${rule.for / 1000}s`,
-  });
+  evidence.push(
+    {
+      kind: 'text',
+      label: 'rule',
+      text: `${rule.id}: ${rate ? 'rate of ' : ''}${rule.metric} ${rule.op} ${rule.value} for ${rule.for / 1000}s`,
+    },
+    { kind: 'text', label: 'series', text: first.series },
+  );
   return {
     fingerprint: group.fingerprint,
     kind: 'metric.threshold',
@@ -220,4 +297,8 @@ function signal(
     detector: THRESHOLD_DETECTOR_ID,
     evidence,
   } as const;
+}
+
+function fmt(value: number): string {
+  return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(3)));
 }

@@ -1,4 +1,5 @@
 import type { AttributeMatcher } from '../src/config/schema.ts';
+import { DEFAULT_IDENTIFYING_ATTRIBUTES, type MetricObservation, seriesLabel } from '../src/core/index.ts';
 
 /** A compiled set of attribute matchers: all must hold. */
 export type SeriesMatcher = (attributes: Readonly<Record<string, string>>) => boolean;
@@ -58,4 +59,22 @@ export function seriesGroup(
     }
   }
   return { key: '', label: '' };
+}
+
+const IDENTIFYING = new Set(DEFAULT_IDENTIFYING_ATTRIBUTES);
+
+/**
+ * The series' human name for titles: the one the OTLP receiver gave it, or one made from its
+ * attributes (observations built elsewhere, tests), the identifying resource attributes and
+ * anything else taken as point attributes.
+ */
+export function seriesNameOf(obs: Pick<MetricObservation, 'name' | 'attributes' | 'label'>): string {
+  if (obs.label) return obs.label;
+  const resource: Record<string, string> = {};
+  const point: Record<string, string> = {};
+  for (const [k, v] of Object.entries(obs.attributes)) {
+    if (IDENTIFYING.has(k)) resource[k] = v;
+    else if (!/^(service\.instance\.id|telemetry\.|process\.)/.test(k)) point[k] = v;
+  }
+  return seriesLabel(obs.name, resource, point);
 }

@@ -48,6 +48,7 @@ import { AirflowClient, DagInfoCache } from './sources/airflow/client.ts';
 import { createAirflowSource } from './sources/airflow/source.ts';
 import { LokiClient } from './sources/loki/client.ts';
 import { createLokiSource } from './sources/loki/source.ts';
+import { SeriesIdentity } from './sources/otlp/normalise.ts';
 import { otlpReceiver } from './sources/otlp/receiver.ts';
 import { createRedisPollLease } from './sources/poll-lease.ts';
 import { Poller } from './sources/poller.ts';
@@ -499,6 +500,8 @@ export async function createGuardian(config: GuardianConfig, deps: GuardianDeps)
       },
       isStopping: () => stopping,
     };
+    // One identity for both listeners: a series is the same whichever port it came in on.
+    const identity = new SeriesIdentity(config.otlp.identifyingAttributes);
     const registerOtlp = async (instance: FastifyInstance) => {
       await instance.register(otlpReceiver, {
         sink: (observations) => {
@@ -511,6 +514,7 @@ export async function createGuardian(config: GuardianConfig, deps: GuardianDeps)
           retryAfterSeconds: config.otlp.retryAfterSeconds,
         }),
         maxBodyBytes: config.otlp.maxBodyBytes,
+        identity,
         metrics,
         logger,
       });

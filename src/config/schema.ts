@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SEVERITIES } from '../core/index.ts';
+import { DEFAULT_IDENTIFYING_ATTRIBUTES, SEVERITIES } from '../core/index.ts';
 import { parseDuration } from './duration.ts';
 
 /** A duration: `30s`, `5m`, `1h`, or milliseconds as a number. Parsed to milliseconds. */
@@ -43,7 +43,16 @@ export const thresholdRuleSchema = z.strictObject({
   /** How long the condition must hold before it fires. @defaultValue 0 (first breaching point) */
   for: duration.default(0),
   severity: severity.default('high'),
-  /** Title for humans; `{series}`, `{value}`, `{metric}` are filled in. */
+  /**
+   * What is compared with `value`: the point's `value`, or its `rate` per second. `auto` compares
+   * monotonic cumulative sums (counters such as `ingest.errors`) as rates, whose running total
+   * only grows and so could never clear, and everything else as values. @defaultValue auto
+   */
+  compare: z.enum(['auto', 'value', 'rate']).default('auto'),
+  /**
+   * Title for humans; `{series}` (the series' human name), `{key}` (its key), `{value}` and
+   * `{metric}` are filled in.
+   */
   title: z.string().optional(),
   /**
    * Attributes whose values split breaching series into groups, like Alertmanager's `group_by`:
@@ -425,6 +434,27 @@ export const configSchema = z.strictObject({
       maxQueueDepth: z.number().int().positive().default(10_000),
       /** `Retry-After` sent with a 429, in seconds. @defaultValue 5 */
       retryAfterSeconds: z.number().int().positive().default(5),
+      /**
+       * Resource attributes that, with the metric name and the data point attributes, identify a
+       * series; the others (`service.instance.id`, `telemetry.sdk.*`, `process.pid`, …) are kept
+       * as context, so a restarted exporter continues its series. Replaces the default list.
+       * @defaultValue service.name, service.namespace, deployment.environment(.name), host.name,
+       * cloud.region, faas.name, container.name, aws.ecs.task.family, aws.ecs.cluster.arn and the
+       * Kubernetes cluster, namespace, workload and container names
+       */
+      identifyingAttributes: z
+        .array(z.string().min(1))
+        .refine(
+          (keys) =>
+            !keys.some(
+              (k) => k === 'service.instance.id' || k === 'process.pid' || k.startsWith('telemetry.'),
+            ),
+          {
+            message:
+              'service.instance.id, process.pid and telemetry.* change on every restart: they cannot identify a series',
+          },
+        )
+        .default([...DEFAULT_IDENTIFYING_ATTRIBUTES]),
     })
     .prefault({}),
 

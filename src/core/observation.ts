@@ -11,10 +11,18 @@ export type MetricType = 'gauge' | 'sum' | 'histogram';
 /** One metric data point of one series. */
 export interface MetricObservation {
   readonly type: 'metric';
-  /** Canonical series key, `metric:{name}{k="v",...}` (resource + point attributes). */
+  /**
+   * Canonical series key, `metric:{name}{k="v",...}`: the identifying resource attributes and the
+   * point attributes (see `SeriesIdentity`); the same across restarts of the exporter.
+   */
   readonly series: EntityKey;
   readonly name: string;
-  /** Resource and data point attributes together (point attributes win on a clash), as strings. */
+  /** The series named for a human (`ingest.rows of lambda-ingestion on web-vitals-crm`), for titles. */
+  readonly label?: string;
+  /**
+   * Resource and data point attributes together (point attributes win on a clash), as strings:
+   * the context attributes that are not part of the key too.
+   */
   readonly attributes: Readonly<Record<string, string>>;
   readonly time: number;
   /**

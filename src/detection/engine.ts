@@ -76,7 +76,7 @@ export class DetectionEngine {
       emit: (signal) =>
         options.onSignal({
           ...signal,
-          title: redact(signal.title),
+          title: capTitle(redact(signal.title)),
           evidence: signal.evidence.map(redactEvidence),
         }),
     };
@@ -163,4 +163,12 @@ export class DetectionEngine {
       this.#logger.error({ err, detector: d.id }, 'detector failed on an observation');
     }
   }
+}
+
+/** Longest signal title: it becomes the incident's title and the head of its Slack message. */
+export const TITLE_MAX = 100;
+
+/** Titles longer than {@link TITLE_MAX} are cut with `…` (the detail is in the evidence). */
+function capTitle(title: string): string {
+  return title.length <= TITLE_MAX ? title : `${title.slice(0, TITLE_MAX - 1)}…`;
 }

@@ -24,6 +24,7 @@ describe('protobuf decoding', () => {
         series:
           'metric:system.memory.utilization{host.name="10.0.3.17",service.name="spark-worker",state="used"}',
         name: 'system.memory.utilization',
+        label: 'system.memory.utilization of spark-worker on used, 10.0.3.17',
         attributes: { 'service.name': 'spark-worker', 'host.name': '10.0.3.17', state: 'used' },
         time: Date.parse('2026-03-02T02:00:00.123Z'),
         value: 0.42,

@@ -1,5 +1,5 @@
 import type { MetricObservation } from '../../core/index.ts';
-import { labelSet } from '../../core/index.ts';
+import { DEFAULT_IDENTIFYING_ATTRIBUTES, labelSet, seriesLabel } from '../../core/index.ts';
 import type { DecodedRequest } from './decoded.ts';
 
 export interface NormalisedBatch {
@@ -26,7 +26,10 @@ const FLAG_NO_RECORDED_VALUE = 1;
  * or non-finite value, a metric without a name, histogram buckets that do not match its bounds)
  * is rejected and counted, and the rest of the request is kept.
  */
-export function normalise(request: DecodedRequest): NormalisedBatch {
+export function normalise(
+  request: DecodedRequest,
+  identity: SeriesIdentity = defaultIdentity(),
+): NormalisedBatch {
   const observations: MetricObservation[] = [];
   const errors: string[] = [];
   const skipped: Record<string, number> = {};
@@ -40,7 +43,7 @@ export function normalise(request: DecodedRequest): NormalisedBatch {
   };
 
   for (const rm of request.resourceMetrics) {
-    const series = new SeriesNamer(rm.attributes);
+    const series = identity.namer(rm.attributes);
     for (const m of rm.metrics) {
       const total = m.numberPoints.length + m.histogramPoints.length + m.otherPoints;
       if (!m.name) {
@@ -62,11 +65,12 @@ export function normalise(request: DecodedRequest): NormalisedBatch {
           reject(1, `${m.name}: data point without a finite value`);
           continue;
         }
-        const { key, attributes } = series.of(m.name, p.attributes);
+        const { key, attributes, label } = series.of(m.name, p.attributes);
         observations.push({
           type: 'metric',
           series: key,
           name: m.name,
+          label,
           attributes,
           time: p.timeMs,
           value: p.value,
@@ -99,12 +103,13 @@ export function normalise(request: DecodedRequest): NormalisedBatch {
           reject(1, `${m.name}: histogram with non-numeric counts or bounds`);
           continue;
         }
-        const { key, attributes } = series.of(m.name, p.attributes);
+        const { key, attributes, label } = series.of(m.name, p.attributes);
         const hasSum = p.sum !== undefined && Number.isFinite(p.sum);
         observations.push({
           type: 'metric',
           series: key,
           name: m.name,
+          label,
           attributes,
           time: p.timeMs,
           value: hasSum && p.count > 0 ? p.sum! / p.count : p.count,
@@ -127,12 +132,58 @@ export function normalise(request: DecodedRequest): NormalisedBatch {
   return { observations, accepted: observations.length, rejected, errors, skipped };
 }
 
-type Series = { key: string; attributes: Readonly<Record<string, string>> };
+type Series = { key: string; attributes: Readonly<Record<string, string>>; label: string };
 
-/** Series seen recently, by resource, across requests: a collector sends the same series every interval. */
+/** Series remembered per identity, across requests: a collector sends the same series every interval. */
 const SERIES_CACHE_LIMIT = 100_000;
-const seriesByResource = new Map<string, Map<string, Series>>();
-let cachedSeries = 0;
+
+/**
+ * What makes two points the same series: the metric name, the data point attributes and the
+ * identifying resource attributes (`otlp.identifyingAttributes`). The other resource attributes
+ * (`service.instance.id`, `telemetry.sdk.*`, `process.pid`, …) are kept on the observation as
+ * context but left out of its key, so an exporter that restarts with a new instance id continues
+ * its series instead of starting new ones (and leaving the old ones to go "silent").
+ */
+export class SeriesIdentity {
+  readonly #identifying: ReadonlySet<string>;
+  readonly #byResource = new Map<string, Map<string, Series>>();
+  #cached = 0;
+
+  constructor(identifying: readonly string[] = DEFAULT_IDENTIFYING_ATTRIBUTES) {
+    this.#identifying = new Set(identifying);
+  }
+
+  /** The identifying part of a resource's attributes. */
+  identifyingOf(resource: Readonly<Record<string, string>>): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const k in resource) if (this.#identifying.has(k)) out[k] = resource[k]!;
+    return out;
+  }
+
+  /** @internal The namer for the points of one resource. */
+  namer(resource: Record<string, string>): SeriesNamer {
+    const prefix = labelSet(resource);
+    let cache = this.#byResource.get(prefix);
+    if (!cache) {
+      cache = new Map();
+      this.#byResource.set(prefix, cache);
+    }
+    return new SeriesNamer(resource, this.identifyingOf(resource), cache, () => {
+      if (++this.#cached <= SERIES_CACHE_LIMIT) return;
+      // Bounded memory: start over rather than track recency per entry.
+      this.#byResource.clear();
+      this.#byResource.set(prefix, cache);
+      cache.clear();
+      this.#cached = 1;
+    });
+  }
+}
+
+let shared: SeriesIdentity | undefined;
+function defaultIdentity(): SeriesIdentity {
+  shared ??= new SeriesIdentity();
+  return shared;
+}
 
 /**
  * Series keys and merged attributes for the points of one resource. The same series recurs point
@@ -141,17 +192,20 @@ let cachedSeries = 0;
  */
 class SeriesNamer {
   readonly #resource: Record<string, string>;
+  readonly #identifying: Record<string, string>;
   readonly #cache: Map<string, Series>;
+  readonly #added: () => void;
 
-  constructor(resource: Record<string, string>) {
+  constructor(
+    resource: Record<string, string>,
+    identifying: Record<string, string>,
+    cache: Map<string, Series>,
+    added: () => void,
+  ) {
     this.#resource = resource;
-    const prefix = labelSet(resource);
-    let cache = seriesByResource.get(prefix);
-    if (!cache) {
-      cache = new Map();
-      seriesByResource.set(prefix, cache);
-    }
+    this.#identifying = identifying;
     this.#cache = cache;
+    this.#added = added;
   }
 
   of(name: string, pointAttributes: Record<string, string>): Series {
@@ -160,14 +214,13 @@ class SeriesNamer {
     let hit = this.#cache.get(lookup);
     if (!hit) {
       const attributes = { ...this.#resource, ...pointAttributes };
-      hit = { key: `metric:${name}${labelSet(attributes)}`, attributes };
-      if (++cachedSeries > SERIES_CACHE_LIMIT) {
-        // Bounded memory: start over rather than track recency per entry.
-        seriesByResource.clear();
-        this.#cache.clear();
-        seriesByResource.set(labelSet(this.#resource), this.#cache);
-        cachedSeries = 1;
-      }
+      const identity = { ...this.#identifying, ...pointAttributes };
+      hit = {
+        key: `metric:${name}${labelSet(identity)}`,
+        attributes,
+        label: seriesLabel(name, this.#identifying, pointAttributes),
+      };
+      this.#added();
       this.#cache.set(lookup, hit);
     }
     return hit;

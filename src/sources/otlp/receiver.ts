@@ -8,7 +8,7 @@ import type { GuardianMetrics } from '../../telemetry/metrics.ts';
 import { decodeMetricsRequestJson } from './decode-json.ts';
 import { decodeMetricsRequest, encodeMetricsResponse, encodeStatus } from './decode-protobuf.ts';
 import { MalformedOtlpError } from './decoded.ts';
-import { normalise } from './normalise.ts';
+import { normalise, type SeriesIdentity } from './normalise.ts';
 
 const gunzipAsync = promisify(gunzip);
 const tracer = trace.getTracer('guardian');
@@ -29,6 +29,8 @@ export interface OtlpReceiverOptions {
   maxBodyBytes?: number;
   metrics: GuardianMetrics;
   logger: Logger;
+  /** Which resource attributes identify a series (`otlp.identifyingAttributes`). @defaultValue the defaults */
+  identity?: SeriesIdentity;
 }
 
 type Format = 'protobuf' | 'json';
@@ -147,7 +149,7 @@ export const otlpReceiver: FastifyPluginAsync<OtlpReceiverOptions> = async (app,
           format === 'protobuf'
             ? decodeMetricsRequest(body)
             : decodeMetricsRequestJson(body.toString('utf8'));
-        const batch = normalise(decoded);
+        const batch = normalise(decoded, options.identity);
         // One span per export request (not per point): ingest cost and outcome in Guardian's traces.
         tracer.startActiveSpan('otlp.export', (span) => {
           span.setAttributes({
