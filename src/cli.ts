@@ -24,7 +24,7 @@ const COMMANDS: Record<string, Command> = {
     summary:
       'Run the service: OTLP receiver, detectors, correlator, notifier, HTTP API.\n' +
       'Embedded defaults: no AWS, no Redis, no Slack needed.',
-    run: async (values) => serve(await load(values)),
+    run: async (values) => serve(await load(values), configFile(values).file ?? process.env.GUARDIAN_CONFIG),
   },
   config: {
     usage: 'guardian config [--config FILE]',
@@ -174,9 +174,14 @@ async function load(
   return (await import('./config/load.ts')).loadConfig(configFile(values));
 }
 
-async function serve(config: ReturnType<typeof loadConfig>): Promise<number> {
+async function serve(config: ReturnType<typeof loadConfig>, file: string | undefined): Promise<number> {
   const telemetry = (await import('./telemetry/sdk.ts')).startTelemetry();
   const logger = (await import('./telemetry/logger.ts')).createLogger({ level: config.logLevel });
+  const { message, ...summary } = (await import('./config/summary.ts')).summariseConfig(
+    config,
+    file || undefined,
+  );
+  logger.info(summary, message);
   const guardian = await (await import('./main.ts')).createGuardian(config, { logger });
   let url: string;
   try {

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { trace } from '@opentelemetry/api';
 import type { FastifyInstance } from 'fastify';
 import { createDetectors } from '../detectors/index.ts';
+import { METRIC_ANOMALY_DETECTOR_ID, type MetricAnomalyDetector } from '../detectors/metric-anomaly.ts';
 import { Authenticator } from './auth/authenticator.ts';
 import { decideExposure, type Exposure } from './auth/protected-mode.ts';
 import { RateLimiter } from './auth/rate-limit.ts';
@@ -25,6 +26,7 @@ import { createFileStateStore, createRedisStateStore } from './detection/state-s
 import { createDiagnosticsGatherer } from './diagnostics/gather.ts';
 import { createHttpApp, createIngestApp, defaultAccess } from './http/app.ts';
 import { deadLetterRoutes } from './http/routes/dead-letters.ts';
+import { seriesRoutes } from './http/routes/series.ts';
 import { LinkSigner } from './http/signed-links.ts';
 import { openIncidentStore } from './incidents/open-store.ts';
 import type { IncidentStore } from './incidents/store.ts';
@@ -447,8 +449,12 @@ export async function createGuardian(config: GuardianConfig, deps: GuardianDeps)
       logger,
       onDrop: (signal) => metrics.signals.add(1, { kind: signal.kind, status: 'dropped' }),
     });
+    const detectors = createDetectors(config);
+    const anomaly = detectors.find((d) => d.id === METRIC_ANOMALY_DETECTOR_ID) as
+      | MetricAnomalyDetector
+      | undefined;
     const engine = new DetectionEngine({
-      detectors: createDetectors(config),
+      detectors,
       clock,
       logger,
       tickMs: config.detection.tick,
@@ -535,6 +541,9 @@ export async function createGuardian(config: GuardianConfig, deps: GuardianDeps)
       plugins: async (instance) => {
         await instance.register(deadLetterRoutes, { queues: { signals, notify } });
         await registerOtlp(instance);
+        await instance.register(seriesRoutes, {
+          list: anomaly ? (after, limit) => anomaly.seriesSeen(after, limit) : undefined,
+        });
       },
     });
     closers.unshift(() => app.close());
