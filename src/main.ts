@@ -293,6 +293,7 @@ export async function createGuardian(config: GuardianConfig, deps: GuardianDeps)
       },
       playbooks: catalog,
       replyBatchMs: config.slack.replyBatch,
+      threadDetails: true,
       buttons: Boolean(config.slack.signingSecret),
       ...(drafter
         ? {

@@ -211,6 +211,8 @@ export interface PendingReply {
   readonly toldStatus: IncidentStatus;
   /** The reply tells the diagnostics: the timeline event to write once it is in the thread. */
   readonly diagnostics?: { readonly eventId: string; readonly text: string };
+  /** The reply tells the incident's details: the timeline event to write once it is in the thread. */
+  readonly details?: { readonly eventId: string; readonly text: string };
 }
 
 export interface ListIncidentsQuery {

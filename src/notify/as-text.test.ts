@@ -40,4 +40,11 @@ describe('blocksAsText', () => {
       '[Acknowledge] [Resolve] [Silence…]',
     ]);
   });
+
+  it('shows what Slack shows for its escapes, not the escapes', () => {
+    const text = blocksAsText([
+      { type: 'section', text: { type: 'mrkdwn', text: 'template: ```&lt;*&gt; WARN &amp; done```' } },
+    ]);
+    expect(text).toBe('template: ```<*> WARN & done```');
+  });
 });

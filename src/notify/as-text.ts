@@ -2,8 +2,9 @@ import type { SlackBlock } from './channel.ts';
 
 /**
  * Block Kit as a terminal would show it: headers, sections and fields as text, context lines
- * dimmed into brackets, buttons as `[Label]`, links as `label <url>`. For the demo and the log;
- * Slack itself renders the blocks.
+ * dimmed into brackets, buttons as `[Label]`, links as `label <url>`, and `&lt;` `&gt;` `&amp;`
+ * as the characters Slack shows for them. For the demo, the README and the log; Slack itself
+ * renders the blocks.
  */
 export function blocksAsText(blocks: readonly SlackBlock[]): string {
   const lines: string[] = [];
@@ -59,6 +60,11 @@ function plain(value: unknown): string {
   return '';
 }
 
+/** Slack links as `label <url>`, then Slack's three escapes back to the characters they stand for. */
 function links(text: string): string {
-  return text.replace(/<([^|>]+)\|([^>]+)>/g, '$2 <$1>');
+  return text
+    .replace(/<([^|>]+)\|([^>]+)>/g, '$2 <$1>')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 }

@@ -32,6 +32,7 @@ import type { DraftFailure, DraftResult, IncidentDrafter } from '../llm/drafter.
 import { findSimilarIncidents } from '../llm/similar.ts';
 import { parseStoredDraft } from '../llm/validate.ts';
 import type { PlaybookCatalog } from '../playbooks/match.ts';
+import { listItems } from '../playbooks/steps.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { GuardianMetrics } from '../telemetry/metrics.ts';
 import type { MessageChannel, PostedMessage, SlackMessage } from './channel.ts';
@@ -56,7 +57,7 @@ export interface NotifyJob {
    * what changed since Slack was last told, whatever the job says. `reconcile`: the incident was
    * found stored and never posted (its job was lost).
    */
-  readonly change: IncidentChange | 'action' | 'drafted' | 'diagnostics' | 'charts' | 'reconcile';
+  readonly change: IncidentChange | 'action' | 'drafted' | 'diagnostics' | 'charts' | 'reconcile' | 'details';
 }
 
 /** How the notifier uses the LLM drafter. */
@@ -129,6 +130,13 @@ export interface NotifierOptions {
    */
   replyBatchMs?: number;
   /**
+   * Right after the first post, reply in its thread with what the post leaves out to stay short:
+   * the signals, why the root cause, the evidence and log templates, the entities. Guardian turns
+   * it on (`createGuardian`); off here so that a notifier built for one purpose says only that.
+   * @defaultValue false
+   */
+  threadDetails?: boolean;
+  /**
    * Gathers the matched playbooks' diagnostics: the LLM draft gets them as evidence, and the
    * thread gets them once per root cause (a "Diagnostics" reply, with whatever else it has to
    * hear). Without it, nothing is gathered.
@@ -199,6 +207,8 @@ interface Context {
   readonly diagnosticsTold: boolean;
   /** Fingerprints whose chart is in the thread already. */
   readonly charted: ReadonlySet<string>;
+  /** The thread was told the details the top-level message leaves out (signals, evidence). */
+  readonly detailsTold: boolean;
 }
 
 /**
@@ -288,6 +298,7 @@ export class Notifier {
       actions: humanActions(timeline),
       diagnosticsTold: timeline.some((e) => e.id === diagnosticsEventId(incident)),
       charted: new Set(timeline.filter((e) => e.id.startsWith(CHART_EVENT)).map((e) => e.fingerprint ?? '')),
+      detailsTold: timeline.some((e) => e.id === detailsEventId(incident)),
     };
   }
 
@@ -442,8 +453,11 @@ export class Notifier {
       },
       'incident posted',
     );
-    // Diagnostics already gathered (for the draft) go to the thread now; else when they arrive.
-    if (this.#diagnosticsToTell(context)) await this.#followUp(incident.id, incident.version, 'diagnostics');
+    // The details the post leaves out go to its thread at once, with the diagnostics if they are
+    // gathered already (else they follow when they arrive), and the charts.
+    if (this.#o.threadDetails === true) await this.#followUp(incident.id, incident.version, 'details');
+    else if (this.#diagnosticsToTell(context))
+      await this.#followUp(incident.id, incident.version, 'diagnostics');
     else if (this.#chartsToShare(context).length > 0)
       await this.#followUp(incident.id, incident.version, 'charts');
   }
@@ -546,14 +560,26 @@ export class Notifier {
     const thread = state?.pendingReply ? await this.#settleReply(incident, state.pendingReply) : state;
     const told = threadChanges(incident, thread, context.actions);
     const diagnostics = thread ? this.#diagnosticsToTell(context) : undefined;
-    const changes = diagnostics
-      ? { ...(told ?? { joined: [], cleared: [], refired: [] }), diagnostics }
-      : told;
+    const details =
+      this.#o.threadDetails === true &&
+      thread !== null &&
+      !context.detailsTold &&
+      incident.status !== 'resolved' &&
+      !incident.mergedInto &&
+      incident.quiet !== true;
+    const changes =
+      diagnostics || details
+        ? {
+            ...(told ?? { joined: [], cleared: [], refired: [] }),
+            ...(diagnostics ? { diagnostics } : {}),
+            ...(details ? { details } : {}),
+          }
+        : told;
     if (!changes || !thread) return;
     const now = clock.now();
     const since = thread.lastReplyAt ?? incident.notifications.find((n) => n.kind === 'post')?.at ?? 0;
     // Diagnostics are told at once, with whatever else is waiting for the batch.
-    if (!changes.status && !changes.diagnostics && now - since < this.#replyBatchMs) {
+    if (!changes.status && !changes.diagnostics && !details && now - since < this.#replyBatchMs) {
       throw new NotificationDeferredError(
         `incident ${incident.id}: thread reply batched`,
         since + this.#replyBatchMs - now,
@@ -561,7 +587,7 @@ export class Notifier {
     }
     const reply = renderThreadUpdate(incident, changes);
     if (reply) {
-      await this.#replyOnce(incident, thread, reply, job.version, diagnostics);
+      await this.#replyOnce(incident, thread, reply, job.version, diagnostics, details);
       return;
     }
     await this.#updateState(incident.id, (s) => ({
@@ -584,6 +610,7 @@ export class Notifier {
     reply: SlackMessage,
     version: number,
     diagnostics: readonly DiagnosticResult[] | undefined,
+    details = false,
   ): Promise<void> {
     const { store, clock } = this.#o;
     const { channel, ts } = incident.slack!;
@@ -607,6 +634,9 @@ export class Notifier {
       toldSeverity: incident.severity,
       toldStatus: incident.status,
       ...(diagnostics ? { diagnostics: diagnosticsTold(incident, diagnostics) } : {}),
+      ...(details
+        ? { details: { eventId: detailsEventId(incident), text: 'details told in the thread' } }
+        : {}),
     };
     // Conditional on the version just read: of two attempts racing to reply, one gets a VersionConflict.
     const claimed = await store.putNotificationState({
@@ -674,10 +704,12 @@ export class Notifier {
    * in the timeline, so they are told once per root cause), and end its claim.
    */
   async #recordReply(incidentId: string, pending: PendingReply, posted: PostedMessage): Promise<void> {
-    if (pending.diagnostics) {
-      await this.#o.store.appendTimeline(incidentId, [
-        { id: pending.diagnostics.eventId, at: pending.at, type: 'notified', text: pending.diagnostics.text },
-      ]);
+    const told = [pending.details, pending.diagnostics].filter((e) => e !== undefined);
+    if (told.length > 0) {
+      await this.#o.store.appendTimeline(
+        incidentId,
+        told.map((e) => ({ id: e.eventId, at: pending.at, type: 'notified', text: e.text })),
+      );
     }
     await this.#record(incidentId, (current) =>
       current.notifications.some((n) => n.kind === 'thread' && n.ts === posted.ts)
@@ -1132,6 +1164,11 @@ function diagnosticsTold(
 /** Timeline events that say a chart is in the thread start with this. */
 const CHART_EVENT = 'chart:';
 
+/** The timeline event that says the thread was told the incident's details (once per incident). */
+function detailsEventId(incident: Incident): string {
+  return stableId('evt_', 'details', incident.id);
+}
+
 /** The timeline event that says the thread was told the diagnostics of the current root cause. */
 function diagnosticsEventId(incident: Incident): string {
   return stableId('evt_', 'diagnostics', incident.id, basisOf(incident));
@@ -1167,15 +1204,6 @@ function hourStart(ms: number): number {
 }
 
 /** The list items of a Markdown section (numbered or bulleted), Markdown links reduced to their text. */
-function listItems(markdown: string): string[] {
-  return [...markdown.matchAll(/^\s*(?:\d+\.|[-*])\s+(.+)$/gm)].map((m) =>
-    m[1]!
-      .replace(/\[([^\]]+)\]\([^)]+\)/g, '$1')
-      .replace(/\*\*/g, '*')
-      .trim(),
-  );
-}
-
 function digestOf(message: SlackMessage): string {
   return createHash('sha256')
     .update(JSON.stringify({ text: message.text, blocks: message.blocks }))

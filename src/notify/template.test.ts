@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Incident, IncidentSignal } from '../core/index.ts';
 import { BLOCK_KIT, blocksSize, truncate, validateBlocks } from './block-kit.ts';
 import type { SlackMessage } from './channel.ts';
-import { renderIncidentMessage, renderThreadUpdate } from './template.ts';
+import { renderIncidentDetails, renderIncidentMessage, renderThreadUpdate } from './template.ts';
 
 const t0 = Date.parse('2026-03-02T02:11:00Z');
 
@@ -49,32 +49,32 @@ function incident(over: Partial<Incident> = {}): Incident {
 const everything = (m: SlackMessage) => JSON.stringify(m.blocks);
 
 describe('incident message', () => {
-  it('says what broke, how bad, since when, the cause, what is affected and the evidence', () => {
+  it('says the cause, how bad, since when and what is affected; the evidence goes to the thread', () => {
     const m = renderIncidentMessage(incident(), {
       incidentUrl: (id) => `https://guardian.example/api/v1/incidents/${id}`,
     });
-    expect(m.text).toBe('[OPEN] Spark worker memory above 90% (high, 1 of 1 signals firing)');
+    expect(m.text).toBe('[OPEN] Spark worker memory above 90% (high, open)');
     expect(m.blocks[0]).toEqual({
       type: 'header',
-      text: {
-        type: 'plain_text',
-        text: ':large_orange_circle: HIGH · Spark worker memory above 90%',
-        emoji: true,
-      },
+      text: { type: 'plain_text', text: ':large_orange_circle: Spark worker memory above 90%', emoji: true },
     });
     const all = everything(m);
     expect(all).toContain('*OPEN*');
-    expect(all).toContain('opened 2026-03-02 02:11:00 UTC');
+    expect(all).toContain('since 2026-03-02 02:11:00 UTC');
     expect(all).toContain('(5m in)');
-    expect(all).toContain('Spark worker memory above 90% on 10.0.3.17');
-    expect(all).toContain('*firing*');
+    expect(all).toContain('*Impact* · host 10.0.3.17');
     expect(all).toContain('50% confidence');
-    expect(all).toContain('`host:10.0.3.17`');
-    expect(all).toContain('observed: *0.9712*');
-    expect(all).toContain('```java.lang.OutOfMemoryError: Java heap space```');
     expect(all).toContain('<https://guardian.example/api/v1/incidents/inc_abc|Open in Guardian>');
-    expect(all).toContain('inc_abc');
+    expect(all).toContain('evidence, signals and logs in the thread');
+    expect(all).not.toContain('OutOfMemoryError');
     expect(validateBlocks(m.blocks)).toEqual([]);
+
+    const details = everything(renderIncidentDetails(incident()));
+    expect(details).toContain('Spark worker memory above 90% on 10.0.3.17');
+    expect(details).toContain('*firing*');
+    expect(details).toContain('observed: *0.9712*');
+    expect(details).toContain('```java.lang.OutOfMemoryError: Java heap space```');
+    expect(details).toContain('`host:10.0.3.17`');
   });
 
   it('marks a resolved incident, when it resolved and how long it lasted', () => {
@@ -85,19 +85,17 @@ describe('incident message', () => {
         signals: [signal(17, { status: 'resolved', lastSeen: t0 + 750_000, count: 2 })],
       }),
     );
-    expect(m.text).toMatch(/^\[RESOLVED\] Spark worker memory above 90%/);
-    expect(m.text).toMatch(/resolved/i);
+    expect(m.text).toBe('[RESOLVED] Spark worker memory above 90% (high, resolved after 12m 34s)');
     expect(m.blocks[0]).toMatchObject({
-      text: { text: ':white_check_mark: RESOLVED · Spark worker memory above 90%' },
+      text: { text: ':white_check_mark: Resolved: Spark worker memory above 90%' },
     });
     const all = everything(m);
-    expect(all).toContain('resolved 2026-03-02 02:23:34 UTC');
-    expect(all).toContain('lasted 12m 34s');
-    expect(all).toContain('first 2026-03-02 02:11:00 UTC, last 2026-03-02 02:23:30 UTC · 2×');
+    expect(all).toContain('*RESOLVED* after 12m 34s');
+    expect(all).toContain('2026-03-02 02:11:00 UTC to 2026-03-02 02:23:34 UTC');
   });
 
-  it('lists firing and most severe signals first', () => {
-    const m = renderIncidentMessage(
+  it('lists firing and most severe signals first in the thread', () => {
+    const m = renderIncidentDetails(
       incident({
         signals: [
           signal(1, { status: 'resolved', severity: 'critical', title: 'cleared one' }),
@@ -122,7 +120,7 @@ describe('incident message', () => {
     );
   });
 
-  it('stays within Block Kit limits for a huge incident', () => {
+  it('stays within Block Kit limits for a huge incident, top post and thread details', () => {
     const lines = Array.from({ length: 100 }, (_, i) => `${i} ${'z'.repeat(100)}`); // 10 KB of log lines
     const huge = incident({
       title: 'x'.repeat(500),
@@ -146,13 +144,16 @@ describe('incident message', () => {
     expect(validateBlocks(m.blocks)).toEqual([]);
     expect(JSON.stringify(m).length).toBeLessThan(10_000);
     expect(m.text.length).toBeLessThanOrEqual(BLOCK_KIT.fallbackText);
-    const all = everything(m);
+    expect(everything(m)).toContain('2000 metric series');
+    const d = renderIncidentDetails(huge);
+    expect(validateBlocks(d.blocks)).toEqual([]);
+    const all = everything(d);
     expect(all).toContain('+492 more signals (492 firing)');
     expect(all).toContain('+1990 more');
     expect(all).toContain('…');
     expect(all).toContain('&lt;&amp;&gt;');
     // Every code block the cuts touched is still closed.
-    for (const b of m.blocks) {
+    for (const b of [...m.blocks, ...d.blocks]) {
       const text = (b.text as { text?: string } | undefined)?.text ?? '';
       expect((text.match(/```/g) ?? []).length % 2).toBe(0);
     }
@@ -179,9 +180,55 @@ describe('incident message', () => {
       { incidentUrl: (id) => `https://guardian.example/${id}` },
     );
     const all = everything(m);
-    expect(all).toContain('43 DAGs · 703 tasks (2 failed, 1 recovered, 700 not listed)');
-    expect(all).toContain('+700 more tasks');
+    expect((m.blocks[0] as unknown as { text: { text: string } }).text.text).toBe(
+      ':large_orange_circle: Spark worker memory above 90% — 703 tasks in 43 DAGs: 2 failed, 1 recovered, 700 more',
+    );
+    expect(all).toContain('*Impact* · 703 tasks in 43 DAGs: 2 failed, 1 recovered, 700 more');
+    expect(all).toContain('+40 more DAGs');
     expect(all).not.toContain('all recovered');
+  });
+
+  it('names the tasks up for retry, by DAG, and says they heal by themselves', () => {
+    const task = (dag: string, id: string, state: 'retrying' | 'failed') => ({
+      entity: `airflow:task:${dag}/scheduled__2026-09-14T02:00:00+00:00/${id}`,
+      dagId: dag,
+      runId: 'scheduled__2026-09-14T02:00:00+00:00',
+      taskId: id,
+      state,
+    });
+    const m = renderIncidentMessage(
+      incident({
+        title: 'Spot worker 10.0.6.44 reclaimed',
+        rootCause: {
+          entity: 'host:10.0.6.44',
+          kind: 'spot_interruption',
+          confidence: 0.95,
+          title: 'Spot worker 10.0.6.44 reclaimed',
+          evidence: ['Spot interruption in spark-worker@10.0.6.44', 'executor 34 lost', 'executor 35 lost'],
+        },
+        impact: {
+          dags: ['customers_daily', 'orders_daily'],
+          tasks: [
+            task('orders_daily', 'silver_orders', 'retrying'),
+            task('customers_daily', 'silver_customers', 'retrying'),
+          ],
+          sparkJobs: 2,
+        },
+      }),
+    );
+    expect((m.blocks[0] as unknown as { text: { text: string } }).text.text).toBe(
+      ':large_orange_circle: Spot worker 10.0.6.44 reclaimed — 2 tasks in 2 DAGs up for retry',
+    );
+    const all = everything(m);
+    expect(all).toContain(
+      '*Impact* · 2 tasks in 2 DAGs: 2 up for retry · 2 Spark jobs failed · the 2 tasks up for retry run again on their own',
+    );
+    expect(all).toContain(
+      '• `customers_daily` (run of 2026-09-14 02:00): silver_customers :hourglass_flowing_sand: up for retry',
+    );
+    expect(all).toContain(
+      'Spot worker 10.0.6.44 reclaimed: Spot interruption in spark-worker@10.0.6.44 (and 2 more signals)',
+    );
   });
 
   it('renders an incident with no signals, entities or cause', () => {

@@ -1,4 +1,4 @@
-import type { Evidence, Incident, IncidentSignal, Severity } from '../core/index.ts';
+import type { Evidence, ImpactTask, Incident, IncidentSignal, Severity } from '../core/index.ts';
 import { severityRank } from '../core/index.ts';
 import type { DiagnosticResult } from '../diagnostics/diagnostic.ts';
 import type { Actor } from '../incidents/store.ts';
@@ -58,6 +58,8 @@ export interface ThreadChanges {
   };
   /** What the matched playbooks' diagnostics found, not yet told in the thread. */
   readonly diagnostics?: readonly DiagnosticResult[];
+  /** Tell the details the top-level message leaves out ({@link renderIncidentDetails}). */
+  readonly details?: boolean;
 }
 
 /** Action ids of the message's interactive elements; the Slack app routes on them. */
@@ -102,11 +104,16 @@ const LIMITS = {
   logLines: 10,
   logLine: 160,
   logBlock: 1500,
-  impactTasks: 8,
+  /** DAGs named in the impact, one line each; the rest are counted. */
+  impactDags: 3,
+  impactTasksPerDag: 4,
   rootCauseEvidence: 5,
   rootCauseEvidenceLine: 240,
-  fixSteps: 4,
-  fixStep: 240,
+  /** The probable cause and its reason, the draft's impact: one line each. */
+  causeLine: 300,
+  /** Next steps shown: 1 to 3, each in full (a playbook step is a few lines of Markdown). */
+  fixSteps: 3,
+  fixStep: 700,
   runbookButtons: 5,
   fallbackTitle: 200,
   threadItems: 6,
@@ -117,52 +124,32 @@ const LIMITS = {
 } as const;
 
 /**
- * The incident's top-level message, written for an engineer woken at 3 a.m.: a header with the
- * severity and what broke; the status and since when; the summary and probable cause (the LLM's
- * words when a validated draft is given, the correlator's otherwise) with confidence and
- * evidence; the impact in DAG terms (failed, retrying, recovered); the signals and their
- * evidence; next steps and runbook buttons from the matching playbooks; the Acknowledge /
- * Resolve / Silence / Reopen controls; and a context line with the incident id and times.
+ * The incident's top-level message, written for an engineer woken at 3 a.m. and kept to what
+ * they act on: a header with the cause and the impact in one line (at most 150 characters); then
+ * at most 15 lines: the status and since when, the impact in DAG and task terms (and what heals
+ * by itself: tasks up for retry), the probable cause with its confidence and the one-line reason,
+ * one to three next steps in full (the LLM's when a validated draft is given, the matching
+ * playbook's otherwise), runbook buttons, the Acknowledge / Resolve / Silence / Reopen controls
+ * and a context line. Evidence, signals, log templates and diagnostics go to the thread
+ * ({@link renderIncidentDetails}, {@link renderThreadUpdate}).
  *
  * Deterministic: the same inputs render the same message (the notifier compares renders to
  * decide whether Slack needs an edit), so nothing here reads the clock. Every render passes
  * {@link validateBlocks}: long content is cut with `…` and long lists end with "+N more".
  */
 export function renderIncidentMessage(incident: Incident, options: RenderOptions = {}): SlackMessage {
-  const ordered = [...incident.signals].sort(byImportance);
   const draft = options.draft ?? null;
-  const title = draft?.title || incident.rootCause?.title || incident.title;
+  const cause = oneLine(draft?.title || incident.rootCause?.title || incident.title);
   const blocks: SlackBlock[] = [
-    {
-      type: 'header',
-      text: {
-        type: 'plain_text',
-        text: truncate(headerText(incident, title), BLOCK_KIT.headerText),
-        emoji: true,
-      },
-    },
+    { type: 'header', text: { type: 'plain_text', text: headline(incident, cause), emoji: true } },
     section(statusLine(incident, options.actions ?? [])),
   ];
-
-  if (draft?.summary) blocks.push(section(escapeMrkdwn(draft.summary)));
-
-  const cause = causeSection(incident, draft);
-  if (cause) blocks.push(section(cause));
 
   const impact = impactSection(incident, draft);
   if (impact) blocks.push(section(impact));
 
-  if (ordered.length > 0) blocks.push(section(`*What happened*\n${signalLines(ordered).join('\n')}`));
-
-  const top = ordered[0];
-  const evidence = top ? evidenceLines(top.evidence) : [];
-  if (top && evidence.length > 0) {
-    blocks.push(
-      section(
-        `*Evidence* · ${escapeMrkdwn(truncate(top.title, LIMITS.signalTitle))}\n${evidence.join('\n')}`,
-      ),
-    );
-  }
+  const why = causeSection(incident, draft);
+  if (why) blocks.push(section(why));
 
   const steps = nextSteps(draft, options.playbooks ?? []);
   if (steps) blocks.push(section(steps));
@@ -173,11 +160,62 @@ export function renderIncidentMessage(incident: Incident, options: RenderOptions
   if (options.buttons !== false) {
     blocks.push({ type: 'actions', block_id: 'guardian_lifecycle', elements: lifecycleElements(incident) });
   }
-
-  blocks.push({ type: 'divider' });
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: contextLine(incident, options) }] });
 
-  return { text: fallbackText(incident, ordered, title), blocks: fitMessage(blocks) };
+  return { text: fallbackText(incident, cause, draft), blocks: fitMessage(blocks) };
+}
+
+/**
+ * The first reply in the incident's thread: what the top-level message leaves out so that it
+ * stays short. The signals (firing and cleared), why Guardian blames the root cause, the leading
+ * signal's evidence (values, log templates and lines, in code blocks), and the entities touched.
+ */
+export function renderIncidentDetails(incident: Incident): SlackMessage {
+  const ordered = [...incident.signals].sort(byImportance);
+  const blocks: SlackBlock[] = [];
+  if (ordered.length > 0) {
+    blocks.push(
+      section(
+        `:mag: *What happened* (${count(ordered.length, 'signal')})\n${signalLines(ordered).join('\n')}`,
+      ),
+    );
+  }
+  const rc = incident.rootCause;
+  const because = rc?.evidence ?? [];
+  if (rc && because.length > 0) {
+    const shown = because
+      .slice(0, LIMITS.rootCauseEvidence)
+      .map((e) => `• ${escapeMrkdwn(truncate(oneLine(e), LIMITS.rootCauseEvidenceLine))}`);
+    if (because.length > LIMITS.rootCauseEvidence)
+      shown.push(`_+${because.length - LIMITS.rootCauseEvidence} more_`);
+    const cls = rc.errorClass ? ` · error class ${code(truncate(rc.errorClass, 80))}` : '';
+    blocks.push(
+      section(
+        `*Why ${escapeMrkdwn(truncate(rc.title ?? rc.kind, 150))}* · ${code(truncate(rc.entity, LIMITS.entity))} · ${escapeMrkdwn(truncate(rc.kind, 80))}${cls}\n${shown.join('\n')}`,
+      ),
+    );
+  }
+  const top = ordered[0];
+  const evidence = top ? evidenceLines(top.evidence) : [];
+  if (top && evidence.length > 0) {
+    blocks.push(
+      section(
+        `*Evidence* · ${escapeMrkdwn(truncate(top.title, LIMITS.signalTitle))}\n${evidence.join('\n')}`,
+      ),
+    );
+  }
+  if (incident.entities.length > 0) {
+    const shown = incident.entities.slice(0, LIMITS.entities).map((e) => code(truncate(e, LIMITS.entity)));
+    const more = incident.entities.length - LIMITS.entities;
+    blocks.push(
+      section(
+        `*Entities* (${incident.entities.length})\n${shown.join(' · ')}${more > 0 ? ` _+${more} more_` : ''}`,
+      ),
+    );
+  }
+  if (blocks.length === 0) blocks.push(section('_No further details._'));
+  const text = truncate(`Details: ${truncate(incident.title, LIMITS.fallbackTitle)}`, BLOCK_KIT.fallbackText);
+  return { text, blocks: fitMessage(blocks) };
 }
 
 /**
@@ -199,9 +237,9 @@ export function renderThreadUpdate(incident: Incident, changes: ThreadChanges): 
     const lasted =
       incident.resolvedAt === null ? '' : ` after ${duration(incident.resolvedAt - incident.openedAt)}`;
     const at = incident.resolvedAt === null ? '' : ` at ${utc(incident.resolvedAt)}`;
-    const n = incident.signals.length;
-    const why = status.by ? by(status.by) : `: ${n === 1 ? 'its signal' : `all ${n} signals`} cleared`;
-    lines.push(`:white_check_mark: *Resolved*${lasted}${at}${why}.`);
+    lines.push(
+      `:white_check_mark: *Resolved*${lasted}${at}${status.by ? by(status.by) : `: ${whyEnded(incident)}`}.`,
+    );
     plain.push(`resolved${lasted}`);
   } else if (status?.to === 'acknowledged') {
     lines.push(`:eyes: *Acknowledged*${by(status.by)}.`);
@@ -246,7 +284,9 @@ export function renderThreadUpdate(incident: Incident, changes: ThreadChanges): 
   }
   const diagnostics = diagnosticsBlocks(changes.diagnostics ?? []);
   if (diagnostics.length > 0) plain.push('diagnostics');
-  if (lines.length === 0 && diagnostics.length === 0) return null;
+  const details = changes.details ? renderIncidentDetails(incident).blocks : [];
+  if (details.length > 0) plain.unshift('details');
+  if (lines.length === 0 && diagnostics.length === 0 && details.length === 0) return null;
   const firing = incident.signals.filter((s) => s.status === 'firing').length;
   const tasks = incident.impact?.tasks ?? [];
   const failed = tasks.filter((t) => t.state !== 'recovered').length;
@@ -259,7 +299,7 @@ export function renderThreadUpdate(incident: Incident, changes: ThreadChanges): 
     BLOCK_KIT.fallbackText,
   );
   const summary = lines.length > 0 ? [section([...lines, now].filter(Boolean).join('\n'))] : [];
-  return { text, blocks: fitMessage([...summary, ...diagnostics]) };
+  return { text, blocks: fitMessage([...details, ...summary, ...diagnostics]) };
 }
 
 /**
@@ -286,93 +326,204 @@ function diagnosticsBlocks(all: readonly DiagnosticResult[]): SlackBlock[] {
   return blocks;
 }
 
-function headerText(incident: Incident, title: string): string {
-  if (incident.status === 'resolved') return `:white_check_mark: RESOLVED · ${title}`;
-  return `${SEVERITY_EMOJI[incident.severity]} ${incident.severity.toUpperCase()} · ${title}`;
+/** Why an incident resolved on its own: its conditions cleared, the last one named. */
+function whyEnded(incident: Incident): string {
+  const n = incident.signals.length;
+  const last = [...incident.signals]
+    .filter((s) => s.status === 'resolved')
+    .sort((a, b) => b.lastSeen - a.lastSeen || compareStrings(a.fingerprint, b.fingerprint))[0];
+  const all = n === 1 ? 'its signal cleared' : `all ${n} signals cleared`;
+  return last && n > 1
+    ? `${all}, the last at ${utc(last.lastSeen)}: ${escapeMrkdwn(truncate(last.title, LIMITS.signalTitle))}`
+    : all;
 }
 
+/** Longest header Slack shows; the cause comes first, so a cut only loses impact words. */
+const HEADER_MAX = BLOCK_KIT.headerText;
+
+/** `:emoji: cause — impact`, or `:white_check_mark: Resolved: cause — impact`, in one line. */
+function headline(incident: Incident, cause: string): string {
+  const impact = impactHeadline(incident);
+  const lead =
+    incident.status === 'resolved'
+      ? ':white_check_mark: Resolved: '
+      : `${SEVERITY_EMOJI[incident.severity]} `;
+  const head = `${lead}${cause}`;
+  if (!impact) return truncate(head, HEADER_MAX);
+  const full = `${head} — ${impact}`;
+  if (full.length <= HEADER_MAX) return full;
+  // Keep the impact whole when the cause can give way; else cut the line.
+  const room = HEADER_MAX - lead.length - impact.length - 3;
+  return room >= 40 ? `${lead}${truncate(cause, room)} — ${impact}` : truncate(full, HEADER_MAX);
+}
+
+/** The impact in a few words for the header: "4 tasks in 3 DAGs failed", "2 Spark jobs failed". */
+function impactHeadline(incident: Incident): string {
+  const impact = incident.impact;
+  if (!impact) return '';
+  const tasks = impactCounts(impact);
+  if (tasks.total > 0) {
+    const where = tasks.dags > 0 ? ` in ${count(tasks.dags, 'DAG')}` : '';
+    const states = tasks.phrases;
+    if (states.length === 1)
+      return `${count(tasks.total, 'task')}${where} ${states[0]!.replace(/^\d+ /, '')}`;
+    return `${count(tasks.total, 'task')}${where}: ${states.join(', ')}`;
+  }
+  if (impact.sparkJobs > 0) return `${count(impact.sparkJobs, 'Spark job')} failed`;
+  return '';
+}
+
+/** Tasks by what happened to them, in the order that matters: failed, then retrying, then the rest. */
+function impactCounts(impact: NonNullable<Incident['impact']>): {
+  total: number;
+  dags: number;
+  retrying: number;
+  phrases: string[];
+} {
+  const by = new Map<string, number>();
+  for (const t of impact.tasks) by.set(t.state, (by.get(t.state) ?? 0) + 1);
+  const omitted = impact.omittedTasks ?? 0;
+  const phrases = (
+    [
+      ['failed', 'failed'],
+      ['upstream_failed', 'upstream failed'],
+      ['retrying', 'up for retry'],
+      ['recovered', 'recovered'],
+    ] as const
+  )
+    .filter(([state]) => by.has(state))
+    .map(([state, words]) => `${by.get(state)} ${words}`);
+  if (omitted > 0) phrases.push(`${omitted} more`);
+  return {
+    total: impact.tasks.length + omitted,
+    dags: impact.dags.length + (impact.omittedDags ?? 0),
+    retrying: by.get('retrying') ?? 0,
+    phrases,
+  };
+}
+
+/** Probable cause, its confidence, and the one-line reason: the evidence that weighs most. */
 function causeSection(incident: Incident, draft: IncidentDraft | null): string | undefined {
   const rc = incident.rootCause;
-  if (!rc && !draft) return undefined;
-  const lines: string[] = [];
-  const confidence = rc ? ` · ${percent(rc.confidence)} confidence` : '';
-  lines.push(`*Probable cause*${confidence}`);
+  if (!rc && !draft?.probableCause.text) return undefined;
+  const confidence = rc ? rc.confidence : draft!.probableCause.confidence;
+  const head = `*Probable cause* · ${percent(confidence)} confidence`;
   if (draft?.probableCause.text) {
-    const theirs =
-      rc && Math.abs(draft.probableCause.confidence - rc.confidence) >= 0.05
-        ? ` _(drafter: ${percent(draft.probableCause.confidence)})_`
-        : '';
-    lines.push(`${escapeMrkdwn(draft.probableCause.text)}${theirs}`);
-  } else if (rc?.title) {
-    lines.push(escapeMrkdwn(truncate(rc.title, 300)));
+    return `${head}\n${escapeMrkdwn(truncate(oneLine(draft.probableCause.text), LIMITS.causeLine))}`;
   }
-  if (rc) {
-    const cls = rc.errorClass ? ` · error class ${code(truncate(rc.errorClass, 80))}` : '';
-    lines.push(`${code(truncate(rc.entity, LIMITS.entity))} · ${escapeMrkdwn(truncate(rc.kind, 80))}${cls}`);
-    const evidence = rc.evidence ?? [];
-    for (const e of evidence.slice(0, LIMITS.rootCauseEvidence)) {
-      lines.push(`• ${escapeMrkdwn(truncate(e, LIMITS.rootCauseEvidenceLine))}`);
-    }
-    if (evidence.length > LIMITS.rootCauseEvidence) {
-      lines.push(`_+${evidence.length - LIMITS.rootCauseEvidence} more_`);
-    }
-  }
-  return lines.join('\n');
+  const what = rc!.title ?? `${rc!.kind} on ${rc!.entity}`;
+  const evidence = (rc!.evidence ?? []).filter((e) => e !== what);
+  const reason =
+    evidence.length === 0
+      ? ''
+      : `: ${evidence[0]}${evidence.length > 1 ? ` (and ${count(evidence.length - 1, 'more signal')})` : ''}`;
+  return `${head}\n${escapeMrkdwn(truncate(oneLine(`${what}${reason}`), LIMITS.causeLine))}`;
 }
 
-const TASK_STATE_ICON: Readonly<Record<string, string>> = {
+/**
+ * Impact in DAG and task terms: one line of figures (and what heals by itself), a line per DAG
+ * naming its tasks and their state, the draft's words. Without tasks, what is affected, in words.
+ */
+function impactSection(incident: Incident, draft: IncidentDraft | null): string | undefined {
+  const impact = incident.impact;
+  const prose = draft?.impact ? `\n${escapeMrkdwn(truncate(oneLine(draft.impact), LIMITS.causeLine))}` : '';
+  if (!impact || (impact.tasks.length === 0 && (impact.omittedTasks ?? 0) === 0)) {
+    const jobs = impact && impact.sparkJobs > 0 ? `${count(impact.sparkJobs, 'Spark job')} failed · ` : '';
+    const affected = affectedInWords(incident.entities);
+    if (!jobs && !affected) return prose ? `*Impact*${prose}` : undefined;
+    return `*Impact* · ${jobs}${escapeMrkdwn(affected)}${prose}`;
+  }
+  const c = impactCounts(impact);
+  const heals =
+    c.retrying > 0
+      ? ` · ${c.retrying === 1 ? 'the task up for retry runs' : `the ${c.retrying} tasks up for retry run`} again on their own`
+      : '';
+  const allRecovered = (impact.omittedTasks ?? 0) === 0 && impact.tasks.every((t) => t.state === 'recovered');
+  const jobs = impact.sparkJobs > 0 ? ` · ${count(impact.sparkJobs, 'Spark job')} failed` : '';
+  const lines = [
+    `*Impact* · ${count(c.total, 'task')} in ${count(c.dags, 'DAG')}: ${c.phrases.join(', ')}${jobs}${allRecovered ? ' · :white_check_mark: all recovered' : heals}`,
+  ];
+  const byDag = new Map<string, ImpactTask[]>();
+  for (const t of impact.tasks) byDag.set(t.dagId, [...(byDag.get(t.dagId) ?? []), t]);
+  const dags = [...byDag.entries()].sort(
+    (a, b) =>
+      Math.min(...a[1].map((t) => taskRank(t.state))) - Math.min(...b[1].map((t) => taskRank(t.state))) ||
+      compareStrings(a[0], b[0]),
+  );
+  for (const [dag, tasks] of dags.slice(0, LIMITS.impactDags)) {
+    const sorted = [...tasks].sort(
+      (a, b) => taskRank(a.state) - taskRank(b.state) || compareStrings(a.taskId, b.taskId),
+    );
+    const shown = sorted
+      .slice(0, LIMITS.impactTasksPerDag)
+      .map(
+        (t) =>
+          `${escapeMrkdwn(truncate(t.taskId, 80))} ${TASK_STATE_WORDS[t.state] ?? escapeMrkdwn(t.state)}`,
+      );
+    const more = sorted.length - shown.length;
+    const run = runLabel(sorted[0]!.runId);
+    lines.push(
+      `• ${code(truncate(dag, 80))}${run ? ` (${escapeMrkdwn(run)})` : ''}: ${shown.join(', ')}${more > 0 ? ` _+${more} more_` : ''}`,
+    );
+  }
+  const moreDags = dags.length - Math.min(dags.length, LIMITS.impactDags) + (impact.omittedDags ?? 0);
+  if (moreDags > 0) lines.push(`_+${count(moreDags, 'more DAG')}_`);
+  return `${lines.join('\n')}${prose}`;
+}
+
+const TASK_STATE_WORDS: Readonly<Record<string, string>> = {
   failed: ':x: failed',
-  retrying: ':hourglass_flowing_sand: retrying',
+  retrying: ':hourglass_flowing_sand: up for retry',
   upstream_failed: ':no_entry_sign: upstream failed',
   recovered: ':white_check_mark: recovered',
 };
 
-function impactSection(incident: Incident, draft: IncidentDraft | null): string | undefined {
-  const impact = incident.impact;
-  if (!impact || (impact.tasks.length === 0 && impact.sparkJobs === 0)) {
-    if (incident.entities.length === 0)
-      return draft?.impact ? `*Impact*\n${escapeMrkdwn(draft.impact)}` : undefined;
-    const shown = incident.entities
-      .slice(0, LIMITS.entities)
-      .map((e) => `• ${code(truncate(e, LIMITS.entity))}`);
-    const more = incident.entities.length - LIMITS.entities;
-    if (more > 0) shown.push(`_+${more} more_`);
-    const prose = draft?.impact ? `${escapeMrkdwn(draft.impact)}\n` : '';
-    return `*Affected (${incident.entities.length})*\n${prose}${shown.join('\n')}`;
-  }
-  const byState = new Map<string, number>();
-  for (const t of impact.tasks) byState.set(t.state, (byState.get(t.state) ?? 0) + 1);
-  const states = ['failed', 'retrying', 'upstream_failed', 'recovered']
-    .filter((s) => byState.has(s))
-    .map((s) => `${byState.get(s)} ${s.replace('_', ' ')}`);
-  // A storm's impact lists a bounded number of tasks; the rest are counted, without their states.
-  const omitted = impact.omittedTasks ?? 0;
-  if (omitted > 0) states.push(`${omitted} not listed`);
-  const total = impact.tasks.length + omitted;
-  const dagCount = impact.dags.length + (impact.omittedDags ?? 0);
-  const figures = [
-    dagCount > 0 ? `${dagCount} DAG${dagCount === 1 ? '' : 's'}` : '',
-    total > 0 ? `${total} task${total === 1 ? '' : 's'} (${states.join(', ')})` : '',
-    impact.sparkJobs > 0 ? `${impact.sparkJobs} Spark job${impact.sparkJobs === 1 ? '' : 's'} failed` : '',
-  ].filter(Boolean);
-  const allRecovered =
-    omitted === 0 && impact.tasks.length > 0 && impact.tasks.every((t) => t.state === 'recovered');
-  const lines = [
-    `*Impact* · ${figures.join(' · ')}${allRecovered ? ' · :white_check_mark: all recovered' : ''}`,
-  ];
-  if (draft?.impact) lines.push(escapeMrkdwn(draft.impact));
-  const tasks = [...impact.tasks].sort(
-    (a, b) => taskRank(a.state) - taskRank(b.state) || compareStrings(a.entity, b.entity),
-  );
-  for (const t of tasks.slice(0, LIMITS.impactTasks)) {
-    const what = `${t.dagId} / ${t.taskId}`;
-    lines.push(
-      `• ${code(truncate(what, LIMITS.entity))} run ${code(truncate(t.runId, 80))} · ${TASK_STATE_ICON[t.state] ?? escapeMrkdwn(t.state)}`,
+/** `scheduled__2026-09-14T02:00:00+00:00` → `run of 2026-09-14 02:00`; other run ids as they are. */
+function runLabel(runId: string): string {
+  const m =
+    /^(scheduled|manual|backfill|asset_triggered|dataset_triggered)__(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})/.exec(
+      runId,
     );
+  if (m) return `${m[1] === 'scheduled' ? '' : `${m[1]} `}run of ${m[2]} ${m[3]}`;
+  return truncate(runId, 60);
+}
+
+/** What entity keys stand for, counted in words: "host 10.0.6.44, Spark worker, 3 Spark executors". */
+function affectedInWords(entities: readonly string[]): string {
+  const kinds: [RegExp, string, string][] = [
+    [/^host:(.+)$/, 'host', 'hosts'],
+    [/^spark:worker:/, 'Spark worker', 'Spark workers'],
+    [/^spark:executor:/, 'Spark executor', 'Spark executors'],
+    [/^spark:app:/, 'Spark application', 'Spark applications'],
+    [/^spark:(job|stage):/, 'Spark job', 'Spark jobs'],
+    [/^spark:connect:(.+)$/, 'Spark Connect', 'Spark Connect endpoints'],
+    [/^spark:master:/, 'Spark master', 'Spark masters'],
+    [/^airflow:dag:(.+)$/, 'DAG', 'DAGs'],
+    [/^airflow:dagrun:/, 'DAG run', 'DAG runs'],
+    [/^airflow:task:/, 'task', 'tasks'],
+    [/^airflow:import:(.+)$/, 'DAG file', 'DAG files'],
+    [/^airflow:scheduler/, 'Airflow scheduler', 'Airflow schedulers'],
+    [/^metric:/, 'metric series', 'metric series'],
+    [/^log:/, 'log stream', 'log streams'],
+  ];
+  const found = new Map<string, { n: number; one: string; many: string; name?: string }>();
+  for (const e of entities) {
+    const kind = kinds.find(([re]) => re.test(e));
+    if (!kind) continue;
+    const name = kind[0].exec(e)?.[1];
+    const entry = found.get(kind[1]) ?? { n: 0, one: kind[1], many: kind[2] };
+    entry.n++;
+    if (entry.n === 1 && name) entry.name = name;
+    else delete entry.name;
+    found.set(kind[1], entry);
   }
-  const more = tasks.length - Math.min(tasks.length, LIMITS.impactTasks) + omitted;
-  if (more > 0) lines.push(`_+${more} more tasks_`);
-  return lines.join('\n');
+  const order = kinds.map((k) => k[1]);
+  const parts = [...found.values()]
+    .sort((a, b) => order.indexOf(a.one) - order.indexOf(b.one))
+    .map((f) =>
+      f.n === 1 ? (f.name ? `${f.one} ${truncate(f.name, 60)}` : `1 ${f.one}`) : `${f.n} ${f.many}`,
+    );
+  return truncate(parts.join(', '), 300);
 }
 
 function taskRank(state: string): number {
@@ -381,17 +532,20 @@ function taskRank(state: string): number {
   return i < 0 ? order.length : i;
 }
 
+/** One to three next steps, each in full: the draft's, or the best playbook's "How to fix". */
 function nextSteps(draft: IncidentDraft | null, playbooks: readonly PlaybookRef[]): string | undefined {
   if (draft && draft.nextSteps.length > 0) {
-    return `*Next steps*\n${draft.nextSteps.map((s, i) => `${i + 1}. ${escapeMrkdwn(s)}`).join('\n')}`;
+    const shown = draft.nextSteps.slice(0, LIMITS.fixSteps);
+    return `*Next steps*\n${shown.map((s, i) => `${i + 1}. ${escapeMrkdwn(truncate(oneLine(s), LIMITS.fixStep))}`).join('\n')}`;
   }
   const top = playbooks[0];
   const steps = top?.fixSteps ?? [];
   if (!top || steps.length === 0) return undefined;
   const shown = steps
     .slice(0, LIMITS.fixSteps)
-    .map((s, i) => `${i + 1}. ${escapeMrkdwn(truncate(s, LIMITS.fixStep))}`);
-  return `*Next steps* (playbook: ${escapeMrkdwn(truncate(top.title, 100))})\n${shown.join('\n')}`;
+    .map((s, i) => `${i + 1}. ${escapeMrkdwn(truncate(oneLine(s), LIMITS.fixStep))}`);
+  const more = steps.length - shown.length;
+  return `*Next steps* (playbook: ${escapeMrkdwn(truncate(top.title, 100))}${more > 0 ? `, ${count(more, 'more step')} there` : ''})\n${shown.join('\n')}`;
 }
 
 /** URL buttons for the runbook links: the draft's chosen playbooks first, then the rest. */
@@ -455,8 +609,8 @@ function lifecycleElements(incident: Incident): SlackBlock[] {
 }
 
 function contextLine(incident: Incident, options: RenderOptions): string {
-  const parts = [`Guardian incident ${code(incident.id)}`, `opened ${utc(incident.openedAt)}`];
-  if (incident.updatedAt !== incident.openedAt) parts.push(`updated ${utc(incident.updatedAt)}`);
+  const parts = [`Guardian incident ${code(incident.id)}`];
+  if (incident.status !== 'resolved') parts.push('evidence, signals and logs in the thread');
   const silences = (options.actions ?? []).filter((a) => a.type === 'silenced');
   const lastSilence = silences[silences.length - 1];
   if (lastSilence?.text) parts.push(`:no_bell: ${escapeMrkdwn(truncate(lastSilence.text, 300))}`);
@@ -471,6 +625,15 @@ function mention(actor: Actor): string {
   return escapeMrkdwn(truncate(actor.name ?? actor.id, 80));
 }
 
+function count(n: number, what: string): string {
+  return `${n} ${what}${n === 1 ? '' : 's'}`;
+}
+
+/** Text on one line: newlines and runs of spaces folded. */
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
+}
+
 function percent(p: number): string {
   return `${Math.round(Math.min(1, Math.max(0, Number.isFinite(p) ? p : 0)) * 100)}%`;
 }
@@ -479,15 +642,13 @@ function statusLine(incident: Incident, actions: readonly HumanAction[]): string
   const latest = [...actions].reverse().find((a) => a.type !== 'silenced');
   const by =
     latest && latest.type === incidentStatusAction(incident.status) ? ` by ${mention(latest.actor)}` : '';
-  const status = `*${incident.status.toUpperCase()}*${by}`;
   const severity = `${SEVERITY_EMOJI[incident.severity]} ${incident.severity}`;
-  const opened = `opened ${utc(incident.openedAt)}`;
-  const timing =
-    incident.resolvedAt === null
-      ? // No clock here (renders must be deterministic): age is measured at the last change.
-        `${opened} · last change ${utc(incident.updatedAt)} (${duration(incident.updatedAt - incident.openedAt)} in)`
-      : `${opened} · resolved ${utc(incident.resolvedAt)} · lasted ${duration(incident.resolvedAt - incident.openedAt)}`;
-  return `${status} · ${severity} · ${timing}`;
+  if (incident.resolvedAt !== null) {
+    return `*RESOLVED*${by} after ${duration(incident.resolvedAt - incident.openedAt)} · ${severity} · ${utc(incident.openedAt)} to ${utc(incident.resolvedAt)}`;
+  }
+  // No clock here (renders must be deterministic): age is measured at the last change.
+  const age = duration(incident.updatedAt - incident.openedAt);
+  return `*${incident.status.toUpperCase()}*${by} · ${severity} · since ${utc(incident.openedAt)} · updated ${utc(incident.updatedAt).slice(11)} (${age} in)`;
 }
 
 function incidentStatusAction(status: Incident['status']): HumanAction['type'] {
@@ -558,14 +719,16 @@ function defang(text: string): string {
   return text.replace(/\bhttp(s?):\/\//gi, 'hxxp$1://');
 }
 
-function fallbackText(incident: Incident, ordered: readonly IncidentSignal[], title: string): string {
-  const firing = ordered.filter((s) => s.status === 'firing').length;
+/** The notification line (push notifications, screen readers): status, cause, impact, summary. */
+function fallbackText(incident: Incident, cause: string, draft: IncidentDraft | null): string {
+  const impact = impactHeadline(incident);
   const timing =
     incident.resolvedAt === null
-      ? `${firing} of ${ordered.length} signals firing`
-      : `resolved after ${duration(incident.resolvedAt - incident.openedAt)}`;
+      ? `${incident.severity}, open`
+      : `${incident.severity}, resolved after ${duration(incident.resolvedAt - incident.openedAt)}`;
+  const summary = draft?.summary ? ` ${oneLine(draft.summary)}` : '';
   return truncate(
-    `[${incident.status.toUpperCase()}] ${truncate(title, LIMITS.fallbackTitle)} (${incident.severity}, ${timing})`,
+    `[${incident.status.toUpperCase()}] ${truncate(cause, LIMITS.fallbackTitle)}${impact ? ` — ${impact}` : ''} (${timing})${summary}`,
     BLOCK_KIT.fallbackText,
   );
 }
