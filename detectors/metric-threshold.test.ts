@@ -166,9 +166,9 @@ describe('metric-threshold on counters', () => {
     expect(h.signals[0]!.title).toBe('ingest.errors of lambda-ingestion: rate 0.6/s > 0');
     expect(h.signals[0]!.evidence).toContainEqual({
       kind: 'value',
-      label: 'running total',
-      value: 3,
-      unit: '1',
+      label: 'observed',
+      value: 0.6,
+      unit: '1/s',
     });
   });
 
