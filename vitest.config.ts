@@ -21,6 +21,8 @@ const EXTERNAL = [
   'test/telemetry.test.ts',
   'test/loghub.test.ts',
   'test/nab.test.ts',
+  'test/otlp-exporters.test.ts',
+  'test/readme-example.test.ts',
 ];
 
 const INCLUDE = ['src/**/*.test.ts', 'detectors/**/*.test.ts', 'test/**/*.test.ts'];

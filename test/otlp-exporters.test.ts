@@ -8,6 +8,7 @@ import { createGuardian, type Guardian } from '../src/main.ts';
 import { silentLogger } from '../src/telemetry/logger.ts';
 import { installPythonLock } from './engines/python-venv.ts';
 import { eventually } from './support/eventually.ts';
+import { needsExternal } from './support/external.ts';
 
 const HERE = import.meta.dirname;
 /** A series silent this long would be "stopped reporting": longer than a restart takes. */
@@ -37,6 +38,7 @@ describe.each(['js', 'python'] as const)('a restarted %s SDK exporter', (sdk: Sd
   const children: ChildProcess[] = [];
 
   beforeAll(async () => {
+    needsExternal(sdk === 'python' ? 'Python (the OpenTelemetry SDK)' : 'a Node exporter process');
     if (sdk === 'python') {
       const bin = await installPythonLock(
         'otel-python',

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULT_IDENTIFYING_ATTRIBUTES, SEVERITIES } from '../core/index.ts';
+import { SEVERITIES } from '../core/index.ts';
 import { parseDuration } from './duration.ts';
 
 /** A duration: `30s`, `5m`, `1h`, or milliseconds as a number. Parsed to milliseconds. */
@@ -454,7 +454,7 @@ export const configSchema = z.strictObject({
               'service.instance.id, process.pid and telemetry.* change on every restart: they cannot identify a series',
           },
         )
-        .default([...DEFAULT_IDENTIFYING_ATTRIBUTES]),
+        .optional(),
     })
     .prefault({}),
 

@@ -13,13 +13,17 @@ export interface IncidentDraft {
   readonly runbookIds: readonly string[];
 }
 
-/** Limits a draft is cut to: inside Block Kit's (header 150, section 3000) with room for framing. */
+/**
+ * The message's layout, which a draft fills and is validated against: the title is the header's
+ * cause (the header adds the impact and stays within Slack's 150), every field is one line, one
+ * to three next steps, so the first post keeps to its 15 lines.
+ */
 export const DRAFT_LIMITS = {
-  title: 120,
-  summary: 1200,
-  probableCause: 800,
-  impact: 600,
-  nextSteps: 6,
-  nextStep: 300,
+  title: 100,
+  summary: 300,
+  probableCause: 300,
+  impact: 300,
+  nextSteps: 3,
+  nextStep: 700,
   runbookIds: 5,
 } as const;

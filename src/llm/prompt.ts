@@ -16,19 +16,18 @@ export const DRAFT_TOOL = {
     properties: {
       title: {
         type: 'string',
-        description: `What broke and where, in at most ${DRAFT_LIMITS.title} characters, e.g. "Spot loss of worker 10.0.3.17 failed 4 nightly tasks".`,
+        description: `The cause in one line of at most ${DRAFT_LIMITS.title} characters, e.g. "Spot worker 10.0.3.17 reclaimed". It heads the message; Guardian adds the impact after it ("— 4 tasks in 3 DAGs failed").`,
       },
       summary: {
         type: 'string',
-        description:
-          'Two or three sentences for the on-call engineer: what happened, since when, what it affects.',
+        description: `One line of at most ${DRAFT_LIMITS.summary} characters for the phone notification: what happened and what it affects.`,
       },
       probable_cause: {
         type: 'object',
         properties: {
           text: {
             type: 'string',
-            description: 'The most likely cause and the evidence for it, in one or two sentences.',
+            description: `The most likely cause and the one reason for it, in one line of at most ${DRAFT_LIMITS.probableCause} characters.`,
           },
           confidence: { type: 'number', minimum: 0, maximum: 1, description: 'How sure you are, 0..1.' },
         },
@@ -36,14 +35,13 @@ export const DRAFT_TOOL = {
       },
       impact: {
         type: 'string',
-        description: 'What is affected downstream (DAGs, tables, freshness), one or two sentences.',
+        description: `What is affected downstream (tables, freshness, deadlines) beyond the task list Guardian shows, and what heals by itself, in one line of at most ${DRAFT_LIMITS.impact} characters.`,
       },
       next_steps: {
         type: 'array',
         items: { type: 'string' },
         maxItems: DRAFT_LIMITS.nextSteps,
-        description:
-          'Concrete steps in order, each one sentence, drawn from the matched playbooks where they apply.',
+        description: `One to ${DRAFT_LIMITS.nextSteps} concrete steps in order, each complete in one line, drawn from the matched playbooks where they apply.`,
       },
       runbook_ids: {
         type: 'array',

@@ -5,9 +5,11 @@ import type { IncidentDraft } from '../llm/draft.ts';
 import { DRAFT_LIMITS } from '../llm/draft.ts';
 import { loadPlaybooks, type Playbook } from '../playbooks/load.ts';
 import { PlaybookCatalog } from '../playbooks/match.ts';
+import { listItems } from '../playbooks/steps.ts';
+import { blocksAsText } from './as-text.ts';
 import { BLOCK_KIT, blocksSize, validateBlocks } from './block-kit.ts';
 import type { SlackBlock } from './channel.ts';
-import { renderIncidentMessage, renderThreadUpdate } from './template.ts';
+import { renderIncidentDetails, renderIncidentMessage, renderThreadUpdate } from './template.ts';
 
 const playbooks = loadPlaybooks(path.resolve(import.meta.dirname, '../../playbooks'));
 const catalog = new PlaybookCatalog(playbooks, {
@@ -138,7 +140,7 @@ describe('incident messages for every playbook kind', () => {
         id: m.playbook.id,
         title: m.playbook.title,
         links: m.links,
-        fixSteps: [...m.playbook.sections['How to fix'].matchAll(/^\s*\d+\.\s+(.+)$/gm)].map((x) => x[1]!),
+        fixSteps: listItems(m.playbook.sections['How to fix']),
       }));
       for (const draft of [null, fullDraft(p)]) {
         for (const status of ['open', 'acknowledged', 'resolved'] as const) {
@@ -166,6 +168,127 @@ describe('incident messages for every playbook kind', () => {
         status: { from: 'open', to: 'acknowledged', by: { id: 'U024BE7LH', via: 'slack' } },
       })!;
       checkLimits(reply.blocks, reply.text);
+    });
+  }
+});
+
+/** An incident of a playbook's kind as it usually comes: a root cause, a few signals, some tasks. */
+function typicalIncidentFor(p: Playbook): Incident {
+  const kind = p.match.root_cause_kinds[0] ?? p.match.signal_kinds[0] ?? 'unknown_kind';
+  const errorClass = p.match.error_classes[0];
+  const run = 'scheduled__2026-03-04T02:00:00+00:00';
+  const signal = (i: number, over: Partial<IncidentSignal>): IncidentSignal => ({
+    fingerprint: `fp_${p.id}_${i}`,
+    kind: 'airflow.task_failed',
+    entity: `airflow:task:orders_daily/${run}/silver_orders`,
+    related: ['host:10.0.4.161', 'airflow:dag:orders_daily'],
+    status: 'firing',
+    severity: 'high',
+    title: `Airflow task orders_daily.silver_orders failed try ${i}`,
+    detector: 'airflow-task-failure',
+    firstSeen: t0 + i * 1000,
+    lastSeen: t0 + i * 1000,
+    count: 1,
+    evidence: [
+      { kind: 'log', label: 'try 1 log tail', lines: ['<*> ERROR Task failed with exception & more'] },
+      { kind: 'text', label: 'template', text: '<*> ERROR <*> failed after <*> retries' },
+    ],
+    ...(errorClass ? { errorClass } : {}),
+    ...over,
+  });
+  return {
+    id: `inc_${p.id}`,
+    status: 'open',
+    severity: p.severity,
+    title: p.title,
+    openedAt: t0,
+    updatedAt: t0 + 240_000,
+    resolvedAt: null,
+    rootCause: {
+      entity: 'host:10.0.4.161',
+      kind,
+      confidence: 0.82,
+      title: p.title,
+      evidence: ['Airflow task orders_daily.silver_orders failed try 1', 'Spark job 4810 failed'],
+      ...(errorClass ? { errorClass } : {}),
+    },
+    entities: [
+      'host:10.0.4.161',
+      `airflow:task:orders_daily/${run}/silver_orders`,
+      'airflow:dag:orders_daily',
+    ],
+    signals: [
+      signal(1, { kind: p.match.signal_kinds[0] ?? 'airflow.task_failed' }),
+      signal(2, {
+        kind: 'airflow.task_retry',
+        entity: `airflow:task:customers_daily/${run}/silver_customers`,
+      }),
+    ],
+    notifications: [],
+    slack: null,
+    version: 3,
+    impact: {
+      dags: ['customers_daily', 'orders_daily'],
+      tasks: [
+        {
+          entity: `airflow:task:orders_daily/${run}/silver_orders`,
+          dagId: 'orders_daily',
+          runId: run,
+          taskId: 'silver_orders',
+          state: 'failed',
+        },
+        {
+          entity: `airflow:task:orders_daily/${run}/gold_orders`,
+          dagId: 'orders_daily',
+          runId: run,
+          taskId: 'gold_orders',
+          state: 'upstream_failed',
+        },
+        {
+          entity: `airflow:task:customers_daily/${run}/silver_customers`,
+          dagId: 'customers_daily',
+          runId: run,
+          taskId: 'silver_customers',
+          state: 'retrying',
+        },
+      ],
+      sparkJobs: 1,
+    },
+  };
+}
+
+describe('the first message of every playbook kind', () => {
+  for (const p of playbooks) {
+    it(`${p.id}: cause and impact in the header, at most 15 lines, every step whole (snapshot)`, () => {
+      const incident = typicalIncidentFor(p);
+      const matched = catalog.match(incident);
+      expect(matched[0]!.playbook.id).toBe(p.id);
+      const refs = matched.map((m) => ({
+        id: m.playbook.id,
+        title: m.playbook.title,
+        links: m.links,
+        fixSteps: listItems(m.playbook.sections['How to fix']),
+      }));
+      const m = renderIncidentMessage(incident, { playbooks: refs });
+      checkLimits(m.blocks, m.text);
+      const header = (m.blocks[0] as unknown as { text: { text: string } }).text.text;
+      expect(header.length).toBeLessThanOrEqual(150);
+      expect(header).toContain(p.title.slice(0, 40)); // a long cause gives way to the impact
+      expect(header).toContain('3 tasks in 2 DAGs');
+      const text = blocksAsText(m.blocks);
+      const [, ...body] = text.split('\n');
+      expect(body.length).toBeLessThanOrEqual(15);
+      expect(text).not.toMatch(/&lt;|&gt;|&amp;/);
+      // The steps shown are the playbook's first ones, each in full.
+      const steps = refs[0]!.fixSteps.slice(0, 3);
+      expect(steps.length).toBeGreaterThan(0);
+      for (const step of steps) expect(text).toContain(step);
+      expect(text).toContain('silver_customers :hourglass_flowing_sand: up for retry');
+      expect(m.blocks).toMatchSnapshot();
+
+      const details = renderIncidentDetails(incident);
+      checkLimits(details.blocks, details.text);
+      expect(blocksAsText(details.blocks)).toContain('<*> ERROR <*> failed after <*> retries');
     });
   }
 });
