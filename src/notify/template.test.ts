@@ -259,6 +259,21 @@ describe('incident thread replies', () => {
     expect(everything(byHand)).toContain('after 1m 30s at 2026-03-02 02:12:30 UTC by <@U024BE7LH>.');
   });
 
+  it('say why an incident ended on its own: the signal that cleared last', () => {
+    const resolved = incident({
+      status: 'resolved',
+      resolvedAt: t0 + 90_000,
+      signals: [
+        signal(1, { status: 'resolved', lastSeen: t0 + 60_000, title: 'memory back under 90% on 10.0.3.1' }),
+        signal(2, { status: 'resolved', lastSeen: t0 + 90_000, title: 'memory back under 90% on 10.0.3.2' }),
+      ],
+    });
+    const m = renderThreadUpdate(resolved, { ...none, status: { from: 'open', to: 'resolved' } })!;
+    expect(everything(m)).toContain(
+      '*Resolved* after 1m 30s at 2026-03-02 02:12:30 UTC: all 2 signals cleared, the last at 2026-03-02 02:12:30 UTC: memory back under 90% on 10.0.3.2.',
+    );
+  });
+
   it('summarise every signal that joined since the last reply in one reply', () => {
     const joined = [
       signal(9, { title: 'Executor lost on 10.0.3.9', severity: 'critical' }),
