@@ -84,7 +84,7 @@ describe('a rule breaching on 100,000 series', () => {
     expect(incidents).toHaveLength(HOSTS);
     expect(posts).toHaveLength(HOSTS);
     for (const i of incidents)
-      expect(i.title).toMatch(/^probe\.value > 0\.5 on [\d,]+ series of probe\.value, host worker-\d$/);
+      expect(i.title).toMatch(/^[\d,]+ series of probe\.value, host worker-\d: worst [\d.]+ > 0\.5$/);
     expect(rssGrowth).toBeLessThan(RSS_BUDGET_BYTES);
   });
 });
