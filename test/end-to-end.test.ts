@@ -152,10 +152,12 @@ describe.each(['in-process', 'bullmq'] as const)('Guardian end to end (%s queue)
     ]);
     // The details (signals, evidence) went to the thread after the first post, and the series'
     // chart once; the timeline says so.
-    expect(detail.timeline.filter((e) => e.type === 'notified').map((e) => e.text).sort()).toEqual([
-      'chart shared in the thread: Spark worker memory above 90%',
-      'details told in the thread',
-    ]);
+    expect(
+      detail.timeline
+        .filter((e) => e.type === 'notified')
+        .map((e) => e.text)
+        .sort(),
+    ).toEqual(['chart shared in the thread: Spark worker memory above 90%', 'details told in the thread']);
     expect(slack.files().filter((f) => f.threadTs === postTs)).toHaveLength(1);
     expect(detail.signals.map((s) => s.status)).toEqual(['resolved']);
     expect(detail.notifications.map((n) => n.kind)).toContain('post');
