@@ -27,7 +27,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parseCsvRecords } from '../src/logs/csv.ts';
 import { TemplateMiner } from '../src/logs/miner.ts';
-import { uniform } from '../test/support/noise.ts';
+import { uniform } from './support/noise.ts';
 
 const SETS = ['Spark', 'Hadoop', 'HDFS', 'Zookeeper'] as const;
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');

@@ -1,6 +1,6 @@
 /**
  * The metric anomaly scorer on seeded synthetic families with labelled anomalies
- * (test/support/metric-families.ts): per family, at the threshold NAB's standard profile chooses
+ * (bench/support/metric-families.ts): per family, at the threshold NAB's standard profile chooses
  * on the open NAB corpus (the threshold a deployment would use; nothing about the families
  * chose it), the windows detected (recall), the false-positive rows, precision (windows detected
  * over windows detected plus false-positive rows, NAB's way of counting) and the NAB standard
@@ -10,7 +10,6 @@
  */
 import { parseArgs } from 'node:util';
 import type { AnomalyScorerConfig } from '../detectors/anomaly/core.ts';
-import { FAMILY_NAMES, syntheticFamilies } from '../test/support/metric-families.ts';
 import {
   bestThreshold,
   loadNabCorpus,
@@ -20,7 +19,8 @@ import {
   normalised,
   outcomeAt,
   scoreSeries,
-} from '../test/support/nab-rules.ts';
+} from './nab/rules.ts';
+import { FAMILY_NAMES, syntheticFamilies } from './support/metric-families.ts';
 
 const { values: args } = parseArgs({
   options: {

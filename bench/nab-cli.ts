@@ -15,7 +15,7 @@ import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeS
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { noise } from '../test/support/noise.ts';
+import { noise } from './support/noise.ts';
 
 const { values: args } = parseArgs({
   options: {

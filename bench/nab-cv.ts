@@ -25,12 +25,13 @@
  *   node bench/nab-cv.ts --perturb 8
  *   node bench/nab-cv.ts --candidates '[{"name":"a","config":{"calibrationTail":0.02}}, …]'
  *
- * The scoring rules run in process (test/support/nab-rules.ts, checked against nab_score.py by
+ * The scoring rules run in process (bench/nab/rules.ts, checked against nab_score.py by
  * test/nab-rules.test.ts). Caveat: the model's structure and the defaults predate this harness
  * and were chosen on all 34 files, so the CV figure only measures what is chosen here.
  */
 import { parseArgs } from 'node:util';
 import type { AnomalyScorerConfig } from '../detectors/anomaly/core.ts';
+import { perturbedConfig } from './nab/perturb.ts';
 import {
   bestThreshold,
   loadNabCorpus,
@@ -42,10 +43,9 @@ import {
   outcomeAt,
   pooled,
   scoreSeries,
-} from '../test/support/nab-rules.ts';
-import { NAB_DIR, NAB_PROFILES } from '../test/support/nab-scorer.ts';
-import { uniform } from '../test/support/noise.ts';
-import { perturbedConfig } from '../test/support/perturb.ts';
+} from './nab/rules.ts';
+import { NAB_DIR, NAB_PROFILES } from './nab/scorer.ts';
+import { uniform } from './support/noise.ts';
 
 const { values: args } = parseArgs({
   options: {

@@ -18,10 +18,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { AnomalyScorerConfig } from '../detectors/anomaly/core.ts';
-import { runNabCorpus } from '../src/anomaly/nab.ts';
-import { NAB_DIR, NAB_PROFILES, NAB_SCORER, scoreNabResults } from '../test/support/nab-scorer.ts';
-import { uniform } from '../test/support/noise.ts';
-import { perturbedConfig } from '../test/support/perturb.ts';
+import { runNabCorpus } from './nab/corpus.ts';
+import { perturbedConfig } from './nab/perturb.ts';
+import { NAB_DIR, NAB_PROFILES, NAB_SCORER, scoreNabResults } from './nab/scorer.ts';
+import { uniform } from './support/noise.ts';
 
 const { values: args } = parseArgs({
   options: {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { noise } from '../bench/support/noise.ts';
 import { entityKey, type MetricObservation, type Signal, stableId } from '../src/core/index.ts';
 import type { DetectorContext } from '../src/detection/engine.ts';
-import { noise } from '../test/support/noise.ts';
 import { createMetricAnomalyDetector, type MetricAnomalyOptions } from './metric-anomaly.ts';
 
 const MINUTE = 60_000;

@@ -72,7 +72,8 @@ const COMMANDS: Record<string, Command> = {
   detect: {
     usage: 'guardian detect nab --data DIR --out RESULTS_DIR [--workers N]',
     summary: 'Run the metric anomaly detector over NAB-style CSVs; write anomaly scores.',
-    raw: async (argv) => (await import('./anomaly/nab-cli.ts')).detectCommand(argv),
+    // A benchmark tool: it lives with the benchmarks, which the production image does not carry.
+    raw: async (argv) => (await import('../bench/nab/cli.ts')).detectCommand(argv),
   },
   keys: {
     usage:

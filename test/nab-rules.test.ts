@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bestThreshold, nabFile, normalised, outcomeAt, pooled } from './support/nab-rules.ts';
+import { bestThreshold, nabFile, normalised, outcomeAt, pooled } from '../bench/nab/rules.ts';
 
 /**
  * NAB's scoring rules as the cross-validation bench runs them (test/nab.test.ts checks them

@@ -2,11 +2,11 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runNabCorpus } from '../src/anomaly/nab.ts';
-import { detectCommand } from '../src/anomaly/nab-cli.ts';
-import { readScoredCorpus } from './support/nab-read.ts';
-import { bestThreshold, loadNabCorpus, loadNabProfiles, normalised, outcomeAt } from './support/nab-rules.ts';
-import { NAB_DIR as NAB, NAB_PROFILES, NAB_SCORER as SCORER, scoreNabResults } from './support/nab-scorer.ts';
+import { detectCommand } from '../bench/nab/cli.ts';
+import { runNabCorpus } from '../bench/nab/corpus.ts';
+import { readScoredCorpus } from '../bench/nab/read.ts';
+import { bestThreshold, loadNabCorpus, loadNabProfiles, normalised, outcomeAt } from '../bench/nab/rules.ts';
+import { NAB_DIR as NAB, NAB_PROFILES, NAB_SCORER as SCORER, scoreNabResults } from '../bench/nab/scorer.ts';
 
 /**
  * The metric anomaly scorer on the Numenta Anomaly Benchmark, scored by the shared scorer with

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { noise } from '../../test/support/noise.ts';
+import { noise } from '../../bench/support/noise.ts';
 import { AnomalyScorerPool, BYTES_PER_SERIES } from './core.ts';
 
 /** Five-minute points from a Monday 00:00 UTC. */

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { type AnomalyScorerConfig, AnomalyScorerPool } from '../../detectors/anomaly/core.ts';
-import { parseTimestamp } from '../../src/anomaly/nab.ts';
-import { NAB_DIR, NAB_PROFILES, type NabProfile } from './nab-scorer.ts';
+import { parseTimestamp } from './corpus.ts';
+import { NAB_DIR, NAB_PROFILES, type NabProfile } from './scorer.ts';
 
 /**
  * NAB's scoring rules in process (Lavin & Ahmad 2015, and the NAB wiki's relative-position

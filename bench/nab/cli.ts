@@ -1,8 +1,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { NabInputError } from './nab.ts';
-import { runNabCorpusParallel } from './nab-parallel.ts';
+import { NabInputError } from './corpus.ts';
+import { runNabCorpusParallel } from './parallel.ts';
 
 const USAGE = `Usage: guardian detect nab --data DIR --out RESULTS_DIR [--workers N]
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { NabFile } from './nab-rules.ts';
+import type { NabFile } from './rules.ts';
 
 /** The `anomaly_score` column of each file's result CSV under `results` (`<category>/<file>.csv`). */
 export function readScoredCorpus(results: string, files: readonly NabFile[]): Float64Array[] {

@@ -2,10 +2,10 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { AnomalyScorerPool } from '../../detectors/anomaly/core.ts';
-import { NabInputError, parseTimestamp, scoreNabFile } from './nab.ts';
-import { detectCommand } from './nab-cli.ts';
-import { runNabCorpusParallel } from './nab-parallel.ts';
+import { detectCommand } from '../bench/nab/cli.ts';
+import { NabInputError, parseTimestamp, scoreNabFile } from '../bench/nab/corpus.ts';
+import { runNabCorpusParallel } from '../bench/nab/parallel.ts';
+import { AnomalyScorerPool } from '../detectors/anomaly/core.ts';
 
 describe('guardian detect nab, streaming', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'guardian-nab-stream-'));

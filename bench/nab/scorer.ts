@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { needsExternal } from './external.ts';
+import { needsExternal } from '../../test/support/external.ts';
 
 /** The NAB corpus and scorer beside the project (`../shared`), as CI has them. */
 const SHARED = path.resolve(import.meta.dirname, '../../../shared');

@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { AnomalyScorerConfig } from '../../detectors/anomaly/core.ts';
-import { NabInputError, type NabTask, scoreNabFile } from './nab.ts';
+import { NabInputError, type NabTask, scoreNabFile } from './corpus.ts';
 
 /**
  * A worker thread of `runNabCorpusParallel`: scores each file it is sent and answers with the

@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { AnomalyScorerConfig } from '../../detectors/anomaly/core.ts';
-import { listNabTasks, NabInputError, type NabRunSummary, type NabTask } from './nab.ts';
-import type { NabWorkerReply } from './nab-worker.ts';
+import { listNabTasks, NabInputError, type NabRunSummary, type NabTask } from './corpus.ts';
+import type { NabWorkerReply } from './worker.ts';
 
 /**
  * Scores every corpus file under `dataDir` into `outDir` like `runNabCorpus`, with the files
@@ -24,7 +24,7 @@ export async function runNabCorpusParallel(
   try {
     await Promise.all(
       Array.from({ length: queue.length === 0 ? 0 : threads }, async () => {
-        const worker = new Worker(new URL('./nab-worker.ts', import.meta.url), { workerData: scorer });
+        const worker = new Worker(new URL('./worker.ts', import.meta.url), { workerData: scorer });
         pool.push(worker);
         for (let task = queue.shift(); task; task = queue.shift()) {
           const scored = await run(worker, task);
