@@ -115,7 +115,7 @@ describe('access control: every route × every credential', () => {
     });
   }
 
-  it('classifies every route, and leaves open only health, docs and Slack events', () => {
+  it('classifies every route, and leaves open only health, docs, Slack events and the pages’ static files', () => {
     const routes = [...routeTable(guardian.app), ...routeTable(guardian.ingestApp!)];
     const urls = new Set(routes.map((r) => `${r.method} ${r.url}`));
     for (const known of [
@@ -139,16 +139,27 @@ describe('access control: every route × every credential', () => {
     }
     for (const r of routes) {
       if (r.access === 'open') {
-        expect(r.url, `${r.method} ${r.url}`).toMatch(/^\/(healthz|readyz|docs|slack\/events|$)/);
+        // The font and the icon the pages load are public files, the same for everyone.
+        expect(r.url, `${r.method} ${r.url}`).toMatch(
+          /^\/(healthz|readyz|docs|slack\/events|favicon\.(svg|ico)$|assets\/:name$|$)/,
+        );
       }
       if (r.url.startsWith('/incidents')) expect(r.access, r.url).toBe('read');
       if (r.url.startsWith('/api/v1/') && (r.method === 'GET' || r.method === 'HEAD'))
         expect(r.access).toBe('read');
     }
     expect(routes.find((r) => r.url === '/v1/metrics')?.access).toBe('ingest');
+    // Actions and silences need write; replaying a dead letter re-runs work, so it needs admin.
     expect(
-      routes.filter((r) => r.method === 'POST' && r.url.startsWith('/api/v1/')).map((r) => r.access),
-    ).toEqual(['write', 'write']);
+      routes
+        .filter((r) => r.method === 'POST' && r.url.startsWith('/api/v1/'))
+        .map((r) => `${r.url} ${r.access}`)
+        .sort(),
+    ).toEqual([
+      '/api/v1/dead-letters/:queue/:id/replay admin',
+      '/api/v1/incidents/:id/actions write',
+      '/api/v1/silences write',
+    ]);
   });
 
   it('answers each route for each credential as its scope allows: 401, 403 or through', async () => {
