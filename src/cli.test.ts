@@ -12,7 +12,7 @@ function guardian(args: string[], env: Record<string, string> = {}) {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-describe('guardian CLI', () => {
+describe('guardian CLI', { timeout: 120_000 }, () => {
   it('gives each command its own help', () => {
     const r = guardian(['replay', '--help']);
     expect(r.status).toBe(0);
