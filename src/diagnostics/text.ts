@@ -1,4 +1,4 @@
-import { redact, withoutInvisible } from '../logs/redact.ts';
+import { redactCut, withoutInvisible } from '../logs/redact.ts';
 
 /** Longest line kept of any diagnostic. */
 export const MAX_LINE = 300;
@@ -11,7 +11,8 @@ export const MAX_LINE = 300;
 export function fitLines(lines: readonly string[], maxChars: number, keep: 'head' | 'tail'): string[] {
   const clean = lines
     .flatMap((l) => l.split('\n'))
-    .map((l) => cut(redact(withoutInvisible(l)).trimEnd(), MAX_LINE));
+    // Cut before redacting: a 10 MB line costs what a short one does.
+    .map((l) => redactCut(withoutInvisible(head(l, MAX_LINE)).trimEnd(), MAX_LINE));
   const ordered = keep === 'tail' ? [...clean].reverse() : clean;
   const out: string[] = [];
   let used = 0;
@@ -29,7 +30,21 @@ export function fitLines(lines: readonly string[], maxChars: number, keep: 'head
 
 /** A short, redacted reason or label. */
 export function shortText(text: string, max = 200): string {
-  return cut(redact(withoutInvisible(text)).replace(/\s+/g, ' ').trim(), max);
+  return cut(
+    redactCut(withoutInvisible(head(text, max)), max)
+      .replace(/\s+/g, ' ')
+      .trim(),
+    max,
+  );
+}
+
+/**
+ * The start of `text`, with room past `max` for invisible characters to drop and for a secret
+ * that starts before the cut to be seen whole by the redactor.
+ */
+function head(text: string, max: number): string {
+  const room = 2 * max + 1024;
+  return text.length > room ? text.slice(0, room) : text;
 }
 
 export function cut(text: string, max: number): string {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { REDACTION_RULES, redact } from './redact.ts';
+import { REDACTION_RULES, redact, redactCut } from './redact.ts';
 
 describe('redact', () => {
   it.each([
@@ -48,6 +48,50 @@ describe('redact', () => {
       'key: -----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY----- done',
       'key: [REDACTED PRIVATE KEY] done',
     ],
+    ['Stripe live key', 'stripe key sk_live_4eC39HqLyjWDarjtT1zdp7dc used', 'stripe key [REDACTED] used'],
+    ['Google API key', 'maps?key=AIzaSyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY&x=1', 'maps?key=[REDACTED]&x=1'],
+    ['Google API key alone', 'using AIzaSyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY now', 'using [REDACTED] now'],
+    ['GitLab token', 'git clone with glpat-xxxxXXXXxxxxXXXX1234 ok', 'git clone with [REDACTED] ok'],
+    ['Slack app token', 'SOCKET xapp-1-A0123456789-1234567890123-abcdef0123456789', 'SOCKET [REDACTED]'],
+    [
+      'npm token',
+      '//registry.npmjs.org/:_authToken npm_abcdefghijklmnopqrstuvwxyz0123456789',
+      '//registry.npmjs.org/:_authToken [REDACTED]',
+    ],
+    [
+      'Azure connection string',
+      'DefaultEndpointsProtocol=https;AccountName=lake;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;EndpointSuffix=core.windows.net',
+      'DefaultEndpointsProtocol=https;AccountName=lake;AccountKey=[REDACTED];EndpointSuffix=core.windows.net',
+    ],
+    ['Cookie header', 'Cookie: session=9f8e7d6c5b4a; theme=dark', 'Cookie: [REDACTED]'],
+    ['Set-Cookie header', 'set-cookie: sid=abc123; Path=/; HttpOnly', 'set-cookie: [REDACTED]'],
+    ['cookie in JSON', '{"Cookie": "sid=abc123", "x": 1}', '{"Cookie": "[REDACTED]", "x": 1}'],
+    ['curl -u', 'curl -u admin:hunter2 https://api', 'curl -u admin:[REDACTED] https://api'],
+    ['--user=', 'curl --user=admin:hunter2 x', 'curl --user=admin:[REDACTED] x'],
+    ['--password option', 'psql --password s3cr3t --host db', 'psql --password [REDACTED] --host db'],
+    ['--token option', 'cli --token abcd1234 run', 'cli --token [REDACTED] run'],
+    ['--db-password=', 'run --db-password=abc', 'run --db-password=[REDACTED]'],
+    ['bare Basic credentials', 'sent Basic YWRtaW46aHVudGVyMg== upstream', 'sent Basic [REDACTED] upstream'],
+    [
+      'presigned S3 URL',
+      'GET https://b.s3.amazonaws.com/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20260101%2Fus-east-1&X-Amz-Signature=fe5f80f77d5fa3beca038a248ff027d0445342fe2855ddc963176630326f1024',
+      'GET https://b.s3.amazonaws.com/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=[REDACTED AWS KEY ID]%2F20260101%2Fus-east-1&X-Amz-Signature=[REDACTED]',
+    ],
+    [
+      'password holding @ in a URL',
+      'dsn postgres://etl:p@ss@db:5432/x',
+      'dsn postgres://etl:[REDACTED]@db:5432/x',
+    ],
+    [
+      'password in a Redis URL',
+      'REDIS_URL=redis://:pw123@cache:6379',
+      'REDIS_URL=redis://:[REDACTED]@cache:6379',
+    ],
+    [
+      'Azure SAS signature',
+      'https://a.blob.core.windows.net/c?sv=2022&sig=abcDEF123%2B&se=2026',
+      'https://a.blob.core.windows.net/c?sv=2022&sig=[REDACTED]&se=2026',
+    ],
   ])('%s', (_rule, text, expected) => {
     expect(redact(text)).toBe(expected);
   });
@@ -63,6 +107,9 @@ describe('redact', () => {
     'POST https://login.example.com/oauth2/token: connection refused (attempt 3)',
     // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell-style placeholder, not a template
     'password=[REDACTED] password=******** token=${TOKEN}',
+    'Basic authentication failed for user etl',
+    'ERROR password authentication failed; see --help',
+    'spark://Driver@10.0.0.1:7077 and http://host:8080/a@b',
   ])('leaves text without secrets alone: %s', (text) => {
     expect(redact(text)).toBe(text);
   });
@@ -79,5 +126,20 @@ describe('redact', () => {
   it('names its rules', () => {
     expect(REDACTION_RULES).toContain('JWT');
     expect(REDACTION_RULES.length).toBeGreaterThanOrEqual(10);
+  });
+
+  it('masks every secret of a key=value run, whatever follows', () => {
+    const out = redact('a=/password=x token=abc,secret=def&pwd=ghi "apiKey": "jkl"');
+    for (const secret of ['abc', 'def', 'ghi', 'jkl']) expect(out).not.toContain(secret);
+  });
+});
+
+describe('redactCut', () => {
+  it('cuts, and sees a secret that straddles the cut whole', () => {
+    const text = `${'x'.repeat(95)} password=hunter2hunter2 ${'y'.repeat(10_000)}`;
+    const out = redactCut(text, 100);
+    expect(out).toHaveLength(100);
+    expect(out).not.toContain('hunt');
+    expect(out.endsWith('…')).toBe(true);
   });
 });
