@@ -22,8 +22,14 @@ export const DETECTORS: readonly {
   readonly id: string;
   readonly create: (config: GuardianConfig) => Detector;
 }[] = [
-  { id: 'metric-threshold', create: (c) => createThresholdDetector(c.detection.thresholds) },
-  { id: 'metric-staleness', create: (c) => createStalenessDetector(c.detection.staleness) },
+  {
+    id: 'metric-threshold',
+    create: (c) => createThresholdDetector(c.detection.thresholds, c.detection.series.total),
+  },
+  {
+    id: 'metric-staleness',
+    create: (c) => createStalenessDetector(c.detection.staleness, c.detection.series.total),
+  },
   { id: 'source-down', create: () => createSourceDownDetector() },
   { id: 'airflow-task-failure', create: () => createAirflowTaskFailureDetector() },
   { id: 'airflow-dagrun-failed', create: () => createAirflowDagRunFailedDetector() },
@@ -31,7 +37,13 @@ export const DETECTORS: readonly {
   { id: 'airflow-dag-late', create: () => createAirflowDagLateDetector() },
   { id: 'airflow-task-duration', create: () => createAirflowTaskDurationDetector() },
   { id: 'spark', create: () => createSparkDetector() },
-  { id: 'metric-anomaly', create: (c) => createMetricAnomalyDetector({ rules: c.detection.anomalies }) },
+  {
+    id: 'metric-anomaly',
+    // As many models as series admitted (one per series with the default quantile), so a new
+    // series never evicts an established one's model.
+    create: (c) =>
+      createMetricAnomalyDetector({ rules: c.detection.anomalies, maxSeries: c.detection.series.total }),
+  },
   { id: 'log-signature', create: () => createLogSignatureDetector() },
   { id: 'log-new-template', create: () => createLogNewTemplateDetector() },
   { id: 'log-burst', create: () => createLogBurstDetector() },

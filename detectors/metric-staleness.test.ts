@@ -72,4 +72,16 @@ describe('metric-staleness', () => {
     expect(h.signals[1]!.fingerprint).toBe(h.signals[0]!.fingerprint);
     expect(detector.size!()).toBe(0);
   });
+
+  it('watches at most maxSeries series, forgetting the one with the oldest point first', async () => {
+    const d = createStalenessDetector([rule({ after: '1m' })], 2);
+    const h = detectorHarness([d]);
+    h.point('ingest.rows', 1, { ...lambda, 'faas.name': 'a' });
+    await h.clock.advanceBy(120_000); // a is stale now
+    expect(h.signals.map((s) => s.status)).toEqual(['firing']);
+    h.point('ingest.rows', 1, { ...lambda, 'faas.name': 'b' });
+    h.point('ingest.rows', 1, { ...lambda, 'faas.name': 'c' }); // over the cap: a goes, resolved
+    expect(d.size!()).toBe(2);
+    expect(h.signals.map((s) => s.status)).toEqual(['firing', 'resolved']);
+  });
 });

@@ -29,7 +29,12 @@ interface SeriesState {
 const ALPHA = 0.2;
 const INTERVALS_OF_SILENCE = 3;
 
-export function createStalenessDetector(rules: readonly StalenessRule[]): Detector {
+/**
+ * `maxSeries`: series watched at most (each rule's apart, all rules together). Retirement bounds
+ * what stopped; this bounds what churns faster than it retires: past it, the series with the
+ * oldest point is forgotten (resolving its staleness if it fired). @defaultValue 10000
+ */
+export function createStalenessDetector(rules: readonly StalenessRule[], maxSeries = 10_000): Detector {
   const byMetric = new Map<string, { rule: StalenessRule; matches: SeriesMatcher }[]>();
   for (const rule of rules) {
     const list = byMetric.get(rule.metric) ?? [];
@@ -51,6 +56,7 @@ export function createStalenessDetector(rules: readonly StalenessRule[]): Detect
     const key = `${rule.id}\u0000${obs.series}`;
     const state = states.get(key);
     if (!state) {
+      if (states.size >= maxSeries) forgetOldest(ctx);
       states.set(key, {
         rule,
         series: obs.series,
@@ -67,10 +73,19 @@ export function createStalenessDetector(rules: readonly StalenessRule[]): Detect
     const gap = obs.time - state.lastTime;
     state.interval = state.interval === 0 ? gap : state.interval + ALPHA * (gap - state.interval);
     state.lastTime = obs.time;
+    states.delete(key); // re-inserted: insertion order is recency order
+    states.set(key, state);
     if (state.stale) {
       state.stale = false;
       ctx.emit(signal(state, 'resolved', obs.time, ctx.now()));
     }
+  }
+
+  function forgetOldest(ctx: DetectorContext): void {
+    const [key, oldest] = states.entries().next().value!;
+    states.delete(key);
+    const now = ctx.now();
+    if (oldest.stale) ctx.emit(signal(oldest, 'resolved', now, now, 'retired'));
   }
 
   function tick(ctx: DetectorContext): void {

@@ -82,6 +82,19 @@ describe('metric-threshold', () => {
       h.point('system.memory.utilization', 0.1, { ...worker, 'host.name': `h${i}` });
     expect(detector.size!()).toBe(0);
   });
+
+  it('remembers at most maxSeries breaching series, forgetting (and resolving) the one without news longest', async () => {
+    const d = createThresholdDetector([rule({ for: 0 })], 3);
+    const h = detectorHarness([d]);
+    for (let i = 0; i < 5; i++) {
+      h.point('system.memory.utilization', 0.99, { ...worker, 'host.name': `10.0.0.${i}` });
+      await h.clock.advanceBy(1000);
+    }
+    const resolved = h.signals.filter((s) => s.status === 'resolved');
+    expect(resolved.map((s) => s.related)).toEqual([['host:10.0.0.0'], ['host:10.0.0.1']]);
+    // Three series, each its own group (one host each).
+    expect(d.size!()).toBe(6);
+  });
 });
 
 describe('metric-threshold groups', () => {

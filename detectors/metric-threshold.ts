@@ -39,6 +39,8 @@ interface CompiledRule {
 interface SeriesState {
   breachingSince: number | null;
   firing: boolean;
+  /** The series' last point: what a forgotten series reports as its last value. */
+  last: MetricObservation;
   readonly group: GroupState;
 }
 
@@ -87,7 +89,13 @@ const COMPARE: Record<ThresholdRule['op'], (v: number, t: number) => boolean> = 
   '!=': (v, t) => v !== t,
 };
 
-export function createThresholdDetector(rules: readonly ThresholdRule[]): Detector {
+/**
+ * `maxSeries`: breaching series remembered at most, per rule. A series that breached and then
+ * went away is never seen healthy again, so without a cap its state would stay for ever; past it
+ * the series without news for longest is forgotten, as if it had recovered.
+ * @defaultValue 10000
+ */
+export function createThresholdDetector(rules: readonly ThresholdRule[], maxSeries = 10_000): Detector {
   const byMetric = new Map<string, CompiledRule[]>();
   const compiled: CompiledRule[] = [];
   for (const rule of rules) {
@@ -132,9 +140,16 @@ export function createThresholdDetector(rules: readonly ThresholdRule[]): Detect
     const breaching = c.breaches(obs.value);
     if (!state) {
       if (!breaching) return; // nothing to remember about a healthy series
-      state = { breachingSince: null, firing: false, group: join(c, obs, byRate) };
-      c.series.set(obs.series, state);
+      if (c.series.size >= maxSeries) {
+        const [oldestKey, oldest] = c.series.entries().next().value!;
+        leave(c, oldestKey, oldest, oldest.last, ctx);
+      }
+      state = { breachingSince: null, firing: false, last: obs, group: join(c, obs, byRate) };
+    } else {
+      state.last = obs;
+      c.series.delete(obs.series); // re-inserted: insertion order is recency order
     }
+    c.series.set(obs.series, state);
     const group = state.group;
     if (breaching) {
       state.breachingSince ??= obs.time;
@@ -158,13 +173,25 @@ export function createThresholdDetector(rules: readonly ThresholdRule[]): Detect
       }
       return;
     }
-    c.series.delete(obs.series);
+    leave(c, obs.series, state, obs, ctx);
+  }
+
+  /** A series stops being tracked (it recovered, or is forgotten): its group resolves with its last member. */
+  function leave(
+    c: CompiledRule,
+    key: string,
+    state: SeriesState,
+    recovered: MetricObservation,
+    ctx: DetectorContext,
+  ): void {
+    const group = state.group;
+    c.series.delete(key);
     group.members--;
     if (state.firing) group.firing--;
     if (group.members > 0) return;
     c.groups.delete(group.key);
     if (group.reported > 0)
-      ctx.emit(signal(c.rule, group, 'resolved', Math.max(obs.time, group.lastSent + 1), obs));
+      ctx.emit(signal(c.rule, group, 'resolved', Math.max(recovered.time, group.lastSent + 1), recovered));
   }
 
   /**

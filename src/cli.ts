@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
 import type { loadConfig } from './config/load.ts';
+import { printableConfig } from './config/printable.ts';
 import { ConfigError, errorMessage } from './core/index.ts';
 import type { DemoArgs, ReplayArgs } from './replay/commands.ts';
 
@@ -31,9 +32,7 @@ const COMMANDS: Record<string, Command> = {
     summary: 'Print the effective configuration (secrets masked) and exit.',
     run: async (values) => {
       const config = await load(values);
-      process.stdout.write(
-        `${JSON.stringify(config, (k, v) => (SECRET_KEYS.test(k) && v ? '***' : v), 2)}\n`,
-      );
+      process.stdout.write(`${printableConfig(config)}\n`);
       return 0;
     },
   },
@@ -105,8 +104,6 @@ Options:
 
 Settings: docs/configuration.md (every environment variable, generated from the schema).
 `;
-
-const SECRET_KEYS = /token|secret|password|key/i;
 
 /** A command line Guardian cannot take: exit status 2, the problem, and the command's usage. */
 class UsageError extends Error {}

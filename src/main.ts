@@ -22,6 +22,7 @@ import { Correlator } from './correlation/correlator.ts';
 import type { IncidentChange } from './correlation/incident-state.ts';
 import { type Leadership, leadCorrelation } from './correlation/leadership.ts';
 import { DetectionEngine } from './detection/engine.ts';
+import { SeriesBudget } from './detection/series-budget.ts';
 import { createFileStateStore, createRedisStateStore } from './detection/state-store.ts';
 import { createDiagnosticsGatherer } from './diagnostics/gather.ts';
 import { createHttpApp, createIngestApp, defaultAccess } from './http/app.ts';
@@ -454,10 +455,16 @@ export async function createGuardian(config: GuardianConfig, deps: GuardianDeps)
     const anomaly = detectors.find((d) => d.id === METRIC_ANOMALY_DETECTOR_ID) as
       | MetricAnomalyDetector
       | undefined;
+    const seriesBudget = new SeriesBudget({
+      total: config.detection.series.total,
+      perSource: config.detection.series.perSource,
+      idleMs: config.detection.series.idle,
+    });
     const engine = new DetectionEngine({
       detectors,
       clock,
       logger,
+      seriesBudget,
       tickMs: config.detection.tick,
       onSignal: (signal) => {
         metrics.signals.add(1, { kind: signal.kind, status: signal.status });
@@ -478,6 +485,21 @@ export async function createGuardian(config: GuardianConfig, deps: GuardianDeps)
     metrics.meter
       .createObservableGauge('guardian.queue.depth', { unit: '{job}' })
       .addCallback((result) => result.observe(lastDepth, { queue: 'signals' }));
+    // The size of every bounded state, so a cap being reached shows before it bites.
+    metrics.meter
+      .createObservableGauge('guardian.detection.series', { unit: '{series}' })
+      .addCallback((result) => result.observe(seriesBudget.size));
+    metrics.meter
+      .createObservableCounter('guardian.detection.series.refused', { unit: '{point}' })
+      .addCallback((result) => result.observe(seriesBudget.refusedEver));
+    metrics.meter
+      .createObservableGauge('guardian.detection.state.size', { unit: '{entry}' })
+      .addCallback((result) => {
+        for (const [detector, size] of Object.entries(engine.sizes())) result.observe(size, { detector });
+      });
+    metrics.meter
+      .createObservableGauge('guardian.correlation.working_set', { unit: '{incident}' })
+      .addCallback((result) => result.observe(correlator.size()));
 
     let stopping = false;
     const authOff = config.auth.mode === 'off';
@@ -522,10 +544,14 @@ export async function createGuardian(config: GuardianConfig, deps: GuardianDeps)
         }),
         maxBodyBytes: config.otlp.maxBodyBytes,
         identity,
+        maxConcurrentRequests: config.otlp.maxConcurrentRequests,
+        maxBytesInFlight: config.otlp.maxBytesInFlight,
+        retryAfterSeconds: 1,
         metrics,
         logger,
       });
     };
+    const timeouts = { headersMs: config.http.headersTimeout, requestMs: config.http.requestTimeout };
     const app = await createHttpApp({
       logger,
       store,
@@ -537,6 +563,7 @@ export async function createGuardian(config: GuardianConfig, deps: GuardianDeps)
       outbox,
       pages: { history, signer },
       ...(slackApp ? { slackApp } : {}),
+      timeouts,
       health,
       // Dead letters on the API port only, not on the ingest-only one.
       plugins: async (instance) => {
@@ -551,7 +578,7 @@ export async function createGuardian(config: GuardianConfig, deps: GuardianDeps)
     const ingestApp =
       config.otlp.port === undefined
         ? undefined
-        : await createIngestApp({ logger, health, access, plugins: registerOtlp });
+        : await createIngestApp({ logger, health, access, plugins: registerOtlp, timeouts });
     if (ingestApp) closers.unshift(() => ingestApp.close());
     // What the detectors learnt survives restarts and deploys: saved every `stateInterval` and
     // on shutdown, taken back here before the first observation.

@@ -417,6 +417,19 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
 
+  http: z
+    .strictObject({
+      /**
+       * `GUARDIAN_REQUEST_TIMEOUT`: a request (headers and body) must have arrived within this, or
+       * it is answered 408 and its connection closed: a slow upload cannot hold memory and a
+       * connection for ever. @defaultValue 60s
+       */
+      requestTimeout: duration.default(60_000),
+      /** `GUARDIAN_HEADERS_TIMEOUT`: the request's headers must have arrived within this. @defaultValue 10s */
+      headersTimeout: duration.default(10_000),
+    })
+    .prefault({}),
+
   otlp: z
     .strictObject({
       /**
@@ -455,6 +468,20 @@ export const configSchema = z.strictObject({
           },
         )
         .optional(),
+      /**
+       * `GUARDIAN_OTLP_MAX_REQUESTS`: export requests handled at once; one more is answered 429
+       * with Retry-After before its body is read. @defaultValue 16
+       */
+      maxConcurrentRequests: z.coerce.number().int().positive().default(16),
+      /**
+       * `GUARDIAN_OTLP_MAX_BYTES_IN_FLIGHT`: bytes of bodies held at once (announced, then
+       * inflated); a request that would pass it is answered 429. @defaultValue 256 MiB
+       */
+      maxBytesInFlight: z.coerce
+        .number()
+        .int()
+        .positive()
+        .default(256 * 1024 * 1024),
     })
     .prefault({}),
 
@@ -533,6 +560,21 @@ export const configSchema = z.strictObject({
        * start. 0 turns saving and restoring off. @defaultValue 5m
        */
       stateInterval: duration.default(300_000),
+      /**
+       * Metric series detection admits (`guardian.detection.series`). A new series past a budget
+       * is refused and counted (`guardian.detection.series.refused`, and a log line at most once
+       * a minute); established series keep their learnt models.
+       */
+      series: z
+        .strictObject({
+          /** `GUARDIAN_MAX_SERIES`: series admitted at once in all; also the cap of every metric detector's state. @defaultValue 10000 */
+          total: z.coerce.number().int().positive().default(10_000),
+          /** `GUARDIAN_MAX_SERIES_PER_SOURCE`: series admitted at once per `service.name` (else `job`). @defaultValue 2000 */
+          perSource: z.coerce.number().int().positive().default(2000),
+          /** A series silent this long gives its place back. @defaultValue 1h */
+          idle: duration.default(3_600_000),
+        })
+        .prefault({}),
       thresholds: z.array(thresholdRuleSchema).default([]),
       staleness: z.array(stalenessRuleSchema).default([]),
       anomalies: z.array(anomalyRuleSchema).default([]),

@@ -226,6 +226,36 @@ export const ENV_SETTINGS: readonly EnvSetting[] = [
     doc: 'Loki basic-auth password',
     secret: true,
   },
+  {
+    env: 'GUARDIAN_MAX_SERIES',
+    path: ['detection', 'series', 'total'],
+    doc: 'metric series detection admits at once; a new one past it is refused and counted',
+  },
+  {
+    env: 'GUARDIAN_MAX_SERIES_PER_SOURCE',
+    path: ['detection', 'series', 'perSource'],
+    doc: 'metric series admitted at once per `service.name` (else `job`)',
+  },
+  {
+    env: 'GUARDIAN_OTLP_MAX_REQUESTS',
+    path: ['otlp', 'maxConcurrentRequests'],
+    doc: 'OTLP export requests handled at once; more are answered 429 with Retry-After',
+  },
+  {
+    env: 'GUARDIAN_OTLP_MAX_BYTES_IN_FLIGHT',
+    path: ['otlp', 'maxBytesInFlight'],
+    doc: 'bytes of OTLP bodies held at once (announced, then inflated); more is answered 429',
+  },
+  {
+    env: 'GUARDIAN_REQUEST_TIMEOUT',
+    path: ['http', 'requestTimeout'],
+    doc: 'a request (headers and body) must have arrived within this, else 408',
+  },
+  {
+    env: 'GUARDIAN_HEADERS_TIMEOUT',
+    path: ['http', 'headersTimeout'],
+    doc: "a request's headers must have arrived within this",
+  },
 ];
 
 /**

@@ -109,6 +109,11 @@ export class Correlator {
     });
   }
 
+  /** Incidents in the working set (open, and resolved within the reopen window). */
+  size(): number {
+    return this.#set.size;
+  }
+
   #serial<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.#tail.then(fn, fn);
     this.#tail = run.catch(() => undefined);
@@ -396,6 +401,10 @@ class WorkingSet {
 
   all(): Incident[] {
     return [...this.#entries.values()].map((e) => e.incident);
+  }
+
+  get size(): number {
+    return this.#entries.size;
   }
 
   clear(): void {

@@ -2,6 +2,7 @@ import type { Clock, Observation, Signal, TimerHandle } from '../core/index.ts';
 import { every } from '../core/index.ts';
 import { redact, redactEvidence } from '../logs/redact.ts';
 import type { Logger } from '../telemetry/logger.ts';
+import type { SeriesBudget } from './series-budget.ts';
 
 /** What a detector may do while handling an observation or a tick. */
 export interface DetectorContext {
@@ -52,7 +53,16 @@ export interface DetectionEngineOptions {
    * @defaultValue 5000
    */
   tickMs?: number;
+  /**
+   * Admission of metric series: past it, new series are refused and counted (reported in the log
+   * at most once a minute) instead of evicting what detectors learnt of established ones.
+   * Without it every series is admitted.
+   */
+  seriesBudget?: SeriesBudget;
 }
+
+/** Refused series are reported in the log at most this often. */
+const REFUSAL_LOG_MS = 60_000;
 
 /** Routes observations to detectors and runs their ticks on the injected clock. */
 export class DetectionEngine {
@@ -62,6 +72,8 @@ export class DetectionEngine {
   readonly #clock: Clock;
   readonly #tickMs: number;
   readonly #logger: Logger;
+  readonly #budget: SeriesBudget | undefined;
+  #refusalsLoggedAt = Number.NEGATIVE_INFINITY;
   #ticker: TimerHandle | undefined;
 
   constructor(options: DetectionEngineOptions) {
@@ -69,13 +81,16 @@ export class DetectionEngine {
     this.#clock = options.clock;
     this.#tickMs = options.tickMs ?? 5000;
     this.#logger = options.logger;
-    // Evidence is redacted here, once, for every detector: what leaves the engine is stored,
-    // shown in Slack and given to the LLM.
+    this.#budget = options.seriesBudget;
+    // Evidence and entity keys are redacted here, once, for every detector: what leaves the
+    // engine is stored, shown in Slack and given to the LLM.
     this.#ctx = {
       now: () => options.clock.now(),
       emit: (signal) =>
         options.onSignal({
           ...signal,
+          entity: redact(signal.entity),
+          related: signal.related.map(redact),
           title: capTitle(redact(signal.title)),
           evidence: signal.evidence.map(redactEvidence),
         }),
@@ -91,15 +106,20 @@ export class DetectionEngine {
 
   /** Hands each observation to the detectors that accept its type. */
   ingest(observations: readonly Observation[]): void {
-    for (const obs of observations) {
-      const detectors = this.#byType.get(obs.type);
+    const now = this.#budget ? this.#clock.now() : 0;
+    for (const observation of observations) {
+      const detectors = this.#byType.get(observation.type);
       if (!detectors) continue;
+      let obs: Observation | undefined = observation;
+      if (this.#budget && obs.type === 'metric') obs = this.#budget.admit(obs, now);
+      if (!obs) continue;
       for (const d of detectors) this.#observe(d, obs);
     }
   }
 
   /** Evaluates time-driven conditions now. */
   tick(): void {
+    if (this.#budget) this.#tickBudget(this.#budget);
     for (const d of this.#detectors) {
       if (!d.tick) continue;
       try {
@@ -153,6 +173,24 @@ export class DetectionEngine {
       }
     }
     return out;
+  }
+
+  #tickBudget(budget: SeriesBudget): void {
+    const now = this.#clock.now();
+    budget.sweep(now);
+    if (now - this.#refusalsLoggedAt < REFUSAL_LOG_MS) return;
+    const refused = budget.takeRefusals();
+    if (refused.total === 0) return;
+    this.#refusalsLoggedAt = now;
+    this.#logger.warn(
+      {
+        refusedPoints: refused.total,
+        bySource: Object.fromEntries(Object.entries(refused.bySource).map(([k, n]) => [redact(k), n])),
+        admittedSeries: budget.size,
+        budget: { total: budget.total, perSource: budget.perSource },
+      },
+      'new metric series over budget were not admitted; established series keep their models',
+    );
   }
 
   #observe(d: Detector, obs: Observation): void {

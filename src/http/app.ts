@@ -43,16 +43,40 @@ export interface HttpAppOptions {
    * mode while none exists, {@link DEFAULT_KEY_RATE} per key
    */
   access?: Partial<AccessControlOptions>;
+  /**
+   * How long a request's headers, and the whole request, may take to arrive; past it the
+   * request is answered 408 and its connection closed. @defaultValue 10 s and 60 s
+   */
+  timeouts?: RequestTimeouts;
 }
 
+/** How long a request's headers, and the whole request (headers and body), may take to arrive. */
+export interface RequestTimeouts {
+  readonly headersMs: number;
+  readonly requestMs: number;
+}
+
+/** How often Node checks requests against their timeouts (its default, 30 s, would let them run 30 s late). */
+const TIMEOUT_CHECK_MS = 1000;
+
 /** A fastify app with Guardian's error catalogue and access control, before any route. */
-function baseApp(logger: Logger, access: AccessControlOptions): FastifyInstance {
+function baseApp(
+  logger: Logger,
+  access: AccessControlOptions,
+  timeouts: RequestTimeouts = { headersMs: 10_000, requestMs: 60_000 },
+): FastifyInstance {
   const app: FastifyInstance = Fastify({
     // pino's Logger is a FastifyBaseLogger; the cast keeps the app's type the default one.
     loggerInstance: logger as FastifyBaseLogger,
     // Per-request log lines would flood the log at OTLP ingest rates; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
     forceCloseConnections: false,
+    // A slow upload cannot hold a connection and its memory for ever (nor can slow headers).
+    requestTimeout: timeouts.requestMs,
+    http: {
+      headersTimeout: Math.min(timeouts.headersMs, timeouts.requestMs),
+      connectionsCheckingInterval: TIMEOUT_CHECK_MS,
+    },
     return503OnClosing: true,
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } },
   });
@@ -69,6 +93,8 @@ export interface IngestAppOptions {
   access: AccessControlOptions;
   /** Registers the OTLP receiver. */
   plugins: (app: FastifyInstance) => Promise<void>;
+  /** As the main app's. @defaultValue 10 s and 60 s */
+  timeouts?: RequestTimeouts;
 }
 
 /**
@@ -76,7 +102,7 @@ export interface IngestAppOptions {
  * (`POST /v1/metrics`), so a security group can open ingest to metric pushers without the API.
  */
 export async function createIngestApp(options: IngestAppOptions): Promise<FastifyInstance> {
-  const app = baseApp(options.logger, options.access);
+  const app = baseApp(options.logger, options.access, options.timeouts);
   await app.register(healthRoutes, options.health);
   await options.plugins(app);
   return app;
@@ -105,7 +131,7 @@ export function defaultAccess(
 /** Guardian's HTTP surface: one fastify app, one plugin per resource, OpenAPI at `/docs`. */
 export async function createHttpApp(options: HttpAppOptions): Promise<FastifyInstance> {
   const clock = options.clock ?? systemClock;
-  const app = baseApp(options.logger, defaultAccess(options.store, clock, options.access));
+  const app = baseApp(options.logger, defaultAccess(options.store, clock, options.access), options.timeouts);
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',

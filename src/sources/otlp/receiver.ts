@@ -22,11 +22,24 @@ export interface OtlpReceiverOptions {
    * exporters retry on both.
    */
   isSaturated: () => { saturated: boolean; unavailable?: boolean; retryAfterSeconds: number };
+  /** `Retry-After` sent when a request or byte limit refuses a request. @defaultValue 1 */
+  retryAfterSeconds?: number;
   /**
    * Largest body accepted, after decompression (the OTLP spec recommends 64 MiB).
    * @defaultValue 67108864
    */
   maxBodyBytes?: number;
+  /**
+   * Export requests handled at once; one more is answered 429 with Retry-After before its body
+   * is read. @defaultValue 16
+   */
+  maxConcurrentRequests?: number;
+  /**
+   * Bytes of request bodies held at once (as announced by Content-Length, then as inflated):
+   * a request that would pass it is answered 429 with Retry-After. A body without a
+   * Content-Length counts as `maxBodyBytes`. @defaultValue 268435456 (256 MiB)
+   */
+  maxBytesInFlight?: number;
   metrics: GuardianMetrics;
   logger: Logger;
   /** Which resource attributes identify a series (`otlp.identifyingAttributes`). @defaultValue the defaults */
@@ -57,6 +70,26 @@ class OtlpHttpError extends Error {
 export const otlpReceiver: FastifyPluginAsync<OtlpReceiverOptions> = async (app, options) => {
   const maxBodyBytes = options.maxBodyBytes ?? 64 * 1024 * 1024;
   const { metrics } = options;
+  const inFlight = new InFlight(
+    options.maxConcurrentRequests ?? 16,
+    options.maxBytesInFlight ?? 256 * 1024 * 1024,
+  );
+  metrics.meter
+    .createObservableGauge('guardian.otlp.requests.in_flight', { unit: '{request}' })
+    .addCallback((r) => r.observe(inFlight.requests));
+  metrics.meter
+    .createObservableGauge('guardian.otlp.bytes.in_flight', { unit: 'By' })
+    .addCallback((r) => r.observe(inFlight.bytes));
+  const tooBusy = (req: FastifyRequest, reply: FastifyReply, what: string) => {
+    reply.header('retry-after', String(options.retryAfterSeconds ?? 1));
+    return sendStatus(
+      reply,
+      formatOf(req),
+      429,
+      CODE.UNAVAILABLE,
+      `Guardian is at its limit of ${what}; retry later`,
+    );
+  };
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: maxBodyBytes }, (_req, body, done) =>
@@ -113,17 +146,31 @@ export const otlpReceiver: FastifyPluginAsync<OtlpReceiverOptions> = async (app,
       // Refuse before reading the body when the pipeline cannot take more.
       onRequest: async (req, reply) => {
         const { saturated, unavailable, retryAfterSeconds } = options.isSaturated();
-        if (!saturated && !unavailable) return;
-        reply.header('retry-after', String(retryAfterSeconds));
-        if (unavailable)
+        if (saturated || unavailable) {
+          reply.header('retry-after', String(retryAfterSeconds));
+          if (unavailable)
+            return sendStatus(
+              reply,
+              formatOf(req),
+              503,
+              CODE.UNAVAILABLE,
+              'Guardian cannot queue signals now; retry later',
+            );
           return sendStatus(
             reply,
             formatOf(req),
-            503,
+            429,
             CODE.UNAVAILABLE,
-            'Guardian cannot queue signals now; retry later',
+            'Guardian is saturated; retry later',
           );
-        return sendStatus(reply, formatOf(req), 429, CODE.UNAVAILABLE, 'Guardian is saturated; retry later');
+        }
+        const announced = Number(req.headers['content-length']);
+        const bytes =
+          Number.isFinite(announced) && announced >= 0 ? Math.min(announced, maxBodyBytes + 1) : maxBodyBytes;
+        const refused = inFlight.enter(bytes);
+        if (refused) return tooBusy(req, reply, refused);
+        // A response closes once, however the request ends (answered, timed out, aborted).
+        reply.raw.once('close', () => inFlight.leave(bytes + inflatedOf(req)));
       },
       schema: { hide: false, summary: 'OTLP/HTTP metrics (protobuf or JSON)', tags: ['otlp'] },
     },
@@ -145,6 +192,11 @@ export const otlpReceiver: FastifyPluginAsync<OtlpReceiverOptions> = async (app,
           String(req.headers['content-encoding'] ?? 'identity'),
           maxBodyBytes,
         );
+        if (body !== raw) {
+          // The inflated body is held too: it counts against the bytes in flight.
+          if (!inFlight.hold(body.length)) return tooBusy(req, reply, 'bytes in flight');
+          INFLATED.set(req, body.length);
+        }
         const decoded =
           format === 'protobuf'
             ? decodeMetricsRequest(body)
@@ -186,6 +238,48 @@ export const otlpReceiver: FastifyPluginAsync<OtlpReceiverOptions> = async (app,
     },
   );
 };
+
+/** Bytes of inflated body a request holds, released with it. */
+const INFLATED = new WeakMap<FastifyRequest, number>();
+
+function inflatedOf(req: FastifyRequest): number {
+  return INFLATED.get(req) ?? 0;
+}
+
+/** Requests and body bytes held at once, against their limits. */
+class InFlight {
+  requests = 0;
+  bytes = 0;
+  readonly #maxRequests: number;
+  readonly #maxBytes: number;
+
+  constructor(maxRequests: number, maxBytes: number) {
+    this.#maxRequests = maxRequests;
+    this.#maxBytes = maxBytes;
+  }
+
+  /** Takes a place for a request of `bytes`; returns which limit refused it, if one did. */
+  enter(bytes: number): string | undefined {
+    if (this.requests >= this.#maxRequests) return `${this.#maxRequests} concurrent requests`;
+    // One request alone is always let in (up to the body limit), or a large body could never pass.
+    if (this.requests > 0 && this.bytes + bytes > this.#maxBytes) return 'bytes in flight';
+    this.requests++;
+    this.bytes += bytes;
+    return undefined;
+  }
+
+  /** Holds `bytes` more for a request already in; false (nothing held) past the limit. */
+  hold(bytes: number): boolean {
+    if (this.requests > 1 && this.bytes + bytes > this.#maxBytes) return false;
+    this.bytes += bytes;
+    return true;
+  }
+
+  leave(bytes: number): void {
+    this.requests--;
+    this.bytes -= bytes;
+  }
+}
 
 async function decompress(raw: Buffer, encoding: string, maxBytes: number): Promise<Buffer> {
   const enc = encoding.trim().toLowerCase();
