@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseConfig } from '../config/load.ts';
+import type { GuardianConfigInput } from '../config/schema.ts';
 import type { Incident } from '../core/index.ts';
 import { ManualClock, toIso } from '../core/index.ts';
 import { createGuardian, type Guardian } from '../main.ts';
@@ -31,6 +32,8 @@ export interface ReplayOptions {
    * and keeps the API open until it resolves).
    */
   afterReplay?: (session: { url: string; guardian: Guardian; exported: IncidentsExport }) => Promise<void>;
+  /** More configuration (Slack, an LLM): its top-level sections replace the replay's own. */
+  config?: Omit<GuardianConfigInput, 'sources'>;
 }
 
 /** `guardian-incidents/1`, as FORMAT.md describes it. */
@@ -104,6 +107,7 @@ export async function replay(scenario: Scenario, options: ReplayOptions): Promis
       sources,
       // A scenario starts from nothing: no learnt state is saved or taken back.
       detection: { stateInterval: 0 },
+      ...options.config,
     });
     const guardian = await createGuardian(config, { logger: options.logger, clock, stepped: true });
     closers.unshift(() => guardian.stop());
