@@ -65,4 +65,13 @@ describe('SeriesBudget', () => {
     expect(admitted.attributes['service.name']).toBe('etl');
     expect(budget.admit(raw, 1)!.series).toBe(admitted.series);
   });
+
+  it('refuses a series with a runaway key or too many attributes', () => {
+    const budget = new SeriesBudget({ maxKeyLength: 200, maxAttributes: 5 });
+    expect(budget.admit(point('a', 1, { sql: 'x'.repeat(500) }), 0)).toBeUndefined();
+    const many = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`k${i}`, 'v']));
+    expect(budget.admit(point('a', 2, many), 0)).toBeUndefined();
+    expect(budget.admit(point('a', 3), 0)).toBeDefined();
+    expect(budget.takeRefusals().total).toBe(2);
+  });
 });

@@ -26,6 +26,14 @@ export interface SeriesBudgetOptions {
    * @defaultValue 1000
    */
   readonly maxSources?: number;
+  /**
+   * A series whose key (name and every attribute) is longer than this is refused: a runaway
+   * attribute (a SQL text, a request body) would make every copy of the key that large.
+   * @defaultValue 4096
+   */
+  readonly maxKeyLength?: number;
+  /** A series with more attributes than this is refused. @defaultValue 64 */
+  readonly maxAttributes?: number;
 }
 
 interface Admitted {
@@ -57,6 +65,8 @@ export class SeriesBudget {
   readonly perSource: number;
   readonly idleMs: number;
   readonly #maxSources: number;
+  readonly #maxKeyLength: number;
+  readonly #maxAttributes: number;
   /** Insertion order is recency order: a point moves its series to the end. */
   readonly #series = new Map<string, Admitted>();
   readonly #bySource = new Map<string, number>();
@@ -69,6 +79,8 @@ export class SeriesBudget {
     this.perSource = positive(options.perSource ?? 2000, 'perSource');
     this.idleMs = positive(options.idleMs ?? 3_600_000, 'idleMs');
     this.#maxSources = positive(options.maxSources ?? 1000, 'maxSources');
+    this.#maxKeyLength = positive(options.maxKeyLength ?? 4096, 'maxKeyLength');
+    this.#maxAttributes = positive(options.maxAttributes ?? 64, 'maxAttributes');
   }
 
   /** The observation to detect on (redacted if it held secrets), or undefined when refused. */
@@ -82,7 +94,12 @@ export class SeriesBudget {
     }
     const source = this.#sourceOf(obs);
     const used = this.#bySource.get(source) ?? 0;
-    if (used >= this.perSource || this.#series.size >= this.total) {
+    if (
+      used >= this.perSource ||
+      this.#series.size >= this.total ||
+      obs.series.length > this.#maxKeyLength ||
+      Object.keys(obs.attributes).length > this.#maxAttributes
+    ) {
       this.#refusedTotal++;
       this.#refusedEver++;
       // Bounded like the sources: a flood of sources is counted under one name.
