@@ -74,8 +74,14 @@ if (import.meta.main) {
       () => redact(half),
     );
     const classification = cell(
-      () => (classify(full), readFailureText(full)),
-      () => (classify(half), readFailureText(half)),
+      () => {
+        classify(full);
+        readFailureText(full);
+      },
+      () => {
+        classify(half);
+        readFailureText(half);
+      },
     );
     console.log(`${name.padEnd(26)} ${redaction}${classification}${cell(logPath(full), logPath(half))}`);
   }
