@@ -24,11 +24,11 @@ export const DETECTORS: readonly {
 }[] = [
   {
     id: 'metric-threshold',
-    create: (c) => createThresholdDetector(c.detection.thresholds, c.detection.series.total),
+    create: (c) => createThresholdDetector(c.detection.thresholds, c.detection.series.ruleStates),
   },
   {
     id: 'metric-staleness',
-    create: (c) => createStalenessDetector(c.detection.staleness, c.detection.series.total),
+    create: (c) => createStalenessDetector(c.detection.staleness, c.detection.series.ruleStates),
   },
   { id: 'source-down', create: () => createSourceDownDetector() },
   { id: 'airflow-task-failure', create: () => createAirflowTaskFailureDetector() },

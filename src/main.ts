@@ -464,7 +464,9 @@ export async function createGuardian(config: GuardianConfig, deps: GuardianDeps)
       detectors,
       clock,
       logger,
-      seriesBudget,
+      // The anomaly detector learns a model per series: the one a flood of new series could
+      // evict. Rule-based detectors see every series.
+      seriesBudget: { budget: seriesBudget, detectors: [METRIC_ANOMALY_DETECTOR_ID] },
       tickMs: config.detection.tick,
       onSignal: (signal) => {
         metrics.signals.add(1, { kind: signal.kind, status: signal.status });

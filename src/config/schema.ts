@@ -561,18 +561,25 @@ export const configSchema = z.strictObject({
        */
       stateInterval: duration.default(300_000),
       /**
-       * Metric series detection admits (`guardian.detection.series`). A new series past a budget
-       * is refused and counted (`guardian.detection.series.refused`, and a log line at most once
-       * a minute); established series keep their learnt models.
+       * Metric series the anomaly detector models (`guardian.detection.series`). A new series past
+       * a budget gets no model and is counted (`guardian.detection.series.refused`, and a log line
+       * at most once a minute); established series keep their learnt models. Threshold and
+       * staleness rules still see every series.
        */
       series: z
         .strictObject({
-          /** `GUARDIAN_MAX_SERIES`: series admitted at once in all; also the cap of every metric detector's state. @defaultValue 10000 */
+          /** `GUARDIAN_MAX_SERIES`: series modelled at once in all (the anomaly detector's capacity). @defaultValue 10000 */
           total: z.coerce.number().int().positive().default(10_000),
           /** `GUARDIAN_MAX_SERIES_PER_SOURCE`: series admitted at once per `service.name` (else `job`). @defaultValue 2000 */
           perSource: z.coerce.number().int().positive().default(2000),
           /** A series silent this long gives its place back. @defaultValue 1h */
           idle: duration.default(3_600_000),
+          /**
+           * Series each threshold or staleness rule keeps state for at most (a breaching or
+           * watched series, about 200 bytes each); past it the one without news longest is
+           * forgotten. @defaultValue 100000
+           */
+          ruleStates: z.coerce.number().int().positive().default(100_000),
         })
         .prefault({}),
       thresholds: z.array(thresholdRuleSchema).default([]),

@@ -229,12 +229,12 @@ export const ENV_SETTINGS: readonly EnvSetting[] = [
   {
     env: 'GUARDIAN_MAX_SERIES',
     path: ['detection', 'series', 'total'],
-    doc: 'metric series detection admits at once; a new one past it is refused and counted',
+    doc: 'metric series the anomaly detector models at once; a new one past it gets no model, counted',
   },
   {
     env: 'GUARDIAN_MAX_SERIES_PER_SOURCE',
     path: ['detection', 'series', 'perSource'],
-    doc: 'metric series admitted at once per `service.name` (else `job`)',
+    doc: 'metric series modelled at once per `service.name` (else `job`)',
   },
   {
     env: 'GUARDIAN_OTLP_MAX_REQUESTS',

@@ -23,7 +23,7 @@ afterAll(async () => {
   await dynamo?.close();
 });
 
-async function freshCorrelator(): Promise<{
+async function freshCorrelator(maxResolved?: number): Promise<{
   correlator: Correlator;
   store: IncidentStore;
   clock: ManualClock;
@@ -39,7 +39,13 @@ async function freshCorrelator(): Promise<{
   await store.start();
   const clock = new ManualClock(T0);
   return {
-    correlator: new Correlator({ store, clock, logger, metrics: createGuardianMetrics() }),
+    correlator: new Correlator({
+      store,
+      clock,
+      logger,
+      metrics: createGuardianMetrics(),
+      ...(maxResolved ? { maxResolved } : {}),
+    }),
     store,
     clock,
   };
@@ -139,6 +145,24 @@ function grouping(c: Correlator): string[][] {
 }
 
 describe('correlator', () => {
+  it('keeps at most maxResolved resolved incidents in its working set, never an open one', async () => {
+    const { correlator, clock } = await freshCorrelator(2);
+    for (let i = 0; i < 5; i++) {
+      const entity = `metric:m{id="${i}"}`;
+      await correlator.apply(sig({ kind: 'metric.threshold', entity }));
+      await clock.advanceBy(1000);
+      await correlator.apply(
+        sig({ kind: 'metric.threshold', entity, status: 'resolved', time: clock.now() }),
+      );
+    }
+    await correlator.apply(sig({ kind: 'metric.threshold', entity: 'metric:m{id="open"}' }));
+    expect(correlator.size()).toBe(6);
+    await clock.advanceBy(61_000); // the working set is pruned at most once a minute
+    await correlator.apply(sig({ kind: 'metric.threshold', entity: 'metric:m{id="open2"}' }));
+    // Two resolved (the latest) and the two open ones.
+    expect(correlator.size()).toBe(4);
+  });
+
   it('loads its working set again after a failed first load, instead of failing every signal', async () => {
     const { correlator, store } = await freshCorrelator();
     const list = store.list.bind(store);

@@ -41,6 +41,12 @@ export interface CorrelatorOptions {
   logger: Logger;
   metrics: GuardianMetrics;
   windows?: Partial<CorrelationWindows>;
+  /**
+   * Resolved incidents kept in the working set at most (to reopen or link to them): past it the
+   * longest resolved are dropped before their windows end, and a recurrence opens a new incident.
+   * Open incidents are never dropped. @defaultValue 10000
+   */
+  maxResolved?: number;
 }
 
 export interface CorrelationResult {
@@ -337,10 +343,17 @@ export class Correlator {
     if (now - this.#expiredAt < 60_000) return;
     this.#expiredAt = now;
     const horizon = Math.max(this.#w.reopenMs, this.#w.recurrenceMs, this.#w.linkMs);
+    const resolved: Incident[] = [];
     for (const i of this.#set.all()) {
       if (i.mergedInto || (i.status === 'resolved' && now - (i.resolvedAt ?? 0) > horizon)) {
         this.#set.delete(i.id);
-      }
+      } else if (i.status === 'resolved') resolved.push(i);
+    }
+    // Bounded under a storm of short incidents: the longest resolved go first.
+    const excess = resolved.length - (this.#o.maxResolved ?? 10_000);
+    if (excess > 0) {
+      resolved.sort((a, b) => (a.resolvedAt ?? 0) - (b.resolvedAt ?? 0));
+      for (const i of resolved.slice(0, excess)) this.#set.delete(i.id);
     }
   }
 

@@ -54,11 +54,13 @@ export interface DetectionEngineOptions {
    */
   tickMs?: number;
   /**
-   * Admission of metric series: past it, new series are refused and counted (reported in the log
-   * at most once a minute) instead of evicting what detectors learnt of established ones.
-   * Without it every series is admitted.
+   * Admission of metric series to the detectors that learn a model per series (`detectors`, by
+   * id): past the budget a new series gets no model, counted (and reported in the log at most once
+   * a minute), instead of evicting what they learnt of established ones. Rule-based detectors
+   * (thresholds, staleness) still see every series: a storm of breaching series is what they are
+   * for. Without it every series goes everywhere.
    */
-  seriesBudget?: SeriesBudget;
+  seriesBudget?: { readonly budget: SeriesBudget; readonly detectors: readonly string[] };
 }
 
 /** Refused series are reported in the log at most this often. */
@@ -73,6 +75,7 @@ export class DetectionEngine {
   readonly #tickMs: number;
   readonly #logger: Logger;
   readonly #budget: SeriesBudget | undefined;
+  readonly #budgeted: ReadonlySet<string>;
   #refusalsLoggedAt = Number.NEGATIVE_INFINITY;
   #ticker: TimerHandle | undefined;
 
@@ -81,7 +84,8 @@ export class DetectionEngine {
     this.#clock = options.clock;
     this.#tickMs = options.tickMs ?? 5000;
     this.#logger = options.logger;
-    this.#budget = options.seriesBudget;
+    this.#budget = options.seriesBudget?.budget;
+    this.#budgeted = new Set(options.seriesBudget?.detectors ?? []);
     // Evidence and entity keys are redacted here, once, for every detector: what leaves the
     // engine is stored, shown in Slack and given to the LLM.
     this.#ctx = {
@@ -107,13 +111,19 @@ export class DetectionEngine {
   /** Hands each observation to the detectors that accept its type. */
   ingest(observations: readonly Observation[]): void {
     const now = this.#budget ? this.#clock.now() : 0;
-    for (const observation of observations) {
-      const detectors = this.#byType.get(observation.type);
+    for (const obs of observations) {
+      const detectors = this.#byType.get(obs.type);
       if (!detectors) continue;
-      let obs: Observation | undefined = observation;
-      if (this.#budget && obs.type === 'metric') obs = this.#budget.admit(obs, now);
-      if (!obs) continue;
-      for (const d of detectors) this.#observe(d, obs);
+      if (!this.#budget || obs.type !== 'metric') {
+        for (const d of detectors) this.#observe(d, obs);
+        continue;
+      }
+      // Admitted: the observation with its key redacted (when it held a secret); else undefined.
+      const admitted = this.#budget.admit(obs, now);
+      for (const d of detectors) {
+        if (!this.#budgeted.has(d.id)) this.#observe(d, admitted ?? obs);
+        else if (admitted) this.#observe(d, admitted);
+      }
     }
   }
 
@@ -189,7 +199,7 @@ export class DetectionEngine {
         admittedSeries: budget.size,
         budget: { total: budget.total, perSource: budget.perSource },
       },
-      'new metric series over budget were not admitted; established series keep their models',
+      'new metric series over budget get no anomaly model; established series keep theirs',
     );
   }
 

@@ -1,4 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { GuardianConfigInput } from '../../src/config/schema.ts';
 
@@ -25,13 +28,16 @@ export interface GuardianProcess {
 }
 
 /**
- * Starts `guardian-child.ts` with `config` and waits until it listens. The child answers
- * commands on stdin with one JSON line each on stdout.
+ * Starts `guardian-child.ts` with `config` (on a free loopback port, in a fresh data directory
+ * removed on stop) and waits until it listens. The child answers commands on stdin with one
+ * JSON line each on stdout.
  */
 export async function startGuardianProcess(config: GuardianConfigInput): Promise<GuardianProcess> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'guardian-abuse-'));
+  const full: GuardianConfigInput = { port: 0, host: '127.0.0.1', dataDir, ...config };
   const child: ChildProcess = spawn(
     process.execPath,
-    ['--expose-gc', new URL('./guardian-child.ts', import.meta.url).pathname, JSON.stringify(config)],
+    ['--expose-gc', new URL('./guardian-child.ts', import.meta.url).pathname, JSON.stringify(full)],
     { stdio: ['pipe', 'pipe', 'pipe'] },
   );
   let stderr = '';
@@ -58,6 +64,7 @@ export async function startGuardianProcess(config: GuardianConfigInput): Promise
       const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
       await exited;
       clearTimeout(timer);
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
