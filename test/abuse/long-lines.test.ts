@@ -8,12 +8,12 @@ import { LONG_LINE_SHAPES, longLine, timings } from '../support/long-lines.ts';
 const KB = 1024;
 
 /**
- * The fastest times of `run` on a 128 KiB and a 256 KiB line, interleaved. On a machine shared
+ * The fastest times of `run` on a 64 KiB and a 256 KiB line, interleaved. On a machine shared
  * with other work every run of a size can be slowed down, so a measurement that looks
  * superlinear is taken again (up to three times): quadratic code looks superlinear every time.
  */
 function scaling(run: (line: string) => () => void, unit: string): { half: number; full: number } {
-  const halfRun = run(longLine(unit, 128 * KB));
+  const halfRun = run(longLine(unit, 64 * KB));
   const fullRun = run(longLine(unit, 256 * KB));
   let out = { half: 0, full: Number.POSITIVE_INFINITY };
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -24,15 +24,15 @@ function scaling(run: (line: string) => () => void, unit: string): { half: numbe
       full = Math.min(full, timings(fullRun, 3).min);
     }
     out = { half, full };
-    if (full <= 3 * half + 0.5) break;
+    if (full <= 8 * half + 0.5) break;
   }
   return out;
 }
 
 /**
  * Redaction, failure classification and the log detectors take time linear in a line's length,
- * whatever the line is made of: twice the line costs about twice the time (at most three times,
- * plus half a millisecond of timer noise), judged on the fastest of several runs so that garbage
+ * whatever the line is made of: four times the line costs about four times the time (at most
+ * eight; quadratic code would take sixteen), plus half a millisecond of timer noise, judged on the fastest of several runs so that garbage
  * collection and a loaded machine do not decide. `bench/redaction.ts` prints the figures.
  */
 describe('very long log lines', () => {
@@ -48,7 +48,7 @@ describe('very long log lines', () => {
   describe.each(Object.entries(LONG_LINE_SHAPES))('%s', (_name, unit) => {
     it.each(Object.keys(paths))('%s scales linearly', (path) => {
       const { half, full } = scaling(paths[path]!, unit);
-      expect(full).toBeLessThanOrEqual(3 * half + 0.5);
+      expect(full).toBeLessThanOrEqual(8 * half + 0.5);
       // A generous absolute bound (the figure is ~0.5-5 ms here; the goal is 10 ms).
       expect(full).toBeLessThan(50);
     });
