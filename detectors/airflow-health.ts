@@ -1,5 +1,6 @@
 import type { Observation, Signal } from '../src/core/index.ts';
 import { stableId } from '../src/core/index.ts';
+import { errorLines, resourcesNamedIn } from '../src/correlation/resources.ts';
 import type { Detector, DetectorContext } from '../src/detection/engine.ts';
 
 export const AIRFLOW_HEALTH_DETECTOR_ID = 'airflow-health';
@@ -29,7 +30,10 @@ export function createAirflowHealthDetector(): Detector {
         const file = obs.entity.slice('airflow:import:'.length);
         if (obs.to === 'error') {
           importErrors.add(obs.entity);
+          // The module the file failed on: several files breaking on one module are one cause.
+          const names = resourcesNamedIn(errorLines(String(obs.details.stack_trace ?? '')));
           ctx.emit({
+            ...(names.length > 0 ? { names } : {}),
             fingerprint: stableId('afi_', obs.entity),
             kind: 'airflow.import_error',
             status: 'firing',

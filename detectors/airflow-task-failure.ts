@@ -100,7 +100,7 @@ function toSignal(obs: StateObservation, kind: string, severity: Severity, title
   const failure =
     Array.isArray(obs.details.log) && kind !== 'airflow.task_upstream_failed'
       ? readFailureText(obs.details.log.map(String).join('\n'))
-      : { causes: [], uses: [] };
+      : { causes: [], uses: [], names: [] };
   if (failure.errorClass) evidence.push({ kind: 'text', label: 'error class', text: failure.errorClass });
   return {
     fingerprint: stableId('aft_', kind, obs.entity),
@@ -114,6 +114,7 @@ function toSignal(obs: StateObservation, kind: string, severity: Severity, title
     detector: AIRFLOW_TASK_FAILURE_DETECTOR_ID,
     evidence,
     ...(failure.errorClass ? { errorClass: failure.errorClass } : {}),
+    ...(failure.names.length > 0 ? { names: failure.names } : {}),
   };
 }
 

@@ -1,4 +1,5 @@
 import { type EntityKey, entityKey } from '../src/core/index.ts';
+import { errorLines, resourcesNamedIn } from '../src/correlation/resources.ts';
 import { classify } from '../src/logs/signatures.ts';
 
 /**
@@ -14,6 +15,8 @@ export interface FailureText {
   readonly causes: readonly EntityKey[];
   /** Entities the text shows the failed work was using (the Spark Connect endpoint it talked to). */
   readonly uses: readonly EntityKey[];
+  /** Resources its error lines name: what it failed on (`src/correlation/resources.ts`). */
+  readonly names: readonly EntityKey[];
 }
 
 /** How the correlator reasons about a failure class (the class itself: `src/logs/signatures.ts`). */
@@ -28,6 +31,11 @@ export interface FailureClass {
    * are one incident even without an explicit link.
    */
   readonly shared: boolean;
+  /**
+   * The failure is of the machine the work ran on (its disk is full, it killed the process): the
+   * Airflow worker a failed try ran on is a cause to consider, not a bystander.
+   */
+  readonly local: boolean;
 }
 
 const trait = (
@@ -35,7 +43,8 @@ const trait = (
   layer: FailureClass['layer'],
   deterministic = false,
   shared = false,
-): FailureClass => ({ id, layer, deterministic, shared });
+  local = false,
+): FailureClass => ({ id, layer, deterministic, shared, local });
 
 /** The correlation traits of every class the signature library recognises. */
 export const FAILURE_CLASSES: readonly FailureClass[] = [
@@ -54,11 +63,15 @@ export const FAILURE_CLASSES: readonly FailureClass[] = [
   trait('fetch_failed', 'engine'),
   trait('sql_analysis_error', 'task', true),
   trait('dag_import_error', 'task', true),
-  trait('airflow_task_killed', 'infrastructure'),
+  trait('airflow_task_killed', 'infrastructure', false, false, true),
   trait('upstream_api_auth', 'task', true),
   trait('upstream_api_rate_limited', 'task'),
   trait('task_timeout', 'task'),
   trait('network_timeout', 'infrastructure'),
+  trait('catalog_unavailable', 'engine', false, true),
+  trait('disk_full', 'infrastructure', false, false, true),
+  trait('function_timeout', 'infrastructure'),
+  trait('upstream_unreachable', 'infrastructure'),
 ];
 
 const BY_ID = new Map(FAILURE_CLASSES.map((c) => [c.id, c]));
@@ -75,6 +88,7 @@ const ON_EXECUTOR = new Set([
   'executor_heartbeat_timeout',
   'container_killed',
   'fetch_failed',
+  'disk_full',
 ]);
 
 /** `(10.0.4.161 executor 22)`, Spark's "Lost task … (host executor id)". */
@@ -109,11 +123,12 @@ export function readFailureText(text: string, appId?: string): FailureText {
   }
   const endpoint = CONNECT_ENDPOINT.exec(text)?.[0];
   const uses = endpoint ? [entityKey.sparkConnect(endpoint)] : [];
-  return { ...(errorClass ? { errorClass } : {}), causes: [...new Set(causes)], uses };
+  const names = resourcesNamedIn(errorLines(text));
+  return { ...(errorClass ? { errorClass } : {}), causes: [...new Set(causes)], uses, names };
 }
 
 /** From the last line that reports an error to the end; the whole text when none does. */
-function lastError(text: string): string {
+export function lastError(text: string): string {
   const lines = text.split('\n');
   for (let i = lines.length - 1; i >= 0; i--) {
     if (/(ERROR|FATAL|Exception|Error)\b/.test(lines[i]!) && !/^\s+(at |File ")/.test(lines[i]!)) {

@@ -11,6 +11,7 @@ import {
 import { type Baseline, type Derivation, derivationOf, SeriesDeriver } from './anomaly/derive.ts';
 import { RecentPoints } from './anomaly/recent.ts';
 import { compileMatchers, type SeriesMatcher, seriesNameOf, seriesRelations } from './series-match.ts';
+import { type YoungDeparture, youngDeparture } from './young-departure.ts';
 
 /**
  * Learnt anomalies on every metric series, with no rule to write: `metric.anomaly` when a series
@@ -147,9 +148,15 @@ const STUCK_PATTERN = 'the same value over and over (a stuck exporter, sensor or
 const STEADY_PATTERN =
   'far steadier than usual: the values still move, but much less than this series does (a feed interpolating or re-sending near-copies, a sensor losing its signal?)';
 
+const YOUNG_PATTERN: Record<YoungDeparture, string> = {
+  rise: 'jumped far above anything it showed (new series, model still warming up)',
+  fall: 'fell to a small share of anything it showed (new series, model still warming up)',
+  saturated: 'pinned at its limit (new series, model still warming up)',
+};
+
 /** A run of points that is unusual as a whole: the same value repeated, or a lull in the noise. */
 interface Episode {
-  readonly kind: 'stuck' | 'steady';
+  readonly kind: 'stuck' | 'steady' | YoungDeparture;
   /** Points in the run. */
   readonly points: number;
 }
@@ -400,8 +407,16 @@ export function createMetricAnomalyDetector(options: MetricAnomalyOptions = {}):
     const lull = policy.channels ? undefined : pool.calmness(t.slot);
     const steady = lull ? lull.surprise / (lull.surprise + half) : 0;
     const fire = policy.fireScore;
+    // Before the model has warmed up, a departure from the series' own few points still counts.
+    const departure =
+      entry.seen < pool.config.warmupPoints ? youngDeparture(t.recent.toJSON().v, entry.unit) : undefined;
+    const young =
+      departure && (!policy.channels || policy.channels.has(departure === 'fall' ? 'dip' : 'spike'))
+        ? departure
+        : undefined;
     if (!t.firing) {
       if (score >= fire) t.firing = anomalySignal(entry, t, value, score, obs.time);
+      else if (young) t.firing = anomalySignal(entry, t, value, 1, obs.time, { kind: young, points: 2 });
       else if (stuck >= fire)
         t.firing = anomalySignal(entry, t, value, stuck, obs.time, {
           kind: 'stuck',
@@ -420,7 +435,10 @@ export function createMetricAnomalyDetector(options: MetricAnomalyOptions = {}):
     // calm either.
     const surprise = score > 0 ? pool.explain(t.slot).surprise : 0;
     const undamped = surprise / (surprise + half);
-    t.calm = score < calmScore && undamped < fire && stuck < calmScore && steady < calmScore ? t.calm + 1 : 0;
+    t.calm =
+      score < calmScore && undamped < fire && stuck < calmScore && steady < calmScore && !young
+        ? t.calm + 1
+        : 0;
     if (t.calm < calmPoints) return;
     ctx.emit({
       ...t.firing,
@@ -470,6 +488,11 @@ export function createMetricAnomalyDetector(options: MetricAnomalyOptions = {}):
         { kind: 'value', label: 'steady points', value: episode.points },
         { kind: 'text', label: 'steady since', text: since },
       ];
+    } else if (episode) {
+      const prior = t.recent.toJSON().v.slice(0, -2);
+      pattern = YOUNG_PATTERN[episode.kind as YoungDeparture];
+      title = `${series}: ${pattern}, ${fmt(value)} where its first ${prior.length} points were ${fmt(Math.min(...prior))} to ${fmt(Math.max(...prior))}`;
+      detail = [{ kind: 'value', label: 'departing points', value: episode.points }];
     } else {
       pattern = PATTERN[why.channel];
       title = `${series}: ${pattern} at ${fmt(value)}`;

@@ -60,6 +60,7 @@ export function createSparkDetector(): Detector {
     title: string,
     evidence: Signal['evidence'],
     errorClass?: string,
+    names?: readonly string[],
   ) {
     const fingerprint = stableId('spk_', kind, obs.entity);
     if (status === 'firing') {
@@ -78,6 +79,7 @@ export function createSparkDetector(): Detector {
       detector: SPARK_DETECTOR_ID,
       evidence,
       ...(errorClass ? { errorClass } : {}),
+      ...(names?.length ? { names } : {}),
     });
   }
 
@@ -144,6 +146,7 @@ export function createSparkDetector(): Detector {
             `Spark job ${obs.entity.slice('spark:job:'.length)} failed${task}`,
             [{ kind: 'log', label: 'failed stage reason', lines: reason.split('\n').slice(0, 20) }],
             failure.errorClass,
+            failure.names,
           );
         }
         return;

@@ -23,6 +23,8 @@ export interface IncidentSignal {
   readonly evidence: readonly Evidence[];
   /** The failure class its evidence shows, if any. */
   readonly errorClass?: string;
+  /** Resources its failure text names (`Signal.names`). */
+  readonly names?: readonly EntityKey[];
 }
 
 export interface RootCause {
@@ -37,6 +39,22 @@ export interface RootCause {
   readonly evidence?: readonly string[];
   /** The error class that supports it (log signatures, failure reasons), when one does. */
   readonly errorClass?: string;
+  /**
+   * Why it is the cause, as edges of the causal graph with their times: first the candidate's
+   * own evidence (`observed`), then each failure it explains and how (`points_at`: the failure
+   * says so; `names`: its text or its edges name it; `names_resource_of`: it names a resource the
+   * candidate's series or stream is about; `submitted_by`: a Spark job its task submitted).
+   */
+  readonly chain?: readonly CauseLink[];
+}
+
+/** One edge of a root cause's evidence chain. */
+export interface CauseLink {
+  /** When the `to` side began (epoch ms). */
+  readonly at: number;
+  readonly from: EntityKey;
+  readonly edge: string;
+  readonly to: EntityKey;
 }
 
 /** What an incident broke, in DAG terms. */

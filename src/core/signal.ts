@@ -44,4 +44,10 @@ export interface Signal {
   readonly detector: string;
   /** The known failure class its evidence shows (`host_lost`, `sql_analysis_error`, …), if any. */
   readonly errorClass?: string;
+  /**
+   * Resources its failure text names as what it failed on (`host:…` it connected to, `name:…`
+   * for a bucket, a service, a module), read when the whole text was at hand: the correlator
+   * ties them to the symptoms of those resources.
+   */
+  readonly names?: readonly EntityKey[];
 }

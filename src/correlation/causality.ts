@@ -1,5 +1,6 @@
 import { failureClass } from '../../detectors/failure-text.ts';
 import { type EntityKey, type IncidentSignal, parseTaskKey, type RootCause } from '../core/index.ts';
+import { errorLines, resourcesNamedIn, resourcesOfSeries } from './resources.ts';
 
 /**
  * The platform's causal order, upstream first: infrastructure (hosts, workers) before the engine
@@ -46,6 +47,19 @@ export interface SignalRole {
    * naming a host corroborates the host being lost.
    */
   readonly namedHosts: readonly EntityKey[];
+  /**
+   * For a failure (a task try, a job, an executor, an import error, a late DAG): the resources
+   * its text or its edges name (hosts, buckets, services, modules, the DAG file, the scheduler).
+   * What it names and what has departed there explain it.
+   */
+  readonly names: readonly EntityKey[];
+  /**
+   * For a symptom (a metric series, a log stream): the resources it is evidence about, from its
+   * attributes or labels.
+   */
+  readonly resources: readonly EntityKey[];
+  /** Work that failed or went missing: what an incident's root cause has to explain. */
+  readonly failure: boolean;
 }
 
 /** Root-cause kinds that mean a host is gone: its silence and the symptoms that named it belong to the loss. */
@@ -79,6 +93,7 @@ const CONNECT_CLASSES = new Set(['connect_unavailable', 'connect_jobs_cancelled'
 
 type RoleInput = Pick<IncidentSignal, 'kind' | 'entity' | 'related' | 'severity' | 'evidence' | 'title'> & {
   errorClass?: string | undefined;
+  names?: readonly EntityKey[] | undefined;
 };
 
 /** Signals are immutable: a signal's role is computed once. */
@@ -130,7 +145,30 @@ function computeRole(s: RoleInput): SignalRole {
   const machines = [...keys, ...weakKeys].filter(
     (e) => e.startsWith('host:') || e.startsWith('spark:executor:'),
   );
+  const failure = FAILURE_KINDS.has(s.kind);
+  const names = new Set<EntityKey>();
+  if (failure) {
+    for (const r of s.related) if (!isHub(r) || r === 'airflow:scheduler') names.add(r);
+    if (workerHost && !cls?.local) names.delete(`host:${workerHost}`);
+    if (workerHost && cls?.local) names.add(`host:${workerHost}`);
+    for (const r of s.names ?? []) names.add(r);
+    // A signal from before names were read (a stored incident): read what its evidence still holds.
+    if (!s.names) for (const r of resourcesNamedIn(errorLines(failureText(s)))) names.add(r);
+    names.delete(s.entity);
+  }
+  const resources = symptom
+    ? [
+        ...new Set(
+          [...resourcesOfSeries(s.entity), ...(s.entity.startsWith('metric:') ? weakKeys : [])].filter(
+            (r) => r.startsWith('host:') || r.startsWith('name:'),
+          ),
+        ),
+      ]
+    : [];
   return {
+    names: [...names],
+    resources,
+    failure,
     keys: [...keys],
     weakKeys: [...weakKeys],
     hypothesis: hypothesisOf(s, cls?.id),
@@ -140,6 +178,33 @@ function computeRole(s: RoleInput): SignalRole {
     failures: cls ? machines.map((m) => `${cls.id}@${m}`) : [],
     namedHosts: symptom ? [...weakKeys].filter((e) => e.startsWith('host:')) : [],
   };
+}
+
+/** Signals of work that failed or went missing. */
+const FAILURE_KINDS = new Set([
+  'airflow.task_retry',
+  'airflow.task_failed',
+  'airflow.import_error',
+  'airflow.dag_late',
+  'spark.job_failed',
+  'spark.job_lost',
+  'spark.executor_lost',
+  'spark.worker_dead',
+  'spark.connect_unreachable',
+]);
+
+/** The failure text a signal carries: a try's log, a stage's failure reason, a stack trace. */
+function failureText(s: Pick<IncidentSignal, 'evidence'>): string {
+  const parts: string[] = [];
+  for (const e of s.evidence) {
+    if (e.kind === 'log') parts.push(e.lines.join('\n'));
+    else if (
+      e.kind === 'text' &&
+      (e.label === 'reason' || e.label === 'remove reason' || e.label === 'cause')
+    )
+      parts.push(e.text);
+  }
+  return parts.join('\n');
 }
 
 function isHub(entity: EntityKey): boolean {
@@ -239,7 +304,9 @@ function hypothesisOf(
       ? 'task'
       : 'job';
   if (cls && HOST_CLASSES.has(cls)) {
-    const named = s.related.find((r) => r.startsWith('host:') && r !== s.entity);
+    // the host the failure text names, not the Airflow worker the try ran on
+    const worker = s.kind.startsWith('airflow.') ? evidenceText(s, 'worker') : undefined;
+    const named = s.related.find((r) => r.startsWith('host:') && r !== s.entity && r !== `host:${worker}`);
     if (named && !s.kind.startsWith('log.'))
       return {
         entity: named,
@@ -275,8 +342,15 @@ function hypothesisOf(
   }
   // A log line or a metric is a symptom: it ranks after the work that failed, and is the root
   // cause only of what shows nothing else.
-  if (s.kind.startsWith('metric.') || s.kind.startsWith('log.'))
+  if (s.kind.startsWith('metric.') || s.kind.startsWith('log.')) {
+    // A host's own series (its disk, its heartbeat), or a stream's line saying its machine failed
+    // (disk full), is evidence about the host: the host is what it points at.
+    const about = resourcesOfSeries(s.entity);
+    const host = about.length === 1 && about[0]!.startsWith('host:') ? about[0]! : undefined;
+    if (host && (s.kind.startsWith('metric.') || failureClass(cls)?.local))
+      return { entity: host, kind: cls ?? s.kind, layer: 'downstream', directness: 0.5, title: s.title };
     return cls ? self(cls, 'downstream') : self(s.kind, 'downstream', 0.5);
+  }
   if (cls === 's3_throttling') return self('s3_throttling', layer, 0.7);
   if (cls === 'sql_analysis_error') return self('sql_error', layer);
   if (cls) return self(cls, layer);
@@ -288,21 +362,48 @@ function hostKind(cls: string | undefined): string {
 }
 
 /**
- * The root cause of a group of signals: the most upstream hypothesis, then the earliest, then the
- * best supported. Confidence grows with the number of signals that point at the same entity and
- * with how directly they show it. Hosts named by a spot-interruption notice are spot
- * interruptions, whichever signal named them first.
+ * How long after a symptom a candidate's own evidence may begin and still count as its cause:
+ * a resource's series is judged a point or two after it departs, so its signal can trail the
+ * first failure it explains by that much. Later than this, it is a consequence.
  */
-export function rankRootCause(
-  signals: readonly (IncidentSignal & { errorClass?: string | undefined })[],
-): RootCause | null {
+export const PRECEDENCE_TOLERANCE_MS = 180_000;
+
+interface Candidate {
+  h: Hypothesis;
+  first: number;
+  support: number;
+  directness: number;
+  spot: boolean;
+  evidence: string[];
+  /** What the candidate's own signals are evidence about (resource keys). */
+  resources: ReadonlySet<EntityKey>;
+  /** What its own failures name (the executors a job ran on). */
+  names: ReadonlySet<EntityKey>;
+  /** Error classes of its own signals. */
+  classes: ReadonlySet<string>;
+  /** The earliest signal supporting it. */
+  origin: IncidentSignal;
+}
+
+type RankInput = IncidentSignal & { errorClass?: string | undefined };
+
+/**
+ * The root cause of a group of signals, by general principles rather than by failure mode:
+ * **coverage**, how many of the group's failures the candidate explains through the causal graph
+ * (a failure points at it, names it, names a resource its series or stream is about, or is a job
+ * its task submitted), counting only failures that did not begin before the candidate's own
+ * evidence (temporal precedence, with {@link PRECEDENCE_TOLERANCE_MS} for detection delay); then
+ * which began first; then how directly its evidence shows it; the platform's layer last.
+ * Confidence grows with the share of the failures it explains, its lead over the runner-up and
+ * the directness of its evidence; the evidence lists the chain: the candidate's own signal and
+ * the edges to what it explains, with their times.
+ */
+export function rankRootCause(signals: readonly RankInput[]): RootCause | null {
   if (signals.length === 0) return null;
-  const byEntity = new Map<
-    EntityKey,
-    { h: Hypothesis; first: number; support: number; directness: number; spot: boolean; evidence: string[] }
-  >();
+  const byEntity = new Map<EntityKey, Candidate>();
   for (const s of signals) {
-    const { hypothesis: h } = roleOf(s);
+    const role = roleOf(s);
+    const h = role.hypothesis;
     const cur = byEntity.get(h.entity);
     const spot = h.kind === 'spot_interruption';
     if (!cur) {
@@ -313,43 +414,228 @@ export function rankRootCause(
         directness: h.directness,
         spot,
         evidence: [s.title],
+        resources: role.resources.length > 0 ? new Set(role.resources) : NONE,
+        names: role.names.length > 0 ? new Set(role.names) : NONE,
+        classes: s.errorClass ? new Set([s.errorClass]) : NONE,
+        origin: s,
       });
-    } else {
-      cur.support++;
-      cur.spot ||= spot;
-      if (
-        h.directness > cur.directness ||
-        (h.directness === cur.directness && LAYERS.indexOf(h.layer) < LAYERS.indexOf(cur.h.layer))
-      ) {
-        cur.h = h;
-        cur.directness = h.directness;
-      }
-      if (s.firstSeen < cur.first) cur.first = s.firstSeen;
-      if (cur.evidence.length < 4 && !cur.evidence.includes(s.title)) cur.evidence.push(s.title);
+      continue;
+    }
+    cur.support++;
+    cur.spot ||= spot;
+    if (role.resources.length > 0) cur.resources = union(cur.resources, role.resources);
+    if (role.names.length > 0) cur.names = union(cur.names, role.names);
+    if (s.errorClass && !cur.classes.has(s.errorClass)) cur.classes = union(cur.classes, [s.errorClass]);
+    if (
+      h.directness > cur.directness ||
+      (h.directness === cur.directness && LAYERS.indexOf(h.layer) < LAYERS.indexOf(cur.h.layer))
+    ) {
+      cur.h = h;
+      cur.directness = h.directness;
+    }
+    if (s.firstSeen < cur.first) {
+      cur.first = s.firstSeen;
+      cur.origin = s;
+    }
+    if (cur.evidence.length < 4 && !cur.evidence.includes(s.title)) cur.evidence.push(s.title);
+  }
+  // Each failed entity once, at its earliest signal (a retry and the final failure are one task).
+  const earliest = new Map<EntityKey, RankInput>();
+  for (const s of signals) {
+    if (!roleOf(s).failure) continue;
+    const had = earliest.get(s.entity);
+    if (!had || s.firstSeen < had.firstSeen) earliest.set(s.entity, s);
+  }
+  const failures = [...earliest.values()];
+  const victims = new Set<EntityKey>();
+  for (const f of failures) if (roleOf(f).hypothesis.layer === 'downstream') victims.add(f.entity);
+  const coverage = new Map<EntityKey, Link[]>();
+  for (const e of byEntity.keys()) coverage.set(e, []);
+  // Which candidates each resource and each failure's own names lead to: a failure's reach is
+  // then a few lookups, not a pass over every candidate (a storm has hundreds).
+  const byResource = new Map<EntityKey, EntityKey[]>();
+  const namedBy = new Map<EntityKey, EntityKey[]>();
+  for (const [e, c] of byEntity) {
+    for (const r of c.resources) push(byResource, r, e);
+    // only victims are reached through what names them
+    for (const n of c.names) if (victims.has(n)) push(namedBy, n, e);
+  }
+  // Infrastructure or engine seen failing with an outage's class (one endpoint, one store: a
+  // `shared` class) explains the work failing with that class.
+  const observedClass = new Map<string, EntityKey[]>();
+  for (const [e, c] of byEntity)
+    if (c.h.layer === 'infrastructure' || c.h.layer === 'engine')
+      for (const k of c.classes) if (failureClass(k)?.shared) push(observedClass, k, e);
+  for (const f of failures) {
+    for (const [entity, edge] of reach(f, byEntity, byResource, namedBy, observedClass)) {
+      if (f.firstSeen + PRECEDENCE_TOLERANCE_MS < byEntity.get(entity)!.first) continue;
+      coverage.get(entity)!.push({ at: f.firstSeen, from: entity, edge, to: f.entity, title: f.title });
     }
   }
+  const cov = (e: EntityKey) => coverage.get(e)!.length;
   const ranked = [...byEntity.entries()].sort(
     ([ea, a], [eb, b]) =>
-      LAYERS.indexOf(a.h.layer) - LAYERS.indexOf(b.h.layer) ||
+      cov(eb) - cov(ea) ||
       a.first - b.first ||
+      b.directness - a.directness ||
+      LAYERS.indexOf(a.h.layer) - LAYERS.indexOf(b.h.layer) ||
       b.support - a.support ||
       (ea < eb ? -1 : ea > eb ? 1 : 0),
   );
   const [entity, best] = ranked[0]!;
+  const dagsExplained = new Set(coverage.get(entity)!.flatMap((l) => dagOf(earliest.get(l.to)!) ?? [])).size;
+  const runnerUp = ranked[1] ? cov(ranked[1][0]) : 0;
   const kind = best.spot && best.h.kind === 'host_lost' ? 'spot_interruption' : best.h.kind;
-  const confidence = Math.min(0.95, 0.35 + 0.35 * best.directness + 0.05 * Math.min(best.support - 1, 5));
+  const explained = coverage.get(entity)!;
+  const failed = failures.length;
+  const share = failed > 0 ? explained.length / failed : 0;
+  const lead = explained.length > 0 ? (explained.length - runnerUp) / explained.length : 0;
+  const confidence =
+    failed > 0
+      ? 0.2 + 0.35 * share + 0.25 * lead + 0.15 * best.directness
+      : 0.3 + 0.3 * best.directness + 0.05 * Math.min(best.support - 1, 3);
   const errorClass = signals.find((s) => s.errorClass && roleOf(s).hypothesis.entity === entity)?.errorClass;
-  return {
+  const chain = [
+    { at: best.first, from: entity, edge: 'observed', to: best.origin.entity },
+    ...explained
+      .sort((a, b) => a.at - b.at)
+      .slice(0, MAX_CHAIN)
+      .map(({ at, from, edge, to }) => ({ at, from, edge, to })),
+  ];
+  const lines = [
+    `${clock(best.first)} ${best.origin.title}`,
+    ...explained.slice(0, 3).map((l) => `${clock(l.at)} ${EDGE_TEXT[l.edge] ?? l.edge}: ${l.title}`),
+  ];
+  if (explained.length > 3) lines.push(`… explains ${explained.length} of ${failed} failures in all`);
+  const byClass = new Map<string, Set<string>>();
+  for (const f of failures) {
+    const dag = dagOf(f);
+    if (!f.errorClass || !dag || !failureClass(f.errorClass)?.shared) continue;
+    const dags = byClass.get(f.errorClass) ?? new Set<string>();
+    dags.add(dag);
+    byClass.set(f.errorClass, dags);
+  }
+  const oneClass = Math.max(0, ...[...byClass.values()].map((d) => d.size));
+  const rootCause: RootCause = {
     entity,
     kind,
-    confidence: Math.round(confidence * 100) / 100,
+    confidence: Math.round(Math.min(0.97, confidence) * 100) / 100,
     title:
       kind === 'spot_interruption' && entity.startsWith('host:')
         ? `Spot worker ${entity.slice(5)} reclaimed`
         : best.h.title,
-    evidence: best.evidence,
+    evidence: lines,
+    chain,
     ...(errorClass ? { errorClass } : {}),
   };
+  // Seen broken in its own right (a resource's series or stream, a worker or endpoint observed down),
+  // not inferred from the failures it explains.
+  const observed =
+    best.resources.size > 0 ||
+    ((best.h.layer === 'infrastructure' || best.h.layer === 'engine') && best.directness >= 0.9);
+  strong.set(rootCause, (observed && dagsExplained >= STRONG_DAGS) || oneClass >= STRONG_DAGS);
+  return rootCause;
+}
+
+/**
+ * DAGs whose failures one observed cause explains (or that fail with one outage's error class)
+ * from which the evidence for a cause is strong enough to page before any task failed for good.
+ */
+export const STRONG_DAGS = 2;
+
+const strong = new WeakMap<RootCause, boolean>();
+
+/**
+ * Whether the evidence for this root cause (as `rankRootCause` just gave it) is strong enough to
+ * page at once: it was seen broken itself and explains failures of several DAGs, or several DAGs
+ * fail with one outage's error class (`shared`; a transient timeout retried away is not one).
+ */
+export function isStrongCause(rootCause: RootCause | null): boolean {
+  return rootCause !== null && strong.get(rootCause) === true;
+}
+
+/** The DAG a failure belongs to: its task's, or the task that submitted its job. */
+function dagOf(s: Pick<IncidentSignal, 'entity' | 'related'>): string | undefined {
+  const own = parseTaskKey(s.entity);
+  if (own) return own.dagId;
+  const task = s.related.find((r) => r.startsWith('airflow:task:'));
+  if (task) return parseTaskKey(task)?.dagId;
+  if (s.entity.startsWith('airflow:dag:')) return s.entity.slice('airflow:dag:'.length);
+  return undefined;
+}
+
+/** Links of a chain kept on the incident. */
+const MAX_CHAIN = 12;
+
+interface Link {
+  at: number;
+  from: EntityKey;
+  edge: CauseEdge;
+  to: EntityKey;
+  title: string;
+}
+
+/** How a candidate reaches a failure it explains. */
+type CauseEdge = 'points_at' | 'names' | 'names_resource_of' | 'submitted_by' | 'ran_victim' | 'same_class';
+
+const EDGE_TEXT: Record<CauseEdge, string> = {
+  points_at: 'points at it',
+  names: 'names it',
+  names_resource_of: 'names what it is about',
+  submitted_by: 'its task',
+  ran_victim: 'its work ran it down',
+  same_class: 'fails the way it does',
+};
+
+/**
+ * The candidates a failure leads to through the graph, and by which edge: its own hypothesis; what
+ * it names; candidates whose series or streams are about what it names; the task that submitted
+ * it (a job); and, for a victim (an executor its tasks ran out of memory), the work that names
+ * it. A victim candidate explains nothing beyond its own signals.
+ */
+function reach(
+  f: RankInput,
+  byEntity: ReadonlyMap<EntityKey, Candidate>,
+  byResource: ReadonlyMap<EntityKey, readonly EntityKey[]>,
+  namedBy: ReadonlyMap<EntityKey, readonly EntityKey[]>,
+  byClass: ReadonlyMap<string, readonly EntityKey[]>,
+): Map<EntityKey, CauseEdge> {
+  const role = roleOf(f);
+  const out = new Map<EntityKey, CauseEdge>([[role.hypothesis.entity, 'points_at']]);
+  const add = (e: EntityKey, edge: CauseEdge) => {
+    const c = byEntity.get(e);
+    if (!c || out.has(e) || (c.h.layer === 'downstream' && c.resources.size === 0)) return;
+    out.set(e, edge);
+  };
+  for (const n of role.names) {
+    add(n, 'names');
+    for (const e of byResource.get(n) ?? []) add(e, 'names_resource_of');
+  }
+  if (f.kind.startsWith('spark.job'))
+    for (const r of f.related) if (r.startsWith('airflow:task:')) add(r, 'submitted_by');
+  if (role.hypothesis.layer === 'downstream')
+    for (const e of namedBy.get(f.entity) ?? []) add(e, 'ran_victim');
+  if (f.errorClass) for (const e of byClass.get(f.errorClass) ?? []) add(e, 'same_class');
+  return out;
+}
+
+const NONE: ReadonlySet<never> = new Set();
+
+/** `set` with `items` added: in place, except the shared empty set, which is never changed. */
+function union<T>(set: ReadonlySet<T>, items: readonly T[]): Set<T> {
+  const out = set === NONE ? new Set<T>() : (set as Set<T>);
+  for (const i of items) out.add(i);
+  return out;
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+function clock(t: number): string {
+  return `${new Date(t).toISOString().slice(11, 19)}Z`;
 }
 
 function evidenceText(s: Pick<IncidentSignal, 'evidence'>, label: string): string | undefined {

@@ -258,6 +258,7 @@ export class Correlator {
       if (this.#linked(entry, signal, role.keys, role.weakKeys)) found.push(incident);
       else if (this.#sameFailure(incident, signal, role)) found.push(incident);
       else if (this.#hostSymptom(entry, signal, role)) found.push(incident);
+      else if (this.#resourceLink(incident, signal, role)) found.push(incident);
       else if (cls?.shared && this.#burst(incident, signal, cls.id)) found.push(incident);
       else if (role.recurrence && this.#recurs(incident, signal, role.recurrence)) found.push(incident);
     }
@@ -318,6 +319,26 @@ export class Correlator {
       const r = roleOf(s);
       const shows = (observed || s.kind === 'metric.silent') && r.namedHosts.includes(entity);
       return shows && (s.status === 'firing' || near(s));
+    });
+  }
+
+  /**
+   * The resource edges of the causal graph, at about the same time: a failure names a resource
+   * a symptom of the incident is about (or the other way round), two failures of one error class
+   * name one resource, or two symptoms are about one named resource (a function's errors and its
+   * rows). A host shared by two symptoms is not enough: many things share a host.
+   */
+  #resourceLink(incident: Incident, signal: Signal, role: SignalRole): boolean {
+    if (role.names.length === 0 && role.resources.length === 0) return false;
+    const named = (keys: readonly EntityKey[]) => (k: EntityKey) => keys.includes(k);
+    return incident.signals.some((s) => {
+      if (s.status !== 'firing' && Math.abs(signal.time - s.lastSeen) > this.#w.burstMs) return false;
+      const r = roleOf(s);
+      if (role.names.length > 0 && r.resources.some(named(role.names))) return true;
+      if (role.resources.length > 0 && r.names.some(named(role.resources))) return true;
+      if (signal.errorClass && s.errorClass === signal.errorClass && r.names.some(named(role.names)))
+        return true;
+      return r.resources.some((k) => k.startsWith('name:') && role.resources.includes(k));
     });
   }
 
@@ -394,6 +415,8 @@ interface Entry {
   failures: Set<string>;
   /** Hosts its symptoms (log lines, metrics) name. */
   symptomHosts: Set<EntityKey>;
+  /** Resources its failures name and its symptoms are about (`SignalRole.names`, `.resources`). */
+  resources: Set<EntityKey>;
 }
 
 /**
@@ -411,6 +434,7 @@ class WorkingSet {
   readonly #byCause = new Index();
   readonly #byFailure = new Index();
   readonly #bySymptomHost = new Index();
+  readonly #byResource = new Index();
 
   all(): Incident[] {
     return [...this.#entries.values()].map((e) => e.incident);
@@ -430,6 +454,7 @@ class WorkingSet {
       this.#byCause,
       this.#byFailure,
       this.#bySymptomHost,
+      this.#byResource,
     ])
       index.clear();
   }
@@ -452,6 +477,8 @@ class WorkingSet {
     if (HOST_LOSS_KINDS.has(role.hypothesis.kind)) this.#bySymptomHost.collect(role.hypothesis.entity, ids);
     if (sharedClass) this.#byClass.collect(sharedClass, ids);
     if (role.recurrence) this.#byRecurrence.collect(role.recurrence, ids);
+    for (const r of role.names) if (isResource(r)) this.#byResource.collect(r, ids);
+    for (const r of role.resources) this.#byResource.collect(r, ids);
     const out: Entry[] = [];
     for (const id of ids) {
       const e = this.#entries.get(id);
@@ -468,6 +495,7 @@ class WorkingSet {
     const recurrences = new Set<string>();
     const failures = new Set<string>();
     const symptomHosts = new Set<EntityKey>();
+    const resources = new Set<EntityKey>();
     const fingerprints = prev?.fingerprints ?? new Set<string>();
     let last = incident.openedAt;
     for (const s of incident.signals) {
@@ -477,6 +505,8 @@ class WorkingSet {
       if (role.recurrence) recurrences.add(role.recurrence);
       for (const f of role.failures) failures.add(f);
       for (const h of role.namedHosts) symptomHosts.add(h);
+      for (const r of role.names) if (isResource(r)) resources.add(r);
+      for (const r of role.resources) resources.add(r);
       fingerprints.add(s.fingerprint);
       if (s.lastSeen > last) last = s.lastSeen;
     }
@@ -488,6 +518,7 @@ class WorkingSet {
     this.#byCause.update(id, prev?.cause ? [prev.cause] : undefined, new Set(cause ? [cause] : []));
     this.#byFailure.update(id, prev?.failures, failures);
     this.#bySymptomHost.update(id, prev?.symptomHosts, symptomHosts);
+    this.#byResource.update(id, prev?.resources, resources);
     // Only open incidents own their fingerprints: a resolved one is reopened by linking, not by owning.
     const open = incident.status !== 'resolved';
     const wasOpen = prev !== undefined && prev.incident.status !== 'resolved';
@@ -509,6 +540,7 @@ class WorkingSet {
       cause,
       failures,
       symptomHosts,
+      resources,
     });
   }
 
@@ -522,6 +554,7 @@ class WorkingSet {
     this.#byCause.update(id, e.cause ? [e.cause] : undefined, none);
     this.#byFailure.update(id, e.failures, none);
     this.#bySymptomHost.update(id, e.symptomHosts, none);
+    this.#byResource.update(id, e.resources, none);
     for (const fp of e.fingerprints) if (this.#byFingerprint.get(fp) === id) this.#byFingerprint.delete(fp);
     this.#entries.delete(id);
   }
@@ -564,6 +597,14 @@ class Index {
 function observes(s: Parameters<typeof roleOf>[0], entity: EntityKey): boolean {
   const h = roleOf(s).hypothesis;
   return h.entity === entity && h.directness >= OBSERVED;
+}
+
+/**
+ * A shared resource a failure can name (a host, a bucket, a service): what the resource index
+ * holds. Other names (the run, the stage) already tie signals through their keys.
+ */
+function isResource(key: EntityKey): boolean {
+  return key.startsWith('host:') || key.startsWith('name:');
 }
 
 /** Directness from which a signal shows its cause rather than infers it. */

@@ -31,7 +31,8 @@ describe('incident state', () => {
       openedAt: t0 + 1000,
       version: 1,
       entities: ['metric:m{host.name="h1"}', 'host:h1'],
-      rootCause: { entity: 'metric:m{host.name="h1"}', kind: 'metric.threshold' },
+      // a host's own series is evidence about the host
+      rootCause: { entity: 'host:h1', kind: 'metric.threshold' },
     });
     expect(a.events.map((e) => e.type)).toEqual(['opened']);
   });

@@ -10,7 +10,7 @@ import {
   stableId,
   type TimelineEvent,
 } from '../core/index.ts';
-import { rankRootCause, roleOf } from './causality.ts';
+import { isStrongCause, rankRootCause, roleOf } from './causality.ts';
 
 /** What applying a signal changed, for the notifier to decide what to say. */
 export type IncidentChange =
@@ -80,6 +80,7 @@ export function applySignal(current: Incident, signal: Signal, now: number): App
         evidence: signal.evidence,
         related: unique([...existing.related, ...signal.related]),
         ...(signal.errorClass ? { errorClass: signal.errorClass } : {}),
+        ...(signal.names ? { names: signal.names } : {}),
       }
     : toIncidentSignal(signal);
   const signals = existing
@@ -222,7 +223,9 @@ export function derive(incident: Incident, changed?: IncidentSignal, newJobs = 0
   if (newJobs > 0) impact = { ...impact, sparkJobs: impact.sparkJobs + newJobs };
   const rootCause = rankRootCause(incident.signals);
   const signals = trim(incident.signals, rootCause);
-  const quiet = (incident.quiet ?? true) && !signals.some((s) => roleOf(s).pages);
+  // It pages when something in it pages on its own, or when the evidence for one cause is strong.
+  const quiet =
+    (incident.quiet ?? true) && !signals.some((s) => roleOf(s).pages) && !isStrongCause(rootCause);
   let severity = incident.severity;
   for (const s of signals) severity = maxSeverity(severity, s.severity);
   return {
@@ -494,6 +497,7 @@ function toIncidentSignal(signal: Signal): IncidentSignal {
     count: 1,
     evidence: signal.evidence,
     ...(signal.errorClass ? { errorClass: signal.errorClass } : {}),
+    ...(signal.names?.length ? { names: signal.names } : {}),
   };
 }
 

@@ -206,6 +206,24 @@ export const ERROR_CLASSES: readonly ErrorClass[] = [
     ],
   },
   {
+    id: 'catalog_unavailable',
+    title: 'Table catalog unavailable or throttling (Glue, Hive metastore, Iceberg REST)',
+    meaning:
+      'The metadata catalog that resolves and commits tables refuses, throttles or times out: every job that loads or commits a table through it fails at once, whatever its SQL. Look at the catalog service (its connections, its request rate, its quota), not at the jobs.',
+    patterns: [
+      /Could not connect to meta ?store/i,
+      /SessionHiveMetaStoreClient|MetaException\(message:/,
+      /ServiceUnavailableException/,
+      /(?:Service: Glue|GlueException|glue\.model)[^\n]*(?:Rate exceeded|Throttl)|Throttl[^\n]*(?:Service: Glue|GlueException)/,
+    ],
+    severity: 'high',
+    examples: [
+      'MetaException(message:Could not connect to meta store using any of the URIs provided. Most recent failure: org.apache.thrift.transport.TTransportException: java.net.ConnectException: Connection refused (Connection refused))',
+      'org.apache.iceberg.exceptions.ServiceUnavailableException: Service unavailable: 503 Service Unavailable',
+      'software.amazon.awssdk.services.glue.model.GlueException: Rate exceeded (Service: Glue, Status Code: 400, Request ID: 5f1c) ThrottlingException',
+    ],
+  },
+  {
     id: 'connect_unavailable',
     title: 'Spark Connect unavailable',
     meaning:
@@ -236,6 +254,43 @@ export const ERROR_CLASSES: readonly ErrorClass[] = [
     examples: [
       'org.apache.spark.SparkException: Job 57812 cancelled as part of cancellation of all jobs',
       'java.lang.IllegalStateException: SparkContext has been shutdown',
+    ],
+  },
+  {
+    id: 'disk_full',
+    title: 'Disk full (No space left on device)',
+    meaning:
+      'A write failed because the filesystem it writes to is full: shuffle or spill files on a Spark worker, task logs or temporary files on an Airflow worker. Everything that writes there fails until space is freed; look at the host, not at the jobs.',
+    patterns: [/No space left on device/i, /\bENOSPC\b/, /\[Errno 28\]|OSError\(28,/],
+    severity: 'high',
+    examples: [
+      'java.io.IOException: No space left on device\n\tat java.base/java.io.FileOutputStream.writeBytes(Native Method)',
+      "OSError: [Errno 28] No space left on device: '/opt/airflow/logs/dag_id=orders_daily/attempt=1.log'",
+      "Unrecoverable error: OSError(28, 'No space left on device')",
+    ],
+  },
+  {
+    id: 'function_timeout',
+    title: 'Function timed out (Lambda)',
+    meaning:
+      'A serverless function ran into its configured timeout and was stopped: what it calls (an upstream API, a database) is slow or hanging. Nothing it should have written was written.',
+    patterns: [/\bTask timed out after \d+(?:\.\d+)? seconds\b/],
+    severity: 'high',
+    examples: [
+      '2026-03-02T02:11:05.118Z 5f3c1a9e Task timed out after 60.00 seconds',
+      '2024-01-15T10:30:00.000Z abc123 Task timed out after 900.00 seconds',
+    ],
+  },
+  {
+    id: 'upstream_unreachable',
+    title: 'Upstream unreachable (connection refused)',
+    meaning:
+      'A client could not open a connection to the service it calls (connection refused, no route, DNS): the service is down or its address changed. Its callers fail until it is back.',
+    patterns: [/Failed to establish a new connection/i, /\bMax retries exceeded with url\b/],
+    severity: 'high',
+    examples: [
+      "ConnectionError: HTTPSConnectionPool(host='api.partner.example', port=443): Max retries exceeded with url: /v2/orders (Caused by NewConnectionError('<urllib3.connection.HTTPSConnection object>: Failed to establish a new connection: [Errno 111] Connection refused'))",
+      'urllib3.exceptions.NewConnectionError: <urllib3.connection.HTTPSConnection object at 0x7f>: Failed to establish a new connection: [Errno 111] Connection refused',
     ],
   },
   {

@@ -46,7 +46,13 @@ export interface IncidentsExport {
     resolved_at: string | null;
     severity: string;
     title: string;
-    root_cause: { entity: string; kind: string } | null;
+    root_cause: {
+      entity: string;
+      kind: string;
+      confidence: number;
+      evidence: readonly string[];
+      chain: readonly { at: string; from: string; edge: string; to: string }[];
+    } | null;
     entities: string[];
     notifications: { at: string; kind: string }[];
   }[];
@@ -165,7 +171,15 @@ function toExport(i: Incident): IncidentsExport['incidents'][number] {
     resolved_at: i.resolvedAt === null ? null : toIso(i.resolvedAt),
     severity: i.severity,
     title: i.title,
-    root_cause: i.rootCause ? { entity: i.rootCause.entity, kind: i.rootCause.kind } : null,
+    root_cause: i.rootCause
+      ? {
+          entity: i.rootCause.entity,
+          kind: i.rootCause.kind,
+          confidence: i.rootCause.confidence,
+          evidence: i.rootCause.evidence ?? [],
+          chain: (i.rootCause.chain ?? []).map((l) => ({ ...l, at: toIso(l.at) })),
+        }
+      : null,
     entities: [...i.entities].sort(),
     notifications: [...i.notifications]
       .sort((a, b) => a.at - b.at)

@@ -476,7 +476,7 @@ def m_spark_worker_disk_full(k):
         v.overrides.setdefault(dag_id, {})[task_id] = failing_task(v, dag_id, task_id, table, (w0, w1), why, ents, tasks,
                                                                    fails=1, max_tries=mt, spark_host=host, executor=ex)
         dags.append(dag_id)
-    inc = {"id": "disk-1", "start": z(fill0), "severity": "high",
+    inc = {"id": "disk-1", "start": z(w0), "severity": "high",
            "root_cause_any_of": [f"host:{host}", f"spark:worker:{p.workers[host]['id']}", root], "entities": ents}
     v.incidents.append(inc)
     v.distractors([fill0, w0 + timedelta(minutes=20)])
@@ -536,7 +536,7 @@ def m_celery_worker_disk_full(k):
         dags.append(dag_id)
     orig = p.pick_worker
     p.pick_worker = lambda t: (lambda w: rng.choice([x for x in p.airflow_workers if x != host]) if w == host and t >= fill0 else w)(orig(t))
-    inc = {"id": "wdisk-1", "start": z(fill0), "severity": "high", "root_cause_any_of": [f"host:{host}", root], "entities": ents}
+    inc = {"id": "wdisk-1", "start": z(w0), "severity": "high", "root_cause_any_of": [f"host:{host}", root], "entities": ents}
     v.incidents.append(inc)
     v.distractors([fill0, w0 + timedelta(minutes=10)])
     finish_outage(v, inc, dags, tasks)

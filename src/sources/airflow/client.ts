@@ -64,6 +64,8 @@ export interface DagSchedule {
   next_dagrun_run_after?: string | null;
   timetable_summary?: string | null;
   max_active_runs?: number | null;
+  /** The DAG's file: a failure to import it is why the DAG stops being scheduled. */
+  fileloc?: string | null;
 }
 
 /** A DAG's owners and tag names, from `GET /api/v2/dags/{dag_id}`: what routing by owner or tag needs. */

@@ -123,7 +123,8 @@ export function createAirflowSource(options: AirflowSourceOptions): PollSource {
       observations.push(
         stateObservation(
           entityKey.dag(dag.dag_id),
-          [entityKey.scheduler()],
+          // The DAG → DAG file edge: an import error of its file is why a run goes missing.
+          dag.fileloc ? [entityKey.scheduler(), entityKey.importError(dag.fileloc)] : [entityKey.scheduler()],
           null,
           dag.is_paused ? 'paused' : 'scheduled',
           polledAt,

@@ -1,0 +1,39 @@
+/**
+ * A departure a young series shows before its model has warmed up: the learnt scorer says
+ * nothing for its first hundred points, yet a throttle count jumping from about zero to
+ * hundreds, a duration pinned at a timeout, rows falling to nothing or a ratio pinned at 100 %
+ * is news on a series' first night. Judged against the series' own recent points only, and only
+ * when two points in a row depart the same way (one odd point is not a departure).
+ */
+
+/** Points a series must have shown before its departures are judged. */
+export const YOUNG_MIN_POINTS = 4;
+
+/** How many times its recent spread (and its largest value) a rise must clear. */
+const RISE_FACTOR = 10;
+/** A fall to this share of everything the series showed (all of it positive). */
+const FALL_SHARE = 0.1;
+/** A ratio (unit `1`) at or above this, where it usually sits below `SATURATION_USUAL`. */
+const SATURATED = 0.98;
+const SATURATION_USUAL = 0.9;
+
+export type YoungDeparture = 'rise' | 'fall' | 'saturated';
+
+/**
+ * Whether the latest two of `values` (oldest first; the last is the point being judged) depart
+ * from the points before them, and how.
+ */
+export function youngDeparture(values: readonly number[], unit: string): YoungDeparture | undefined {
+  const n = values.length;
+  if (n < YOUNG_MIN_POINTS + 2) return undefined;
+  const prior = values.slice(0, n - 2).sort((a, b) => a - b);
+  const last = [values[n - 2]!, values[n - 1]!];
+  const q = (p: number) => prior[Math.min(prior.length - 1, Math.floor(p * prior.length))]!;
+  const max = prior[prior.length - 1]!;
+  const min = prior[0]!;
+  const spread = q(0.9) - q(0.1);
+  if (last.every((v) => v > RISE_FACTOR * spread + max && v >= 2 * max && v > 0)) return 'rise';
+  if (min > 0 && last.every((v) => v <= FALL_SHARE * min)) return 'fall';
+  if (unit === '1' && q(0.5) < SATURATION_USUAL && last.every((v) => v >= SATURATED)) return 'saturated';
+  return undefined;
+}

@@ -1,0 +1,135 @@
+import { type EntityKey, entityKey } from '../core/index.ts';
+
+/**
+ * The resource edges of the causal graph: which shared resources (a host, a bucket, a catalog
+ * service, a function, a module) a failure's text names, and which resources a metric series or a
+ * log stream is evidence about. A failure that names a resource whose own series departed is
+ * explained by it; two failures of one class that name one resource share it. Resources are
+ * `host:{name}` (the canonical host key) or `name:{value}` for anything else a text and a
+ * series' attributes can both name.
+ */
+
+/** Series attributes and stream labels that name a host. */
+const HOST_KEYS = ['host.name', 'host.id', 'host', 'hostname', 'instance'];
+/**
+ * Attributes and labels that name the resource a series or stream is about (OpenTelemetry
+ * semantic conventions and CloudWatch dimensions): a bucket, a function, the source a function
+ * ingests, the AWS service and API a usage count is of, a database, a table, a queue.
+ */
+const NAME_KEYS = [
+  'bucket',
+  'aws.s3.bucket',
+  'BucketName',
+  'faas.name',
+  'function',
+  'FunctionName',
+  'source',
+  'service',
+  'resource',
+  'db.name',
+  'db.namespace',
+  'server.address',
+  'catalog',
+  'table',
+  'queue',
+  'topic',
+];
+
+/** Names shorter than this are too common to tie anything. */
+const MIN_NAME = 3;
+
+/** Resources a metric series or a log stream (by its entity key) is evidence about. */
+export function resourcesOfSeries(entity: EntityKey): EntityKey[] {
+  const labels = parseLabels(entity);
+  if (!labels) return [];
+  const out = new Set<EntityKey>();
+  for (const k of HOST_KEYS) {
+    const v = labels[k];
+    if (v) out.add(entityKey.host(v));
+  }
+  for (const k of NAME_KEYS) {
+    const v = labels[k];
+    if (v && v.length >= MIN_NAME) out.add(nameKey(v));
+  }
+  return [...out];
+}
+
+/** `name:{value}`: a resource that is not a host. */
+export function nameKey(value: string): EntityKey {
+  return `name:${value}`;
+}
+
+const S3_URL = /\bs3[an]?:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])((?:\/[^\s'"(),;<>]*)?)/g;
+const URL_HOST = /\b([a-z][a-z0-9+.-]*):\/\/([A-Za-z0-9][\w.-]*)/g;
+/** `host:port`, after a delimiter (so neither a file's `name.py:120` inside braces nor a time). */
+const HOST_PORT =
+  /(?:^|[\s([,'"@=:])((?:\d{1,3}\.){3}\d{1,3}|[A-Za-z][\w-]*(?:\.[\w-]+)*):(\d{2,5})(?![\d.:])/g;
+/** `Arrays.java:3537` in a stack trace is a source line, not a host. */
+const SOURCE_FILE = /\.(?:scala|java|kt|py|js|ts|go|rb|c|cc|cpp|h)$/i;
+/** The AWS SDKs' `(Service: Glue, Status Code: 400, …)`. */
+const AWS_SERVICE = /\(Service: ([A-Za-z][\w ]*?)[,;)]/g;
+/** Python's import errors name the module they could not import. */
+const PY_MODULE = /\b(?:No module named|cannot import name '[^']+' from) '([\w.]+)'/g;
+
+/**
+ * Resources a failure's error text names: buckets and their first path segments (what a job read
+ * or wrote), hosts of URLs and of `host:port` addresses (what it connected to), the AWS service
+ * that answered, the Python module that failed to import.
+ */
+export function resourcesNamedIn(text: string): EntityKey[] {
+  const out = new Set<EntityKey>();
+  for (const m of text.matchAll(S3_URL)) {
+    out.add(nameKey(m[1]!));
+    const segments = (m[2] ?? '').split('/').filter((s) => s.length >= MIN_NAME && /[A-Za-z]/.test(s));
+    for (const s of segments.slice(0, 2)) if (!s.includes('=')) out.add(nameKey(s));
+  }
+  for (const m of text.matchAll(URL_HOST)) {
+    if (!m[1]!.startsWith('s3')) out.add(entityKey.host(m[2]!));
+  }
+  for (const m of text.matchAll(HOST_PORT)) if (!SOURCE_FILE.test(m[1]!)) out.add(entityKey.host(m[1]!));
+  for (const m of text.matchAll(AWS_SERVICE)) out.add(nameKey(m[1]!.trim()));
+  for (const m of text.matchAll(PY_MODULE)) out.add(nameKey(m[1]!));
+  return [...out];
+}
+
+const ERROR_LINE = /ERROR|FATAL|Exception|Error\b|Caused by|refused|denied|timed out/;
+
+/**
+ * The lines of a failure text that report errors, with the two lines after each (a reason, a
+ * `Caused by`): what a failure names there is what it failed on, while its other lines name what
+ * it merely used (the endpoint it connected to, the file it started from).
+ */
+export function errorLines(text: string): string {
+  const lines = text.split('\n');
+  const keep = new Set<number>();
+  for (let i = 0; i < lines.length; i++) {
+    if (!ERROR_LINE.test(lines[i]!)) continue;
+    for (let j = i; j < Math.min(lines.length, i + 3); j++) keep.add(j);
+  }
+  return [...keep].map((i) => lines[i]).join('\n');
+}
+
+/** The labels of a `metric:name{…}` or `log:{…}` key, or undefined for other keys. */
+export function parseLabels(entity: EntityKey): Record<string, string> | undefined {
+  if (!entity.startsWith('metric:') && !entity.startsWith('log:')) return undefined;
+  const open = entity.indexOf('{');
+  if (open < 0 || !entity.endsWith('}')) return undefined;
+  const out: Record<string, string> = {};
+  let i = open + 1;
+  const end = entity.length - 1;
+  while (i < end) {
+    const eq = entity.indexOf('="', i);
+    if (eq < 0) break;
+    const key = entity.slice(i, eq);
+    let j = eq + 2;
+    let value = '';
+    while (j < end && entity[j] !== '"') {
+      if (entity[j] === '\\' && j + 1 < end) j++;
+      value += entity[j];
+      j++;
+    }
+    out[key] = value;
+    i = j + 2; // past `",`
+  }
+  return out;
+}
