@@ -12,7 +12,7 @@ const PER_REQUEST = 10_000;
 const FLOOD_SOURCES = 1000;
 /**
  * The budgets this suite holds Guardian to. Peak RSS over the whole run (the process with its
- * embedded store starts at about 210 MiB; one million series peaked at 650-810 MiB here, most of
+ * embedded store starts at about 210 MiB; one million series peaked at 650-830 MiB here, most of
  * it garbage of the requests that V8 keeps reserved, more on a loaded machine), and the heap still in use after a full
  * garbage collection: the state that stays (10,000 admitted series, their models, the OTLP
  * normaliser's series cache), 136-144 MiB whether 200,000 or 1,000,000 series were pushed.
