@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { RoutePlugin } from '../route-types.ts';
 
 export interface HealthRoutesOptions {
   /** Named readiness checks; each resolves true when its dependency answers. Must not throw. */
@@ -17,7 +17,7 @@ const checksSchema = {
 } as const;
 
 /** `GET /healthz` (the process is alive) and `GET /readyz` (its dependencies answer). */
-export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app, { checks, isStopping }) => {
+export const healthRoutes: RoutePlugin<HealthRoutesOptions> = async (app, { checks, isStopping }) => {
   app.get(
     '/healthz',
     {

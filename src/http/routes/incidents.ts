@@ -1,9 +1,9 @@
-import type { FastifyPluginAsync } from 'fastify';
 import { type Clock, NotFoundError } from '../../core/index.ts';
-import { applyLifecycleAction, type LifecycleAction } from '../../incidents/actions.ts';
+import { applyLifecycleAction } from '../../incidents/actions.ts';
 import type { IncidentStore } from '../../incidents/store.ts';
 import { actorOf } from '../access.ts';
 import { errorBodySchema } from '../errors.ts';
+import type { RoutePlugin } from '../route-types.ts';
 import { incidentDetail, incidentDetailSchema, incidentSummary, incidentSummarySchema } from '../schemas.ts';
 
 export interface IncidentRoutesOptions {
@@ -20,22 +20,14 @@ export interface IncidentRoutesOptions {
  * Incident history and lifecycle: `GET /api/v1/incidents`, `GET /api/v1/incidents/{id}` and
  * `POST /api/v1/incidents/{id}/actions` (acknowledge, resolve, reopen).
  */
-export const incidentRoutes: FastifyPluginAsync<IncidentRoutesOptions> = async (
+export const incidentRoutes: RoutePlugin<IncidentRoutesOptions> = async (
   app,
   { store, clock, requestUpdate },
 ) => {
   app.addSchema(incidentSummarySchema);
   app.addSchema(incidentDetailSchema);
 
-  app.get<{
-    Querystring: {
-      status?: 'open' | 'acknowledged' | 'resolved';
-      from?: string;
-      to?: string;
-      limit: number;
-      cursor?: string;
-    };
-  }>(
+  app.get(
     '/api/v1/incidents',
     {
       config: { access: 'read' },
@@ -79,7 +71,7 @@ export const incidentRoutes: FastifyPluginAsync<IncidentRoutesOptions> = async (
     },
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get(
     '/api/v1/incidents/:id',
     {
       config: { access: 'read' },
@@ -101,7 +93,7 @@ export const incidentRoutes: FastifyPluginAsync<IncidentRoutesOptions> = async (
     },
   );
 
-  app.post<{ Params: { id: string }; Body: { action: LifecycleAction; by?: string } }>(
+  app.post(
     '/api/v1/incidents/:id/actions',
     {
       config: { access: 'write' },

@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { RoutePlugin } from '../route-types.ts';
 
 export interface OutboxMessage {
   readonly method: string;
@@ -19,8 +19,8 @@ export interface MessageRoutesOptions {
  * `GET /api/v1/messages`: the Slack messages Guardian would have sent, kept locally when no Slack
  * token is configured (embedded mode, demo, replay).
  */
-export const messageRoutes: FastifyPluginAsync<MessageRoutesOptions> = async (app, { outbox }) => {
-  app.get<{ Querystring: { limit: number } }>(
+export const messageRoutes: RoutePlugin<MessageRoutesOptions> = async (app, { outbox }) => {
+  app.get(
     '/api/v1/messages',
     {
       config: { access: 'read' },
@@ -59,12 +59,12 @@ export const messageRoutes: FastifyPluginAsync<MessageRoutesOptions> = async (ap
       },
     },
     async (request) => {
-      if (!outbox) return { mode: 'slack', messages: [] };
+      if (!outbox) return { mode: 'slack' as const, messages: [] };
       const messages = outbox()
         .slice(-request.query.limit)
         .reverse()
         .map((m) => ({ ...m, at: new Date(m.at).toISOString() }));
-      return { mode: 'local', messages };
+      return { mode: 'local' as const, messages };
     },
   );
 };

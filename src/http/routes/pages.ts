@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { incidentCharts } from '../../charts/incident-charts.ts';
 import { chartPng, FONTS } from '../../charts/png.ts';
 import type { SeriesHistory } from '../../charts/series-history.ts';
@@ -8,6 +8,7 @@ import { silenceMatches } from '../../incidents/silences.ts';
 import type { IncidentStore } from '../../incidents/store.ts';
 import { html } from '../pages/html.ts';
 import { incidentListPage, incidentPage, landingPage, page } from '../pages/incident-page.ts';
+import type { RoutePlugin, SchemaType } from '../route-types.ts';
 import type { LinkSigner } from '../signed-links.ts';
 
 export interface PageRoutesOptions {
@@ -22,8 +23,6 @@ export interface PageRoutesOptions {
 const FAVICON =
   '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><circle cx="8" cy="8" r="7" fill="#1264a3"/><path d="M5 8.5l2 2 4-5" stroke="#fff" stroke-width="2" fill="none"/></svg>';
 
-type IdParams = { Params: { id: string }; Querystring: { exp?: string; sig?: string } };
-
 const ID = { type: 'string', minLength: 1, maxLength: 128 } as const;
 const SIGNED = {
   type: 'object',
@@ -36,10 +35,7 @@ const SIGNED = {
  * charts as PNG. An incident's page and charts open with the signed link its Slack message carries;
  * otherwise they are guarded like the API.
  */
-export const pageRoutes: FastifyPluginAsync<PageRoutesOptions> = async (
-  app,
-  { store, clock, history, signer },
-) => {
+export const pageRoutes: RoutePlugin<PageRoutesOptions> = async (app, { store, clock, history, signer }) => {
   const hide = { hide: true } as const;
 
   // The landing page holds links only; the rest shows incidents: `read`, or a signed link.
@@ -68,12 +64,16 @@ export const pageRoutes: FastifyPluginAsync<PageRoutesOptions> = async (
   // The pages' font, shipped with Guardian, so a page reads the same on every machine.
   const fonts = { 'dejavu-sans.ttf': FONTS[0], 'dejavu-sans-bold.ttf': FONTS[1] } as const;
   const fontBytes = new Map<string, Buffer>();
-  app.get<{ Params: { name: string } }>(
+  app.get(
     '/assets/:name',
     {
       schema: {
         ...hide,
-        params: { type: 'object', properties: { name: { type: 'string', maxLength: 64 } } },
+        params: {
+          type: 'object',
+          required: ['name'],
+          properties: { name: { type: 'string', maxLength: 64 } },
+        },
       },
       config: { access: 'open' },
     },
@@ -100,7 +100,7 @@ export const pageRoutes: FastifyPluginAsync<PageRoutesOptions> = async (
     );
   });
 
-  app.get<IdParams>(
+  app.get(
     '/incidents/:id',
     {
       config: { access: 'read', grantedBy: signedFor },
@@ -122,7 +122,7 @@ export const pageRoutes: FastifyPluginAsync<PageRoutesOptions> = async (
           timeline,
           silences: silences.filter((s) => s.expiresAt > now && silenceMatches(s, incident)),
           charts: history ? incidentCharts(incident, history).length : 0,
-          query: signedQuery(request),
+          query: signedQuery(request.params.id, request.query),
           slackUrl: slackUrl(incident),
           now,
         }),
@@ -130,7 +130,7 @@ export const pageRoutes: FastifyPluginAsync<PageRoutesOptions> = async (
     },
   );
 
-  app.get<{ Params: { id: string; n: string }; Querystring: { exp?: string; sig?: string } }>(
+  app.get(
     '/incidents/:id/charts/:n.png',
     {
       config: { access: 'read', grantedBy: signedFor },
@@ -157,9 +157,8 @@ export const pageRoutes: FastifyPluginAsync<PageRoutesOptions> = async (
   );
 
   /** Keeps the signature on links from a signed page to its own charts. */
-  function signedQuery(request: FastifyRequest<IdParams>): string {
-    const { exp, sig } = request.query;
-    return signer.verify(request.params.id, exp, sig, clock.now())
+  function signedQuery(id: string, { exp, sig }: SchemaType<typeof SIGNED>): string {
+    return signer.verify(id, exp, sig, clock.now())
       ? `?exp=${encodeURIComponent(exp!)}&sig=${encodeURIComponent(sig!)}`
       : '';
   }

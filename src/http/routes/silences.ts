@@ -1,4 +1,3 @@
-import type { FastifyPluginAsync } from 'fastify';
 import { parseDuration } from '../../config/duration.ts';
 import { type Clock, GuardianError, NotFoundError } from '../../core/index.ts';
 import { createMatcherSilence, endSilence } from '../../incidents/actions.ts';
@@ -6,6 +5,7 @@ import { checkSilenceMatchers, describeSilence } from '../../incidents/silences.
 import type { IncidentStore } from '../../incidents/store.ts';
 import { actorOf } from '../access.ts';
 import { errorBodySchema } from '../errors.ts';
+import type { RoutePlugin } from '../route-types.ts';
 import { silenceSchema, silenceView } from '../schemas.ts';
 
 export interface SilenceRoutesOptions {
@@ -24,21 +24,12 @@ class InvalidRequestError extends GuardianError {
   }
 }
 
-interface CreateSilenceBody {
-  kind?: string;
-  entity?: string;
-  duration?: string;
-  until?: string;
-  by?: string;
-  reason?: string;
-}
-
 /**
  * Silences: `GET /api/v1/silences` (active ones), `POST /api/v1/silences` (mute new incidents of a
  * kind and/or touching an entity for a while), `DELETE /api/v1/silences/{id}` (end one now). The
  * same silences the Slack app's Silence button and `/guardian silence` create.
  */
-export const silenceRoutes: FastifyPluginAsync<SilenceRoutesOptions> = async (app, { store, clock }) => {
+export const silenceRoutes: RoutePlugin<SilenceRoutesOptions> = async (app, { store, clock }) => {
   app.addSchema(silenceSchema);
 
   app.get(
@@ -64,7 +55,7 @@ export const silenceRoutes: FastifyPluginAsync<SilenceRoutesOptions> = async (ap
     },
   );
 
-  app.post<{ Body: CreateSilenceBody }>(
+  app.post(
     '/api/v1/silences',
     {
       config: { access: 'write' },
@@ -154,7 +145,7 @@ export const silenceRoutes: FastifyPluginAsync<SilenceRoutesOptions> = async (ap
     },
   );
 
-  app.delete<{ Params: { id: string }; Querystring: { by?: string } }>(
+  app.delete(
     '/api/v1/silences/:id',
     {
       config: { access: 'write' },
