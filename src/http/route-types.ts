@@ -1,9 +1,15 @@
 import type { FastifyPluginAsync, FastifyTypeProvider, RawServerDefault } from 'fastify';
 import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
+import type { deadLetterSchema } from './routes/dead-letters.ts';
 import type { incidentDetailSchema, incidentSummarySchema, silenceSchema } from './schemas.ts';
 
 /** The shared schemas a route may name by `$ref` (`IncidentSummary#`); their types resolve through it. */
-type SharedSchemas = [typeof incidentSummarySchema, typeof incidentDetailSchema, typeof silenceSchema];
+type SharedSchemas = [
+  typeof incidentSummarySchema,
+  typeof incidentDetailSchema,
+  typeof silenceSchema,
+  typeof deadLetterSchema,
+];
 
 /** The type of values that JSON Schema `S` accepts (a request part), with the shared schemas' `$ref`s resolved. */
 export type SchemaType<S> = S extends JSONSchema ? FromSchema<S, { references: SharedSchemas }> : unknown;

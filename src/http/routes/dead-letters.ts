@@ -1,14 +1,15 @@
-import type { FastifyPluginAsync } from 'fastify';
 import { NotFoundError } from '../../core/index.ts';
 import type { WorkQueue } from '../../queue/queue.ts';
 import { errorBodySchema } from '../errors.ts';
+import type { RoutePlugin } from '../route-types.ts';
 
 export interface DeadLetterRoutesOptions {
   /** The queues whose dead letters are shown and replayed, by name. */
   queues: Readonly<Record<string, Pick<WorkQueue<unknown>, 'deadLetters' | 'replay'>>>;
 }
 
-const deadLetterSchema = {
+/** A job that failed for good, as the API lists it; routes name it by `$ref: 'DeadLetter#'`. */
+export const deadLetterSchema = {
   $id: 'DeadLetter',
   type: 'object',
   required: ['queue', 'id', 'error', 'failedAt', 'attempts'],
@@ -28,11 +29,11 @@ const deadLetterSchema = {
  * `guardian jobs` is the same from the command line. A job's data is not shown: a signal's
  * evidence is for the incident, not for this list.
  */
-export const deadLetterRoutes: FastifyPluginAsync<DeadLetterRoutesOptions> = async (app, { queues }) => {
+export const deadLetterRoutes: RoutePlugin<DeadLetterRoutesOptions> = async (app, { queues }) => {
   app.addSchema(deadLetterSchema);
   const names = Object.keys(queues);
 
-  app.get<{ Querystring: { queue?: string; limit?: number } }>(
+  app.get(
     '/api/v1/dead-letters',
     {
       config: { access: 'read' },
@@ -79,7 +80,7 @@ export const deadLetterRoutes: FastifyPluginAsync<DeadLetterRoutesOptions> = asy
     },
   );
 
-  app.post<{ Params: { queue: string; id: string } }>(
+  app.post(
     '/api/v1/dead-letters/:queue/:id/replay',
     {
       // Replaying sends to Slack or writes incidents again: an operator's act.

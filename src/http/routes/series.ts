@@ -1,5 +1,5 @@
-import type { FastifyPluginAsync } from 'fastify';
 import type { SeriesSeen } from '../../../detectors/metric-anomaly.ts';
+import type { RoutePlugin } from '../route-types.ts';
 
 export interface SeriesRoutesOptions {
   /**
@@ -14,8 +14,8 @@ export interface SeriesRoutesOptions {
  * and time, a page at a time: the first thing to look at after pointing an exporter at Guardian.
  * Bounded as the anomaly detector's state is (`maxSeries`, least recently seen forgotten first).
  */
-export const seriesRoutes: FastifyPluginAsync<SeriesRoutesOptions> = async (app, { list }) => {
-  app.get<{ Querystring: { limit: number; after?: string } }>(
+export const seriesRoutes: RoutePlugin<SeriesRoutesOptions> = async (app, { list }) => {
+  app.get(
     '/api/v1/series',
     {
       config: { access: 'read' },
