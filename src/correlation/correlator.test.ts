@@ -23,7 +23,10 @@ afterAll(async () => {
   await dynamo?.close();
 });
 
-async function freshCorrelator(maxResolved?: number): Promise<{
+async function freshCorrelator(
+  maxResolved?: number,
+  maxOpen?: number,
+): Promise<{
   correlator: Correlator;
   store: IncidentStore;
   clock: ManualClock;
@@ -45,6 +48,7 @@ async function freshCorrelator(maxResolved?: number): Promise<{
       logger,
       metrics: createGuardianMetrics(),
       ...(maxResolved ? { maxResolved } : {}),
+      ...(maxOpen ? { maxOpen } : {}),
     }),
     store,
     clock,
@@ -161,6 +165,34 @@ describe('correlator', () => {
     await correlator.apply(sig({ kind: 'metric.threshold', entity: 'metric:m{id="open2"}' }));
     // Two resolved (the latest) and the two open ones.
     expect(correlator.size()).toBe(4);
+  });
+
+  it('holds at most maxOpen open incidents: past it a new signal joins the newest of its kind', async () => {
+    const { correlator } = await freshCorrelator(undefined, 3);
+    const opened = new Set<string>();
+    for (let i = 0; i < 3; i++) {
+      const { incident, change } = await correlator.apply(
+        sig({ kind: 'metric.threshold', entity: `metric:m{id="${i}"}` }),
+      );
+      expect(change).toBe('opened');
+      opened.add(incident!.id);
+    }
+    const kinds = ['metric.threshold', 'metric.threshold', 'spark.executor_lost'];
+    const joined: string[] = [];
+    for (const [i, kind] of kinds.entries()) {
+      const { incident, change } = await correlator.apply(sig({ kind, entity: `host:h${i}` }));
+      expect(change).not.toBe('opened');
+      joined.push(incident!.id);
+    }
+    expect(correlator.active().filter((x) => x.status !== 'resolved')).toHaveLength(3);
+    // The metric signals went to the newest metric incident; the executor loss (no incident of its
+    // kind) to the newest open one, which is that same incident.
+    expect(new Set(joined).size).toBe(1);
+    expect(opened.has(joined[0]!)).toBe(true);
+    const held = correlator.active().find((x) => x.id === joined[0])!;
+    expect(held.signals.map((x) => x.entity)).toEqual(
+      expect.arrayContaining(['host:h0', 'host:h1', 'host:h2']),
+    );
   });
 
   it('loads its working set again after a failed first load, instead of failing every signal', async () => {

@@ -47,6 +47,13 @@ export interface CorrelatorOptions {
    * Open incidents are never dropped. @defaultValue 10000
    */
   maxResolved?: number;
+  /**
+   * Open incidents at most. Past it a signal that would open another joins the newest open
+   * incident of its kind (or the newest open one), so a runaway source costs one growing incident
+   * rather than memory and a page per signal; `guardian.correlation.capped` counts those signals
+   * and a warning says so once a minute. @defaultValue 5000
+   */
+  maxOpen?: number;
 }
 
 export interface CorrelationResult {
@@ -78,6 +85,8 @@ export class Correlator {
   readonly #set = new WorkingSet();
   #warm: Promise<void> | undefined;
   #expiredAt = Number.NEGATIVE_INFINITY;
+  #cappedWarnedAt = Number.NEGATIVE_INFINITY;
+  #capped = 0;
   /** The last queued apply or sweep: the next one runs after it. */
   #tail: Promise<unknown> = Promise.resolve();
 
@@ -205,6 +214,21 @@ export class Correlator {
     if (signal.status === 'resolved') return { incident: null, change: 'none' };
 
     const candidates = this.#candidates(signal);
+    if (candidates.length === 0 && this.#set.openCount >= (this.#o.maxOpen ?? 5000)) {
+      const overflow = this.#set.newestOpen(signal.kind);
+      if (overflow) {
+        this.#capped++;
+        this.#o.metrics.correlationCapped.add(1, { kind: signal.kind });
+        if (now - this.#cappedWarnedAt >= 60_000) {
+          this.#cappedWarnedAt = now;
+          this.#o.logger.warn(
+            { open: this.#set.openCount, joined: overflow.id, capped: this.#capped, kind: signal.kind },
+            'open incidents at their cap: new signals join the newest open incident of their kind',
+          );
+        }
+        return this.#write(applySignal(overflow, signal, now), false);
+      }
+    }
     if (candidates.length === 0) {
       const opened = openIncident(signal, now);
       const { incident, created } = await this.#o.store.create(opened.incident);
@@ -435,6 +459,9 @@ class WorkingSet {
   readonly #byFailure = new Index();
   readonly #bySymptomHost = new Index();
   readonly #byResource = new Index();
+  #open = 0;
+  /** Per signal kind, the newest open incident opened by it: where signals go past the cap. */
+  readonly #newestByKind = new Map<string, string>();
 
   all(): Incident[] {
     return [...this.#entries.values()].map((e) => e.incident);
@@ -444,7 +471,28 @@ class WorkingSet {
     return this.#entries.size;
   }
 
+  /** Open or acknowledged incidents held. */
+  get openCount(): number {
+    return this.#open;
+  }
+
+  /** The newest open incident opened by a signal of this kind, else the newest open one. */
+  newestOpen(kind: string): Incident | undefined {
+    const id = this.#newestByKind.get(kind);
+    const held = id ? this.#entries.get(id)?.incident : undefined;
+    if (held && held.status !== 'resolved' && !held.mergedInto) return held;
+    let newest: Incident | undefined;
+    for (const e of this.#entries.values()) {
+      const i = e.incident;
+      if (i.status === 'resolved' || i.mergedInto) continue;
+      if (!newest || i.openedAt >= newest.openedAt) newest = i;
+    }
+    return newest;
+  }
+
   clear(): void {
+    this.#open = 0;
+    this.#newestByKind.clear();
     this.#entries.clear();
     this.#byFingerprint.clear();
     for (const index of [
@@ -522,6 +570,12 @@ class WorkingSet {
     // Only open incidents own their fingerprints: a resolved one is reopened by linking, not by owning.
     const open = incident.status !== 'resolved';
     const wasOpen = prev !== undefined && prev.incident.status !== 'resolved';
+    this.#open += Number(open) - Number(wasOpen);
+    const firstKind = incident.signals[0]?.kind;
+    if (open && firstKind) {
+      const newest = this.#entries.get(this.#newestByKind.get(firstKind) ?? '')?.incident;
+      if (!newest || newest.openedAt <= incident.openedAt) this.#newestByKind.set(firstKind, id);
+    }
     if (open !== wasOpen) {
       for (const fp of fingerprints) {
         if (open) this.#byFingerprint.set(fp, id);
@@ -556,6 +610,7 @@ class WorkingSet {
     this.#bySymptomHost.update(id, e.symptomHosts, none);
     this.#byResource.update(id, e.resources, none);
     for (const fp of e.fingerprints) if (this.#byFingerprint.get(fp) === id) this.#byFingerprint.delete(fp);
+    if (e.incident.status !== 'resolved') this.#open--;
     this.#entries.delete(id);
   }
 }

@@ -5,6 +5,8 @@ import { type Counter, type Meter, metrics } from '@opentelemetry/api';
  * bootstrap (`telemetry/sdk.ts`) installs when `OTEL_*` says so; otherwise they are no-ops.
  */
 export interface GuardianMetrics {
+  /** Signals that joined an existing incident because open incidents were at their cap, by `kind`. */
+  readonly correlationCapped: Counter;
   /** OTLP data points accepted, by `metric_type`. */
   readonly ingestedPoints: Counter;
   /** OTLP data points rejected, by `reason`. */
@@ -30,6 +32,11 @@ export function createGuardianMetrics(meter: Meter = metrics.getMeter('guardian'
     rejectedRequests: meter.createCounter('guardian.otlp.requests.rejected', { unit: '{request}' }),
     signals: meter.createCounter('guardian.signals', { unit: '{signal}' }),
     incidents: meter.createCounter('guardian.incidents', { unit: '{incident}' }),
+    correlationCapped: meter.createCounter('guardian.correlation.capped', {
+      unit: '{signal}',
+      description:
+        'Signals that joined the newest open incident of their kind because open incidents were at their cap',
+    }),
     slackCalls: meter.createCounter('guardian.slack.calls', { unit: '{call}' }),
     jobs: meter.createCounter('guardian.queue.jobs', { unit: '{job}' }),
   };
