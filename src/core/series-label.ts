@@ -57,6 +57,13 @@ export function seriesLabel(
   add(point);
   add(resource);
   let label = service ? `${name} of ${service}` : name;
-  if (values.length > 0) label += ` on ${values.join(', ')}`;
-  return label.length <= SERIES_LABEL_MAX ? label : `${label.slice(0, SERIES_LABEL_MAX - 1)}…`;
+  if (label.length > SERIES_LABEL_MAX) return `${label.slice(0, SERIES_LABEL_MAX - 1)}…`;
+  // Whole values only: a value cut in the middle could be a secret that redaction, which runs on
+  // the title later, no longer recognises.
+  for (const [i, v] of values.entries()) {
+    const next = `${label}${i === 0 ? ' on ' : ', '}${v}`;
+    if (next.length > SERIES_LABEL_MAX - 2) return `${label} …`;
+    label = next;
+  }
+  return label;
 }
