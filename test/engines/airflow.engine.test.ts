@@ -191,7 +191,12 @@ describe('Airflow source against real Airflow 3', () => {
     expect(reported.length).toBeGreaterThan(0);
     const last = reported.at(-1)!;
     expect(last.to).toBe('scheduled');
-    expect(last.related).toEqual(['airflow:scheduler']);
+    // The scheduler that creates its runs, and the file that defines it (a broken import explains a
+    // run that never comes).
+    expect(last.related).toEqual([
+      'airflow:scheduler',
+      expect.stringMatching(/^airflow:import:\/.*\/dags\/guardian_engine_test\.py$/),
+    ]);
     expect(last.details.nextRunAfter).toBeGreaterThanOrEqual(Date.parse('2030-01-01T00:00:00Z'));
     expect(last.details.timetable).toEqual(expect.any(String));
     // A DAG without a schedule has no next run to report.
