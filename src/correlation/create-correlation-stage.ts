@@ -61,17 +61,19 @@ export function createCorrelationStage(options: CorrelationStageOptions): Correl
   };
   // Incidents stored and never posted are queued again by the leader, on start, on taking the
   // lead and every reconcileInterval.
-  let reconciling = false;
+  // The pass in flight, so shutdown waits for it before the store closes under it.
+  let reconciling: Promise<void> | undefined;
   const reconcile = () => {
     if (!reconciler || reconciling || (leadership && !leadership.leading())) return;
-    reconciling = true;
-    void reconciler
+    reconciling = reconciler
       .run()
-      .catch((err: unknown) =>
-        logger.warn({ error: errorMessage(err) }, 'looking for incidents never posted failed; will retry'),
+      .then(
+        () => {},
+        (err: unknown) =>
+          logger.warn({ error: errorMessage(err) }, 'looking for incidents never posted failed; will retry'),
       )
       .finally(() => {
-        reconciling = false;
+        reconciling = undefined;
       });
   };
   let leadership: Leadership | undefined;
@@ -110,7 +112,10 @@ export function createCorrelationStage(options: CorrelationStageOptions): Correl
   closers.unshift(async () => settling.cancel());
   if (reconciler) {
     const reconcileTimer = every(clock, config.notify.reconcileInterval, reconcile);
-    closers.unshift(async () => reconcileTimer.cancel());
+    closers.unshift(async () => {
+      reconcileTimer.cancel();
+      await reconciling;
+    });
     reconcile();
   }
   signals.process(
