@@ -1,5 +1,8 @@
 import { SourceError } from './source.ts';
 
+/** The largest answer a source reads unless told otherwise: 32 MiB. */
+export const DEFAULT_MAX_ANSWER_BYTES = 32 * 1024 * 1024;
+
 export interface GetJsonOptions {
   /** Request headers (credentials travel here, never in the URL or in messages). */
   readonly headers?: Readonly<Record<string, string>>;
@@ -32,7 +35,7 @@ export async function getJson<T>(source: string, url: string, options: GetJsonOp
   } catch (err) {
     throw new SourceError(source, `${what}: ${connectionProblem(err, timeoutMs)}`);
   }
-  const text = await readCapped(res, options.maxBytes ?? 32 * 1024 * 1024, source, what, timeoutMs);
+  const text = await readCapped(res, options.maxBytes ?? DEFAULT_MAX_ANSWER_BYTES, source, what, timeoutMs);
   if (!res.ok) {
     const detail = /^\s*</.test(text)
       ? ' (an HTML page)'
@@ -56,7 +59,12 @@ function connectionProblem(err: unknown, timeoutMs: number): string {
   return `cannot connect (${e.cause?.code ?? name ?? 'error'})`;
 }
 
-async function readCapped(
+/**
+ * Reads an answer's body as text, refusing (a {@link SourceError}, the rest not read) one that
+ * declares or turns out to be larger than `maxBytes`: a peer answering a gigabyte, or without
+ * end, costs at most `maxBytes` of memory.
+ */
+export async function readCapped(
   res: Response,
   maxBytes: number,
   source: string,

@@ -1,4 +1,5 @@
 import type { Clock } from '../../core/index.ts';
+import { DEFAULT_MAX_ANSWER_BYTES, readCapped } from '../http.ts';
 import { SourceError } from '../source.ts';
 
 /** A DAG run as the Airflow 3 REST API (`/api/v2`) returns it; only the fields Guardian reads. */
@@ -90,6 +91,18 @@ export interface AirflowClientOptions {
    * @defaultValue 100
    */
   pageSize?: number;
+  /**
+   * The most one call reads: one answer, and a list's pages together. An Airflow answering more
+   * (a gigabyte, a body without end, a million entries) fails the call with a {@link SourceError}
+   * instead of growing Guardian's memory.
+   * @defaultValue 32 MiB
+   */
+  maxBytes?: number;
+  /**
+   * The most of one task log kept: its latest lines, older ones dropped as later pages come.
+   * @defaultValue 4 MiB
+   */
+  maxLogBytes?: number;
 }
 
 /** What a list call returned, with the server's clock (its `Date` header) at answer time. */
@@ -108,7 +121,14 @@ export class AirflowClient {
   #token: string | undefined;
 
   constructor(options: AirflowClientOptions) {
-    this.#o = { timeoutMs: 10_000, pageSize: 100, ...options, baseUrl: options.baseUrl.replace(/\/+$/, '') };
+    this.#o = {
+      timeoutMs: 10_000,
+      pageSize: 100,
+      maxBytes: DEFAULT_MAX_ANSWER_BYTES,
+      maxLogBytes: 4 * 1024 * 1024,
+      ...options,
+      baseUrl: options.baseUrl.replace(/\/+$/, ''),
+    };
   }
 
   /** `GET /api/v2/monitor/health` (no auth). */
@@ -186,7 +206,12 @@ export class AirflowClient {
     tryNumber: number,
   ): Promise<string[]> {
     const path = `/api/v2/dags/${enc(ti.dag_id)}/dagRuns/${enc(ti.dag_run_id)}/taskInstances/${enc(ti.task_id)}/logs/${Math.max(1, tryNumber)}`;
-    const lines: string[] = [];
+    let lines: string[] = [];
+    let kept = 0;
+    const keep = (line: string) => {
+      lines.push(line);
+      kept += line.length;
+    };
     let token: string | undefined;
     for (let page = 0; page < 20; page++) {
       const query: Record<string, string> = { full_content: 'true', map_index: String(ti.map_index ?? -1) };
@@ -195,12 +220,18 @@ export class AirflowClient {
       const content = (body as { content?: unknown }).content;
       if (Array.isArray(content)) {
         for (const m of content) {
-          if (typeof m === 'string') lines.push(m);
+          if (typeof m === 'string') keep(m);
           else if (m && typeof m === 'object' && typeof (m as { event?: unknown }).event === 'string') {
-            lines.push(structuredLine(m as StructuredLogMessage));
+            keep(structuredLine(m as StructuredLogMessage));
           }
         }
-      } else if (typeof content === 'string') lines.push(...content.split('\n'));
+      } else if (typeof content === 'string') for (const line of content.split('\n')) keep(line);
+      // What explains a failure is at the end: past the budget, the oldest lines go.
+      if (kept > this.#o.maxLogBytes) {
+        let drop = 0;
+        while (kept > this.#o.maxLogBytes && drop < lines.length) kept -= lines[drop++]!.length;
+        lines = lines.slice(drop);
+      }
       const next = (body as { continuation_token?: unknown }).continuation_token;
       if (typeof next !== 'string' || !next || next === token) break;
       token = next;
@@ -211,6 +242,7 @@ export class AirflowClient {
   async #list<T>(path: string, field: string, query: Record<string, string>): Promise<Listed<T>> {
     const items: T[] = [];
     let serverTime: number | undefined;
+    let read = 0;
     for (let offset = 0; ; ) {
       const res = await this.#fetchJson('GET', path, {
         ...query,
@@ -218,6 +250,13 @@ export class AirflowClient {
         offset: String(offset),
       });
       serverTime ??= res.serverTime;
+      read += res.bytes;
+      if (read > this.#o.maxBytes) {
+        throw new SourceError(
+          'airflow',
+          `GET ${path}: pages over the ${this.#o.maxBytes}-byte limit in all (${items.length} entries read); not reading more`,
+        );
+      }
       const page = arrayField<T>(res.body, field);
       const total = (res.body as { total_entries?: unknown }).total_entries;
       items.push(...page);
@@ -247,7 +286,7 @@ export class AirflowClient {
     query?: Record<string, string>,
     auth = true,
     json?: unknown,
-  ): Promise<{ body: unknown; serverTime: number | undefined }> {
+  ): Promise<{ body: unknown; serverTime: number | undefined; bytes: number }> {
     for (let attempt = 0; attempt < 2; attempt++) {
       const headers: Record<string, string> = { accept: 'application/json' };
       if (json !== undefined) headers['content-type'] = 'application/json';
@@ -269,7 +308,7 @@ export class AirflowClient {
           `${method} ${path}: ${cause === 'TimeoutError' ? `no answer in ${this.#o.timeoutMs} ms` : `cannot connect (${cause})`}`,
         );
       }
-      const text = await res.text();
+      const text = await readCapped(res, this.#o.maxBytes, 'airflow', `${method} ${path}`, this.#o.timeoutMs);
       if (res.status === 401 && auth && attempt === 0) {
         // Tokens expire ([api_auth] jwt_expiration_time): get a new one and ask again, once.
         this.#token = undefined;
@@ -295,7 +334,7 @@ export class AirflowClient {
         );
       }
       const date = res.headers.get('date');
-      return { body, serverTime: date ? Date.parse(date) : undefined };
+      return { body, serverTime: date ? Date.parse(date) : undefined, bytes: Buffer.byteLength(text) };
     }
     throw new SourceError('airflow', `${method} ${path}: still unauthorized after a new token`, 401);
   }

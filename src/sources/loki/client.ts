@@ -79,8 +79,15 @@ export class LokiClient {
         `query_range: expected streams, got ${body.data?.resultType ?? body.status ?? 'nothing'}`,
       );
     }
-    return (body.data.result as Partial<LokiStream>[]).filter(
+    const streams = (body.data.result as Partial<LokiStream>[]).filter(
       (s): s is LokiStream => !!s && typeof s.stream === 'object' && Array.isArray(s.values),
     );
+    // More than asked for is not Loki's behaviour (a proxy, a misconfigured peer): refused, not
+    // taken, so that one answer cannot turn into a million observations.
+    const entries = streams.reduce((n, s) => n + s.values.length, 0);
+    if (entries > q.limit) {
+      throw new SourceError('loki', `query_range: answered ${entries} entries for a limit of ${q.limit}`);
+    }
+    return streams;
   }
 }

@@ -25,6 +25,12 @@ export interface LokiSourceOptions {
   pageLimit?: number;
   /** @defaultValue 10000 */
   timeoutMs?: number;
+  /**
+   * Entries one poll takes per query, at most: past it the poll stops at the last page's end and
+   * the next poll goes on from there, so a burst of a million lines is taken in steps, in
+   * bounded memory, none skipped. @defaultValue 50000
+   */
+  maxEntriesPerPoll?: number;
 }
 
 const MS_NS = 1_000_000n;
@@ -37,6 +43,7 @@ const MS_NS = 1_000_000n;
 export function createLokiSource(options: LokiSourceOptions): PollSource {
   const overlapNs = BigInt(options.overlapMs ?? 60_000) * MS_NS;
   const pageLimit = options.pageLimit ?? 5000;
+  const maxEntries = options.maxEntriesPerPoll ?? 50_000;
   /** Per query: where the next poll ends its look-back, in ns. */
   const watermarks = new Map<string, bigint>();
   /** Keys of entries already reported, with their timestamp, per query: dropped once older than the overlap. */
@@ -55,6 +62,8 @@ export function createLokiSource(options: LokiSourceOptions): PollSource {
     const already = seen.get(query) ?? new Map<string, bigint>();
     const fresh = new Map<string, bigint>();
     let start = from;
+    let end = nowNs;
+    let taken = 0;
     for (let page = 0; page < 1000; page++) {
       const streams = await client.queryRange({
         query,
@@ -84,12 +93,21 @@ export function createLokiSource(options: LokiSourceOptions): PollSource {
         options.logger.warn({ query }, 'Loki page full of one instant: continuing after it');
         start = last + 1n;
       } else start = last;
+      taken += count;
+      if (taken >= maxEntries) {
+        options.logger.info(
+          { query, taken },
+          'Loki has more lines than one poll takes: the next poll goes on',
+        );
+        end = start;
+        break;
+      }
     }
     // Commit only after the whole query paged successfully.
     for (const [k, t] of fresh) already.set(k, t);
-    for (const [k, t] of already) if (t < nowNs - 2n * overlapNs) already.delete(k);
+    for (const [k, t] of already) if (t < end - 2n * overlapNs) already.delete(k);
     seen.set(query, already);
-    watermarks.set(query, nowNs);
+    watermarks.set(query, end);
   }
 
   return {
