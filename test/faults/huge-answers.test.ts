@@ -154,36 +154,48 @@ describe('fault matrix: a source answers without end or a million entries', () =
     await expect(client.taskLog(ti, 1)).rejects.toThrow(/answer is over the 33554432-byte limit/);
   }, 60_000);
 
-  it('Loki answering a million entries at once, then a burst paged: down, bounded, back, none skipped', async () => {
-    const burst = faultScale({ ci: 150_000, long: 1_000_000 });
-    peer = await startFloodingLoki('million', burst);
-    const loki = peer;
-    guardian = await startGuardianProcess(
-      config({ loki: { url: loki.url, queries: ['{service_name="orders"}'], interval: 1_000 } }),
-    );
-    const rss = sampleRss(guardian.pid);
-    try {
-      const url = guardian.url;
-      await eventually(() => expect(guardian?.output()).toMatch(/over the 33554432-byte limit/), 45_000, 250);
-      await downThenBack(url, 'loki', () => {
-        loki.mode = 'healthy';
-      });
-      // The whole burst taken, in polls of at most 50,000 entries each.
-      await eventually(() => expect(loki.reached()).toBe(burst), 60_000, 250);
-      expect(guardian.output()).toMatch(/the next poll goes on/);
-      const outcome = await expectPostedExactlyOnce(url, slack);
-      expect(outcome).toMatchObject({ incidents: 1, paged: 1, posts: 1 });
-      const growth = rss.peak() - rss.baseline;
-      console.info(
-        `loki flood: ${Math.round(loki.bytesSent() / MiB)} MiB sent, ${loki.requests('/loki/api/v1/query_range')} requests, RSS ${Math.round(rss.baseline / MiB)} → peak ${Math.round(rss.peak() / MiB)} MiB`,
+  it(
+    'Loki answering a million entries at once, then a burst paged: down, bounded, back, none skipped',
+    async () => {
+      const burst = faultScale({ ci: 150_000, long: 1_000_000 });
+      peer = await startFloodingLoki('million', burst);
+      const loki = peer;
+      guardian = await startGuardianProcess(
+        config({ loki: { url: loki.url, queries: ['{service_name="orders"}'], interval: 1_000 } }),
       );
-      expect(growth).toBeLessThan(RSS_GROWTH_BUDGET);
-      recordOutcome(
-        `Loki answering a million entries at once, then ${burst} paged (RSS +${Math.round(growth / MiB)} MiB)`,
-        { faults: 1, ...outcome, signalsLost: 0 },
-      );
-    } finally {
-      rss.stop();
-    }
-  }, 120_000);
+      const rss = sampleRss(guardian.pid);
+      try {
+        const url = guardian.url;
+        await eventually(
+          () => expect(guardian?.output()).toMatch(/over the 33554432-byte limit/),
+          45_000,
+          250,
+        );
+        await downThenBack(url, 'loki', () => {
+          loki.mode = 'healthy';
+        });
+        // The whole burst taken, in polls of at most 50,000 entries each.
+        await eventually(
+          () => expect(loki.reached()).toBe(burst),
+          faultScale({ ci: 60_000, long: 900_000 }),
+          250,
+        );
+        expect(guardian.output()).toMatch(/the next poll goes on/);
+        const outcome = await expectPostedExactlyOnce(url, slack);
+        expect(outcome).toMatchObject({ incidents: 1, paged: 1, posts: 1 });
+        const growth = rss.peak() - rss.baseline;
+        console.info(
+          `loki flood: ${Math.round(loki.bytesSent() / MiB)} MiB sent, ${loki.requests('/loki/api/v1/query_range')} requests, RSS ${Math.round(rss.baseline / MiB)} → peak ${Math.round(rss.peak() / MiB)} MiB`,
+        );
+        expect(growth).toBeLessThan(RSS_GROWTH_BUDGET);
+        recordOutcome(
+          `Loki answering a million entries at once, then ${burst} paged (RSS +${Math.round(growth / MiB)} MiB)`,
+          { faults: 1, ...outcome, signalsLost: 0 },
+        );
+      } finally {
+        rss.stop();
+      }
+    },
+    faultScale({ ci: 120_000, long: 1_000_000 }),
+  );
 });
