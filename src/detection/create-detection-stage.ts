@@ -30,6 +30,11 @@ export interface DetectionStage {
   pending(): number;
   /** False while signals are held: producers are refused until the queue takes them. */
   accepting(): boolean;
+  /**
+   * Resolves once the signals emitted so far are queued (or held), at most after `timeoutMs`:
+   * what a push waits for before it is answered 200.
+   */
+  settled(timeoutMs: number): Promise<void>;
   /** Back-pressure: the signal queue's depth (sampled once a second) and the held signals pass `otlp.maxQueueDepth`. */
   saturated(): boolean;
   /** Readiness: each queue this replica consumes moves (sampled at the same pace). */
@@ -109,6 +114,7 @@ export function createDetectionStage(options: DetectionStageOptions): DetectionS
     anomaly,
     pending: () => unqueued.pending(),
     accepting: () => unqueued.accepting(),
+    settled: (timeoutMs) => unqueued.settled(timeoutMs),
     saturated: () => lastDepth + unqueued.pending() > config.otlp.maxQueueDepth,
     draining: () => notifyMoving.draining() && signalsMoving.draining(),
     timers,

@@ -89,6 +89,7 @@ export async function createHttpStage(options: HttpStageOptions): Promise<HttpSt
       sink: (observations) => {
         for (const o of observations) if (o.type === 'metric') history.record(o.series, o.time, o.value);
         detection.engine.ingest(observations);
+        return detection.settled(5_000);
       },
       isSaturated: () => ({
         saturated: detection.saturated(),

@@ -27,6 +27,24 @@ describe('retry buffer in front of a queue', () => {
     expect(buffer.accepting()).toBe(true);
   });
 
+  it('settles once what was offered is queued, or held when the queue refuses it, not later', async () => {
+    const q = flakyQueue();
+    const buffer = createRetryBuffer({ add: q.add, what: 'signal', logger: silentLogger(), retryMs: 60_000 });
+    buffer.offer(1);
+    buffer.offer(2);
+    expect(q.taken).toEqual([]);
+    await buffer.settled(1000);
+    expect(q.taken).toEqual([1, 2]);
+
+    q.state.down = true;
+    buffer.offer(3);
+    const started = Date.now();
+    await buffer.settled(5000);
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(buffer.accepting()).toBe(false);
+    expect(buffer.close()).toEqual([3]);
+  });
+
   it('holds what the queue refused, refuses producers meanwhile, and queues it all in order later', async () => {
     const q = flakyQueue();
     const buffer = createRetryBuffer({ add: q.add, what: 'signal', logger: silentLogger(), retryMs: 10 });

@@ -29,6 +29,12 @@ export interface RetryBuffer<T> {
   accepting(): boolean;
   /** Items held now plus adds in flight. */
   pending(): number;
+  /**
+   * Resolves once every item offered so far was added or held (not once held ones are queued),
+   * or after `timeoutMs`: what a producer waits for before it says "taken", so that a crash right
+   * after cannot lose an item it was told was taken while the queue works.
+   */
+  settled(timeoutMs: number): Promise<void>;
   /** Resolves once nothing is held or in flight, or after `timeoutMs`; returns what is left. */
   flush(timeoutMs: number): Promise<number>;
   /** Stops retrying; returns the items still held (the caller decides what becomes of them). */
@@ -56,6 +62,8 @@ export function createRetryBuffer<T>(options: RetryBufferOptions<T>): RetryBuffe
   /** Held items, in offer order. */
   const held: Entry<T>[] = [];
   let inFlight = 0;
+  /** Adds in flight, each resolved (never rejected) when its item is added or held. */
+  const adding = new Set<Promise<void>>();
   let seq = 0;
   let closed = false;
   let retryTimer: NodeJS.Timeout | undefined;
@@ -125,7 +133,7 @@ export function createRetryBuffer<T>(options: RetryBufferOptions<T>): RetryBuffe
         return;
       }
       inFlight++;
-      options
+      const added: Promise<void> = options
         .add(item)
         .catch((err: unknown) => {
           if (held.length === 0)
@@ -138,11 +146,24 @@ export function createRetryBuffer<T>(options: RetryBufferOptions<T>): RetryBuffe
         })
         .finally(() => {
           inFlight--;
+          adding.delete(added);
           settle();
         });
+      adding.add(added);
     },
     accepting: () => held.length === 0,
     pending: () => held.length + inFlight,
+    async settled(timeoutMs) {
+      if (adding.size === 0) return;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all(adding),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, timeoutMs);
+        }),
+      ]);
+      clearTimeout(timer);
+    },
     async flush(timeoutMs) {
       if (held.length > 0 && !draining) {
         clearTimeout(retryTimer);

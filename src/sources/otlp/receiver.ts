@@ -14,8 +14,11 @@ const gunzipAsync = promisify(gunzip);
 const tracer = trace.getTracer('guardian');
 
 export interface OtlpReceiverOptions {
-  /** Receives the observations of each accepted request, synchronously. */
-  sink: (observations: MetricObservation[]) => void;
+  /**
+   * Receives the observations of each accepted request, synchronously; the answer waits for the
+   * promise it may return (until what they caused is queued).
+   */
+  sink: (observations: MetricObservation[]) => unknown;
   /**
    * Asked before a request is read: a saturated pipeline answers 429, one that cannot queue what
    * it would detect (its queue is away, or it is stopping) 503, both with Retry-After. OTLP
@@ -203,6 +206,7 @@ export const otlpReceiver: FastifyPluginAsync<OtlpReceiverOptions> = async (app,
             : decodeMetricsRequestJson(body.toString('utf8'));
         const batch = normalise(decoded, options.identity);
         // One span per export request (not per point): ingest cost and outcome in Guardian's traces.
+        let taken: unknown;
         tracer.startActiveSpan('otlp.export', (span) => {
           span.setAttributes({
             'otlp.format': format,
@@ -210,11 +214,13 @@ export const otlpReceiver: FastifyPluginAsync<OtlpReceiverOptions> = async (app,
             'otlp.points.rejected': batch.rejected,
           });
           try {
-            if (batch.observations.length > 0) options.sink(batch.observations);
+            if (batch.observations.length > 0) taken = options.sink(batch.observations);
           } finally {
             span.end();
           }
         });
+        // "Taken" only once what the points caused is queued: a crash after the answer loses nothing.
+        await taken;
         if (batch.accepted > 0) metrics.ingestedPoints.add(batch.accepted);
         if (batch.rejected > 0) metrics.rejectedPoints.add(batch.rejected, { reason: 'invalid_point' });
         const message = batch.rejected > 0 ? batch.errors.join('; ') : '';
