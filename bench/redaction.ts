@@ -12,13 +12,14 @@
  *     detectors (classification, masking, mining, redaction of what they keep),
  * and the ratio of the full-size time to the half-size one (about 2 when linear).
  */
-import { readFailureText } from '../detectors/failure-text.ts';
+
 import { createLogBurstDetector } from '../detectors/log-burst.ts';
 import { createLogNewTemplateDetector } from '../detectors/log-new-template.ts';
 import { createLogSignatureDetector } from '../detectors/log-signature.ts';
 import { ManualClock } from '../src/core/clock.ts';
 import type { LogObservation } from '../src/core/index.ts';
 import { DetectionEngine } from '../src/detection/engine.ts';
+import { readFailureText } from '../src/logs/failure-text.ts';
 import { redact } from '../src/logs/redact.ts';
 import { classify } from '../src/logs/signatures.ts';
 import { silentLogger } from '../src/telemetry/logger.ts';

@@ -1,7 +1,7 @@
 import type { Evidence, Observation, Severity, Signal, StateObservation } from '../src/core/index.ts';
 import { parseTaskKey, stableId } from '../src/core/index.ts';
 import type { Detector, DetectorContext } from '../src/detection/engine.ts';
-import { readFailureText } from './failure-text.ts';
+import { readFailureText } from '../src/logs/failure-text.ts';
 
 export const AIRFLOW_TASK_FAILURE_DETECTOR_ID = 'airflow-task-failure';
 

@@ -52,3 +52,6 @@ export const DETECTORS: readonly {
 export function createDetectors(config: GuardianConfig): Detector[] {
   return DETECTORS.map((d) => d.create(config));
 }
+
+/** What the detection stage needs of the metric anomaly detector: the series it has seen. */
+export { METRIC_ANOMALY_DETECTOR_ID, type MetricAnomalyDetector } from './metric-anomaly.ts';

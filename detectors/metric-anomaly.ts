@@ -2,6 +2,7 @@ import type { AttributeMatcher } from '../src/config/schema.ts';
 import type { Evidence, MetricObservation, Observation, Severity, Signal } from '../src/core/index.ts';
 import { stableId } from '../src/core/index.ts';
 import type { Detector, DetectorContext } from '../src/detection/engine.ts';
+import type { SeriesSeen } from '../src/detection/series-seen.ts';
 import {
   type AnomalyChannel,
   type AnomalyScorerConfig,
@@ -196,21 +197,9 @@ interface Tracked {
   silent: Signal | undefined;
 }
 
-/** A series the detector watches, as `GET /api/v1/series` lists it. */
-export interface SeriesSeen {
-  readonly series: string;
-  readonly name: string;
-  readonly label: string;
-  readonly unit: string;
-  readonly lastValue: number;
-  readonly lastSeen: number;
-  /** Usual gap between points, ms; 0 until two points were seen. */
-  readonly interval: number;
-  /** Whether it fires now: an anomaly on one of its values, or its silence. */
-  readonly firing: boolean;
-}
-
 /** The anomaly detector, which also says which series it watches. */
+export type { SeriesSeen };
+
 export interface MetricAnomalyDetector extends Detector {
   /**
    * Watched series in key order, at most `limit`, after the key `after`; `next` is the cursor

@@ -1,7 +1,7 @@
 import type { Observation, Severity, Signal, StateObservation } from '../src/core/index.ts';
 import { stableId } from '../src/core/index.ts';
 import type { Detector, DetectorContext } from '../src/detection/engine.ts';
-import { readFailureText } from './failure-text.ts';
+import { readFailureText } from '../src/logs/failure-text.ts';
 
 export const SPARK_DETECTOR_ID = 'spark';
 

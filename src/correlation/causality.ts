@@ -1,5 +1,5 @@
-import { failureClass } from '../../detectors/failure-text.ts';
 import { type EntityKey, type IncidentSignal, parseTaskKey, type RootCause } from '../core/index.ts';
+import { failureClass } from '../logs/failure-text.ts';
 import { errorLines, resourcesNamedIn, resourcesOfSeries } from './resources.ts';
 
 /**

@@ -1,7 +1,7 @@
-import { failureClass } from '../../detectors/failure-text.ts';
 import type { Clock, EntityKey, Incident, IncidentSignal, Signal } from '../core/index.ts';
 import { VersionConflictError } from '../core/index.ts';
 import { FingerprintTakenError, type IncidentStore } from '../incidents/store.ts';
+import { failureClass } from '../logs/failure-text.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { GuardianMetrics } from '../telemetry/metrics.ts';
 import { HOST_LOSS_KINDS, roleOf, type SignalRole } from './causality.ts';

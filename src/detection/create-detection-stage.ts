@@ -1,5 +1,8 @@
-import { createDetectors } from '../../detectors/index.ts';
-import { METRIC_ANOMALY_DETECTOR_ID, type MetricAnomalyDetector } from '../../detectors/metric-anomaly.ts';
+import {
+  createDetectors,
+  METRIC_ANOMALY_DETECTOR_ID,
+  type MetricAnomalyDetector,
+} from '../../detectors/index.ts';
 import type { GuardianConfig } from '../config/schema.ts';
 import { type Clock, every, type Signal, type TimerHandle } from '../core/index.ts';
 import type { NotifyJob } from '../notify/notifier.ts';

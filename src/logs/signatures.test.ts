@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FAILURE_CLASSES } from '../../detectors/failure-text.ts';
+import { FAILURE_CLASSES } from './failure-text.ts';
 import { classify, ERROR_CLASSES, errorClass, placeByProcess } from './signatures.ts';
 
 const examples = ERROR_CLASSES.flatMap((c) => c.examples.map((e) => [c.id, e] as const));

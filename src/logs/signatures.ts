@@ -8,7 +8,7 @@ import type { Severity } from '../core/index.ts';
 export interface ErrorClass {
   /**
    * Stable id, also `Signal.errorClass`. Where the correlator already knows the class (its
-   * `FAILURE_CLASSES`, `detectors/failure-text.ts`), the id is the same: `spot_interruption`,
+   * `FAILURE_CLASSES`, `src/logs/failure-text.ts`), the id is the same: `spot_interruption`,
    * `host_lost`, `executor_oom`, `connect_unavailable`…
    */
   readonly id: string;

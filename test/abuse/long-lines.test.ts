@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { logPath } from '../../bench/redaction.ts';
-import { readFailureText } from '../../detectors/failure-text.ts';
+import { readFailureText } from '../../src/logs/failure-text.ts';
 import { redact } from '../../src/logs/redact.ts';
 import { classify } from '../../src/logs/signatures.ts';
 import { LONG_LINE_SHAPES, longLine, timings } from '../support/long-lines.ts';

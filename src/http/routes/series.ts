@@ -1,4 +1,4 @@
-import type { SeriesSeen } from '../../../detectors/metric-anomaly.ts';
+import type { SeriesSeen } from '../../detection/series-seen.ts';
 import type { RoutePlugin } from '../route-types.ts';
 
 export interface SeriesRoutesOptions {

@@ -1,6 +1,6 @@
-import { type EntityKey, entityKey } from '../src/core/index.ts';
-import { errorLines, resourcesNamedIn } from '../src/correlation/resources.ts';
-import { classify } from '../src/logs/signatures.ts';
+import { type EntityKey, entityKey } from '../core/index.ts';
+import { errorLines, resourcesNamedIn } from '../correlation/resources.ts';
+import { classify } from './signatures.ts';
 
 /**
  * What a failure's text (an Airflow try's log tail, a Spark stage's failure reason) says about its
