@@ -5,11 +5,10 @@ import { SeriesHistory } from '../src/charts/series-history.ts';
 import { type Incident, ManualClock } from '../src/core/index.ts';
 import { createHttpApp } from '../src/http/app.ts';
 import { LinkSigner } from '../src/http/signed-links.ts';
-import { createDynamoIncidentStore } from '../src/incidents/dynamo-store.ts';
-import { startEmbeddedDynamo } from '../src/incidents/embedded-dynamo.ts';
 import type { IncidentStore } from '../src/incidents/store.ts';
 import { silentLogger } from '../src/telemetry/logger.ts';
 import { spotLossIncident } from './fakes/incidents.ts';
+import { startEmbeddedStore } from './support/embedded-store.ts';
 
 const T0 = Date.parse('2026-09-14T02:00:00Z');
 const SERIES = 'metric:system.memory.utilization{host.name="10.0.6.44",service.name="spark-worker"}';
@@ -59,23 +58,15 @@ const metricIncident: Incident = {
 describe('incident pages', () => {
   let app: FastifyInstance;
   let store: IncidentStore;
-  let dynamo: Awaited<ReturnType<typeof startEmbeddedDynamo>>;
+  let embedded: Awaited<ReturnType<typeof startEmbeddedStore>>;
   const clock = new ManualClock(T0 + 60 * 60_000);
   const signer = new LinkSigner('a-secret-of-at-least-thirty-two-characters', 3_600_000);
   const history = new SeriesHistory();
 
   beforeAll(async () => {
     const logger = silentLogger();
-    dynamo = await startEmbeddedDynamo({ port: 0, logger });
-    store = createDynamoIncidentStore({
-      endpoint: dynamo.endpoint,
-      region: 'us-east-1',
-      tableName: `pages-${Date.now()}`,
-      createTable: true,
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-      logger,
-    });
-    await store.start();
+    embedded = await startEmbeddedStore('pages');
+    store = embedded.store;
     await store.create(metricIncident);
     await store.create(spotLossIncident('inc_spot_1'));
     for (let i = 0; i < 120; i++) history.record(SERIES, T0 + i * 30_000, i < 90 ? 0.4 : 0.95);
@@ -91,8 +82,7 @@ describe('incident pages', () => {
 
   afterAll(async () => {
     await app?.close();
-    await store?.close();
-    await dynamo?.close();
+    await embedded?.close();
   });
 
   it('links / to the incident list, and the list to each incident', async () => {

@@ -11,11 +11,10 @@ import { SeriesHistory } from '../../src/charts/series-history.ts';
 import { type Incident, ManualClock } from '../../src/core/index.ts';
 import { createHttpApp } from '../../src/http/app.ts';
 import { LinkSigner } from '../../src/http/signed-links.ts';
-import { createDynamoIncidentStore } from '../../src/incidents/dynamo-store.ts';
-import { startEmbeddedDynamo } from '../../src/incidents/embedded-dynamo.ts';
 import type { IncidentStore } from '../../src/incidents/store.ts';
 import { silentLogger } from '../../src/telemetry/logger.ts';
 import { spotLossIncident } from '../fakes/incidents.ts';
+import { startEmbeddedStore } from '../support/embedded-store.ts';
 
 /**
  * The incident pages as a person sees them: Debian's Chromium (driven by playwright-core) loads
@@ -106,23 +105,15 @@ describe('incident pages in Chromium', () => {
   let app: FastifyInstance;
   let url: string;
   let store: IncidentStore;
-  let dynamo: Awaited<ReturnType<typeof startEmbeddedDynamo>>;
+  let embedded: Awaited<ReturnType<typeof startEmbeddedStore>>;
   let browser: Browser;
   const history = new SeriesHistory();
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`Chromium is not at ${CHROMIUM}: apt-get install chromium`);
     const logger = silentLogger();
-    dynamo = await startEmbeddedDynamo({ port: 0, logger });
-    store = createDynamoIncidentStore({
-      endpoint: dynamo.endpoint,
-      region: 'us-east-1',
-      tableName: `browser-${Date.now()}`,
-      createTable: true,
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-      logger,
-    });
-    await store.start();
+    embedded = await startEmbeddedStore('browser');
+    store = embedded.store;
     await store.create(memoryIncident());
     await store.create(spotLossIncident('inc_spot_1'));
     for (let i = 0; i < 120; i++) {
@@ -159,8 +150,7 @@ describe('incident pages in Chromium', () => {
   afterAll(async () => {
     await browser?.close();
     await app?.close();
-    await store?.close();
-    await dynamo?.close();
+    await embedded?.close();
   });
 
   async function open(pathname: string, width: number) {

@@ -1,0 +1,31 @@
+import { createDynamoIncidentStore } from '../../src/incidents/dynamo-store.ts';
+import { startEmbeddedDynamo } from '../../src/incidents/embedded-dynamo.ts';
+import type { IncidentStore } from '../../src/incidents/store.ts';
+import { silentLogger } from '../../src/telemetry/logger.ts';
+
+/**
+ * The real DynamoDB store on an embedded dynalite, in a fresh table named after `prefix`: what a
+ * test of a stage above the store needs. `close` stops both.
+ */
+export async function startEmbeddedStore(
+  prefix: string,
+): Promise<{ store: IncidentStore; close(): Promise<void> }> {
+  const logger = silentLogger();
+  const dynamo = await startEmbeddedDynamo({ port: 0, logger });
+  const store = createDynamoIncidentStore({
+    endpoint: dynamo.endpoint,
+    region: 'us-east-1',
+    tableName: `${prefix}-${Math.random().toString(36).slice(2)}`,
+    createTable: true,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    logger,
+  });
+  await store.start();
+  return {
+    store,
+    async close() {
+      await store.close();
+      await dynamo.close();
+    },
+  };
+}
