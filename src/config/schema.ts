@@ -401,6 +401,30 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
 
+  /**
+   * How signals group into incidents and how a root cause is inferred. The defaults were chosen by
+   * leave-one-mode-out over the failure-mode suite (docs/causal-correlation.md); change them only
+   * with that measurement.
+   */
+  correlation: z
+    .strictObject({
+      /** `GUARDIAN_CORRELATION_LINK`: signals linked through the causal graph join within this. @defaultValue 30m */
+      link: duration.default(30 * 60_000),
+      /** `GUARDIAN_CORRELATION_BURST`: failures of one outage's error class group within this. @defaultValue 15m */
+      burst: duration.default(15 * 60_000),
+      /**
+       * `GUARDIAN_CORRELATION_PRECEDENCE`: how long after a failure a candidate cause's own evidence
+       * may begin and still explain it (detection delay). @defaultValue 3m
+       */
+      precedence: duration.default(180_000),
+      /**
+       * `GUARDIAN_PAGE_AFTER_DAGS`: DAGs one observed cause explains (or that fail with one outage's
+       * class) from which an incident pages before any task failed for good. @defaultValue 2
+       */
+      pageAfterDags: z.coerce.number().int().min(1).max(100).default(2),
+    })
+    .prefault({}),
+
   notify: z
     .strictObject({
       /**

@@ -207,6 +207,26 @@ export const ENV_SETTINGS: readonly EnvSetting[] = [
     doc: "the endpoint's name in alerts when reached through another address",
   },
   {
+    env: 'GUARDIAN_CORRELATION_LINK',
+    path: ['correlation', 'link'],
+    doc: 'signals linked through the causal graph join one incident within this',
+  },
+  {
+    env: 'GUARDIAN_CORRELATION_BURST',
+    path: ['correlation', 'burst'],
+    doc: "failures of one outage's error class group within this",
+  },
+  {
+    env: 'GUARDIAN_CORRELATION_PRECEDENCE',
+    path: ['correlation', 'precedence'],
+    doc: "how long after a failure a cause's own evidence may begin and still explain it",
+  },
+  {
+    env: 'GUARDIAN_PAGE_AFTER_DAGS',
+    path: ['correlation', 'pageAfterDags'],
+    doc: 'DAGs one observed cause explains from which an incident pages early',
+  },
+  {
     env: 'GUARDIAN_GROUP_WAIT',
     path: ['notify', 'groupWait'],
     doc: 'how long a new incident waits before its first post',

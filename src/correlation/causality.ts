@@ -361,12 +361,23 @@ function hostKind(cls: string | undefined): string {
   return cls === 'spot_interruption' || cls === 'executor_decommission' ? 'spot_interruption' : 'host_lost';
 }
 
-/**
- * How long after a symptom a candidate's own evidence may begin and still count as its cause:
- * a resource's series is judged a point or two after it departs, so its signal can trail the
- * first failure it explains by that much. Later than this, it is a consequence.
- */
-export const PRECEDENCE_TOLERANCE_MS = 180_000;
+/** The two numbers root-cause inference turns on; chosen by leave-one-mode-out (docs/causal-correlation.md). */
+export interface CausalParams {
+  /**
+   * How long after a symptom a candidate's own evidence may begin and still count as its cause:
+   * a resource's series is judged a point or two after it departs, so its signal can trail the
+   * first failure it explains by that much. Later than this, it is a consequence. @defaultValue 3 min
+   */
+  readonly precedenceMs: number;
+  /**
+   * DAGs whose failures one observed cause explains (or that fail with one outage's error class)
+   * from which the evidence for a cause is strong enough to page before any task failed for good.
+   * @defaultValue 2
+   */
+  readonly pageAfterDags: number;
+}
+
+export const DEFAULT_CAUSAL: CausalParams = { precedenceMs: 180_000, pageAfterDags: 2 };
 
 interface Candidate {
   h: Hypothesis;
@@ -392,13 +403,16 @@ type RankInput = IncidentSignal & { errorClass?: string | undefined };
  * **coverage**, how many of the group's failures the candidate explains through the causal graph
  * (a failure points at it, names it, names a resource its series or stream is about, or is a job
  * its task submitted), counting only failures that did not begin before the candidate's own
- * evidence (temporal precedence, with {@link PRECEDENCE_TOLERANCE_MS} for detection delay); then
+ * evidence (temporal precedence, with {@link CausalParams.precedenceMs} for detection delay); then
  * which began first; then how directly its evidence shows it; the platform's layer last.
  * Confidence grows with the share of the failures it explains, its lead over the runner-up and
  * the directness of its evidence; the evidence lists the chain: the candidate's own signal and
  * the edges to what it explains, with their times.
  */
-export function rankRootCause(signals: readonly RankInput[]): RootCause | null {
+export function rankRootCause(
+  signals: readonly RankInput[],
+  params: CausalParams = DEFAULT_CAUSAL,
+): RootCause | null {
   if (signals.length === 0) return null;
   const byEntity = new Map<EntityKey, Candidate>();
   for (const s of signals) {
@@ -468,7 +482,7 @@ export function rankRootCause(signals: readonly RankInput[]): RootCause | null {
       for (const k of c.classes) if (failureClass(k)?.shared) push(observedClass, k, e);
   for (const f of failures) {
     for (const [entity, edge] of reach(f, byEntity, byResource, namedBy, observedClass)) {
-      if (f.firstSeen + PRECEDENCE_TOLERANCE_MS < byEntity.get(entity)!.first) continue;
+      if (f.firstSeen + params.precedenceMs < byEntity.get(entity)!.first) continue;
       coverage.get(entity)!.push({ at: f.firstSeen, from: entity, edge, to: f.entity, title: f.title });
     }
   }
@@ -533,15 +547,12 @@ export function rankRootCause(signals: readonly RankInput[]): RootCause | null {
   const observed =
     best.resources.size > 0 ||
     ((best.h.layer === 'infrastructure' || best.h.layer === 'engine') && best.directness >= 0.9);
-  strong.set(rootCause, (observed && dagsExplained >= STRONG_DAGS) || oneClass >= STRONG_DAGS);
+  strong.set(
+    rootCause,
+    (observed && dagsExplained >= params.pageAfterDags) || oneClass >= params.pageAfterDags,
+  );
   return rootCause;
 }
-
-/**
- * DAGs whose failures one observed cause explains (or that fail with one outage's error class)
- * from which the evidence for a cause is strong enough to page before any task failed for good.
- */
-export const STRONG_DAGS = 2;
 
 const strong = new WeakMap<RootCause, boolean>();
 

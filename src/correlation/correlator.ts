@@ -4,7 +4,7 @@ import { FingerprintTakenError, type IncidentStore } from '../incidents/store.ts
 import { failureClass } from '../logs/failure-text.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { GuardianMetrics } from '../telemetry/metrics.ts';
-import { HOST_LOSS_KINDS, roleOf, type SignalRole } from './causality.ts';
+import { type CausalParams, DEFAULT_CAUSAL, HOST_LOSS_KINDS, roleOf, type SignalRole } from './causality.ts';
 import {
   type Applied,
   applySignal,
@@ -41,6 +41,8 @@ export interface CorrelatorOptions {
   logger: Logger;
   metrics: GuardianMetrics;
   windows?: Partial<CorrelationWindows>;
+  /** What root-cause inference turns on. @defaultValue {@link DEFAULT_CAUSAL} */
+  causal?: Partial<CausalParams>;
   /**
    * Resolved incidents kept in the working set at most (to reopen or link to them): past it the
    * longest resolved are dropped before their windows end, and a recurrence opens a new incident.
@@ -82,6 +84,7 @@ const MAX_RACES = 8;
 export class Correlator {
   readonly #o: CorrelatorOptions;
   readonly #w: CorrelationWindows;
+  readonly #causal: CausalParams;
   readonly #set = new WorkingSet();
   #warm: Promise<void> | undefined;
   #expiredAt = Number.NEGATIVE_INFINITY;
@@ -93,6 +96,7 @@ export class Correlator {
   constructor(options: CorrelatorOptions) {
     this.#o = options;
     this.#w = { ...DEFAULT_WINDOWS, ...options.windows };
+    this.#causal = { ...DEFAULT_CAUSAL, ...options.causal };
   }
 
   /** Applies one signal (calls are serialised: the working set has one writer in a process). */
@@ -210,7 +214,7 @@ export class Correlator {
     const now = this.#o.clock.now();
     this.#expire(now);
     const owner = await this.#owner(signal.fingerprint);
-    if (owner) return this.#write(applySignal(owner, signal, now), false);
+    if (owner) return this.#write(applySignal(owner, signal, now, this.#causal), false);
     if (signal.status === 'resolved') return { incident: null, change: 'none' };
 
     const candidates = this.#candidates(signal);
@@ -226,16 +230,16 @@ export class Correlator {
             'open incidents at their cap: new signals join the newest open incident of their kind',
           );
         }
-        return this.#write(applySignal(overflow, signal, now), false);
+        return this.#write(applySignal(overflow, signal, now, this.#causal), false);
       }
     }
     if (candidates.length === 0) {
-      const opened = openIncident(signal, now);
+      const opened = openIncident(signal, now, this.#causal);
       const { incident, created } = await this.#o.store.create(opened.incident);
       if (created) return this.#write(opened, true);
       // A retried job: the incident exists already; write its timeline again (idempotent).
       this.#set.put(incident);
-      const applied = applySignal(incident, signal, now);
+      const applied = applySignal(incident, signal, now, this.#causal);
       if (applied.change === 'none' && incident.id === opened.incident.id)
         return this.#write({ incident, change: 'opened', events: opened.events }, true);
       return this.#write(applied, false);
@@ -245,13 +249,13 @@ export class Correlator {
     let target = survivor!;
     const also: { incident: Incident; change: IncidentChange }[] = [];
     for (const other of others) {
-      const merged = merge(target, other, now);
+      const merged = merge(target, other, now, this.#causal);
       const absorbed = await this.#write(merged.absorbed, false);
       also.push({ incident: absorbed.incident!, change: 'resolved' });
       this.#set.delete(other.id);
       target = (await this.#write(merged.survivor, false)).incident!;
     }
-    const result = await this.#write(applySignal(target, signal, now), false);
+    const result = await this.#write(applySignal(target, signal, now, this.#causal), false);
     return also.length > 0 ? { ...result, also } : result;
   }
 

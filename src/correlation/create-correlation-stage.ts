@@ -15,7 +15,7 @@ import { type Leadership, leadCorrelation } from './leadership.ts';
 const tracer = trace.getTracer('guardian');
 
 export interface CorrelationStageOptions {
-  config: Pick<GuardianConfig, 'queue' | 'notify'>;
+  config: Pick<GuardianConfig, 'queue' | 'notify' | 'correlation'>;
   store: IncidentStore;
   signals: WorkQueue<Signal>;
   notify: WorkQueue<NotifyJob>;
@@ -41,7 +41,15 @@ export interface CorrelationStage {
 export function createCorrelationStage(options: CorrelationStageOptions): CorrelationStage {
   const { config, store, signals, notify, reconciler, clock, logger, metrics } = options;
   const closers: (() => Promise<void>)[] = [];
-  const correlator = new Correlator({ store, clock, logger, metrics });
+  const { link, burst, precedence, pageAfterDags } = config.correlation;
+  const correlator = new Correlator({
+    store,
+    clock,
+    logger,
+    metrics,
+    windows: { linkMs: link, burstMs: burst },
+    causal: { precedenceMs: precedence, pageAfterDags },
+  });
   metrics.meter
     .createObservableGauge('guardian.correlation.working_set', { unit: '{incident}' })
     .addCallback((result) => result.observe(correlator.size()));

@@ -10,7 +10,7 @@ import {
   stableId,
   type TimelineEvent,
 } from '../core/index.ts';
-import { isStrongCause, rankRootCause, roleOf } from './causality.ts';
+import { type CausalParams, DEFAULT_CAUSAL, isStrongCause, rankRootCause, roleOf } from './causality.ts';
 
 /** What applying a signal changed, for the notifier to decide what to say. */
 export type IncidentChange =
@@ -29,7 +29,7 @@ export interface Applied {
 }
 
 /** A new incident from its first (firing) signal. The id is derived from the signal, so a retry makes the same one. */
-export function openIncident(signal: Signal, now: number): Applied {
+export function openIncident(signal: Signal, now: number, params: CausalParams = DEFAULT_CAUSAL): Applied {
   const base: Incident = {
     id: stableId('inc_', signal.fingerprint, signal.time),
     status: 'open',
@@ -46,7 +46,7 @@ export function openIncident(signal: Signal, now: number): Applied {
     version: 1,
     impact: EMPTY_IMPACT,
   };
-  const incident = derive(base, base.signals[0]!);
+  const incident = derive(base, base.signals[0]!, 0, params);
   return { incident, change: 'opened', events: [event(incident.id, 'opened', now, signal.title, signal)] };
 }
 
@@ -57,7 +57,12 @@ export function openIncident(signal: Signal, now: number): Applied {
  * resolved incident. The incident resolves when every condition in it has cleared (facts such as
  * "executor lost" do not hold it open).
  */
-export function applySignal(current: Incident, signal: Signal, now: number): Applied {
+export function applySignal(
+  current: Incident,
+  signal: Signal,
+  now: number,
+  params: CausalParams = DEFAULT_CAUSAL,
+): Applied {
   const index = current.signals.findIndex((s) => s.fingerprint === signal.fingerprint);
   const existing = index >= 0 ? current.signals[index] : undefined;
   if (
@@ -109,6 +114,7 @@ export function applySignal(current: Incident, signal: Signal, now: number): App
     },
     updated,
     !existing && JOB_KINDS.has(updated.kind) ? 1 : 0,
+    params,
   );
   let change: IncidentChange = existing ? 'signal_updated' : 'signal_added';
   if (next.severity !== current.severity) {
@@ -170,22 +176,28 @@ export function merge(
   survivor: Incident,
   absorbed: Incident,
   now: number,
+  params: CausalParams = DEFAULT_CAUSAL,
 ): { survivor: Applied; absorbed: Applied } {
   const have = new Set(survivor.signals.map((s) => s.fingerprint));
   const moved = absorbed.signals.filter((s) => !have.has(s.fingerprint));
   const reopened = survivor.status === 'resolved' && moved.some((s) => s.status === 'firing');
-  const next = derive({
-    ...survivor,
-    status: reopened ? 'open' : survivor.status,
-    resolvedAt: reopened ? null : survivor.resolvedAt,
-    updatedAt: now,
-    signals: [...survivor.signals, ...moved],
-    entities: [...new Set([...survivor.entities, ...absorbed.entities])].slice(0, INCIDENT_LIMITS.entities),
-    version: survivor.version + 1,
-    impact: mergeImpact(impactOf(survivor), impactOf(absorbed), have, absorbed.signals),
-    quiet: (survivor.quiet ?? true) && (absorbed.quiet ?? true),
-    severity: maxSeverity(survivor.severity, absorbed.severity),
-  });
+  const next = derive(
+    {
+      ...survivor,
+      status: reopened ? 'open' : survivor.status,
+      resolvedAt: reopened ? null : survivor.resolvedAt,
+      updatedAt: now,
+      signals: [...survivor.signals, ...moved],
+      entities: [...new Set([...survivor.entities, ...absorbed.entities])].slice(0, INCIDENT_LIMITS.entities),
+      version: survivor.version + 1,
+      impact: mergeImpact(impactOf(survivor), impactOf(absorbed), have, absorbed.signals),
+      quiet: (survivor.quiet ?? true) && (absorbed.quiet ?? true),
+      severity: maxSeverity(survivor.severity, absorbed.severity),
+    },
+    undefined,
+    0,
+    params,
+  );
   const text = `merged ${absorbed.id} into ${survivor.id}: one cause`;
   const ev = (id: string): TimelineEvent => ({
     id: stableId('evt_', id, 'merged', absorbed.id, survivor.id),
@@ -217,11 +229,16 @@ export function merge(
  * by {@link INCIDENT_LIMITS}: the signals are trimmed to the limit, the impact is updated in place.
  * Paging and severity only ever rise: an incident that woke someone stays one that did.
  */
-export function derive(incident: Incident, changed?: IncidentSignal, newJobs = 0): Incident {
+export function derive(
+  incident: Incident,
+  changed?: IncidentSignal,
+  newJobs = 0,
+  params: CausalParams = DEFAULT_CAUSAL,
+): Incident {
   let impact = impactOf(incident);
   if (changed) impact = withTask(impact, changed, incident.signals);
   if (newJobs > 0) impact = { ...impact, sparkJobs: impact.sparkJobs + newJobs };
-  const rootCause = rankRootCause(incident.signals);
+  const rootCause = rankRootCause(incident.signals, params);
   const signals = trim(incident.signals, rootCause);
   // It pages when something in it pages on its own, or when the evidence for one cause is strong.
   const quiet =

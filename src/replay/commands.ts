@@ -1,6 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { loadConfig } from '../config/load.ts';
+import type { GuardianConfig } from '../config/schema.ts';
 import { blocksAsText } from '../notify/as-text.ts';
 import type { OutboxMessage } from '../notify/channels/log.ts';
 import { silentLogger } from '../telemetry/logger.ts';
@@ -43,9 +45,20 @@ export async function replayCommand(file: string | undefined, args: ReplayArgs):
     if (!scenario) return 2;
     scenarios.push(scenario);
   }
+  // The correlation settings of the environment apply (leave-one-mode-out replays with each choice).
+  let correlation: GuardianConfig['correlation'];
+  try {
+    correlation = loadConfig({ env: process.env }).correlation;
+  } catch (err) {
+    return usage((err as Error).message);
+  }
   for (const [i, job] of jobs.entries()) {
     const scenario = scenarios[i]!;
-    const exported = await replay(scenario, { logger: silentLogger(), ...progress(scenario) });
+    const exported = await replay(scenario, {
+      logger: silentLogger(),
+      config: { correlation },
+      ...progress(scenario),
+    });
     writeFileSync(job.out, `${JSON.stringify(exported, null, 2)}\n`);
     process.stdout.write(`${scenario.name}: ${exported.incidents.length} incidents → ${job.out}\n`);
   }

@@ -73,9 +73,9 @@ def score_rows(suite, out):
 
 
 def calibration(suite, out):
-    """(right, confidence) of every notified incident's root cause: right when it is a cause of the
-    truth incident the incident shares most entities with (an incident of nothing true is wrong)."""
-    res = []
+    """By mode, (right, confidence) of every notified incident's root cause: right when it is a cause
+    of the truth incident the incident shares most entities with (an incident of nothing true is wrong)."""
+    res = {}
     for n in sorted(os.listdir(suite)):
         ex = os.path.join(out, n)
         if not n.endswith(".json") or not os.path.exists(ex):
@@ -88,7 +88,7 @@ def calibration(suite, out):
             names = set(g.get("entities", []))
             best = max(truth, key=lambda t: len(names & set(t["entities"])), default=None)
             ok = bool(best and names & set(best["entities"]) and rc.get("entity") in best["root_cause_any_of"])
-            res.append((ok, rc["confidence"]))
+            res.setdefault(mode_of(n[:-5]), []).append((ok, rc["confidence"]))
     return res
 
 
@@ -129,15 +129,17 @@ def main():
         by_cal.append(calibration(suite, out))
         shutil.rmtree(out, ignore_errors=True)
     modes = sorted(by_combo[0])
-    chosen, held = {}, []
+    chosen, held, cal = {}, [], []
     for m in modes:
         best = max(range(len(combos)), key=lambda i: (objective(score.summarise(
             [r for o in modes if o != m for r in by_combo[i][o]])), -i))
         chosen[m] = combos[best]
         held.append((m, score.summarise(by_combo[best][m]), by_combo[best][m]))
+        cal += by_cal[best].get(m, [])
     total = score.summarise([r for _, _, rows in held for r in rows])
     if a.json:
-        print(json.dumps({"modes": {m: t for m, t, _ in held}, "total": total, "chosen": chosen}, indent=1))
+        print(json.dumps({"modes": {m: t for m, t, _ in held}, "total": total, "chosen": chosen,
+                          "calibration": cal}, indent=1))
         return
     print("leave-one-mode-out (each mode scored with the parameters chosen on the others):")
     for m, t, _ in held:
@@ -146,11 +148,13 @@ def main():
     times = [x for _, _, rows in held for r in rows for x in r["times_to_alert_s"]]
     if times:
         print(f"time to alert: median {statistics.median(times):.0f} s, max {max(times):.0f} s over {len(times)} incidents")
-    cal = [c for i, c in enumerate(by_cal) if True]
-    sure = [ok for ok, conf in (x for c in [by_cal[0]] for x in c) if conf >= 0.8]
+    sure = [ok for ok, conf in cal if conf >= 0.8]
     if sure:
         print(f"root causes given at confidence >= 0.8: {sum(sure)}/{len(sure)} right ({sum(sure) / len(sure):.2f})")
-    del cal
+    if len(combos) > 1:
+        for i, env in enumerate(combos):
+            t = score.summarise([r for m in modes for r in by_combo[i][m]])
+            print(line("all modes " + " ".join(f"{k}={v}" for k, v in env.items()), t))
 
 
 if __name__ == "__main__":
