@@ -157,3 +157,76 @@ describe('incident state in a storm', () => {
     expect(incident).toMatchObject({ quiet: false, severity: 'high' });
   });
 });
+
+describe('an incident whose cause took a host away for good', () => {
+  const host = 'host:10.0.6.44';
+  const task = (id: string) => `airflow:task:d_${id}/scheduled__2026-03-02T02:00:00+00:00/t`;
+  const interruption = signal({
+    fingerprint: 'spot',
+    kind: 'log.signature',
+    entity: 'log:{host="10.0.6.44",service_name="spark-worker"}',
+    related: [host],
+    errorClass: 'spot_interruption',
+    severity: 'high',
+    title: 'Spot interruption in spark-worker@10.0.6.44',
+  });
+  const silent = (metric: string, h = host) =>
+    signal({
+      fingerprint: `silent-${metric}-${h}`,
+      kind: 'metric.silent',
+      entity: `metric:${metric}{host.name="${h.slice(5)}"}`,
+      related: [h],
+      time: t0 + 120_000,
+      title: `${metric} on ${h.slice(5)} stopped reporting`,
+    });
+  const retry = (id: string, status: 'firing' | 'resolved', time: number) =>
+    signal({
+      fingerprint: `retry-${id}`,
+      kind: 'airflow.task_retry',
+      entity: task(id),
+      related: [host],
+      errorClass: 'spot_interruption',
+      status,
+      time,
+      title: `task ${id} failed try 1 and will retry`,
+    });
+
+  function build(extra: Signal[] = []) {
+    let { incident } = openIncident(interruption, t0);
+    for (const s of [silent('cpu'), silent('memory'), retry('a', 'firing', t0 + 60_000), ...extra])
+      incident = applySignal(incident, s, s.time).incident;
+    incident = applySignal(
+      incident,
+      { ...interruption, status: 'resolved', time: t0 + 300_000 },
+      t0 + 300_000,
+    ).incident;
+    return incident;
+  }
+
+  it('resolves once every task it hit recovered, though the lost host stays silent', () => {
+    const incident = build();
+    expect(incident.rootCause).toMatchObject({ entity: host });
+    expect(incident.status).toBe('open'); // the task has not recovered yet
+    const done = applySignal(incident, retry('a', 'resolved', t0 + 600_000), t0 + 600_000);
+    expect(done.change).toBe('resolved');
+    expect(done.incident.signals.filter((s) => s.status === 'firing').map((s) => s.kind)).toEqual([
+      'metric.silent',
+      'metric.silent',
+    ]);
+    expect(done.events.at(-1)?.text).toBe('every task recovered; the lost host stays gone');
+  });
+
+  it('stays open while another host is silent too', () => {
+    const incident = build([silent('cpu', 'host:10.0.9.9')]);
+    expect(applySignal(incident, retry('a', 'resolved', t0 + 600_000), t0 + 600_000).incident.status).toBe(
+      'open',
+    );
+  });
+
+  it('stays open while a task it hit has not recovered', () => {
+    const incident = build([retry('b', 'firing', t0 + 70_000)]);
+    expect(applySignal(incident, retry('a', 'resolved', t0 + 600_000), t0 + 600_000).incident.status).toBe(
+      'open',
+    );
+  });
+});

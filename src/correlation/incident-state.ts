@@ -10,7 +10,14 @@ import {
   stableId,
   type TimelineEvent,
 } from '../core/index.ts';
-import { type CausalParams, DEFAULT_CAUSAL, isStrongCause, rankRootCause, roleOf } from './causality.ts';
+import {
+  type CausalParams,
+  DEFAULT_CAUSAL,
+  HOST_LOSS_KINDS,
+  isStrongCause,
+  rankRootCause,
+  roleOf,
+} from './causality.ts';
 
 /** What applying a signal changed, for the notifier to decide what to say. */
 export type IncidentChange =
@@ -127,7 +134,11 @@ export function applySignal(
   const resolved = next.status !== 'resolved' && cleared(next);
   if (resolved) {
     change = 'resolved';
-    events.push(event(current.id, 'resolved', now, 'every condition cleared', signal));
+    const why =
+      goneAbsences(next).length > 0
+        ? 'every task recovered; the lost host stays gone'
+        : 'every condition cleared';
+    events.push(event(current.id, 'resolved', now, why, signal));
     return { incident: { ...next, status: 'resolved', resolvedAt: now }, change, events };
   }
   return { incident: next, change, events };
@@ -329,7 +340,27 @@ function withEntities(
 /** Every condition in the incident has cleared (it has at least one, and none is firing). */
 function cleared(incident: Incident): boolean {
   const conditions = incident.signals.filter((s) => !roleOf(s).event);
-  return conditions.length > 0 && conditions.every((s) => s.status === 'resolved');
+  if (conditions.length === 0) return false;
+  const stuck = conditions.filter((s) => s.status !== 'resolved');
+  return stuck.length === 0 || stuck.length === goneAbsences(incident).length;
+}
+
+/**
+ * Conditions that can never clear because their subject is gone for good: once the root cause is
+ * a host lost or reclaimed and every task it hit has recovered, that host's own absence (its
+ * series silent, its worker DEAD in the master's list) is the loss itself, not an open problem;
+ * a replacement reports under another name. Empty while anything else is wrong.
+ */
+export function goneAbsences(incident: Incident): IncidentSignal[] {
+  const rc = incident.rootCause;
+  const tasks = incident.impact?.tasks ?? [];
+  if (!rc || !HOST_LOSS_KINDS.has(rc.kind) || tasks.length === 0) return [];
+  if (tasks.some((t) => t.state !== 'recovered')) return [];
+  return incident.signals.filter((s) => {
+    if (s.status === 'resolved') return false;
+    const role = roleOf(s);
+    return !role.event && (role.hypothesis.entity === rc.entity || role.resources.includes(rc.entity));
+  });
 }
 
 const TASK_STATE: Record<string, ImpactTask['state']> = {

@@ -1,5 +1,6 @@
 import type { Evidence, ImpactTask, Incident, IncidentSignal, Severity } from '../core/index.ts';
 import { severityRank } from '../core/index.ts';
+import { goneAbsences } from '../correlation/incident-state.ts';
 import type { DiagnosticResult } from '../diagnostics/diagnostic.ts';
 import type { Actor } from '../incidents/store.ts';
 import type { IncidentDraft } from '../llm/draft.ts';
@@ -329,6 +330,13 @@ function diagnosticsBlocks(all: readonly DiagnosticResult[]): SlackBlock[] {
 /** Why an incident resolved on its own: its conditions cleared, the last one named. */
 function whyEnded(incident: Incident): string {
   const n = incident.signals.length;
+  // Resolved with signals still firing: the host the cause took away is not coming back (its
+  // replacement reports under another name), and every task it hit has recovered.
+  const gone = goneAbsences(incident).length;
+  if (gone > 0 && incident.rootCause) {
+    const host = incident.rootCause.entity.replace(/^host:/, '');
+    return `every affected task recovered; ${host} is gone, so its ${gone} absence ${gone === 1 ? 'signal stays' : 'signals stay'} as they are`;
+  }
   const last = [...incident.signals]
     .filter((s) => s.status === 'resolved')
     .sort((a, b) => b.lastSeen - a.lastSeen || compareStrings(a.fingerprint, b.fingerprint))[0];
