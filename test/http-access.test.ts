@@ -357,7 +357,7 @@ describe('access control: rate limits, key cache, store failures', () => {
     await app.close();
   });
 
-  it('stops a revoked key within the cache time, and answers 503 when keys cannot be checked', async () => {
+  it('stops a revoked key within the cache time, and keeps it stopped while the store is down', async () => {
     const k = keyStore();
     const { record, key } = generateApiKey({ name: 'soon-gone', scope: 'read', now: clock.now() });
     k.records.set(record.id, record);
@@ -378,10 +378,39 @@ describe('access control: rate limits, key cache, store failures', () => {
     expect([refused.statusCode, (refused.json() as { code: string }).code]).toEqual([401, 'key_revoked']);
     k.fail(true);
     await clock.advanceBy(10_000);
-    const down = await ask();
-    expect(down.statusCode).toBe(503);
-    expect(down.headers['retry-after']).toBe('5');
-    expect(JSON.stringify(down.json())).not.toContain('store down');
+    expect((await ask()).statusCode).toBe(401);
+    await app.close();
+  });
+
+  it('keeps known keys working through a store outage of up to 1 h, then answers 503; an unseen key gets 503', async () => {
+    const k = keyStore();
+    const known = generateApiKey({ name: 'exporter', scope: 'ingest', now: clock.now() });
+    const unseen = generateApiKey({ name: 'new-laptop', scope: 'read', now: clock.now() });
+    k.records.set(known.record.id, known.record);
+    k.records.set(unseen.record.id, unseen.record);
+    const app = await appWith(k);
+    const ask = (key: string) =>
+      app.inject({
+        url: '/api/v1/messages',
+        remoteAddress: '203.0.113.61',
+        headers: { authorization: `Bearer ${key}` },
+      });
+    expect((await ask(known.key)).statusCode).toBe(403); // known, read from the store: ingest may not read
+    k.fail(true);
+    const readsBefore = k.reads();
+    await clock.advanceBy(30 * 60_000);
+    expect((await ask(known.key)).statusCode).toBe(403);
+    expect((await ask(known.key)).statusCode).toBe(403);
+    // tried once, then the store is left alone for the cache time
+    expect(k.reads()).toBe(readsBefore + 1);
+    const fresh = await ask(unseen.key);
+    expect([fresh.statusCode, fresh.headers['retry-after']]).toEqual([503, '5']);
+    expect(JSON.stringify(fresh.json())).not.toContain('store down');
+    await clock.advanceBy(31 * 60_000);
+    expect((await ask(known.key)).statusCode).toBe(503);
+    k.fail(false);
+    await clock.advanceBy(10_000);
+    expect((await ask(known.key)).statusCode).toBe(403);
     await app.close();
   });
 });

@@ -17,29 +17,53 @@ export interface AuthenticatorOptions {
   cacheMs?: number;
   /** Key ids remembered (known and unknown). @defaultValue 10000 */
   cacheMaxEntries?: number;
+  /**
+   * While the store does not answer, what was last read from it is still trusted this long (the
+   * store is tried again every `cacheMs`): an outage of DynamoDB must not lock out the exporters
+   * and the on-call engineer. A key cannot be revoked during the outage anyway (revoking writes to
+   * the store). Past it, requests get 503. @defaultValue 3600000 (1 h)
+   */
+  staleIfErrorMs?: number;
+  /** Told when the store failed and what was last read is used instead. */
+  onStale?: (error: unknown) => void;
+}
+
+/** A value read from the store: `at` when it was last tried, `readAt` when last read. */
+interface Cached<T> {
+  value: T;
+  at: number;
+  readAt: number;
 }
 
 /** How long key lookups are cached by default: the most a revoked key keeps working. */
 export const KEY_CACHE_MS = 10_000;
 
+/** How long what was last read is trusted while the store does not answer, by default. */
+export const KEY_STALE_IF_ERROR_MS = 3_600_000;
+
 /**
  * Checks presented API keys against the store, with a short cache so a request costs no store
  * read most of the time. The cache is bounded; unknown ids are cached too, so a stream of made-up
  * keys costs one read per id per `cacheMs` at most (and the rate limit on failures bounds that).
+ * When the store fails, what was read before is used for up to `staleIfErrorMs`.
  */
 export class Authenticator {
   readonly #store: AuthenticatorOptions['store'];
   readonly #clock: Clock;
   readonly #cacheMs: number;
   readonly #maxEntries: number;
-  readonly #records = new Map<string, { record: ApiKeyRecord | null; at: number }>();
-  #anyKey: { value: boolean; at: number } | undefined;
+  readonly #staleMs: number;
+  readonly #onStale: ((error: unknown) => void) | undefined;
+  readonly #records = new Map<string, Cached<ApiKeyRecord | null>>();
+  #anyKey: Cached<boolean> | undefined;
 
   constructor(options: AuthenticatorOptions) {
     this.#store = options.store;
     this.#clock = options.clock;
     this.#cacheMs = options.cacheMs ?? KEY_CACHE_MS;
     this.#maxEntries = options.cacheMaxEntries ?? 10_000;
+    this.#staleMs = options.staleIfErrorMs ?? KEY_STALE_IF_ERROR_MS;
+    this.#onStale = options.onStale;
   }
 
   /** Checks a presented key (the text after `Bearer `). */
@@ -57,11 +81,11 @@ export class Authenticator {
   /** Whether any usable key exists (protected mode applies while none does). Cached like keys. */
   async anyKeyDefined(): Promise<boolean> {
     const now = this.#clock.now();
-    if (this.#anyKey && now - this.#anyKey.at < this.#cacheMs) return this.#anyKey.value;
-    const keys = await this.#store.listApiKeys();
-    const value = keys.some((k) => !keyUnusable(k, now));
-    this.#anyKey = { value, at: now };
-    return value;
+    const cached = await this.#fresh(this.#anyKey, now, async () =>
+      (await this.#store.listApiKeys()).some((k) => !keyUnusable(k, now)),
+    );
+    this.#anyKey = cached;
+    return cached.value;
   }
 
   /** Key ids remembered now (known and unknown), at most `cacheMaxEntries`. */
@@ -76,12 +100,28 @@ export class Authenticator {
   }
 
   async #record(id: string, now: number): Promise<ApiKeyRecord | null> {
-    const cached = this.#records.get(id);
-    if (cached && now - cached.at < this.#cacheMs) return cached.record;
-    const record = await this.#store.getApiKey(id);
+    const had = this.#records.get(id);
+    const cached = await this.#fresh(had, now, () => this.#store.getApiKey(id));
+    if (cached === had) return cached.value;
     this.#records.delete(id);
     if (this.#records.size >= this.#maxEntries) this.#records.delete(this.#records.keys().next().value!);
-    this.#records.set(id, { record, at: now });
-    return record;
+    this.#records.set(id, cached);
+    return cached.value;
+  }
+
+  /**
+   * `cached` while it is fresh; else read again. If the read fails, a value read less than
+   * `staleIfErrorMs` ago is used (and the store tried again after `cacheMs`); otherwise it throws.
+   */
+  async #fresh<T>(cached: Cached<T> | undefined, now: number, read: () => Promise<T>): Promise<Cached<T>> {
+    if (cached && now - cached.at < this.#cacheMs) return cached;
+    try {
+      return { value: await read(), at: now, readAt: now };
+    } catch (err) {
+      if (!cached || now - cached.readAt >= this.#staleMs) throw err;
+      this.#onStale?.(err);
+      cached.at = now;
+      return cached;
+    }
   }
 }

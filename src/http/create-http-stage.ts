@@ -4,7 +4,7 @@ import { decideExposure } from '../auth/protected-mode.ts';
 import { RateLimiter } from '../auth/rate-limit.ts';
 import type { SeriesHistory } from '../charts/series-history.ts';
 import type { GuardianConfig } from '../config/schema.ts';
-import { type Clock, every, type Signal, type TimerHandle } from '../core/index.ts';
+import { type Clock, errorMessage, every, type Signal, type TimerHandle } from '../core/index.ts';
 import type { Leadership } from '../correlation/leadership.ts';
 import type { DetectionStage } from '../detection/create-detection-stage.ts';
 import type { IncidentStore } from '../incidents/store.ts';
@@ -56,7 +56,15 @@ export async function createHttpStage(options: HttpStageOptions): Promise<HttpSt
     options;
   const { signals, notify } = queues;
   const authOff = config.auth.mode === 'off';
-  const authenticator = new Authenticator({ store, clock });
+  const authenticator = new Authenticator({
+    store,
+    clock,
+    onStale: (err) =>
+      logger.warn(
+        { error: errorMessage(err) },
+        'the API key store does not answer: the keys read before it stopped are used (up to 1 h)',
+      ),
+  });
   const access = defaultAccess(store, clock, {
     authenticator,
     authOff,
