@@ -286,6 +286,7 @@ export const OTHER_ENV: readonly { readonly env: string; readonly doc: string }[
   { env: 'GUARDIAN_CONFIG', doc: 'the YAML config file (or `--config FILE`)' },
   { env: 'GUARDIAN_URL', doc: "`guardian jobs`: the running Guardian's base URL (or `--url URL`)" },
   { env: 'GUARDIAN_API_KEY', doc: '`guardian jobs`: the API key it sends (or `--key KEY`)' },
+  { env: 'GUARDIAN_CRASH_AT', doc: 'test-only: `<point>[:<n>]`, SIGKILL at that step (docs/operations.md)' },
   {
     env: 'OTEL_*',
     doc: "OpenTelemetry's standard variables: export Guardian's own traces and metrics when an endpoint is set",

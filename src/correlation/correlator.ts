@@ -1,3 +1,4 @@
+import { crashPoint } from '../core/crash-point.ts';
 import type { Clock, EntityKey, Incident, IncidentSignal, Signal } from '../core/index.ts';
 import { VersionConflictError } from '../core/index.ts';
 import { FingerprintTakenError, type IncidentStore } from '../incidents/store.ts';
@@ -189,6 +190,7 @@ export class Correlator {
   }
 
   async #load(): Promise<void> {
+    const merged: Incident[] = [];
     const since = this.#o.clock.now() - this.#w.reopenMs;
     for (const status of ['open', 'acknowledged', 'resolved'] as const) {
       let cursor: string | undefined;
@@ -199,9 +201,31 @@ export class Correlator {
           ...(status === 'resolved' ? { from: since - this.#w.recurrenceMs } : {}),
           ...(cursor ? { cursor } : {}),
         });
-        for (const i of page.incidents) if (!i.mergedInto) this.#set.put(i);
+        for (const i of page.incidents) {
+          if (i.mergedInto) merged.push(i);
+          else this.#set.put(i);
+        }
         cursor = page.nextCursor ?? undefined;
       } while (cursor);
+    }
+    await this.#finishMerges(merged);
+  }
+
+  /**
+   * A merge writes the absorbed incident, then the survivor: a process that died in between left
+   * the absorbed one pointing at a survivor without its signals. Such a merge is done again.
+   */
+  async #finishMerges(merged: readonly Incident[]): Promise<void> {
+    for (const absorbed of merged) {
+      const survivor = this.#set.get(absorbed.mergedInto!);
+      if (!survivor || absorbed.signals.length === 0) continue;
+      const held = new Set(survivor.signals.map((s) => s.fingerprint));
+      if (absorbed.signals.some((s) => held.has(s.fingerprint))) continue;
+      this.#o.logger.info(
+        { incidentId: survivor.id, absorbed: absorbed.id },
+        'finishing an interrupted merge',
+      );
+      await this.#write(merge(survivor, absorbed, this.#o.clock.now(), this.#causal).survivor, false);
     }
   }
 
@@ -234,8 +258,7 @@ export class Correlator {
       }
     }
     if (candidates.length === 0) {
-      const opened = openIncident(signal, now, this.#causal);
-      const { incident, created } = await this.#o.store.create(opened.incident);
+      const { opened, incident, created } = await this.#create(signal, now);
       if (created) return this.#write(opened, true);
       // A retried job: the incident exists already; write its timeline again (idempotent).
       this.#set.put(incident);
@@ -251,12 +274,38 @@ export class Correlator {
     for (const other of others) {
       const merged = merge(target, other, now, this.#causal);
       const absorbed = await this.#write(merged.absorbed, false);
+      crashPoint('merge-absorbed');
       also.push({ incident: absorbed.incident!, change: 'resolved' });
       this.#set.delete(other.id);
       target = (await this.#write(merged.survivor, false)).incident!;
     }
     const result = await this.#write(applySignal(target, signal, now, this.#causal), false);
     return also.length > 0 ? { ...result, also } : result;
+  }
+
+  /**
+   * Writes the incident a signal opens. A claim on its fingerprint whose incident was never
+   * written (a process died between the two writes) names the incident to write: opening it under
+   * that id makes a late write of the same incident meet this one in the store, not double it.
+   */
+  async #create(
+    signal: Signal,
+    now: number,
+  ): Promise<{ opened: Applied; incident: Incident; created: boolean }> {
+    const { store } = this.#o;
+    const opened = openIncident(signal, now, this.#causal);
+    try {
+      return { opened, ...(await store.create(opened.incident)) };
+    } catch (err) {
+      if (!(err instanceof FingerprintTakenError) || err.ownerId === 'unknown') throw err;
+      if (await store.get(err.ownerId)) throw err;
+      const adopted = openIncident(signal, now, this.#causal, err.ownerId);
+      this.#o.logger.info(
+        { fingerprint: signal.fingerprint, incidentId: err.ownerId },
+        'opening the incident a stopped write claimed and never wrote',
+      );
+      return { opened: adopted, ...(await store.create(adopted.incident)) };
+    }
   }
 
   /** The open incident that holds a fingerprint: from the working set, else the store. */
@@ -410,6 +459,7 @@ export class Correlator {
     const { store, metrics } = this.#o;
     if (applied.change === 'none') return { incident: applied.incident, change: 'none' };
     const incident = alreadyWritten ? applied.incident : await store.update(applied.incident);
+    crashPoint('incident-written');
     this.#set.put(incident);
     await store.appendTimeline(incident.id, applied.events);
     if (applied.change === 'opened' || applied.change === 'resolved' || applied.change === 'reopened') {
@@ -509,6 +559,10 @@ class WorkingSet {
       this.#byResource,
     ])
       index.clear();
+  }
+
+  get(id: string): Incident | undefined {
+    return this.#entries.get(id)?.incident;
   }
 
   /** The open incident that holds the fingerprint. */

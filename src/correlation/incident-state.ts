@@ -35,10 +35,18 @@ export interface Applied {
   readonly events: readonly TimelineEvent[];
 }
 
-/** A new incident from its first (firing) signal. The id is derived from the signal, so a retry makes the same one. */
-export function openIncident(signal: Signal, now: number, params: CausalParams = DEFAULT_CAUSAL): Applied {
+/**
+ * A new incident from its first (firing) signal. The id is derived from the signal unless given,
+ * so a retry makes the same one.
+ */
+export function openIncident(
+  signal: Signal,
+  now: number,
+  params: CausalParams = DEFAULT_CAUSAL,
+  id = stableId('inc_', signal.fingerprint, signal.time),
+): Applied {
   const base: Incident = {
-    id: stableId('inc_', signal.fingerprint, signal.time),
+    id,
     status: 'open',
     severity: signal.severity,
     title: signal.title,

@@ -15,6 +15,7 @@ import {
   type QueryCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { crashPoint } from '../core/crash-point.ts';
 import type { EntityKey, Evidence, Impact, Incident, IncidentSignal } from '../core/index.ts';
 import { DependencyError, VersionConflictError } from '../core/index.ts';
 import type { Logger } from '../telemetry/logger.ts';
@@ -80,6 +81,13 @@ export const ITEM_CAPS = {
 } as const;
 
 const OPEN_PK = 'STATUS#open';
+/**
+ * How long after a fingerprint claim the incident it names must exist: a create writes its claims,
+ * then the incident, within its calls' timeouts (4 attempts of at most 8 s). A claim older than
+ * this whose incident does not exist was left by a process that died in between; another incident
+ * may take it over.
+ */
+export const CLAIM_GRACE_MS = 60_000;
 const ALL_PK = 'INCIDENTS';
 const KEY_ATTRIBUTES = ['PK', 'SK', 'GSI1PK', 'GSI1SK', 'GSI2PK', 'GSI2SK', 'type'] as const;
 
@@ -90,15 +98,16 @@ const KEY_ATTRIBUTES = ['PK', 'SK', 'GSI1PK', 'GSI1SK', 'GSI2PK', 'GSI2SK', 'typ
  * | --- | --- | --- | --- |
  * | incident | `INCIDENT#<id>` | `META` | GSI1 (`STATUS#open`, sparse: only while not resolved) and GSI2 (`INCIDENTS`), both sorted by `<openedAt>#<id>` |
  * | timeline event | `INCIDENT#<id>` | `EVT#<openedAt ms, 13 digits>#<eventId>` | written once (`attribute_not_exists`) |
- * | fingerprint owner | `FP#<fingerprint>` | `FP` | `{incidentId, open}`: which open incident holds a fingerprint |
+ * | fingerprint owner | `FP#<fingerprint>` | `FP` | `{incidentId, open, claimedAt}`: which open incident holds a fingerprint |
  * | notification state | `INCIDENT#<id>` | `NOTIFY` | the notifier's memory of the Slack thread; versioned |
  * | silence | `SILENCE` | `<silence id>` | `expiresAt` (ms) and `ttl` (s, a week later, for DynamoDB TTL) |
  * | LLM usage | `LLM_USAGE` | `<hour start, ISO>` | token counters (`ADD`), `ttl` two days later |
  * | API key | `APIKEY` | `<key id>` | name, scope, expiry, revocation, salt and hash (never the key) |
  *
  * Writes are conditional: creating checks the id is new, updating checks the version read is
- * still the stored one, claiming a fingerprint checks no other open incident holds it. Uses no
- * transactions, so dynalite serves it as well as DynamoDB.
+ * still the stored one, claiming a fingerprint checks no other open incident holds it (a claim
+ * whose incident is resolved, or was never written, is taken over: see {@link CLAIM_GRACE_MS}).
+ * Uses no transactions, so dynalite serves it as well as DynamoDB.
  */
 export function createDynamoIncidentStore(options: DynamoStoreOptions): IncidentStore {
   const client = new DynamoDBClient({
@@ -206,22 +215,56 @@ export function createDynamoIncidentStore(options: DynamoStoreOptions): Incident
     return res.Item;
   }
 
-  async function claim(fingerprint: string, incidentId: string): Promise<void> {
+  /**
+   * Claims a fingerprint for an incident: free, released, already its own, or abandoned (then
+   * taken over, on condition that its owner is still `previous`, the one found abandoned).
+   */
+  async function claim(fingerprint: string, incidentId: string, previous?: string): Promise<void> {
     try {
       await doc.send(
         new PutCommand({
           TableName: table,
-          Item: { PK: fpPk(fingerprint), SK: 'FP', type: 'fingerprint', incidentId, open: true },
-          ConditionExpression: 'attribute_not_exists(PK) OR #open = :false OR incidentId = :id',
-          ExpressionAttributeNames: { '#open': 'open' },
-          ExpressionAttributeValues: { ':false': false, ':id': incidentId },
+          Item: {
+            PK: fpPk(fingerprint),
+            SK: 'FP',
+            type: 'fingerprint',
+            incidentId,
+            open: true,
+            claimedAt: Date.now(),
+          },
+          ...(previous
+            ? {
+                ConditionExpression: 'incidentId = :previous',
+                ExpressionAttributeValues: { ':previous': previous },
+              }
+            : {
+                ConditionExpression: 'attribute_not_exists(PK) OR #open = :false OR incidentId = :id',
+                ExpressionAttributeNames: { '#open': 'open' },
+                ExpressionAttributeValues: { ':false': false, ':id': incidentId },
+              }),
         }),
       );
+      if (previous)
+        logger.info({ fingerprint, incidentId, previous }, 'took over a claim left by a stopped write');
     } catch (err) {
       if (!(err instanceof ConditionalCheckFailedException)) throw toDependencyError('PutItem', err);
       const owner = await fingerprintOwner(fingerprint);
-      throw new FingerprintTakenError(fingerprint, String(owner?.incidentId ?? 'unknown'));
+      const ownerId = String(owner?.incidentId ?? 'unknown');
+      if (!previous && owner && (await abandoned(owner))) return claim(fingerprint, incidentId, ownerId);
+      throw new FingerprintTakenError(fingerprint, ownerId);
     }
+  }
+
+  /**
+   * A claim no open incident stands behind: its incident is resolved (the process died between
+   * resolving it and releasing its claims), or was never written (it died between the claim and
+   * the incident) and the claim is older than {@link CLAIM_GRACE_MS}, so that create is over.
+   */
+  async function abandoned(owner: Record<string, unknown>): Promise<boolean> {
+    const incident = await get(String(owner.incidentId));
+    if (incident) return incident.status === 'resolved';
+    const claimedAt = typeof owner.claimedAt === 'number' ? owner.claimedAt : 0;
+    return Date.now() - claimedAt > CLAIM_GRACE_MS;
   }
 
   async function release(fingerprint: string, incidentId: string): Promise<void> {
@@ -306,6 +349,7 @@ export function createDynamoIncidentStore(options: DynamoStoreOptions): Incident
       if (incident.version !== 1)
         throw new RangeError(`a new incident has version 1, not ${incident.version}`);
       await claimAll(incident);
+      crashPoint('claimed');
       try {
         await doc.send(
           new PutCommand({

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { trace } from '@opentelemetry/api';
 import type { SeriesHistory } from '../charts/series-history.ts';
 import type { GuardianConfig } from '../config/schema.ts';
+import { crashPoint } from '../core/crash-point.ts';
 import type { Clock } from '../core/index.ts';
 import { diagnosticsFromConfig } from '../diagnostics/from-config.ts';
 import { LinkSigner } from '../http/signed-links.ts';
@@ -152,6 +153,7 @@ export function createNotifyStage(options: NotifyStageOptions): NotifyStage {
           'guardian.incident.id': job.data.incidentId,
           'guardian.change': job.data.change,
         });
+        crashPoint('notify-taken');
         try {
           await notifier.handle(job.data);
           metrics.jobs.add(1, { queue: 'notify', outcome: 'ok' });

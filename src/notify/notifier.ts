@@ -3,6 +3,7 @@ import type { Counter } from '@opentelemetry/api';
 import { type IncidentChart, incidentCharts } from '../charts/incident-charts.ts';
 import { chartPng } from '../charts/png.ts';
 import type { SeriesHistory } from '../charts/series-history.ts';
+import { crashPoint } from '../core/crash-point.ts';
 import type { Clock, Incident, NotificationRecord } from '../core/index.ts';
 import {
   DependencyError,
@@ -413,6 +414,7 @@ export class Notifier {
       posted = await this.#post(claimed, route, message, (next) => {
         claimed = next;
       });
+      crashPoint('slack-posted');
     } catch (err) {
       if (err instanceof DependencyError && OUTCOME_UNKNOWN.has(err.code)) {
         // Slack may have posted it: keep the claim, marked stale, so the retry looks before posting.

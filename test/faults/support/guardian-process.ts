@@ -18,6 +18,8 @@ export interface GuardianProcess {
   signal(signal: 'SIGSTOP' | 'SIGCONT'): void;
   /** The last 64 KiB of what it wrote (JSON log lines), for failure messages. */
   output(): string;
+  /** Resolves with the signal that ended it (or its exit code) once it exits by itself or is killed. */
+  readonly exited: Promise<NodeJS.Signals | number | null>;
 }
 
 /**
@@ -27,13 +29,18 @@ export interface GuardianProcess {
  */
 export async function startGuardianProcess(
   config: GuardianConfigInput & { dataDir: string },
-  options: { waitReady?: boolean } = {},
+  options: { waitReady?: boolean; env?: Record<string, string> } = {},
 ): Promise<GuardianProcess> {
   needsExternal('guardian serve');
   const port = await freePort();
   const file = path.join(config.dataDir, `config-${port}.json`);
   writeFileSync(file, JSON.stringify({ ...config, port, host: '127.0.0.1' }));
-  const env: NodeJS.ProcessEnv = { ...process.env, GUARDIAN_CONFIG: file, LOG_LEVEL: 'info' };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    GUARDIAN_CONFIG: file,
+    LOG_LEVEL: 'info',
+    ...options.env,
+  };
   delete env.GUARDIAN_TEST_TIER;
   const child: ChildProcess = spawn(process.execPath, ['src/cli.ts', 'serve'], {
     cwd: ROOT,
@@ -46,7 +53,9 @@ export async function startGuardianProcess(
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exited = new Promise<NodeJS.Signals | number | null>((resolve) =>
+    child.once('exit', (code, signal) => resolve(signal ?? code)),
+  );
   const url = `http://127.0.0.1:${port}`;
   try {
     await eventually(
@@ -77,5 +86,6 @@ export async function startGuardianProcess(
       child.kill(signal);
     },
     output: () => output,
+    exited,
   };
 }

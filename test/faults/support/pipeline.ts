@@ -1,21 +1,36 @@
 import { expect } from 'vitest';
 import type { SlackStandIn } from '../../fakes/slack-api.ts';
 
-/** An OTLP/JSON export of one gauge point for each host in `hosts` (metric `fault.memory`). */
-export function gaugeExport(hosts: readonly string[], value: number): string {
+/** One series of `fault.memory`: its host, and attributes naming what else it is about. */
+export interface FaultSeries {
+  host: string;
+  attributes?: Record<string, string>;
+}
+
+/**
+ * An OTLP/JSON export of one gauge point for each series (metric `fault.memory`); a series given
+ * as a string is a host with no other attributes.
+ */
+export function gaugeExport(series: readonly (string | FaultSeries)[], value: number): string {
   const timeUnixNano = `${BigInt(Date.now()) * 1_000_000n}`;
   return JSON.stringify({
-    resourceMetrics: hosts.map((host) => ({
-      resource: {
-        attributes: [
-          { key: 'service.name', value: { stringValue: 'spark-worker' } },
-          { key: 'host.name', value: { stringValue: host } },
-        ],
-      },
-      scopeMetrics: [
-        { metrics: [{ name: 'fault.memory', gauge: { dataPoints: [{ asDouble: value, timeUnixNano }] } }] },
-      ],
-    })),
+    resourceMetrics: series.map((s) => {
+      const { host, attributes = {} } = typeof s === 'string' ? { host: s } : s;
+      const point = {
+        asDouble: value,
+        timeUnixNano,
+        attributes: Object.entries(attributes).map(([key, v]) => ({ key, value: { stringValue: v } })),
+      };
+      return {
+        resource: {
+          attributes: [
+            { key: 'service.name', value: { stringValue: 'spark-worker' } },
+            { key: 'host.name', value: { stringValue: host } },
+          ],
+        },
+        scopeMetrics: [{ metrics: [{ name: 'fault.memory', gauge: { dataPoints: [point] } }] }],
+      };
+    }),
   });
 }
 

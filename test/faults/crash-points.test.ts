@@ -1,0 +1,219 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { CrashPointName } from '../../src/core/crash-point.ts';
+import { startEmbeddedDynamo } from '../../src/incidents/embedded-dynamo.ts';
+import { silentLogger } from '../../src/telemetry/logger.ts';
+import { startSlackStandIn } from '../fakes/slack-api.ts';
+import { eventually } from '../support/eventually.ts';
+import { startRedis, type TestRedis } from '../support/redis.ts';
+import { faultScale, recordOutcome } from './scale.ts';
+import { type GuardianProcess, startGuardianProcess } from './support/guardian-process.ts';
+import {
+  expectPostedExactlyOnce,
+  type FaultSeries,
+  gaugeExport,
+  listIncidents,
+  MEMORY_RULE,
+  pushUntilTaken,
+  signalFingerprints,
+} from './support/pipeline.ts';
+
+const TOKEN = 'xoxb-fault-matrix';
+const TABLE = 'crashpoints';
+/** Kills per step and mode: 1 in CI, 100 with GUARDIAN_FAULTS=long. */
+const ROUNDS = faultScale({ ci: 1, long: 100 });
+const POINTS: readonly CrashPointName[] = [
+  'claimed',
+  'incident-written',
+  'merge-absorbed',
+  'notify-taken',
+  'slack-posted',
+];
+
+/**
+ * kill -9 aimed at each named step of the pipeline (`GUARDIAN_CRASH_AT`, see
+ * src/core/crash-point.ts): after a new incident's fingerprint claim, after an incident write,
+ * between the two writes of a merge, after a notify job is taken, after Slack took a first post
+ * and before Guardian recorded it. Each round starts `guardian serve` with the crash armed,
+ * pushes what makes the pipeline pass the step, and waits for the process to kill itself; the
+ * last start has no crash armed, and the exporter pushes every series again (as it does on its
+ * interval). Expected: every series in an incident, every paged incident posted exactly once with
+ * the message the store records, no fingerprint claim left pointing at an incident that does not
+ * exist or is resolved, no dead letter.
+ */
+describe.each(['embedded', 'BullMQ'] as const)(
+  'fault matrix: kill -9 at each step of the pipeline (%s)',
+  (mode) => {
+    let dataDir: string;
+    let slack: Awaited<ReturnType<typeof startSlackStandIn>>;
+    let redis: TestRedis | undefined;
+    let dynamo: Awaited<ReturnType<typeof startEmbeddedDynamo>> | undefined;
+    let guardian: GuardianProcess | undefined;
+
+    beforeEach(async () => {
+      dataDir = mkdtempSync(path.join(tmpdir(), 'guardian-faults-'));
+      slack = await startSlackStandIn({ token: TOKEN });
+      process.env.AWS_ACCESS_KEY_ID ??= 'local';
+      process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
+      if (mode === 'BullMQ') {
+        redis = await startRedis();
+        dynamo = await startEmbeddedDynamo({ port: 0, logger: silentLogger() });
+      }
+    });
+    afterEach(async () => {
+      await guardian?.kill('SIGKILL');
+      guardian = undefined;
+      await slack.close();
+      await dynamo?.close();
+      dynamo = undefined;
+      await redis?.stop();
+      redis = undefined;
+      rmSync(dataDir, { recursive: true, force: true });
+    });
+
+    const config = () => ({
+      dataDir,
+      logLevel: 'info' as const,
+      store: dynamo
+        ? { kind: 'dynamodb' as const, endpoint: dynamo.endpoint, table: TABLE, createTable: true }
+        : { kind: 'embedded' as const, table: TABLE },
+      ...(redis ? { queue: { redisUrl: redis.url } } : {}),
+      notify: { groupWait: 0, reconcileInterval: 2_000 },
+      otlp: { retryAfterSeconds: 1 },
+      slack: { token: TOKEN, apiUrl: slack.url, channel: '#alerts' },
+      detection: { tick: 200, thresholds: [MEMORY_RULE] },
+    });
+
+    it.each(POINTS)(
+      'at %s: every paged incident posted once, as stored; no claim left pointing at nothing',
+      async (point) => {
+        const kills = ROUNDS;
+        const pushed: FaultSeries[] = [];
+        for (let round = 0; round < kills; round++) {
+          const g = await startGuardianProcess(config(), { env: { GUARDIAN_CRASH_AT: point } });
+          guardian = g;
+          const steps = passThrough(point, `${point}-${round}`, g, pushed);
+          // The process may die at the step while recovering an earlier round: that is a kill too.
+          await Promise.race([steps, g.exited]);
+          const how = await Promise.race([
+            g.exited,
+            new Promise((r) => setTimeout(() => r('still running after 60 s'), 60_000)),
+          ]);
+          expect(how, g.output()).toBe('SIGKILL');
+          steps.catch(() => {});
+        }
+
+        guardian = await startGuardianProcess(config());
+        const url = guardian.url;
+        // The exporter goes on pushing: every series, still breaching.
+        await pushUntilTaken(url, gaugeExport(pushed, 0.95));
+        await eventually(
+          async () => {
+            expect((await signalFingerprints(url)).size).toBe(pushed.length);
+            const unposted = (await listIncidents(url)).filter((i) => i.status !== 'resolved' && !i.slack);
+            expect(unposted).toEqual([]);
+          },
+          90_000,
+          250,
+        );
+        // Long enough for late work (an adoption, a message update) to finish.
+        await new Promise((r) => setTimeout(r, 2_000));
+        const outcome = await expectPostedExactlyOnce(url, slack);
+        expect(outcome.posts).toBeGreaterThan(0);
+        // Each post shows what the store holds: the incident's title, in the channel it records.
+        const byTs = new Map(slack.messages().map((m) => [m.ts, m]));
+        for (const i of await listIncidents(url)) {
+          if (!i.slack) continue;
+          const message = byTs.get(i.slack.ts);
+          expect(message?.channel).toBe(i.slack.channel);
+          expect(message?.text).toContain(i.title);
+        }
+        for (const queue of ['signals', 'notify']) {
+          const res = await fetch(`${url}/api/v1/dead-letters?queue=${queue}`);
+          expect(((await res.json()) as { deadLetters: unknown[] }).deadLetters, queue).toEqual([]);
+        }
+        await guardian.kill('SIGTERM');
+        guardian = undefined;
+        expect(await danglingClaims(dynamo?.endpoint, dataDir)).toEqual([]);
+        recordOutcome(`kill -9 ${kills}× at ${point} (${mode})`, {
+          faults: kills,
+          ...outcome,
+          signalsLost: 0,
+        });
+      },
+      ROUNDS * 60_000 + 180_000,
+    );
+  },
+);
+
+/**
+ * Pushes what makes the pipeline pass `point` once, with series new to this round (named after
+ * `prefix`), and adds them to `pushed`. A merge needs two incidents first, then a series that
+ * links both: one about bucket `<prefix>-a`, one about table `<prefix>-b`, then one about both.
+ */
+async function passThrough(
+  point: CrashPointName,
+  prefix: string,
+  g: GuardianProcess,
+  pushed: FaultSeries[],
+): Promise<void> {
+  const push = async (series: FaultSeries[]) => {
+    pushed.push(...series);
+    await pushUntilTaken(g.url, gaugeExport(series, 0.95), 30_000);
+  };
+  if (point !== 'merge-absorbed') {
+    await push([{ host: `${prefix}-h` }]);
+    return;
+  }
+  const a = { host: `${prefix}-ha`, attributes: { bucket: `${prefix}-a` } };
+  const b = { host: `${prefix}-hb`, attributes: { table: `${prefix}-b` } };
+  const before = (await listIncidents(g.url)).length;
+  await push([a]);
+  await eventually(async () => expect((await listIncidents(g.url)).length).toBe(before + 1), 30_000, 100);
+  await push([b]);
+  await eventually(async () => expect((await listIncidents(g.url)).length).toBe(before + 2), 30_000, 100);
+  await push([{ host: `${prefix}-hc`, attributes: { bucket: `${prefix}-a`, table: `${prefix}-b` } }]);
+}
+
+/**
+ * Fingerprint claims that still say "open" while their incident does not exist or is resolved:
+ * what would block that fingerprint. Read from the table once Guardian stopped (the embedded
+ * store is opened on its data folder).
+ */
+async function danglingClaims(endpoint: string | undefined, dataDir: string): Promise<string[]> {
+  const embedded = endpoint
+    ? undefined
+    : await startEmbeddedDynamo({ dataDir: path.join(dataDir, 'dynamodb'), port: 0, logger: silentLogger() });
+  const client = new DynamoDBClient({
+    region: 'us-east-1',
+    endpoint: endpoint ?? embedded!.endpoint,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  try {
+    const doc = DynamoDBDocumentClient.from(client);
+    const items: Record<string, unknown>[] = [];
+    for await (const page of paginateScan({ client: doc }, { TableName: TABLE }))
+      items.push(...(page.Items ?? []));
+    const incidents = new Map(
+      items.filter((i) => i.SK === 'META').map((i) => [String(i.id), String(i.status)] as const),
+    );
+    return items
+      .filter((i) => i.SK === 'FP' && i.open === true)
+      .filter(
+        (i) =>
+          (incidents.get(String(i.incidentId)) ?? 'missing') === 'missing' ||
+          incidents.get(String(i.incidentId)) === 'resolved',
+      )
+      .map(
+        (i) =>
+          `${String(i.PK)} → ${String(i.incidentId)} (${incidents.get(String(i.incidentId)) ?? 'missing'})`,
+      );
+  } finally {
+    client.destroy();
+    await embedded?.close();
+  }
+}
