@@ -1,6 +1,7 @@
 import { crashPoint } from '../core/crash-point.ts';
 import type { Clock, EntityKey, Incident, IncidentSignal, Signal } from '../core/index.ts';
 import { VersionConflictError } from '../core/index.ts';
+import { optimistic } from '../incidents/optimistic.ts';
 import { FingerprintTakenError, type IncidentStore } from '../incidents/store.ts';
 import { failureClass } from '../logs/failure-text.ts';
 import type { Logger } from '../telemetry/logger.ts';
@@ -65,9 +66,6 @@ export interface CorrelationResult {
   /** Other incidents this signal changed (merged into `incident`). */
   readonly also?: readonly { incident: Incident; change: IncidentChange }[];
 }
-
-/** Lost races tolerated before a signal's job is failed (and retried by the queue). */
-const MAX_RACES = 8;
 
 /**
  * Groups signals into incidents, one per cause. A new signal joins the incident it is causally
@@ -155,22 +153,18 @@ export class Correlator {
 
   async #apply(signal: Signal): Promise<CorrelationResult> {
     await this.#warmUp();
-    for (let race = 0; race < MAX_RACES; race++) {
-      try {
-        return await this.#applyOnce(signal);
-      } catch (err) {
-        if (err instanceof VersionConflictError || err instanceof FingerprintTakenError) {
-          this.#o.logger.debug(
-            { fingerprint: signal.fingerprint, code: err.code },
-            'lost a write race, retrying',
-          );
-          await this.#reload();
-          continue;
-        }
-        throw err;
-      }
-    }
-    throw new VersionConflictError(`signal ${signal.fingerprint}: lost ${MAX_RACES} write races in a row`);
+    return optimistic(() => this.#applyOnce(signal), {
+      what: `signal ${signal.fingerprint}`,
+      // A fingerprint claimed meanwhile is a race too: the reload shows who holds it now.
+      isConflict: (err) => err instanceof VersionConflictError || err instanceof FingerprintTakenError,
+      onConflict: async (err) => {
+        this.#o.logger.debug(
+          { fingerprint: signal.fingerprint, code: (err as VersionConflictError).code },
+          'lost a write race, retrying',
+        );
+        await this.#reload();
+      },
+    });
   }
 
   /**

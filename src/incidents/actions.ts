@@ -1,4 +1,5 @@
-import { GuardianError, type Incident, stableId, VersionConflictError } from '../core/index.ts';
+import { GuardianError, type Incident, stableId } from '../core/index.ts';
+import { optimistic } from './optimistic.ts';
 import { describeSilence } from './silences.ts';
 import {
   type Actor,
@@ -26,8 +27,6 @@ export class ActionRefusedError extends GuardianError {
   }
 }
 
-const ATTEMPTS = 8;
-
 /**
  * Acknowledges, resolves or reopens an incident on behalf of `actor`, writes the action with who
  * did it to the timeline, and returns the incident as stored. Optimistic: re-reads and re-applies
@@ -38,38 +37,40 @@ export async function applyLifecycleAction(
   request: { incidentId: string; action: LifecycleAction; actor: Actor; now: number },
 ): Promise<ActionOutcome> {
   const { incidentId, action, actor, now } = request;
-  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-    const current = await store.get(incidentId);
-    if (!current) throw new ActionRefusedError(`no incident ${incidentId}`);
-    const next = transition(current, action, now);
-    if (!next) {
-      return { incident: current, changed: false, message: `${incidentId} is already ${current.status}` };
-    }
-    let stored: Incident;
-    try {
-      stored = await store.update({ ...next, version: current.version + 1 });
-    } catch (err) {
-      if (err instanceof VersionConflictError) continue;
-      if (err instanceof FingerprintTakenError) {
-        throw new ActionRefusedError(
-          `${incidentId} cannot be reopened: its signals now belong to incident ${err.ownerId}`,
-        );
+  const outcome = await optimistic(
+    async () => {
+      const current = await store.get(incidentId);
+      if (!current) throw new ActionRefusedError(`no incident ${incidentId}`);
+      const next = transition(current, action, now);
+      if (!next) return { incident: current, changed: false };
+      try {
+        return { incident: await store.update({ ...next, version: current.version + 1 }), changed: true };
+      } catch (err) {
+        if (err instanceof FingerprintTakenError) {
+          throw new ActionRefusedError(
+            `${incidentId} cannot be reopened: its signals now belong to incident ${err.ownerId}`,
+          );
+        }
+        throw err;
       }
-      throw err;
-    }
-    const type = action === 'acknowledge' ? 'acknowledged' : action === 'resolve' ? 'resolved' : 'reopened';
-    const who = actor.name ?? actor.id;
-    const event: RecordedEvent = {
-      id: stableId('evt_', incidentId, type, stored.version),
-      at: now,
-      type,
-      text: `${type} by ${who}${actor.via === 'slack' ? ' in Slack' : ''}`,
-      actor,
-    };
-    await store.appendTimeline(incidentId, [event]);
-    return { incident: stored, changed: true, message: `${incidentId} ${type}` };
+    },
+    { what: `incident ${incidentId}: apply ${action}` },
+  );
+  const stored = outcome.incident;
+  if (!outcome.changed) {
+    return { incident: stored, changed: false, message: `${incidentId} is already ${stored.status}` };
   }
-  throw new VersionConflictError(`incident ${incidentId}: could not apply ${action}`);
+  const type = action === 'acknowledge' ? 'acknowledged' : action === 'resolve' ? 'resolved' : 'reopened';
+  const who = actor.name ?? actor.id;
+  const event: RecordedEvent = {
+    id: stableId('evt_', incidentId, type, stored.version),
+    at: now,
+    type,
+    text: `${type} by ${who}${actor.via === 'slack' ? ' in Slack' : ''}`,
+    actor,
+  };
+  await store.appendTimeline(incidentId, [event]);
+  return { incident: stored, changed: true, message: `${incidentId} ${type}` };
 }
 
 function transition(current: Incident, action: LifecycleAction, now: number): Incident | null {

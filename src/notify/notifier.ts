@@ -19,6 +19,7 @@ import {
   type GatheredDiagnostics,
   toldResults,
 } from '../diagnostics/diagnostic.ts';
+import { optimistic } from '../incidents/optimistic.ts';
 import { describeSilence, findSilence } from '../incidents/silences.ts';
 import {
   type IncidentStore,
@@ -1029,44 +1030,36 @@ export class Notifier {
     incidentId: string,
     change: (current: Incident) => { slack?: Incident['slack']; notification: NotificationRecord } | null,
   ): Promise<void> {
-    for (let attempt = 0; attempt < 8; attempt++) {
-      const current = await this.#o.store.get(incidentId);
-      if (!current) return;
-      const next = change(current);
-      if (!next) return;
-      try {
-        await this.#o.store.update({
+    const { store } = this.#o;
+    await optimistic(
+      async () => {
+        const current = await store.get(incidentId);
+        if (!current) return;
+        const next = change(current);
+        if (!next) return;
+        await store.update({
           ...current,
           slack: next.slack === undefined ? current.slack : next.slack,
           notifications: [...current.notifications, next.notification],
           version: current.version + 1,
         });
-        return;
-      } catch (err) {
-        if (!(err instanceof VersionConflictError)) throw err;
-      }
-    }
-    throw new VersionConflictError(`incident ${incidentId}: could not record a notification`);
+      },
+      { what: `incident ${incidentId}: record a notification` },
+    );
   }
 
   async #updateState(
     incidentId: string,
     change: (current: NotificationState) => Omit<NotificationState, 'version' | 'incidentId'>,
   ): Promise<void> {
-    for (let attempt = 0; attempt < 8; attempt++) {
-      const current = (await this.#o.store.getNotificationState(incidentId)) ?? emptyState(incidentId);
-      try {
-        await this.#o.store.putNotificationState({
-          ...change(current),
-          incidentId,
-          version: current.version + 1,
-        });
-        return;
-      } catch (err) {
-        if (!(err instanceof VersionConflictError)) throw err;
-      }
-    }
-    throw new VersionConflictError(`incident ${incidentId}: could not record its notification state`);
+    const { store } = this.#o;
+    await optimistic(
+      async () => {
+        const current = (await store.getNotificationState(incidentId)) ?? emptyState(incidentId);
+        await store.putNotificationState({ ...change(current), incidentId, version: current.version + 1 });
+      },
+      { what: `incident ${incidentId}: record its notification state` },
+    );
   }
 }
 
