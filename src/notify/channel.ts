@@ -1,3 +1,5 @@
+import { DependencyError } from '../core/index.ts';
+
 /**
  * Where incident messages go. The Slack Web API in production; the log (and an in-memory outbox
  * the HTTP API shows) when no Slack token is configured.
@@ -72,4 +74,23 @@ export type SlackBlock = Readonly<Record<string, unknown>> & { readonly type: st
 export interface PostedMessage {
   readonly channel: string;
   readonly ts: string;
+}
+
+/** Slack errors that say a send's outcome is unknown: Slack may have taken the message. */
+const OUTCOME_UNKNOWN: ReadonlySet<string> = new Set([
+  'request_failed',
+  'unknown_error',
+  'invalid_response',
+  'http_500',
+  'http_502',
+  'http_503',
+  'http_504',
+]);
+
+/**
+ * Whether a failed send may have reached Slack all the same (its answer was lost): a retry then
+ * looks for the message before it sends again.
+ */
+export function outcomeUnknown(err: unknown): boolean {
+  return err instanceof DependencyError && OUTCOME_UNKNOWN.has(err.code);
 }

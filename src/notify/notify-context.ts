@@ -1,0 +1,59 @@
+import type { Incident } from '../core/index.ts';
+import type { IncidentStore, NotificationState, RecordedEvent } from '../incidents/store.ts';
+import type { PlaybookCatalog } from '../playbooks/match.ts';
+import { listItems } from '../playbooks/steps.ts';
+import type { HumanAction, PlaybookRef } from './template.ts';
+
+/** What every stage of a notify job looks at: the incident and what Slack was told of it, read once. */
+export interface NotifyContext {
+  readonly incident: Incident;
+  readonly state: NotificationState | null;
+  readonly playbooks: ReturnType<PlaybookCatalog['match']>;
+  readonly refs: readonly PlaybookRef[];
+  readonly actions: readonly HumanAction[];
+  /** The incident's timeline, oldest first (what was told in the thread is noted there). */
+  readonly timeline: readonly RecordedEvent[];
+}
+
+/** Reads the notification state and the timeline, and matches the playbooks. */
+export async function readNotifyContext(
+  incident: Incident,
+  store: IncidentStore,
+  playbooks: PlaybookCatalog | undefined,
+): Promise<NotifyContext> {
+  const [state, timeline] = await Promise.all([
+    store.getNotificationState(incident.id),
+    store.timeline(incident.id),
+  ]);
+  const matched = playbooks?.match(incident) ?? [];
+  const refs: PlaybookRef[] = matched.map((m) => ({
+    id: m.playbook.id,
+    title: m.playbook.title,
+    links: m.links,
+    fixSteps: listItems(m.playbook.sections['How to fix']),
+  }));
+  return { incident, state, playbooks: matched, refs, actions: humanActions(timeline), timeline };
+}
+
+/** A draft, or the diagnostics, are for one root cause: when the correlator changes its mind, they are redone. */
+export function basisOf(incident: Incident): string {
+  const rc = incident.rootCause;
+  return rc ? `${rc.kind}|${rc.entity}` : `title|${incident.title}`;
+}
+
+/** The timeline's actions by people, oldest first. */
+function humanActions(timeline: readonly RecordedEvent[]): HumanAction[] {
+  const actions: HumanAction[] = [];
+  for (const e of timeline) {
+    if (!e.actor) continue;
+    if (
+      e.type === 'acknowledged' ||
+      e.type === 'resolved' ||
+      e.type === 'reopened' ||
+      e.type === 'silenced'
+    ) {
+      actions.push({ type: e.type, actor: e.actor, at: e.at, text: e.text });
+    }
+  }
+  return actions;
+}
