@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type Incident, ManualClock } from '../src/core/index.ts';
+import { ManualClock } from '../src/core/index.ts';
 import { createDiagnosticsGatherer } from '../src/diagnostics/gather.ts';
 import { createDynamoIncidentStore } from '../src/incidents/dynamo-store.ts';
 import { startEmbeddedDynamo } from '../src/incidents/embedded-dynamo.ts';
@@ -20,6 +20,7 @@ import { silentLogger } from '../src/telemetry/logger.ts';
 import { type MessagesRequest, startAnthropicStandIn } from './fakes/anthropic-api.ts';
 import { incidentSignal, spotLossIncident, T0 } from './fakes/incidents.ts';
 import { startSlackStandIn } from './fakes/slack-api.ts';
+import { delivered } from './support/delivered.ts';
 
 const logger = silentLogger();
 const playbooks = loadPlaybooks('playbooks');
@@ -160,7 +161,7 @@ describe('playbook diagnostics in the LLM prompt and the Slack thread', () => {
     });
   }
 
-  const replies = (incident: Incident) =>
+  const replies = (incident: { slack: { ts: string } | null }) =>
     slack.messages().filter((m) => m.threadTs !== undefined && m.threadTs === incident.slack?.ts);
   const asText = (m: { blocks: readonly unknown[]; text: string }) =>
     `${m.text}\n${JSON.stringify(m.blocks)}`;
@@ -207,7 +208,7 @@ describe('playbook diagnostics in the LLM prompt and the Slack thread', () => {
     expect(prompt.split('</untrusted_log_data>')).toHaveLength(2);
 
     // The thread: one reply with the diagnostics, gathered once (the draft's), the text redacted.
-    const incident = (await store.get('inc_diag_llm'))!;
+    const incident = (await delivered(store, 'inc_diag_llm'))!;
     const thread = replies(incident);
     expect(thread).toHaveLength(1);
     const reply = asText(thread[0]!);
@@ -240,7 +241,8 @@ describe('playbook diagnostics in the LLM prompt and the Slack thread', () => {
     await store.create(spotLossIncident('inc_diag_batch'));
     await n.handle({ incidentId: 'inc_diag_batch', version: 1, change: 'opened' });
     const posted = (await store.get('inc_diag_batch'))!;
-    expect(replies(posted)).toHaveLength(0);
+    const shown = (await delivered(store, posted.id))!;
+    expect(replies(shown)).toHaveLength(0);
 
     // A signal joins right after the post: its reply waits for the batch window…
     const joined = {
@@ -252,11 +254,11 @@ describe('playbook diagnostics in the LLM prompt and the Slack thread', () => {
     await expect(
       n.handle({ incidentId: posted.id, version: joined.version, change: 'signal_updated' }),
     ).rejects.toBeInstanceOf(NotificationDeferredError);
-    expect(replies(posted)).toHaveLength(0);
+    expect(replies(shown)).toHaveLength(0);
 
     // …and the diagnostics, when they arrive, take it with them in one reply.
     await n.settled();
-    const thread = replies(posted);
+    const thread = replies(shown);
     expect(thread).toHaveLength(1);
     const reply = asText(thread[0]!);
     expect(reply).toContain('1 new signal');
@@ -272,10 +274,9 @@ describe('playbook diagnostics in the LLM prompt and the Slack thread', () => {
     const dying = new Notifier({
       store: {
         ...store,
-        async update(next) {
-          if (next.notifications.some((x) => x.kind === 'thread'))
-            throw new Error('process killed (SIGKILL) while recording the reply');
-          return store.update(next);
+        async recordSent(id, record) {
+          if (record.kind === 'thread') throw new Error('process killed (SIGKILL) while recording the reply');
+          return store.recordSent(id, record);
         },
       },
       channel: createSlackChannel({ token: SLACK_TOKEN, apiUrl: slack.url, logger }),
@@ -292,7 +293,7 @@ describe('playbook diagnostics in the LLM prompt and the Slack thread', () => {
     });
     await dying.handle({ incidentId: 'inc_diag_crash', version: 1, change: 'opened' });
     await dying.settled();
-    const posted = (await store.get('inc_diag_crash'))!;
+    const posted = (await delivered(store, 'inc_diag_crash'))!;
     expect(replies(posted)).toHaveLength(1);
     expect(asText(replies(posted)[0]!)).toContain(':mag: *Diagnostics*');
     expect((await store.getNotificationState(posted.id))!.pendingReply?.diagnostics).toBeDefined();
@@ -304,7 +305,7 @@ describe('playbook diagnostics in the LLM prompt and the Slack thread', () => {
     expect(replies(posted)).toHaveLength(1);
     const told = (await store.timeline(posted.id)).filter((e) => e.text.startsWith('diagnostics told'));
     expect(told).toHaveLength(1);
-    expect((await store.get(posted.id))!.notifications.map((x) => x.kind)).toEqual(['post', 'thread']);
+    expect((await delivered(store, posted.id))!.notifications.map((x) => x.kind)).toEqual(['post', 'thread']);
   });
 
   it('diagnostics that do not apply (nothing configured) are not told', async () => {
@@ -326,7 +327,7 @@ describe('playbook diagnostics in the LLM prompt and the Slack thread', () => {
     await store.create(incident);
     await n.handle({ incidentId: incident.id, version: 1, change: 'opened' });
     await n.settled();
-    const posted = (await store.get(incident.id))!;
+    const posted = (await delivered(store, incident.id))!;
     expect(posted.slack?.ts).toBeTruthy();
     expect(replies(posted)).toHaveLength(0);
     expect((await store.timeline(incident.id)).some((e) => e.text.startsWith('diagnostics told'))).toBe(

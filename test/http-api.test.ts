@@ -12,6 +12,7 @@ import type { QueueBackend, WorkQueue } from '../src/queue/queue.ts';
 import { silentLogger } from '../src/telemetry/logger.ts';
 import { incidentSignal, spotLossIncident } from './fakes/incidents.ts';
 import { startSlackStandIn } from './fakes/slack-api.ts';
+import { delivered } from './support/delivered.ts';
 
 const t0 = Date.parse('2026-03-02T00:00:00Z');
 
@@ -43,8 +44,6 @@ function incident(n: number, status: Incident['status']): Incident {
         evidence: [{ kind: 'value', label: 'observed', value: n }],
       },
     ],
-    notifications: [],
-    slack: null,
     version: 1,
   };
 }
@@ -343,7 +342,7 @@ describe('HTTP API', () => {
       await store.create(incident);
       await notify.add('act-post', { incidentId: incident.id, version: 1, change: 'opened' });
       await notify.idle();
-      const ts = (await store.get(incident.id))!.slack!.ts;
+      const ts = (await delivered(store, incident.id))!.slack!.ts;
       expect(ts).not.toBe('');
       const thread = () => slack.messages().filter((m) => m.threadTs === ts);
       const top = () => slack.messages().find((m) => m.ts === ts)!;

@@ -49,8 +49,6 @@ const metricIncident: Incident = {
       ],
     },
   ],
-  notifications: [],
-  slack: { channel: 'C0123456789', ts: '1789.000100', claimedAt: T0, digest: 'x' },
   version: 1,
 };
 
@@ -68,6 +66,12 @@ describe('incident pages', () => {
     embedded = await startEmbeddedStore('pages');
     store = embedded.store;
     await store.create(metricIncident);
+    // Posted: the delivery ledger says where, which the page links to.
+    await store.putDelivery({
+      incidentId: metricIncident.id,
+      version: 1,
+      thread: { channel: 'C0123456789', ts: '1789.000100', claimedAt: T0, digest: 'x' },
+    });
     await store.create(spotLossIncident('inc_spot_1'));
     for (let i = 0; i < 120; i++) history.record(SERIES, T0 + i * 30_000, i < 90 ? 0.4 : 0.95);
     app = await createHttpApp({

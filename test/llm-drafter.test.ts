@@ -16,6 +16,7 @@ import { type MessagesRequest, type ScriptedReply, startAnthropicStandIn } from 
 import { type BedrockScriptedReply, startBedrockStandIn } from './fakes/bedrock-runtime.ts';
 import { incidentSignal, spotLossIncident, T0 } from './fakes/incidents.ts';
 import { startSlackStandIn } from './fakes/slack-api.ts';
+import { delivered } from './support/delivered.ts';
 
 const API_KEY = 'sk-ant-test-key-0123456789';
 const SLACK_TOKEN = 'xoxb-llm-test';
@@ -101,7 +102,7 @@ describe('LLM-drafted incident messages', () => {
     await store.create(incident);
     await n.handle({ incidentId: incident.id, version: 1, change: 'opened' });
     await n.settled();
-    const stored = (await store.get(incident.id))!;
+    const stored = (await delivered(store, incident.id))!;
     return { stored, message: slack.messages().find((m) => m.ts === stored.slack!.ts)! };
   }
 
@@ -150,7 +151,7 @@ describe('LLM-drafted incident messages', () => {
     const n = notifier({ budgetMs: 150 });
     await store.create(spotLossIncident('inc_slow'));
     await n.handle({ incidentId: 'inc_slow', version: 1, change: 'opened' });
-    const first = (await store.get('inc_slow'))!;
+    const first = (await delivered(store, 'inc_slow'))!;
     const posted = slack.messages().find((m) => m.ts === first.slack!.ts)!;
     expect(text(posted)).not.toContain('Spot loss of worker 10.0.4.161 failed payments_daily');
     expect(text(posted)).toContain('Spark worker 10.0.4.161 lost (spot interruption)');
@@ -384,7 +385,7 @@ describe('LLM-drafted incident messages on Amazon Bedrock', () => {
     await store.create(incident);
     await n.handle({ incidentId: incident.id, version: 1, change: 'opened' });
     await n.settled();
-    const stored = (await store.get(incident.id))!;
+    const stored = (await delivered(store, incident.id))!;
     return { stored, message: slack.messages().find((m) => m.ts === stored.slack!.ts)! };
   }
 
@@ -429,7 +430,7 @@ describe('LLM-drafted incident messages on Amazon Bedrock', () => {
     const n = notifier({ budgetMs: 150 });
     await store.create(spotLossIncident('inc_br_slow'));
     await n.handle({ incidentId: 'inc_br_slow', version: 1, change: 'opened' });
-    const first = (await store.get('inc_br_slow'))!;
+    const first = (await delivered(store, 'inc_br_slow'))!;
     expect(text(slack.messages().find((m) => m.ts === first.slack!.ts)!)).not.toContain(
       'Spot loss of worker 10.0.4.161 failed payments_daily',
     );

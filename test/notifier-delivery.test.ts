@@ -14,6 +14,7 @@ import type { QueueBackend, WorkQueue } from '../src/queue/queue.ts';
 import { silentLogger } from '../src/telemetry/logger.ts';
 import { incidentSignal, spotLossIncident, T0 } from './fakes/incidents.ts';
 import { startSlackStandIn } from './fakes/slack-api.ts';
+import { delivered } from './support/delivered.ts';
 
 const TOKEN = 'xoxb-delivery-test';
 const logger = silentLogger();
@@ -119,26 +120,26 @@ describe('Notifier delivery', () => {
     let crashed = false;
     const dying: IncidentStore = {
       ...store,
-      async update(next) {
-        if (next.slack?.ts && !crashed) {
+      async recordSent(id, record) {
+        if (record.kind === 'post' && !crashed) {
           crashed = true;
           throw new Error('process killed (SIGKILL) while recording the post');
         }
-        return store.update(next);
+        return store.recordSent(id, record);
       },
     };
     await expect(
       notifier({ store: dying }).handle({ incidentId: incident.id, version: 1, change: 'opened' }),
     ).rejects.toThrow(/SIGKILL/);
     expect(postCalls()).toHaveLength(1);
-    const claimed = (await store.get(incident.id))!;
+    const claimed = (await delivered(store, incident.id))!;
     expect(claimed.slack).toMatchObject({ ts: '' });
 
     // A new process picks the job up again (at-least-once delivery).
     await notifier().handle({ incidentId: incident.id, version: 1, change: 'opened' });
     expect(postCalls()).toHaveLength(1);
     expect(slack.calls.map((c) => c.method)).toContain('conversations.history');
-    const stored = (await store.get(incident.id))!;
+    const stored = (await delivered(store, incident.id))!;
     expect(stored.slack!.ts).toBe(topLevel('inc_crash')[0]!.ts);
     expect(stored.notifications.filter((n) => n.kind === 'post')).toHaveLength(1);
     // And a later job neither posts nor adopts again.
@@ -153,23 +154,23 @@ describe('Notifier delivery', () => {
     await notifier().handle({ incidentId: id, version: 1, change: 'opened' });
     const posted = (await store.get(id))!;
     await store.update({ ...posted, status: 'acknowledged', version: posted.version + 1 });
-    return { incident, ts: posted.slack!.ts };
+    return { incident, ts: (await delivered(store, id))!.slack!.ts };
   }
   const action: (id: string) => NotifyJob = (id) => ({ incidentId: id, version: 0, change: 'action' });
   const threadRecords = async (id: string) =>
-    (await store.get(id))!.notifications.filter((n) => n.kind === 'thread');
+    (await delivered(store, id))!.notifications.filter((n) => n.kind === 'thread');
 
   it('replies once when the process dies between sending a thread reply and recording it', async () => {
     const { incident, ts } = await postedThenAcknowledged('inc_reply_crash');
     let crashed = false;
     const dying: IncidentStore = {
       ...store,
-      async update(next) {
-        if (!crashed && next.notifications.some((n) => n.kind === 'thread')) {
+      async recordSent(id, record) {
+        if (!crashed && record.kind === 'thread') {
           crashed = true;
           throw new Error('process killed (SIGKILL) while recording the reply');
         }
-        return store.update(next);
+        return store.recordSent(id, record);
       },
     };
     await expect(notifier({ store: dying }).handle(action(incident.id))).rejects.toThrow(/SIGKILL/);
@@ -268,12 +269,12 @@ describe('Notifier delivery', () => {
     await queue.add('lost', { incidentId: incident.id, version: 1, change: 'opened' });
     await queue.idle();
     expect(postCalls()).toHaveLength(1);
-    expect((await store.get(incident.id))!.slack!.ts).toBe('');
+    expect((await delivered(store, incident.id))!.slack!.ts).toBe('');
     await clock.advanceBy(2_000);
     await queue.idle();
     expect(postCalls()).toHaveLength(1);
     expect(topLevel('inc_lost')).toHaveLength(1);
-    const stored = (await store.get(incident.id))!;
+    const stored = (await delivered(store, incident.id))!;
     expect(stored.slack!.ts).toBe(topLevel('inc_lost')[0]!.ts);
     expect(deadLetters).toEqual([]);
     backend.close();
@@ -288,7 +289,9 @@ describe('Notifier delivery', () => {
     await clock.advanceBy(2_000);
     await queue.idle();
     expect(topLevel('inc_5xx')).toHaveLength(1);
-    expect((await store.get(incident.id))!.notifications.filter((n) => n.kind === 'post')).toHaveLength(1);
+    expect(
+      (await delivered(store, incident.id))!.notifications.filter((n) => n.kind === 'post'),
+    ).toHaveLength(1);
     backend.close();
   });
 
@@ -343,7 +346,7 @@ describe('Notifier delivery', () => {
     const incident = await create(spotLossIncident('inc_batch'));
     await queue.add('b1', { incidentId: incident.id, version: 1, change: 'opened' });
     await queue.idle();
-    const ts = (await store.get(incident.id))!.slack!.ts;
+    const ts = (await delivered(store, incident.id))!.slack!.ts;
 
     for (const n of [3, 4, 5]) {
       await mutate(incident.id, (i) => ({
@@ -398,7 +401,7 @@ describe('Notifier delivery', () => {
     await queue.add('rl', { incidentId: incident.id, version: 1, change: 'opened' });
     await queue.idle();
     expect(topLevel('inc_429')).toHaveLength(0);
-    expect((await store.get(incident.id))!.slack).toBeNull();
+    expect((await delivered(store, incident.id))!.slack).toBeNull();
     await clock.advanceBy(4_000);
     await queue.idle();
     expect(postCalls()).toHaveLength(1);
@@ -415,7 +418,7 @@ describe('Notifier delivery', () => {
     await queue.idle();
     expect(deadLetters).toEqual(['auth']);
     expect(topLevel('inc_auth')).toHaveLength(0);
-    expect((await store.get(incident.id))!.slack).toBeNull();
+    expect((await delivered(store, incident.id))!.slack).toBeNull();
     backend.close();
   });
 });

@@ -11,6 +11,7 @@ import type { QueueBackend, WorkQueue } from '../src/queue/queue.ts';
 import { silentLogger } from '../src/telemetry/logger.ts';
 import { createGuardianMetrics } from '../src/telemetry/metrics.ts';
 import { startSlackStandIn } from './fakes/slack-api.ts';
+import { delivered } from './support/delivered.ts';
 
 const TOKEN = 'xoxb-notifier-test';
 const t0 = Date.parse('2026-03-02T02:00:00Z');
@@ -106,7 +107,7 @@ describe('Notifier', () => {
     await queue.add('again', { incidentId: incident.id, version: incident.version, change: 'opened' });
     await queue.idle();
     expect(slack.calls.map((c) => c.method)).toEqual(['chat.postMessage']);
-    const stored = await store.get(incident.id);
+    const stored = await delivered(store, incident.id);
     expect(stored!.slack).toMatchObject({ channel: slack.channelId('#alerts') });
     expect(stored!.slack!.ts).not.toBe('');
     expect(stored!.notifications.map((n) => n.kind)).toEqual(['post']);
@@ -125,7 +126,7 @@ describe('Notifier', () => {
     expect(change).toBe('resolved');
     await queue.add('resolved', { incidentId: incident.id, version: resolved!.version, change });
     await queue.idle();
-    const postTs = (await store.get(incident.id))!.slack!.ts;
+    const postTs = (await delivered(store, incident.id))!.slack!.ts;
     expect(slack.calls.map((c) => c.method)).toEqual(['chat.postMessage', 'chat.update', 'chat.postMessage']);
     expect(slack.calls[1]!.params.ts).toBe(postTs);
     expect(slack.calls[2]!.params.thread_ts).toBe(postTs);
@@ -141,7 +142,7 @@ describe('Notifier', () => {
     await queue.add('rl', { incidentId: incident!.id, version: incident!.version, change });
     await queue.idle();
     expect(posts()).toHaveLength(1); // the 429'd attempt
-    expect((await store.get(incident!.id))!.slack).toBeNull(); // its claim was released
+    expect((await delivered(store, incident!.id))!.slack).toBeNull(); // its claim was released
     await clock.advanceBy(2_000);
     await queue.idle();
     expect(slack.calls.filter((c) => c.method === 'chat.postMessage')).toHaveLength(1);
@@ -149,8 +150,10 @@ describe('Notifier', () => {
     await queue.idle();
     const calls = slack.calls.filter((c) => c.method === 'chat.postMessage');
     expect(calls).toHaveLength(2);
-    expect((await store.get(incident!.id))!.slack!.ts).not.toBe('');
-    expect((await store.get(incident!.id))!.notifications.filter((n) => n.kind === 'post')).toHaveLength(1);
+    expect((await delivered(store, incident!.id))!.slack!.ts).not.toBe('');
+    expect(
+      (await delivered(store, incident!.id))!.notifications.filter((n) => n.kind === 'post'),
+    ).toHaveLength(1);
     await backend.close();
   });
 
@@ -162,7 +165,7 @@ describe('Notifier', () => {
       queue.add('b', { incidentId: incident!.id, version: incident!.version, change }),
     ]);
     await queue.idle();
-    for (let i = 0; i < 10 && (await store.get(incident!.id))!.slack?.ts === ''; i++) {
+    for (let i = 0; i < 10 && (await delivered(store, incident!.id))!.slack?.ts === ''; i++) {
       await clock.advanceBy(5_000);
       await queue.idle();
     }

@@ -20,6 +20,7 @@ import { silentLogger } from '../src/telemetry/logger.ts';
 import { startAnthropicStandIn } from './fakes/anthropic-api.ts';
 import { incidentSignal, spotLossIncident, T0 } from './fakes/incidents.ts';
 import { startSlackStandIn } from './fakes/slack-api.ts';
+import { delivered } from './support/delivered.ts';
 import { signedSlackPost } from './support/slack-requests.ts';
 
 const SECRET = '8f742231b10e8888abcd99yyyzzz85a5';
@@ -171,7 +172,7 @@ describe('Slack app', () => {
   async function posted(id: string, over: Parameters<typeof spotLossIncident>[1] = {}) {
     await store.create(spotLossIncident(id, over));
     await notifier.handle({ incidentId: id, version: 1, change: 'opened' });
-    return (await store.get(id))!;
+    return (await delivered(store, id))!;
   }
 
   const message = (ts: string) => slack.messages().find((m) => m.ts === ts)!;
@@ -182,7 +183,7 @@ describe('Slack app', () => {
     expect(res.statusCode).toBe(200);
     expect(res.body).toBe('');
 
-    const stored = (await store.get(incident.id))!;
+    const stored = (await delivered(store, incident.id))!;
     expect(stored.status).toBe('acknowledged');
     const timeline = await store.timeline(incident.id);
     expect(timeline.at(-1)).toMatchObject({
@@ -214,11 +215,11 @@ describe('Slack app', () => {
       signals: [incidentSignal(31), incidentSignal(32)],
     });
     await clickDone({ action_id: ACTION_IDS.resolve, value: incident.id });
-    let stored = (await store.get(incident.id))!;
+    let stored = (await delivered(store, incident.id))!;
     expect(stored.status).toBe('resolved');
     expect(JSON.stringify(message(stored.slack!.ts).blocks)).toContain(ACTION_IDS.reopen);
     await clickDone({ action_id: ACTION_IDS.reopen, value: incident.id });
-    stored = (await store.get(incident.id))!;
+    stored = (await delivered(store, incident.id))!;
     expect(stored.status).toBe('open');
     expect((await store.timeline(incident.id)).map((e) => e.type)).toEqual(['resolved', 'reopened']);
     const replies = slack.messages().filter((m) => m.threadTs === stored.slack!.ts);
@@ -249,7 +250,7 @@ describe('Slack app', () => {
       type: 'silenced',
       actor: { id: USER.id },
     });
-    const stored = (await store.get(incident.id))!;
+    const stored = (await delivered(store, incident.id))!;
     expect(JSON.stringify(message(stored.slack!.ts).blocks)).toContain(':no_bell:');
     for (const s of silences) await store.expireSilence(s.id, clock.now());
   });

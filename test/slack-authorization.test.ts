@@ -13,6 +13,7 @@ import { SlackAuthorizer, slackGroupMembers } from '../src/slack-app/responders.
 import { silentLogger } from '../src/telemetry/logger.ts';
 import { incidentSignal, spotLossIncident, T0 } from './fakes/incidents.ts';
 import { startSlackStandIn } from './fakes/slack-api.ts';
+import { delivered } from './support/delivered.ts';
 import { signedSlackPost } from './support/slack-requests.ts';
 
 const SECRET = 'authz-signing-secret-0123456789ab';
@@ -141,7 +142,7 @@ describe('Slack authorization', () => {
   async function posted(id: string, n: number) {
     await store.create(spotLossIncident(id, { signals: [incidentSignal(n)] }));
     await notifier.handle({ incidentId: id, version: 1, change: 'opened' });
-    return (await store.get(id))!;
+    return (await delivered(store, id))!;
   }
 
   const refusals = () => slack.responses.map((r) => String(r.body.text));

@@ -102,6 +102,10 @@ export interface TimelineEvent {
 
 export type NotificationKind = 'post' | 'thread' | 'update';
 
+/**
+ * One thing the notifier sent about an incident. Kept in the delivery ledger beside the incident
+ * (see `IncidentStore.sent`), never in the incident itself.
+ */
 export interface NotificationRecord {
   readonly at: number;
   readonly kind: NotificationKind;
@@ -112,7 +116,7 @@ export interface NotificationRecord {
   readonly version: number;
 }
 
-/** The incident's top-level Slack message. */
+/** The incident's top-level Slack message (in the delivery ledger, see `IncidentStore.getDelivery`). */
 export interface SlackThread {
   readonly channel: string;
   /** Empty while a notifier has claimed the post but not yet got Slack's answer. */
@@ -139,9 +143,6 @@ export interface Incident {
    * support its root cause and the most recently seen; `impact` still counts everything.
    */
   readonly signals: readonly IncidentSignal[];
-  readonly notifications: readonly NotificationRecord[];
-  /** Where the incident's top-level Slack message lives, once posted (or claimed for posting). */
-  readonly slack: SlackThread | null;
   /** Optimistic-locking version; 1 on creation, +1 on every write. */
   readonly version: number;
   /** Affected DAGs, tasks and Spark jobs (absent on incidents written before it existed). */

@@ -54,17 +54,19 @@ export function createCorrelationStage(options: CorrelationStageOptions): Correl
     .createObservableGauge('guardian.correlation.working_set', { unit: '{incident}' })
     .addCallback((result) => result.observe(correlator.size()));
   const tell = async ({ incident: i, change }: { incident: Incident; change: IncidentChange }) => {
+    // The delivery ledger says whether it was posted (or claimed); the notifier alone writes it.
+    const thread = (await store.getDelivery(i.id))?.thread ?? null;
     // A 'none' result still notifies an incident never posted: an earlier attempt may have
     // stopped between writing it and queueing its notification.
-    if (change === 'none' && i.slack?.ts) return;
+    if (change === 'none' && thread?.ts) return;
     // Quiet incidents are recorded, not posted, until something in them deserves a human.
-    if (i.quiet && !i.slack) return;
+    if (i.quiet && !thread) return;
     // The first post waits a moment, so what one poll reports of one cause (and the merges it
     // causes) goes out as one message rather than several.
     await notify.add(
       `${i.id}@${i.version}`,
       { incidentId: i.id, version: i.version, change },
-      i.slack ? {} : { delayMs: config.notify.groupWait },
+      thread ? {} : { delayMs: config.notify.groupWait },
     );
   };
   // Incidents stored and never posted are queued again by the leader, on start, on taking the

@@ -56,8 +56,6 @@ export function openIncident(
     rootCause: null,
     entities: [],
     signals: [toIncidentSignal(signal)],
-    notifications: [],
-    slack: null,
     version: 1,
     impact: EMPTY_IMPACT,
   };

@@ -54,8 +54,6 @@ function incident(over: Partial<Incident> = {}): Incident {
         evidence: [{ kind: 'value', label: 'value', value: 0.97 }],
       },
     ],
-    notifications: [],
-    slack: null,
     version: 1,
     impact: {
       dags: ['payments_daily'],

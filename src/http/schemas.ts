@@ -1,6 +1,6 @@
-import type { Incident } from '../core/index.ts';
+import type { Incident, NotificationRecord } from '../core/index.ts';
 import { toIso } from '../core/index.ts';
-import type { RecordedEvent, Silence } from '../incidents/store.ts';
+import type { Delivery, RecordedEvent, Silence } from '../incidents/store.ts';
 
 /** JSON Schemas of the API's resources; they validate requests and shape responses. */
 
@@ -162,7 +162,8 @@ export const incidentDetailSchema = {
   },
 } as const;
 
-export function incidentSummary(i: Incident) {
+/** An incident summary as the API shows it; `delivery` is its record in the delivery ledger. */
+export function incidentSummary(i: Incident, delivery: Delivery | null | undefined) {
   return {
     id: i.id,
     status: i.status,
@@ -177,13 +178,19 @@ export function incidentSummary(i: Incident) {
     ...(i.impact ? { impact: i.impact } : {}),
     ...(i.quiet !== undefined ? { quiet: i.quiet } : {}),
     ...(i.mergedInto ? { mergedInto: i.mergedInto } : {}),
-    slack: i.slack?.ts ? { channel: i.slack.channel, ts: i.slack.ts } : null,
+    slack: delivery?.thread?.ts ? { channel: delivery.thread.channel, ts: delivery.thread.ts } : null,
   };
 }
 
-export function incidentDetail(i: Incident, timeline: readonly RecordedEvent[]) {
+/** An incident as the API shows it, with its timeline and what was sent about it. */
+export function incidentDetail(
+  i: Incident,
+  timeline: readonly RecordedEvent[],
+  delivery: Delivery | null,
+  sent: readonly NotificationRecord[],
+) {
   return {
-    ...incidentSummary(i),
+    ...incidentSummary(i, delivery),
     signals: i.signals.map((s) => ({ ...s, firstSeen: toIso(s.firstSeen), lastSeen: toIso(s.lastSeen) })),
     timeline: timeline.map((e) => ({
       id: e.id,
@@ -192,7 +199,7 @@ export function incidentDetail(i: Incident, timeline: readonly RecordedEvent[]) 
       text: e.text,
       ...(e.actor ? { actor: e.actor } : {}),
     })),
-    notifications: i.notifications.map((n) => ({
+    notifications: sent.map((n) => ({
       at: toIso(n.at),
       kind: n.kind,
       channel: n.channel,

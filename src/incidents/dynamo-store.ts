@@ -16,13 +16,23 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { crashPoint } from '../core/crash-point.ts';
-import type { EntityKey, Evidence, Impact, Incident, IncidentSignal } from '../core/index.ts';
+import type {
+  EntityKey,
+  Evidence,
+  Impact,
+  Incident,
+  IncidentSignal,
+  NotificationRecord,
+  SlackThread,
+} from '../core/index.ts';
 import { DependencyError, VersionConflictError } from '../core/index.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { GSI_ALL, GSI_OPEN, TTL_ATTRIBUTE, tableDefinition } from './dynamo-table.ts';
 import {
   type Actor,
   type ApiKeyRecord,
+  DELIVERIES_MAX,
+  type Delivery,
   FingerprintTakenError,
   type IncidentPage,
   type IncidentStore,
@@ -31,6 +41,7 @@ import {
   NO_USAGE,
   type NotificationState,
   type RecordedEvent,
+  SENT_MAX,
   type Silence,
   SUPPRESSED_FINGERPRINTS_MAX,
   type TokenUsage,
@@ -99,6 +110,8 @@ const KEY_ATTRIBUTES = ['PK', 'SK', 'GSI1PK', 'GSI1SK', 'GSI2PK', 'GSI2SK', 'typ
  * | incident | `INCIDENT#<id>` | `META` | GSI1 (`STATUS#open`, sparse: only while not resolved) and GSI2 (`INCIDENTS`), both sorted by `<openedAt>#<id>` |
  * | timeline event | `INCIDENT#<id>` | `EVT#<openedAt ms, 13 digits>#<eventId>` | written once (`attribute_not_exists`) |
  * | fingerprint owner | `FP#<fingerprint>` | `FP` | `{incidentId, open, claimedAt}`: which open incident holds a fingerprint |
+ * | delivery | `INCIDENT#<id>` | `delivery#post` | the delivery ledger: where the Slack message lives, or its claim; versioned; only the notifier writes it |
+ * | sent | `INCIDENT#<id>` | `delivery#sent#<kind>#<ts>` (edits: `…#<at>#<version>`) | the delivery ledger: what was sent, once each |
  * | notification state | `INCIDENT#<id>` | `NOTIFY` | the notifier's memory of the Slack thread; versioned |
  * | silence | `SILENCE` | `<silence id>` | `expiresAt` (ms) and `ttl` (s, a week later, for DynamoDB TTL) |
  * | LLM usage | `LLM_USAGE` | `<hour start, ISO>` | token counters (`ADD`), `ttl` two days later |
@@ -195,7 +208,111 @@ export function createDynamoIncidentStore(options: DynamoStoreOptions): Incident
         new GetCommand({ TableName: table, Key: { PK: incidentPk(id), SK: 'META' }, ConsistentRead: true }),
       ),
     );
-    return res.Item ? fromItem(res.Item) : null;
+    if (!res.Item) return null;
+    await migrateDelivery(res.Item);
+    return fromItem(res.Item);
+  }
+
+  /**
+   * Incidents written before the delivery ledger carry their delivery inline (`slack`,
+   * `notifications`): moves it into the ledger (each write idempotent), then drops it from the
+   * incident without changing its version, so no writer of the incident loses a race to it.
+   */
+  async function migrateDelivery(item: Record<string, unknown>): Promise<void> {
+    if (!(LEGACY_SLACK in item) && !(LEGACY_NOTIFICATIONS in item)) return;
+    const incidentId = String(item.id);
+    const thread = item[LEGACY_SLACK] as SlackThread | null | undefined;
+    if (thread) await putOnce(deliveryItem({ incidentId, version: 1, thread }));
+    const records = (item[LEGACY_NOTIFICATIONS] as NotificationRecord[] | undefined) ?? [];
+    for (const record of records) await recordSent(incidentId, record);
+    await doc
+      .send(
+        new UpdateCommand({
+          TableName: table,
+          Key: { PK: incidentPk(incidentId), SK: 'META' },
+          UpdateExpression: 'REMOVE #slack, #notifications',
+          ConditionExpression: '#version = :version',
+          ExpressionAttributeNames: {
+            '#slack': LEGACY_SLACK,
+            '#notifications': LEGACY_NOTIFICATIONS,
+            '#version': 'version',
+          },
+          ExpressionAttributeValues: { ':version': item.version },
+        }),
+      )
+      .catch((err: unknown) => {
+        // Rewritten meanwhile (without the inline fields, as every write now is): nothing to drop.
+        if (!(err instanceof ConditionalCheckFailedException)) throw toDependencyError('UpdateItem', err);
+      });
+  }
+
+  /** One item of an incident's partition (its delivery, its notification state), read consistently. */
+  async function incidentItem(incidentId: string, sk: string): Promise<Record<string, unknown> | undefined> {
+    const res = await call('GetItem', () =>
+      doc.send(
+        new GetCommand({
+          TableName: table,
+          Key: { PK: incidentPk(incidentId), SK: sk },
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    return res.Item;
+  }
+
+  async function getDelivery(incidentId: string): Promise<Delivery | null> {
+    const item = await incidentItem(incidentId, DELIVERY_SK);
+    return item ? fromDeliveryItem(item) : null;
+  }
+
+  /**
+   * Writes an item of the notifier's that carries its own optimistic lock: at `version` 1 only if
+   * there is none yet, else only over `version - 1`; a `VersionConflictError` when it lost a race.
+   */
+  async function putVersioned(item: Record<string, unknown>, version: number, what: string): Promise<void> {
+    const expected = version - 1;
+    try {
+      await doc.send(
+        new PutCommand({
+          TableName: table,
+          Item: item,
+          ...(expected === 0
+            ? { ConditionExpression: 'attribute_not_exists(PK)' }
+            : {
+                ConditionExpression: '#version = :expected',
+                ExpressionAttributeNames: { '#version': 'version' },
+                ExpressionAttributeValues: { ':expected': expected },
+              }),
+        }),
+      );
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw toDependencyError('PutItem', err);
+      throw new VersionConflictError(`${what} changed since version ${expected} was read`);
+    }
+  }
+
+  async function recordSent(incidentId: string, record: NotificationRecord): Promise<void> {
+    await putOnce({
+      PK: incidentPk(incidentId),
+      SK: sentSk(record),
+      type: 'delivery_sent',
+      at: record.at,
+      kind: record.kind,
+      channel: record.channel,
+      ts: record.ts,
+      version: record.version,
+    });
+  }
+
+  /** Writes an item unless one with its key exists (a retried write is a no-op). */
+  async function putOnce(item: Record<string, unknown>): Promise<void> {
+    try {
+      await doc.send(
+        new PutCommand({ TableName: table, Item: item, ConditionExpression: 'attribute_not_exists(PK)' }),
+      );
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw toDependencyError('PutItem', err);
+    }
   }
 
   async function getApiKey(id: string): Promise<ApiKeyRecord | null> {
@@ -454,6 +571,7 @@ export function createDynamoIncidentStore(options: DynamoStoreOptions): Incident
         };
         const page = await call('Query', () => doc.send(new QueryCommand(input)));
         for (const item of page.Items ?? []) {
+          await migrateDelivery(item);
           incidents.push(fromItem(item));
           lastKey = { PK: item.PK, SK: item.SK, [pkName]: item[pkName], [skName]: item[skName] };
         }
@@ -644,45 +762,57 @@ export function createDynamoIncidentStore(options: DynamoStoreOptions): Incident
       }
     },
 
-    async getNotificationState(incidentId) {
-      const res = await call('GetItem', () =>
-        doc.send(
-          new GetCommand({
-            TableName: table,
-            Key: { PK: incidentPk(incidentId), SK: NOTIFY_SK },
-            ConsistentRead: true,
+    getDelivery,
+
+    async putDelivery(next) {
+      await putVersioned(deliveryItem(next), next.version, `delivery of ${next.incidentId}`);
+      return next;
+    },
+
+    async deliveries(incidentIds) {
+      if (incidentIds.length > DELIVERIES_MAX) {
+        throw new RangeError(`at most ${DELIVERIES_MAX} incidents at once, not ${incidentIds.length}`);
+      }
+      const found = await Promise.all(incidentIds.map(getDelivery));
+      return new Map(found.flatMap((d) => (d ? [[d.incidentId, d] as const] : [])));
+    },
+
+    recordSent,
+
+    async sent(incidentId) {
+      const items = await queryAll({
+        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :sent)',
+        ExpressionAttributeValues: { ':pk': incidentPk(incidentId), ':sent': SENT_SK_PREFIX },
+      });
+      return items
+        .map(
+          (item): NotificationRecord => ({
+            at: Number(item.at),
+            kind: item.kind as NotificationRecord['kind'],
+            channel: String(item.channel),
+            ts: String(item.ts),
+            version: Number(item.version),
           }),
-        ),
-      );
-      if (!res.Item) return null;
-      const copy: Record<string, unknown> = { ...res.Item };
+        )
+        .sort((a, b) => a.at - b.at || (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0))
+        .slice(-SENT_MAX);
+    },
+
+    async getNotificationState(incidentId) {
+      const item = await incidentItem(incidentId, NOTIFY_SK);
+      if (!item) return null;
+      const copy: Record<string, unknown> = { ...item };
       for (const k of KEY_ATTRIBUTES) delete copy[k];
       return copy as unknown as NotificationState;
     },
 
     async putNotificationState(next) {
-      const expected = next.version - 1;
-      try {
-        await doc.send(
-          new PutCommand({
-            TableName: table,
-            Item: { ...next, PK: incidentPk(next.incidentId), SK: NOTIFY_SK, type: 'notification_state' },
-            ...(expected === 0
-              ? { ConditionExpression: 'attribute_not_exists(PK)' }
-              : {
-                  ConditionExpression: '#version = :expected',
-                  ExpressionAttributeNames: { '#version': 'version' },
-                  ExpressionAttributeValues: { ':expected': expected },
-                }),
-          }),
-        );
-        return next;
-      } catch (err) {
-        if (!(err instanceof ConditionalCheckFailedException)) throw toDependencyError('PutItem', err);
-        throw new VersionConflictError(
-          `notification state of ${next.incidentId} changed since version ${expected} was read`,
-        );
-      }
+      await putVersioned(
+        { ...next, PK: incidentPk(next.incidentId), SK: NOTIFY_SK, type: 'notification_state' },
+        next.version,
+        `notification state of ${next.incidentId}`,
+      );
+      return next;
     },
 
     async addLlmUsage(hourStart, usage) {
@@ -726,6 +856,39 @@ export function createDynamoIncidentStore(options: DynamoStoreOptions): Incident
 }
 
 const SILENCE_PK = 'SILENCE';
+const DELIVERY_SK = 'delivery#post';
+const SENT_SK_PREFIX = 'delivery#sent#';
+/** Where incidents written before the delivery ledger kept their delivery. */
+const LEGACY_SLACK = 'slack';
+const LEGACY_NOTIFICATIONS = 'notifications';
+
+function deliveryItem(delivery: Delivery): Record<string, unknown> {
+  return {
+    PK: incidentPk(delivery.incidentId),
+    SK: DELIVERY_SK,
+    type: 'delivery',
+    incidentId: delivery.incidentId,
+    version: delivery.version,
+    thread: delivery.thread,
+  };
+}
+
+function fromDeliveryItem(item: Record<string, unknown>): Delivery {
+  return {
+    incidentId: String(item.incidentId),
+    version: Number(item.version),
+    thread: (item.thread as SlackThread | null | undefined) ?? null,
+  };
+}
+
+/**
+ * A post or reply is one per ts; an edit keeps the post's ts, so it is one per ts, time and
+ * incident version shown.
+ */
+function sentSk(record: NotificationRecord): string {
+  const key = `${SENT_SK_PREFIX}${record.kind}#${record.ts}`;
+  return record.kind === 'update' ? `${key}#${pad(record.at)}#${record.version}` : key;
+}
 const APIKEY_PK = 'APIKEY';
 const NOTIFY_SK = 'NOTIFY';
 const LLM_USAGE_PK = 'LLM_USAGE';
@@ -798,7 +961,7 @@ function toItem(incident: Incident): Record<string, unknown> {
 
 function fromItem(item: Record<string, unknown>): Incident {
   const copy: Record<string, unknown> = { ...item };
-  for (const k of KEY_ATTRIBUTES) delete copy[k];
+  for (const k of [...KEY_ATTRIBUTES, LEGACY_SLACK, LEGACY_NOTIFICATIONS]) delete copy[k];
   return copy as unknown as Incident;
 }
 

@@ -67,8 +67,6 @@ function incident(id: string, fingerprint: string, over: Partial<Incident> = {})
         evidence: [],
       },
     ],
-    notifications: [],
-    slack: null,
     version: 1,
     ...over,
   };

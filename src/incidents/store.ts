@@ -1,4 +1,12 @@
-import type { Incident, IncidentStatus, Severity, TimelineEvent, TimelineEventType } from '../core/index.ts';
+import type {
+  Incident,
+  IncidentStatus,
+  NotificationRecord,
+  Severity,
+  SlackThread,
+  TimelineEvent,
+  TimelineEventType,
+} from '../core/index.ts';
 import { GuardianError } from '../core/index.ts';
 
 /**
@@ -64,6 +72,30 @@ export interface IncidentStore {
   /** Revokes a key at `now` (a key already revoked keeps its first time); null when there is none. */
   revokeApiKey(id: string, now: number): Promise<ApiKeyRecord | null>;
 
+  /**
+   * The delivery ledger's record of the incident's top-level message (where it lives, or who
+   * claimed it); null before the notifier's first claim. Kept apart from the incident and written
+   * only by the notifier, so correlating and acting on an incident never race the notifier.
+   */
+  getDelivery(incidentId: string): Promise<Delivery | null>;
+  /**
+   * Writes `next` if the stored delivery is at `next.version - 1` (version 1: none stored yet),
+   * else throws `VersionConflictError`.
+   */
+  putDelivery(next: Delivery): Promise<Delivery>;
+  /**
+   * The deliveries of up to {@link DELIVERIES_MAX} incidents at once (those without one are
+   * absent from the map): how the reconciler finds, page by page, incidents never posted.
+   */
+  deliveries(incidentIds: readonly string[]): Promise<Map<string, Delivery>>;
+  /**
+   * Notes that something was sent about the incident. Idempotent: a post, or a thread reply, with
+   * a ts already noted is not noted again; an edit is one per ts, time and incident version.
+   */
+  recordSent(incidentId: string, record: NotificationRecord): Promise<void>;
+  /** What was sent about the incident, oldest first (at most {@link SENT_MAX}, the newest). */
+  sent(incidentId: string): Promise<NotificationRecord[]>;
+
   /** What the notifier last told Slack about an incident; null before its first post. */
   getNotificationState(incidentId: string): Promise<NotificationState | null>;
   /**
@@ -75,6 +107,21 @@ export interface IncidentStore {
   addLlmUsage(hourStart: number, usage: TokenUsage): Promise<TokenUsage>;
   /** The LLM usage of the hour starting at `hourStart`. */
   llmUsage(hourStart: number): Promise<TokenUsage>;
+}
+
+/** Incidents {@link IncidentStore.deliveries} takes at once (a DynamoDB batch read). */
+export const DELIVERIES_MAX = 100;
+
+/** Records of what was sent that {@link IncidentStore.sent} returns at most. */
+export const SENT_MAX = 1000;
+
+/** The delivery ledger's record of an incident's top-level Slack message. */
+export interface Delivery {
+  readonly incidentId: string;
+  /** Optimistic lock: 1 on the first write, +1 on every write. */
+  readonly version: number;
+  /** Where the message lives, or its claim (`ts` empty); null once a claim that posted nothing is released. */
+  readonly thread: SlackThread | null;
 }
 
 /** A person who did something to an incident (a Slack user, an API caller). */

@@ -15,8 +15,6 @@ const incident: Incident = {
   rootCause: { entity: 'host:10.0.4.161', kind: 'spot_interruption', confidence: 0.8 },
   entities: ['host:10.0.4.161', 'airflow:dag:payments_daily'],
   signals: [],
-  notifications: [],
-  slack: null,
   version: 1,
 };
 const facts = {

@@ -174,7 +174,7 @@ export class Notifier {
       return;
     }
     const context = await this.#context(incident);
-    if (!this.#records.thread(incident)?.ts) {
+    if (!context.delivery?.thread?.ts) {
       await this.#firstPost(context, job);
       return;
     }
@@ -211,7 +211,8 @@ export class Notifier {
     if ((await this.#posts.settleEarlier(context)) === 'adopted') {
       // The adopted message may show an older render: bring it up to date now.
       const adopted = await store.get(incident.id);
-      if (adopted && this.#records.thread(adopted)?.ts) await this.#keepUp(await this.#context(adopted), job);
+      const current = adopted ? await this.#context(adopted) : null;
+      if (current?.delivery?.thread?.ts) await this.#keepUp(current, job);
       return;
     }
     if ((await mute(incident, { store, clock, logger })) === 'muted') return;
@@ -244,7 +245,7 @@ export class Notifier {
   async #keepUp(context: NotifyContext, job: NotifyJob): Promise<void> {
     const { clock } = this.#o;
     const { incident, state } = context;
-    const thread = this.#records.thread(incident)!;
+    const thread = context.delivery!.thread!;
     const draft = await this.#drafts.draftFor(context, 0);
     const message = this.#render(context, draft);
     const digest = digestOf(message);
@@ -284,8 +285,7 @@ export class Notifier {
         : changes;
     if (!tell || !told) return;
     const now = clock.now();
-    const since =
-      told.lastReplyAt ?? this.#records.notifications(incident).find((n) => n.kind === 'post')?.at ?? 0;
+    const since = told.lastReplyAt ?? (await this.#records.postedAt(incident.id)) ?? 0;
     // Diagnostics are told at once, with whatever else is waiting for the batch.
     if (!tell.status && !tell.diagnostics && !details && now - since < this.#replyBatchMs) {
       throw new NotificationDeferredError(

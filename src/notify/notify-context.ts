@@ -1,5 +1,5 @@
 import type { Incident } from '../core/index.ts';
-import type { IncidentStore, NotificationState, RecordedEvent } from '../incidents/store.ts';
+import type { Delivery, IncidentStore, NotificationState, RecordedEvent } from '../incidents/store.ts';
 import type { PlaybookCatalog } from '../playbooks/match.ts';
 import { listItems } from '../playbooks/steps.ts';
 import type { HumanAction, PlaybookRef } from './template.ts';
@@ -7,6 +7,8 @@ import type { HumanAction, PlaybookRef } from './template.ts';
 /** What every stage of a notify job looks at: the incident and what Slack was told of it, read once. */
 export interface NotifyContext {
   readonly incident: Incident;
+  /** Where its Slack message lives, or its claim (the delivery ledger); null before a claim. */
+  readonly delivery: Delivery | null;
   readonly state: NotificationState | null;
   readonly playbooks: ReturnType<PlaybookCatalog['match']>;
   readonly refs: readonly PlaybookRef[];
@@ -15,13 +17,14 @@ export interface NotifyContext {
   readonly timeline: readonly RecordedEvent[];
 }
 
-/** Reads the notification state and the timeline, and matches the playbooks. */
+/** Reads the delivery, the notification state and the timeline, and matches the playbooks. */
 export async function readNotifyContext(
   incident: Incident,
   store: IncidentStore,
   playbooks: PlaybookCatalog | undefined,
 ): Promise<NotifyContext> {
-  const [state, timeline] = await Promise.all([
+  const [delivery, state, timeline] = await Promise.all([
+    store.getDelivery(incident.id),
     store.getNotificationState(incident.id),
     store.timeline(incident.id),
   ]);
@@ -32,7 +35,7 @@ export async function readNotifyContext(
     links: m.links,
     fixSteps: listItems(m.playbook.sections['How to fix']),
   }));
-  return { incident, state, playbooks: matched, refs, actions: humanActions(timeline), timeline };
+  return { incident, delivery, state, playbooks: matched, refs, actions: humanActions(timeline), timeline };
 }
 
 /** A draft, or the diagnostics, are for one root cause: when the correlator changes its mind, they are redone. */

@@ -71,8 +71,6 @@ function incidentFor(p: Playbook): Incident {
     },
     entities: Array.from({ length: 300 }, (_, i) => `spark:executor:app-20260301050656-0002/${i}`),
     signals,
-    notifications: [],
-    slack: null,
     version: 7,
     impact: {
       dags: Array.from({ length: 7 }, (_, i) => `dag_${i}`),
@@ -224,8 +222,6 @@ function typicalIncidentFor(p: Playbook): Incident {
         entity: `airflow:task:customers_daily/${run}/silver_customers`,
       }),
     ],
-    notifications: [],
-    slack: null,
     version: 3,
     impact: {
       dags: ['customers_daily', 'orders_daily'],

@@ -56,7 +56,7 @@ export class PostOnce {
   async settleEarlier(context: NotifyContext): Promise<'adopted' | 'free'> {
     const { channel, records, clock, logger, store } = this.#o;
     const { incident } = context;
-    const thread = records.thread(incident);
+    const thread = context.delivery?.thread;
     if (thread?.ts !== '') return 'free';
     // An earlier attempt claimed the post and never recorded Slack's answer: it may have posted.
     const found = await channel.findPosted(thread.channel, {
@@ -67,7 +67,11 @@ export class PostOnce {
     });
     if (found) {
       // The content it shows is unknown: an empty digest makes the next render edit it.
-      await records.recordPost(incident.id, found, { claimedAt: thread.claimedAt, digest: '' });
+      await records.recordPost(incident.id, found, {
+        claimedAt: thread.claimedAt,
+        digest: '',
+        version: incident.version,
+      });
       const adopted = await store.get(incident.id);
       if (adopted) {
         await records.updateState(incident.id, (s) => ({
@@ -109,7 +113,7 @@ export class PostOnce {
     const { incident } = context;
     const now = clock.now();
     // The claim is a conditional write: of two attempts racing to post, one gets a VersionConflict.
-    let claim = await records.claimPost(incident, route.channel, now);
+    let claim = await records.claimPost(incident.id, context.delivery, route.channel, now);
     const rendered = await render();
     const message: SlackMessage = {
       ...rendered,
@@ -154,7 +158,7 @@ export class PostOnce {
         throw err;
       }
       logger.warn(
-        { incidentId: claim.id, channel: route.channel, route: route.reason, code: err.code },
+        { incidentId: claim.incidentId, channel: route.channel, route: route.reason, code: err.code },
         'routed channel unusable; posting to the default channel',
       );
       onMoved(await records.moveClaim(claim, defaultChannel));

@@ -1,10 +1,10 @@
 import type { Clock, Incident, IncidentStatus } from '../core/index.ts';
 import { errorMessage } from '../core/index.ts';
-import type { IncidentStore } from '../incidents/store.ts';
+import { DELIVERIES_MAX, type IncidentStore } from '../incidents/store.ts';
 import type { Logger } from '../telemetry/logger.ts';
 
 export interface DeliveryReconcilerOptions {
-  store: Pick<IncidentStore, 'list'>;
+  store: Pick<IncidentStore, 'list' | 'deliveries'>;
   clock: Clock;
   logger: Logger;
   /** A first post waits this long after the incident opened (`notify.groupWait`): not due before. */
@@ -23,21 +23,23 @@ export interface DeliveryReconciler {
   run(): Promise<number>;
 }
 
-const PAGE = 100;
+/** Incidents per page: one page's deliveries are read at once. */
+const PAGE = DELIVERIES_MAX;
 
 /**
  * A notify job lives in a queue, an incident in the store: a process stopped (kill -9, a deploy)
  * between the two, or a Redis that came back empty, leaves an incident stored and never posted,
  * and nothing would ever ask for it again. The store is the truth: the leader asks it, on start
- * and every minute, which paged incidents have no post yet though their group wait is over, and
- * queues them again. The notifier's post claim makes a job queued twice post once.
+ * and every minute, which paged incidents have no post in the delivery ledger though their group
+ * wait is over, and queues them again. The notifier's post claim makes a job queued twice post once.
  */
 export function createDeliveryReconciler(options: DeliveryReconcilerOptions): DeliveryReconciler {
   const { store, clock, logger } = options;
   const lookbackMs = options.lookbackMs ?? 86_400_000;
   const maxPerStatus = options.maxPerStatus ?? 5000;
 
-  async function* incidents(status: IncidentStatus, from?: number): AsyncGenerator<Incident> {
+  /** The incidents of a status, a page at a time. */
+  async function* incidents(status: IncidentStatus, from?: number): AsyncGenerator<Incident[]> {
     let cursor: string | undefined;
     let seen = 0;
     do {
@@ -47,7 +49,7 @@ export function createDeliveryReconciler(options: DeliveryReconcilerOptions): De
         ...(from !== undefined ? { from } : {}),
         ...(cursor ? { cursor } : {}),
       });
-      for (const incident of page.incidents) yield incident;
+      yield page.incidents;
       seen += page.incidents.length;
       cursor = page.nextCursor ?? undefined;
     } while (cursor && seen < maxPerStatus);
@@ -56,21 +58,26 @@ export function createDeliveryReconciler(options: DeliveryReconcilerOptions): De
   return {
     async run() {
       const now = clock.now();
-      const due = (i: Incident) =>
-        !i.slack?.ts && !i.quiet && !i.mergedInto && now - i.openedAt >= options.groupWaitMs;
+      const paged = (i: Incident) => !i.quiet && !i.mergedInto && now - i.openedAt >= options.groupWaitMs;
       let queued = 0;
       const sources = [incidents('open'), incidents('acknowledged'), incidents('resolved', now - lookbackMs)];
       for (const source of sources) {
-        for await (const incident of source) {
-          if (!due(incident)) continue;
-          try {
-            await options.enqueue(incident);
-            queued++;
-          } catch (err) {
-            logger.warn(
-              { incidentId: incident.id, error: errorMessage(err) },
-              'incident due for posting could not be queued; next pass retries',
-            );
+        for await (const page of source) {
+          // Due: paged, and no post in the delivery ledger (one read per page of candidates).
+          const candidates = page.filter(paged);
+          if (candidates.length === 0) continue;
+          const delivered = await store.deliveries(candidates.map((i) => i.id));
+          for (const incident of candidates) {
+            if (delivered.get(incident.id)?.thread?.ts) continue;
+            try {
+              await options.enqueue(incident);
+              queued++;
+            } catch (err) {
+              logger.warn(
+                { incidentId: incident.id, error: errorMessage(err) },
+                'incident due for posting could not be queued; next pass retries',
+              );
+            }
           }
         }
       }

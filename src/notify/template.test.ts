@@ -39,8 +39,6 @@ function incident(over: Partial<Incident> = {}): Incident {
     rootCause: { entity: 'host:10.0.3.17', kind: 'metric.threshold', confidence: 0.5 },
     entities: ['host:10.0.3.17'],
     signals: [signal(17)],
-    notifications: [],
-    slack: null,
     version: 1,
     ...over,
   };

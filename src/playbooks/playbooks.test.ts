@@ -23,8 +23,6 @@ function incident(over: Partial<Incident> = {}): Incident {
     rootCause: null,
     entities: [],
     signals: [],
-    notifications: [],
-    slack: null,
     version: 1,
     ...over,
   };

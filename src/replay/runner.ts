@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseConfig } from '../config/load.ts';
 import type { GuardianConfigInput } from '../config/schema.ts';
-import type { Incident } from '../core/index.ts';
+import type { Incident, NotificationRecord } from '../core/index.ts';
 import { ManualClock, toIso } from '../core/index.ts';
 import { createGuardian, type Guardian } from '../main.ts';
 import { startAirflowStandIn } from '../stand-ins/airflow.ts';
@@ -141,8 +141,8 @@ export async function replay(scenario: Scenario, options: ReplayOptions): Promis
       format: 'guardian-incidents/1',
       scenario: scenario.name,
       // An incident merged into another before anyone was told about it was never one on its own.
-      incidents: (await allIncidents(guardian.store))
-        .filter((i) => !(i.mergedInto && i.notifications.length === 0))
+      incidents: (await withSent(guardian.store, await allIncidents(guardian.store)))
+        .filter((i) => !(i.incident.mergedInto && i.sent.length === 0))
         .map(toExport),
     };
     await options.afterReplay?.({ url, guardian, exported });
@@ -164,7 +164,21 @@ async function allIncidents(store: Awaited<ReturnType<typeof createGuardian>>['s
   return out.sort((a, b) => a.openedAt - b.openedAt || (a.id < b.id ? -1 : 1));
 }
 
-function toExport(i: Incident): IncidentsExport['incidents'][number] {
+/** Each incident with what was sent about it (the delivery ledger). */
+function withSent(
+  store: Awaited<ReturnType<typeof createGuardian>>['store'],
+  incidents: readonly Incident[],
+): Promise<{ incident: Incident; sent: NotificationRecord[] }[]> {
+  return Promise.all(incidents.map(async (incident) => ({ incident, sent: await store.sent(incident.id) })));
+}
+
+function toExport({
+  incident: i,
+  sent,
+}: {
+  incident: Incident;
+  sent: NotificationRecord[];
+}): IncidentsExport['incidents'][number] {
   return {
     id: i.id,
     opened_at: toIso(i.openedAt),
@@ -181,8 +195,6 @@ function toExport(i: Incident): IncidentsExport['incidents'][number] {
         }
       : null,
     entities: [...i.entities].sort(),
-    notifications: [...i.notifications]
-      .sort((a, b) => a.at - b.at)
-      .map((n) => ({ at: toIso(n.at), kind: n.kind })),
+    notifications: sent.map((n) => ({ at: toIso(n.at), kind: n.kind })),
   };
 }

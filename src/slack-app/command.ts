@@ -2,7 +2,7 @@ import { parseDuration } from '../config/duration.ts';
 import type { Incident, Severity } from '../core/index.ts';
 import { createSilence, endSilence } from '../incidents/actions.ts';
 import { checkSilenceMatchers, describeSilence } from '../incidents/silences.ts';
-import type { Actor } from '../incidents/store.ts';
+import type { Actor, Delivery } from '../incidents/store.ts';
 import { escapeMrkdwn, truncate } from '../notify/block-kit.ts';
 import { renderIncidentMessage } from '../notify/template.ts';
 import type { CommandOrigin, EphemeralReply, InteractionContext } from './context.ts';
@@ -67,9 +67,9 @@ async function notResponder(
   return refusal ? { text: refusal } : undefined;
 }
 
-/** Whether the incident was posted in `channelId` (an incident not posted yet is in no channel). */
-const postedIn = (incident: Incident, channelId: string) =>
-  Boolean(incident.slack?.ts) && incident.slack?.channel === channelId;
+/** Whether the delivery says the incident was posted in `channelId` (one not posted yet is in no channel). */
+const postedIn = (delivery: Delivery | null | undefined, channelId: string) =>
+  Boolean(delivery?.thread?.ts) && delivery?.thread?.channel === channelId;
 
 async function list(ctx: InteractionContext, channelId: string): Promise<EphemeralReply> {
   const pages = await Promise.all(
@@ -78,7 +78,8 @@ async function list(ctx: InteractionContext, channelId: string): Promise<Ephemer
       let cursor: string | undefined;
       for (let page = 0; page < LIST_PAGES; page++) {
         const result = await ctx.store.list({ status, limit: 100, ...(cursor ? { cursor } : {}) });
-        found.push(...result.incidents.filter((i) => postedIn(i, channelId)));
+        const delivered = await ctx.store.deliveries(result.incidents.map((i) => i.id));
+        found.push(...result.incidents.filter((i) => postedIn(delivered.get(i.id), channelId)));
         if (!result.nextCursor) return { found, more: false };
         cursor = result.nextCursor;
       }
@@ -113,7 +114,7 @@ async function show(
   if (!id) return { text: 'Usage: `/guardian show <incident id>`' };
   const incident = await ctx.store.get(id);
   // The same answer whether it does not exist or was posted elsewhere: its existence is not told.
-  if (!incident || !postedIn(incident, channelId)) {
+  if (!incident || !postedIn(await ctx.store.getDelivery(id), channelId)) {
     return { text: `No incident ${escapeMrkdwn(truncate(id, 100))} in this channel.` };
   }
   const message = renderIncidentMessage(incident, ctx.incidentUrl ? { incidentUrl: ctx.incidentUrl } : {});

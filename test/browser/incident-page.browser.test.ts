@@ -95,8 +95,6 @@ function memoryIncident(): Incident {
       ],
       sparkJobs: 2,
     },
-    notifications: [],
-    slack: { channel: 'C0123456789', ts: '1789353900.000100', claimedAt: T0, digest: 'x' },
     version: 1,
   };
 }
@@ -114,7 +112,14 @@ describe('incident pages in Chromium', () => {
     const logger = silentLogger();
     embedded = await startEmbeddedStore('browser');
     store = embedded.store;
-    await store.create(memoryIncident());
+    const memory = memoryIncident();
+    await store.create(memory);
+    // Posted: the delivery ledger says where, which the page links to.
+    await store.putDelivery({
+      incidentId: memory.id,
+      version: 1,
+      thread: { channel: 'C0123456789', ts: '1789353900.000100', claimedAt: T0, digest: 'x' },
+    });
     await store.create(spotLossIncident('inc_spot_1'));
     for (let i = 0; i < 120; i++) {
       history.record(

@@ -51,8 +51,6 @@ function incident(over: Partial<Incident> = {}): Incident {
     rootCause: null,
     entities: ['metric:m{host.name="h1"}', 'host:h1'],
     signals: [sig(`fp_${id}`)],
-    notifications: [],
-    slack: null,
     version: 1,
     ...over,
   };
@@ -83,8 +81,6 @@ export function describeIncidentStoreContract(name: string, make: MakeIncidentSt
       withStore(async (store) => {
         const inc = incident({
           rootCause: { entity: 'host:h1', kind: 'spot_interruption', confidence: 0.8 },
-          notifications: [{ at: t0, kind: 'post', channel: '#c', ts: '1.000100', version: 1 }],
-          slack: { channel: '#c', ts: '1.000100', claimedAt: t0, digest: 'abc' },
         });
         expect(await store.create(inc)).toEqual({ incident: inc, created: true });
         expect(await store.get(inc.id)).toEqual(inc);
@@ -355,6 +351,53 @@ export function describeIncidentStoreContract(name: string, make: MakeIncidentSt
         expect((await store.revokeApiKey(a.record.id, t0 + 9000))?.revokedAt).toBe(t0 + 5000);
         expect(await store.revokeApiKey('nosuchkeyid00000', t0)).toBeNull();
         expect((await store.listApiKeys()).find((k) => k.id === a.record.id)?.revokedAt).toBe(t0 + 5000);
+      }));
+
+    it('keeps the delivery ledger beside the incident: versioned, read in batches, each send noted once', () =>
+      withStore(async (store) => {
+        const inc = incident();
+        await store.create(inc);
+        expect(await store.getDelivery(inc.id)).toBeNull();
+        const claim = {
+          incidentId: inc.id,
+          version: 1,
+          thread: { channel: '#c', ts: '', claimedAt: t0, digest: '' },
+        };
+        expect(await store.putDelivery(claim)).toEqual(claim);
+        // A second first claim, or a write on a stale version, loses.
+        expect(await rejection(store.putDelivery(claim))).toBeInstanceOf(VersionConflictError);
+        const posted = { ...claim, version: 2, thread: { ...claim.thread, ts: '1.000100', digest: 'abc' } };
+        await store.putDelivery(posted);
+        expect(await rejection(store.putDelivery({ ...posted, thread: null }))).toBeInstanceOf(
+          VersionConflictError,
+        );
+        expect(await store.getDelivery(inc.id)).toEqual(posted);
+        // The incident is untouched by all of it: its writers never race the notifier.
+        expect(await store.get(inc.id)).toEqual(inc);
+
+        const other = incident();
+        await store.create(other);
+        const batch = await store.deliveries([inc.id, other.id, 'inc_missing']);
+        expect([...batch.keys()]).toEqual([inc.id]);
+        expect(batch.get(inc.id)).toEqual(posted);
+        expect(
+          await rejection(store.deliveries(Array.from({ length: 101 }, (_, i) => `inc_${i}`))),
+        ).toBeInstanceOf(RangeError);
+
+        const post = { at: t0 + 10, kind: 'post', channel: '#c', ts: '1.000100', version: 1 } as const;
+        const reply = { at: t0 + 20, kind: 'thread', channel: '#c', ts: '1.000200', version: 2 } as const;
+        const edit = { at: t0 + 30, kind: 'update', channel: '#c', ts: '1.000100', version: 3 } as const;
+        const edit2 = { ...edit, at: t0 + 40, version: 4 };
+        for (const r of [reply, post, edit, edit2]) await store.recordSent(inc.id, r);
+        // Noted again (a retried job, an adopted post): nothing changes.
+        await store.recordSent(inc.id, { ...post, at: t0 + 50 });
+        await store.recordSent(inc.id, { ...reply, at: t0 + 60 });
+        expect(await store.sent(inc.id)).toEqual([post, reply, edit, edit2]);
+        expect(await store.sent(other.id)).toEqual([]);
+        // Nor do the ledger's items show up as incidents, timeline events or in a listing.
+        expect(await store.timeline(inc.id)).toEqual([]);
+        const listed = await store.list({ limit: 100 });
+        expect(listed.incidents.filter((i) => i.id === inc.id)).toEqual([inc]);
       }));
 
     it('answers ping', () =>

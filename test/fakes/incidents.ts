@@ -61,8 +61,6 @@ export function spotLossIncident(id: string, over: Partial<Incident> = {}): Inci
       ...signals.map((s) => s.entity),
     ].filter((e, i, all) => all.indexOf(e) === i),
     signals,
-    notifications: [],
-    slack: null,
     version: 1,
     impact: {
       dags: ['payments_daily'],

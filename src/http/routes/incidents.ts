@@ -67,7 +67,11 @@ export const incidentRoutes: RoutePlugin<IncidentRoutesOptions> = async (
         ...(to ? { to: Date.parse(to) } : {}),
         ...(cursor ? { cursor } : {}),
       });
-      return { incidents: page.incidents.map(incidentSummary), nextCursor: page.nextCursor };
+      const delivered = await store.deliveries(page.incidents.map((i) => i.id));
+      return {
+        incidents: page.incidents.map((i) => incidentSummary(i, delivered.get(i.id))),
+        nextCursor: page.nextCursor,
+      };
     },
   );
 
@@ -89,7 +93,12 @@ export const incidentRoutes: RoutePlugin<IncidentRoutesOptions> = async (
     async (request) => {
       const incident = await store.get(request.params.id);
       if (!incident) throw new NotFoundError(`no incident ${request.params.id}`);
-      return incidentDetail(incident, await store.timeline(incident.id));
+      const [timeline, delivery, sent] = await Promise.all([
+        store.timeline(incident.id),
+        store.getDelivery(incident.id),
+        store.sent(incident.id),
+      ]);
+      return incidentDetail(incident, timeline, delivery, sent);
     },
   );
 
@@ -155,7 +164,7 @@ export const incidentRoutes: RoutePlugin<IncidentRoutesOptions> = async (
       // Always, as the Slack buttons do: a repeated action finds the message already up to date.
       if (requestUpdate) await requestUpdate(id);
       return {
-        incident: incidentSummary(outcome.incident),
+        incident: incidentSummary(outcome.incident, await store.getDelivery(id)),
         changed: outcome.changed,
         message: outcome.message,
       };

@@ -3,9 +3,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { incidentCharts } from '../../charts/incident-charts.ts';
 import { chartPng, FONTS } from '../../charts/png.ts';
 import type { SeriesHistory } from '../../charts/series-history.ts';
-import type { Clock, Incident } from '../../core/index.ts';
+import type { Clock } from '../../core/index.ts';
 import { silenceMatches } from '../../incidents/silences.ts';
-import type { IncidentStore } from '../../incidents/store.ts';
+import type { Delivery, IncidentStore } from '../../incidents/store.ts';
 import { html } from '../pages/html.ts';
 import { incidentListPage, incidentPage, landingPage, page } from '../pages/incident-page.ts';
 import type { RoutePlugin, SchemaType } from '../route-types.ts';
@@ -114,7 +114,11 @@ export const pageRoutes: RoutePlugin<PageRoutesOptions> = async (app, { store, c
       const incident = await store.get(request.params.id);
       if (!incident) return notFound(reply, request.params.id);
       const now = clock.now();
-      const [timeline, silences] = await Promise.all([store.timeline(incident.id), store.listSilences(now)]);
+      const [timeline, silences, delivery] = await Promise.all([
+        store.timeline(incident.id),
+        store.listSilences(now),
+        store.getDelivery(incident.id),
+      ]);
       return sendHtml(
         reply,
         incidentPage({
@@ -123,7 +127,7 @@ export const pageRoutes: RoutePlugin<PageRoutesOptions> = async (app, { store, c
           silences: silences.filter((s) => s.expiresAt > now && silenceMatches(s, incident)),
           charts: history ? incidentCharts(incident, history).length : 0,
           query: signedQuery(request.params.id, request.query),
-          slackUrl: slackUrl(incident),
+          slackUrl: slackUrl(delivery),
           now,
         }),
       );
@@ -181,8 +185,8 @@ function notFound(reply: FastifyReply, what: string): FastifyReply {
 }
 
 /** The Slack channel the incident was posted to (Slack opens it; the message is its thread). */
-function slackUrl(incident: Incident): string | undefined {
-  const channel = incident.slack?.channel;
+function slackUrl(delivery: Delivery | null): string | undefined {
+  const channel = delivery?.thread?.channel;
   return channel && /^[CGD][A-Z0-9]+$/.test(channel)
     ? `https://slack.com/app_redirect?channel=${channel}`
     : undefined;
