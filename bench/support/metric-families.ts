@@ -5,7 +5,7 @@ import { noise, uniform } from './noise.ts';
  * Guardian watches in production (and like NAB's held-out categories, which are not used here):
  * seasonal series with level shifts, small counts, sparse spikes, quantised plateaus (CPU, disk
  * bytes), random walks, gaps and restarts, EC2-like CPU with benign bursts, request counts with
- * daily and weekly cycles. Each anomaly is labelled with a NAB-style window (10 % of the series
+ * daily and weekly cycles, EC2 disk and network bytes, RDS CPU with its backup window. Each anomaly is labelled with a NAB-style window (10 % of the series
  * shared among its anomalies, starting a little before the onset), so the NAB scoring rules
  * apply unchanged. Some families carry benign events (bursts, gaps, restarts) that are not
  * anomalies: alarms there are false positives.
@@ -141,29 +141,43 @@ const FAMILIES: Record<string, Generator> = {
     return { values, onsets: [restart, at], skipped };
   },
   /**
-   * EC2-like CPU: a low, noisy baseline (3–8 %), benign bursts to 30–70 % of 3–10 points about
-   * once a day at random times, and one sustained saturation (95 %) for two hours.
+   * EC2 CPUUtilization of a 2- or 4-vCPU instance, as CloudWatch reports it (the mean over five
+   * minutes of all vCPUs, a percentage): a low baseline with multiplicative noise, benign bursts
+   * of heavy-tailed height (Pareto, up to 100 %) and length (1–12 points) two to four times a day
+   * at random times, and one benign restart (half an hour without points, then boot work for two
+   * points). The anomaly: one runaway thread pins a core for two to four hours, a plateau at
+   * `100 / vCPUs` above the baseline (25 or 50 %), lower than the bursts' peaks but lasting.
+   * Sources: AWS EC2 User Guide, "List the available CloudWatch metrics for your instances"
+   * (CPUUtilization; basic monitoring in five-minute periods) and "Standard mode for burstable
+   * performance instances" (bursts above the baseline, lowered to it when credits run out).
    */
   'ec2-cpu-bursts': (d, n) => {
-    const base = 3 + 5 * d.u();
+    const vcpus = d.u() < 0.5 ? 2 : 4;
+    const base = 2 + 8 * d.u();
+    const perDay = 2 + 2 * d.u();
     const at = onset(d, n);
+    const runaway = 24 + Math.floor(24 * d.u());
+    const restart = onset(d, n, 0.2, 0.3);
     const values: number[] = [];
+    const skipped: number[] = [];
     let burst = 0;
     let height = 0;
     for (let i = 0; i < n; i++) {
-      if (burst <= 0 && d.u() < 1 / DAY) {
-        burst = 3 + Math.floor(8 * d.u());
-        height = 30 + 40 * d.u();
+      if (burst <= 0 && d.u() < perDay / DAY) {
+        burst = 1 + Math.min(11, Math.floor(pareto(d, 1.2)));
+        height = base + 8 * pareto(d, 1.3);
       }
-      let v = Math.max(0.1, base + 0.8 * d.z());
+      let v = base * Math.exp(0.25 * d.z());
       if (burst > 0) {
-        v = height + 3 * d.z();
+        v += height * (0.8 + 0.2 * d.u());
         burst--;
       }
-      if (i >= at && i < at + 24) v = 95 + d.z();
-      values.push(Math.round(v * 1000) / 1000);
+      if (i >= restart && i < restart + 6) skipped.push(i);
+      if (i === restart + 6 || i === restart + 7) v = 60 + 20 * d.u();
+      if (i >= at && i < at + runaway) v += 100 / vcpus;
+      values.push(Math.round(Math.min(100, v) * 1000) / 1000);
     }
-    return { values, onsets: [at] };
+    return { values, onsets: [at], skipped };
   },
   /**
    * Disk or network bytes of a mostly idle host: zero most of the time, benign bursts of
@@ -182,23 +196,107 @@ const FAMILIES: Record<string, Generator> = {
     };
   },
   /**
-   * Request counts on a daily and weekly cycle (weekends at 40 %), Poisson; one outage where
-   * traffic falls to a fifth for two hours.
+   * EC2 DiskWriteBytes (bytes written in five minutes): small writes of log-normal size in a
+   * third of the periods, and a nightly backup or log rotation at a fixed time writing for half an
+   * hour (benign: it happens every night). The anomaly: a write storm (a process logging in a
+   * loop) at a few hundredths of the backup's rate, for three hours at a random time.
+   * Source: AWS EC2 User Guide, "List the available CloudWatch metrics for your instances"
+   * (DiskWriteBytes, a Sum per period).
+   */
+  'disk-write-nightly': (d, n) => {
+    const at = onset(d, n);
+    const small = 2e4 * (1 + 4 * d.u());
+    const backup = 5e7 * (1 + d.u());
+    const hour = Math.floor(DAY * (0.05 + 0.15 * d.u()));
+    const values = Array.from({ length: n }, (_, i) => {
+      const t = i % DAY;
+      let v = d.u() < 0.33 ? small * Math.exp(d.z()) : 0;
+      if (t >= hour && t < hour + 6) v += backup * (0.7 + 0.6 * d.u());
+      if (i >= at && i < at + 36) v += 0.03 * backup * (1 + 0.3 * d.z());
+      return Math.round(Math.max(0, v));
+    });
+    return { values, onsets: [at] };
+  },
+  /**
+   * EC2 NetworkIn (bytes received in five minutes) of a busy host: a daily cycle with
+   * log-normal noise and benign bursts of Pareto size (a deploy pulling an image, a cache
+   * refill) about twice a day. The anomaly: traffic falls to a twentieth (the service behind it
+   * stopped answering) or rises sixfold (a flood) for two hours.
+   * Source: AWS EC2 User Guide, "List the available CloudWatch metrics for your instances"
+   * (NetworkIn, a Sum per period).
+   */
+  'network-in-heavy-tail': (d, n) => {
+    const at = onset(d, n);
+    const level = 1e6 * (1 + 9 * d.u());
+    const factor = d.u() < 0.5 ? 0.05 : 6;
+    const values = Array.from({ length: n }, (_, i) => {
+      let v = level * (1 + 0.6 * daily(i)) * Math.exp(0.4 * d.z());
+      if (d.u() < 2 / DAY) v += level * Math.min(pareto(d, 1.2), 300);
+      if (i >= at && i < at + 24) v *= factor;
+      return Math.round(v);
+    });
+    return { values, onsets: [at] };
+  },
+  /**
+   * RDS CPUUtilization: a daily and weekly cycle (weekends at 60 %), multiplicative noise, the
+   * daily automated backup in its window (a benign rise of 15–25 points for 20–30 minutes at the
+   * same time every day). The anomaly: a runaway query adds 25–40 points for three hours.
+   * Sources: Amazon RDS User Guide, "Amazon CloudWatch metrics for Amazon RDS" (CPUUtilization)
+   * and "Introduction to backups" (automated backups run daily in the backup window).
+   */
+  'rds-cpu-backup-window': (d, n) => {
+    const at = onset(d, n);
+    const base = 10 + 10 * d.u();
+    const window = Math.floor(DAY * d.u());
+    const lift = 15 + 10 * d.u();
+    const extra = 25 + 15 * d.u();
+    const values = Array.from({ length: n }, (_, i) => {
+      const weekday = Math.floor(i / DAY) % 7;
+      let v = base * (weekday >= 5 ? 0.6 : 1) * (1 + 0.4 * daily(i - DAY / 4)) * Math.exp(0.1 * d.z());
+      const t = i % DAY;
+      if (t >= window && t < window + 4 + Math.floor(3 * d.u())) v += lift * (0.8 + 0.4 * d.u());
+      if (i >= at && i < at + 36) v += extra * (0.9 + 0.2 * d.u());
+      return Math.round(Math.min(100, v) * 100) / 100;
+    });
+    return { values, onsets: [at] };
+  },
+  /**
+   * Load balancer RequestCount (requests completed in five minutes): a daily and weekly cycle
+   * (weekends at 40 %), over-dispersed (Poisson with a gamma-distributed rate, as traffic from
+   * many clients of different sizes is), with benign crawler bursts (double the traffic for one
+   * or two points) every two days or so. The anomaly: an outage where traffic falls to a fifth
+   * for two hours.
+   * Source: Elastic Load Balancing User Guide, "CloudWatch metrics for your Application Load
+   * Balancer" (RequestCount, a Sum per period).
    */
   'request-counts-weekly': (d, n) => {
     const at = onset(d, n, 0.5, 0.9);
     const peak = 200 + 300 * d.u();
+    let crawl = 0;
     return {
       values: Array.from({ length: n }, (_, i) => {
         const weekday = Math.floor(i / DAY) % 7;
         const week = weekday >= 5 ? 0.4 : 1;
-        const rate = peak * week * (0.55 + 0.45 * daily(i - DAY / 4));
+        if (crawl <= 0 && d.u() < 0.5 / DAY) crawl = 1 + Math.floor(2 * d.u());
+        const rate = peak * week * (0.55 + 0.45 * daily(i - DAY / 4)) * gamma20(d) * (crawl-- > 0 ? 2 : 1);
         return poisson(d, rate * (i >= at && i < at + 24 ? 0.2 : 1));
       }),
       onsets: [at],
     };
   },
 };
+
+/** Pareto draw with minimum 1 and tail index `alpha` (heavier tails for smaller alpha). */
+function pareto(d: Draw, alpha: number): number {
+  return (1 - d.u()) ** (-1 / alpha);
+}
+
+/** A gamma draw of mean 1 and shape 20 (a sum of exponentials): a rate's over-dispersion. */
+function gamma20(d: Draw): number {
+  let s = 0;
+  for (let k = 0; k < 20; k++) s -= Math.log(1 - d.u());
+  return s / 20;
+}
 
 /** Family names, in report order. */
 export const FAMILY_NAMES = Object.keys(FAMILIES);
