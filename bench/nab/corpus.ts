@@ -220,6 +220,10 @@ function two(b: Buffer, i: number): number {
   return hi >= 0 && hi <= 9 && lo >= 0 && lo <= 9 ? hi * 10 + lo : Number.NaN;
 }
 
+/** The calendar day `readTime` read last, and its epoch ms (rows of a file mostly share days). */
+let cachedDay = Number.NaN;
+let cachedDayMs = Number.NaN;
+
 /** Epoch ms of the stamp in `b[from, to)`: NAB's `2014-04-01 00:05:00` read from the bytes, as UTC. */
 function readTime(b: Buffer, from: number, to: number): number {
   const n = to - from;
@@ -227,14 +231,20 @@ function readTime(b: Buffer, from: number, to: number): number {
     const sep = b[from + 10];
     if ((sep === 32 || sep === 84) && (n === 16 || b[from + 16] === 58)) {
       const year = two(b, from) * 100 + two(b, from + 2);
-      const t = Date.UTC(
-        year,
-        two(b, from + 5) - 1,
-        two(b, from + 8),
-        two(b, from + 11),
-        two(b, from + 14),
-        n === 19 ? two(b, from + 17) : 0,
-      );
+      const month = two(b, from + 5);
+      const date = two(b, from + 8);
+      // Date.UTC(y, m, d, h, mi, s) is Date.UTC(y, m, d) plus the time of day, linearly (ECMA-262
+      // MakeDate), so one Date.UTC a day serves every row of that day.
+      const day = (year * 100 + month) * 100 + date;
+      if (day !== cachedDay) {
+        cachedDay = day;
+        cachedDayMs = Date.UTC(year, month - 1, date);
+      }
+      const t =
+        cachedDayMs +
+        two(b, from + 11) * 3_600_000 +
+        two(b, from + 14) * 60_000 +
+        (n === 19 ? two(b, from + 17) * 1000 : 0);
       if (!Number.isNaN(t)) return t;
     }
   }
