@@ -221,7 +221,10 @@ describe('access control: every route × every credential', () => {
     expect((await page(signed)).statusCode).toBe(200);
     // Signed for another incident, tampered with, or expired: a key is needed.
     expect((await page(signer.sign('inc_other', Date.now()))).statusCode).toBe(401);
-    expect((await page(signed.replace(/sig=./, 'sig=A'))).statusCode).toBe(401);
+    // (its first character changed for another: `sig=A…` must not stay as it was)
+    expect((await page(signed.replace(/sig=(.)/, (_, c) => `sig=${c === 'A' ? 'B' : 'A'}`))).statusCode).toBe(
+      401,
+    );
     expect(
       (await page(new LinkSigner(LINK_SECRET, 1000).sign('inc_access_page', Date.now() - 10_000))).statusCode,
     ).toBe(401);
@@ -286,16 +289,21 @@ describe('access control: rate limits, key cache, store failures', () => {
   function keyStore() {
     const records = new Map<string, ReturnType<typeof generateApiKey>['record']>();
     let failing = false;
+    let hanging = false;
     let reads = 0;
     return {
       records,
       fail: (on: boolean) => {
         failing = on;
       },
+      hang: (on: boolean) => {
+        hanging = on;
+      },
       reads: () => reads,
       store: {
         async getApiKey(id: string) {
           reads++;
+          if (hanging) await new Promise(() => {});
           if (failing) throw new Error('store down');
           return records.get(id) ?? null;
         },
@@ -379,6 +387,29 @@ describe('access control: rate limits, key cache, store failures', () => {
     k.fail(true);
     await clock.advanceBy(10_000);
     expect((await ask()).statusCode).toBe(401);
+    await app.close();
+  });
+
+  it('answers a known key within about a second when the store does not answer at all, one read at a time', async () => {
+    const k = keyStore();
+    const known = generateApiKey({ name: 'exporter', scope: 'ingest', now: clock.now() });
+    k.records.set(known.record.id, known.record);
+    const app = await appWith(k);
+    const ask = () =>
+      app.inject({
+        url: '/api/v1/messages',
+        remoteAddress: '203.0.113.62',
+        headers: { authorization: `Bearer ${known.key}` },
+      });
+    expect((await ask()).statusCode).toBe(403);
+    k.hang(true);
+    await clock.advanceBy(20_000);
+    const readsBefore = k.reads();
+    const started = performance.now();
+    const answers = await Promise.all([ask(), ask(), ask()]);
+    expect(answers.map((a) => a.statusCode)).toEqual([403, 403, 403]);
+    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(k.reads()).toBe(readsBefore + 1);
     await app.close();
   });
 

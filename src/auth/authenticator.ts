@@ -56,6 +56,10 @@ export class Authenticator {
   readonly #onStale: ((error: unknown) => void) | undefined;
   readonly #records = new Map<string, Cached<ApiKeyRecord | null>>();
   #anyKey: Cached<boolean> | undefined;
+  /** Store reads in flight, by key id ('' for the any-key check): one at a time each. */
+  readonly #reading = new Map<string, Promise<unknown>>();
+  /** Bumped by `forget()`: a read begun before it must not bring back what was forgotten. */
+  #generation = 0;
 
   constructor(options: AuthenticatorOptions) {
     this.#store = options.store;
@@ -81,10 +85,15 @@ export class Authenticator {
   /** Whether any usable key exists (protected mode applies while none does). Cached like keys. */
   async anyKeyDefined(): Promise<boolean> {
     const now = this.#clock.now();
-    const cached = await this.#fresh(this.#anyKey, now, async () =>
-      (await this.#store.listApiKeys()).some((k) => !keyUnusable(k, now)),
+    const cached = await this.#fresh(
+      '',
+      this.#anyKey,
+      now,
+      async () => (await this.#store.listApiKeys()).some((k) => !keyUnusable(k, now)),
+      (c) => {
+        this.#anyKey = c;
+      },
     );
-    this.#anyKey = cached;
     return cached.value;
   }
 
@@ -97,31 +106,81 @@ export class Authenticator {
   forget(): void {
     this.#records.clear();
     this.#anyKey = undefined;
+    this.#reading.clear();
+    this.#generation++;
   }
 
   async #record(id: string, now: number): Promise<ApiKeyRecord | null> {
-    const had = this.#records.get(id);
-    const cached = await this.#fresh(had, now, () => this.#store.getApiKey(id));
-    if (cached === had) return cached.value;
-    this.#records.delete(id);
-    if (this.#records.size >= this.#maxEntries) this.#records.delete(this.#records.keys().next().value!);
-    this.#records.set(id, cached);
+    const cached = await this.#fresh(
+      id,
+      this.#records.get(id),
+      now,
+      () => this.#store.getApiKey(id),
+      (c) => {
+        this.#records.delete(id);
+        if (this.#records.size >= this.#maxEntries) this.#records.delete(this.#records.keys().next().value!);
+        this.#records.set(id, c);
+      },
+    );
     return cached.value;
   }
 
   /**
-   * `cached` while it is fresh; else read again. If the read fails, a value read less than
-   * `staleIfErrorMs` ago is used (and the store tried again after `cacheMs`); otherwise it throws.
+   * `cached` while it is fresh; else read again (one read per key at a time), and `keep` what was
+   * read. If the read fails, or takes longer than {@link STALE_WAIT_MS} (a store that does not
+   * answer), a value read less than `staleIfErrorMs` ago is used and the store tried again after
+   * `cacheMs`; without one the error is thrown.
    */
-  async #fresh<T>(cached: Cached<T> | undefined, now: number, read: () => Promise<T>): Promise<Cached<T>> {
+  async #fresh<T>(
+    key: string,
+    cached: Cached<T> | undefined,
+    now: number,
+    read: () => Promise<T>,
+    keep: (c: Cached<T>) => void,
+  ): Promise<Cached<T>> {
     if (cached && now - cached.at < this.#cacheMs) return cached;
+    let pending = this.#reading.get(key) as Promise<T> | undefined;
+    if (!pending) {
+      const generation = this.#generation;
+      const reading = read();
+      pending = reading;
+      this.#reading.set(key, reading);
+      // What the read brings is kept even when nobody waits for it any more.
+      reading.then(
+        (value) => {
+          if (generation !== this.#generation) return;
+          const at = this.#clock.now();
+          keep({ value, at, readAt: at });
+        },
+        () => {},
+      );
+      void reading
+        .finally(() => {
+          if (this.#reading.get(key) === reading) this.#reading.delete(key);
+        })
+        .catch(() => {});
+    }
+    const usable = cached && now - cached.readAt < this.#staleMs ? cached : undefined;
     try {
-      return { value: await read(), at: now, readAt: now };
+      const value = usable ? await within(pending, STALE_WAIT_MS) : await pending;
+      return { value, at: now, readAt: now };
     } catch (err) {
-      if (!cached || now - cached.readAt >= this.#staleMs) throw err;
+      if (!usable) throw err;
       this.#onStale?.(err);
-      cached.at = now;
-      return cached;
+      usable.at = now;
+      return usable;
     }
   }
+}
+
+/** How long a request waits for the store before what was read before is used instead. */
+const STALE_WAIT_MS = 1000;
+
+/** `promise`, or a rejection after `ms`. */
+function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the key store did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
