@@ -4,10 +4,12 @@ import { DependencyError, GuardianError } from '../core/index.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import {
   type AddOptions,
+  backoffDelay,
   DEAD_LETTERS_KEPT,
   type DeadLetter,
   type DeadLetterListener,
   type JobHandler,
+  MAX_BACKOFF_MS,
   type QueueBackend,
   type QueueOptions,
   type WorkQueue,
@@ -70,6 +72,7 @@ class BullmqQueue<T> implements WorkQueue<T> {
   readonly #queue: Queue;
   readonly #attempts: number;
   readonly #backoffMs: number;
+  readonly #maxBackoffMs: number;
   readonly #o: BullmqQueueOptions;
   readonly #producer: Redis;
   /** A Redis list of dead letters (JSON), newest first. */
@@ -87,6 +90,7 @@ class BullmqQueue<T> implements WorkQueue<T> {
     this.#o = options;
     this.#attempts = queueOptions.attempts ?? DEFAULT_ATTEMPTS;
     this.#backoffMs = queueOptions.backoffMs ?? DEFAULT_BACKOFF_MS;
+    this.#maxBackoffMs = queueOptions.maxBackoffMs ?? MAX_BACKOFF_MS;
     this.#producer = producer;
     this.#deadKey = `${options.prefix ?? 'guardian'}:${name}:dead-letters`;
     this.#queue = new Queue(name, { connection: producer, prefix: options.prefix ?? 'guardian' });
@@ -116,6 +120,7 @@ class BullmqQueue<T> implements WorkQueue<T> {
     );
     this.#workerConnection = connection;
     const backoffMs = this.#backoffMs;
+    const maxBackoffMs = this.#maxBackoffMs;
     this.#worker = new Worker<Envelope<T>>(
       this.name,
       async (job: BullJob<Envelope<T>>, token?: string) => {
@@ -145,11 +150,8 @@ class BullmqQueue<T> implements WorkQueue<T> {
         concurrency: Math.max(1, options.concurrency ?? 1),
         settings: {
           // Exponential, but never sooner than the peer's Retry-After.
-          backoffStrategy: (attemptsMade, _type, err) => {
-            const backoff = backoffMs * 2 ** Math.max(0, attemptsMade - 1);
-            const retryAfter = err instanceof GuardianError ? (err.retryAfterMs ?? 0) : 0;
-            return Math.max(backoff, retryAfter);
-          },
+          backoffStrategy: (attemptsMade, _type, err) =>
+            backoffDelay(attemptsMade, backoffMs, maxBackoffMs, err),
         },
       },
     );

@@ -5,7 +5,7 @@ import type { NotifyJob } from '../notify/notifier.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { GuardianMetrics } from '../telemetry/metrics.ts';
 import { createQueueBackend } from './index.ts';
-import type { QueueBackend, WorkQueue } from './queue.ts';
+import { attemptsWithin, type QueueBackend, type WorkQueue } from './queue.ts';
 import { saveJobs, takeSavedJobs } from './saved-jobs.ts';
 
 export interface QueuesOptions {
@@ -37,6 +37,9 @@ export interface Queues {
  * Queues: BullMQ on Redis when REDIS_URL is set, in-process otherwise. Signals an in-process
  * queue held when the last shutdown's deadline passed are queued first.
  */
+/** How long a job is retried through a failing dependency before it becomes a dead letter. */
+const RETRY_WINDOW_MS = 3_600_000;
+
 export async function createQueues(options: QueuesOptions): Promise<Queues> {
   const { config, clock, logger, metrics, stepped } = options;
   const backend = createQueueBackend({
@@ -49,8 +52,16 @@ export async function createQueues(options: QueuesOptions): Promise<Queues> {
       logger.error({ queue, jobId, error: errorMessage(error) }, 'job failed for good');
     },
   });
-  const signals = backend.queue<Signal>('signals', { attempts: 8, backoffMs: 500 });
-  const notify = backend.queue<NotifyJob>('notify', { attempts: 10, backoffMs: 1000 });
+  // Retried (at most 30 s apart) for about an hour: a DynamoDB or Slack outage delays work, and
+  // only a job still failing after that becomes a dead letter (`guardian jobs` replays it).
+  const signals = backend.queue<Signal>('signals', {
+    attempts: attemptsWithin(RETRY_WINDOW_MS, 500),
+    backoffMs: 500,
+  });
+  const notify = backend.queue<NotifyJob>('notify', {
+    attempts: attemptsWithin(RETRY_WINDOW_MS, 1000),
+    backoffMs: 1000,
+  });
   const unfinishedFile = path.resolve(config.dataDir, 'unfinished-signals.json');
   // Only an in-process queue loses what it holds; a stepped one is a replay's, run to the end.
   const keepsUnfinished = backend.kind === 'in-process' && !stepped;

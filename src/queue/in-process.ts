@@ -3,11 +3,13 @@ import { GuardianError } from '../core/index.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import {
   type AddOptions,
+  backoffDelay,
   DEAD_LETTERS_KEPT,
   type DeadLetter,
   type DeadLetterListener,
   type Job,
   type JobHandler,
+  MAX_BACKOFF_MS,
   type QueueBackend,
   type QueueOptions,
   type WorkQueue,
@@ -65,6 +67,7 @@ class InProcessQueue<T> implements WorkQueue<T> {
   readonly name: string;
   readonly #attempts: number;
   readonly #backoffMs: number;
+  readonly #maxBackoffMs: number;
   readonly #o: InProcessQueueOptions;
   readonly #waiting: Entry<T>[] = [];
   /** Ids waiting, delayed or running: adding one of them again is a no-op. */
@@ -84,6 +87,7 @@ class InProcessQueue<T> implements WorkQueue<T> {
     this.name = name;
     this.#attempts = queueOptions.attempts ?? DEFAULT_ATTEMPTS;
     this.#backoffMs = queueOptions.backoffMs ?? DEFAULT_BACKOFF_MS;
+    this.#maxBackoffMs = queueOptions.maxBackoffMs ?? MAX_BACKOFF_MS;
     this.#o = options;
   }
 
@@ -237,8 +241,7 @@ class InProcessQueue<T> implements WorkQueue<T> {
       this.#o.onDeadLetter?.(this.name, entry.id, err);
       return;
     }
-    const backoff = this.#backoffMs * 2 ** (entry.attempt - 1);
-    const delay = Math.max(backoff, err instanceof GuardianError ? (err.retryAfterMs ?? 0) : 0);
+    const delay = backoffDelay(entry.attempt, this.#backoffMs, this.#maxBackoffMs, err);
     this.#o.logger.debug(
       { queue: this.name, jobId: entry.id, attempt: entry.attempt, delay, err },
       'job will be retried',

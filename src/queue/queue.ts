@@ -1,3 +1,5 @@
+import { GuardianError } from '../core/index.ts';
+
 /**
  * Work between pipeline stages. One contract, two implementations: BullMQ on Redis (several
  * replicas) and in-process (embedded default). The contract suite in `test/contracts/` runs
@@ -26,6 +28,35 @@ export interface QueueOptions {
    * @defaultValue 1000
    */
   backoffMs?: number;
+  /**
+   * The longest wait between two attempts, so that a job keeps being tried at a steady pace
+   * through a long outage of a dependency. @defaultValue 30000
+   */
+  maxBackoffMs?: number;
+}
+
+/** The longest wait between two attempts of a job, unless a queue says otherwise. */
+export const MAX_BACKOFF_MS = 30_000;
+
+/**
+ * The wait before the next attempt of a job that failed `attemptsMade` times: exponential from
+ * `baseMs`, capped at `capMs`, and never sooner than the peer's `Retry-After`.
+ */
+export function backoffDelay(attemptsMade: number, baseMs: number, capMs: number, err: unknown): number {
+  const backoff = Math.min(capMs, baseMs * 2 ** Math.max(0, attemptsMade - 1));
+  const retryAfter = err instanceof GuardianError ? (err.retryAfterMs ?? 0) : 0;
+  return Math.max(backoff, retryAfter);
+}
+
+/**
+ * Attempts that keep a job tried for about `windowMs` with this backoff: how long a dependency
+ * may be away before the job becomes a dead letter.
+ */
+export function attemptsWithin(windowMs: number, baseMs: number, capMs = MAX_BACKOFF_MS): number {
+  let attempts = 1;
+  for (let waited = 0; waited < windowMs; attempts++)
+    waited += backoffDelay(attempts, baseMs, capMs, undefined);
+  return attempts;
 }
 
 export interface AddOptions {
