@@ -86,5 +86,8 @@ function component(entity: string, status: Signal['status'], time: number, reaso
     title: status === 'firing' ? `Airflow ${name} is unhealthy` : `Airflow ${name} is healthy again`,
     detector: AIRFLOW_HEALTH_DETECTOR_ID,
     evidence: [{ kind: 'text', label: 'health', text: reason }],
+    // The metadata database unhealthy is a database refusing Airflow: the same outage as the
+    // tasks failing with `database_unavailable`, which it explains and groups with.
+    ...(name === 'metadatabase' ? { errorClass: 'database_unavailable' } : {}),
   };
 }

@@ -317,6 +317,19 @@ function hypothesisOf(
       };
     if (named) return { entity: named, kind: cls, layer: 'infrastructure', directness: 0.8, title: s.title };
   }
+  // A shuffle fetch that failed points at the host that could not serve the map output.
+  if (cls === 'fetch_failed' && !s.kind.startsWith('log.')) {
+    const worker = s.kind.startsWith('airflow.') ? evidenceText(s, 'worker') : undefined;
+    const source = s.related.find((r) => r.startsWith('host:') && r !== s.entity && r !== `host:${worker}`);
+    if (source)
+      return {
+        entity: source,
+        kind: 'shuffle_source_failing',
+        layer: 'infrastructure',
+        directness: 0.6,
+        title: `Shuffle files on ${source.slice(5)} cannot be read`,
+      };
+  }
   if (cls && CONNECT_CLASSES.has(cls)) {
     const endpoint = s.related.find((r) => r.startsWith('spark:connect:'));
     if (endpoint)
@@ -394,7 +407,15 @@ interface Candidate {
   classes: ReadonlySet<string>;
   /** The earliest signal supporting it. */
   origin: IncidentSignal;
+  /**
+   * No signal of its own: a host that failures of several DAGs name (the endpoint they could not
+   * resolve or reach). It ranks after an observed candidate that explains as much.
+   */
+  inferred?: boolean;
 }
+
+/** DAGs whose failures must name one host for that host to be a candidate without a signal of its own. */
+const INFERRED_AFTER_DAGS = 2;
 
 type RankInput = IncidentSignal & { errorClass?: string | undefined };
 
@@ -461,6 +482,7 @@ export function rankRootCause(
     if (!had || s.firstSeen < had.firstSeen) earliest.set(s.entity, s);
   }
   const failures = [...earliest.values()];
+  inferNamedHosts(failures, byEntity);
   const victims = new Set<EntityKey>();
   for (const f of failures) if (roleOf(f).hypothesis.layer === 'downstream') victims.add(f.entity);
   const coverage = new Map<EntityKey, Link[]>();
@@ -469,10 +491,15 @@ export function rankRootCause(
   // then a few lookups, not a pass over every candidate (a storm has hundreds).
   const byResource = new Map<EntityKey, EntityKey[]>();
   const namedBy = new Map<EntityKey, EntityKey[]>();
+  // Names one series is about together (a function and the source it ingests) are one resource
+  // to what names either of them.
+  const aliases = new Map<EntityKey, EntityKey[]>();
   for (const [e, c] of byEntity) {
     for (const r of c.resources) push(byResource, r, e);
     // only victims are reached through what names them
     for (const n of c.names) if (victims.has(n)) push(namedBy, n, e);
+    const names = [...c.resources].filter((r) => r.startsWith('name:'));
+    if (names.length > 1) for (const a of names) for (const b of names) if (a !== b) push(aliases, a, b);
   }
   // Infrastructure or engine seen failing with an outage's class (one endpoint, one store: a
   // `shared` class) explains the work failing with that class.
@@ -481,7 +508,7 @@ export function rankRootCause(
     if (c.h.layer === 'infrastructure' || c.h.layer === 'engine')
       for (const k of c.classes) if (failureClass(k)?.shared) push(observedClass, k, e);
   for (const f of failures) {
-    for (const [entity, edge] of reach(f, byEntity, byResource, namedBy, observedClass)) {
+    for (const [entity, edge] of reach(f, byEntity, byResource, namedBy, observedClass, aliases)) {
       if (f.firstSeen + params.precedenceMs < byEntity.get(entity)!.first) continue;
       coverage.get(entity)!.push({ at: f.firstSeen, from: entity, edge, to: f.entity, title: f.title });
     }
@@ -490,6 +517,7 @@ export function rankRootCause(
   const ranked = [...byEntity.entries()].sort(
     ([ea, a], [eb, b]) =>
       cov(eb) - cov(ea) ||
+      Number(a.inferred ?? false) - Number(b.inferred ?? false) ||
       a.first - b.first ||
       b.directness - a.directness ||
       LAYERS.indexOf(a.h.layer) - LAYERS.indexOf(b.h.layer) ||
@@ -547,9 +575,16 @@ export function rankRootCause(
   const observed =
     best.resources.size > 0 ||
     ((best.h.layer === 'infrastructure' || best.h.layer === 'engine') && best.directness >= 0.9);
+  // Failures of several DAGs whose own texts point at one machine (the host a shuffle could not be
+  // read from) are that machine's evidence, as one outage's error class is.
+  const pointedDags = new Set(
+    explained.flatMap((l) => (l.edge === 'points_at' ? (dagOf(earliest.get(l.to)!) ?? []) : [])),
+  ).size;
   strong.set(
     rootCause,
-    (observed && dagsExplained >= params.pageAfterDags) || oneClass >= params.pageAfterDags,
+    (observed && dagsExplained >= params.pageAfterDags) ||
+      oneClass >= params.pageAfterDags ||
+      (best.h.layer === 'infrastructure' && !best.inferred && pointedDags >= params.pageAfterDags),
   );
   return rootCause;
 }
@@ -610,6 +645,7 @@ function reach(
   byResource: ReadonlyMap<EntityKey, readonly EntityKey[]>,
   namedBy: ReadonlyMap<EntityKey, readonly EntityKey[]>,
   byClass: ReadonlyMap<string, readonly EntityKey[]>,
+  aliases: ReadonlyMap<EntityKey, readonly EntityKey[]>,
 ): Map<EntityKey, CauseEdge> {
   const role = roleOf(f);
   const out = new Map<EntityKey, CauseEdge>([[role.hypothesis.entity, 'points_at']]);
@@ -621,6 +657,8 @@ function reach(
   for (const n of role.names) {
     add(n, 'names');
     for (const e of byResource.get(n) ?? []) add(e, 'names_resource_of');
+    for (const a of aliases.get(n) ?? [])
+      for (const e of byResource.get(a) ?? []) add(e, 'names_resource_of');
   }
   if (f.kind.startsWith('spark.job'))
     for (const r of f.related) if (r.startsWith('airflow:task:')) add(r, 'submitted_by');
@@ -628,6 +666,46 @@ function reach(
     for (const e of namedBy.get(f.entity) ?? []) add(e, 'ran_victim');
   if (f.errorClass) for (const e of byClass.get(f.errorClass) ?? []) add(e, 'same_class');
   return out;
+}
+
+/**
+ * Hosts that failures of several DAGs name and that no signal is about or points at (a name that
+ * stopped resolving, a server that refuses everyone) become candidates of their own: the common
+ * thing the failures ran into, inferred rather than observed.
+ */
+function inferNamedHosts(failures: readonly RankInput[], byEntity: Map<EntityKey, Candidate>): void {
+  const observed = new Set<EntityKey>();
+  for (const c of byEntity.values()) for (const r of c.resources) observed.add(r);
+  const naming = new Map<EntityKey, RankInput[]>();
+  for (const f of failures)
+    for (const n of roleOf(f).names)
+      if (n.startsWith('host:') && !byEntity.has(n) && !observed.has(n)) push(naming, n, f);
+  for (const [host, fs] of naming) {
+    const dags = new Set(fs.flatMap((f) => dagOf(f) ?? []));
+    if (dags.size < INFERRED_AFTER_DAGS) continue;
+    const origin = fs.reduce((a, b) => (b.firstSeen < a.firstSeen ? b : a));
+    const classes = new Set(fs.flatMap((f) => f.errorClass ?? []));
+    const kind = classes.size === 1 ? [...classes][0]! : 'resource_failing';
+    byEntity.set(host, {
+      h: {
+        entity: host,
+        kind,
+        layer: 'infrastructure',
+        directness: 0.5,
+        title: `${host.slice(5)} failing: named by failures of ${dags.size} DAGs`,
+      },
+      first: origin.firstSeen,
+      support: fs.length,
+      directness: 0.5,
+      spot: false,
+      evidence: [origin.title],
+      resources: NONE,
+      names: NONE,
+      classes,
+      origin,
+      inferred: true,
+    });
+  }
 }
 
 const NONE: ReadonlySet<never> = new Set();

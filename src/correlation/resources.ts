@@ -70,11 +70,21 @@ const SOURCE_FILE = /\.(?:scala|java|kt|py|js|ts|go|rb|c|cc|cpp|h)$/i;
 const AWS_SERVICE = /\(Service: ([A-Za-z][\w ]*?)[,;)]/g;
 /** Python's import errors name the module they could not import. */
 const PY_MODULE = /\b(?:No module named|cannot import name '[^']+' from) '([\w.]+)'/g;
+/**
+ * A host named without a port or scheme: the name a resolver could not resolve (Java's
+ * `UnknownHostException: name`, urllib3's `Failed to resolve 'name'`, curl's `Could not resolve
+ * host: name`), the server libpq could not connect to (`connection to server at "name"`), the
+ * block manager a shuffle fetch failed on (`BlockManagerId(7, 10.0.3.17, 7337, …)`) or the address
+ * it failed to connect to (`Failed to connect to /10.0.3.17:7337`).
+ */
+const BARE_HOST =
+  /(?:UnknownHostException: |Failed to resolve '|Could not resolve host:? '?|connection to server at "|BlockManagerId\(\w+, |Failed to connect to \/)([A-Za-z0-9][\w-]*(?:\.[\w-]+)*)/g;
 
 /**
  * Resources a failure's error text names: buckets and their first path segments (what a job read
- * or wrote), hosts of URLs and of `host:port` addresses (what it connected to), the AWS service
- * that answered, the Python module that failed to import.
+ * or wrote), hosts of URLs and of `host:port` addresses (what it connected to), hosts a client
+ * could not resolve or reach (`BARE_HOST`), the AWS service that answered, the Python module that
+ * failed to import.
  */
 export function resourcesNamedIn(text: string): EntityKey[] {
   const out = new Set<EntityKey>();
@@ -89,6 +99,7 @@ export function resourcesNamedIn(text: string): EntityKey[] {
   for (const m of text.matchAll(HOST_PORT)) if (!SOURCE_FILE.test(m[1]!)) out.add(entityKey.host(m[1]!));
   for (const m of text.matchAll(AWS_SERVICE)) out.add(nameKey(m[1]!.trim()));
   for (const m of text.matchAll(PY_MODULE)) out.add(nameKey(m[1]!));
+  for (const m of text.matchAll(BARE_HOST)) out.add(entityKey.host(m[1]!));
   return [...out];
 }
 

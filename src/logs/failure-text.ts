@@ -70,8 +70,12 @@ export const FAILURE_CLASSES: readonly FailureClass[] = [
   trait('network_timeout', 'infrastructure'),
   trait('catalog_unavailable', 'engine', false, true),
   trait('disk_full', 'infrastructure', false, false, true),
+  trait('disk_io_error', 'infrastructure', false, false, true),
   trait('function_timeout', 'infrastructure'),
   trait('upstream_unreachable', 'infrastructure'),
+  trait('name_resolution', 'infrastructure', false, true),
+  trait('database_unavailable', 'infrastructure', false, true),
+  trait('encryption_key_unavailable', 'infrastructure', false, true),
 ];
 
 const BY_ID = new Map(FAILURE_CLASSES.map((c) => [c.id, c]));
@@ -87,9 +91,14 @@ const ON_EXECUTOR = new Set([
   'executor_decommission',
   'executor_heartbeat_timeout',
   'container_killed',
-  'fetch_failed',
   'disk_full',
 ]);
+
+/**
+ * Where a shuffle fetch failed: the block manager (or shuffle service address) that could not serve
+ * the map output. That host is where the fault is; the reducer's own executor merely asked.
+ */
+const SHUFFLE_SOURCE = /(?:BlockManagerId\(\w+, |Failed to connect to \/?)([\w.-]+?)(?:, |:)\d+/g;
 
 /** `(10.0.4.161 executor 22)`, Spark's "Lost task … (host executor id)". */
 const EXECUTOR_ON_HOST = /\(([\w.-]+) executor (\w+)\)/g;
@@ -113,6 +122,8 @@ export function readFailureText(text: string, appId?: string): FailureText {
       if (appId) causes.push(entityKey.sparkExecutor(appId, m[2]!));
     }
   }
+  if (cls?.id === 'fetch_failed')
+    for (const m of errorText.matchAll(SHUFFLE_SOURCE)) causes.push(entityKey.host(m[1]!));
   if (cls?.id === 'connect_unavailable' || cls?.id === 'connect_jobs_cancelled') {
     const endpoint = CONNECT_ENDPOINT.exec(text)?.[0];
     if (endpoint) causes.push(entityKey.sparkConnect(endpoint));

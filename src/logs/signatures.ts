@@ -257,6 +257,67 @@ export const ERROR_CLASSES: readonly ErrorClass[] = [
     ],
   },
   {
+    id: 'name_resolution',
+    title: 'Name resolution failed (DNS)',
+    meaning:
+      'A client could not resolve the name of the service it calls: the DNS record was removed or changed, the resolver is failing, or the name is wrong. Every caller of that name fails until it resolves again; look at the DNS record and resolver of the name in the error, not at the jobs.',
+    patterns: [
+      /UnknownHostException/,
+      /Name or service not known/i,
+      /Temporary failure in name resolution/i,
+      /nodename nor servname provided/i,
+      /\bNameResolutionError\b|Failed to resolve '/,
+      /Could not resolve host/i,
+      /\bgetaddrinfo (?:ENOTFOUND|EAI_AGAIN)\b/,
+    ],
+    severity: 'high',
+    examples: [
+      'Caused by: java.net.UnknownHostException: iceberg-rest.acme.internal: Name or service not known',
+      'software.amazon.awssdk.core.exception.SdkClientException: Received an UnknownHostException when attempting to interact with a service.',
+      "urllib3.exceptions.NameResolutionError: <urllib3.connection.HTTPSConnection object at 0x7f>: Failed to resolve 'api.partner.example' ([Errno -3] Temporary failure in name resolution)",
+      'curl: (6) Could not resolve host: api.partner.example',
+    ],
+  },
+  {
+    id: 'database_unavailable',
+    title: 'Database refusing connections (slots or pool exhausted)',
+    meaning:
+      'A database has no connection left to give (max_connections reached, a client pool exhausted) or refuses connections: everything that needs it fails at once, on every host. Look at the database (its connection count, who holds the connections), not at the callers.',
+    patterns: [
+      /too many clients already/i,
+      /remaining connection slots are reserved/i,
+      /\bToo many connections\b/,
+      /QueuePool limit of size \d+ overflow \d+ reached/,
+      /connection to server at "[^"]+"[^\n]*failed/i,
+      /could not connect to server: Connection refused/i,
+    ],
+    severity: 'critical',
+    examples: [
+      '2026-07-14 02:05:31.120 UTC [4711] FATAL:  sorry, too many clients already',
+      'psycopg2.OperationalError: connection to server at "airflow-db" (10.0.0.21), port 5432 failed: FATAL:  remaining connection slots are reserved for non-replication superuser connections',
+      'sqlalchemy.exc.TimeoutError: QueuePool limit of size 5 overflow 10 reached, connection timed out, timeout 30.00 (Background on this error at: https://sqlalche.me/e/20/3o7r)',
+      "pymysql.err.OperationalError: (1040, 'Too many connections')",
+    ],
+  },
+  {
+    id: 'encryption_key_unavailable',
+    title: 'Encryption key disabled or unusable (KMS)',
+    meaning:
+      'The KMS key that encrypts the data is disabled, pending deletion or not usable by the caller: every read and write of what it protects fails, whoever the caller. Look at the key (its state, its policy, a recent change in CloudTrail), not at the jobs.',
+    patterns: [
+      /\bKMS\.(?:DisabledException|KMSInvalidStateException|NotFoundException)\b/,
+      /\b(?:kms\.model\.)?(?:DisabledException|KMSInvalidStateException)\b/,
+      /arn:aws:kms:[^\s]+ is (?:disabled|pending deletion)/,
+      /ciphertext refers to a customer master key that does not exist/i,
+    ],
+    severity: 'critical',
+    examples: [
+      'S3Exception: arn:aws:kms:eu-west-1:123456789012:key/1f0e is disabled. (Service: S3, Status Code: 400, Request ID: 7Q1F) [Error Code: KMS.DisabledException]',
+      'An error occurred (KMS.KMSInvalidStateException) when calling the GetObject operation: arn:aws:kms:eu-west-1:123456789012:key/1f0e is pending deletion.',
+      'An error occurred (AccessDenied) when calling the GetObject operation: The ciphertext refers to a customer master key that does not exist, does not exist in this region, or you are not allowed to access.',
+    ],
+  },
+  {
     id: 'disk_full',
     title: 'Disk full (No space left on device)',
     meaning:
@@ -267,6 +328,24 @@ export const ERROR_CLASSES: readonly ErrorClass[] = [
       'java.io.IOException: No space left on device\n\tat java.base/java.io.FileOutputStream.writeBytes(Native Method)',
       "OSError: [Errno 28] No space left on device: '/opt/airflow/logs/dag_id=orders_daily/attempt=1.log'",
       "Unrecoverable error: OSError(28, 'No space left on device')",
+    ],
+  },
+  {
+    id: 'disk_io_error',
+    title: 'Disk I/O errors (failing disk)',
+    meaning:
+      'The kernel or a process reports I/O errors reading or writing a block device: the disk (or its volume) is failing. Everything that reads or writes it on that host fails, including the shuffle files and logs other hosts fetch from it; look at the host and its disk, not at the jobs.',
+    patterns: [
+      /\bblk_update_request: (?:critical )?(?:I\/O|medium) error\b/,
+      /\bBuffer I\/O error on dev(?:ice)?\b/,
+      /\bEXT4-fs error\b|\bXFS \([\w-]+\): metadata I\/O error\b/,
+      /\bI\/O error, dev \w+, sector \d+/,
+    ],
+    severity: 'high',
+    examples: [
+      'blk_update_request: I/O error, dev nvme1n1, sector 73402 op 0x0:(READ) flags 0x80700 phys_seg 1 prio class 0',
+      'Buffer I/O error on dev nvme1n1p1, logical block 9175, async page read',
+      'EXT4-fs error (device xvdb1): ext4_find_entry:1455: inode #2: comm java: reading directory lblock 0',
     ],
   },
   {

@@ -1,0 +1,178 @@
+import { describe, expect, it } from 'vitest';
+import type { EntityKey, IncidentSignal } from '../core/index.ts';
+import { readFailureText } from '../logs/failure-text.ts';
+import { isStrongCause, rankRootCause } from './causality.ts';
+import { resourcesNamedIn } from './resources.ts';
+
+const T0 = Date.parse('2026-07-14T02:05:00Z');
+const RUN = 'scheduled__2026-07-14T02:00:00+00:00';
+const task = (dag: string, t = 'silver') => `airflow:task:${dag}/${RUN}/${t}`;
+
+type Input = IncidentSignal & { errorClass?: string };
+
+function sig(over: Partial<Input> & Pick<Input, 'kind' | 'entity'>, at = 0): Input {
+  return {
+    fingerprint: `fp-${over.kind}-${over.entity}`,
+    status: 'firing',
+    related: [],
+    severity: 'high',
+    title: `${over.kind} ${over.entity}`,
+    detector: 'test',
+    firstSeen: T0 + at,
+    lastSeen: T0 + at,
+    count: 1,
+    evidence: [],
+    ...over,
+  };
+}
+
+/** A task try that failed with `text`, read as the task-failure detector reads it. */
+function failedTry(dag: string, text: string, at: number, kind = 'airflow.task_retry'): Input {
+  const read = readFailureText(text);
+  return sig(
+    {
+      kind,
+      entity: task(dag),
+      related: [`airflow:dag:${dag}`, ...read.causes, ...read.uses],
+      names: read.names,
+      ...(read.errorClass ? { errorClass: read.errorClass } : {}),
+    },
+    at,
+  );
+}
+
+const dns = (name: string) =>
+  `pyspark.errors.exceptions.connect.SparkConnectGrpcException: (org.apache.iceberg.exceptions.RESTException) Error occurred while processing GET request\nCaused by: java.net.UnknownHostException: ${name}: Name or service not known`;
+
+describe('resources a failure names', () => {
+  it('names the host a client could not resolve or reach, with no scheme or port around it', () => {
+    expect(
+      resourcesNamedIn(
+        'Caused by: java.net.UnknownHostException: catalog.acme.internal: Name or service not known',
+      ),
+    ).toContain('host:catalog.acme.internal');
+    expect(
+      resourcesNamedIn(
+        "NameResolutionError: Failed to resolve 'api.partner.example' ([Errno -3] Temporary failure)",
+      ),
+    ).toContain('host:api.partner.example');
+    expect(resourcesNamedIn('curl: (6) Could not resolve host: api.partner.example')).toContain(
+      'host:api.partner.example',
+    );
+    expect(
+      resourcesNamedIn(
+        'connection to server at "airflow-db-1" (10.0.0.21), port 5432 failed: FATAL:  sorry, too many clients already',
+      ),
+    ).toContain('host:airflow-db-1');
+    // the SDK's generic sentence names no host
+    expect(
+      resourcesNamedIn(
+        'SdkClientException: Received an UnknownHostException when attempting to interact with a service.',
+      ),
+    ).toEqual([]);
+  });
+
+  it('reads a shuffle fetch failure as caused by the host serving the blocks, not the executor that asked', () => {
+    const read = readFailureText(
+      'Lost task 12.0 in stage 40.0 (TID 77) (10.0.4.2 executor 3): FetchFailed(BlockManagerId(7, 10.0.3.17, 7337, None), shuffleId=4, mapIndex=17, mapId=288, reduceId=7, message=\norg.apache.spark.shuffle.FetchFailedException: java.io.IOException: Input/output error',
+      'app-1',
+    );
+    expect(read.errorClass).toBe('fetch_failed');
+    expect(read.causes).toEqual(['host:10.0.3.17']);
+  });
+});
+
+describe('root cause of failures no signal observes', () => {
+  it('roots failures of several DAGs at the host they all name when nothing observes it, and pages (one outage class)', () => {
+    const name = 'catalog.acme.internal';
+    const signals = ['orders_daily', 'payments_daily', 'claims_daily'].map((d, i) =>
+      failedTry(d, dns(name), 20_000 * i),
+    );
+    const rc = rankRootCause(signals)!;
+    expect(rc.entity).toBe(`host:${name}`);
+    expect(rc.kind).toBe('name_resolution');
+    expect(rc.title).toContain('3 DAGs');
+    expect(isStrongCause(rc)).toBe(true);
+  });
+
+  it('does not infer a host that failures of one DAG only name', () => {
+    const signals = [failedTry('orders_daily', dns('catalog.acme.internal'), 0)];
+    expect(rankRootCause(signals)!.entity).toBe(task('orders_daily'));
+  });
+
+  it('prefers a series observing the named resource over the inferred host when both explain as much', () => {
+    const signals = [
+      ...['orders_daily', 'payments_daily'].map((d, i) =>
+        failedTry(
+          d,
+          'psycopg2.OperationalError: connection to server at "airflow-db-1" (10.0.0.21), port 5432 failed: FATAL:  sorry, too many clients already',
+          60_000 + 10_000 * i,
+        ),
+      ),
+      sig(
+        {
+          kind: 'metric.anomaly',
+          entity:
+            'metric:postgresql.backends{db.name="airflow",host.name="airflow-db-1",service.name="postgresql"}' as EntityKey,
+        },
+        90_000,
+      ),
+    ];
+    const rc = rankRootCause(signals)!;
+    expect(rc.entity).toBe(
+      'metric:postgresql.backends{db.name="airflow",host.name="airflow-db-1",service.name="postgresql"}',
+    );
+  });
+
+  it('roots shuffle fetch failures of two DAGs at the serving host and pages, though every try may still be retried', () => {
+    const fetch = (reducer: string) =>
+      `Lost task 3.0 in stage 9.0 (TID 5) (${reducer} executor 2): FetchFailed(BlockManagerId(7, 10.0.3.17, 7337, None), shuffleId=4, mapIndex=1, mapId=2, reduceId=3, message=\norg.apache.spark.shuffle.FetchFailedException: java.io.IOException: Input/output error`;
+    const both = [
+      failedTry('orders_daily', fetch('10.0.4.2'), 0),
+      failedTry('claims_daily', fetch('10.0.5.9'), 30_000),
+    ];
+    const rc = rankRootCause(both)!;
+    expect(rc.entity).toBe('host:10.0.3.17');
+    expect(isStrongCause(rc)).toBe(true);
+    expect(isStrongCause(rankRootCause([both[0]!])!)).toBe(false);
+  });
+
+  it('reaches the series of a function through the source a failure names (one series holds both)', () => {
+    const fn = 'ingest-orders-api';
+    const throttles =
+      `metric:aws.lambda.throttles{faas.name="${fn}",service.name="lambda-ingestion"}` as EntityKey;
+    const rows =
+      `metric:ingest.rows{faas.name="${fn}",service.name="lambda-ingestion",source="orders_api"}` as EntityKey;
+    const missing = failedTry(
+      'orders_daily',
+      'pyspark.errors.exceptions.connect.AnalysisException: [PATH_NOT_FOUND] Path does not exist: s3://acme-landing/orders_api/dt=2026-07-14. SQLSTATE: 42K03',
+      600_000,
+    );
+    const signals = [
+      sig({ kind: 'metric.anomaly', entity: throttles }, 0),
+      sig({ kind: 'metric.anomaly', entity: rows }, 120_000),
+      missing,
+    ];
+    expect(rankRootCause(signals)!.entity).toBe(throttles);
+  });
+
+  it('lets the metadata database seen unhealthy explain tasks failing with its outage class', () => {
+    const text =
+      "airflow.sdk.api.client.ServerResponseError: Server returned error\nDetail: {'detail': '(psycopg2.OperationalError) connection to server at \"db\" (10.0.0.2), port 5432 failed: FATAL:  sorry, too many clients already'}";
+    const health = sig(
+      {
+        kind: 'airflow.component_unhealthy',
+        entity: 'airflow:metadatabase',
+        severity: 'critical',
+        errorClass: 'database_unavailable',
+      },
+      0,
+    );
+    const rc = rankRootCause([
+      health,
+      failedTry('orders_daily', text, 60_000),
+      failedTry('claims_daily', text, 70_000),
+    ])!;
+    expect(rc.entity).toBe('airflow:metadatabase');
+  });
+});
