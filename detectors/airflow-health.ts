@@ -34,6 +34,9 @@ export function createAirflowHealthDetector(): Detector {
           const names = resourcesNamedIn(errorLines(String(obs.details.stack_trace ?? '')));
           ctx.emit({
             ...(names.length > 0 ? { names } : {}),
+            // its class, like any failure's: files failing on one module are failures of one
+            // class naming one resource
+            errorClass: 'dag_import_error',
             fingerprint: stableId('afi_', obs.entity),
             kind: 'airflow.import_error',
             status: 'firing',

@@ -170,6 +170,20 @@ describe('airflow-health and source-down', () => {
       ['airflow.import_error', 'resolved'],
     ]);
     expect(JSON.stringify(h.signals[0]!.evidence)).toContain('ModuleNotFoundError');
+    // a failure of its class, like a task's: files failing on one module group by it
+    expect(h.signals[0]!.errorClass).toBe('dag_import_error');
+  });
+
+  it('gives the metadata database seen unhealthy the outage class of a database refusing connections', () => {
+    const h = detectorHarness([createAirflowHealthDetector()]);
+    h.engine.ingest([
+      { type: 'health', entity: 'airflow:metadatabase', time: t0, healthy: false, reason: 'unhealthy' },
+      { type: 'health', entity: 'airflow:scheduler', time: t0, healthy: false, reason: 'unhealthy' },
+    ]);
+    expect(h.signals.map((s) => [s.entity, s.errorClass])).toEqual([
+      ['airflow:metadatabase', 'database_unavailable'],
+      ['airflow:scheduler', undefined],
+    ]);
   });
 
   it('source.down fires once per outage', () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { EntityKey, IncidentSignal } from '../core/index.ts';
 import { readFailureText } from '../logs/failure-text.ts';
 import { isStrongCause, rankRootCause } from './causality.ts';
-import { resourcesNamedIn } from './resources.ts';
+import { resourcesNamedIn, resourcesOfSeries } from './resources.ts';
 
 const T0 = Date.parse('2026-07-14T02:05:00Z');
 const RUN = 'scheduled__2026-07-14T02:00:00+00:00';
@@ -174,5 +174,20 @@ describe('root cause of failures no signal observes', () => {
       failedTry('claims_daily', text, 70_000),
     ])!;
     expect(rc.entity).toBe('airflow:metadatabase');
+  });
+
+  it('reads a series of an Airflow component as evidence about that component', () => {
+    const heartbeat =
+      'metric:airflow.scheduler_heartbeat{host.name="airflow-scheduler-1",service.name="airflow-scheduler"}' as EntityKey;
+    expect(resourcesOfSeries(heartbeat)).toEqual(['host:airflow-scheduler-1', 'airflow:scheduler']);
+    expect(resourcesOfSeries('log:{host="w1",service_name="airflow-worker"}' as EntityKey)).toEqual([
+      'host:w1',
+    ]);
+    const late = sig(
+      { kind: 'airflow.dag_late', entity: 'airflow:dag:orders_daily', related: ['airflow:scheduler'] },
+      900_000,
+    );
+    const rc = rankRootCause([sig({ kind: 'metric.anomaly', entity: heartbeat }, 60_000), late])!;
+    expect(rc.entity).toBe(heartbeat);
   });
 });

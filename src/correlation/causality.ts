@@ -141,6 +141,10 @@ function computeRole(s: RoleInput): SignalRole {
     }
     keys.add(r);
   }
+  // A series or stream of an Airflow component (the scheduler's heartbeat) shows that component:
+  // it joins the component seen unhealthy, as a symptom joins what it names.
+  if (symptom)
+    for (const r of resourcesOfSeries(s.entity)) if (r.startsWith('airflow:')) weakKeys.add(r);
   const task = parseTaskKey(s.entity);
   const machines = [...keys, ...weakKeys].filter(
     (e) => e.startsWith('host:') || e.startsWith('spark:executor:'),
@@ -160,7 +164,7 @@ function computeRole(s: RoleInput): SignalRole {
     ? [
         ...new Set(
           [...resourcesOfSeries(s.entity), ...(s.entity.startsWith('metric:') ? weakKeys : [])].filter(
-            (r) => r.startsWith('host:') || r.startsWith('name:'),
+            (r) => r.startsWith('host:') || r.startsWith('name:') || r.startsWith('airflow:'),
           ),
         ),
       ]

@@ -51,8 +51,16 @@ export function resourcesOfSeries(entity: EntityKey): EntityKey[] {
     const v = labels[k];
     if (v && v.length >= MIN_NAME) out.add(nameKey(v));
   }
+  const component = AIRFLOW_COMPONENT.exec(labels['service.name'] ?? labels.service_name ?? '')?.[1];
+  if (component) out.add(`airflow:${component.replace('-', '_')}`);
   return [...out];
 }
+
+/**
+ * The service names of Airflow's components whose health Airflow reports (`airflow:scheduler`,
+ * `airflow:triggerer`, `airflow:dag_processor`): their series and streams are evidence about them.
+ */
+const AIRFLOW_COMPONENT = /^airflow-(scheduler|triggerer|dag-processor)$/;
 
 /** `name:{value}`: a resource that is not a host. */
 export function nameKey(value: string): EntityKey {
