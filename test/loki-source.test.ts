@@ -17,7 +17,7 @@ describe('Loki source', () => {
 
   async function setUp(
     streams: LokiStream[],
-    over: { pageLimit?: number; tenant?: string | null; query?: string } = {},
+    over: { pageLimit?: number; maxEntriesPerPoll?: number; tenant?: string | null; query?: string } = {},
   ) {
     const clock = new ManualClock(t0);
     const loki = await startLokiStandIn({ streams, clock });
@@ -30,6 +30,7 @@ describe('Loki source', () => {
       clock,
       logger: silentLogger(),
       ...(over.pageLimit ? { pageLimit: over.pageLimit } : {}),
+      ...(over.maxEntriesPerPoll ? { maxEntriesPerPoll: over.maxEntriesPerPoll } : {}),
     });
     return { clock, loki, source };
   }
@@ -76,6 +77,25 @@ describe('Loki source', () => {
     const lines = (await source.poll()).map((o) => (o.type === 'log' ? o.line : ''));
     expect(lines.sort()).toEqual(entries.map(([, l]) => l).sort());
     expect(loki.requests.length).toBeGreaterThan(3);
+  });
+
+  it('takes a burst denser than a poll per overlap in steps, every line once', async () => {
+    // 3,000 lines in the last 5 minutes: the 60 s overlap alone holds 600, more than one poll takes.
+    const entries: [bigint, string][] = Array.from({ length: 3000 }, (_, i) => [
+      ns(t0 - 300_000 + i * 100),
+      `ERROR burst line ${i}`,
+    ]);
+    const { clock, source } = await setUp([{ labels: worker, entries }], {
+      pageLimit: 100,
+      maxEntriesPerPoll: 400,
+    });
+    const lines: string[] = [];
+    for (let poll = 0; poll < 12; poll++) {
+      for (const o of await source.poll()) if (o.type === 'log') lines.push(o.line);
+      await clock.advanceBy(1000);
+    }
+    expect(lines).toHaveLength(3000);
+    expect(new Set(lines).size).toBe(3000);
   });
 
   it('never sees the future', async () => {

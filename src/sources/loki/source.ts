@@ -46,6 +46,12 @@ export function createLokiSource(options: LokiSourceOptions): PollSource {
   const maxEntries = options.maxEntriesPerPoll ?? 50_000;
   /** Per query: where the next poll ends its look-back, in ns. */
   const watermarks = new Map<string, bigint>();
+  /**
+   * Per query: where a poll cut short by `maxEntriesPerPoll` stopped. The next poll goes on from
+   * exactly there: going back by the overlap would re-read up to a whole poll's worth of a dense
+   * burst and never get past it.
+   */
+  const resumeAt = new Map<string, bigint>();
   /** Keys of entries already reported, with their timestamp, per query: dropped once older than the overlap. */
   const seen = new Map<string, Map<string, bigint>>();
 
@@ -58,12 +64,13 @@ export function createLokiSource(options: LokiSourceOptions): PollSource {
 
   async function pollQuery(query: string, nowNs: bigint, out: LogObservation[]): Promise<void> {
     const lookback = BigInt(options.lookbackMs ?? 15 * 60_000) * MS_NS;
-    const from = (watermarks.get(query) ?? nowNs - lookback) - overlapNs;
+    const from = resumeAt.get(query) ?? (watermarks.get(query) ?? nowNs - lookback) - overlapNs;
     const already = seen.get(query) ?? new Map<string, bigint>();
     const fresh = new Map<string, bigint>();
     let start = from;
     let end = nowNs;
     let taken = 0;
+    let cut = false;
     for (let page = 0; page < 1000; page++) {
       const streams = await client.queryRange({
         query,
@@ -100,6 +107,7 @@ export function createLokiSource(options: LokiSourceOptions): PollSource {
           'Loki has more lines than one poll takes: the next poll goes on',
         );
         end = start;
+        cut = true;
         break;
       }
     }
@@ -108,6 +116,8 @@ export function createLokiSource(options: LokiSourceOptions): PollSource {
     for (const [k, t] of already) if (t < end - 2n * overlapNs) already.delete(k);
     seen.set(query, already);
     watermarks.set(query, end);
+    if (cut) resumeAt.set(query, end);
+    else resumeAt.delete(query);
   }
 
   return {
