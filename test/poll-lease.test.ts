@@ -1,3 +1,8 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import path from 'node:path';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../src/core/index.ts';
 import { leadCorrelation } from '../src/correlation/leadership.ts';
@@ -33,6 +38,45 @@ describe('poll lease on real Redis', () => {
     } finally {
       await a.close();
       await b.close();
+    }
+  });
+
+  it("a process restarted on the same host takes its dead predecessor's lease at once, a live one's never", async () => {
+    const key = `lease-${Math.random()}`;
+    const dir = mkdtempSync(path.join(tmpdir(), 'guardian-lease-'));
+    const restartMarker = path.join(dir, 'lease.json');
+    const logger = silentLogger();
+    const open = () =>
+      createRedisPollLease({ redisUrl: redis.url, key, ttlMs: 60_000, restartMarker, logger });
+    const note = (holder: string, pid: number) =>
+      writeFileSync(restartMarker, JSON.stringify({ holder, host: hostname(), pid }));
+    const raw = new Redis(redis.url);
+    const sleeper = spawn('sleep', ['30']);
+    const leases = [open()];
+    try {
+      expect(await leases[0]!.hold()).toBe(true);
+      const noted = JSON.parse(readFileSync(restartMarker, 'utf8')) as { holder: string; pid: number };
+      expect(noted).toMatchObject({ pid: process.pid, host: hostname() });
+      // Its holder lives in this very process (two Guardians in one test process): waited out.
+      leases.push(open());
+      expect(await leases[1]!.hold()).toBe(false);
+
+      // A crashed holder: its lease stays in Redis for 60 s.
+      await raw.set(key, 'crashed-holder', 'PX', 60_000);
+      // Noted with a pid that lives on this host (reused, or a replica sharing the folder): waited out.
+      note('crashed-holder', sleeper.pid!);
+      leases.push(open());
+      expect(await leases[2]!.hold()).toBe(false);
+      // Gone (in a container the new process often gets the old pid, its own): taken at once.
+      note('crashed-holder', process.pid);
+      leases.push(open());
+      expect(await leases[3]!.hold()).toBe(true);
+      expect(await leases[0]!.hold()).toBe(false);
+    } finally {
+      sleeper.kill();
+      raw.disconnect();
+      for (const l of leases) await l.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -2,7 +2,12 @@ import { crashPoint } from '../core/crash-point.ts';
 import type { Clock, EntityKey, Incident, IncidentSignal, Signal } from '../core/index.ts';
 import { VersionConflictError } from '../core/index.ts';
 import { optimistic } from '../incidents/optimistic.ts';
-import { FingerprintTakenError, type IncidentStore } from '../incidents/store.ts';
+import {
+  FingerprintTakenError,
+  type IncidentStore,
+  StaleLeaderError,
+  type WriteOptions,
+} from '../incidents/store.ts';
 import { failureClass } from '../logs/failure-text.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { GuardianMetrics } from '../telemetry/metrics.ts';
@@ -58,6 +63,12 @@ export interface CorrelatorOptions {
    * and a warning says so once a minute. @defaultValue 5000
    */
   maxOpen?: number;
+  /**
+   * This replica's leader epoch, written with each incident write (see `WriteOptions.fence`):
+   * after a later leader wrote an incident, this one's writes to it are refused. None with a
+   * single process (nothing to fence off).
+   */
+  fence?: () => number | undefined;
 }
 
 export interface CorrelationResult {
@@ -153,18 +164,27 @@ export class Correlator {
 
   async #apply(signal: Signal): Promise<CorrelationResult> {
     await this.#warmUp();
-    return optimistic(() => this.#applyOnce(signal), {
-      what: `signal ${signal.fingerprint}`,
-      // A fingerprint claimed meanwhile is a race too: the reload shows who holds it now.
-      isConflict: (err) => err instanceof VersionConflictError || err instanceof FingerprintTakenError,
-      onConflict: async (err) => {
-        this.#o.logger.debug(
-          { fingerprint: signal.fingerprint, code: (err as VersionConflictError).code },
-          'lost a write race, retrying',
-        );
-        await this.#reload();
-      },
-    });
+    try {
+      return await optimistic(() => this.#applyOnce(signal), {
+        what: `signal ${signal.fingerprint}`,
+        // A fingerprint claimed meanwhile is a race too: the reload shows who holds it now.
+        isConflict: (err) => err instanceof VersionConflictError || err instanceof FingerprintTakenError,
+        onConflict: async (err) => {
+          this.#o.logger.debug(
+            { fingerprint: signal.fingerprint, code: (err as VersionConflictError).code },
+            'lost a write race, retrying',
+          );
+          await this.#reload();
+        },
+      });
+    } catch (err) {
+      // A later leader wrote: what this replica holds is stale, and it is about to stand by.
+      if (err instanceof StaleLeaderError) {
+        this.#set.clear();
+        this.#warm = undefined;
+      }
+      throw err;
+    }
   }
 
   /**
@@ -195,7 +215,10 @@ export class Correlator {
           ...(status === 'resolved' ? { from: since - this.#w.recurrenceMs } : {}),
           ...(cursor ? { cursor } : {}),
         });
-        for (const i of page.incidents) {
+        // The index is eventually consistent: what it names is read again, consistently, so a
+        // new leader starts from what the last one wrote, not from a lagging copy.
+        const current = await this.#o.store.getMany(page.incidents.map((i) => i.id));
+        for (const i of current) {
           if (i.mergedInto) merged.push(i);
           else this.#set.put(i);
         }
@@ -289,7 +312,7 @@ export class Correlator {
     const { store } = this.#o;
     const opened = openIncident(signal, now, this.#causal);
     try {
-      return { opened, ...(await store.create(opened.incident)) };
+      return { opened, ...(await store.create(opened.incident, this.#fence())) };
     } catch (err) {
       if (!(err instanceof FingerprintTakenError) || err.ownerId === 'unknown') throw err;
       if (await store.get(err.ownerId)) throw err;
@@ -298,7 +321,7 @@ export class Correlator {
         { fingerprint: signal.fingerprint, incidentId: err.ownerId },
         'opening the incident a stopped write claimed and never wrote',
       );
-      return { opened: adopted, ...(await store.create(adopted.incident)) };
+      return { opened: adopted, ...(await store.create(adopted.incident, this.#fence())) };
     }
   }
 
@@ -449,10 +472,15 @@ export class Correlator {
     }
   }
 
+  #fence(): WriteOptions {
+    const fence = this.#o.fence?.();
+    return fence === undefined ? {} : { fence };
+  }
+
   async #write(applied: Applied, alreadyWritten: boolean): Promise<CorrelationResult> {
     const { store, metrics } = this.#o;
     if (applied.change === 'none') return { incident: applied.incident, change: 'none' };
-    const incident = alreadyWritten ? applied.incident : await store.update(applied.incident);
+    const incident = alreadyWritten ? applied.incident : await store.update(applied.incident, this.#fence());
     crashPoint('incident-written');
     this.#set.put(incident);
     await store.appendTimeline(incident.id, applied.events);

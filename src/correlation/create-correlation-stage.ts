@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { trace } from '@opentelemetry/api';
 import type { GuardianConfig } from '../config/schema.ts';
 import { type Clock, errorMessage, every, type Incident, type Signal } from '../core/index.ts';
@@ -15,7 +16,7 @@ import { type Leadership, leadCorrelation } from './leadership.ts';
 const tracer = trace.getTracer('guardian');
 
 export interface CorrelationStageOptions {
-  config: Pick<GuardianConfig, 'queue' | 'notify' | 'correlation'>;
+  config: Pick<GuardianConfig, 'queue' | 'notify' | 'correlation' | 'dataDir'>;
   store: IncidentStore;
   signals: WorkQueue<Signal>;
   notify: WorkQueue<NotifyJob>;
@@ -42,11 +43,14 @@ export function createCorrelationStage(options: CorrelationStageOptions): Correl
   const { config, store, signals, notify, reconciler, clock, logger, metrics } = options;
   const closers: (() => Promise<void>)[] = [];
   const { link, burst, precedence, pageAfterDags } = config.correlation;
+  // The fencing token of this replica's current lead (see IncidentStore.nextLeaderEpoch).
+  let epoch: number | undefined;
   const correlator = new Correlator({
     store,
     clock,
     logger,
     metrics,
+    fence: () => epoch,
     windows: { linkMs: link, burstMs: burst },
     causal: { precedenceMs: precedence, pageAfterDags },
   });
@@ -92,13 +96,16 @@ export function createCorrelationStage(options: CorrelationStageOptions): Correl
       redisUrl: config.queue.redisUrl,
       key: 'guardian:correlator-lease',
       duty: 'correlates signals',
+      restartMarker: path.join(config.dataDir, 'correlator-lease.json'),
       logger,
     });
     closers.unshift(() => correlatorLease.close());
     const led = leadCorrelation({
       lease: correlatorLease,
       queue: signals,
-      onLead: () => {
+      onLead: async () => {
+        epoch = await store.nextLeaderEpoch();
+        logger.info({ epoch }, 'correlator leader epoch');
         correlator.invalidate();
         // After the lead is taken (this runs before), so the leading() check inside passes.
         clock.setTimer(0, reconcile);

@@ -1,8 +1,9 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
+import { memoryBreach } from '../../test/fakes/incidents.ts';
 import { startEmbeddedStore } from '../../test/support/embedded-store.ts';
-import { ManualClock, type Signal } from '../core/index.ts';
+import { ManualClock } from '../core/index.ts';
 import type { IncidentStore } from '../incidents/store.ts';
 import { silentLogger } from '../telemetry/logger.ts';
 import { createGuardianMetrics } from '../telemetry/metrics.ts';
@@ -26,21 +27,6 @@ async function freshStore() {
 const correlatorOn = (store: IncidentStore) =>
   new Correlator({ store, clock: new ManualClock(T0 + 60_000), logger, metrics: createGuardianMetrics() });
 
-function breach(host: string, time = T0): Signal {
-  return {
-    fingerprint: `fp-${host}`,
-    kind: 'metric.threshold',
-    entity: `metric:mem{host.name="${host}"}`,
-    related: [`host:${host}`],
-    status: 'firing',
-    time,
-    severity: 'high',
-    title: `memory on ${host}`,
-    evidence: [],
-    detector: 'test',
-  };
-}
-
 describe('the correlator after a process died between two writes', () => {
   it('a signal whose fingerprint a dead create claimed opens the incident that claim names', async () => {
     const { store, table, endpoint } = await freshStore();
@@ -60,7 +46,7 @@ describe('the correlator after a process died between two writes', () => {
     );
     raw.destroy();
     // The detector fires again after the restart: a later signal, so another derived id.
-    const { incident, change } = await correlatorOn(store).apply(breach('h1', T0 + 30_000));
+    const { incident, change } = await correlatorOn(store).apply(memoryBreach('h1', T0 + 30_000));
     expect(change).toBe('opened');
     expect(incident?.id).toBe('inc_lost');
     expect((await store.findOpenByFingerprint('fp-h1'))?.id).toBe('inc_lost');
@@ -72,8 +58,8 @@ describe('the correlator after a process died between two writes', () => {
   it('a merge whose absorbed incident was written and survivor not is finished on load', async () => {
     const { store } = await freshStore();
     const before = correlatorOn(store);
-    const a = (await before.apply(breach('h1'))).incident!;
-    const b = (await before.apply(breach('h2', T0 + 1))).incident!;
+    const a = (await before.apply(memoryBreach('h1', T0))).incident!;
+    const b = (await before.apply(memoryBreach('h2', T0 + 1))).incident!;
     expect(a.id).not.toBe(b.id);
     // Died after the first write of merging b into a.
     await store.update(merge(a, b, T0 + 2).absorbed.incident);

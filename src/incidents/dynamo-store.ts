@@ -8,6 +8,8 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -43,6 +45,7 @@ import {
   type RecordedEvent,
   SENT_MAX,
   type Silence,
+  StaleLeaderError,
   SUPPRESSED_FINGERPRINTS_MAX,
   type TokenUsage,
 } from './store.ts';
@@ -100,14 +103,15 @@ const OPEN_PK = 'STATUS#open';
  */
 export const CLAIM_GRACE_MS = 60_000;
 const ALL_PK = 'INCIDENTS';
-const KEY_ATTRIBUTES = ['PK', 'SK', 'GSI1PK', 'GSI1SK', 'GSI2PK', 'GSI2SK', 'type'] as const;
+const KEY_ATTRIBUTES = ['PK', 'SK', 'GSI1PK', 'GSI1SK', 'GSI2PK', 'GSI2SK', 'type', 'leaderEpoch'] as const;
 
 /**
  * The incident store on DynamoDB, single-table:
  *
  * | item | PK | SK | notes |
  * | --- | --- | --- | --- |
- * | incident | `INCIDENT#<id>` | `META` | GSI1 (`STATUS#open`, sparse: only while not resolved) and GSI2 (`INCIDENTS`), both sorted by `<openedAt>#<id>` |
+ * | incident | `INCIDENT#<id>` | `META` | GSI1 (`STATUS#open`, sparse: only while not resolved) and GSI2 (`INCIDENTS`), both sorted by `<openedAt>#<id>`; `leaderEpoch`: the epoch of the last leader that wrote it |
+ * | leader epoch | `LEADER` | `EPOCH` | `epoch`: the last fencing token given out (`ADD`) |
  * | timeline event | `INCIDENT#<id>` | `EVT#<openedAt ms, 13 digits>#<eventId>` | written once (`attribute_not_exists`) |
  * | fingerprint owner | `FP#<fingerprint>` | `FP` | `{incidentId, open, claimedAt}`: which open incident holds a fingerprint |
  * | delivery | `INCIDENT#<id>` | `delivery#post` | the delivery ledger: where the Slack message lives, or its claim; versioned; only the notifier writes it |
@@ -202,15 +206,19 @@ export function createDynamoIncidentStore(options: DynamoStoreOptions): Incident
     throw new DependencyError('dynamodb', 'table_not_active', `table ${table} did not become active`);
   }
 
-  async function get(id: string): Promise<Incident | null> {
+  async function getItem(id: string): Promise<Record<string, unknown> | undefined> {
     const res = await call('GetItem', () =>
       doc.send(
         new GetCommand({ TableName: table, Key: { PK: incidentPk(id), SK: 'META' }, ConsistentRead: true }),
       ),
     );
-    if (!res.Item) return null;
-    await migrateDelivery(res.Item);
-    return fromItem(res.Item);
+    if (res.Item) await migrateDelivery(res.Item);
+    return res.Item;
+  }
+
+  async function get(id: string): Promise<Incident | null> {
+    const item = await getItem(id);
+    return item ? fromItem(item) : null;
   }
 
   /**
@@ -462,7 +470,7 @@ export function createDynamoIncidentStore(options: DynamoStoreOptions): Incident
 
     get,
 
-    async create(incident) {
+    async create(incident, options) {
       if (incident.version !== 1)
         throw new RangeError(`a new incident has version 1, not ${incident.version}`);
       await claimAll(incident);
@@ -471,7 +479,7 @@ export function createDynamoIncidentStore(options: DynamoStoreOptions): Incident
         await doc.send(
           new PutCommand({
             TableName: table,
-            Item: toItem(incident),
+            Item: { ...toItem(incident), ...epochOf(options?.fence) },
             ConditionExpression: 'attribute_not_exists(PK)',
           }),
         );
@@ -490,10 +498,15 @@ export function createDynamoIncidentStore(options: DynamoStoreOptions): Incident
       }
     },
 
-    async update(next) {
+    async update(next, options) {
       const expected = next.version - 1;
-      const current = await get(next.id);
-      if (!current) throw new VersionConflictError(`incident ${next.id} does not exist`);
+      const fence = options?.fence;
+      const item = await getItem(next.id);
+      if (!item) throw new VersionConflictError(`incident ${next.id} does not exist`);
+      const current = fromItem(item);
+      const held = typeof item.leaderEpoch === 'number' ? item.leaderEpoch : undefined;
+      if (fence !== undefined && held !== undefined && held > fence)
+        throw new StaleLeaderError(next.id, fence, held);
       if (current.version !== expected) {
         throw new VersionConflictError(
           `incident ${next.id} is at version ${current.version}, not ${expected}`,
@@ -504,20 +517,68 @@ export function createDynamoIncidentStore(options: DynamoStoreOptions): Incident
         await doc.send(
           new PutCommand({
             TableName: table,
-            Item: toItem(next),
-            ConditionExpression: '#version = :expected',
+            // A write without a fence keeps the epoch: a stale leader stays fenced off.
+            Item: { ...toItem(next), ...epochOf(fence ?? held) },
+            ConditionExpression:
+              fence === undefined
+                ? '#version = :expected'
+                : '#version = :expected AND (attribute_not_exists(leaderEpoch) OR leaderEpoch <= :fence)',
             ExpressionAttributeNames: { '#version': 'version' },
-            ExpressionAttributeValues: { ':expected': expected },
+            ExpressionAttributeValues: {
+              ':expected': expected,
+              ...(fence === undefined ? {} : { ':fence': fence }),
+            },
           }),
         );
       } catch (err) {
         if (!(err instanceof ConditionalCheckFailedException)) throw toDependencyError('PutItem', err);
+        const now = await getItem(next.id);
+        if (fence !== undefined && typeof now?.leaderEpoch === 'number' && now.leaderEpoch > fence)
+          throw new StaleLeaderError(next.id, fence, now.leaderEpoch);
         throw new VersionConflictError(`incident ${next.id} changed since version ${expected} was read`);
       }
       if (next.status === 'resolved' && current.status !== 'resolved') {
         for (const s of next.signals) await release(s.fingerprint, next.id);
       }
       return capped(next);
+    },
+
+    async nextLeaderEpoch() {
+      const res = await call('UpdateItem', () =>
+        doc.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: { PK: 'LEADER', SK: 'EPOCH' },
+            UpdateExpression: 'ADD epoch :one SET #type = :type',
+            ExpressionAttributeNames: { '#type': 'type' },
+            ExpressionAttributeValues: { ':one': 1, ':type': 'leader_epoch' },
+            ReturnValues: 'UPDATED_NEW',
+          }),
+        ),
+      );
+      return Number(res.Attributes?.epoch);
+    },
+
+    async getMany(ids) {
+      const out: Incident[] = [];
+      // BatchGetItem takes 100 keys a call and may leave some unprocessed (throttling): ask again.
+      for (let i = 0; i < ids.length; i += 100) {
+        let keys: Record<string, unknown>[] | undefined = ids
+          .slice(i, i + 100)
+          .map((id) => ({ PK: incidentPk(id), SK: 'META' }));
+        for (let attempt = 0; keys && keys.length > 0; attempt++) {
+          if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** attempt)));
+          const requested: Record<string, unknown>[] = keys;
+          const res: BatchGetCommandOutput = await call('BatchGetItem', () =>
+            doc.send(
+              new BatchGetCommand({ RequestItems: { [table]: { Keys: requested, ConsistentRead: true } } }),
+            ),
+          );
+          for (const item of res.Responses?.[table] ?? []) out.push(fromItem(item));
+          keys = res.UnprocessedKeys?.[table]?.Keys;
+        }
+      }
+      return out;
     },
 
     async findOpenByFingerprint(fingerprint) {
@@ -941,6 +1002,7 @@ function toUsage(item: Record<string, unknown> | undefined): TokenUsage {
 }
 
 const incidentPk = (id: string) => `INCIDENT#${id}`;
+const epochOf = (epoch: number | undefined) => (epoch === undefined ? {} : { leaderEpoch: epoch });
 const fpPk = (fingerprint: string) => `FP#${fingerprint}`;
 const pad = (ms: number) => String(Math.max(0, Math.floor(ms))).padStart(13, '0');
 

@@ -30,13 +30,22 @@ export interface IncidentStore {
    * returned with `created: false` (a retried create is a no-op). If a fingerprint is held by
    * another incident that is not resolved, throws {@link FingerprintTakenError}.
    */
-  create(incident: Incident): Promise<{ incident: Incident; created: boolean }>;
+  create(incident: Incident, options?: WriteOptions): Promise<{ incident: Incident; created: boolean }>;
   /**
    * Replaces the stored incident with `next` if the stored version is `next.version - 1`, else
    * throws `VersionConflictError`. Claims fingerprints of signals new to the incident (as
-   * `create` does) and releases all of its fingerprints when `next.status` is `resolved`.
+   * `create` does) and releases all of its fingerprints when `next.status` is `resolved`. With a
+   * `fence`, throws {@link StaleLeaderError} if a later leader wrote the incident.
    */
-  update(next: Incident): Promise<Incident>;
+  update(next: Incident, options?: WriteOptions): Promise<Incident>;
+  /**
+   * The next leader epoch (fencing token): 1, 2, 3… one per call, never repeated, kept with the
+   * incidents (not in Redis, which may come back empty). A replica takes one each time it becomes
+   * the correlator and writes incidents with it (`WriteOptions.fence`).
+   */
+  nextLeaderEpoch(): Promise<number>;
+  /** The incidents with these ids that exist, read strongly consistent (not through an index). */
+  getMany(ids: readonly string[]): Promise<Incident[]>;
   /** The incident, not resolved, that holds this fingerprint. */
   findOpenByFingerprint(fingerprint: string): Promise<Incident | null>;
   /** Newest first (by `openedAt`), filtered by status and by `openedAt` in `[from, to)`. */
@@ -278,6 +287,28 @@ export interface IncidentPage {
   incidents: Incident[];
   /** Null on the last page. */
   nextCursor: string | null;
+}
+
+/** How an incident write is made. */
+export interface WriteOptions {
+  /**
+   * The writer's leader epoch (see {@link IncidentStore.nextLeaderEpoch}): the write is refused
+   * ({@link StaleLeaderError}) if the incident was written with a later one, so a correlator that
+   * was paused past its lease cannot overwrite what the next leader wrote. Writes without one
+   * (lifecycle actions, the notifier) keep the incident's epoch.
+   */
+  fence?: number;
+}
+
+/** A write fenced off: a later leader wrote the incident. This replica no longer correlates. */
+export class StaleLeaderError extends GuardianError {
+  constructor(incidentId: string, fence: number, held: number) {
+    super(
+      'stale_leader',
+      `incident ${incidentId} was written by leader epoch ${held}; this write carries ${fence}`,
+      { retryable: true },
+    );
+  }
 }
 
 /** A fingerprint is already held by another open incident: apply the signal to that one instead. */

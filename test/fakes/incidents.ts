@@ -1,4 +1,4 @@
-import type { Incident, IncidentSignal } from '../../src/core/index.ts';
+import type { Incident, IncidentSignal, Signal } from '../../src/core/index.ts';
 
 export const T0 = Date.parse('2026-03-04T02:10:00Z');
 
@@ -76,5 +76,21 @@ export function spotLossIncident(id: string, over: Partial<Incident> = {}): Inci
       sparkJobs: 1,
     },
     ...over,
+  };
+}
+
+/** A firing threshold signal about memory on `host`: one series, one fingerprint per host. */
+export function memoryBreach(host: string, time: number): Signal {
+  return {
+    fingerprint: `fp-${host}`,
+    kind: 'metric.threshold',
+    entity: `metric:mem{host.name="${host}"}`,
+    related: [`host:${host}`],
+    status: 'firing',
+    time,
+    severity: 'high',
+    title: `memory on ${host}`,
+    evidence: [],
+    detector: 'test',
   };
 }

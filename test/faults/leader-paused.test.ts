@@ -26,6 +26,9 @@ const STOP_MS = faultScale({ ci: 15_000, long: 45_000 });
  * over by the other replica; a shorter one is waited out (jobs wait in Redis).
  */
 const TAKES_OVER = STOP_MS > 40_000;
+/** The leader epochs a replica took, from its log ("correlator leader epoch"). */
+const epochs = (output: string): number[] =>
+  [...output.matchAll(/"epoch":(\d+)[^\n]*correlator leader epoch/g)].map((m) => Number(m[1]));
 const hosts = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
 
 /**
@@ -124,6 +127,15 @@ describe('fault matrix: the leader stopped (SIGSTOP) and resumed (BullMQ)', () =
     await new Promise((r) => setTimeout(r, 5_000));
     const outcome = await expectPostedExactlyOnce(b.url, slack);
     expect(outcome.posts).toBeGreaterThan(0);
+    // Fencing: each lead takes a new epoch; the resumed old leader's writes carry its old one and
+    // are refused wherever the new leader wrote (src/incidents/leader-fencing.test.ts proves the
+    // refusal itself; here the epochs and the refusals this run met are counted).
+    const [epochA] = epochs(a.output());
+    expect(epochA).toBeGreaterThan(0);
+    if (TAKES_OVER) expect(Math.min(...epochs(b.output()))).toBeGreaterThan(epochA!);
+    else expect(epochs(b.output())).toEqual([]);
+    const refused = (a.output().match(/stale_leader|was written by leader epoch/g) ?? []).length;
+    console.info(`old leader's writes refused by fencing: ${refused}`);
     console.info(`leader stopped ${STOP_MS / 1000} s: taken over after ${tookOverMs ?? '-'} ms`, outcome);
     const how = tookOverMs ? `taken over in ${Math.round(tookOverMs / 1000)} s` : 'no take-over';
     recordOutcome(`leader stopped (SIGSTOP) ${STOP_MS / 1000} s, 2 replicas, ${how} (BullMQ)`, {

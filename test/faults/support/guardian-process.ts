@@ -16,7 +16,7 @@ export interface GuardianProcess {
   kill(signal: NodeJS.Signals): Promise<number>;
   /** Stops it at once (SIGSTOP) or lets it go on (SIGCONT), without waiting. */
   signal(signal: 'SIGSTOP' | 'SIGCONT'): void;
-  /** The last 64 KiB of what it wrote (JSON log lines), for failure messages. */
+  /** The first 32 KiB and the last 64 KiB of what it wrote (JSON log lines). */
   output(): string;
   /** Resolves with the signal that ended it (or its exit code) once it exits by itself or is killed. */
   readonly exited: Promise<NodeJS.Signals | number | null>;
@@ -47,8 +47,11 @@ export async function startGuardianProcess(
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // The start (where a process says what it became) and the latest.
+  let head = '';
   let output = '';
   const keep = (d: Buffer) => {
+    if (head.length < 32_768) head = (head + d.toString()).slice(0, 32_768);
     output = (output + d.toString()).slice(-65_536);
   };
   child.stdout?.on('data', keep);
@@ -85,7 +88,7 @@ export async function startGuardianProcess(
     signal(signal) {
       child.kill(signal);
     },
-    output: () => output,
+    output: () => (output.length < 65_536 ? output : `${head}\n…\n${output}`),
     exited,
   };
 }
