@@ -182,6 +182,12 @@ export function incidentSummary(i: Incident, delivery: Delivery | null | undefin
   };
 }
 
+/**
+ * The newest timeline events an incident's detail shows (API and page): a timeline has no bound
+ * (a long flapping incident can gather a hundred thousand); older ones are left out.
+ */
+export const TIMELINE_SHOWN = 1000;
+
 /** An incident as the API shows it, with its timeline and what was sent about it. */
 export function incidentDetail(
   i: Incident,

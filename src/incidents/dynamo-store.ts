@@ -44,6 +44,7 @@ import {
   type NotificationState,
   type RecordedEvent,
   SENT_MAX,
+  SILENCE_PAGE,
   type Silence,
   StaleLeaderError,
   SUPPRESSED_FINGERPRINTS_MAX,
@@ -152,11 +153,10 @@ export function createDynamoIncidentStore(options: DynamoStoreOptions): Incident
     }
   }
 
-  /** Every item of a consistent query on the table, page after page. */
-  async function queryAll(
-    input: Omit<QueryCommandInput, 'TableName' | 'ConsistentRead' | 'ExclusiveStartKey'>,
-  ): Promise<Record<string, unknown>[]> {
-    const items: Record<string, unknown>[] = [];
+  type QueryInput = Omit<QueryCommandInput, 'TableName' | 'ConsistentRead' | 'ExclusiveStartKey'>;
+
+  /** The items of a consistent query on the table, a page (at most `input.Limit` items) at a time. */
+  async function* queryPages(input: QueryInput): AsyncGenerator<Record<string, unknown>[]> {
     let startKey: Record<string, unknown> | undefined;
     do {
       const page = await call('Query', () =>
@@ -169,9 +169,21 @@ export function createDynamoIncidentStore(options: DynamoStoreOptions): Incident
           }),
         ),
       );
-      items.push(...(page.Items ?? []));
+      yield page.Items ?? [];
       startKey = page.LastEvaluatedKey;
     } while (startKey);
+  }
+
+  /** Every item of a consistent query on the table (the first `max`), page after page. */
+  async function queryAll(
+    input: QueryInput,
+    max = Number.POSITIVE_INFINITY,
+  ): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    for await (const page of queryPages(input)) {
+      items.push(...page);
+      if (items.length >= max) return items.slice(0, max);
+    }
     return items;
   }
 
@@ -672,11 +684,18 @@ export function createDynamoIncidentStore(options: DynamoStoreOptions): Incident
       }
     },
 
-    async timeline(incidentId) {
-      const items = await queryAll({
-        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :evt)',
-        ExpressionAttributeValues: { ':pk': incidentPk(incidentId), ':evt': 'EVT#' },
-      });
+    async timeline(incidentId, options) {
+      const newest = options?.newest;
+      const items = await queryAll(
+        {
+          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :evt)',
+          ExpressionAttributeValues: { ':pk': incidentPk(incidentId), ':evt': 'EVT#' },
+          // The newest first when only they are wanted (then put back in order).
+          ...(newest === undefined ? {} : { ScanIndexForward: false, Limit: Math.min(newest, 1000) }),
+        },
+        newest,
+      );
+      if (newest !== undefined) items.reverse();
       return items.map(
         (item): RecordedEvent => ({
           id: String(item.id),
@@ -707,6 +726,16 @@ export function createDynamoIncidentStore(options: DynamoStoreOptions): Incident
       } catch (err) {
         if (!(err instanceof ConditionalCheckFailedException)) throw toDependencyError('PutItem', err);
       }
+    },
+
+    async *silencePages(now, pageSize = SILENCE_PAGE) {
+      const pages = queryPages({
+        KeyConditionExpression: 'PK = :pk',
+        FilterExpression: 'expiresAt > :now',
+        ExpressionAttributeValues: { ':pk': SILENCE_PK, ':now': now },
+        Limit: pageSize,
+      });
+      for await (const page of pages) if (page.length > 0) yield page.map(fromSilenceItem);
     },
 
     async listSilences(now) {

@@ -1,6 +1,6 @@
 import type { Incident } from '../core/index.ts';
 import { compileGlob, type Glob } from './glob.ts';
-import type { Silence } from './store.ts';
+import type { IncidentStore, Silence } from './store.ts';
 
 /**
  * What a silence may be: narrow enough that it cannot mute everything by mistake (or on purpose),
@@ -102,6 +102,41 @@ export function findSilence(
   now: number,
 ): Silence | undefined {
   return silences.find((s) => s.expiresAt > now && s.createdAt <= now && silenceMatches(s, incident));
+}
+
+/**
+ * The active silences (at `now`) that cover the incident, read a page at a time
+ * ({@link IncidentStore.silencePages}): memory holds a page and the `max` kept, whatever the
+ * number of silences, and the event loop runs between pages. The earliest created (then smallest
+ * id) first, as {@link findSilence} on the whole list would find them.
+ */
+export async function coveringSilences(
+  pages: AsyncIterable<readonly Silence[]>,
+  incident: Incident,
+  now: number,
+  max: number,
+): Promise<Silence[]> {
+  let kept: Silence[] = [];
+  const trim = () => {
+    kept.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
+    kept = kept.slice(0, max);
+  };
+  for await (const page of pages) {
+    for (const s of page)
+      if (s.expiresAt > now && s.createdAt <= now && silenceMatches(s, incident)) kept.push(s);
+    if (kept.length > max) trim();
+  }
+  trim();
+  return kept;
+}
+
+/** The silence that mutes the incident now, if any: {@link coveringSilences}' first. */
+export async function findActiveSilence(
+  pages: AsyncIterable<readonly Silence[]>,
+  incident: Incident,
+  now: number,
+): Promise<Silence | undefined> {
+  return (await coveringSilences(pages, incident, now, 1))[0];
 }
 
 /** Compiled entity globs, by silence id: a silence is evaluated against many incidents. */

@@ -52,13 +52,21 @@ export interface IncidentStore {
   list(query: ListIncidentsQuery): Promise<IncidentPage>;
   /** Appends events; an event whose id is already stored for the incident is skipped. */
   appendTimeline(incidentId: string, events: readonly RecordedEvent[]): Promise<void>;
-  /** The incident's timeline, oldest first. */
-  timeline(incidentId: string): Promise<RecordedEvent[]>;
+  /**
+   * The incident's timeline, oldest first; only its `newest` latest events when given (a timeline
+   * has no bound: a long flapping incident can gather a hundred thousand).
+   */
+  timeline(incidentId: string, options?: { newest?: number }): Promise<RecordedEvent[]>;
 
   /** Stores a silence; storing one with an id already stored is a no-op. */
   createSilence(silence: Silence): Promise<void>;
   /** Silences that have not expired at `now` (epoch ms), oldest first. */
   listSilences(now: number): Promise<Silence[]>;
+  /**
+   * The same silences a page (of at most `pageSize`, default {@link SILENCE_PAGE}) at a time, in no particular
+   * order: for whoever checks them on a hot path, in memory one page whatever their number.
+   */
+  silencePages(now: number, pageSize?: number): AsyncIterable<readonly Silence[]>;
   /**
    * Ends a silence at `now` and returns it; a silence already ended is returned as it is (its end
    * is not moved). Null when there is no such silence.
@@ -288,6 +296,9 @@ export interface IncidentPage {
   /** Null on the last page. */
   nextCursor: string | null;
 }
+
+/** Silences read at a time by `silencePages`: checked against an incident in a few ms. */
+export const SILENCE_PAGE = 200;
 
 /** How an incident write is made. */
 export interface WriteOptions {

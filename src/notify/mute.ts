@@ -1,6 +1,6 @@
 import type { Clock, Incident } from '../core/index.ts';
 import { errorMessage, stableId } from '../core/index.ts';
-import { describeSilence, findSilence } from '../incidents/silences.ts';
+import { describeSilence, findActiveSilence } from '../incidents/silences.ts';
 import type { IncidentStore } from '../incidents/store.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { NotificationDeferredError } from './notification-deferred.ts';
@@ -17,7 +17,7 @@ export async function mute(
 ): Promise<'muted' | 'free'> {
   const { store, clock, logger } = options;
   const now = clock.now();
-  const silence = findSilence(await store.listSilences(now), incident, now);
+  const silence = await findActiveSilence(store.silencePages(now), incident, now);
   if (!silence) return 'free';
   await store.appendTimeline(incident.id, [
     {

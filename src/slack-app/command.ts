@@ -118,7 +118,7 @@ async function show(
     return { text: `No incident ${escapeMrkdwn(truncate(id, 100))} in this channel.` };
   }
   const message = renderIncidentMessage(incident, ctx.incidentUrl ? { incidentUrl: ctx.incidentUrl } : {});
-  const timeline = (await ctx.store.timeline(id)).slice(-8);
+  const timeline = await ctx.store.timeline(id, { newest: 8 });
   const lines = timeline.map(
     (e) =>
       `• ${new Date(e.at).toISOString().slice(11, 19)} ${e.type}: ${escapeMrkdwn(truncate(e.text, 200))}${e.actor ? ` (${escapeMrkdwn(e.actor.name ?? e.actor.id)})` : ''}`,

@@ -4,7 +4,13 @@ import type { IncidentStore } from '../../incidents/store.ts';
 import { actorOf } from '../access.ts';
 import { errorBodySchema } from '../errors.ts';
 import type { RoutePlugin } from '../route-types.ts';
-import { incidentDetail, incidentDetailSchema, incidentSummary, incidentSummarySchema } from '../schemas.ts';
+import {
+  incidentDetail,
+  incidentDetailSchema,
+  incidentSummary,
+  incidentSummarySchema,
+  TIMELINE_SHOWN,
+} from '../schemas.ts';
 
 export interface IncidentRoutesOptions {
   store: IncidentStore;
@@ -94,7 +100,7 @@ export const incidentRoutes: RoutePlugin<IncidentRoutesOptions> = async (
       const incident = await store.get(request.params.id);
       if (!incident) throw new NotFoundError(`no incident ${request.params.id}`);
       const [timeline, delivery, sent] = await Promise.all([
-        store.timeline(incident.id),
+        store.timeline(incident.id, { newest: TIMELINE_SHOWN }),
         store.getDelivery(incident.id),
         store.sent(incident.id),
       ]);

@@ -4,11 +4,12 @@ import { incidentCharts } from '../../charts/incident-charts.ts';
 import { chartPng, FONTS } from '../../charts/png.ts';
 import type { SeriesHistory } from '../../charts/series-history.ts';
 import type { Clock } from '../../core/index.ts';
-import { silenceMatches } from '../../incidents/silences.ts';
+import { coveringSilences } from '../../incidents/silences.ts';
 import type { Delivery, IncidentStore } from '../../incidents/store.ts';
 import { html } from '../pages/html.ts';
 import { incidentListPage, incidentPage, landingPage, page } from '../pages/incident-page.ts';
 import type { RoutePlugin, SchemaType } from '../route-types.ts';
+import { TIMELINE_SHOWN } from '../schemas.ts';
 import type { LinkSigner } from '../signed-links.ts';
 
 export interface PageRoutesOptions {
@@ -20,6 +21,8 @@ export interface PageRoutesOptions {
   signer: LinkSigner;
 }
 
+/** Silences listed on an incident's page at most (the earliest created). */
+const SILENCES_SHOWN = 100;
 const FAVICON =
   '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><circle cx="8" cy="8" r="7" fill="#1264a3"/><path d="M5 8.5l2 2 4-5" stroke="#fff" stroke-width="2" fill="none"/></svg>';
 
@@ -115,8 +118,8 @@ export const pageRoutes: RoutePlugin<PageRoutesOptions> = async (app, { store, c
       if (!incident) return notFound(reply, request.params.id);
       const now = clock.now();
       const [timeline, silences, delivery] = await Promise.all([
-        store.timeline(incident.id),
-        store.listSilences(now),
+        store.timeline(incident.id, { newest: TIMELINE_SHOWN }),
+        coveringSilences(store.silencePages(now), incident, now, SILENCES_SHOWN),
         store.getDelivery(incident.id),
       ]);
       return sendHtml(
@@ -124,7 +127,7 @@ export const pageRoutes: RoutePlugin<PageRoutesOptions> = async (app, { store, c
         incidentPage({
           incident,
           timeline,
-          silences: silences.filter((s) => s.expiresAt > now && silenceMatches(s, incident)),
+          silences,
           charts: history ? incidentCharts(incident, history).length : 0,
           query: signedQuery(request.params.id, request.query),
           slackUrl: slackUrl(delivery),
