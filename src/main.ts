@@ -149,6 +149,9 @@ export async function createGuardian(config: GuardianConfig, deps: GuardianDeps)
           for (const t of [...timers, ...http.timers]) t.cancel();
           // Signals held while the queue was away get half the time left to be queued.
           await detection.halt(config.queue.shutdownTimeout / 2);
+          // Late drafts and Slack work after its ack finish first, with half the time left: what
+          // they queue (a message's update) is then handled or saved with the rest.
+          await settledWithin(notifyStage.settled(), (deadline - Date.now()) / 2);
           // An in-process queue dies with the process: what it holds is correlated or saved.
           await queues.finish(deadline);
           await runClosers(closers, logger, deadline);
@@ -161,4 +164,16 @@ export async function createGuardian(config: GuardianConfig, deps: GuardianDeps)
     await runClosers(closers, logger, Date.now() + 20_000);
     throw err;
   }
+}
+
+/** Waits for `work` at most `ms`: shutdown must end whatever the dependencies do. */
+async function settledWithin(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    work.catch(() => {}),
+    new Promise((resolve) => {
+      timer = setTimeout(resolve, Math.max(0, ms));
+    }),
+  ]);
+  clearTimeout(timer);
 }
