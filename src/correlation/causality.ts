@@ -143,8 +143,7 @@ function computeRole(s: RoleInput): SignalRole {
   }
   // A series or stream of an Airflow component (the scheduler's heartbeat) shows that component:
   // it joins the component seen unhealthy, as a symptom joins what it names.
-  if (symptom)
-    for (const r of resourcesOfSeries(s.entity)) if (r.startsWith('airflow:')) weakKeys.add(r);
+  if (symptom) for (const r of resourcesOfSeries(s.entity)) if (r.startsWith('airflow:')) weakKeys.add(r);
   const task = parseTaskKey(s.entity);
   const machines = [...keys, ...weakKeys].filter(
     (e) => e.startsWith('host:') || e.startsWith('spark:executor:'),
@@ -502,6 +501,7 @@ export function rankRootCause(
     for (const r of c.resources) push(byResource, r, e);
     // only victims are reached through what names them
     for (const n of c.names) if (victims.has(n)) push(namedBy, n, e);
+    if (c.resources.size < 2) continue;
     const names = [...c.resources].filter((r) => r.startsWith('name:'));
     if (names.length > 1) for (const a of names) for (const b of names) if (a !== b) push(aliases, a, b);
   }
@@ -581,14 +581,14 @@ export function rankRootCause(
     ((best.h.layer === 'infrastructure' || best.h.layer === 'engine') && best.directness >= 0.9);
   // Failures of several DAGs whose own texts point at one machine (the host a shuffle could not be
   // read from) are that machine's evidence, as one outage's error class is.
-  const pointedDags = new Set(
-    explained.flatMap((l) => (l.edge === 'points_at' ? (dagOf(earliest.get(l.to)!) ?? []) : [])),
-  ).size;
+  const pointedDags = () =>
+    new Set(explained.flatMap((l) => (l.edge === 'points_at' ? (dagOf(earliest.get(l.to)!) ?? []) : [])))
+      .size;
   strong.set(
     rootCause,
     (observed && dagsExplained >= params.pageAfterDags) ||
       oneClass >= params.pageAfterDags ||
-      (best.h.layer === 'infrastructure' && !best.inferred && pointedDags >= params.pageAfterDags),
+      (best.h.layer === 'infrastructure' && !best.inferred && pointedDags() >= params.pageAfterDags),
   );
   return rootCause;
 }
@@ -678,15 +678,19 @@ function reach(
  * thing the failures ran into, inferred rather than observed.
  */
 function inferNamedHosts(failures: readonly RankInput[], byEntity: Map<EntityKey, Candidate>): void {
-  const observed = new Set<EntityKey>();
-  for (const c of byEntity.values()) for (const r of c.resources) observed.add(r);
   const naming = new Map<EntityKey, RankInput[]>();
   for (const f of failures)
-    for (const n of roleOf(f).names)
-      if (n.startsWith('host:') && !byEntity.has(n) && !observed.has(n)) push(naming, n, f);
+    for (const n of roleOf(f).names) if (n.startsWith('host:') && !byEntity.has(n)) push(naming, n, f);
+  if (naming.size === 0) return;
+  let observed: Set<EntityKey> | undefined;
   for (const [host, fs] of naming) {
     const dags = new Set(fs.flatMap((f) => dagOf(f) ?? []));
     if (dags.size < INFERRED_AFTER_DAGS) continue;
+    if (!observed) {
+      observed = new Set<EntityKey>();
+      for (const c of byEntity.values()) for (const r of c.resources) observed.add(r);
+    }
+    if (observed.has(host)) continue;
     const origin = fs.reduce((a, b) => (b.firstSeen < a.firstSeen ? b : a));
     const classes = new Set(fs.flatMap((f) => f.errorClass ?? []));
     const kind = classes.size === 1 ? [...classes][0]! : 'resource_failing';
