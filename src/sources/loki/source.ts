@@ -52,6 +52,12 @@ export function createLokiSource(options: LokiSourceOptions): PollSource {
    * burst and never get past it.
    */
   const resumeAt = new Map<string, bigint>();
+  /**
+   * Per query: from when on every line read is remembered (deduplication). A poll never starts
+   * before it, so a line it would read twice is always known: after catching up on a burst the
+   * overlap is shorter for once (a late line in it can be missed) rather than memory growing.
+   */
+  const horizons = new Map<string, bigint>();
   /** Keys of entries already reported, with their timestamp, per query: dropped once older than the overlap. */
   const seen = new Map<string, Map<string, bigint>>();
 
@@ -64,7 +70,9 @@ export function createLokiSource(options: LokiSourceOptions): PollSource {
 
   async function pollQuery(query: string, nowNs: bigint, out: LogObservation[]): Promise<void> {
     const lookback = BigInt(options.lookbackMs ?? 15 * 60_000) * MS_NS;
-    const from = resumeAt.get(query) ?? (watermarks.get(query) ?? nowNs - lookback) - overlapNs;
+    const wanted = resumeAt.get(query) ?? (watermarks.get(query) ?? nowNs - lookback) - overlapNs;
+    const horizon = horizons.get(query);
+    const from = horizon !== undefined && horizon > wanted ? horizon : wanted;
     const already = seen.get(query) ?? new Map<string, bigint>();
     const fresh = new Map<string, bigint>();
     let start = from;
@@ -113,7 +121,12 @@ export function createLokiSource(options: LokiSourceOptions): PollSource {
     }
     // Commit only after the whole query paged successfully.
     for (const [k, t] of fresh) already.set(k, t);
-    for (const [k, t] of already) if (t < end - 2n * overlapNs) already.delete(k);
+    // Only what the next poll can see again needs remembering: from where it resumes, or from
+    // the overlap before the watermark.
+    const keepFrom = cut ? end : end - overlapNs;
+    for (const [k, t] of already) if (t < keepFrom) already.delete(k);
+    // Lines before `from` were not read now: they are remembered only as far as before.
+    horizons.set(query, from > keepFrom && horizon !== undefined && horizon > keepFrom ? horizon : keepFrom);
     seen.set(query, already);
     watermarks.set(query, end);
     if (cut) resumeAt.set(query, end);
