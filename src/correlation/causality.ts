@@ -534,7 +534,11 @@ export function rankRootCause(
   const kind = best.spot && best.h.kind === 'host_lost' ? 'spot_interruption' : best.h.kind;
   const explained = coverage.get(entity)!;
   const failed = failures.length;
-  const share = failed > 0 ? explained.length / failed : 0;
+  // A failure explains itself (and the Spark jobs its task ran) trivially: that is no cause found.
+  // Only what a candidate explains besides its own work counts towards its confidence, so "this
+  // task failed because it failed" is not said with the confidence of an observed cause.
+  const beyondItself = explained.filter((l) => l.to !== entity && l.edge !== 'submitted_by').length;
+  const share = failed > 0 ? beyondItself / failed : 0;
   const lead = explained.length > 0 ? (explained.length - runnerUp) / explained.length : 0;
   const confidence =
     failed > 0
