@@ -105,5 +105,5 @@ describe('fault matrix: kill -9 through the pipeline, again and again (BullMQ)',
       ...outcome,
       signalsLost: total - (await signalFingerprints(url)).size,
     });
-  }, 600_000);
+  }, faultScale({ ci: 600_000, long: 3_600_000 }));
 });
