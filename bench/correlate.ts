@@ -34,6 +34,9 @@ function memoryStore(): IncidentStore {
     async get(id: string) {
       return incidents.get(id) ?? null;
     },
+    async getMany(ids: readonly string[]) {
+      return ids.flatMap((id) => incidents.get(id) ?? []);
+    },
     async create(incident: Incident) {
       const existing = incidents.get(incident.id);
       if (existing) return { incident: existing, created: false };
