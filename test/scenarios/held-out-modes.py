@@ -19,18 +19,7 @@ import uuid
 from datetime import timedelta
 
 from generate import daily_dags, metric_key, run_id, task_key
-from modes import CONNECT, REGION, Night, finish_outage, rid_hex, shared_outage, victims_of_window, z
-
-AIRFLOW_TB = (
-    "Task failed with exception\nTraceback (most recent call last):\n"
-    '  File "/home/airflow/.local/lib/python3.12/site-packages/airflow/sdk/execution_time/task_runner.py", line 920, in run\n'
-    "    result = _execute_task(context=context, ti=ti, log=log)\n"
-)
-
-
-def stream_key(labels):
-    return "log:{" + ",".join(f'{k}="{labels[k]}"' for k in sorted(labels)) + "}"
-
+from modes import AIRFLOW_TB, CONNECT, REGION, Night, finish_outage, shared_outage, stream_key, victims_of_window, z
 
 def m_orphan_cleanup_deletes_live_files(k):
     """A table-maintenance DAG runs Iceberg's remove_orphan_files with a retention shorter than the

@@ -32,6 +32,18 @@ def z(t):
     return ts(t).replace(".000Z", "Z")
 
 
+# Shared by the modes of novel-modes.py and held-out-modes.py.
+AIRFLOW_TB = (
+    "Task failed with exception\nTraceback (most recent call last):\n"
+    '  File "/home/airflow/.local/lib/python3.12/site-packages/airflow/sdk/execution_time/task_runner.py", line 920, in run\n'
+    "    result = _execute_task(context=context, ti=ti, log=log)\n"
+)
+
+
+def stream_key(labels):
+    return "log:{" + ",".join(f'{k}="{labels[k]}"' for k in sorted(labels)) + "}"
+
+
 class Night:
     """One variant of a mode: a platform of random size, DAG names, hosts and timing, and its truth."""
 

@@ -25,21 +25,11 @@ import uuid
 from datetime import timedelta
 
 from generate import afts, d, daily_dags, metric_key, run_id, sparkts, task_key, ts
-from modes import (REGION, Night, counter, failing_task, finish_outage, rid_hex, shared_outage, victims_of_window, z)
+from modes import (AIRFLOW_TB, REGION, Night, counter, failing_task, finish_outage, rid_hex, shared_outage, stream_key,
+                   victims_of_window, z)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ACCOUNT = "123456789012"
-AIRFLOW_TB = (
-    "Task failed with exception\nTraceback (most recent call last):\n"
-    '  File "/home/airflow/.local/lib/python3.12/site-packages/airflow/sdk/execution_time/task_runner.py", line 920, in run\n'
-    "    result = _execute_task(context=context, ti=ti, log=log)\n"
-)
-
-
-def stream_key(labels):
-    return "log:{" + ",".join(f'{k}="{labels[k]}"' for k in sorted(labels)) + "}"
-
-
 def worker_bound_failure(v, dag_id, task_id, table, host, at, error, ents, tasks, mt):
     """A daily-pipeline override: the task's first try runs on `host` no earlier than `at` and fails
     there at once with `error` (raised in the task process on the worker, not in Spark); a retry
