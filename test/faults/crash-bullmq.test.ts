@@ -62,48 +62,52 @@ describe('fault matrix: kill -9 through the pipeline, again and again (BullMQ)',
     detection: { tick: 200, thresholds: [MEMORY_RULE] },
   });
 
-  it('every breach in an incident, every paged incident posted exactly once', async () => {
-    // Each start waits for the lease the killed process held to lapse (30 s at most): 2 rounds in CI.
-    const rounds = faultScale({ ci: 2, long: 100 });
-    const perRound = 2;
-    let kills = 0;
-    for (let round = 0; round < rounds; round++) {
-      guardian = await startGuardianProcess(config());
-      const batch = Array.from({ length: perRound }, (_, i) => `k${round}-${i}`);
-      if (round % 2 === 1) {
-        // After the Slack post, before its record.
-        const held = slack.holdNextResponse('chat.postMessage');
-        await pushUntilTaken(guardian.url, gaugeExport(batch, 0.95));
-        const call = await held;
-        await guardian.kill('SIGKILL');
-        call.release();
-      } else {
-        await pushUntilTaken(guardian.url, gaugeExport(batch, 0.95));
-        // 0 to 1.2 s after the push was answered: from "just queued" to "being posted".
-        await new Promise((r) => setTimeout(r, ((round * 7) % 13) * 100));
-        await guardian.kill('SIGKILL');
+  it(
+    'every breach in an incident, every paged incident posted exactly once',
+    async () => {
+      // Each start waits for the lease the killed process held to lapse (30 s at most): 2 rounds in CI.
+      const rounds = faultScale({ ci: 2, long: 100 });
+      const perRound = 2;
+      let kills = 0;
+      for (let round = 0; round < rounds; round++) {
+        guardian = await startGuardianProcess(config());
+        const batch = Array.from({ length: perRound }, (_, i) => `k${round}-${i}`);
+        if (round % 2 === 1) {
+          // After the Slack post, before its record.
+          const held = slack.holdNextResponse('chat.postMessage');
+          await pushUntilTaken(guardian.url, gaugeExport(batch, 0.95));
+          const call = await held;
+          await guardian.kill('SIGKILL');
+          call.release();
+        } else {
+          await pushUntilTaken(guardian.url, gaugeExport(batch, 0.95));
+          // 0 to 1.2 s after the push was answered: from "just queued" to "being posted".
+          await new Promise((r) => setTimeout(r, ((round * 7) % 13) * 100));
+          await guardian.kill('SIGKILL');
+        }
+        kills++;
       }
-      kills++;
-    }
 
-    guardian = await startGuardianProcess(config());
-    const url = guardian.url;
-    const total = rounds * perRound;
-    await eventually(
-      async () => {
-        expect((await signalFingerprints(url)).size).toBe(total);
-        expect((await listIncidents(url)).every((i) => i.slack !== null)).toBe(true);
-      },
-      60_000,
-      250,
-    );
-    await new Promise((r) => setTimeout(r, 2_000));
-    const outcome = await expectPostedExactlyOnce(url, slack);
-    expect(outcome.posts).toBeGreaterThan(0);
-    recordOutcome(`kill -9 ${kills}× through the pipeline, ${perRound} breaches a round (BullMQ)`, {
-      faults: kills,
-      ...outcome,
-      signalsLost: total - (await signalFingerprints(url)).size,
-    });
-  }, faultScale({ ci: 600_000, long: 3_600_000 }));
+      guardian = await startGuardianProcess(config());
+      const url = guardian.url;
+      const total = rounds * perRound;
+      await eventually(
+        async () => {
+          expect((await signalFingerprints(url)).size).toBe(total);
+          expect((await listIncidents(url)).every((i) => i.slack !== null)).toBe(true);
+        },
+        60_000,
+        250,
+      );
+      await new Promise((r) => setTimeout(r, 2_000));
+      const outcome = await expectPostedExactlyOnce(url, slack);
+      expect(outcome.posts).toBeGreaterThan(0);
+      recordOutcome(`kill -9 ${kills}× through the pipeline, ${perRound} breaches a round (BullMQ)`, {
+        faults: kills,
+        ...outcome,
+        signalsLost: total - (await signalFingerprints(url)).size,
+      });
+    },
+    faultScale({ ci: 600_000, long: 3_600_000 }),
+  );
 });
