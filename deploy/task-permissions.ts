@@ -4,8 +4,12 @@
  * the action, when this list and the code disagree.
  */
 
-/** DynamoDB actions on the incident table itself (the store's Get, Put, Update, Query, DescribeTable). */
+/**
+ * DynamoDB actions on the incident table itself (the store's Get, Put, Update, Query,
+ * DescribeTable, and BatchGet: the correlator's consistent reload after a failover).
+ */
 export const TABLE_ACTIONS = [
+  'dynamodb:BatchGetItem',
   'dynamodb:DescribeTable',
   'dynamodb:GetItem',
   'dynamodb:PutItem',
