@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 
-vi.setConfig({ testTimeout: 120_000 });
+// Each test spawns `guardian replay` (a storm replays twice): generous for a loaded CI machine.
+vi.setConfig({ testTimeout: 300_000 });
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const DEMO = path.join(ROOT, 'src/demo/nightly-spot-loss.json');
