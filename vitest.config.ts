@@ -23,6 +23,7 @@ const EXTERNAL = [
   'test/nab.test.ts',
   'test/otlp-exporters.test.ts',
   'test/readme-example.test.ts',
+  'test/bench-correlate.test.ts',
 ];
 
 const INCLUDE = ['src/**/*.test.ts', 'detectors/**/*.test.ts', 'test/**/*.test.ts'];

@@ -22,6 +22,11 @@ import { createGuardianMetrics } from '../src/telemetry/metrics.ts';
 
 const { values } = parseArgs({ options: { signals: { type: 'string', default: '20000' } } });
 const N = Number(values.signals);
+// Each independent failure is two signals (a retry and its downstream task): fewer says nothing.
+if (!Number.isInteger(N) || N < 2) {
+  console.error(`--signals must be a whole number of 2 or more, not "${values.signals}"`);
+  process.exit(2);
+}
 const T0 = Date.parse('2026-03-02T02:00:00Z');
 
 /** Just what the correlator uses, in memory, with the store's version check. */
