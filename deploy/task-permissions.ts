@@ -6,7 +6,9 @@
 
 /**
  * DynamoDB actions on the incident table itself (the store's Get, Put, Update, Query,
- * DescribeTable, and BatchGet: the correlator's consistent reload after a failover).
+ * DescribeTable, and BatchGet: the correlator's consistent reload after a failover). A merge's
+ * `TransactWriteItems` needs nothing more: IAM has no action of that name and authorises a
+ * transaction item by item (its two `Put`s as `PutItem`).
  */
 export const TABLE_ACTIONS = [
   'dynamodb:BatchGetItem',

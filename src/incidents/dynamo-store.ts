@@ -5,6 +5,7 @@ import {
   DescribeTimeToLiveCommand,
   DynamoDBClient,
   ResourceNotFoundException,
+  TransactionCanceledException,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import {
@@ -15,6 +16,7 @@ import {
   PutCommand,
   QueryCommand,
   type QueryCommandInput,
+  TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { crashPoint } from '../core/crash-point.ts';
@@ -49,6 +51,7 @@ import {
   StaleLeaderError,
   SUPPRESSED_FINGERPRINTS_MAX,
   type TokenUsage,
+  type WriteOptions,
 } from './store.ts';
 
 export interface DynamoStoreOptions {
@@ -104,6 +107,8 @@ const OPEN_PK = 'STATUS#open';
  */
 export const CLAIM_GRACE_MS = 60_000;
 const ALL_PK = 'INCIDENTS';
+/** Written by this leader or an earlier one (`:fence`): how every fenced write is conditioned. */
+const FENCE_CONDITION = '(attribute_not_exists(leaderEpoch) OR leaderEpoch <= :fence)';
 const KEY_ATTRIBUTES = ['PK', 'SK', 'GSI1PK', 'GSI1SK', 'GSI2PK', 'GSI2SK', 'type', 'leaderEpoch'] as const;
 
 /**
@@ -114,7 +119,7 @@ const KEY_ATTRIBUTES = ['PK', 'SK', 'GSI1PK', 'GSI1SK', 'GSI2PK', 'GSI2SK', 'typ
  * | incident | `INCIDENT#<id>` | `META` | GSI1 (`STATUS#open`, sparse: only while not resolved) and GSI2 (`INCIDENTS`), both sorted by `<openedAt>#<id>`; `leaderEpoch`: the epoch of the last leader that wrote it |
  * | leader epoch | `LEADER` | `EPOCH` | `epoch`: the last fencing token given out (`ADD`) |
  * | timeline event | `INCIDENT#<id>` | `EVT#<openedAt ms, 13 digits>#<eventId>` | written once (`attribute_not_exists`) |
- * | fingerprint owner | `FP#<fingerprint>` | `FP` | `{incidentId, open, claimedAt}`: which open incident holds a fingerprint |
+ * | fingerprint owner | `FP#<fingerprint>` | `FP` | `{incidentId, open, claimedAt, leaderEpoch}`: which open incident holds a fingerprint, and the epoch of the last leader that claimed or released it |
  * | delivery | `INCIDENT#<id>` | `delivery#post` | the delivery ledger: where the Slack message lives, or its claim; versioned; only the notifier writes it |
  * | sent | `INCIDENT#<id>` | `delivery#sent#<kind>#<ts>` (edits: `…#<at>#<version>`) | the delivery ledger: what was sent, once each |
  * | notification state | `INCIDENT#<id>` | `NOTIFY` | the notifier's memory of the Slack thread; versioned |
@@ -125,7 +130,9 @@ const KEY_ATTRIBUTES = ['PK', 'SK', 'GSI1PK', 'GSI1SK', 'GSI2PK', 'GSI2SK', 'typ
  * Writes are conditional: creating checks the id is new, updating checks the version read is
  * still the stored one, claiming a fingerprint checks no other open incident holds it (a claim
  * whose incident is resolved, or was never written, is taken over: see {@link CLAIM_GRACE_MS}).
- * Uses no transactions, so dynalite serves it as well as DynamoDB.
+ * Fenced writes (incidents and claims) carry the leader epoch and check it. The one transaction
+ * is a merge's two incident writes; a server without transactions (dynalite) gets them one after
+ * the other, so dynalite serves it as well as DynamoDB.
  */
 export function createDynamoIncidentStore(options: DynamoStoreOptions): IncidentStore {
   const client = new DynamoDBClient({
@@ -352,42 +359,62 @@ export function createDynamoIncidentStore(options: DynamoStoreOptions): Incident
     return res.Item;
   }
 
+  /** How a fingerprint is claimed. */
+  interface ClaimOptions {
+    /** An abandoned claim being taken over: written only if its owner is still this one. */
+    previous?: string;
+    /** A merge: the claim may be taken from the incident being absorbed. */
+    from?: string;
+    /** The writer's leader epoch: refused (StaleLeaderError) if the claim was written with a later one. */
+    fence?: number;
+  }
+
   /**
-   * Claims a fingerprint for an incident: free, released, already its own, or abandoned (then
-   * taken over, on condition that its owner is still `previous`, the one found abandoned).
+   * Claims a fingerprint for an incident: free, released, already its own, held by the incident a
+   * merge absorbs (`from`), or abandoned (then taken over, on condition that its owner is still
+   * the one found abandoned). With a `fence` the claim carries the leader epoch, and is refused
+   * when a later leader wrote it, as incident writes are: a paused leader cannot take a
+   * fingerprint that the next leader released or holds.
    */
-  async function claim(fingerprint: string, incidentId: string, previous?: string): Promise<void> {
+  async function claim(fingerprint: string, incidentId: string, options: ClaimOptions = {}): Promise<void> {
+    const { previous, from, fence } = options;
+    const owners = previous
+      ? 'incidentId = :previous'
+      : `(attribute_not_exists(PK) OR #open = :false OR incidentId = :id${from ? ' OR incidentId = :from' : ''})`;
     try {
       await doc.send(
-        new PutCommand({
+        new UpdateCommand({
           TableName: table,
-          Item: {
-            PK: fpPk(fingerprint),
-            SK: 'FP',
-            type: 'fingerprint',
-            incidentId,
-            open: true,
-            claimedAt: Date.now(),
+          Key: { PK: fpPk(fingerprint), SK: 'FP' },
+          // An update, not a put: a claim written without a fence keeps the epoch it had.
+          UpdateExpression: `SET #type = :type, incidentId = :id, #open = :true, claimedAt = :now${fence === undefined ? '' : ', leaderEpoch = :fence'}`,
+          ConditionExpression: fence === undefined ? owners : `${owners} AND ${FENCE_CONDITION}`,
+          ExpressionAttributeNames: { '#type': 'type', '#open': 'open' },
+          ExpressionAttributeValues: {
+            ':type': 'fingerprint',
+            ':id': incidentId,
+            ':true': true,
+            ':now': Date.now(),
+            ...(previous ? { ':previous': previous } : { ':false': false }),
+            ...(from && !previous ? { ':from': from } : {}),
+            ...(fence === undefined ? {} : { ':fence': fence }),
           },
-          ...(previous
-            ? {
-                ConditionExpression: 'incidentId = :previous',
-                ExpressionAttributeValues: { ':previous': previous },
-              }
-            : {
-                ConditionExpression: 'attribute_not_exists(PK) OR #open = :false OR incidentId = :id',
-                ExpressionAttributeNames: { '#open': 'open' },
-                ExpressionAttributeValues: { ':false': false, ':id': incidentId },
-              }),
         }),
       );
       if (previous)
         logger.info({ fingerprint, incidentId, previous }, 'took over a claim left by a stopped write');
     } catch (err) {
-      if (!(err instanceof ConditionalCheckFailedException)) throw toDependencyError('PutItem', err);
+      if (!(err instanceof ConditionalCheckFailedException)) throw toDependencyError('UpdateItem', err);
       const owner = await fingerprintOwner(fingerprint);
+      const held = owner?.leaderEpoch;
+      if (fence !== undefined && typeof held === 'number' && held > fence)
+        throw new StaleLeaderError(`the claim of fingerprint ${fingerprint}`, fence, held);
       const ownerId = String(owner?.incidentId ?? 'unknown');
-      if (!previous && owner && (await abandoned(owner))) return claim(fingerprint, incidentId, ownerId);
+      if (!previous && owner && (await abandoned(owner)))
+        return claim(fingerprint, incidentId, {
+          previous: ownerId,
+          ...(fence === undefined ? {} : { fence }),
+        });
       throw new FingerprintTakenError(fingerprint, ownerId);
     }
   }
@@ -404,30 +431,158 @@ export function createDynamoIncidentStore(options: DynamoStoreOptions): Incident
     return Date.now() - claimedAt > CLAIM_GRACE_MS;
   }
 
-  async function release(fingerprint: string, incidentId: string): Promise<void> {
+  async function release(fingerprint: string, incidentId: string, fence?: number): Promise<void> {
     try {
       await doc.send(
         new UpdateCommand({
           TableName: table,
           Key: { PK: fpPk(fingerprint), SK: 'FP' },
-          UpdateExpression: 'SET #open = :false',
-          ConditionExpression: 'incidentId = :id',
+          UpdateExpression: `SET #open = :false${fence === undefined ? '' : ', leaderEpoch = :fence'}`,
+          ConditionExpression:
+            fence === undefined ? 'incidentId = :id' : `incidentId = :id AND ${FENCE_CONDITION}`,
           ExpressionAttributeNames: { '#open': 'open' },
-          ExpressionAttributeValues: { ':false': false, ':id': incidentId },
+          ExpressionAttributeValues: {
+            ':false': false,
+            ':id': incidentId,
+            ...(fence === undefined ? {} : { ':fence': fence }),
+          },
         }),
       );
     } catch (err) {
-      // Held by another incident now: not ours to release.
+      // Held by another incident now (or by a later leader): not ours to release.
       if (!(err instanceof ConditionalCheckFailedException)) throw toDependencyError('UpdateItem', err);
     }
   }
 
-  async function claimAll(incident: Incident, previous?: Incident): Promise<void> {
+  /** Claims the fingerprints of `incident`'s signals that `previous` (its stored self) did not hold. */
+  async function claimAll(
+    incident: Incident,
+    previous?: Incident,
+    options: ClaimOptions = {},
+  ): Promise<void> {
     if (incident.status === 'resolved') return;
     const held = new Set(
       previous?.status === 'resolved' ? [] : (previous?.signals.map((s) => s.fingerprint) ?? []),
     );
-    for (const s of incident.signals) if (!held.has(s.fingerprint)) await claim(s.fingerprint, incident.id);
+    for (const s of incident.signals)
+      if (!held.has(s.fingerprint)) await claim(s.fingerprint, incident.id, options);
+  }
+
+  /** Releases the fingerprints of an incident that `next` resolves (none if it was resolved already). */
+  async function releaseAll(next: Incident, current: Incident, fence: number | undefined): Promise<void> {
+    if (next.status !== 'resolved' || current.status === 'resolved') return;
+    for (const s of next.signals) await release(s.fingerprint, next.id, fence);
+  }
+
+  /**
+   * Reads the stored incident `next` replaces and checks, before anything is written, that it is
+   * at `next.version - 1` and not written by a leader later than `fence`.
+   */
+  async function readForUpdate(
+    next: Incident,
+    fence: number | undefined,
+  ): Promise<{ current: Incident; held: number | undefined }> {
+    const expected = next.version - 1;
+    const item = await getItem(next.id);
+    if (!item) throw new VersionConflictError(`incident ${next.id} does not exist`);
+    const current = fromItem(item);
+    const held = typeof item.leaderEpoch === 'number' ? item.leaderEpoch : undefined;
+    if (fence !== undefined && held !== undefined && held > fence)
+      throw new StaleLeaderError(`incident ${next.id}`, fence, held);
+    if (current.version !== expected) {
+      throw new VersionConflictError(`incident ${next.id} is at version ${current.version}, not ${expected}`);
+    }
+    return { current, held };
+  }
+
+  /** The conditional put that replaces an incident at `next.version - 1`, fenced when `fence` is set. */
+  function incidentPut(next: Incident, held: number | undefined, fence: number | undefined) {
+    return {
+      TableName: table,
+      // A write without a fence keeps the epoch: a stale leader stays fenced off.
+      Item: { ...toItem(next), ...epochOf(fence ?? held) },
+      ConditionExpression:
+        fence === undefined ? '#version = :expected' : `#version = :expected AND ${FENCE_CONDITION}`,
+      ExpressionAttributeNames: { '#version': 'version' },
+      ExpressionAttributeValues: {
+        ':expected': next.version - 1,
+        ...(fence === undefined ? {} : { ':fence': fence }),
+      },
+    };
+  }
+
+  /** Why a conditional write of `next` failed: a later leader wrote it, or another writer did. */
+  async function refusal(next: Incident, fence: number | undefined): Promise<Error> {
+    const now = await getItem(next.id);
+    if (fence !== undefined && typeof now?.leaderEpoch === 'number' && now.leaderEpoch > fence)
+      return new StaleLeaderError(`incident ${next.id}`, fence, now.leaderEpoch);
+    return new VersionConflictError(`incident ${next.id} changed since version ${next.version - 1} was read`);
+  }
+
+  async function update(next: Incident, options?: WriteOptions): Promise<Incident> {
+    const fence = options?.fence;
+    const { current, held } = await readForUpdate(next, fence);
+    await claimAll(next, current, fence === undefined ? {} : { fence });
+    try {
+      await doc.send(new PutCommand(incidentPut(next, held, fence)));
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw toDependencyError('PutItem', err);
+      throw await refusal(next, fence);
+    }
+    await releaseAll(next, current, fence);
+    return capped(next);
+  }
+
+  /**
+   * Whether the server runs transactions: unknown until the first merge asks, false once it
+   * answered that it has no such operation (dynalite).
+   */
+  let transactions: boolean | undefined;
+
+  /**
+   * A merge's two writes in one `TransactWriteItems`: both on their version and fence conditions,
+   * so either both land or neither does. The survivor claims the absorbed incident's fingerprints
+   * first (a claim may pass from the absorbed incident to its survivor); if the process dies after
+   * the claims and before the transaction, the claims name the survivor, which the next attempt
+   * of the merge keeps. Null when the server has no transactions.
+   */
+  async function mergeAtomically(
+    absorbed: Incident,
+    survivor: Incident,
+    fence: number | undefined,
+  ): Promise<{ absorbed: Incident; survivor: Incident } | null> {
+    const [a, s] = await Promise.all([readForUpdate(absorbed, fence), readForUpdate(survivor, fence)]);
+    await claimAll(survivor, s.current, { from: absorbed.id, ...(fence === undefined ? {} : { fence }) });
+    try {
+      await doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Put: incidentPut(absorbed, a.held, fence) },
+            { Put: incidentPut(survivor, s.held, fence) },
+          ],
+        }),
+      );
+    } catch (err) {
+      if (unknownOperation(err)) {
+        transactions = false;
+        logger.info(
+          { table },
+          'the DynamoDB server has no transactions (dynalite): a merge writes its two incidents one after the other, and one interrupted between them is finished on the next load',
+        );
+        return null;
+      }
+      if (!(err instanceof TransactionCanceledException)) throw toDependencyError('TransactWriteItems', err);
+      const reasons = err.CancellationReasons ?? [];
+      // The first refused item says why; a transaction in flight on the same item is a lost race too.
+      const refused = reasons.findIndex((r) => r.Code === 'ConditionalCheckFailed');
+      if (refused >= 0) throw await refusal(refused === 0 ? absorbed : survivor, fence);
+      throw new VersionConflictError(
+        `merge of ${absorbed.id} into ${survivor.id} was cancelled (${reasons.map((r) => r.Code).join(', ')})`,
+      );
+    }
+    transactions = true;
+    await releaseAll(absorbed, a.current, fence);
+    return { absorbed: capped(absorbed), survivor: capped(survivor) };
   }
 
   /**
@@ -450,8 +605,7 @@ export function createDynamoIncidentStore(options: DynamoStoreOptions): Incident
       logger.info({ table, attribute: TTL_ATTRIBUTE }, 'enabled DynamoDB TTL');
     } catch (err) {
       const e = toDependencyError('UpdateTimeToLive', err);
-      // dynalite answers `com.amazon.coral.service#UnknownOperationException`.
-      const unsupported = /UnknownOperation/.test(`${e.code} ${(err as { __type?: string }).__type}`);
+      const unsupported = unknownOperation(err);
       logger[unsupported ? 'debug' : 'warn'](
         { table, error: e.message },
         'DynamoDB TTL not enabled: expired silences and usage counters stay in the table',
@@ -485,7 +639,7 @@ export function createDynamoIncidentStore(options: DynamoStoreOptions): Incident
     async create(incident, options) {
       if (incident.version !== 1)
         throw new RangeError(`a new incident has version 1, not ${incident.version}`);
-      await claimAll(incident);
+      await claimAll(incident, undefined, options?.fence === undefined ? {} : { fence: options.fence });
       crashPoint('claimed');
       try {
         await doc.send(
@@ -510,49 +664,21 @@ export function createDynamoIncidentStore(options: DynamoStoreOptions): Incident
       }
     },
 
-    async update(next, options) {
-      const expected = next.version - 1;
+    update,
+
+    async mergeIncidents(absorbed, survivor, options) {
+      if (absorbed.mergedInto !== survivor.id)
+        throw new RangeError(`incident ${absorbed.id} is not merged into ${survivor.id}`);
       const fence = options?.fence;
-      const item = await getItem(next.id);
-      if (!item) throw new VersionConflictError(`incident ${next.id} does not exist`);
-      const current = fromItem(item);
-      const held = typeof item.leaderEpoch === 'number' ? item.leaderEpoch : undefined;
-      if (fence !== undefined && held !== undefined && held > fence)
-        throw new StaleLeaderError(next.id, fence, held);
-      if (current.version !== expected) {
-        throw new VersionConflictError(
-          `incident ${next.id} is at version ${current.version}, not ${expected}`,
-        );
+      if (transactions !== false) {
+        const written = await mergeAtomically(absorbed, survivor, fence);
+        if (written) return { ...written, atomic: true };
       }
-      await claimAll(next, current);
-      try {
-        await doc.send(
-          new PutCommand({
-            TableName: table,
-            // A write without a fence keeps the epoch: a stale leader stays fenced off.
-            Item: { ...toItem(next), ...epochOf(fence ?? held) },
-            ConditionExpression:
-              fence === undefined
-                ? '#version = :expected'
-                : '#version = :expected AND (attribute_not_exists(leaderEpoch) OR leaderEpoch <= :fence)',
-            ExpressionAttributeNames: { '#version': 'version' },
-            ExpressionAttributeValues: {
-              ':expected': expected,
-              ...(fence === undefined ? {} : { ':fence': fence }),
-            },
-          }),
-        );
-      } catch (err) {
-        if (!(err instanceof ConditionalCheckFailedException)) throw toDependencyError('PutItem', err);
-        const now = await getItem(next.id);
-        if (fence !== undefined && typeof now?.leaderEpoch === 'number' && now.leaderEpoch > fence)
-          throw new StaleLeaderError(next.id, fence, now.leaderEpoch);
-        throw new VersionConflictError(`incident ${next.id} changed since version ${expected} was read`);
-      }
-      if (next.status === 'resolved' && current.status !== 'resolved') {
-        for (const s of next.signals) await release(s.fingerprint, next.id);
-      }
-      return capped(next);
+      // No transactions: the absorbed incident, then its survivor (the correlator's next load
+      // finishes a merge interrupted in between).
+      const a = await update(absorbed, options);
+      crashPoint('merge-absorbed');
+      return { absorbed: a, survivor: await update(survivor, options), atomic: false };
     },
 
     async nextLeaderEpoch() {
@@ -1185,6 +1311,12 @@ const RETRYABLE = new Set([
   'ServiceUnavailable',
   'LimitExceededException',
 ]);
+
+/** The server has no such operation: dynalite answers `com.amazon.coral.service#UnknownOperationException`. */
+function unknownOperation(err: unknown): boolean {
+  const e = err as { name?: string; __type?: string } | undefined;
+  return /UnknownOperation/.test(`${e?.name} ${e?.__type}`);
+}
 
 function toDependencyError(operation: string, err: unknown): DependencyError {
   if (err instanceof DependencyError) return err;

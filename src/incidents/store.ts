@@ -39,6 +39,19 @@ export interface IncidentStore {
    */
   update(next: Incident, options?: WriteOptions): Promise<Incident>;
   /**
+   * Writes a merge: `absorbed` (its `mergedInto` naming `survivor`) and `survivor`, each replacing
+   * the stored one as {@link update} does (version and fence conditions, fingerprint claims, which
+   * pass from the absorbed incident to its survivor). Where the server has transactions (DynamoDB)
+   * both are written in one, so either both land or neither does (`atomic: true`); a server
+   * without them (dynalite) gets the absorbed incident, then the survivor, and the correlator
+   * finishes a merge interrupted in between when it next loads.
+   */
+  mergeIncidents(
+    absorbed: Incident,
+    survivor: Incident,
+    options?: WriteOptions,
+  ): Promise<{ absorbed: Incident; survivor: Incident; atomic: boolean }>;
+  /**
    * The next leader epoch (fencing token): 1, 2, 3… one per call, never repeated, kept with the
    * incidents (not in Redis, which may come back empty). A replica takes one each time it becomes
    * the correlator and writes incidents with it (`WriteOptions.fence`).
@@ -304,21 +317,23 @@ export const SILENCE_PAGE = 200;
 export interface WriteOptions {
   /**
    * The writer's leader epoch (see {@link IncidentStore.nextLeaderEpoch}): the write is refused
-   * ({@link StaleLeaderError}) if the incident was written with a later one, so a correlator that
-   * was paused past its lease cannot overwrite what the next leader wrote. Writes without one
-   * (lifecycle actions, the notifier) keep the incident's epoch.
+   * ({@link StaleLeaderError}) if the incident, or a fingerprint claim it writes, was written with
+   * a later one, so a correlator that was paused past its lease cannot overwrite what the next
+   * leader wrote. Writes without one (lifecycle actions, the notifier) keep the items' epochs.
    */
   fence?: number;
 }
 
-/** A write fenced off: a later leader wrote the incident. This replica no longer correlates. */
+/**
+ * A write fenced off: a later leader wrote the item (an incident, a fingerprint claim). This
+ * replica no longer correlates.
+ */
 export class StaleLeaderError extends GuardianError {
-  constructor(incidentId: string, fence: number, held: number) {
-    super(
-      'stale_leader',
-      `incident ${incidentId} was written by leader epoch ${held}; this write carries ${fence}`,
-      { retryable: true },
-    );
+  /** @param what what was written, for the message: `incident inc_1`, `the claim of fingerprint fp`. */
+  constructor(what: string, fence: number, held: number) {
+    super('stale_leader', `${what} was written by leader epoch ${held}; this write carries ${fence}`, {
+      retryable: true,
+    });
   }
 }
 

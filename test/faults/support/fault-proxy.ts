@@ -16,6 +16,11 @@ export interface FaultProxy {
   fault: ProxyFault;
   /** Requests answered with a fault so far. */
   readonly injected: { throttled: number; blackHoled: number };
+  /**
+   * Runs before a request is forwarded, given its DynamoDB operation (`TransactWriteItems`): a
+   * test lands a concurrent write there, between what the client read and what it writes.
+   */
+  beforeForward?: (operation: string) => Promise<void>;
   close(): Promise<void>;
 }
 
@@ -51,7 +56,14 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
         );
         return;
       }
-      const forward = request(
+      const operation = String(req.headers['x-amz-target'] ?? '').replace(/^.*\./, '');
+      void (proxy.beforeForward?.(operation) ?? Promise.resolve()).then(
+        () => forward(),
+        () => forward(),
+      );
+    });
+    const forward = () => {
+      const upstream = request(
         {
           host: target.hostname,
           port: target.port,
@@ -64,12 +76,12 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
           up.pipe(res);
         },
       );
-      forward.on('error', () => {
+      upstream.on('error', () => {
         res.writeHead(502);
         res.end();
       });
-      forward.end(Buffer.concat(chunks));
-    });
+      upstream.end(Buffer.concat(chunks));
+    };
   });
   server.on('connection', (s) => {
     sockets.add(s);
