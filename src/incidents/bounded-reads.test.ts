@@ -1,4 +1,6 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { spotLossIncident } from '../../test/fakes/incidents.ts';
 import { startEmbeddedStore } from '../../test/support/embedded-store.ts';
@@ -118,5 +120,63 @@ describe('timelines read newest first when only the newest are wanted', () => {
       events.slice(-8).map((e) => e.id),
     );
     expect(await store.timeline('inc_t')).toHaveLength(300);
+  });
+});
+
+describe('notes: what people did and what the thread was told, apart from the signals', () => {
+  const person = { id: 'U0OPS1', name: 'ops', via: 'slack' } as const;
+  const events: RecordedEvent[] = [
+    { id: 'evt_fire', at: NOW, type: 'signal_firing', text: 'fired' },
+    { id: 'evt_ack', at: NOW + 1, type: 'acknowledged', text: 'ack', actor: person },
+    { id: 'evt_clear', at: NOW + 2, type: 'signal_resolved', text: 'cleared' },
+    { id: 'evt_chart', at: NOW + 3, type: 'notified', text: 'chart shared', fingerprint: 'fp_1' },
+  ];
+
+  it('an incident created since keeps its notes apart from the first event on', async () => {
+    opened = await startEmbeddedStore('notes');
+    const { store } = opened;
+    await store.create(spotLossIncident('inc_n'));
+    await store.appendTimeline('inc_n', events);
+    // Appending again (a retried job) doubles nothing.
+    await store.appendTimeline('inc_n', events.slice(1, 2));
+    expect((await store.notes('inc_n')).map((e) => e.id)).toEqual(['evt_ack', 'evt_chart']);
+    expect((await store.notes('inc_n'))[0]).toEqual(events[1]);
+    expect(await store.timeline('inc_n')).toEqual(events);
+  });
+
+  it('a timeline begun before notes were kept apart is copied into them on the first read', async () => {
+    opened = await startEmbeddedStore('notes');
+    const { store, endpoint, table } = opened;
+    // Written as the store wrote events before: no notes, no mark that they are kept.
+    const raw = DynamoDBDocumentClient.from(
+      new DynamoDBClient({
+        endpoint,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      }),
+    );
+    for (const e of events) {
+      await raw.send(
+        new PutCommand({
+          TableName: table,
+          Item: {
+            PK: 'INCIDENT#inc_old',
+            SK: `EVT#${String(e.at).padStart(13, '0')}#${e.id}`,
+            id: e.id,
+            at: e.at,
+            eventType: e.type,
+            text: e.text,
+            ...(e.fingerprint ? { fingerprint: e.fingerprint } : {}),
+            ...(e.actor ? { actor: e.actor } : {}),
+          },
+        }),
+      );
+    }
+    raw.destroy();
+    expect((await store.notes('inc_old')).map((e) => e.id)).toEqual(['evt_ack', 'evt_chart']);
+    await store.appendTimeline('inc_old', [
+      { id: 'evt_resolve', at: NOW + 9, type: 'resolved', text: 'resolved', actor: person },
+    ]);
+    expect((await store.notes('inc_old')).map((e) => e.id)).toEqual(['evt_ack', 'evt_chart', 'evt_resolve']);
   });
 });

@@ -43,6 +43,7 @@ import {
   InvalidCursorError,
   type ListIncidentsQuery,
   NO_USAGE,
+  NOTES_MAX,
   type NotificationState,
   type RecordedEvent,
   SENT_MAX,
@@ -118,7 +119,8 @@ const KEY_ATTRIBUTES = ['PK', 'SK', 'GSI1PK', 'GSI1SK', 'GSI2PK', 'GSI2SK', 'typ
  * | --- | --- | --- | --- |
  * | incident | `INCIDENT#<id>` | `META` | GSI1 (`STATUS#open`, sparse: only while not resolved) and GSI2 (`INCIDENTS`), both sorted by `<openedAt>#<id>`; `leaderEpoch`: the epoch of the last leader that wrote it |
  * | leader epoch | `LEADER` | `EPOCH` | `epoch`: the last fencing token given out (`ADD`) |
- * | timeline event | `INCIDENT#<id>` | `EVT#<openedAt ms, 13 digits>#<eventId>` | written once (`attribute_not_exists`) |
+ * | timeline event | `INCIDENT#<id>` | `EVT#<at ms, 13 digits>#<eventId>` | written once (`attribute_not_exists`) |
+ * | note | `INCIDENT#<id>` | `NOTE#<at ms, 13 digits>#<eventId>` | a copy of a timeline event by a person or of what the notifier told (`notes`); `NOTES` marks an incident whose notes are all copied |
  * | fingerprint owner | `FP#<fingerprint>` | `FP` | `{incidentId, open, claimedAt, leaderEpoch}`: which open incident holds a fingerprint, and the epoch of the last leader that claimed or released it |
  * | delivery | `INCIDENT#<id>` | `delivery#post` | the delivery ledger: where the Slack message lives, or its claim; versioned; only the notifier writes it |
  * | sent | `INCIDENT#<id>` | `delivery#sent#<kind>#<ts>` (edits: `…#<at>#<version>`) | the delivery ledger: what was sent, once each |
@@ -649,6 +651,8 @@ export function createDynamoIncidentStore(options: DynamoStoreOptions): Incident
             ConditionExpression: 'attribute_not_exists(PK)',
           }),
         );
+        // Born with its notes kept apart: never copied from its timeline.
+        await putOnce({ PK: incidentPk(incident.id), SK: NOTES_INDEXED_SK, type: 'notes_indexed' });
         return { incident: capped(incident), created: true };
       } catch (err) {
         if (!(err instanceof ConditionalCheckFailedException)) throw toDependencyError('PutItem', err);
@@ -787,27 +791,38 @@ export function createDynamoIncidentStore(options: DynamoStoreOptions): Incident
 
     async appendTimeline(incidentId, events) {
       for (const e of events) {
-        try {
-          await doc.send(
-            new PutCommand({
-              TableName: table,
-              Item: {
-                PK: incidentPk(incidentId),
-                SK: `EVT#${pad(e.at)}#${e.id}`,
-                id: e.id,
-                at: e.at,
-                eventType: e.type,
-                text: e.text,
-                ...(e.fingerprint ? { fingerprint: e.fingerprint } : {}),
-                ...(e.actor ? { actor: e.actor } : {}),
-              },
-              ConditionExpression: 'attribute_not_exists(PK)',
-            }),
-          );
-        } catch (err) {
-          if (!(err instanceof ConditionalCheckFailedException)) throw toDependencyError('PutItem', err);
-        }
+        const item = eventItem(incidentId, e);
+        await putOnce({ ...item, SK: `${EVENT_SK}${item.SK}` });
+        // Its copy among the notes: written after the event, so a note always has its event.
+        if (isNote(e)) await putOnce({ ...item, SK: `${NOTE_SK}${item.SK}` });
       }
+    },
+
+    async notes(incidentId) {
+      const pk = incidentPk(incidentId);
+      if (!(await incidentItem(incidentId, NOTES_INDEXED_SK))) {
+        // A timeline begun before notes were kept apart: copied once, a page at a time.
+        for await (const page of queryPages({
+          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :evt)',
+          ExpressionAttributeValues: { ':pk': pk, ':evt': EVENT_SK },
+        })) {
+          for (const item of page) {
+            if (!isNote(fromEventItem(item))) continue;
+            await putOnce({ ...item, SK: `${NOTE_SK}${String(item.SK).slice(EVENT_SK.length)}` });
+          }
+        }
+        await putOnce({ PK: pk, SK: NOTES_INDEXED_SK, type: 'notes_indexed' });
+      }
+      const items = await queryAll(
+        {
+          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :note)',
+          ExpressionAttributeValues: { ':pk': pk, ':note': NOTE_SK },
+          ScanIndexForward: false,
+          Limit: NOTES_MAX,
+        },
+        NOTES_MAX,
+      );
+      return items.reverse().map(fromEventItem);
     },
 
     async timeline(incidentId, options) {
@@ -815,23 +830,14 @@ export function createDynamoIncidentStore(options: DynamoStoreOptions): Incident
       const items = await queryAll(
         {
           KeyConditionExpression: 'PK = :pk AND begins_with(SK, :evt)',
-          ExpressionAttributeValues: { ':pk': incidentPk(incidentId), ':evt': 'EVT#' },
+          ExpressionAttributeValues: { ':pk': incidentPk(incidentId), ':evt': EVENT_SK },
           // The newest first when only they are wanted (then put back in order).
           ...(newest === undefined ? {} : { ScanIndexForward: false, Limit: Math.min(newest, 1000) }),
         },
         newest,
       );
       if (newest !== undefined) items.reverse();
-      return items.map(
-        (item): RecordedEvent => ({
-          id: String(item.id),
-          at: Number(item.at),
-          type: item.eventType as RecordedEvent['type'],
-          text: String(item.text),
-          ...(item.fingerprint ? { fingerprint: String(item.fingerprint) } : {}),
-          ...(item.actor ? { actor: item.actor as Actor } : {}),
-        }),
-      );
+      return items.map(fromEventItem);
     },
 
     async createSilence(silence) {
@@ -1072,6 +1078,40 @@ export function createDynamoIncidentStore(options: DynamoStoreOptions): Incident
 }
 
 const SILENCE_PK = 'SILENCE';
+const EVENT_SK = 'EVT#';
+const NOTE_SK = 'NOTE#';
+/** Present once an incident's notes are kept apart from its timeline (all incidents created since). */
+const NOTES_INDEXED_SK = 'NOTES';
+
+/** What people did and what the notifier told: the timeline events {@link IncidentStore.notes} returns. */
+function isNote(e: RecordedEvent): boolean {
+  return e.actor !== undefined || e.type === 'notified';
+}
+
+/** A timeline event's item, its sort key without the prefix (`<at ms, 13 digits>#<id>`). */
+function eventItem(incidentId: string, e: RecordedEvent): Record<string, unknown> {
+  return {
+    PK: incidentPk(incidentId),
+    SK: `${pad(e.at)}#${e.id}`,
+    id: e.id,
+    at: e.at,
+    eventType: e.type,
+    text: e.text,
+    ...(e.fingerprint ? { fingerprint: e.fingerprint } : {}),
+    ...(e.actor ? { actor: e.actor } : {}),
+  };
+}
+
+function fromEventItem(item: Record<string, unknown>): RecordedEvent {
+  return {
+    id: String(item.id),
+    at: Number(item.at),
+    type: item.eventType as RecordedEvent['type'],
+    text: String(item.text),
+    ...(item.fingerprint ? { fingerprint: String(item.fingerprint) } : {}),
+    ...(item.actor ? { actor: item.actor as Actor } : {}),
+  };
+}
 const DELIVERY_SK = 'delivery#post';
 const SENT_SK_PREFIX = 'delivery#sent#';
 /** Where incidents written before the delivery ledger kept their delivery. */

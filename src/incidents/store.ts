@@ -70,6 +70,14 @@ export interface IncidentStore {
    * has no bound: a long flapping incident can gather a hundred thousand).
    */
   timeline(incidentId: string, options?: { newest?: number }): Promise<RecordedEvent[]>;
+  /**
+   * The timeline's notes, oldest first, at most the newest {@link NOTES_MAX}: events by a person
+   * (they carry an `actor`) and what the notifier told the thread (`notified`). Kept apart from the
+   * signals' events, so what the notifier reads per job is bounded by what people and the notifier
+   * did, not by how long the incident flapped. A timeline begun before notes were kept apart is
+   * copied into them once, on the first read.
+   */
+  notes(incidentId: string): Promise<RecordedEvent[]>;
 
   /** Stores a silence; storing one with an id already stored is a no-op. */
   createSilence(silence: Silence): Promise<void>;
@@ -138,6 +146,13 @@ export interface IncidentStore {
   /** The LLM usage of the hour starting at `hourStart`. */
   llmUsage(hourStart: number): Promise<TokenUsage>;
 }
+
+/**
+ * Notes {@link IncidentStore.notes} returns at most. A note is a person acting (a few a day) or the
+ * notifier telling the thread something once (a chart per series, diagnostics per root cause):
+ * a thousand is more than any incident gathers, and a read of them stays one or two pages.
+ */
+export const NOTES_MAX = 1000;
 
 /** Incidents {@link IncidentStore.deliveries} takes at once (a DynamoDB batch read). */
 export const DELIVERIES_MAX = 100;

@@ -107,6 +107,9 @@ const CAPS = {
   diagnosticLines: 40,
 };
 
+/** Timeline events a prompt shows, the newest: all a drafting job needs to read. */
+export const PROMPT_TIMELINE_EVENTS = CAPS.timeline;
+
 /**
  * The per-incident message: the facts as JSON blocks, and the redacted log evidence fenced as
  * untrusted data. Inside every block `<` and `>` are escaped, so no text from a log can close a

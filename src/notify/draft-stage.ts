@@ -11,6 +11,7 @@ import {
 } from '../incidents/store.ts';
 import type { IncidentDraft } from '../llm/draft.ts';
 import type { DraftFailure, DraftResult, IncidentDrafter } from '../llm/drafter.ts';
+import { PROMPT_TIMELINE_EVENTS } from '../llm/prompt.ts';
 import { findSimilarIncidents } from '../llm/similar.ts';
 import { parseStoredDraft } from '../llm/validate.ts';
 import type { Logger } from '../telemetry/logger.ts';
@@ -181,7 +182,7 @@ export class DraftStage {
     try {
       const [similar, timeline, gathered] = await Promise.all([
         findSimilarIncidents(store, incident, clock.now()),
-        store.timeline(incident.id),
+        store.timeline(incident.id, { newest: PROMPT_TIMELINE_EVENTS }),
         this.#o.gathered?.(context) ?? null,
       ]);
       result = await drafting.drafter.draft(

@@ -271,7 +271,7 @@ export class Notifier {
     const details =
       this.#o.threadDetails === true &&
       told !== null &&
-      !context.timeline.some((e) => e.id === detailsEventId(incident)) &&
+      !context.notes.some((e) => e.id === detailsEventId(incident)) &&
       incident.status !== 'resolved' &&
       !incident.mergedInto &&
       incident.quiet !== true;

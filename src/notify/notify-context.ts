@@ -13,20 +13,24 @@ export interface NotifyContext {
   readonly playbooks: ReturnType<PlaybookCatalog['match']>;
   readonly refs: readonly PlaybookRef[];
   readonly actions: readonly HumanAction[];
-  /** The incident's timeline, oldest first (what was told in the thread is noted there). */
-  readonly timeline: readonly RecordedEvent[];
+  /**
+   * The timeline's notes, oldest first: what people did and what the thread was told (charts,
+   * diagnostics, details are noted once told). Not the signals' events: a job reads what it needs,
+   * however long the incident flapped (see `IncidentStore.notes`).
+   */
+  readonly notes: readonly RecordedEvent[];
 }
 
-/** Reads the delivery, the notification state and the timeline, and matches the playbooks. */
+/** Reads the delivery, the notification state and the timeline's notes, and matches the playbooks. */
 export async function readNotifyContext(
   incident: Incident,
   store: IncidentStore,
   playbooks: PlaybookCatalog | undefined,
 ): Promise<NotifyContext> {
-  const [delivery, state, timeline] = await Promise.all([
+  const [delivery, state, notes] = await Promise.all([
     store.getDelivery(incident.id),
     store.getNotificationState(incident.id),
-    store.timeline(incident.id),
+    store.notes(incident.id),
   ]);
   const matched = playbooks?.match(incident) ?? [];
   const refs: PlaybookRef[] = matched.map((m) => ({
@@ -35,7 +39,7 @@ export async function readNotifyContext(
     links: m.links,
     fixSteps: listItems(m.playbook.sections['How to fix']),
   }));
-  return { incident, delivery, state, playbooks: matched, refs, actions: humanActions(timeline), timeline };
+  return { incident, delivery, state, playbooks: matched, refs, actions: humanActions(notes), notes };
 }
 
 /** A draft, or the diagnostics, are for one root cause: when the correlator changes its mind, they are redone. */
@@ -44,10 +48,10 @@ export function basisOf(incident: Incident): string {
   return rc ? `${rc.kind}|${rc.entity}` : `title|${incident.title}`;
 }
 
-/** The timeline's actions by people, oldest first. */
-function humanActions(timeline: readonly RecordedEvent[]): HumanAction[] {
+/** The notes' actions by people, oldest first. */
+function humanActions(notes: readonly RecordedEvent[]): HumanAction[] {
   const actions: HumanAction[] = [];
-  for (const e of timeline) {
+  for (const e of notes) {
     if (!e.actor) continue;
     if (
       e.type === 'acknowledged' ||

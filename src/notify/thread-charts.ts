@@ -34,7 +34,7 @@ export class ThreadCharts {
   /** Charts of the incident's series that are not in its thread yet. */
   toShare(context: NotifyContext): IncidentChart[] {
     const charted = new Set(
-      context.timeline.filter((e) => e.id.startsWith(CHART_EVENT)).map((e) => e.fingerprint ?? ''),
+      context.notes.filter((e) => e.id.startsWith(CHART_EVENT)).map((e) => e.fingerprint ?? ''),
     );
     return incidentCharts(context.incident, this.#o.history).filter((c) => !charted.has(c.fingerprint));
   }

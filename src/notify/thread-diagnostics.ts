@@ -56,7 +56,7 @@ export class ThreadDiagnostics {
    */
   toTell(context: NotifyContext): readonly DiagnosticResult[] | undefined {
     const { incident } = context;
-    if (context.timeline.some((e) => e.id === diagnosticsEventId(incident))) return undefined;
+    if (context.notes.some((e) => e.id === diagnosticsEventId(incident))) return undefined;
     if (incident.quiet === true || incident.mergedInto || incident.status === 'resolved') return undefined;
     if (context.playbooks.every((m) => m.playbook.diagnostics.length === 0)) return undefined;
     const entry = this.#entry(context);

@@ -21,6 +21,8 @@ export interface FaultProxy {
    * test lands a concurrent write there, between what the client read and what it writes.
    */
   beforeForward?: (operation: string) => Promise<void>;
+  /** Given each answer the upstream sent, whole, with its operation: what a test counts (items read). */
+  onAnswer?: (operation: string, body: Buffer) => void;
   close(): Promise<void>;
 }
 
@@ -58,11 +60,11 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
       }
       const operation = String(req.headers['x-amz-target'] ?? '').replace(/^.*\./, '');
       void (proxy.beforeForward?.(operation) ?? Promise.resolve()).then(
-        () => forward(),
-        () => forward(),
+        () => forward(operation),
+        () => forward(operation),
       );
     });
-    const forward = () => {
+    const forward = (operation: string) => {
       const upstream = request(
         {
           host: target.hostname,
@@ -73,7 +75,20 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
         },
         (up) => {
           res.writeHead(up.statusCode ?? 502, up.headers);
-          up.pipe(res);
+          const onAnswer = proxy.onAnswer;
+          if (!onAnswer) {
+            up.pipe(res);
+            return;
+          }
+          const body: Buffer[] = [];
+          up.on('data', (c: Buffer) => {
+            body.push(c);
+            res.write(c);
+          });
+          up.on('end', () => {
+            onAnswer(operation, Buffer.concat(body));
+            res.end();
+          });
         },
       );
       upstream.on('error', () => {
