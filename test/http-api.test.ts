@@ -264,7 +264,10 @@ describe('HTTP API', () => {
       expect(until.json()).not.toHaveProperty('kind');
 
       const listed = (await app.inject({ url: '/api/v1/silences' })).json() as { silences: { id: string }[] };
-      expect(listed.silences.map((s) => s.id)).toEqual([silence.id, (until.json() as { id: string }).id]);
+      // In id order, the same on every read.
+      expect(listed.silences.map((s) => s.id)).toEqual(
+        [silence.id, (until.json() as { id: string }).id].sort(),
+      );
 
       await clock.advanceBy(60_000);
       const ended = await app.inject({
@@ -288,6 +291,55 @@ describe('HTTP API', () => {
       expect(unknown.statusCode).toBe(404);
       expect(unknown.json()).toMatchObject({ code: 'not_found', message: 'no silence sil_nope' });
       await app.inject({ method: 'DELETE', url: `/api/v1/silences/${(until.json() as { id: string }).id}` });
+    });
+
+    it('lists active silences a page at a time: every one once, expired ones left out, bad pages named', async () => {
+      const made: string[] = [];
+      for (let n = 0; n < 23; n++) {
+        const res = await post({
+          entity: `host:10.7.0.${n}`,
+          duration: n % 4 === 0 ? '1m' : '2h',
+          by: 'ana',
+        });
+        if (n % 4 !== 0) made.push((res.json() as { id: string }).id);
+      }
+      // The one-minute silences end: they stay stored (TTL deletes them later) and are skipped.
+      await clock.advanceBy(2 * 60_000);
+      const seen: string[] = [];
+      const sizes: number[] = [];
+      let cursor: string | null = null;
+      do {
+        const res = await app.inject({
+          url: '/api/v1/silences',
+          query: { limit: '5', ...(cursor ? { cursor } : {}) },
+        });
+        expect(res.statusCode).toBe(200);
+        const body = res.json() as { silences: { id: string; active: boolean }[]; nextCursor: string | null };
+        sizes.push(body.silences.length);
+        seen.push(...body.silences.map((s) => s.id));
+        expect(body.silences.every((s) => s.active)).toBe(true);
+        cursor = body.nextCursor;
+      } while (cursor);
+      expect(Math.max(...sizes)).toBeLessThanOrEqual(5);
+      expect(sizes.length).toBeGreaterThanOrEqual(4);
+      expect(new Set(seen).size).toBe(seen.length);
+      expect([...seen].sort()).toEqual([...made].sort());
+
+      for (const [query, field] of [
+        [{ limit: '0' }, /limit/],
+        [{ limit: '101' }, /limit/],
+        [{ cursor: 'bm90LWEtY3Vyc29y' }, /cursor/],
+        // A cursor of the incidents list is not one of silences.
+        [
+          { cursor: Buffer.from(JSON.stringify({ PK: 'INCIDENT#x', SK: 'META' })).toString('base64url') },
+          /cursor/,
+        ],
+      ] as const) {
+        const res = await app.inject({ url: '/api/v1/silences', query });
+        expect(res.statusCode).toBe(400);
+        expect((res.json() as { message: string }).message).toMatch(field);
+      }
+      for (const id of made) await app.inject({ method: 'DELETE', url: `/api/v1/silences/${id}` });
     });
 
     it('mutes new matching incidents: stored, not posted', async () => {

@@ -48,6 +48,7 @@ import {
   type RecordedEvent,
   SENT_MAX,
   SILENCE_PAGE,
+  SILENCE_SCAN_PAGES,
   type Silence,
   StaleLeaderError,
   SUPPRESSED_FINGERPRINTS_MAX,
@@ -880,6 +881,32 @@ export function createDynamoIncidentStore(options: DynamoStoreOptions): Incident
       return items.map(fromSilenceItem).sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
     },
 
+    async silencesPage(now, query) {
+      let startKey = query.cursor ? decodeSilenceCursor(query.cursor) : undefined;
+      const silences: Silence[] = [];
+      let lastKey: Record<string, unknown> | undefined;
+      for (let read = 0; read < SILENCE_SCAN_PAGES && silences.length < query.limit; read++) {
+        const page = await call('Query', () =>
+          doc.send(
+            new QueryCommand({
+              TableName: table,
+              KeyConditionExpression: 'PK = :pk',
+              FilterExpression: 'expiresAt > :now',
+              ExpressionAttributeValues: { ':pk': SILENCE_PK, ':now': now },
+              ConsistentRead: true,
+              Limit: query.limit - silences.length,
+              ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+            }),
+          ),
+        );
+        for (const item of page.Items ?? []) silences.push(fromSilenceItem(item));
+        lastKey = page.LastEvaluatedKey;
+        if (!lastKey) break;
+        startKey = lastKey;
+      }
+      return { silences, nextCursor: lastKey ? encodeCursor({ PK: lastKey.PK, SK: lastKey.SK }) : null };
+    },
+
     async expireSilence(id, now) {
       try {
         const res = await doc.send(
@@ -1325,15 +1352,29 @@ function encodeCursor(key: Record<string, unknown>): string {
   return Buffer.from(JSON.stringify(key)).toString('base64url');
 }
 
-function decodeCursor(cursor: string, pkName: string, skName: string): Record<string, unknown> {
+/** The key a cursor carries, as JSON; an `InvalidCursorError` for anything else. */
+function cursorKey(cursor: string): Record<string, unknown> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
     throw new InvalidCursorError();
   }
-  if (!parsed || typeof parsed !== 'object') throw new InvalidCursorError();
-  const key = parsed as Record<string, unknown>;
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new InvalidCursorError();
+  return parsed as Record<string, unknown>;
+}
+
+/** A silences cursor: the key of a silence item, nothing else. */
+function decodeSilenceCursor(cursor: string): Record<string, unknown> {
+  const key = cursorKey(cursor);
+  const names = Object.keys(key).sort();
+  if (names.length !== 2 || names[0] !== 'PK' || names[1] !== 'SK') throw new InvalidCursorError();
+  if (key.PK !== SILENCE_PK || typeof key.SK !== 'string') throw new InvalidCursorError();
+  return key;
+}
+
+function decodeCursor(cursor: string, pkName: string, skName: string): Record<string, unknown> {
+  const key = cursorKey(cursor);
   const names = Object.keys(key).sort();
   const expected = ['PK', 'SK', pkName, skName].sort();
   if (names.length !== expected.length || names.some((n, i) => n !== expected[i]))

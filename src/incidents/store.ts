@@ -84,6 +84,14 @@ export interface IncidentStore {
   /** Silences that have not expired at `now` (epoch ms), oldest first. */
   listSilences(now: number): Promise<Silence[]>;
   /**
+   * The silences that have not expired at `now`, a page at a time in a stable order (by id): at
+   * most `limit`, and the cursor of the next page (null on the last). A page may hold fewer than
+   * `limit` while more follow (expired silences the store still keeps are skipped, at most
+   * {@link SILENCE_SCAN_PAGES} reads a page). Throws {@link InvalidCursorError} for a cursor it
+   * did not issue.
+   */
+  silencesPage(now: number, query: { limit: number; cursor?: string }): Promise<SilencePage>;
+  /**
    * The same silences a page (of at most `pageSize`, default {@link SILENCE_PAGE}) at a time, in no particular
    * order: for whoever checks them on a hot path, in memory one page whatever their number.
    */
@@ -324,6 +332,20 @@ export interface IncidentPage {
   /** Null on the last page. */
   nextCursor: string | null;
 }
+
+/** A page of silences: see {@link IncidentStore.silencesPage}. */
+export interface SilencePage {
+  silences: Silence[];
+  /** Null on the last page. */
+  nextCursor: string | null;
+}
+
+/**
+ * Reads of the store one page of silences makes at most: expired silences stay stored until
+ * DynamoDB TTL deletes them (a week later) and are skipped, so a page is bounded by this many
+ * reads of `limit` items, not by how many silences expired this week.
+ */
+export const SILENCE_SCAN_PAGES = 5;
 
 /** Silences read at a time by `silencePages`: checked against an incident in a few ms. */
 export const SILENCE_PAGE = 200;

@@ -25,7 +25,7 @@ class InvalidRequestError extends GuardianError {
 }
 
 /**
- * Silences: `GET /api/v1/silences` (active ones), `POST /api/v1/silences` (mute new incidents of a
+ * Silences: `GET /api/v1/silences` (active ones, paginated), `POST /api/v1/silences` (mute new incidents of a
  * kind and/or touching an entity for a while), `DELETE /api/v1/silences/{id}` (end one now). The
  * same silences the Slack app's Silence button and `/guardian silence` create.
  */
@@ -37,21 +37,36 @@ export const silenceRoutes: RoutePlugin<SilenceRoutesOptions> = async (app, { st
     {
       config: { access: 'read' },
       schema: {
-        summary: 'Active silences, oldest first, with who made them, why, and what they suppressed',
+        summary: 'Active silences, a page at a time, with who made them, why, and what they suppressed',
+        description:
+          'In a stable order (by id). A page may hold fewer than `limit` while more follow: follow `nextCursor` until it is null.',
         tags: ['silences'],
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            limit: { type: 'integer', minimum: 1, maximum: 100, default: 100 },
+            cursor: { type: 'string', maxLength: 2048, description: 'nextCursor of the previous page' },
+          },
+        },
         response: {
           200: {
             type: 'object',
-            required: ['silences'],
-            properties: { silences: { type: 'array', items: { $ref: 'Silence#' } } },
+            required: ['silences', 'nextCursor'],
+            properties: {
+              silences: { type: 'array', items: { $ref: 'Silence#' } },
+              nextCursor: { type: ['string', 'null'] },
+            },
           },
+          400: errorBodySchema,
         },
       },
     },
-    async () => {
+    async (request) => {
       const now = clock.now();
-      const silences = await store.listSilences(now);
-      return { silences: silences.map((s) => silenceView(s, now)) };
+      const { limit, cursor } = request.query;
+      const page = await store.silencesPage(now, { limit, ...(cursor ? { cursor } : {}) });
+      return { silences: page.silences.map((s) => silenceView(s, now)), nextCursor: page.nextCursor };
     },
   );
 
