@@ -1,15 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { CrashPointName } from '../../src/core/crash-point.ts';
 import { startEmbeddedDynamo } from '../../src/incidents/embedded-dynamo.ts';
 import { silentLogger } from '../../src/telemetry/logger.ts';
-import { startSlackStandIn } from '../fakes/slack-api.ts';
 import { eventually } from '../support/eventually.ts';
-import { startRedis, type TestRedis } from '../support/redis.ts';
+import { startRedis } from '../support/redis.ts';
 import { faultScale, recordOutcome } from './scale.ts';
 import { type GuardianProcess, startGuardianProcess } from './support/guardian-process.ts';
 import {
@@ -21,6 +18,7 @@ import {
   pushUntilTaken,
   signalFingerprints,
 } from './support/pipeline.ts';
+import { useFaultWorkspace } from './support/workspace.ts';
 
 const TOKEN = 'xoxb-fault-matrix';
 const TABLE = 'crashpoints';
@@ -48,43 +46,26 @@ const POINTS: readonly CrashPointName[] = [
 describe.each(['embedded', 'BullMQ'] as const)(
   'fault matrix: kill -9 at each step of the pipeline (%s)',
   (mode) => {
-    let dataDir: string;
-    let slack: Awaited<ReturnType<typeof startSlackStandIn>>;
-    let redis: TestRedis | undefined;
-    let dynamo: Awaited<ReturnType<typeof startEmbeddedDynamo>> | undefined;
-    let guardian: GuardianProcess | undefined;
-
+    const ws = useFaultWorkspace(TOKEN);
     beforeEach(async () => {
-      dataDir = mkdtempSync(path.join(tmpdir(), 'guardian-faults-'));
-      slack = await startSlackStandIn({ token: TOKEN });
       process.env.AWS_ACCESS_KEY_ID ??= 'local';
       process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
       if (mode === 'BullMQ') {
-        redis = await startRedis();
-        dynamo = await startEmbeddedDynamo({ port: 0, logger: silentLogger() });
+        ws.redis = await startRedis();
+        ws.dynamo = await startEmbeddedDynamo({ port: 0, logger: silentLogger() });
       }
-    });
-    afterEach(async () => {
-      await guardian?.kill('SIGKILL');
-      guardian = undefined;
-      await slack.close();
-      await dynamo?.close();
-      dynamo = undefined;
-      await redis?.stop();
-      redis = undefined;
-      rmSync(dataDir, { recursive: true, force: true });
     });
 
     const config = () => ({
-      dataDir,
+      dataDir: ws.dataDir,
       logLevel: 'info' as const,
-      store: dynamo
-        ? { kind: 'dynamodb' as const, endpoint: dynamo.endpoint, table: TABLE, createTable: true }
+      store: ws.dynamo
+        ? { kind: 'dynamodb' as const, endpoint: ws.dynamo.endpoint, table: TABLE, createTable: true }
         : { kind: 'embedded' as const, table: TABLE },
-      ...(redis ? { queue: { redisUrl: redis.url } } : {}),
+      ...(ws.redis ? { queue: { redisUrl: ws.redis.url } } : {}),
       notify: { groupWait: 0, reconcileInterval: 2_000 },
       otlp: { retryAfterSeconds: 1 },
-      slack: { token: TOKEN, apiUrl: slack.url, channel: '#alerts' },
+      slack: { token: TOKEN, apiUrl: ws.slack.url, channel: '#alerts' },
       detection: { tick: 200, thresholds: [MEMORY_RULE] },
     });
 
@@ -96,8 +77,8 @@ describe.each(['embedded', 'BullMQ'] as const)(
         // Started without the crash: the exporter goes on pushing every series, still breaching,
         // and each one is in an incident, every paged one posted.
         const recover = async (): Promise<string> => {
-          guardian = await startGuardianProcess(config());
-          const url = guardian.url;
+          ws.guardian = await startGuardianProcess(config());
+          const url = ws.guardian.url;
           await pushUntilTaken(url, gaugeExport(pushed, 0.95));
           await eventually(
             async () => {
@@ -113,7 +94,7 @@ describe.each(['embedded', 'BullMQ'] as const)(
         let url = '';
         for (let round = 0; round < kills; round++) {
           const g = await startGuardianProcess(config(), { env: { GUARDIAN_CRASH_AT: point } });
-          guardian = g;
+          ws.guardian = g;
           const steps = passThrough(point, `${point}-${round}`, g, pushed);
           await Promise.race([steps, g.exited]);
           const how = await Promise.race([
@@ -125,15 +106,15 @@ describe.each(['embedded', 'BullMQ'] as const)(
           // Recovered before the next kill: each kill lands on new work, as separate crashes do (a
           // job that kills its worker twice is a dead letter by design: BullMQ's stall limit).
           url = await recover();
-          if (round < kills - 1) await guardian.kill('SIGTERM');
+          if (round < kills - 1) await ws.guardian.kill('SIGTERM');
         }
 
         // Long enough for late work (an adoption, a message update) to finish.
         await new Promise((r) => setTimeout(r, 2_000));
-        const outcome = await expectPostedExactlyOnce(url, slack);
+        const outcome = await expectPostedExactlyOnce(url, ws.slack);
         expect(outcome.posts).toBeGreaterThan(0);
         // Each post shows what the store holds: the incident's title, in the channel it records.
-        const byTs = new Map(slack.messages().map((m) => [m.ts, m]));
+        const byTs = new Map(ws.slack.messages().map((m) => [m.ts, m]));
         for (const i of await listIncidents(url)) {
           if (!i.slack) continue;
           const message = byTs.get(i.slack.ts);
@@ -144,9 +125,9 @@ describe.each(['embedded', 'BullMQ'] as const)(
           const res = await fetch(`${url}/api/v1/dead-letters?queue=${queue}`);
           expect(((await res.json()) as { deadLetters: unknown[] }).deadLetters, queue).toEqual([]);
         }
-        await guardian?.kill('SIGTERM');
-        guardian = undefined;
-        expect(await danglingClaims(dynamo?.endpoint, dataDir)).toEqual([]);
+        await ws.guardian?.kill('SIGTERM');
+        ws.guardian = undefined;
+        expect(await danglingClaims(ws.dynamo?.endpoint, ws.dataDir)).toEqual([]);
         recordOutcome(`kill -9 ${kills}× at ${point} (${mode})`, {
           faults: kills,
           ...outcome,

@@ -1,11 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startSlackStandIn } from '../fakes/slack-api.ts';
+import { describe, expect, it } from 'vitest';
 import { eventually } from '../support/eventually.ts';
 import { faultScale, recordOutcome } from './scale.ts';
-import { type GuardianProcess, startGuardianProcess } from './support/guardian-process.ts';
+import { startGuardianProcess } from './support/guardian-process.ts';
 import {
   expectPostedExactlyOnce,
   gaugeExport,
@@ -15,6 +11,7 @@ import {
   pushUntilTaken,
   signalFingerprints,
 } from './support/pipeline.ts';
+import { useFaultWorkspace } from './support/workspace.ts';
 
 const TOKEN = 'xoxb-fault-matrix';
 const hosts = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
@@ -26,27 +23,14 @@ const hosts = (prefix: string, n: number) => Array.from({ length: n }, (_, i) =>
  * exactly once, its post the one the store records, no signal lost, nothing to do by hand.
  */
 describe('fault matrix: the process stops at the wrong moment (embedded)', () => {
-  let dataDir: string;
-  let slack: Awaited<ReturnType<typeof startSlackStandIn>>;
-  let guardian: GuardianProcess | undefined;
-
-  beforeEach(async () => {
-    dataDir = mkdtempSync(path.join(tmpdir(), 'guardian-faults-'));
-    slack = await startSlackStandIn({ token: TOKEN });
-  });
-  afterEach(async () => {
-    await guardian?.kill('SIGKILL');
-    guardian = undefined;
-    await slack.close();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  const ws = useFaultWorkspace(TOKEN);
 
   const config = (groupWait: number, shutdownTimeout = 20_000) => ({
-    dataDir,
+    dataDir: ws.dataDir,
     logLevel: 'info' as const,
     queue: { shutdownTimeout },
     notify: { groupWait, reconcileInterval: 5_000 },
-    slack: { token: TOKEN, apiUrl: slack.url, channel: '#alerts' },
+    slack: { token: TOKEN, apiUrl: ws.slack.url, channel: '#alerts' },
     detection: { tick: 200, thresholds: [MEMORY_RULE] },
   });
 
@@ -57,16 +41,16 @@ describe('fault matrix: the process stops at the wrong moment (embedded)', () =>
     '%s while first posts wait in their group wait: posted once after the restart, nothing pushed again',
     async (name, signal) => {
       const n = faultScale({ ci: 4, long: 25 });
-      guardian = await startGuardianProcess(config(8_000));
-      await pushUntilTaken(guardian.url, gaugeExport(hosts('gw', n), 0.95));
-      const url = guardian.url;
+      ws.guardian = await startGuardianProcess(config(8_000));
+      await pushUntilTaken(ws.guardian.url, gaugeExport(hosts('gw', n), 0.95));
+      const url = ws.guardian.url;
       await eventually(async () => expect((await listIncidents(url)).length).toBeGreaterThan(0), 20_000);
       await new Promise((r) => setTimeout(r, 1_000));
-      expect(postsByIncident(slack).size).toBe(0);
-      await guardian.kill(signal);
+      expect(postsByIncident(ws.slack).size).toBe(0);
+      await ws.guardian.kill(signal);
 
-      guardian = await startGuardianProcess(config(8_000));
-      const again = guardian.url;
+      ws.guardian = await startGuardianProcess(config(8_000));
+      const again = ws.guardian.url;
       await eventually(
         async () => {
           const incidents = await listIncidents(again);
@@ -76,7 +60,7 @@ describe('fault matrix: the process stops at the wrong moment (embedded)', () =>
         250,
       );
       await new Promise((r) => setTimeout(r, 2_000));
-      const outcome = await expectPostedExactlyOnce(again, slack);
+      const outcome = await expectPostedExactlyOnce(again, ws.slack);
       expect(outcome.posts).toBeGreaterThan(0);
       expect((await signalFingerprints(again)).size).toBe(n);
       recordOutcome(`${name} while first posts wait (embedded)`, { faults: 1, ...outcome, signalsLost: 0 });
@@ -85,15 +69,15 @@ describe('fault matrix: the process stops at the wrong moment (embedded)', () =>
   );
 
   it('kill -9 after Slack took the post and before Guardian recorded it: adopted, not posted again', async () => {
-    guardian = await startGuardianProcess(config(0));
-    const held = slack.holdNextResponse('chat.postMessage');
-    await pushUntilTaken(guardian.url, gaugeExport(['adopt-0'], 0.95));
+    ws.guardian = await startGuardianProcess(config(0));
+    const held = ws.slack.holdNextResponse('chat.postMessage');
+    await pushUntilTaken(ws.guardian.url, gaugeExport(['adopt-0'], 0.95));
     const call = await held;
-    await guardian.kill('SIGKILL');
+    await ws.guardian.kill('SIGKILL');
     call.release();
 
-    guardian = await startGuardianProcess(config(0));
-    const again = guardian.url;
+    ws.guardian = await startGuardianProcess(config(0));
+    const again = ws.guardian.url;
     await eventually(
       async () => {
         const [incident] = await listIncidents(again);
@@ -102,7 +86,7 @@ describe('fault matrix: the process stops at the wrong moment (embedded)', () =>
       45_000,
       250,
     );
-    const outcome = await expectPostedExactlyOnce(again, slack);
+    const outcome = await expectPostedExactlyOnce(again, ws.slack);
     expect(outcome).toMatchObject({ incidents: 1, posts: 1 });
     recordOutcome('kill -9 between the Slack post and its record (embedded)', {
       faults: 1,
@@ -118,8 +102,8 @@ describe('fault matrix: the process stops at the wrong moment (embedded)', () =>
     'SIGTERM with signals queued: each is %s',
     async (how, shutdownTimeout) => {
       const n = faultScale({ ci: 150, long: 1000 });
-      guardian = await startGuardianProcess(config(20_000, shutdownTimeout));
-      const url = guardian.url;
+      ws.guardian = await startGuardianProcess(config(20_000, shutdownTimeout));
+      const url = ws.guardian.url;
       // One push of n breaching series, then SIGTERM at once: their signals are still queued.
       const pushed = fetch(`${url}/v1/metrics`, {
         method: 'POST',
@@ -127,11 +111,11 @@ describe('fault matrix: the process stops at the wrong moment (embedded)', () =>
         body: gaugeExport(hosts('q', n), 0.95),
       });
       expect((await pushed).status).toBe(200);
-      const took = await guardian.kill('SIGTERM');
+      const took = await ws.guardian.kill('SIGTERM');
       expect(took).toBeLessThan(shutdownTimeout + 10_000);
 
-      guardian = await startGuardianProcess(config(20_000));
-      const again = guardian.url;
+      ws.guardian = await startGuardianProcess(config(20_000));
+      const again = ws.guardian.url;
       await eventually(async () => expect((await signalFingerprints(again)).size).toBe(n), 60_000, 500);
       recordOutcome(`SIGTERM with ${n} signals queued, ${how} (embedded)`, {
         faults: 1,

@@ -1,11 +1,8 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startSlackStandIn } from '../fakes/slack-api.ts';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
 import { eventually } from '../support/eventually.ts';
 import { faultScale, recordOutcome } from './scale.ts';
-import { type GuardianProcess, startGuardianProcess } from './support/guardian-process.ts';
+import { startGuardianProcess } from './support/guardian-process.ts';
 import {
   gaugeExport,
   listIncidents,
@@ -13,6 +10,7 @@ import {
   postsByIncident,
   pushUntilTaken,
 } from './support/pipeline.ts';
+import { useFaultWorkspace } from './support/workspace.ts';
 
 const TOKEN = 'xoxb-fault-matrix';
 /** How long the silenced incident is watched for hot retries: 10 s in CI, 2 min with `long`. */
@@ -31,32 +29,19 @@ function cpuSeconds(pid: number): number {
  * retries hot while the reconciler keeps running.
  */
 describe('fault matrix: a 30-day silence (embedded)', () => {
-  let dataDir: string;
-  let slack: Awaited<ReturnType<typeof startSlackStandIn>>;
-  let guardian: GuardianProcess | undefined;
-
-  beforeEach(async () => {
-    dataDir = mkdtempSync(path.join(tmpdir(), 'guardian-faults-'));
-    slack = await startSlackStandIn({ token: TOKEN });
-  });
-  afterEach(async () => {
-    await guardian?.kill('SIGKILL');
-    guardian = undefined;
-    await slack.close();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  const ws = useFaultWorkspace(TOKEN);
 
   it(
     'stores the silenced incident unposted, posts the other once, nothing fails or spins',
     async () => {
-      guardian = await startGuardianProcess({
-        dataDir,
+      ws.guardian = await startGuardianProcess({
+        dataDir: ws.dataDir,
         logLevel: 'info',
         notify: { groupWait: 0, reconcileInterval: 2_000 },
-        slack: { token: TOKEN, apiUrl: slack.url, channel: '#alerts' },
+        slack: { token: TOKEN, apiUrl: ws.slack.url, channel: '#alerts' },
         detection: { tick: 200, thresholds: [MEMORY_RULE] },
       });
-      const { url, pid } = guardian;
+      const { url, pid } = ws.guardian;
       const silenced = await fetch(`${url}/api/v1/silences`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -88,10 +73,10 @@ describe('fault matrix: a 30-day silence (embedded)', () => {
       );
 
       const cpuBefore = cpuSeconds(pid);
-      const logBefore = guardian.output().length;
+      const logBefore = ws.guardian.output().length;
       await new Promise((r) => setTimeout(r, WATCH_MS));
       const cpuShare = (cpuSeconds(pid) - cpuBefore) / (WATCH_MS / 1000);
-      const logged = guardian.output().slice(logBefore);
+      const logged = ws.guardian.output().slice(logBefore);
 
       const incidents = await listIncidents(url);
       expect(incidents.find((i) => i.id === quietId)?.slack).toBeNull();
@@ -99,13 +84,13 @@ describe('fault matrix: a 30-day silence (embedded)', () => {
         deadLetters: unknown[];
       };
       expect(dead.deadLetters).toEqual([]);
-      expect(guardian.output()).not.toMatch(/TimeoutOverflowWarning/);
+      expect(ws.guardian.output()).not.toMatch(/TimeoutOverflowWarning/);
       // Idle but for the reconciler and the detector tick: far from a core spinning on retries.
       expect(cpuShare).toBeLessThan(0.3);
       expect(logged.split('\n').filter((l) => l.includes(quietId)).length).toBeLessThan(WATCH_MS / 1_000);
 
       // The silenced incident is unposted by design; the other one is posted exactly once.
-      const posts = postsByIncident(slack);
+      const posts = postsByIncident(ws.slack);
       expect([...posts.keys()]).toEqual(incidents.filter((i) => i.id !== quietId).map((i) => i.id));
       expect([...posts.values()].map((ts) => ts.length)).toEqual([1]);
       console.info(`30-day silence: CPU ${Math.round(cpuShare * 100)}% of a core over ${WATCH_MS / 1000} s`);

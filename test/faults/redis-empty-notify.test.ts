@@ -1,12 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startSlackStandIn } from '../fakes/slack-api.ts';
+import { describe, expect, it } from 'vitest';
 import { eventually } from '../support/eventually.ts';
-import { startRedis, type TestRedis } from '../support/redis.ts';
+import { startRedis } from '../support/redis.ts';
 import { faultScale, recordOutcome } from './scale.ts';
-import { type GuardianProcess, startGuardianProcess } from './support/guardian-process.ts';
+import { startGuardianProcess } from './support/guardian-process.ts';
 import {
   expectPostedExactlyOnce,
   gaugeExport,
@@ -15,6 +11,7 @@ import {
   postsByIncident,
   pushUntilTaken,
 } from './support/pipeline.ts';
+import { useFaultWorkspace } from './support/workspace.ts';
 
 const TOKEN = 'xoxb-fault-matrix';
 
@@ -25,45 +22,30 @@ const TOKEN = 'xoxb-fault-matrix';
  * posted) and each is posted exactly once.
  */
 describe('fault matrix: Redis restarted empty while notify jobs wait (BullMQ)', () => {
-  let dataDir: string;
-  let redis: TestRedis | undefined;
-  let slack: Awaited<ReturnType<typeof startSlackStandIn>>;
-  let guardian: GuardianProcess | undefined;
-
-  beforeEach(async () => {
-    dataDir = mkdtempSync(path.join(tmpdir(), 'guardian-faults-'));
-    slack = await startSlackStandIn({ token: TOKEN });
-  });
-  afterEach(async () => {
-    await guardian?.kill('SIGKILL');
-    guardian = undefined;
-    await redis?.stop();
-    await slack.close();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  const ws = useFaultWorkspace(TOKEN);
 
   it('the reconciler posts what was stored and not yet posted, each once', async () => {
     const n = faultScale({ ci: 4, long: 25 });
-    redis = await startRedis();
-    const { port } = redis;
-    guardian = await startGuardianProcess({
-      dataDir,
+    ws.redis = await startRedis();
+    const { port } = ws.redis;
+    ws.guardian = await startGuardianProcess({
+      dataDir: ws.dataDir,
       logLevel: 'info',
-      queue: { redisUrl: redis.url },
+      queue: { redisUrl: ws.redis.url },
       notify: { groupWait: 8_000, reconcileInterval: 3_000 },
-      slack: { token: TOKEN, apiUrl: slack.url, channel: '#alerts' },
+      slack: { token: TOKEN, apiUrl: ws.slack.url, channel: '#alerts' },
       detection: { tick: 200, thresholds: [MEMORY_RULE] },
     });
-    const url = guardian.url;
+    const url = ws.guardian.url;
     const hosts = Array.from({ length: n }, (_, i) => `wait-${i}`);
     await pushUntilTaken(url, gaugeExport(hosts, 0.95));
     await eventually(async () => expect(await listIncidents(url)).toHaveLength(n), 20_000, 100);
-    expect(postsByIncident(slack).size).toBe(0);
+    expect(postsByIncident(ws.slack).size).toBe(0);
 
     // Within the group wait: Redis goes, and comes back on its port with nothing in it.
-    await redis.stop();
-    redis = await startRedis({ port });
-    expect(postsByIncident(slack).size).toBe(0);
+    await ws.redis.stop();
+    ws.redis = await startRedis({ port });
+    expect(postsByIncident(ws.slack).size).toBe(0);
 
     await eventually(
       async () => expect((await listIncidents(url)).every((i) => i.slack !== null)).toBe(true),
@@ -71,7 +53,7 @@ describe('fault matrix: Redis restarted empty while notify jobs wait (BullMQ)', 
       250,
     );
     await new Promise((r) => setTimeout(r, 3_000));
-    const outcome = await expectPostedExactlyOnce(url, slack);
+    const outcome = await expectPostedExactlyOnce(url, ws.slack);
     expect(outcome).toMatchObject({ incidents: n, paged: n, posts: n });
     recordOutcome('Redis restarted empty while first posts wait in it as notify jobs (BullMQ)', {
       faults: 1,
