@@ -1028,10 +1028,15 @@ export function createDynamoIncidentStore(options: DynamoStoreOptions): Incident
 
     recordSent,
 
-    async sent(incidentId) {
+    async sent(incidentId, options) {
+      const kind = options?.kind;
+      // Sorted by kind, then ts: one kind is one range of keys.
       const items = await queryAll({
         KeyConditionExpression: 'PK = :pk AND begins_with(SK, :sent)',
-        ExpressionAttributeValues: { ':pk': incidentPk(incidentId), ':sent': SENT_SK_PREFIX },
+        ExpressionAttributeValues: {
+          ':pk': incidentPk(incidentId),
+          ':sent': kind ? `${SENT_SK_PREFIX}${kind}#` : SENT_SK_PREFIX,
+        },
       });
       return items
         .map(

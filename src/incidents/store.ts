@@ -139,8 +139,11 @@ export interface IncidentStore {
    * a ts already noted is not noted again; an edit is one per ts, time and incident version.
    */
   recordSent(incidentId: string, record: NotificationRecord): Promise<void>;
-  /** What was sent about the incident, oldest first (at most {@link SENT_MAX}, the newest). */
-  sent(incidentId: string): Promise<NotificationRecord[]>;
+  /**
+   * What was sent about the incident, oldest first (at most {@link SENT_MAX}, the newest); only
+   * what is of `kind` when given (`post`: one record, read without reading the edits and replies).
+   */
+  sent(incidentId: string, options?: { kind?: NotificationRecord['kind'] }): Promise<NotificationRecord[]>;
 
   /** What the notifier last told Slack about an incident; null before its first post. */
   getNotificationState(incidentId: string): Promise<NotificationState | null>;

@@ -29,7 +29,8 @@ export class DeliveryRecords {
 
   /** When the incident was first posted (epoch ms); null when that is not recorded. */
   async postedAt(incidentId: string): Promise<number | null> {
-    return (await this.#store.sent(incidentId)).find((n) => n.kind === 'post')?.at ?? null;
+    // The post record only: an incident edited on every change has thousands of others.
+    return (await this.#store.sent(incidentId, { kind: 'post' })).at(0)?.at ?? null;
   }
 
   /**
