@@ -131,6 +131,16 @@ describe('a merge on a server with transactions (moto)', () => {
       }
       expect(after.b?.mergedInto).toBeUndefined();
       expect(after.a?.signals).toHaveLength(2);
+      // The claims it moved first name the survivor, still open: nothing is blocked, and the merge
+      // worked out again from what is stored now lands whole.
+      expect((await store.findOpenByFingerprint('b_fp_1'))?.id).toBe('inc_a');
+      const again = merge(after.a!, after.b!, T0 + 6_000);
+      const written = await store.mergeIncidents(again.absorbed.incident, again.survivor.incident);
+      expect(written.atomic).toBe(true);
+      expect((await store.get('inc_a'))?.signals).toHaveLength(4);
+      expect(await store.get('inc_b')).toMatchObject({ status: 'resolved', mergedInto: 'inc_a' });
+      for (const fp of ['fp_1', 'fp_2', 'b_fp_1', 'b_fp_2'])
+        expect((await store.findOpenByFingerprint(fp))?.id).toBe('inc_a');
     },
   );
 
