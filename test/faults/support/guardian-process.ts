@@ -4,9 +4,10 @@ import path from 'node:path';
 import type { GuardianConfigInput } from '../../../src/config/schema.ts';
 import { eventually } from '../../support/eventually.ts';
 import { needsExternal } from '../../support/external.ts';
-import { freePort } from '../../support/net.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
+/** The line `guardian serve` logs once it listens, with its address. */
+const LISTENING = /Guardian is up: OTLP metrics at (http:\/\/127\.0\.0\.1:\d+)\/v1\/metrics/;
 
 /** Guardian run as users run it, `node src/cli.ts serve`, in a child process a test can kill. */
 export interface GuardianProcess {
@@ -23,8 +24,10 @@ export interface GuardianProcess {
 }
 
 /**
- * Starts `guardian serve` with `config` (written to a file, given as GUARDIAN_CONFIG) on a free
- * port, and waits until `/healthz` answers. `dataDir` should be the test's own folder, kept from
+ * Starts `guardian serve` with `config` (written to a file, given as GUARDIAN_CONFIG) on a port
+ * the system picks (port 0: a port chosen here and handed over could be taken by another process
+ * on a busy machine before Guardian binds it, and the test would then talk to that process), reads
+ * the port from the line Guardian logs once it listens, and waits until `/readyz` answers. `dataDir` should be the test's own folder, kept from
  * one start to the next to restart "the same" Guardian.
  */
 export async function startGuardianProcess(
@@ -32,9 +35,8 @@ export async function startGuardianProcess(
   options: { waitReady?: boolean; env?: Record<string, string> } = {},
 ): Promise<GuardianProcess> {
   needsExternal('guardian serve');
-  const port = await freePort();
-  const file = path.join(config.dataDir, `config-${port}.json`);
-  writeFileSync(file, JSON.stringify({ ...config, port, host: '127.0.0.1' }));
+  const file = path.join(config.dataDir, `config-${process.hrtime.bigint()}.json`);
+  writeFileSync(file, JSON.stringify({ ...config, port: 0, host: '127.0.0.1' }));
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     GUARDIAN_CONFIG: file,
@@ -59,11 +61,13 @@ export async function startGuardianProcess(
   const exited = new Promise<NodeJS.Signals | number | null>((resolve) =>
     child.once('exit', (code, signal) => resolve(signal ?? code)),
   );
-  const url = `http://127.0.0.1:${port}`;
+  let url = '';
   try {
     await eventually(
       async () => {
         if (child.exitCode !== null) throw new Error(`guardian exited (${child.exitCode}): ${output}`);
+        url ||= (LISTENING.exec(head) ?? LISTENING.exec(output))?.[1] ?? '';
+        if (!url) throw new Error('not listening yet');
         const res = await fetch(`${url}/${options.waitReady === false ? 'healthz' : 'readyz'}`);
         if (res.status !== 200) throw new Error(`not ready: ${await res.text()}`);
       },
