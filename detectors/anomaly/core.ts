@@ -372,8 +372,13 @@ export class AnomalyScorerPool {
   readonly #tailStepDown: number;
   readonly #momentRateSlow: number;
   readonly #momentRateFast: number;
-  /** The fast-memory surprise of the last `#beyond` (which returns the slow-memory one). */
-  #fastSurprise = 0;
+  /**
+   * Fractional arguments and results of the helpers `score` calls (`#beyond`, `#repeat`,
+   * `#calm`): V8 does not inline them into `score`, and a double passed to or returned from a
+   * call that is not inlined is boxed on the heap, which made garbage collection a sixth of the
+   * run. Handed over in this array, they are not.
+   */
+  readonly #io = new Float64Array(2);
   readonly #tailDoubt: number;
   readonly #refractoryDecay: number;
   readonly #refractoryFactor: number;
@@ -711,8 +716,12 @@ export class AnomalyScorerPool {
         s = th > 0 ? this.#tailBase * (x / th) : 0;
         sf = s;
       } else {
-        s = this.#beyond(t, e, x - th, mean);
-        sf = this.#fastSurprise;
+        const io = this.#io;
+        io[0] = x - th;
+        io[1] = mean;
+        this.#beyond(t, e);
+        s = io[0]!;
+        sf = io[1]!;
       }
       if (k === unscored || k === unscored + 1) continue;
       if (k >= CH_SEASONAL_HIGH) {
@@ -745,8 +754,13 @@ export class AnomalyScorerPool {
     g[b + H_SURPRISE] = surprise;
     g[b + H_CHANNEL] = channel;
 
-    this.#repeat(a, b, value, localScale);
-    this.#calm(b, residual, bd);
+    const io = this.#io;
+    io[0] = value;
+    io[1] = localScale;
+    this.#repeat(a, b);
+    io[0] = residual;
+    io[1] = bd;
+    this.#calm(b);
 
     // Learn from the point.
     const absResidual = Math.abs(residual);
@@ -788,9 +802,12 @@ export class AnomalyScorerPool {
    * (a gauge sampled faster than it changes, counts that are often zero) and by chance (two
    * values of a series with resolution `r` and noise `σ` are equal about `r / (2√π σ)` of the
    * time); the likelier of the two is the run's null model. What a run teaches is learnt when it
-   * ends, so a series that stays stuck keeps looking stuck.
+   * ends, so a series that stays stuck keeps looking stuck. The value is `#io[0]`, the local
+   * scale `#io[1]`.
    */
-  #repeat(a: number, b: number, value: number, localScale: number): void {
+  #repeat(a: number, b: number): void {
+    const value = this.#io[0]!;
+    const localScale = this.#io[1]!;
     const f = this.#f64;
     const g = this.#f32;
     const last = f[a + F_LAST]!;
@@ -847,9 +864,12 @@ export class AnomalyScorerPool {
    * thousand points); a CUSUM of the log-likelihood ratio of "calm `CALM_ALTERNATIVE` of the time"
    * against that chain rises while calm points come more often than the series' own habit allows.
    * The median moves little when a burst inflates the usual residual, so the lull after a burst
-   * is not calm; a series calm by nature (held gauges, quiet nights) learns its calm runs.
+   * is not calm; a series calm by nature (held gauges, quiet nights) learns its calm runs. The
+   * one-step residual is `#io[0]`, the usual residual at this time of day `#io[1]`.
    */
-  #calm(b: number, residual: number, bucketScale: number): void {
+  #calm(b: number): void {
+    const residual = this.#io[0]!;
+    const bucketScale = this.#io[1]!;
     const g = this.#f32;
     const r = Math.abs(residual);
     // An exact repeat is the run tracker's to judge (a held gauge, a stuck value), not a lull.
@@ -911,19 +931,21 @@ export class AnomalyScorerPool {
   }
 
   /**
-   * Surprise of an excess `y` over the tail quantile at `t` (whose channel's mean value is now
-   * `mean`) under the slow-memory fit of the excesses at `e`, leaving the fast-memory one in
-   * `#fastSurprise`; then learns `y` and raises the quantile.
+   * Surprise of an excess `y` (`#io[0]`) over the tail quantile at `t` (whose channel's mean value
+   * is now `mean`, `#io[1]`) under the slow- and the fast-memory fit of the excesses at `e`, left
+   * in `#io[0]` and `#io[1]`; then learns `y` and raises the quantile.
    */
-  #beyond(t: number, e: number, y: number, mean: number): number {
+  #beyond(t: number, e: number): void {
+    const io = this.#io;
+    const y = io[0]!;
+    const mean = io[1]!;
     const x = this.#excesses;
     const count = x[e + 4]!;
-    const s = this.#excess(x[e]!, x[e + 1]!, count, y);
-    this.#fastSurprise = this.#excess(x[e + 2]!, x[e + 3]!, count, y);
+    io[0] = this.#excess(x[e]!, x[e + 1]!, count, y);
+    io[1] = this.#excess(x[e + 2]!, x[e + 3]!, count, y);
     this.#learnExcess(e, y);
     const g = this.#f32;
     g[t] = g[t]! + this.#tailStepUp * Math.max(mean, 1e-9);
-    return s;
   }
 
   /**
