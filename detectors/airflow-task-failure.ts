@@ -1,7 +1,8 @@
 import type { Evidence, Observation, Severity, Signal, StateObservation } from '../src/core/index.ts';
 import { parseTaskKey, stableId } from '../src/core/index.ts';
 import type { Detector, DetectorContext } from '../src/detection/engine.ts';
-import { readFailureText } from '../src/logs/failure-text.ts';
+import { EXCEPTION_LABEL, readFailureText } from '../src/logs/failure-text.ts';
+import { bareTable, tablesNamed } from '../src/logs/table-lineage.ts';
 
 export const AIRFLOW_TASK_FAILURE_DETECTOR_ID = 'airflow-task-failure';
 
@@ -32,14 +33,25 @@ const KINDS: Record<
  * Airflow task tries: a try that failed and will retry (`airflow.task_retry`), a task that failed
  * for good, retries exhausted (`airflow.task_failed`), and tasks that did not run because
  * something upstream failed (`airflow.task_upstream_failed`). A later success of the task resolves
- * them; a final failure supersedes the retry signal.
+ * them; a final failure supersedes the retry signal. A failed try carries the other workers on
+ * which tries succeeded meanwhile (`succeeding elsewhere`): a machine whose failures span DAGs
+ * while the same platform works elsewhere is a cause to consider.
  */
 export function createAirflowTaskFailureDetector(): Detector {
   /** Firing signals per task entity, by kind. */
   const firing = new Map<string, Map<string, Signal>>();
+  /** The last successful try per worker host: the differential evidence a failure carries. */
+  const succeeded = new Map<string, number>();
+  /** Per table (`namespace.table`), the tasks that last wrote it and when, latest first (lineage). */
+  const writers = new Map<string, Writer[]>();
+  /** Tables by bare name, for a location whose namespace directory is not the catalog's. */
+  const byBare = new Map<string, Set<string>>();
 
   function observe(obs: Observation, ctx: DetectorContext): void {
     if (obs.type !== 'state' || !obs.entity.startsWith('airflow:task:')) return;
+    if (obs.to === 'success' && obs.details.hostname) noteSuccess(String(obs.details.hostname), obs.time);
+    if (obs.to === 'success' && Array.isArray(obs.details.writes))
+      for (const t of obs.details.writes) noteWrite(String(t), obs.entity, obs.time);
     const open = firing.get(obs.entity);
     // A `failed` try with a later try (Airflow's try history) is a failure that was retried.
     const retried = obs.to === 'failed' && obs.details.retried === true;
@@ -47,7 +59,14 @@ export function createAirflowTaskFailureDetector(): Detector {
     if (meaning) {
       if (obs.to === 'failed' && !retried && open?.has('airflow.task_retry'))
         resolve(obs, 'airflow.task_retry', ctx);
-      const signal = toSignal(obs, meaning.kind, meaning.severity, meaning.title(taskName(obs.entity), obs));
+      const signal = toSignal(
+        obs,
+        meaning.kind,
+        meaning.severity,
+        meaning.title(taskName(obs.entity), obs),
+        meaning.kind === 'airflow.task_upstream_failed' ? [] : succeedingElsewhere(obs),
+        meaning.kind === 'airflow.task_upstream_failed' ? [] : lastWriters(obs),
+      );
       const byKind = firing.get(obs.entity) ?? new Map<string, Signal>();
       byKind.set(meaning.kind, signal);
       firing.set(obs.entity, byKind);
@@ -57,6 +76,62 @@ export function createAirflowTaskFailureDetector(): Detector {
     if (obs.to === 'success' && open) {
       for (const kind of [...open.keys()]) resolve(obs, kind, ctx);
     }
+  }
+
+  function noteSuccess(host: string, time: number): void {
+    if (time <= (succeeded.get(host) ?? Number.NEGATIVE_INFINITY)) return;
+    succeeded.delete(host); // re-inserted last: the map stays in order of recency
+    succeeded.set(host, time);
+    // Bounded: workers are few, but a fleet that churns hostnames forgets the longest silent.
+    if (succeeded.size > MAX_WORKERS) succeeded.delete(succeeded.keys().next().value!);
+  }
+
+  function noteWrite(table: string, task: string, at: number): void {
+    // The latest writes first; a task that writes again replaces its earlier write.
+    const had = (writers.get(table) ?? []).filter((w) => w.task !== task);
+    const next = [{ table, task, at }, ...had].sort((a, b) => b.at - a.at).slice(0, WRITERS_PER_TABLE);
+    writers.delete(table); // re-inserted last: the map stays in order of recency
+    writers.set(table, next);
+    const bare = byBare.get(bareTable(table)) ?? new Set<string>();
+    bare.add(table);
+    byBare.set(bareTable(table), bare);
+    if (writers.size > MAX_TABLES) {
+      const oldest = writers.keys().next().value!;
+      writers.delete(oldest);
+      byBare.get(bareTable(oldest))?.delete(oldest);
+    }
+  }
+
+  /**
+   * The tasks that wrote the tables a failed try's log names within {@link SUCCESS_WINDOW_MS}
+   * before it: a writer that succeeded shortly before its readers fail is a cause to consider
+   * (which of several is the ranking's call: the one whose write came first, when they explain
+   * as much). A table named only by its location matches by its bare name when one written table
+   * has that name.
+   */
+  function lastWriters(obs: StateObservation): Writer[] {
+    if (!Array.isArray(obs.details.log)) return [];
+    const out: Writer[] = [];
+    for (const t of tablesNamed(obs.details.log.map(String).join('\n'))) {
+      let ws = writers.get(t);
+      if (!ws) {
+        const same = byBare.get(bareTable(t));
+        if (same?.size === 1) ws = writers.get([...same][0]!);
+      }
+      for (const w of ws ?? [])
+        if (w.task !== obs.entity && w.at <= obs.time && obs.time - w.at <= SUCCESS_WINDOW_MS) out.push(w);
+    }
+    return out.slice(0, MAX_WRITERS_NAMED);
+  }
+
+  /** Other workers on which a try succeeded within {@link SUCCESS_WINDOW_MS} before this one ended. */
+  function succeedingElsewhere(obs: StateObservation): string[] {
+    const own = obs.details.hostname ? String(obs.details.hostname) : undefined;
+    if (!own) return [];
+    const out: string[] = [];
+    for (const [host, at] of succeeded)
+      if (host !== own && at <= obs.time && obs.time - at <= SUCCESS_WINDOW_MS) out.push(host);
+    return out.sort();
   }
 
   function resolve(obs: StateObservation, kind: string, ctx: DetectorContext): void {
@@ -81,7 +156,41 @@ export function createAirflowTaskFailureDetector(): Detector {
   };
 }
 
-function toSignal(obs: StateObservation, kind: string, severity: Severity, title: string): Signal {
+/**
+ * How far back a success on another worker counts as evidence that the same platform works
+ * elsewhere: the correlator's default link window.
+ */
+const SUCCESS_WINDOW_MS = 30 * 60_000;
+const MAX_WORKERS = 1000;
+
+/** Tables whose last writers are remembered at most. */
+const MAX_TABLES = 50_000;
+/** Writes remembered per table. */
+const WRITERS_PER_TABLE = 3;
+/** Writers a failure carries as evidence at most (the store keeps 10 evidence entries a signal). */
+const MAX_WRITERS_NAMED = 3;
+
+/** The task (its key) that last wrote a table, and when its try ended. */
+interface Writer {
+  readonly table: string;
+  readonly task: string;
+  readonly at: number;
+}
+
+/** The evidence label of a table a failure names and the task that last wrote it (read by the correlator). */
+export const TABLE_LAST_WRITTEN = 'table last written';
+
+/** The evidence label of the workers where tries succeeded meanwhile (read by the correlator). */
+export const SUCCEEDING_ELSEWHERE = 'succeeding elsewhere';
+
+function toSignal(
+  obs: StateObservation,
+  kind: string,
+  severity: Severity,
+  title: string,
+  elsewhere: readonly string[],
+  written: readonly Writer[],
+): Signal {
   const evidence: Evidence[] = [
     {
       kind: 'text',
@@ -93,6 +202,17 @@ function toSignal(obs: StateObservation, kind: string, severity: Severity, title
     evidence.push({ kind: 'text', label: 'worker', text: String(obs.details.hostname) });
   if (obs.details.operator)
     evidence.push({ kind: 'text', label: 'operator', text: String(obs.details.operator) });
+  // Differential evidence: tries succeeded on other workers in the last half hour, so a failure
+  // here may be this machine's, not the platform's.
+  if (elsewhere.length > 0)
+    evidence.push({ kind: 'text', label: SUCCEEDING_ELSEWHERE, text: elsewhere.join(', ') });
+  // Lineage: the task that last wrote a table this failure names is related to it.
+  for (const w of written)
+    evidence.push({
+      kind: 'text',
+      label: TABLE_LAST_WRITTEN,
+      text: `${w.table} by ${w.task} at ${new Date(w.at).toISOString()}`,
+    });
   if (Array.isArray(obs.details.log) && obs.details.log.length > 0) {
     evidence.push({ kind: 'log', label: 'task log', lines: obs.details.log.map(String) });
   }
@@ -102,12 +222,16 @@ function toSignal(obs: StateObservation, kind: string, severity: Severity, title
       ? readFailureText(obs.details.log.map(String).join('\n'))
       : { causes: [], uses: [], names: [] };
   if (failure.errorClass) evidence.push({ kind: 'text', label: 'error class', text: failure.errorClass });
+  else if (failure.exception)
+    evidence.push({ kind: 'text', label: EXCEPTION_LABEL, text: failure.exception });
   return {
     fingerprint: stableId('aft_', kind, obs.entity),
     kind,
     status: 'firing',
     entity: obs.entity,
-    related: [...new Set([...obs.related, ...failure.causes, ...failure.uses])],
+    related: [
+      ...new Set([...obs.related, ...failure.causes, ...failure.uses, ...written.map((w) => w.task)]),
+    ],
     time: obs.time,
     severity,
     title,

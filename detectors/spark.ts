@@ -1,9 +1,18 @@
 import type { Observation, Severity, Signal, StateObservation } from '../src/core/index.ts';
 import { stableId } from '../src/core/index.ts';
 import type { Detector, DetectorContext } from '../src/detection/engine.ts';
-import { readFailureText } from '../src/logs/failure-text.ts';
+import { EXCEPTION_LABEL, readFailureText } from '../src/logs/failure-text.ts';
 
 export const SPARK_DETECTOR_ID = 'spark';
+
+/** How far back a job that succeeded counts as the cluster working: the correlator's link window. */
+const SUCCESS_WINDOW_MS = 30 * 60_000;
+/** `(10.0.4.161 executor 22)`: the host and executor Spark lost a task on. */
+const LOST_ON = /\(([\w.-]+ executor \w+)\)/;
+/** The evidence label of the executor (`10.0.4.161 executor 22`) a failed job's task was lost on. */
+export const LOST_TASK_ON = 'task lost on';
+/** Successes remembered at most (a busy cluster's half hour). */
+const MAX_SUCCEEDED = 10_000;
 
 /** Why an executor went away, from Spark's `removeReason` text (wording differs by cluster manager). */
 export type ExecutorLossCause =
@@ -50,6 +59,12 @@ const EXECUTOR_LOSS_CLASS: Record<ExecutorLossCause, string | undefined> = {
  */
 export function createSparkDetector(): Detector {
   const firing = new Set<string>();
+  /** When jobs succeeded, oldest first, within the last {@link SUCCESS_WINDOW_MS}. */
+  const succeeded: number[] = [];
+  const succeededWithin = (time: number): number => {
+    while (succeeded.length > 0 && time - succeeded[0]! > SUCCESS_WINDOW_MS) succeeded.shift();
+    return succeeded.filter((t) => t <= time).length;
+  };
 
   function emit(
     ctx: DetectorContext,
@@ -106,6 +121,11 @@ export function createSparkDetector(): Detector {
       }
       if (obs.type !== 'state') return;
       if (obs.entity.startsWith('spark:job:')) {
+        if (obs.to === 'SUCCEEDED') {
+          succeeded.push(obs.time);
+          if (succeeded.length > MAX_SUCCEEDED) succeeded.shift();
+          return;
+        }
         if (obs.to === 'LOST') {
           emit(
             ctx,
@@ -133,6 +153,11 @@ export function createSparkDetector(): Detector {
             : '';
           const appId = obs.entity.slice('spark:job:'.length, obs.entity.lastIndexOf('/'));
           const failure = readFailureText(reason, appId);
+          // Differential evidence: jobs that succeeded meanwhile ran their tasks across the
+          // cluster's executors, so the machine this job's task failed on may be the cause.
+          const elsewhere = succeededWithin(obs.time);
+          // Where its task was lost: `(10.0.4.161 executor 22)` in the stage's failure reason.
+          const lostOn = LOST_ON.exec(reason)?.[1];
           emit(
             ctx,
             {
@@ -144,7 +169,22 @@ export function createSparkDetector(): Detector {
             'firing',
             'high',
             `Spark job ${obs.entity.slice('spark:job:'.length)} failed${task}`,
-            [{ kind: 'log', label: 'failed stage reason', lines: reason.split('\n').slice(0, 20) }],
+            [
+              { kind: 'log', label: 'failed stage reason', lines: reason.split('\n').slice(0, 20) },
+              ...(!failure.errorClass && failure.exception
+                ? [{ kind: 'text' as const, label: EXCEPTION_LABEL, text: failure.exception }]
+                : []),
+              ...(lostOn ? [{ kind: 'text' as const, label: LOST_TASK_ON, text: lostOn }] : []),
+              ...(elsewhere > 0
+                ? [
+                    {
+                      kind: 'text' as const,
+                      label: 'succeeding elsewhere',
+                      text: `${elsewhere} Spark job${elsewhere === 1 ? '' : 's'} succeeded in the last 30 min`,
+                    },
+                  ]
+                : []),
+            ],
             failure.errorClass,
             failure.names,
           );

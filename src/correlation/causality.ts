@@ -1,5 +1,5 @@
 import { type EntityKey, type IncidentSignal, parseTaskKey, type RootCause } from '../core/index.ts';
-import { failureClass } from '../logs/failure-text.ts';
+import { EXCEPTION_LABEL, failureClass, failureSignature } from '../logs/failure-text.ts';
 import { errorLines, resourcesNamedIn, resourcesOfSeries } from './resources.ts';
 
 /**
@@ -60,6 +60,25 @@ export interface SignalRole {
   readonly resources: readonly EntityKey[];
   /** Work that failed or went missing: what an incident's root cause has to explain. */
   readonly failure: boolean;
+  /**
+   * For a failure that carries differential evidence (work succeeded on other machines meanwhile):
+   * the machine it ran on, `host:…`: the Celery worker of an Airflow try, the host of the executor
+   * a Spark job's task was lost on. Failures of several DAGs on one machine while the platform works
+   * elsewhere point at the machine, whatever their texts say.
+   */
+  readonly machine?: EntityKey;
+  /**
+   * With `machine`: how it failed (`failureSignature`), so that only failures on the machine that
+   * fail the same way are taken for one fault of it (two unrelated retries that happened to share
+   * a worker are not).
+   */
+  readonly signature?: string;
+  /**
+   * For a failure naming a table: the tasks that last wrote the tables it names, shortly before
+   * (`table last written` evidence), with when they wrote them. Lineage: a writer that succeeded
+   * just before its readers failed is a cause to consider.
+   */
+  readonly writers: readonly { readonly task: EntityKey; readonly at: number; readonly table: string }[];
 }
 
 /** Root-cause kinds that mean a host is gone: its silence and the symptoms that named it belong to the loss. */
@@ -168,10 +187,15 @@ function computeRole(s: RoleInput): SignalRole {
         ),
       ]
     : [];
+  const machine = failure ? machineOf(s, workerHost) : undefined;
   return {
+    writers: failure ? writersOf(s) : [],
     names: [...names],
     resources,
     failure,
+    ...(machine
+      ? { machine, signature: failureSignature(s.errorClass, evidenceText(s, EXCEPTION_LABEL)) }
+      : {}),
     keys: [...keys],
     weakKeys: [...weakKeys],
     hypothesis: hypothesisOf(s, cls?.id),
@@ -195,6 +219,38 @@ const FAILURE_KINDS = new Set([
   'spark.worker_dead',
   'spark.connect_unreachable',
 ]);
+
+/** The evidence label of differential evidence: work that succeeded on other machines meanwhile. */
+const SUCCEEDING_ELSEWHERE = 'succeeding elsewhere';
+/** The evidence label of the executor a failed Spark job's task was lost on (`10.0.4.161 executor 22`). */
+const LOST_TASK_ON = 'task lost on';
+
+/**
+ * The machine a failure ran on, when it carries differential evidence: an Airflow try's worker, or
+ * the host of the executor a Spark job's task was lost on (read from its stage's failure reason).
+ */
+function machineOf(s: RoleInput, workerHost: string | undefined): EntityKey | undefined {
+  if (!s.evidence.some((e) => e.kind === 'text' && e.label === SUCCEEDING_ELSEWHERE)) return undefined;
+  if (workerHost) return `host:${workerHost}`;
+  const host = evidenceText(s, LOST_TASK_ON)?.split(' ')[0];
+  return host ? `host:${host}` : undefined;
+}
+
+/** The evidence label of a table a failure names and the task that last wrote it. */
+const TABLE_LAST_WRITTEN = 'table last written';
+/** `silver.orders by airflow:task:… at 2026-…Z`. */
+const WRITTEN = /^(\S+) by (airflow:task:\S+) at (\S+)$/;
+
+function writersOf(s: RoleInput): SignalRole['writers'] {
+  const out: { task: EntityKey; at: number; table: string }[] = [];
+  for (const e of s.evidence) {
+    if (e.kind !== 'text' || e.label !== TABLE_LAST_WRITTEN) continue;
+    const m = WRITTEN.exec(e.text);
+    const at = m ? Date.parse(m[3]!) : Number.NaN;
+    if (m && !Number.isNaN(at)) out.push({ table: m[1]!, task: m[2]!, at });
+  }
+  return out;
+}
 
 /** The failure text a signal carries: a try's log, a stage's failure reason, a stack trace. */
 function failureText(s: Pick<IncidentSignal, 'evidence'>): string {
@@ -486,6 +542,8 @@ export function rankRootCause(
   }
   const failures = [...earliest.values()];
   inferNamedHosts(failures, byEntity);
+  const onMachine = inferMachines(failures, byEntity);
+  inferWriters(failures, byEntity);
   const victims = new Set<EntityKey>();
   for (const f of failures) if (roleOf(f).hypothesis.layer === 'downstream') victims.add(f.entity);
   const coverage = new Map<EntityKey, Link[]>();
@@ -512,7 +570,12 @@ export function rankRootCause(
     if (c.h.layer === 'infrastructure' || c.h.layer === 'engine')
       for (const k of c.classes) if (failureClass(k)?.shared) push(observedClass, k, e);
   for (const f of failures) {
-    for (const [entity, edge] of reach(f, byEntity, byResource, namedBy, observedClass, aliases)) {
+    const ran = reach(f, byEntity, byResource, namedBy, observedClass, aliases);
+    const machine = onMachine.get(f.entity);
+    if (machine && !ran.has(machine)) ran.set(machine, 'ran_on');
+    for (const w of roleOf(f).writers)
+      if (byEntity.get(w.task)?.inferred) ran.set(w.task, 'read_what_it_wrote');
+    for (const [entity, edge] of ran) {
       if (f.firstSeen + params.precedenceMs < byEntity.get(entity)!.first) continue;
       coverage.get(entity)!.push({ at: f.firstSeen, from: entity, edge, to: f.entity, title: f.title });
     }
@@ -553,7 +616,8 @@ export function rankRootCause(
       .map(({ at, from, edge, to }) => ({ at, from, edge, to })),
   ];
   const lines = [
-    `${clock(best.first)} ${best.origin.title}`,
+    // an inferred cause has no signal of its own: its line says what it was inferred from
+    `${clock(best.first)} ${best.inferred ? best.h.title : best.origin.title}`,
     ...explained.slice(0, 3).map((l) => `${clock(l.at)} ${EDGE_TEXT[l.edge] ?? l.edge}: ${l.title}`),
   ];
   if (explained.length > 3) lines.push(`… explains ${explained.length} of ${failed} failures in all`);
@@ -588,9 +652,18 @@ export function rankRootCause(
   const pointedDags = () =>
     new Set(explained.flatMap((l) => (l.edge === 'points_at' ? (dagOf(earliest.get(l.to)!) ?? []) : [])))
       .size;
+  // A machine singled out by the differential (failures of several DAGs on it, the same work
+  // succeeding elsewhere) is seen failing as directly as a host its failures name.
+  const ranOnDags = () =>
+    new Set(
+      explained.flatMap((l) =>
+        l.edge === 'ran_on' || l.edge === 'read_what_it_wrote' ? (dagOf(earliest.get(l.to)!) ?? []) : [],
+      ),
+    ).size;
   strong.set(
     rootCause,
     (observed && dagsExplained >= params.pageAfterDags) ||
+      ranOnDags() >= params.pageAfterDags ||
       oneClass >= params.pageAfterDags ||
       (best.h.layer === 'infrastructure' && !best.inferred && pointedDags() >= params.pageAfterDags),
   );
@@ -630,7 +703,15 @@ interface Link {
 }
 
 /** How a candidate reaches a failure it explains. */
-type CauseEdge = 'points_at' | 'names' | 'names_resource_of' | 'submitted_by' | 'ran_victim' | 'same_class';
+type CauseEdge =
+  | 'points_at'
+  | 'names'
+  | 'names_resource_of'
+  | 'submitted_by'
+  | 'ran_victim'
+  | 'same_class'
+  | 'ran_on'
+  | 'read_what_it_wrote';
 
 const EDGE_TEXT: Record<CauseEdge, string> = {
   points_at: 'points at it',
@@ -639,6 +720,8 @@ const EDGE_TEXT: Record<CauseEdge, string> = {
   submitted_by: 'its task',
   ran_victim: 'its work ran it down',
   same_class: 'fails the way it does',
+  ran_on: 'ran on it while the same work succeeded elsewhere',
+  read_what_it_wrote: 'read a table it had just written',
 };
 
 /**
@@ -695,30 +778,136 @@ function inferNamedHosts(failures: readonly RankInput[], byEntity: Map<EntityKey
       for (const c of byEntity.values()) for (const r of c.resources) observed.add(r);
     }
     if (observed.has(host)) continue;
-    const origin = fs.reduce((a, b) => (b.firstSeen < a.firstSeen ? b : a));
     const classes = new Set(fs.flatMap((f) => f.errorClass ?? []));
     const kind = classes.size === 1 ? [...classes][0]! : 'resource_failing';
-    byEntity.set(host, {
-      h: {
-        entity: host,
-        kind,
-        layer: 'infrastructure',
-        directness: 0.5,
-        title: `${host.slice(5)} failing: named by failures of ${dags.size} DAGs`,
-      },
-      first: origin.firstSeen,
-      support: fs.length,
-      directness: 0.5,
-      spot: false,
-      evidence: [origin.title],
-      resources: NONE,
-      names: NONE,
-      classes,
-      origin,
-      inferred: true,
-    });
+    byEntity.set(
+      host,
+      inferred(
+        {
+          entity: host,
+          kind,
+          layer: 'infrastructure',
+          title: `${host.slice(5)} failing: named by failures of ${dags.size} DAGs`,
+        },
+        fs,
+      ),
+    );
   }
 }
+
+/**
+ * Differential diagnosis: a machine on which failures of {@link INFERRED_AFTER_DAGS} or more DAGs
+ * ran failing the same way, while work succeeded on other machines (`SignalRole.machine`), and on
+ * which most of the
+ * incident's failures of that kind ran (a fault everywhere singles out no machine), is a candidate
+ * cause whatever the failures' texts say: inferred, unless a signal already observes it. Returns,
+ * for each failure, the machine it ran on that qualified: directly, or through the Spark job its
+ * task submitted.
+ */
+function inferMachines(
+  failures: readonly RankInput[],
+  byEntity: Map<EntityKey, Candidate>,
+): Map<EntityKey, EntityKey> {
+  const out = new Map<EntityKey, EntityKey>();
+  // Per kind of machine (Airflow workers, Spark hosts): failures on each, and how many in all.
+  const onMachine = new Map<string, RankInput[]>();
+  const total = new Map<string, number>();
+  for (const f of failures) {
+    const { machine: m, signature } = roleOf(f);
+    if (!m) continue;
+    const family = f.kind.startsWith('spark.') ? 'spark' : 'airflow';
+    push(onMachine, `${family} ${m} ${signature}`, f);
+    total.set(family, (total.get(family) ?? 0) + 1);
+  }
+  if (onMachine.size === 0) return out;
+  for (const [key, fs] of onMachine) {
+    const [family, machine] = key.split(' ') as [string, EntityKey, string];
+    const dags = new Set(fs.flatMap((f) => dagOf(f) ?? []));
+    if (dags.size < INFERRED_AFTER_DAGS || fs.length * 2 <= total.get(family)!) continue;
+    for (const f of fs) {
+      out.set(f.entity, machine);
+      // the Airflow task that submitted a Spark job lost on the machine failed there too
+      for (const r of f.related) if (r.startsWith('airflow:task:') && !out.has(r)) out.set(r, machine);
+    }
+    if (byEntity.has(machine)) continue;
+    byEntity.set(
+      machine,
+      inferred(
+        {
+          entity: machine,
+          kind: 'machine_failing',
+          layer: 'infrastructure',
+          title: `${machine.slice(5)} failing: failures of ${dags.size} DAGs ran on it while the same work succeeded elsewhere`,
+        },
+        fs,
+      ),
+    );
+  }
+  return out;
+}
+
+/**
+ * Lineage: a task that last wrote tables which failures of {@link INFERRED_AFTER_DAGS} or more
+ * DAGs name, shortly before they failed (`SignalRole.writers`), is a candidate cause though it
+ * succeeded: inferred, its evidence beginning when it wrote.
+ */
+function inferWriters(failures: readonly RankInput[], byEntity: Map<EntityKey, Candidate>): void {
+  const naming = new Map<EntityKey, RankInput[]>();
+  const wrote = new Map<EntityKey, { at: number; tables: Set<string> }>();
+  for (const f of failures)
+    for (const w of roleOf(f).writers) {
+      if (byEntity.has(w.task)) continue;
+      push(naming, w.task, f);
+      const had = wrote.get(w.task) ?? { at: w.at, tables: new Set<string>() };
+      had.at = Math.min(had.at, w.at);
+      had.tables.add(w.table);
+      wrote.set(w.task, had);
+    }
+  for (const [task, fs] of naming) {
+    const dags = new Set(fs.flatMap((f) => dagOf(f) ?? []));
+    if (dags.size < INFERRED_AFTER_DAGS) continue;
+    const { at, tables } = wrote.get(task)!;
+    const t = parseTaskKey(task);
+    const name = t ? `${t.dagId}.${t.taskId}` : task;
+    byEntity.set(
+      task,
+      inferred(
+        {
+          entity: task,
+          kind: 'upstream_write',
+          layer: 'task',
+          title: `${name} wrote ${[...tables].join(', ')} just before tasks of ${dags.size} DAGs reading it failed`,
+        },
+        fs,
+        at,
+      ),
+    );
+  }
+}
+
+/**
+ * A candidate with no signal of its own, inferred from the failures `fs` that point at it: its
+ * evidence begins at `first` (the earliest of them, unless known: when a writer wrote).
+ */
+function inferred(h: Omit<Hypothesis, 'directness'>, fs: readonly RankInput[], first?: number): Candidate {
+  const origin = fs.reduce((a, b) => (b.firstSeen < a.firstSeen ? b : a));
+  return {
+    h: { ...h, directness: INFERRED_DIRECTNESS },
+    first: first ?? origin.firstSeen,
+    support: fs.length,
+    directness: INFERRED_DIRECTNESS,
+    spot: false,
+    evidence: [origin.title],
+    resources: NONE,
+    names: NONE,
+    classes: new Set(fs.flatMap((f) => f.errorClass ?? [])),
+    origin,
+    inferred: true,
+  };
+}
+
+/** How directly an inferred candidate is shown: by what points at it, never by itself. */
+const INFERRED_DIRECTNESS = 0.5;
 
 const NONE: ReadonlySet<never> = new Set();
 

@@ -359,6 +359,7 @@ export class Correlator {
       else if (this.#sameFailure(incident, signal, role)) found.push(incident);
       else if (this.#hostSymptom(entry, signal, role)) found.push(incident);
       else if (this.#resourceLink(incident, signal, role)) found.push(incident);
+      else if (this.#sameMachine(incident, signal, role)) found.push(incident);
       else if (cls?.shared && this.#burst(incident, signal, cls.id)) found.push(incident);
       else if (role.recurrence && this.#recurs(incident, signal, role.recurrence)) found.push(incident);
     }
@@ -439,6 +440,23 @@ export class Correlator {
       if (signal.errorClass && s.errorClass === signal.errorClass && r.names.some(named(role.names)))
         return true;
       return r.resources.some((k) => k.startsWith('name:') && role.resources.includes(k));
+    });
+  }
+
+  /**
+   * Differential diagnosis: failures on one machine that fail the same way, each while work
+   * succeeded on other machines, at about the same time, whatever their texts say. Whether the machine is their cause
+   * is the ranking's call (it must hold failures of several DAGs, most of the incident's).
+   */
+  #sameMachine(incident: Incident, signal: Signal, role: SignalRole): boolean {
+    if (!role.machine) return false;
+    return incident.signals.some((s) => {
+      const r = roleOf(s);
+      return (
+        r.machine === role.machine &&
+        r.signature === role.signature &&
+        Math.abs(signal.time - s.lastSeen) <= this.#w.burstMs
+      );
     });
   }
 
@@ -523,6 +541,8 @@ interface Entry {
   symptomHosts: Set<EntityKey>;
   /** Resources its failures name and its symptoms are about (`SignalRole.names`, `.resources`). */
   resources: Set<EntityKey>;
+  /** Machines its failures ran on while work succeeded elsewhere (`SignalRole.machine`). */
+  machines: Set<EntityKey>;
 }
 
 /**
@@ -541,6 +561,7 @@ class WorkingSet {
   readonly #byFailure = new Index();
   readonly #bySymptomHost = new Index();
   readonly #byResource = new Index();
+  readonly #byMachine = new Index();
   #open = 0;
   /** Per signal kind, the newest open incident opened by it: where signals go past the cap. */
   readonly #newestByKind = new Map<string, string>();
@@ -585,6 +606,7 @@ class WorkingSet {
       this.#byFailure,
       this.#bySymptomHost,
       this.#byResource,
+      this.#byMachine,
     ])
       index.clear();
   }
@@ -613,6 +635,7 @@ class WorkingSet {
     if (role.recurrence) this.#byRecurrence.collect(role.recurrence, ids);
     for (const r of role.names) if (isResource(r)) this.#byResource.collect(r, ids);
     for (const r of role.resources) this.#byResource.collect(r, ids);
+    if (role.machine) this.#byMachine.collect(role.machine, ids);
     const out: Entry[] = [];
     for (const id of ids) {
       const e = this.#entries.get(id);
@@ -630,6 +653,7 @@ class WorkingSet {
     const failures = new Set<string>();
     const symptomHosts = new Set<EntityKey>();
     const resources = new Set<EntityKey>();
+    const machines = new Set<EntityKey>();
     const fingerprints = prev?.fingerprints ?? new Set<string>();
     let last = incident.openedAt;
     for (const s of incident.signals) {
@@ -641,6 +665,7 @@ class WorkingSet {
       for (const h of role.namedHosts) symptomHosts.add(h);
       for (const r of role.names) if (isResource(r)) resources.add(r);
       for (const r of role.resources) resources.add(r);
+      if (role.machine) machines.add(role.machine);
       fingerprints.add(s.fingerprint);
       if (s.lastSeen > last) last = s.lastSeen;
     }
@@ -653,6 +678,7 @@ class WorkingSet {
     this.#byFailure.update(id, prev?.failures, failures);
     this.#bySymptomHost.update(id, prev?.symptomHosts, symptomHosts);
     this.#byResource.update(id, prev?.resources, resources);
+    this.#byMachine.update(id, prev?.machines, machines);
     // Only open incidents own their fingerprints: a resolved one is reopened by linking, not by owning.
     const open = incident.status !== 'resolved';
     const wasOpen = prev !== undefined && prev.incident.status !== 'resolved';
@@ -681,6 +707,7 @@ class WorkingSet {
       failures,
       symptomHosts,
       resources,
+      machines,
     });
   }
 
@@ -695,6 +722,7 @@ class WorkingSet {
     this.#byFailure.update(id, e.failures, none);
     this.#bySymptomHost.update(id, e.symptomHosts, none);
     this.#byResource.update(id, e.resources, none);
+    this.#byMachine.update(id, e.machines, none);
     for (const fp of e.fingerprints) if (this.#byFingerprint.get(fp) === id) this.#byFingerprint.delete(fp);
     if (e.incident.status !== 'resolved') this.#open--;
     this.#entries.delete(id);

@@ -17,6 +17,8 @@ export interface FailureText {
   readonly uses: readonly EntityKey[];
   /** Resources its error lines name: what it failed on (`src/correlation/resources.ts`). */
   readonly names: readonly EntityKey[];
+  /** The name of the last exception the text reports (`ClientError`), if any. */
+  readonly exception?: string;
 }
 
 /** How the correlator reasons about a failure class (the class itself: `src/logs/signatures.ts`). */
@@ -135,7 +137,35 @@ export function readFailureText(text: string, appId?: string): FailureText {
   const endpoint = CONNECT_ENDPOINT.exec(text)?.[0];
   const uses = endpoint ? [entityKey.sparkConnect(endpoint)] : [];
   const names = resourcesNamedIn(errorLines(text));
-  return { ...(errorClass ? { errorClass } : {}), causes: [...new Set(causes)], uses, names };
+  const exception = exceptionOf(errorText);
+  return {
+    ...(errorClass ? { errorClass } : {}),
+    causes: [...new Set(causes)],
+    uses,
+    names,
+    ...(exception ? { exception } : {}),
+  };
+}
+
+/** An exception's name: `botocore.exceptions.ClientError` → `ClientError`. */
+const EXCEPTION = /\b([A-Z]\w*(?:Exception|Error|Timeout|Failure))\b/g;
+
+/** The name of the last exception a failure's last error reports. */
+function exceptionOf(errorText: string): string | undefined {
+  return [...errorText.matchAll(EXCEPTION)].map((m) => m[1]!).at(-1);
+}
+
+/** The evidence label of a failure's exception name, kept when no error class is known. */
+export const EXCEPTION_LABEL = 'exception';
+
+/**
+ * What a failure is, for comparing failures with each other: its error class when the signature
+ * library knows it, else the name of the last exception its text reported (`ClientError`, kept as
+ * evidence by the detector that read the whole text), else `unknown`. Failures on one machine are
+ * one fault only when they fail the same way.
+ */
+export function failureSignature(errorClass: string | undefined, exception: string | undefined): string {
+  return errorClass ?? exception ?? 'unknown';
 }
 
 /** From the last line that reports an error to the end; the whole text when none does. */

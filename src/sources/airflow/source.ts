@@ -1,5 +1,6 @@
 import type { Clock, HealthObservation, Observation, StateObservation } from '../../core/index.ts';
 import { entityKey, stateObservation } from '../../core/index.ts';
+import { tablesWritten } from '../../logs/table-lineage.ts';
 import type { Logger } from '../../telemetry/logger.ts';
 import { type PollSource, sourceEntity } from '../source.ts';
 import { AirflowClient, type AirflowClientOptions, type DagRun, type TaskInstance } from './client.ts';
@@ -28,6 +29,12 @@ export interface AirflowSourceOptions extends AirflowClientOptions {
    * @defaultValue 30
    */
   logTailLines?: number;
+  /**
+   * Read the log of each successful try for the tables it wrote (one request per try), so a
+   * failure naming a table is tied to the task that last wrote it.
+   * @defaultValue true
+   */
+  readWrites?: boolean;
 }
 
 /** States a task try or DAG run does not leave. */
@@ -249,6 +256,16 @@ export function createAirflowSource(options: AirflowSourceOptions): PollSource {
     if ((ti.state === 'failed' || ti.state === 'up_for_retry') && ti.try_number >= 1) {
       try {
         details.log = relevantLogLines(await client.taskLog(ti, ti.try_number), logTail);
+      } catch (err) {
+        details.log_error = (err as Error).message;
+      }
+    }
+    // What a successful try wrote (its log says which statements it ran): the lineage edge from
+    // a table a later failure names to the task that last wrote it.
+    if (ti.state === 'success' && ti.try_number >= 1 && options.readWrites !== false) {
+      try {
+        const writes = tablesWritten((await client.taskLog(ti, ti.try_number)).join('\n'));
+        if (writes.length > 0) details.writes = writes;
       } catch (err) {
         details.log_error = (err as Error).message;
       }
