@@ -5,8 +5,9 @@ import type { NotifyJob } from '../notify/notifier.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { GuardianMetrics } from '../telemetry/metrics.ts';
 import { createQueueBackend } from './index.ts';
+import { QueueJournal } from './journal.ts';
 import { attemptsWithin, type QueueBackend, type WorkQueue } from './queue.ts';
-import { saveJobs, takeSavedJobs } from './saved-jobs.ts';
+import { takeSavedJobs } from './saved-jobs.ts';
 
 export interface QueuesOptions {
   config: Pick<GuardianConfig, 'queue' | 'dataDir'>;
@@ -25,21 +26,22 @@ export interface Queues {
   /** Resolves once both queues are idle (stage by stage when the backend drains itself). */
   drain(): Promise<void>;
   /**
-   * At shutdown, for an in-process queue (which dies with the process): correlates what is queued
-   * until half the time to `deadline`, then saves the signals left for the next start.
+   * At shutdown, for an in-process queue: correlates what is queued until half the time to
+   * `deadline`; what is left stays in the journal for the next start.
    */
   finish(deadline: number): Promise<void>;
   /** Run in order at shutdown. */
   readonly closers: (() => Promise<void>)[];
 }
 
-/**
- * Queues: BullMQ on Redis when REDIS_URL is set, in-process otherwise. Signals an in-process
- * queue held when the last shutdown's deadline passed are queued first.
- */
 /** How long a job is retried through a failing dependency before it becomes a dead letter. */
 const RETRY_WINDOW_MS = 3_600_000;
 
+/**
+ * Queues: BullMQ on Redis when REDIS_URL is set, in-process otherwise. An in-process signals
+ * queue is journaled in `dataDir` (see {@link QueueJournal}): the signals an earlier process
+ * accepted and did not correlate, whatever stopped it, are queued first.
+ */
 export async function createQueues(options: QueuesOptions): Promise<Queues> {
   const { config, clock, logger, metrics, stepped } = options;
   const backend = createQueueBackend({
@@ -54,7 +56,7 @@ export async function createQueues(options: QueuesOptions): Promise<Queues> {
   });
   // Retried (at most 30 s apart) for about an hour: a DynamoDB or Slack outage delays work, and
   // only a job still failing after that becomes a dead letter (`guardian jobs` replays it).
-  const signals = backend.queue<Signal>('signals', {
+  const queued = backend.queue<Signal>('signals', {
     attempts: attemptsWithin(RETRY_WINDOW_MS, 500),
     backoffMs: 500,
   });
@@ -62,15 +64,21 @@ export async function createQueues(options: QueuesOptions): Promise<Queues> {
     attempts: attemptsWithin(RETRY_WINDOW_MS, 1000),
     backoffMs: 1000,
   });
-  const unfinishedFile = path.resolve(config.dataDir, 'unfinished-signals.json');
   // Only an in-process queue loses what it holds; a stepped one is a replay's, run to the end.
-  const keepsUnfinished = backend.kind === 'in-process' && !stepped;
-  if (keepsUnfinished) {
+  const journal =
+    backend.kind === 'in-process' && !stepped
+      ? QueueJournal.open<Signal>(path.resolve(config.dataDir, 'signals-journal.jsonl'), logger)
+      : undefined;
+  const signals = journal ? journal.wrap(queued) : queued;
+  if (journal) {
+    const left = journal.pending();
+    for (const job of left) await queued.add(job.id, job.data);
+    if (left.length > 0)
+      logger.info({ queued: left.length }, 'signals an earlier process accepted queued again');
+    // The file a version before the journal saved at its shutdown deadline.
+    const legacy = path.resolve(config.dataDir, 'unfinished-signals.json');
     try {
-      const saved = takeSavedJobs<Signal>(unfinishedFile);
-      for (const job of saved) await signals.add(job.id, job.data);
-      if (saved.length > 0)
-        logger.info({ queued: saved.length }, 'signals saved at the last shutdown queued again');
+      for (const job of takeSavedJobs<Signal>(legacy)) await signals.add(job.id, job.data);
     } catch (err) {
       logger.error({ error: errorMessage(err) }, 'signals saved at the last shutdown could not be read');
     }
@@ -87,10 +95,10 @@ export async function createQueues(options: QueuesOptions): Promise<Queues> {
       }
     },
     async finish(deadline) {
-      // Correlate what is queued first (its signals exist nowhere else). Notifications waiting
-      // for their group wait need not be: the incidents are stored, and the next start's
-      // reconciler posts them.
-      if (!keepsUnfinished) return;
+      // Correlate what is queued while half the time lasts; what is left is in the journal.
+      // Notifications waiting for their group wait need not be: the incidents are stored, and
+      // the next start's reconciler posts them.
+      if (!journal) return;
       const drained = await Promise.race([
         signals
           .idle()
@@ -100,19 +108,12 @@ export async function createQueues(options: QueuesOptions): Promise<Queues> {
           setTimeout(resolve, Math.max(0, deadline - Date.now()) / 2, false).unref(),
         ),
       ]);
-      // What could not be correlated in time is saved and queued again on the next start.
-      const left = signals.unfinished?.() ?? [];
-      if (drained || left.length === 0) return;
-      try {
-        saveJobs(unfinishedFile, left);
-        logger.warn({ saved: left.length, file: unfinishedFile }, 'queued signals saved for the next start');
-      } catch (err) {
-        logger.error(
-          { lost: left.length, error: errorMessage(err) },
-          'queued signals could not be saved; they are lost',
+      if (!drained)
+        logger.warn(
+          { left: journal.pending().length },
+          'queued signals left in the journal for the next start',
         );
-      }
     },
-    closers: [() => backend.close()],
+    closers: [() => backend.close(), async () => journal?.close()],
   };
 }

@@ -139,13 +139,6 @@ class InProcessQueue<T> implements WorkQueue<T> {
     return Boolean(this.#handler) && !this.#paused && !this.#closed;
   }
 
-  unfinished(): { id: string; data: T }[] {
-    return [
-      ...this.#waiting.map(({ id, data }) => ({ id, data })),
-      ...[...this.#delayed].map(([id, { data }]) => ({ id, data })),
-    ];
-  }
-
   async deadLetters(limit = DEAD_LETTERS_KEPT): Promise<DeadLetter<T>[]> {
     return this.#dead.slice(-limit).reverse();
   }

@@ -99,11 +99,6 @@ export interface WorkQueue<T> {
    * False when no dead letter has that id.
    */
   replay(id: string): Promise<boolean>;
-  /**
-   * In-process queues only: the jobs waiting or delayed, which die with the process, so that
-   * shutdown can save what it could not finish.
-   */
-  unfinished?(): { id: string; data: T }[];
   /** Resolves once no job is waiting or running (delayed retries may remain). */
   idle(): Promise<void>;
   /**

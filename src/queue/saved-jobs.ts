@@ -1,21 +1,12 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 
-/** A job as saved at shutdown: its id and data, queued again under the same id on start. */
+/**
+ * A job as versions before the queue journal (journal.ts) saved it at their shutdown deadline, in
+ * `unfinished-signals.json`: read once on start, so an upgrade loses none of them.
+ */
 export interface SavedJob<T> {
   readonly id: string;
   readonly data: T;
-}
-
-/**
- * Writes the jobs an in-process queue could not finish before the shutdown deadline to `file`
- * (write then rename, so a crash mid-write leaves the previous file or none, never half of one).
- */
-export function saveJobs<T>(file: string, jobs: readonly SavedJob<T>[]): void {
-  mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp`;
-  writeFileSync(tmp, JSON.stringify({ version: 1, jobs }));
-  renameSync(tmp, file);
 }
 
 /**
