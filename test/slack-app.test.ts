@@ -330,6 +330,16 @@ describe('Slack app', () => {
       }),
     ]);
     expect((await command('silences')).json().text).toContain(active[0]!.id);
+    // However many there are, the reply reads one page of them and says there are more.
+    for (let i = 0; i < 31; i++) await command(`silence backfill_${i} 2h`);
+    const listed = (await command('silences')).json().text as string;
+    const lines = listed.split('\n').filter((l) => l.startsWith('• '));
+    expect(lines.length).toBeGreaterThan(5);
+    for (const line of lines) expect(line).toMatch(/ signals suppressed$/); // whole lines only
+    expect(listed.length).toBeLessThanOrEqual(2_900);
+    for (const extra of await store.listSilences(clock.now()))
+      if (extra.id !== active[0]!.id) await command(`unsilence ${extra.id}`);
+    expect(listed).toContain('…and more: `GET /api/v1/silences` lists them all.');
     expect((await command('silence spot_interruption forever')).json().text).toContain('is not a duration');
 
     // A new incident the silence covers is stored, not posted.

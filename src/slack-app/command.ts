@@ -163,16 +163,31 @@ async function silence(
   };
 }
 
+/** Silences one `/guardian silences` reply reads, at most. */
+const SILENCES_SHOWN = 30;
+/** Characters of silence lines in one reply, under Slack's 3,000 for a text block. */
+const REPLY_BUDGET = 2_800;
+
 async function silences(ctx: InteractionContext): Promise<EphemeralReply> {
-  const active = await ctx.store.listSilences(ctx.clock.now());
+  // One page: what a Slack reply can show, however many silences there are.
+  const { silences: active, nextCursor } = await ctx.store.silencesPage(ctx.clock.now(), {
+    limit: SILENCES_SHOWN,
+  });
   if (active.length === 0) return { text: 'No active silences.' };
-  const lines = active
-    .slice(0, 30)
-    .map(
-      (s) =>
-        `• \`${s.id}\` ${escapeMrkdwn(describeSilence(s))} until ${new Date(s.expiresAt).toISOString()} · by ${escapeMrkdwn(s.createdBy.name ?? s.createdBy.id)}${s.createdBy.via === 'slack' ? ` (<@${s.createdBy.id}>)` : ''}${s.reason ? ` · ${escapeMrkdwn(truncate(s.reason, 200))}` : ''} · ${s.suppressed ?? 0} signals suppressed`,
-    );
-  return { text: truncate(`*Active silences*\n${lines.join('\n')}`, 2900) };
+  const lines = active.map(
+    (s) =>
+      `• \`${s.id}\` ${escapeMrkdwn(describeSilence(s))} until ${new Date(s.expiresAt).toISOString()} · by ${escapeMrkdwn(s.createdBy.name ?? s.createdBy.id)}${s.createdBy.via === 'slack' ? ` (<@${s.createdBy.id}>)` : ''}${s.reason ? ` · ${escapeMrkdwn(truncate(s.reason, 200))}` : ''} · ${s.suppressed ?? 0} signals suppressed`,
+  );
+  // Whole lines only, as many as fit in one reply; the API lists the rest.
+  let text = '*Active silences*';
+  let shown = 0;
+  for (const line of lines) {
+    if (text.length + line.length + 1 > REPLY_BUDGET) break;
+    text += `\n${line}`;
+    shown++;
+  }
+  if (shown < lines.length || nextCursor) text += '\n…and more: `GET /api/v1/silences` lists them all.';
+  return { text };
 }
 
 async function unsilence(
