@@ -39,7 +39,11 @@ export const ENV_SETTINGS: readonly EnvSetting[] = [
     path: ['otlp', 'port'],
     doc: 'also serve `POST /v1/metrics` alone on this port (ingest without the API)',
   },
-  { env: 'GUARDIAN_DATA_DIR', path: ['dataDir'], doc: 'where the embedded store, detector state and the in-process queue journal live' },
+  {
+    env: 'GUARDIAN_DATA_DIR',
+    path: ['dataDir'],
+    doc: 'where the embedded store, detector state and the in-process queue journal live',
+  },
   {
     env: 'GUARDIAN_DETECTOR_STATE_INTERVAL',
     path: ['detection', 'stateInterval'],

@@ -65,7 +65,11 @@ describe('the queue journal: what an in-process queue accepted outlives the proc
     await p.queue.add('whole', { n: 1 });
     p.journal.close();
     appendFileSync(file, '{"add":"torn","da');
-    expect(QueueJournal.open(file, silentLogger()).pending().map((j) => j.id)).toEqual(['whole']);
+    expect(
+      QueueJournal.open(file, silentLogger())
+        .pending()
+        .map((j) => j.id),
+    ).toEqual(['whole']);
   });
 
   it('stays small: finished jobs are compacted away', async () => {
