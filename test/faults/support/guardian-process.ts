@@ -30,6 +30,15 @@ export interface GuardianProcess {
  * the port from the line Guardian logs once it listens, and waits until `/readyz` answers. `dataDir` should be the test's own folder, kept from
  * one start to the next to restart "the same" Guardian.
  */
+/** The process ended before it was ready: `how` is the signal that ended it, or its exit code. */
+export class ExitedBeforeReady extends Error {
+  readonly how: NodeJS.Signals | number | null;
+  constructor(how: NodeJS.Signals | number | null, output: string) {
+    super(`guardian exited (${how}) before it was ready:\n${output.slice(-4_000)}`);
+    this.how = how;
+  }
+}
+
 export async function startGuardianProcess(
   config: GuardianConfigInput & { dataDir: string },
   options: { waitReady?: boolean; env?: Record<string, string> } = {},
@@ -62,22 +71,29 @@ export async function startGuardianProcess(
     child.once('exit', (code, signal) => resolve(signal ?? code)),
   );
   let url = '';
+  let ready = false;
   try {
-    await eventually(
+    ready = await eventually(
       async () => {
-        if (child.exitCode !== null) throw new Error(`guardian exited (${child.exitCode}): ${output}`);
+        // Dead (an exit or a signal): no use waiting for it.
+        if (child.exitCode !== null || child.signalCode !== null) return false;
         url ||= (LISTENING.exec(head) ?? LISTENING.exec(output))?.[1] ?? '';
-        if (!url) throw new Error('not listening yet');
+        if (!url) throw new Error(`not listening yet; its output so far:\n${output.slice(-4_000)}`);
         const res = await fetch(`${url}/${options.waitReady === false ? 'healthz' : 'readyz'}`);
         if (res.status !== 200) throw new Error(`not ready: ${await res.text()}`);
+        return true;
       },
       60_000,
       100,
     );
   } catch (err) {
-    child.kill('SIGKILL');
-    throw err;
+    // A fetch refused because it died meanwhile says less than how it died.
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      throw err;
+    }
   }
+  if (!ready) throw new ExitedBeforeReady(child.signalCode ?? child.exitCode, output);
   return {
     url,
     pid: child.pid!,
