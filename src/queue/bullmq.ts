@@ -15,6 +15,9 @@ import {
   type WorkQueue,
 } from './queue.ts';
 
+/** Deaths of the process running a job before the job fails for good (BullMQ's default is 1). */
+export const STALLS_BEFORE_DEAD = 5;
+
 export interface BullmqQueueOptions {
   /** `redis://` or `rediss://` URL. */
   redisUrl: string;
@@ -148,6 +151,12 @@ class BullmqQueue<T> implements WorkQueue<T> {
         autorun: !this.#paused,
         prefix: this.#o.prefix ?? 'guardian',
         concurrency: Math.max(1, options.concurrency ?? 1),
+        // A job running when its process died is taken again (a stall). BullMQ fails it for good
+        // after its second stall by default, but a process that dies at start (a crash loop) takes
+        // every job that runs beside the one that kills it down with it: those bystanders were
+        // dead-lettered after two restarts. A job now fails for good only when it was running in
+        // more than STALLS_BEFORE_DEAD processes that died.
+        maxStalledCount: STALLS_BEFORE_DEAD,
         settings: {
           // Exponential, but never sooner than the peer's Retry-After.
           backoffStrategy: (attemptsMade, _type, err) =>

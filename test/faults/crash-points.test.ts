@@ -115,7 +115,7 @@ describe.each(['embedded', 'BullMQ'] as const)(
             steps.catch(() => {});
           }
           // Recovered before the next kill: each kill lands on new work, as separate crashes do (a
-          // job that kills its worker twice is a dead letter by design: BullMQ's stall limit).
+          // job in more than STALLS_BEFORE_DEAD dead processes is a dead letter by design).
           url = await recover();
           if (round < kills - 1) await ws.guardian?.kill('SIGTERM');
         }
