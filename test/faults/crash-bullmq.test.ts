@@ -96,7 +96,10 @@ describe('fault matrix: kill -9 through the pipeline, again and again (BullMQ)',
           expect((await signalFingerprints(url)).size).toBe(total);
           expect((await listIncidents(url)).every((i) => i.slack !== null)).toBe(true);
         },
-        60_000,
+        // A job running when its process died runs again after BullMQ's stalled check (30 s),
+        // perhaps twice: 60 s was missed once under CI load. What is asserted is recovery
+        // without a restart, not its speed.
+        150_000,
         250,
       );
       await new Promise((r) => setTimeout(r, 2_000));
