@@ -26,13 +26,11 @@ it. The platform simulation and the generic mechanics are modes.py's and generat
 imported. Deterministic: the same command writes the same files. Python standard library only.
 """
 import argparse
-import json
-import os
 import uuid
 from datetime import timedelta
 
 from generate import afts, daily_dags, metric_key, run_id, sparkts, task_key, ts
-from modes import (AIRFLOW_TB, REGION, Night, failing_task, finish_outage, shared_outage, stream_key,
+from modes import (write_nights, AIRFLOW_TB, REGION, Night, failing_task, finish_outage, shared_outage, stream_key,
                    victims_of_window, z)
 
 ACCOUNT = "123456789012"
@@ -583,15 +581,7 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--variants", type=int, default=2)
     a = ap.parse_args()
-    os.makedirs(a.out, exist_ok=True)
-    for fn in MODES.values():
-        for k in range(a.variants):
-            sc = fn(k)
-            with open(os.path.join(a.out, sc["name"] + ".json"), "w") as f:
-                f.write(json.dumps(sc, separators=(",", ":")))
-            truth = sc["truth"]
-            print(f"{sc['name']}: {len(truth['incidents'])} incident(s), {len(truth['quiet'])} quiet, "
-                  f"{sum(len(i['entities']) for i in truth['incidents'])} entities")
+    write_nights(a.out, MODES, a.variants)
 
 
 if __name__ == "__main__":

@@ -13,13 +13,11 @@ it. The platform simulation and the generic mechanics are modes.py's and generat
 imported. Deterministic: the same command writes the same files. Python standard library only.
 """
 import argparse
-import json
-import os
 import uuid
 from datetime import timedelta
 
 from generate import daily_dags, metric_key, run_id, task_key
-from modes import AIRFLOW_TB, CONNECT, REGION, Night, finish_outage, shared_outage, stream_key, victims_of_window, z
+from modes import write_nights, AIRFLOW_TB, CONNECT, REGION, Night, finish_outage, shared_outage, stream_key, victims_of_window, z
 
 def m_orphan_cleanup_deletes_live_files(k):
     """A table-maintenance DAG runs Iceberg's remove_orphan_files with a retention shorter than the
@@ -230,15 +228,7 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--variants", type=int, default=2)
     a = ap.parse_args()
-    os.makedirs(a.out, exist_ok=True)
-    for fn in MODES.values():
-        for k in range(a.variants):
-            sc = fn(k)
-            with open(os.path.join(a.out, sc["name"] + ".json"), "w") as f:
-                f.write(json.dumps(sc, separators=(",", ":")))
-            truth = sc["truth"]
-            print(f"{sc['name']}: {len(truth['incidents'])} incident(s), {len(truth['quiet'])} quiet, "
-                  f"{sum(len(i['entities']) for i in truth['incidents'])} entities")
+    write_nights(a.out, MODES, a.variants)
 
 
 if __name__ == "__main__":

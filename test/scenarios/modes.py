@@ -1193,22 +1193,27 @@ MODES = {
 }
 
 
+def write_nights(out, modes, variants):
+    """Writes `variants` nights of each mode in `modes` (name -> generator) to `out` as
+    guardian-scenario/1 files, and prints a line per night: the writer of every suite generator."""
+    os.makedirs(out, exist_ok=True)
+    for fn in modes.values():
+        for k in range(variants):
+            sc = fn(k)
+            with open(os.path.join(out, f"{sc['name']}.json"), "w") as f:
+                json.dump(sc, f, indent=None, separators=(",", ":"))
+            truth = sc["truth"]
+            print(f"{sc['name']}: {len(truth['incidents'])} incident(s), {len(truth['quiet'])} quiet, "
+                  f"{sum(len(i['entities']) for i in truth['incidents'])} entities")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default=os.path.join(HERE, "suite"))
     ap.add_argument("--variants", type=int, default=2)
     ap.add_argument("--mode", action="append", help="only these modes")
     a = ap.parse_args()
-    os.makedirs(a.out, exist_ok=True)
-    for mode, fn in MODES.items():
-        if a.mode and mode not in a.mode:
-            continue
-        for k in range(a.variants):
-            sc = fn(k)
-            with open(os.path.join(a.out, f"{sc['name']}.json"), "w") as f:
-                json.dump(sc, f, indent=None, separators=(",", ":"))
-            print(sc["name"], len(sc["truth"]["incidents"]), "incidents,",
-                  sum(len(i["entities"]) for i in sc["truth"]["incidents"]), "entities,", len(sc["truth"]["quiet"]), "quiet")
+    write_nights(a.out, {m: fn for m, fn in MODES.items() if not a.mode or m in a.mode}, a.variants)
 
 
 if __name__ == "__main__":

@@ -18,14 +18,13 @@ distractors) are modes.py's and generate.py's, imported. Deterministic: the same
 the same files. Python standard library only.
 """
 import argparse
-import json
 import os
 import re
 import uuid
 from datetime import timedelta
 
 from generate import afts, d, daily_dags, metric_key, run_id, sparkts, task_key, ts
-from modes import (AIRFLOW_TB, REGION, Night, counter, failing_task, finish_outage, rid_hex, shared_outage, stream_key,
+from modes import (write_nights, AIRFLOW_TB, REGION, Night, counter, failing_task, finish_outage, rid_hex, shared_outage, stream_key,
                    victims_of_window, z)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -563,13 +562,7 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--variants", type=int, default=2)
     a = ap.parse_args()
-    os.makedirs(a.out, exist_ok=True)
-    nights = [fn(k) for fn in BATCHES[a.batch].values() for k in range(a.variants)]
-    for sc in nights:
-        with open(os.path.join(a.out, sc["name"] + ".json"), "w") as f:
-            f.write(json.dumps(sc, separators=(",", ":")))
-        truth = sc["truth"]
-        print(f"{sc['name']}: {len(truth['incidents'])} incident(s), {len(truth['quiet'])} quiet")
+    write_nights(a.out, BATCHES[a.batch], a.variants)
 
 
 if __name__ == "__main__":
