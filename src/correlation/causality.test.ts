@@ -191,3 +191,60 @@ describe('root cause of failures no signal observes', () => {
     expect(rc.entity).toBe(heartbeat);
   });
 });
+
+describe('paging early, on retries', () => {
+  const timeout = (bucket: string) =>
+    `org.apache.spark.SparkException: Job aborted due to stage failure\nCaused by: software.amazon.awssdk.core.exception.SdkClientException: Unable to execute HTTP request: Connect to ${bucket}.s3.eu-west-1.amazonaws.com:443 [${bucket}.s3.eu-west-1.amazonaws.com/52.218.204.247] failed: connect timed out`;
+
+  it('pages when retries of two DAGs fail one way on what they both name, before any fails for good', () => {
+    const retries = [
+      failedTry('refunds_daily', timeout('hooli-lakehouse-prod'), 0),
+      failedTry('leads_daily', timeout('hooli-lakehouse-prod'), 37_000),
+    ];
+    expect(retries.every((r) => r.errorClass === 'network_timeout')).toBe(true);
+    const rc = rankRootCause(retries)!;
+    expect(rc.entity).toBe('host:hooli-lakehouse-prod.s3.eu-west-1.amazonaws.com');
+    expect(isStrongCause(rc)).toBe(true);
+  });
+
+  it('does not page on the retry of one DAG, nor on retries of two DAGs failing different ways', () => {
+    expect(isStrongCause(rankRootCause([failedTry('refunds_daily', timeout('hooli-lake'), 0)]))).toBe(false);
+    const two = [
+      failedTry('refunds_daily', timeout('hooli-lake'), 0),
+      failedTry(
+        'leads_daily',
+        'requests.exceptions.HTTPError: 429 Client Error: Too Many Requests for url: https://api.partner.example/v2/leads',
+        30_000,
+      ),
+    ];
+    expect(new Set(two.map((r) => r.errorClass)).size).toBe(2);
+    expect(isStrongCause(rankRootCause(two))).toBe(false);
+  });
+
+  it('ranks a series by when its departure began, not when two points confirmed it', () => {
+    const rows =
+      'metric:ingest.rows{faas.name="ingest-ledger-erp",service.name="lambda-ingestion",source="ledger_erp"}' as EntityKey;
+    const missing = failedTry(
+      'ledger_daily',
+      'pyspark.errors.exceptions.connect.AnalysisException: [PATH_NOT_FOUND] Path does not exist: s3://acme-landing/ledger_erp/dt=2026-07-14. SQLSTATE: 42K03',
+      15_000,
+    );
+    // seen a minute after it began, 45 s after the failure it explains
+    const seen = (departed?: number) =>
+      sig(
+        {
+          kind: 'metric.anomaly',
+          entity: rows,
+          evidence:
+            departed === undefined
+              ? []
+              : [{ kind: 'text', label: 'departed at', text: new Date(T0 + departed).toISOString() }],
+        },
+        60_000,
+      );
+    expect(rankRootCause([missing, seen()])!.entity).toBe(task('ledger_daily'));
+    const rc = rankRootCause([missing, seen(0)])!;
+    expect(rc.entity).toBe(rows);
+    expect(rc.chain?.[0]?.at).toBe(T0);
+  });
+});

@@ -1,6 +1,6 @@
 import { type EntityKey, type IncidentSignal, parseTaskKey, type RootCause } from '../core/index.ts';
 import { EXCEPTION_LABEL, failureClass, failureSignature } from '../logs/failure-text.ts';
-import { errorLines, resourcesNamedIn, resourcesOfSeries } from './resources.ts';
+import { DEPARTED_AT, errorLines, resourcesNamedIn, resourcesOfSeries } from './resources.ts';
 
 /**
  * The platform's causal order, upstream first: infrastructure (hosts, workers) before the engine
@@ -252,6 +252,16 @@ function writersOf(s: RoleInput): SignalRole['writers'] {
   return out;
 }
 
+/**
+ * When what a signal shows began: a series' departure (`departed at`), which a detector judging
+ * two points in a row sees one point late, else when the signal was first seen.
+ */
+function beganAt(s: Pick<IncidentSignal, 'firstSeen' | 'evidence'>): number {
+  const departed = evidenceText(s, DEPARTED_AT);
+  const at = departed ? Date.parse(departed) : Number.NaN;
+  return Number.isNaN(at) ? s.firstSeen : Math.min(at, s.firstSeen);
+}
+
 /** The failure text a signal carries: a try's log, a stage's failure reason, a stack trace. */
 function failureText(s: Pick<IncidentSignal, 'evidence'>): string {
   const parts: string[] = [];
@@ -500,10 +510,11 @@ export function rankRootCause(
     const h = role.hypothesis;
     const cur = byEntity.get(h.entity);
     const spot = h.kind === 'spot_interruption';
+    const began = beganAt(s);
     if (!cur) {
       byEntity.set(h.entity, {
         h,
-        first: s.firstSeen,
+        first: began,
         support: 1,
         directness: h.directness,
         spot,
@@ -527,8 +538,8 @@ export function rankRootCause(
       cur.h = h;
       cur.directness = h.directness;
     }
-    if (s.firstSeen < cur.first) {
-      cur.first = s.firstSeen;
+    if (began < cur.first) {
+      cur.first = began;
       cur.origin = s;
     }
     if (cur.evidence.length < 4 && !cur.evidence.includes(s.title)) cur.evidence.push(s.title);
@@ -660,12 +671,30 @@ export function rankRootCause(
         l.edge === 'ran_on' || l.edge === 'read_what_it_wrote' ? (dagOf(earliest.get(l.to)!) ?? []) : [],
       ),
     ).size;
+  // Failures of several DAGs that the candidate explains beyond itself and that fail one way (an
+  // error class, else the same exception): one cause shows, though each may still be retried.
+  // Their first tries count, so this pages before any task fails for good.
+  const explainedOneWay = () => {
+    const dags = new Map<string, Set<string>>();
+    for (const l of explained) {
+      if (l.to === entity || l.edge === 'submitted_by') continue;
+      const f = earliest.get(l.to)!;
+      const dag = dagOf(f);
+      const way = f.errorClass ?? evidenceText(f, EXCEPTION_LABEL);
+      if (!way || !dag) continue;
+      const set = dags.get(way) ?? new Set<string>();
+      set.add(dag);
+      dags.set(way, set);
+    }
+    return Math.max(0, ...[...dags.values()].map((d) => d.size));
+  };
   strong.set(
     rootCause,
     (observed && dagsExplained >= params.pageAfterDags) ||
       ranOnDags() >= params.pageAfterDags ||
       oneClass >= params.pageAfterDags ||
-      (best.h.layer === 'infrastructure' && !best.inferred && pointedDags() >= params.pageAfterDags),
+      (best.h.layer === 'infrastructure' && !best.inferred && pointedDags() >= params.pageAfterDags) ||
+      explainedOneWay() >= params.pageAfterDags,
   );
   return rootCause;
 }
@@ -675,7 +704,8 @@ const strong = new WeakMap<RootCause, boolean>();
 /**
  * Whether the evidence for this root cause (as `rankRootCause` just gave it) is strong enough to
  * page at once: it was seen broken itself and explains failures of several DAGs, or several DAGs
- * fail with one outage's error class (`shared`; a transient timeout retried away is not one).
+ * fail with one outage's error class (`shared`; a transient timeout retried away is not one), or
+ * it explains failures of several DAGs (retries included) that fail one way.
  */
 export function isStrongCause(rootCause: RootCause | null): boolean {
   return rootCause !== null && strong.get(rootCause) === true;
