@@ -440,4 +440,22 @@ describe('metric-anomaly', () => {
     expect(small.detector.restore?.(saved)).toBe(1);
     expect(small.detector.snapshot?.()).toMatchObject({ series: [{ series: saved.series[1].series }] });
   });
+
+  it('on its first night, says when a departure began: the first of the two points that show it, kept when it resolves', () => {
+    const d = drive();
+    const name = 'aws.lambda.duration';
+    for (let i = 0; i < 7; i++) d.observe(gauge(name, START + i * MINUTE, 1000 + 100 * (i % 3)));
+    d.observe(gauge(name, START + 7 * MINUTE, 60_000));
+    expect(of(d.signals, 'metric.anomaly')).toEqual([]);
+    d.observe(gauge(name, START + 8 * MINUTE, 60_000));
+    const [firing] = of(d.signals, 'metric.anomaly', 'firing');
+    const departed = (s: Signal | undefined) =>
+      s?.evidence.find((e) => e.label === 'departed at' && e.kind === 'text');
+    expect(firing?.time).toBe(START + 8 * MINUTE);
+    expect(departed(firing)).toMatchObject({ text: new Date(START + 7 * MINUTE).toISOString() });
+    for (let i = 9; i < 30; i++) d.observe(gauge(name, START + i * MINUTE, 1000 + 100 * (i % 3)));
+    const [resolved] = of(d.signals, 'metric.anomaly', 'resolved');
+    expect(resolved).toBeDefined();
+    expect(departed(resolved)).toMatchObject({ text: new Date(START + 7 * MINUTE).toISOString() });
+  });
 });

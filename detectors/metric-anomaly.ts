@@ -1,6 +1,7 @@
 import type { AttributeMatcher } from '../src/config/schema.ts';
 import type { Evidence, MetricObservation, Observation, Severity, Signal } from '../src/core/index.ts';
 import { stableId } from '../src/core/index.ts';
+import { DEPARTED_AT } from '../src/correlation/resources.ts';
 import type { Detector, DetectorContext } from '../src/detection/engine.ts';
 import type { SeriesSeen } from '../src/detection/series-seen.ts';
 import {
@@ -437,6 +438,8 @@ export function createMetricAnomalyDetector(options: MetricAnomalyOptions = {}):
       evidence: [
         { kind: 'value', label: 'observed (recovered)', value, unit: entry.unit },
         { kind: 'text', label: 'recent points', text: JSON.stringify(t.recent) },
+        // when it began stays part of what the incident knows of it
+        ...t.firing.evidence.filter((e) => e.label === DEPARTED_AT),
       ],
     });
     t.firing = undefined;
@@ -481,7 +484,15 @@ export function createMetricAnomalyDetector(options: MetricAnomalyOptions = {}):
       const prior = t.recent.toJSON().v.slice(0, -2);
       pattern = YOUNG_PATTERN[episode.kind as YoungDeparture];
       title = `${series}: ${pattern}, ${fmt(value)} where its first ${prior.length} points were ${fmt(Math.min(...prior))} to ${fmt(Math.max(...prior))}`;
-      detail = [{ kind: 'value', label: 'departing points', value: episode.points }];
+      detail = [
+        { kind: 'value', label: 'departing points', value: episode.points },
+        // it departed at the first of the points judged, not at the one that confirmed it
+        {
+          kind: 'text',
+          label: DEPARTED_AT,
+          text: new Date(time - (episode.points - 1) * entry.interval).toISOString(),
+        },
+      ];
     } else {
       pattern = PATTERN[why.channel];
       title = `${series}: ${pattern} at ${fmt(value)}`;

@@ -9,6 +9,13 @@ import { type EntityKey, entityKey } from '../core/index.ts';
  * series' attributes can both name.
  */
 
+/**
+ * The evidence label of when a series' departure began (ISO time): a departure judged on two
+ * points in a row is seen one point after it began, and which anomaly began first is what
+ * temporal precedence compares.
+ */
+export const DEPARTED_AT = 'departed at';
+
 /** Series attributes and stream labels that name a host. */
 const HOST_KEYS = ['host.name', 'host.id', 'host', 'hostname', 'instance'];
 /**
