@@ -830,7 +830,8 @@ function inferNamedHosts(failures: readonly RankInput[], byEntity: Map<EntityKey
  * ran failing the same way, while work succeeded on other machines (`SignalRole.machine`), and on
  * which most of the
  * incident's failures of that kind ran (a fault everywhere singles out no machine), is a candidate
- * cause whatever the failures' texts say: inferred, unless a signal already observes it. Returns,
+ * cause whatever the failures' texts say (unless their class is a shared outage's, which says the
+ * fault is in what they name): inferred, unless a signal already observes it. Returns,
  * for each failure, the machine it ran on that qualified: directly, or through the Spark job its
  * task submitted.
  */
@@ -844,7 +845,9 @@ function inferMachines(
   const total = new Map<string, number>();
   for (const f of failures) {
     const { machine: m, signature } = roleOf(f);
-    if (!m) continue;
+    // A shared outage's class says where the fault is (the resource its failures name), not on
+    // the machine they happened to run on.
+    if (!m || failureClass(f.errorClass)?.shared) continue;
     const family = f.kind.startsWith('spark.') ? 'spark' : 'airflow';
     push(onMachine, `${family} ${m} ${signature}`, f);
     total.set(family, (total.get(family) ?? 0) + 1);

@@ -131,6 +131,22 @@ describe('differential diagnosis: one machine among several', () => {
     for (const i of open) expect(i.rootCause?.entity).not.toBe('host:airflow-worker-2');
   });
 
+  it('singles out no machine for failures of a shared outage class: they point at the resource they name', async () => {
+    const refused = (dag: string) =>
+      traceback(
+        `psycopg2.OperationalError: connection to server at "psp-db.c7b3.eu-west-1.rds.amazonaws.com" (10.0.9.4), port 5432 failed: FATAL:  password authentication failed for user "etl_reader" (${dag})`,
+      );
+    const open = await correlate([
+      ...successes(1, ['airflow-worker-1', 'airflow-worker-2']),
+      ...['refunds', 'payments', 'returns'].map((dag, i) =>
+        tryState(dag, 'bronze', 'up_for_retry', 5 + i, 'airflow-worker-4', { log: [refused(dag)] }),
+      ),
+    ]);
+    expect(open).toHaveLength(1);
+    expect(open[0]!.rootCause?.entity).toBe('host:psp-db.c7b3.eu-west-1.rds.amazonaws.com');
+    expect(open[0]!.quiet).toBe(false);
+  });
+
   it('roots Spark jobs of several DAGs whose tasks were lost on one host at that host, with the Airflow tasks that ran them', async () => {
     const job = (
       id: number,
