@@ -458,4 +458,20 @@ describe('metric-anomaly', () => {
     expect(resolved).toBeDefined();
     expect(departed(resolved)).toMatchObject({ text: new Date(START + 7 * MINUTE).toISOString() });
   });
+
+  it('says which way a series departed: rows falling to nothing fell, a duration pinned at its timeout rose', () => {
+    const d = drive();
+    for (let i = 0; i < 9; i++) {
+      const rows = i < 7 ? 2000 + 300 * (i % 3) : 0;
+      const duration = i < 7 ? 1000 + 100 * (i % 3) : 60_000;
+      d.observe(gauge('ingest.rows', START + i * MINUTE, rows));
+      d.observe(gauge('aws.lambda.duration', START + i * MINUTE, duration));
+    }
+    const way = (name: string) =>
+      of(d.signals, 'metric.anomaly', 'firing')
+        .find((s) => s.entity.startsWith(`metric:${name}`))
+        ?.evidence.find((e) => e.label === 'departure');
+    expect(way('ingest.rows')).toMatchObject({ text: 'fall' });
+    expect(way('aws.lambda.duration')).toMatchObject({ text: 'rise' });
+  });
 });

@@ -1,7 +1,7 @@
 import type { AttributeMatcher } from '../src/config/schema.ts';
 import type { Evidence, MetricObservation, Observation, Severity, Signal } from '../src/core/index.ts';
 import { stableId } from '../src/core/index.ts';
-import { DEPARTED_AT } from '../src/correlation/resources.ts';
+import { DEPARTED_AT, DEPARTURE } from '../src/correlation/resources.ts';
 import type { Detector, DetectorContext } from '../src/detection/engine.ts';
 import type { SeriesSeen } from '../src/detection/series-seen.ts';
 import {
@@ -439,7 +439,7 @@ export function createMetricAnomalyDetector(options: MetricAnomalyOptions = {}):
         { kind: 'value', label: 'observed (recovered)', value, unit: entry.unit },
         { kind: 'text', label: 'recent points', text: JSON.stringify(t.recent) },
         // when it began stays part of what the incident knows of it
-        ...t.firing.evidence.filter((e) => e.label === DEPARTED_AT),
+        ...t.firing.evidence.filter((e) => e.label === DEPARTED_AT || e.label === DEPARTURE),
       ],
     });
     t.firing = undefined;
@@ -498,9 +498,18 @@ export function createMetricAnomalyDetector(options: MetricAnomalyOptions = {}):
       title = `${series}: ${pattern} at ${fmt(value)}`;
       detail = [{ kind: 'value', label: 'expected', value: round(why.expected), unit }];
     }
+    const way =
+      episode?.kind === 'fall' || (!episode && DIRECTION_CHANNELS.down.has(why.channel))
+        ? 'fall'
+        : episode?.kind === 'rise' ||
+            episode?.kind === 'saturated' ||
+            (!episode && DIRECTION_CHANNELS.up.has(why.channel))
+          ? 'rise'
+          : undefined;
     const evidence: Evidence[] = [
       { kind: 'value', label: 'observed', value, unit },
       ...detail,
+      ...(way ? [{ kind: 'text', label: DEPARTURE, text: way } as const] : []),
       { kind: 'value', label: 'expected low', value: round(why.low), unit },
       { kind: 'value', label: 'expected high', value: round(why.high), unit },
       { kind: 'value', label: 'anomaly score', value: round(score) },

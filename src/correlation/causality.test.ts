@@ -247,4 +247,33 @@ describe('paging early, on retries', () => {
     expect(rc.entity).toBe(rows);
     expect(rc.chain?.[0]?.at).toBe(T0);
   });
+
+  it('between series of one resource that departed together, roots at the one that rose, not the one that fell', () => {
+    const fn = 'ingest-products-erp';
+    const series = (name: string, way: string) =>
+      sig(
+        {
+          kind: 'metric.anomaly',
+          entity:
+            `metric:${name}{faas.name="${fn}",service.name="lambda-ingestion",source="products_erp"}` as EntityKey,
+          evidence: [
+            { kind: 'text', label: 'departed at', text: new Date(T0).toISOString() },
+            { kind: 'text', label: 'departure', text: way },
+          ],
+        },
+        60_000,
+      );
+    const missing = failedTry(
+      'products_daily',
+      'pyspark.errors.exceptions.connect.AnalysisException: [PATH_NOT_FOUND] Path does not exist: s3://acme-landing/products_erp/dt=2026-07-14. SQLSTATE: 42K03',
+      300_000,
+    );
+    // `aws.lambda.invocations` sorts first by name: only the direction can put throttles ahead
+    const rc = rankRootCause([
+      series('aws.lambda.invocations', 'fall'),
+      series('aws.lambda.throttles', 'rise'),
+      missing,
+    ])!;
+    expect(rc.entity).toContain('metric:aws.lambda.throttles');
+  });
 });

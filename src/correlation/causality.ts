@@ -1,6 +1,6 @@
 import { type EntityKey, type IncidentSignal, parseTaskKey, type RootCause } from '../core/index.ts';
 import { EXCEPTION_LABEL, failureClass, failureSignature } from '../logs/failure-text.ts';
-import { DEPARTED_AT, errorLines, resourcesNamedIn, resourcesOfSeries } from './resources.ts';
+import { DEPARTED_AT, DEPARTURE, errorLines, resourcesNamedIn, resourcesOfSeries } from './resources.ts';
 
 /**
  * The platform's causal order, upstream first: infrastructure (hosts, workers) before the engine
@@ -429,9 +429,12 @@ function hypothesisOf(
     // (disk full), is evidence about the host: the host is what it points at.
     const about = resourcesOfSeries(s.entity);
     const host = about.length === 1 && about[0]!.startsWith('host:') ? about[0]! : undefined;
+    // A series that fell shows less getting through, as any fault upstream does; one that rose
+    // (errors, throttles, latency) is the resource's own account: a little more direct.
+    const directness = evidenceText(s, DEPARTURE) === 'fall' ? 0.45 : 0.5;
     if (host && (s.kind.startsWith('metric.') || failureClass(cls)?.local))
-      return { entity: host, kind: cls ?? s.kind, layer: 'downstream', directness: 0.5, title: s.title };
-    return cls ? self(cls, 'downstream') : self(s.kind, 'downstream', 0.5);
+      return { entity: host, kind: cls ?? s.kind, layer: 'downstream', directness, title: s.title };
+    return cls ? self(cls, 'downstream') : self(s.kind, 'downstream', directness);
   }
   if (cls === 's3_throttling') return self('s3_throttling', layer, 0.7);
   if (cls === 'sql_analysis_error') return self('sql_error', layer);

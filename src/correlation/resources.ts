@@ -16,6 +16,13 @@ import { type EntityKey, entityKey } from '../core/index.ts';
  */
 export const DEPARTED_AT = 'departed at';
 
+/**
+ * The evidence label of which way a series departed: `rise` (more errors, throttles, latency,
+ * lag) or `fall` (less work done). A fall shows less getting through, which any fault upstream
+ * causes; a rise is the resource's own account of what went wrong.
+ */
+export const DEPARTURE = 'departure';
+
 /** Series attributes and stream labels that name a host. */
 const HOST_KEYS = ['host.name', 'host.id', 'host', 'hostname', 'instance'];
 /**
