@@ -3,6 +3,7 @@ import type { Detector } from '../src/detection/engine.ts';
 import { createAirflowDagLateDetector } from './airflow-dag-late.ts';
 import { createAirflowDagRunFailedDetector } from './airflow-dagrun-failed.ts';
 import { createAirflowHealthDetector } from './airflow-health.ts';
+import { createAirflowRunStalledDetector } from './airflow-run-stalled.ts';
 import { createAirflowTaskDurationDetector } from './airflow-task-duration.ts';
 import { createAirflowTaskFailureDetector } from './airflow-task-failure.ts';
 import { createLogBurstDetector } from './log-burst.ts';
@@ -36,6 +37,10 @@ export const DETECTORS: readonly {
   { id: 'airflow-health', create: () => createAirflowHealthDetector() },
   { id: 'airflow-dag-late', create: () => createAirflowDagLateDetector() },
   { id: 'airflow-task-duration', create: () => createAirflowTaskDurationDetector() },
+  {
+    id: 'airflow-run-stalled',
+    create: (c) => createAirflowRunStalledDetector({ pageAfterDags: c.correlation.pageAfterDags }),
+  },
   { id: 'spark', create: () => createSparkDetector() },
   {
     id: 'metric-anomaly',

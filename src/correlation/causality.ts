@@ -137,8 +137,9 @@ function computeRole(s: RoleInput): SignalRole {
   if (!symptom || s.entity.startsWith('log:') || s.entity.startsWith('metric:')) keys.add(s.entity);
   else weakKeys.add(s.entity);
   for (const r of s.related) {
-    // DAGs whose runs are not being created share their cause, the scheduler: one incident.
-    if (s.kind === 'airflow.dag_late' && r === 'airflow:scheduler') {
+    // DAGs whose runs are not being created, or not started, share their cause, the scheduler
+    // and what it hands work to: one incident.
+    if (WAITING_KINDS.has(s.kind) && r === 'airflow:scheduler') {
       keys.add(r);
       continue;
     }
@@ -213,12 +214,16 @@ const FAILURE_KINDS = new Set([
   'airflow.task_failed',
   'airflow.import_error',
   'airflow.dag_late',
+  'airflow.run_stalled',
   'spark.job_failed',
   'spark.job_lost',
   'spark.executor_lost',
   'spark.worker_dead',
   'spark.connect_unreachable',
 ]);
+
+/** Work that is not happening (runs not created, runs not starting their tasks): it waits on the scheduler. */
+const WAITING_KINDS = new Set(['airflow.dag_late', 'airflow.run_stalled']);
 
 /** The evidence label of differential evidence: work that succeeded on other machines meanwhile. */
 const SUCCEEDING_ELSEWHERE = 'succeeding elsewhere';
@@ -363,6 +368,9 @@ function hypothesisOf(
     // shows the scheduler itself unhealthy.
     case 'airflow.dag_late':
       return self('dag_late', 'task');
+    // A run whose tasks do not start: what it waits on (a pool, the executor) unless that shows.
+    case 'airflow.run_stalled':
+      return self('run_stalled', 'task');
     default:
       break;
   }

@@ -773,8 +773,17 @@ function observes(s: Parameters<typeof roleOf>[0], entity: EntityKey): boolean {
  * holds. Other names (the run, the stage) already tie signals through their keys.
  */
 function isResource(key: EntityKey): boolean {
-  return key.startsWith('host:') || key.startsWith('name:');
+  // an Airflow component (the scheduler) is a resource too: its series are evidence about it, and
+  // work that waits on it (runs not created or not started) names it
+  return key.startsWith('host:') || key.startsWith('name:') || AIRFLOW_COMPONENTS.has(key);
 }
+
+/** The Airflow components whose series and streams `resourcesOfSeries` says are about them. */
+const AIRFLOW_COMPONENTS: ReadonlySet<EntityKey> = new Set([
+  'airflow:scheduler',
+  'airflow:triggerer',
+  'airflow:dag_processor',
+]);
 
 /** Directness from which a signal shows its cause rather than infers it. */
 const OBSERVED = 0.9;
