@@ -349,7 +349,7 @@ export class Correlator {
     const role = roleOf(signal);
     const cls = failureClass(signal.errorClass);
     const found: Incident[] = [];
-    for (const entry of this.#set.related(role, cls?.shared ? cls.id : undefined)) {
+    for (const entry of this.#set.related(signal, role, cls?.shared ? cls.id : undefined)) {
       const incident = entry.incident;
       const resolvedLongAgo =
         incident.status === 'resolved' &&
@@ -622,7 +622,7 @@ class WorkingSet {
   }
 
   /** Entries that share something with a signal of this role (each once). */
-  related(role: SignalRole, sharedClass: string | undefined): Entry[] {
+  related(signal: Signal, role: SignalRole, sharedClass: string | undefined): Entry[] {
     const ids = new Set<string>();
     for (const k of role.keys) {
       this.#byKey.collect(k, ids);
@@ -633,7 +633,7 @@ class WorkingSet {
     if (HOST_LOSS_KINDS.has(role.hypothesis.kind)) this.#bySymptomHost.collect(role.hypothesis.entity, ids);
     if (sharedClass) this.#byClass.collect(sharedClass, ids);
     if (role.recurrence) this.#byRecurrence.collect(role.recurrence, ids);
-    for (const r of role.names) if (isResource(r)) this.#byResource.collect(r, ids);
+    for (const r of lookupNames(signal, role)) this.#byResource.collect(r, ids);
     for (const r of role.resources) this.#byResource.collect(r, ids);
     if (role.machine) this.#byMachine.collect(role.machine, ids);
     const out: Entry[] = [];
@@ -773,17 +773,19 @@ function observes(s: Parameters<typeof roleOf>[0], entity: EntityKey): boolean {
  * holds. Other names (the run, the stage) already tie signals through their keys.
  */
 function isResource(key: EntityKey): boolean {
-  // an Airflow component (the scheduler) is a resource too: its series are evidence about it, and
-  // work that waits on it (runs not created or not started) names it
-  return key.startsWith('host:') || key.startsWith('name:') || AIRFLOW_COMPONENTS.has(key);
+  return key.startsWith('host:') || key.startsWith('name:');
 }
 
-/** The Airflow components whose series and streams `resourcesOfSeries` says are about them. */
-const AIRFLOW_COMPONENTS: ReadonlySet<EntityKey> = new Set([
-  'airflow:scheduler',
-  'airflow:triggerer',
-  'airflow:dag_processor',
-]);
+/**
+ * What a signal's names are looked up by. A run that started and does not progress has no cause of
+ * its own to show (no text, no file): it waits on what the scheduler hands work to (a pool, the
+ * executor), so it also looks for incidents holding the scheduler's own series. A run never created
+ * does not: its own DAG file or `max_active_runs` explains it first.
+ */
+function lookupNames(signal: Signal, role: SignalRole): EntityKey[] {
+  const waits = signal.kind === 'airflow.run_stalled';
+  return role.names.filter((r) => isResource(r) || (waits && r === 'airflow:scheduler'));
+}
 
 /** Directness from which a signal shows its cause rather than infers it. */
 const OBSERVED = 0.9;
