@@ -10,6 +10,7 @@ import { createLogBurstDetector } from './log-burst.ts';
 import { createLogNewTemplateDetector } from './log-new-template.ts';
 import { createLogSignatureDetector } from './log-signature.ts';
 import { createMetricAnomalyDetector } from './metric-anomaly.ts';
+import { createMetricBeatStoppedDetector } from './metric-beat-stopped.ts';
 import { createStalenessDetector } from './metric-staleness.ts';
 import { createThresholdDetector } from './metric-threshold.ts';
 import { createSourceDownDetector } from './source-down.ts';
@@ -32,6 +33,7 @@ export const DETECTORS: readonly {
     create: (c) => createStalenessDetector(c.detection.staleness, c.detection.series.ruleStates),
   },
   { id: 'source-down', create: () => createSourceDownDetector() },
+  { id: 'metric-beat-stopped', create: (c) => createMetricBeatStoppedDetector(c.detection.series.total) },
   { id: 'airflow-task-failure', create: () => createAirflowTaskFailureDetector() },
   { id: 'airflow-dagrun-failed', create: () => createAirflowDagRunFailedDetector() },
   { id: 'airflow-health', create: () => createAirflowHealthDetector() },
