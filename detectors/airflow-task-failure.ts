@@ -46,12 +46,15 @@ export function createAirflowTaskFailureDetector(): Detector {
   const writers = new Map<string, Writer[]>();
   /** Tables by bare name, for a location whose namespace directory is not the catalog's. */
   const byBare = new Map<string, Set<string>>();
+  /** Per DAG run, the data locations its successful tries used (`name:` resources), oldest run first. */
+  const runData = new Map<string, Set<string>>();
 
   function observe(obs: Observation, ctx: DetectorContext): void {
     if (obs.type !== 'state' || !obs.entity.startsWith('airflow:task:')) return;
     if (obs.to === 'success' && obs.details.hostname) noteSuccess(String(obs.details.hostname), obs.time);
     if (obs.to === 'success' && Array.isArray(obs.details.writes))
       for (const t of obs.details.writes) noteWrite(String(t), obs.entity, obs.time);
+    if (obs.to === 'success' && Array.isArray(obs.details.data)) noteData(obs);
     const open = firing.get(obs.entity);
     // A `failed` try with a later try (Airflow's try history) is a failure that was retried.
     const retried = obs.to === 'failed' && obs.details.retried === true;
@@ -66,6 +69,7 @@ export function createAirflowTaskFailureDetector(): Detector {
         meaning.title(taskName(obs.entity), obs),
         meaning.kind === 'airflow.task_upstream_failed' ? [] : succeedingElsewhere(obs),
         meaning.kind === 'airflow.task_upstream_failed' ? [] : lastWriters(obs),
+        meaning.kind === 'airflow.task_upstream_failed' ? [] : dataOfRun(obs),
       );
       const byKind = firing.get(obs.entity) ?? new Map<string, Signal>();
       byKind.set(meaning.kind, signal);
@@ -76,6 +80,22 @@ export function createAirflowTaskFailureDetector(): Detector {
     if (obs.to === 'success' && open) {
       for (const kind of [...open.keys()]) resolve(obs, kind, ctx);
     }
+  }
+
+  function noteData(obs: StateObservation): void {
+    const run = runOf(obs);
+    if (!run) return;
+    const used = runData.get(run) ?? new Set<string>();
+    for (const r of obs.details.data as unknown[]) if (typeof r === 'string') used.add(r);
+    runData.set(run, used);
+    // Bounded: runs end; the oldest are forgotten first.
+    if (runData.size > MAX_RUNS) runData.delete(runData.keys().next().value!);
+  }
+
+  /** The data locations earlier tries of a failed try's run used: what it consumed, by lineage. */
+  function dataOfRun(obs: StateObservation): string[] {
+    const run = runOf(obs);
+    return run ? [...(runData.get(run) ?? [])].slice(0, MAX_DATA_NAMED) : [];
   }
 
   function noteSuccess(host: string, time: number): void {
@@ -162,6 +182,10 @@ export function createAirflowTaskFailureDetector(): Detector {
  */
 const SUCCESS_WINDOW_MS = 30 * 60_000;
 const MAX_WORKERS = 1000;
+/** DAG runs whose data locations are remembered. */
+const MAX_RUNS = 5000;
+/** Data locations of its run a failure names at most. */
+const MAX_DATA_NAMED = 8;
 
 /** Tables whose last writers are remembered at most. */
 const MAX_TABLES = 50_000;
@@ -177,6 +201,9 @@ interface Writer {
   readonly at: number;
 }
 
+/** The evidence label of the data locations a failed try's run used before it. */
+export const RUN_DATA = 'its run used';
+
 /** The evidence label of a table a failure names and the task that last wrote it (read by the correlator). */
 export const TABLE_LAST_WRITTEN = 'table last written';
 
@@ -190,6 +217,7 @@ function toSignal(
   title: string,
   elsewhere: readonly string[],
   written: readonly Writer[],
+  runData: readonly string[] = [],
 ): Signal {
   const evidence: Evidence[] = [
     {
@@ -221,6 +249,8 @@ function toSignal(
     Array.isArray(obs.details.log) && kind !== 'airflow.task_upstream_failed'
       ? readFailureText(obs.details.log.map(String).join('\n'))
       : { causes: [], uses: [], names: [] };
+  // Lineage: the data its run's earlier tasks used (they succeeded, so the data may be what failed).
+  if (runData.length > 0) evidence.push({ kind: 'text', label: RUN_DATA, text: runData.join(', ') });
   if (failure.errorClass) evidence.push({ kind: 'text', label: 'error class', text: failure.errorClass });
   else if (failure.exception)
     evidence.push({ kind: 'text', label: EXCEPTION_LABEL, text: failure.exception });
@@ -238,8 +268,15 @@ function toSignal(
     detector: AIRFLOW_TASK_FAILURE_DETECTOR_ID,
     evidence,
     ...(failure.errorClass ? { errorClass: failure.errorClass } : {}),
-    ...(failure.names.length > 0 ? { names: failure.names } : {}),
+    ...(failure.names.length > 0 || runData.length > 0
+      ? { names: [...new Set([...failure.names, ...runData])] }
+      : {}),
   };
+}
+
+/** The DAG run of a task try's observation. */
+function runOf(obs: StateObservation): string | undefined {
+  return obs.related.find((r) => r.startsWith('airflow:dagrun:'));
 }
 
 /** `dag.task` of a task key. */

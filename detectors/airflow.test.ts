@@ -105,6 +105,32 @@ describe('airflow-task-failure', () => {
     expect(s).toMatchObject({ kind: 'airflow.task_upstream_failed', severity: 'info' });
   });
 
+  it('names the data locations its run used before it failed (what a silently empty load fed it)', () => {
+    const RUN = 'airflow:dagrun:silver_orders/scheduled__2026-03-02T02:00:00+00:00';
+    const load = (to: string, time: number, data?: string[]): StateObservation => ({
+      ...taskState(to, 1, time, data ? { data } : {}),
+      entity: 'airflow:task:silver_orders/scheduled__2026-03-02T02:00:00+00:00/bronze_orders',
+    });
+    const other: StateObservation = {
+      ...taskState('success', 1, t0 - 60_000, { data: ['name:elsewhere-bucket'] }),
+      entity: 'airflow:task:other_dag/scheduled__2026-03-02T02:00:00+00:00/load',
+      related: ['airflow:dagrun:other_dag/scheduled__2026-03-02T02:00:00+00:00', 'airflow:dag:other_dag'],
+    };
+    const signals = run(createAirflowTaskFailureDetector(), [
+      load('success', t0 - 300_000, ['name:landing-prod', 'name:orders_api']),
+      other,
+      taskState('failed', 1, t0, { log: ['ERROR - Test failed.', 'Results: (0,)'] }),
+    ]);
+    expect(signals).toHaveLength(1);
+    expect(signals[0]!.related).toContain(RUN);
+    expect(signals[0]!.names).toEqual(['name:landing-prod', 'name:orders_api']);
+    expect(signals[0]!.evidence).toContainEqual({
+      kind: 'text',
+      label: 'its run used',
+      text: 'name:landing-prod, name:orders_api',
+    });
+  });
+
   it('says nothing about healthy tasks', () => {
     expect(
       run(createAirflowTaskFailureDetector(), [

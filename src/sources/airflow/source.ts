@@ -1,5 +1,6 @@
 import type { Clock, HealthObservation, Observation, StateObservation } from '../../core/index.ts';
 import { entityKey, stateObservation } from '../../core/index.ts';
+import { resourcesNamedIn } from '../../correlation/resources.ts';
 import { tablesWritten } from '../../logs/table-lineage.ts';
 import type { Logger } from '../../telemetry/logger.ts';
 import { type PollSource, sourceEntity } from '../source.ts';
@@ -264,8 +265,13 @@ export function createAirflowSource(options: AirflowSourceOptions): PollSource {
     // a table a later failure names to the task that last wrote it.
     if (ti.state === 'success' && ti.try_number >= 1 && options.readWrites !== false) {
       try {
-        const writes = tablesWritten((await client.taskLog(ti, ti.try_number)).join('\n'));
+        const log = (await client.taskLog(ti, ti.try_number)).join('\n');
+        const writes = tablesWritten(log);
         if (writes.length > 0) details.writes = writes;
+        // The data locations it read or wrote (object-store buckets and prefixes): a later failure
+        // of the same run is explained by what went wrong with the data its run used.
+        const data = resourcesNamedIn(log).filter((r) => r.startsWith('name:'));
+        if (data.length > 0) details.data = data;
       } catch (err) {
         details.log_error = (err as Error).message;
       }
