@@ -39,8 +39,9 @@ const task = (
     },
   );
 
+/** With a 5-min idle floor (the default is 10 min), so the figures below read easily. */
 function drive() {
-  const detector = createAirflowRunStalledDetector();
+  const detector = createAirflowRunStalledDetector({ idleAfterMs: 5 * 60_000 });
   const signals: Signal[] = [];
   let now = T0;
   const ctx = { now: () => now, emit: (s: Signal) => signals.push(s) };

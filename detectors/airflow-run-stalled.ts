@@ -8,8 +8,10 @@ export interface AirflowRunStalledOptions {
   /**
    * A running DAG run none of whose tasks started or ended for this long, with none of them
    * running, is stalled (unless the DAG's own runs are known to sit idle longer: then three times
-   * that). A healthy scheduler with free slots starts the next task within seconds.
-   * @defaultValue 300000 (5 minutes)
+   * that). A healthy scheduler with free slots starts the next task within seconds, but nights
+   * of the open suite show healthy runs idle up to about 15 min between tasks (waiting out capacity
+   * lost elsewhere), which must not page: the smallest of 10, 15 and 20 min that pages none of them.
+   * @defaultValue 1200000 (20 minutes)
    */
   readonly idleAfterMs?: number;
   /**
@@ -57,7 +59,7 @@ interface Run {
  * queue) can explain it. It resolves when a task of the run starts or ends, or the run ends.
  */
 export function createAirflowRunStalledDetector(options: AirflowRunStalledOptions = {}): Detector {
-  const idleAfterMs = options.idleAfterMs ?? 5 * 60_000;
+  const idleAfterMs = options.idleAfterMs ?? 20 * 60_000;
   const pageAfterDags = options.pageAfterDags ?? 2;
   const runs = new Map<string, Run>();
   /** Per DAG: the idle gaps its runs showed before a task started. */

@@ -173,7 +173,7 @@ describe('runs of several DAGs that start no task', () => {
         runState('healthy_daily', 'running', START),
         tryState('healthy_daily', 'load', 'running', START + 3_000),
       ],
-      START + 12 * MIN,
+      START + 22 * MIN,
     );
     const stalled = open.filter((i) => i.signals.some((s) => s.kind === 'airflow.run_stalled'));
     expect(stalled).toHaveLength(1);

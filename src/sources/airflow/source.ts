@@ -50,6 +50,9 @@ const MAX_REMEMBERED = 200_000;
  * change becomes one observation, keyed by canonical entity keys with its relations (task → DAG
  * run → DAG, task → host).
  */
+/** The bucket of an object-store URL (`s3://bucket/…`). */
+const BUCKET = /\bs3[an]?:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/g;
+
 export function createAirflowSource(options: AirflowSourceOptions): PollSource {
   const client = new AirflowClient(options);
   const { clock, logger } = options;
@@ -268,9 +271,11 @@ export function createAirflowSource(options: AirflowSourceOptions): PollSource {
         const log = (await client.taskLog(ti, ti.try_number)).join('\n');
         const writes = tablesWritten(log);
         if (writes.length > 0) details.writes = writes;
-        // The data locations it read or wrote (object-store buckets and prefixes): a later failure
-        // of the same run is explained by what went wrong with the data its run used.
-        const data = resourcesNamedIn(log).filter((r) => r.startsWith('name:'));
+        // The data sets it read or wrote (an object-store location's prefixes, not the bucket every
+        // data set shares): a later failure of the same run is explained by what went wrong with
+        // the data its run used.
+        const buckets = new Set([...log.matchAll(BUCKET)].map((m) => `name:${m[1]}`));
+        const data = resourcesNamedIn(log).filter((r) => r.startsWith('name:') && !buckets.has(r));
         if (data.length > 0) details.data = data;
       } catch (err) {
         details.log_error = (err as Error).message;
