@@ -185,6 +185,26 @@ describe('Airflow source', () => {
     expect(dagStates(await src.poll())).toEqual([]);
   });
 
+  it('reads the data sets a successful try used from its log, not the bucket they share', async () => {
+    const base = airflow([ti(7, 'success')]);
+    handler = (req, res, u) =>
+      u.pathname.includes('/logs/')
+        ? json(res, 200, {
+            content: [
+              {
+                event:
+                  'Running statement 1/1: INSERT INTO lakehouse.bronze.orders SELECT * FROM json.`s3://landing-prod/orders_api/dt=2026-03-02/`',
+                level: 'info',
+                timestamp: '2026-03-02T02:11:00Z',
+              },
+            ],
+            continuation_token: null,
+          })
+        : base(req, res, u);
+    const [seen] = states(await source().poll()).filter((o) => o.to === 'success');
+    expect(seen?.details.data).toEqual(['name:orders_api']);
+  });
+
   it('finds tries that ended between two polls in the try history', async () => {
     const latest = ti(7, 'success', { try_number: 2, max_tries: 1 });
     handler = airflow([latest], {
