@@ -261,11 +261,18 @@ function writersOf(s: RoleInput): SignalRole['writers'] {
  * When what a signal shows began: a series' departure (`departed at`), which a detector judging
  * two points in a row sees one point late, else when the signal was first seen.
  */
-function beganAt(s: Pick<IncidentSignal, 'firstSeen' | 'evidence'>): number {
-  const departed = evidenceText(s, DEPARTED_AT);
-  const at = departed ? Date.parse(departed) : Number.NaN;
-  return Number.isNaN(at) ? s.firstSeen : Math.min(at, s.firstSeen);
+function beganAt(s: RoleInput & Pick<IncidentSignal, 'firstSeen'>): number {
+  let departed = departures.get(s);
+  if (departed === undefined) {
+    const text = evidenceText(s, DEPARTED_AT);
+    departed = text ? Date.parse(text) : Number.NaN;
+    departures.set(s, departed);
+  }
+  return Number.isNaN(departed) ? s.firstSeen : Math.min(departed, s.firstSeen);
 }
+
+/** Signals are immutable: when a series departed is read once (NaN: it does not say). */
+const departures = new WeakMap<RoleInput, number>();
 
 /** The failure text a signal carries: a try's log, a stage's failure reason, a stack trace. */
 function failureText(s: Pick<IncidentSignal, 'evidence'>): string {
