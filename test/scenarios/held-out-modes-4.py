@@ -32,13 +32,12 @@ it. The platform simulation and the generic mechanics are modes.py's, generate.p
 held-out-modes-3.py's, imported. Deterministic: the same command writes the same files. Python
 standard library only.
 """
-import argparse
 import importlib
 import uuid
 from datetime import timedelta
 
 from generate import PYSPARK_TB, afts, d, daily_dags, metric_key, run_id, sparkts, task_key, ts
-from modes import (write_nights, AIRFLOW_TB, REGION, Night, failing_task, finish_outage, stream_key,
+from modes import (held_out_main, AIRFLOW_TB, REGION, Night, failing_task, finish_outage, stream_key,
                    victims_of_window, z)
 
 _h3 = importlib.import_module("held-out-modes-3")
@@ -913,13 +912,5 @@ MODES = {
 }
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--variants", type=int, default=2)
-    a = ap.parse_args()
-    write_nights(a.out, MODES, a.variants)
-
-
 if __name__ == "__main__":
-    main()
+    held_out_main(__doc__, MODES)

@@ -12,12 +12,11 @@ Each mode is a real incident class of this platform, its wording and causal chai
 it. The platform simulation and the generic mechanics are modes.py's and generate.py's,
 imported. Deterministic: the same command writes the same files. Python standard library only.
 """
-import argparse
 import uuid
 from datetime import timedelta
 
 from generate import daily_dags, metric_key, run_id, task_key
-from modes import write_nights, AIRFLOW_TB, CONNECT, REGION, Night, finish_outage, shared_outage, stream_key, victims_of_window, z
+from modes import held_out_main, AIRFLOW_TB, CONNECT, REGION, Night, finish_outage, shared_outage, stream_key, victims_of_window, z
 
 def m_orphan_cleanup_deletes_live_files(k):
     """A table-maintenance DAG runs Iceberg's remove_orphan_files with a retention shorter than the
@@ -223,13 +222,5 @@ MODES = {
 }
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--variants", type=int, default=2)
-    a = ap.parse_args()
-    write_nights(a.out, MODES, a.variants)
-
-
 if __name__ == "__main__":
-    main()
+    held_out_main(__doc__, MODES)

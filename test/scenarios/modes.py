@@ -1207,6 +1207,15 @@ def write_nights(out, modes, variants):
                   f"{sum(len(i['entities']) for i in truth['incidents'])} entities")
 
 
+def held_out_main(doc, modes):
+    """The command line of a held-out generator: `--out DIR [--variants N]`, every mode of `modes`."""
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--variants", type=int, default=2)
+    a = ap.parse_args()
+    write_nights(a.out, modes, a.variants)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default=os.path.join(HERE, "suite"))
