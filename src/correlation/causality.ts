@@ -74,6 +74,11 @@ export interface SignalRole {
    */
   readonly signature?: string;
   /**
+   * When a series' departure began (`departed at`, epoch ms), which a detector judging two points
+   * in a row sees one point late; NaN when the signal does not say.
+   */
+  readonly departedAt: number;
+  /**
    * For a failure naming a table: the tasks that last wrote the tables it names, shortly before
    * (`table last written` evidence), with when they wrote them. Lineage: a writer that succeeded
    * just before its readers failed is a cause to consider.
@@ -205,7 +210,13 @@ function computeRole(s: RoleInput): SignalRole {
     ...(task ? { recurrence: `${task.dagId}/${task.taskId}` } : {}),
     failures: cls ? machines.map((m) => `${cls.id}@${m}`) : [],
     namedHosts: symptom ? [...weakKeys].filter((e) => e.startsWith('host:')) : [],
+    departedAt: departedAt(s),
   };
+}
+
+function departedAt(s: RoleInput): number {
+  const text = evidenceText(s, DEPARTED_AT);
+  return text ? Date.parse(text) : Number.NaN;
 }
 
 /** Signals of work that failed or went missing. */
@@ -257,22 +268,10 @@ function writersOf(s: RoleInput): SignalRole['writers'] {
   return out;
 }
 
-/**
- * When what a signal shows began: a series' departure (`departed at`), which a detector judging
- * two points in a row sees one point late, else when the signal was first seen.
- */
-function beganAt(s: RoleInput & Pick<IncidentSignal, 'firstSeen'>): number {
-  let departed = departures.get(s);
-  if (departed === undefined) {
-    const text = evidenceText(s, DEPARTED_AT);
-    departed = text ? Date.parse(text) : Number.NaN;
-    departures.set(s, departed);
-  }
-  return Number.isNaN(departed) ? s.firstSeen : Math.min(departed, s.firstSeen);
+/** When what a signal shows began: its series' departure if it says, else when it was first seen. */
+function beganAt(s: Pick<IncidentSignal, 'firstSeen'>, role: SignalRole): number {
+  return Number.isNaN(role.departedAt) ? s.firstSeen : Math.min(role.departedAt, s.firstSeen);
 }
-
-/** Signals are immutable: when a series departed is read once (NaN: it does not say). */
-const departures = new WeakMap<RoleInput, number>();
 
 /** The failure text a signal carries: a try's log, a stage's failure reason, a stack trace. */
 function failureText(s: Pick<IncidentSignal, 'evidence'>): string {
@@ -528,7 +527,7 @@ export function rankRootCause(
     const h = role.hypothesis;
     const cur = byEntity.get(h.entity);
     const spot = h.kind === 'spot_interruption';
-    const began = beganAt(s);
+    const began = beganAt(s, role);
     if (!cur) {
       byEntity.set(h.entity, {
         h,
