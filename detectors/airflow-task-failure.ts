@@ -86,7 +86,10 @@ export function createAirflowTaskFailureDetector(): Detector {
     const run = runOf(obs);
     if (!run) return;
     const used = runData.get(run) ?? new Set<string>();
-    for (const r of obs.details.data as unknown[]) if (typeof r === 'string') used.add(r);
+    for (const r of obs.details.data as unknown[]) {
+      if (used.size >= MAX_DATA_PER_RUN) break;
+      if (typeof r === 'string') used.add(r);
+    }
     runData.set(run, used);
     // Bounded: runs end; the oldest are forgotten first.
     if (runData.size > MAX_RUNS) runData.delete(runData.keys().next().value!);
@@ -184,6 +187,8 @@ const SUCCESS_WINDOW_MS = 30 * 60_000;
 const MAX_WORKERS = 1000;
 /** DAG runs whose data locations are remembered. */
 const MAX_RUNS = 5000;
+/** Data locations remembered per DAG run at most (memory stays bounded by MAX_RUNS × this). */
+const MAX_DATA_PER_RUN = 32;
 /** Data locations of its run a failure names at most. */
 const MAX_DATA_NAMED = 8;
 

@@ -205,6 +205,23 @@ describe('Airflow source', () => {
     expect(seen?.details.data).toEqual(['name:orders_api']);
   });
 
+  it('carries at most 16 data sets of a try whose log names thousands of paths', async () => {
+    const base = airflow([ti(7, 'success')]);
+    const lines = Array.from({ length: 2000 }, (_, i) => ({
+      event: `Reading s3://landing-prod/source_${i}/dt=2026-03-02/part-0.json`,
+      level: 'info',
+      timestamp: '2026-03-02T02:11:00Z',
+    }));
+    handler = (req, res, u) =>
+      u.pathname.includes('/logs/')
+        ? json(res, 200, { content: lines, continuation_token: null })
+        : base(req, res, u);
+    const [seen] = states(await source().poll()).filter((o) => o.to === 'success');
+    const data = seen?.details.data as string[];
+    expect(data).toHaveLength(16);
+    expect(data[0]).toBe('name:source_0');
+  });
+
   it('finds tries that ended between two polls in the try history', async () => {
     const latest = ti(7, 'success', { try_number: 2, max_tries: 1 });
     handler = airflow([latest], {

@@ -52,6 +52,8 @@ const MAX_REMEMBERED = 200_000;
  */
 /** The bucket of an object-store URL (`s3://bucket/…`). */
 const BUCKET = /\bs3[an]?:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/g;
+/** Data sets a try's observation carries at most (a log may name thousands of paths). */
+const MAX_DATA_SETS = 16;
 
 export function createAirflowSource(options: AirflowSourceOptions): PollSource {
   const client = new AirflowClient(options);
@@ -276,7 +278,7 @@ export function createAirflowSource(options: AirflowSourceOptions): PollSource {
         // the data its run used.
         const buckets = new Set([...log.matchAll(BUCKET)].map((m) => `name:${m[1]}`));
         const data = resourcesNamedIn(log).filter((r) => r.startsWith('name:') && !buckets.has(r));
-        if (data.length > 0) details.data = data;
+        if (data.length > 0) details.data = data.slice(0, MAX_DATA_SETS);
       } catch (err) {
         details.log_error = (err as Error).message;
       }
