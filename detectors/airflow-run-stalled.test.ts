@@ -150,4 +150,11 @@ describe('airflow-run-stalled', () => {
     expect(d.signals).toHaveLength(1);
     expect(d.signals[0]).toMatchObject({ time: end + 12 * MINUTE, severity: 'low' });
   });
+
+  it('follows at most 10,000 running runs, letting the oldest go first', () => {
+    const detector = createAirflowRunStalledDetector();
+    const ctx = { now: () => T0, emit: () => {} };
+    for (let i = 0; i < 10_050; i++) detector.observe(run(`dag_${i}`, 'running', T0), ctx);
+    expect(detector.size?.()).toBe(10_000);
+  });
 });

@@ -25,6 +25,9 @@ export interface AirflowRunStalledOptions {
 
 /** Idle gaps remembered per DAG to learn how long its runs usually sit between tasks. */
 const HISTORY = 20;
+/** Running runs followed at most (the oldest is let go first), and DAGs whose idle gaps are kept. */
+const MAX_RUNS = 10_000;
+const MAX_DAGS = 10_000;
 /** A DAG's runs may sit idle this many times their longest usual gap before that is news. */
 const USUAL_FACTOR = 3;
 /**
@@ -83,6 +86,11 @@ export function createAirflowRunStalledDetector(options: AirflowRunStalledOption
     const dagId = obs.related.find((r) => r.startsWith('airflow:dag:'))?.slice('airflow:dag:'.length);
     if (!dagId) return;
     const started = Date.parse(String(obs.details.start_date));
+    if (runs.size >= MAX_RUNS) {
+      const oldest = runs.values().next().value!;
+      end(oldest, obs.time, 'no longer followed');
+      runs.delete(oldest.entity);
+    }
     runs.set(obs.entity, {
       dagId,
       entity: obs.entity,
@@ -120,6 +128,7 @@ export function createAirflowRunStalledDetector(options: AirflowRunStalledOption
 
   function learn(dagId: string, gap: number): void {
     const gaps = usualGaps.get(dagId) ?? [];
+    if (gaps.length === 0 && usualGaps.size >= MAX_DAGS) usualGaps.delete(usualGaps.keys().next().value!);
     gaps.push(gap);
     if (gaps.length > HISTORY) gaps.shift();
     usualGaps.set(dagId, gaps);
