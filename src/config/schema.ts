@@ -474,7 +474,9 @@ export const configSchema = z.strictObject({
       /**
        * Resource attributes that, with the metric name and the data point attributes, identify a
        * series; the others (`service.instance.id`, `telemetry.sdk.*`, `process.pid`, …) are kept
-       * as context, so a restarted exporter continues its series. Replaces the default list.
+       * as context, so a restarted exporter continues its series. Replaces the default list; the
+       * attributes the semantic conventions' naming makes identifying join it (see
+       * `contextAttributes`).
        * @defaultValue service.name, service.namespace, deployment.environment(.name), host.name,
        * cloud.region, faas.name, container.name, aws.ecs.task.family, aws.ecs.cluster.arn and the
        * Kubernetes cluster, namespace, workload and container names
@@ -492,6 +494,15 @@ export const configSchema = z.strictObject({
           },
         )
         .optional(),
+      /**
+       * Resource attributes kept out of series keys although their name says they identify a
+       * resource: by the semantic conventions' naming, an attribute ending in `.id`, `.name` or
+       * `.identifier` (`db.instance.identifier`, `k8s.node.name`) is part of the key, unless it
+       * describes one instance of a process (`service.instance.id`, `process.*`, `container.id`,
+       * the Kubernetes pod, …) or is listed here. At most 8 such attributes, each at most 128
+       * characters, join a key. @defaultValue none
+       */
+      contextAttributes: z.array(z.string().min(1)).optional(),
       /**
        * `GUARDIAN_OTLP_MAX_REQUESTS`: export requests handled at once; one more is answered 429
        * with Retry-After before its body is read. @defaultValue 16

@@ -91,7 +91,7 @@ export async function createHttpStage(options: HttpStageOptions): Promise<HttpSt
     isStopping: options.isStopping,
   };
   // One identity for both listeners: a series is the same whichever port it came in on.
-  const identity = new SeriesIdentity(config.otlp.identifyingAttributes);
+  const identity = new SeriesIdentity(config.otlp.identifyingAttributes, config.otlp.contextAttributes);
   const registerOtlp = async (instance: FastifyInstance) => {
     await instance.register(otlpReceiver, {
       sink: (observations) => {

@@ -75,4 +75,75 @@ describe('series identity', () => {
     expect(a!.label!.length).toBeLessThanOrEqual(72);
     expect(a!.label!.endsWith('…')).toBe(true);
   });
+
+  it('keeps apart the series of two resources named by a conventional id, name or identifier', () => {
+    const identity = new SeriesIdentity();
+    const nat = (id: string) => ({
+      'service.name': 'aws-natgateway',
+      'cloud.region': 'eu-west-1',
+      'nat_gateway.id': id,
+    });
+    const [a] = normalise(request(nat('nat-0a1')), identity).observations;
+    const [b] = normalise(request(nat('nat-0b2')), identity).observations;
+    expect(a!.series).toBe(
+      'metric:ingest.rows{cloud.region="eu-west-1",nat_gateway.id="nat-0a1",service.name="aws-natgateway"}',
+    );
+    expect(b!.series).not.toBe(a!.series);
+    expect(a!.label).toBe('ingest.rows of aws-natgateway on nat-0a1');
+    const [db] = normalise(
+      request({ 'service.name': 'aws-rds', 'db.instance.identifier': 'orders-replica-1' }),
+      identity,
+    ).observations;
+    expect(db!.series).toBe(
+      'metric:ingest.rows{db.instance.identifier="orders-replica-1",service.name="aws-rds"}',
+    );
+  });
+
+  it('leaves out what one instance of a process carries, so a restart continues its series', () => {
+    const identity = new SeriesIdentity();
+    const pod = (n: string) => ({
+      'service.name': 'ingest',
+      'k8s.deployment.name': 'ingest',
+      'k8s.node.name': 'node-1',
+      'k8s.pod.name': `ingest-7d9f-${n}`,
+      'k8s.replicaset.name': `ingest-7d9f${n}`,
+      'container.id': `c0ffee${n}`,
+      'host.id': `i-0${n}`,
+      'service.instance.id': n,
+      'process.executable.name': 'python3',
+      'telemetry.sdk.name': 'opentelemetry',
+      'os.name': 'Linux',
+      'aws.ecs.task.id': `t${n}`,
+      'deployment.id': `d${n}`,
+    });
+    const [a] = normalise(request(pod('1')), identity).observations;
+    const [b] = normalise(request(pod('2')), identity).observations;
+    expect(a!.series).toBe(
+      'metric:ingest.rows{k8s.deployment.name="ingest",k8s.node.name="node-1",service.name="ingest"}',
+    );
+    expect(b!.series).toBe(a!.series);
+    expect(b!.attributes['k8s.pod.name']).toBe('ingest-7d9f-2');
+  });
+
+  it('keeps out of the key what otlp.contextAttributes names', () => {
+    const identity = new SeriesIdentity(undefined, ['nat_gateway.id']);
+    const [a] = normalise(
+      request({ 'service.name': 'nat', 'nat_gateway.id': 'nat-1' }),
+      identity,
+    ).observations;
+    expect(a!.series).toBe('metric:ingest.rows{service.name="nat"}');
+    expect(a!.attributes['nat_gateway.id']).toBe('nat-1');
+  });
+
+  it('lets at most 8 attributes, of at most 128 characters, join a key by the convention', () => {
+    const identity = new SeriesIdentity();
+    const resource: Record<string, string> = { 'service.name': 's', 'long.name': 'x'.repeat(129) };
+    for (let i = 0; i < 20; i++) resource[`r${String(i).padStart(2, '0')}.id`] = `v${i}`;
+    const [a] = normalise(request(resource), identity).observations;
+    expect(a!.series).toBe(
+      `metric:ingest.rows{${['00', '01', '02', '03', '04', '05', '06', '07'].map((i) => `r${i}.id="v${Number(i)}"`).join(',')},service.name="s"}`,
+    );
+    expect(a!.attributes['long.name']).toHaveLength(129);
+    expect(a!.attributes['r19.id']).toBe('v19');
+  });
 });

@@ -1,6 +1,11 @@
 import type { MetricObservation } from '../../core/index.ts';
 import { DEFAULT_IDENTIFYING_ATTRIBUTES, labelSet, seriesLabel } from '../../core/index.ts';
 import type { DecodedRequest } from './decoded.ts';
+import {
+  identifiesByConvention,
+  MAX_CONVENTION_ATTRIBUTES,
+  MAX_CONVENTION_VALUE,
+} from './resource-identity.ts';
 
 export interface NormalisedBatch {
   readonly observations: MetricObservation[];
@@ -139,24 +144,49 @@ const SERIES_CACHE_LIMIT = 100_000;
 
 /**
  * What makes two points the same series: the metric name, the data point attributes and the
- * identifying resource attributes (`otlp.identifyingAttributes`). The other resource attributes
- * (`service.instance.id`, `telemetry.sdk.*`, `process.pid`, …) are kept on the observation as
- * context but left out of its key, so an exporter that restarts with a new instance id continues
- * its series instead of starting new ones (and leaving the old ones to go "silent").
+ * identifying resource attributes: those of `otlp.identifyingAttributes`, and those the semantic
+ * conventions' naming makes a resource's name or id (`db.instance.identifier`, `nat_gateway.id`;
+ * see resource-identity.ts), unless `otlp.contextAttributes` names them. The other resource
+ * attributes (`service.instance.id`, `telemetry.sdk.*`, `process.pid`, …) are kept on the
+ * observation as context but left out of its key, so an exporter that restarts with a new
+ * instance id continues its series instead of starting new ones (and leaving the old ones to go
+ * "silent").
  */
 export class SeriesIdentity {
   readonly #identifying: ReadonlySet<string>;
+  readonly #context: ReadonlySet<string>;
   readonly #byResource = new Map<string, Map<string, Series>>();
   #cached = 0;
 
-  constructor(identifying: readonly string[] = DEFAULT_IDENTIFYING_ATTRIBUTES) {
+  /**
+   * @param identifying attributes that always identify (the default list unless configured)
+   * @param context attributes the naming convention would make identifying and that are not
+   */
+  constructor(
+    identifying: readonly string[] = DEFAULT_IDENTIFYING_ATTRIBUTES,
+    context: readonly string[] = [],
+  ) {
     this.#identifying = new Set(identifying);
+    this.#context = new Set(context);
   }
 
   /** The identifying part of a resource's attributes. */
   identifyingOf(resource: Readonly<Record<string, string>>): Record<string, string> {
     const out: Record<string, string> = {};
-    for (const k in resource) if (this.#identifying.has(k)) out[k] = resource[k]!;
+    let byConvention = 0;
+    for (const k of Object.keys(resource).sort()) {
+      const v = resource[k]!;
+      if (this.#identifying.has(k)) out[k] = v;
+      else if (
+        byConvention < MAX_CONVENTION_ATTRIBUTES &&
+        !this.#context.has(k) &&
+        v.length <= MAX_CONVENTION_VALUE &&
+        identifiesByConvention(k)
+      ) {
+        out[k] = v;
+        byConvention++;
+      }
+    }
     return out;
   }
 
