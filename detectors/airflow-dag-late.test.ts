@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type Signal, stateObservation } from '../src/core/index.ts';
+import { type Signal, type StateObservation, stateObservation } from '../src/core/index.ts';
 import { createAirflowDagLateDetector } from './airflow-dag-late.ts';
 
 const MINUTE = 60_000;
@@ -98,5 +98,98 @@ describe('airflow-dag-late', () => {
       ['firing', undefined],
       ['resolved', 'the DAG was removed'],
     ]);
+  });
+
+  describe('a DAG Airflow stops planning while its schedule says a run is due', () => {
+    const EXPORT = 'airflow:dag:export_orders';
+    const FILE = 'airflow:import:/opt/airflow/dags/factories/exports.py';
+    const plan = (
+      time: number,
+      nextRunAfter: number | undefined,
+      to: 'scheduled' | 'paused' | 'removed' = 'scheduled',
+      timetable = '*/15 * * * *',
+    ) =>
+      stateObservation(EXPORT, ['airflow:scheduler', FILE], null, to, time, {
+        ...(nextRunAfter !== undefined ? { nextRunAfter } : {}),
+        timetable,
+      });
+    const run = (lateAfterMs?: number) => {
+      const detector = createAirflowDagLateDetector(lateAfterMs === undefined ? {} : { lateAfterMs });
+      const signals: Signal[] = [];
+      const see = (obs: StateObservation) =>
+        detector.observe(obs, { now: () => obs.time, emit: (s) => signals.push(s) });
+      return { signals, see };
+    };
+
+    it('fires, keyed on the DAG file, once the run its schedule had due is late, and resolves when planned again', () => {
+      const d = run();
+      // Planned every 15 min: each run is created when due and the next one is reported.
+      for (let m = 0; m < 30; m++)
+        d.see(plan(DUE + m * MINUTE, DUE + (Math.floor(m / 15) + 1) * 15 * MINUTE));
+      // The 02:30 run is created, then Airflow plans none: the 02:45 run never comes.
+      for (let m = 30; m < 60; m++) d.see(plan(DUE + m * MINUTE, undefined));
+      expect(d.signals).toEqual([]);
+      d.see(plan(DUE + 60 * MINUTE, undefined));
+      expect(d.signals).toHaveLength(1);
+      expect(d.signals[0]).toMatchObject({
+        kind: 'airflow.dag_late',
+        status: 'firing',
+        entity: FILE,
+        related: [EXPORT, 'airflow:dag_processor'],
+        severity: 'high',
+        time: DUE + 60 * MINUTE,
+        title:
+          'DAG export_orders: the run its schedule had due at 2026-03-02T02:45:00Z was never planned (15 min late)',
+      });
+      expect(d.signals[0]!.evidence).toEqual(
+        expect.arrayContaining([
+          { kind: 'text', label: 'DAG file', text: '/opt/airflow/dags/factories/exports.py' },
+          { kind: 'text', label: 'no longer planned since', text: '2026-03-02T02:30:00Z' },
+        ]),
+      );
+      for (let m = 61; m < 90; m++) d.see(plan(DUE + m * MINUTE, undefined));
+      expect(d.signals).toHaveLength(1);
+      d.see(plan(DUE + 90 * MINUTE, DUE + 105 * MINUTE));
+      expect(d.signals[1]).toMatchObject({
+        fingerprint: d.signals[0]!.fingerprint,
+        status: 'resolved',
+        title: `${d.signals[0]!.title} — Airflow plans its runs again`,
+      });
+    });
+
+    it('judges a DAG no longer listed (deactivated) by the run it had planned', () => {
+      const d = run(5 * MINUTE);
+      d.see(plan(DUE - 10 * MINUTE, DUE));
+      d.see(plan(DUE - 5 * MINUTE, undefined, 'removed'));
+      expect(d.signals).toEqual([]);
+      // Only other DAGs are reported now; time still passes for the one that went.
+      const other = (t: number) =>
+        stateObservation('airflow:dag:other', [], null, 'scheduled', t, {
+          nextRunAfter: t + MINUTE,
+          timetable: '* * * * *',
+        });
+      d.see(other(DUE + 4 * MINUTE));
+      expect(d.signals).toEqual([]);
+      d.see(other(DUE + 5 * MINUTE));
+      expect(d.signals.map((s) => [s.entity, s.evidence.find((e) => e.label === 'due at')])).toEqual([
+        [FILE, { kind: 'text', label: 'due at', text: '2026-03-02T02:00:00Z' }],
+      ]);
+    });
+
+    it('says nothing for a daily DAG between its runs, a paused DAG, or a schedule that is no cron', () => {
+      const d = run();
+      d.see(plan(DUE - MINUTE, DUE, 'scheduled', '0 2 * * *'));
+      for (let m = 1; m < 23 * 60; m += 7) d.see(plan(DUE + m * MINUTE, undefined, 'scheduled', '0 2 * * *'));
+      expect(d.signals).toEqual([]);
+      const p = run();
+      p.see(plan(DUE - MINUTE, DUE));
+      p.see(plan(DUE + MINUTE, undefined, 'paused'));
+      for (let m = 2; m < 120; m++) p.see(plan(DUE + m * MINUTE, undefined));
+      expect(p.signals).toEqual([]);
+      const a = run();
+      a.see(plan(DUE - MINUTE, DUE, 'scheduled', 'Asset'));
+      for (let m = 1; m < 120; m++) a.see(plan(DUE + m * MINUTE, undefined, 'scheduled', 'Asset'));
+      expect(a.signals).toEqual([]);
+    });
   });
 });

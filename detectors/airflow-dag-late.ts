@@ -1,6 +1,7 @@
-import type { Observation, Signal, StateObservation } from '../src/core/index.ts';
+import type { EntityKey, Observation, Signal, StateObservation } from '../src/core/index.ts';
 import { stableId } from '../src/core/index.ts';
 import type { Detector, DetectorContext } from '../src/detection/engine.ts';
+import { nextScheduled } from './cron-schedule.ts';
 
 export const AIRFLOW_DAG_LATE_DETECTOR_ID = 'airflow-dag-late';
 
@@ -25,20 +26,88 @@ interface Late {
   readonly dueAt: number;
 }
 
+/** What a DAG's schedule says, from what Airflow last reported of it. */
+interface Planned {
+  readonly timetable: string;
+  /** The last next run Airflow reported (the run it planned). */
+  readonly lastDue: number;
+  /** The DAG's file, when Airflow named it. */
+  readonly file: EntityKey | undefined;
+  /** When Airflow stopped planning a next run (none reported, or the DAG no longer listed). */
+  unplannedAt?: number;
+  /** The run its schedule says is due next, once it stopped being planned. */
+  expected?: number;
+  signal?: Signal;
+}
+
+/** DAGs whose schedule is followed (the oldest let go first): bounded memory. */
+const MAX_DAGS = 10_000;
+
 /**
  * A DAG whose scheduled run has not been created long after it was due (`airflow.dag_late`): the
  * scheduler is down or wedged, the DAG is at `max_active_runs`, or its file no longer parses. It is
  * judged on what Airflow reports at each poll (the DAG's `next_dagrun_run_after`), never on silence:
  * a source that cannot reach Airflow reports nothing, and nothing is called late. It resolves when
  * the run is created (the next run moves on), or the DAG is paused or removed.
+ *
+ * Absence where a schedule says work should exist: a DAG that Airflow stops planning (it reports
+ * no next run any more, or no longer lists the DAG: deactivated as stale when its file's parse is
+ * killed or fails) while its own schedule says a run is due is late too, once that run is
+ * `lateAfterMs` overdue. Nothing is wrong with the scheduler then (it plans the other DAGs): what
+ * stopped is the DAG's definition, so that signal is keyed on the DAG's file and names the DAG
+ * processor that parses it. A DAG paused, or one whose schedule is no cron Guardian can read, is
+ * not judged.
  */
 export function createAirflowDagLateDetector(options: AirflowDagLateOptions = {}): Detector {
   const lateAfterMs = options.lateAfterMs ?? 15 * 60_000;
   const late = new Map<string, Late>();
+  const planned = new Map<string, Planned>();
+
+  function follow(obs: StateObservation, nextRunAfter: number | undefined, ctx: DetectorContext): void {
+    const known = planned.get(obs.entity);
+    const timetable = typeof obs.details.timetable === 'string' ? obs.details.timetable : undefined;
+    if (obs.to === 'paused' || (obs.to === 'scheduled' && nextRunAfter !== undefined)) {
+      if (known?.signal) {
+        const why = obs.to === 'paused' ? 'the DAG was paused' : 'Airflow plans its runs again';
+        ctx.emit({
+          ...known.signal,
+          status: 'resolved',
+          time: obs.time,
+          title: `${known.signal.title} — ${why}`,
+        });
+      }
+      planned.delete(obs.entity);
+      if (obs.to === 'paused' || !timetable || nextRunAfter === undefined) return;
+      if (planned.size >= MAX_DAGS) planned.delete(planned.keys().next().value!);
+      const file = obs.related.find((r) => r.startsWith('airflow:import:'));
+      planned.set(obs.entity, { timetable, lastDue: nextRunAfter, file });
+      return;
+    }
+    if (!known || known.unplannedAt !== undefined) return;
+    // No next run planned: the one reported last, if it is still ahead, else the next its
+    // schedule gives after it (that run was created, and no later one is planned).
+    const expected = obs.time < known.lastDue ? known.lastDue : nextScheduled(known.timetable, known.lastDue);
+    if (expected === undefined) {
+      planned.delete(obs.entity);
+      return;
+    }
+    known.unplannedAt = obs.time;
+    known.expected = expected;
+  }
+
+  function judge(now: number, ctx: DetectorContext): void {
+    for (const [dag, p] of planned) {
+      if (p.expected === undefined || p.signal || now - p.expected < lateAfterMs) continue;
+      p.signal = unplannedSignal(dag, p, now);
+      ctx.emit(p.signal);
+    }
+  }
 
   function observe(obs: Observation, ctx: DetectorContext): void {
     if (obs.type !== 'state' || !obs.entity.startsWith('airflow:dag:')) return;
     const nextRunAfter = typeof obs.details.nextRunAfter === 'number' ? obs.details.nextRunAfter : undefined;
+    follow(obs, nextRunAfter, ctx);
+    judge(obs.time, ctx);
     const current = late.get(obs.entity);
     if (current) {
       const created = nextRunAfter === undefined || nextRunAfter > current.dueAt;
@@ -65,14 +134,53 @@ export function createAirflowDagLateDetector(options: AirflowDagLateOptions = {}
     id: AIRFLOW_DAG_LATE_DETECTOR_ID,
     accepts: ['state'],
     observe,
-    size: () => late.size,
+    size: () => late.size + planned.size,
   };
+}
+
+/** The processor that parses DAG files: what a DAG no longer planned waits on. */
+const DAG_PROCESSOR: EntityKey = 'airflow:dag_processor';
+
+function unplannedSignal(dag: EntityKey, p: Planned, now: number): Signal {
+  const dagId = dag.slice('airflow:dag:'.length);
+  const expected = p.expected!;
+  const minutes = Math.round((now - expected) / 60_000);
+  const due = iso(expected);
+  const file = p.file ? p.file.slice('airflow:import:'.length) : undefined;
+  return {
+    fingerprint: stableId('afu_', dag, String(expected)),
+    kind: 'airflow.dag_late',
+    status: 'firing',
+    entity: p.file ?? dag,
+    related: p.file ? [dag, DAG_PROCESSOR] : [DAG_PROCESSOR],
+    time: now,
+    severity: 'high',
+    title: `DAG ${dagId}: the run its schedule had due at ${due} was never planned (${minutes} min late)`,
+    detector: AIRFLOW_DAG_LATE_DETECTOR_ID,
+    evidence: [
+      { kind: 'text', label: 'due at', text: due },
+      { kind: 'value', label: 'minutes late', value: minutes, unit: 'min' },
+      { kind: 'text', label: 'schedule', text: p.timetable },
+      { kind: 'text', label: 'last planned run', text: iso(p.lastDue) },
+      { kind: 'text', label: 'no longer planned since', text: iso(p.unplannedAt!) },
+      ...(file ? [{ kind: 'text' as const, label: 'DAG file', text: file }] : []),
+      {
+        kind: 'text',
+        label: 'what stops a DAG from being planned',
+        text: 'its file is no longer parsed (the parse is killed by the processor timeout, or fails) or no longer defines it, so Airflow deactivates the DAG; or the DAG already has max_active_runs runs active',
+      },
+    ],
+  };
+}
+
+function iso(t: number): string {
+  return new Date(t).toISOString().replace('.000Z', 'Z');
 }
 
 function lateSignal(obs: StateObservation, dueAt: number): Signal {
   const dagId = obs.entity.slice('airflow:dag:'.length);
   const minutes = Math.round((obs.time - dueAt) / 60_000);
-  const due = new Date(dueAt).toISOString().replace('.000Z', 'Z');
+  const due = iso(dueAt);
   const timetable = typeof obs.details.timetable === 'string' ? obs.details.timetable : undefined;
   const maxActiveRuns = typeof obs.details.maxActiveRuns === 'number' ? obs.details.maxActiveRuns : undefined;
   return {

@@ -81,7 +81,8 @@ export function createAirflowSource(options: AirflowSourceOptions): PollSource {
   const seenLastTry = (k: string) => staged.lastTry.get(k) ?? lastTry.get(k);
   let importErrors = new Map<string, string>();
   /** DAGs that had a next scheduled run at the last poll: losing it is news too. */
-  let scheduledDags = new Set<string>();
+  /** DAGs with a next run at the last poll, with their file (a DAG no longer listed names it). */
+  let scheduledDags = new Map<string, string | undefined>();
 
   async function poll(): Promise<Observation[]> {
     const pollStartedAt = clock.now();
@@ -127,10 +128,10 @@ export function createAirflowSource(options: AirflowSourceOptions): PollSource {
     // from "no news" (a source that is down reports nothing, and nothing is judged late).
     const dags = await client.dagSchedules();
     const polledAt = clock.now();
-    const scheduled = new Set<string>();
+    const scheduled = new Map<string, string | undefined>();
     for (const dag of dags.items) {
       const nextRunAfter = parseTime(dag.next_dagrun_run_after);
-      if (nextRunAfter !== undefined) scheduled.add(dag.dag_id);
+      if (nextRunAfter !== undefined) scheduled.set(dag.dag_id, dag.fileloc ?? undefined);
       // No next run now, nor at the last poll: nothing to report.
       else if (!scheduledDags.has(dag.dag_id)) continue;
       observations.push(
@@ -151,10 +152,17 @@ export function createAirflowSource(options: AirflowSourceOptions): PollSource {
     }
     // A scheduled DAG that is no longer listed: its file no longer defines it.
     const listed = new Set(dags.items.map((d) => d.dag_id));
-    for (const id of scheduledDags) {
+    for (const [id, fileloc] of scheduledDags) {
       if (!listed.has(id))
         observations.push(
-          stateObservation(entityKey.dag(id), [entityKey.scheduler()], null, 'removed', polledAt, {}),
+          stateObservation(
+            entityKey.dag(id),
+            fileloc ? [entityKey.scheduler(), entityKey.importError(fileloc)] : [entityKey.scheduler()],
+            null,
+            'removed',
+            polledAt,
+            {},
+          ),
         );
     }
 
