@@ -22,6 +22,15 @@ export interface LogNewTemplateConfig {
    */
   readonly warmupMs?: number;
   /**
+   * Log time already read when Guardian starts: the Loki source reads the last 15 minutes at
+   * start-up, so the templates of that much history are learnt before anything is judged, and
+   * learning is taken to have begun that long before the first tick or entry. An error template
+   * first seen after start-up is then judged against that history, not blinded by a warm-up that
+   * only begins with the first error line (which may be the one that matters).
+   * @defaultValue 900000 (15 minutes, the Loki source's start-up lookback)
+   */
+  readonly historyMs?: number;
+  /**
    * A new template that has not been seen again on its stream for this long resolves.
    * @defaultValue 1800000 (30 minutes)
    */
@@ -58,14 +67,16 @@ interface NewTemplate {
 }
 
 /**
- * An error-level log template never seen before (`log.new_template`): after a warm-up, the
- * first error entry whose headline (its first line) matches no known template of any stream.
+ * An error-level log template never seen before (`log.new_template`): after a warm-up (counted
+ * from Guardian's start, less the history it reads then), the first error entry whose headline
+ * (its first line) matches no known template of any stream.
  * A new *value* in a known statement is not new: the miner generalises the template instead.
  * The signal is about the stream, fires once per (template, stream) and resolves after `quietMs`
  * without another entry of the template on that stream.
  */
 export function createLogNewTemplateDetector(config: LogNewTemplateConfig = {}): Detector {
   const warmupMs = config.warmupMs ?? 15 * 60_000;
+  const historyMs = config.historyMs ?? 15 * 60_000;
   const quietMs = config.quietMs ?? 30 * 60_000;
   const maxFiring = Math.max(1, config.maxFiring ?? 50);
   const maxExamples = Math.max(1, config.maxExamples ?? 3);
@@ -76,7 +87,7 @@ export function createLogNewTemplateDetector(config: LogNewTemplateConfig = {}):
 
   function observe(obs: Observation, ctx: DetectorContext): void {
     if (!isUsableLog(obs)) return;
-    learningSince ??= obs.time;
+    learningSince ??= ctx.now() - historyMs;
     if (!isErrorEntry(obs)) return;
     const mined = miner.add(headline(obs.line), obs.time);
     const fingerprint = stableId('lognew_', mined.template.id, obs.stream);
@@ -146,6 +157,8 @@ export function createLogNewTemplateDetector(config: LogNewTemplateConfig = {}):
     restore,
     tick(ctx) {
       const now = ctx.now();
+      // Learning begins when Guardian does, not with the first error line.
+      learningSince ??= now - historyMs;
       for (const t of firing.values()) {
         if (now - t.lastSeen < quietMs) break;
         firing.delete(t.fingerprint);

@@ -185,7 +185,7 @@ describe('log-signature', () => {
 
 describe('log-new-template', () => {
   it('fires for an error template first seen after the warm-up, once, and resolves when quiet', async () => {
-    const h = harness(createLogNewTemplateDetector({ warmupMs: 10 * MIN, quietMs: 30 * MIN }));
+    const h = harness(createLogNewTemplateDetector({ warmupMs: 10 * MIN, quietMs: 30 * MIN, historyMs: 0 }));
     h.log(
       driver,
       '26/03/04 01:40:00 ERROR TaskSetManager: Task 45 in stage 52732.0 failed 1 times; aborting job',
@@ -231,13 +231,36 @@ describe('log-new-template', () => {
   });
 
   it('learns without firing during the warm-up', async () => {
-    const h = harness(createLogNewTemplateDetector({ warmupMs: 10 * MIN }));
+    const h = harness(createLogNewTemplateDetector({ warmupMs: 10 * MIN, historyMs: 0 }));
     h.log(driver, 'ERROR Foo: first problem');
     await h.clock.advanceBy(5 * MIN);
     h.log(driver, 'ERROR Bar: second problem');
     await h.clock.advanceBy(6 * MIN);
     h.log(driver, 'ERROR Bar: second problem');
     expect(h.signals).toEqual([]);
+  });
+
+  it('counts the history read at start-up as learnt: the first error line after start is new at once', async () => {
+    const h = harness(createLogNewTemplateDetector());
+    // A quiet platform: no error line in the 15 min of history read at start, none for 9 minutes.
+    await h.clock.advanceBy(9 * MIN);
+    h.log(driver, 'ERROR Processor for dags/exports.py with PID 812 started 50 ago killing it.');
+    expect(h.signals.map((s) => [s.kind, s.time])).toEqual([['log.new_template', T0 + 9 * MIN]]);
+    // What the history held is learnt, not news.
+    const r = harness(createLogNewTemplateDetector());
+    r.engine.ingest([entry(driver, 'ERROR Foo: nightly cleanup skipped a locked file', T0 - 10 * MIN)]);
+    await r.clock.advanceBy(MIN);
+    r.log(driver, 'ERROR Foo: nightly cleanup skipped a locked file');
+    expect(r.signals).toEqual([]);
+  });
+
+  it('without history, still waits out the warm-up from when it started, not from the first error', async () => {
+    const h = harness(createLogNewTemplateDetector({ warmupMs: 10 * MIN, historyMs: 0 }));
+    await h.clock.advanceBy(9 * MIN);
+    h.log(driver, 'ERROR Foo: first problem');
+    await h.clock.advanceBy(2 * MIN);
+    h.log(driver, 'ERROR Bar: second problem');
+    expect(h.signals.map((s) => s.time)).toEqual([T0 + 11 * MIN]);
   });
 
   it('decides error or not by the level label when there is one, else by the words', async () => {
@@ -259,7 +282,9 @@ describe('log-new-template', () => {
 
 describe('log-new-template across a restart', () => {
   it('knows after a restart what it had learnt: no new warm-up, no old template called new', async () => {
-    const first = harness(createLogNewTemplateDetector({ warmupMs: 10 * MIN, quietMs: 30 * MIN }));
+    const first = harness(
+      createLogNewTemplateDetector({ warmupMs: 10 * MIN, quietMs: 30 * MIN, historyMs: 0 }),
+    );
     first.log(driver, 'ERROR Utils: Uncaught exception in thread spark-listener-group-shared');
     first.log(driver, 'ERROR Db: login failed for etl password=hunter2 on db-1');
     await first.clock.advanceBy(11 * MIN);
@@ -270,7 +295,7 @@ describe('log-new-template across a restart', () => {
     expect(JSON.stringify(saved)).not.toContain('hunter2');
 
     const second = detectorHarness(
-      [createLogNewTemplateDetector({ warmupMs: 10 * MIN, quietMs: 30 * MIN })],
+      [createLogNewTemplateDetector({ warmupMs: 10 * MIN, quietMs: 30 * MIN, historyMs: 0 })],
       first.clock.now(),
     );
     expect(second.engine.restore(saved)).toEqual({ 'log-new-template': 3 });

@@ -13,9 +13,23 @@ export const YOUNG_MIN_POINTS = 4;
 const RISE_FACTOR = 10;
 /** A fall to this share of everything the series showed (all of it positive). */
 const FALL_SHARE = 0.1;
-/** A ratio (unit `1`) at or above this, where it usually sits below `SATURATION_USUAL`. */
+/**
+ * A share of a capacity at or above this (of its full scale), where it usually sits below
+ * `SATURATION_USUAL`: memory, disk or connections used up.
+ */
 const SATURATED = 0.98;
 const SATURATION_USUAL = 0.9;
+
+/**
+ * The full scale of a series that is a share of a capacity, by its UCUM unit as OpenTelemetry
+ * writes it: `1` for a ratio (`system.filesystem.utilization`), `%` for a percentage (what
+ * CloudWatch reports as `Percent`). Other units have no full scale.
+ */
+function fullScale(unit: string): number | undefined {
+  if (unit === '1') return 1;
+  if (unit === '%') return 100;
+  return undefined;
+}
 
 export type YoungDeparture = 'rise' | 'fall' | 'saturated';
 
@@ -34,6 +48,8 @@ export function youngDeparture(values: readonly number[], unit: string): YoungDe
   const spread = q(0.9) - q(0.1);
   if (last.every((v) => v > RISE_FACTOR * spread + max && v >= 2 * max && v > 0)) return 'rise';
   if (min > 0 && last.every((v) => v <= FALL_SHARE * min)) return 'fall';
-  if (unit === '1' && q(0.5) < SATURATION_USUAL && last.every((v) => v >= SATURATED)) return 'saturated';
+  const full = fullScale(unit);
+  if (full && q(0.5) < SATURATION_USUAL * full && last.every((v) => v >= SATURATED * full && v <= full))
+    return 'saturated';
   return undefined;
 }
