@@ -158,7 +158,10 @@ describe('Airflow source', () => {
     let dags = [
       dag('silver_orders', '2026-03-02T02:00:00Z'),
       dag('ad_hoc_backfill', null),
-      dag('legacy_export', '2026-03-03T00:00:00Z', true),
+      {
+        ...dag('legacy_export', '2026-03-03T00:00:00Z', true),
+        fileloc: '/opt/airflow/dags/legacy/export.py',
+      },
       dag('paused_by_hand', null, true),
     ];
     handler = airflow([], {
@@ -178,9 +181,15 @@ describe('Airflow source', () => {
     ]);
     expect(dagStates(await src.poll())).toHaveLength(2); // every poll: "still due" is news
     dags = [dag('silver_orders', null), dag('ad_hoc_backfill', null)];
-    expect(dagStates(await src.poll())).toEqual([
+    const third = states(await src.poll()).filter((o) => o.entity.startsWith('airflow:dag:'));
+    expect(third.map((o) => [o.entity, o.to, o.details.nextRunAfter])).toEqual([
       ['airflow:dag:silver_orders', 'scheduled', undefined],
       ['airflow:dag:legacy_export', 'removed', undefined],
+    ]);
+    // A DAG no longer listed (deactivated as stale) still names its file: why its runs stopped.
+    expect(third[1]!.related).toEqual([
+      'airflow:scheduler',
+      'airflow:import:/opt/airflow/dags/legacy/export.py',
     ]);
     expect(dagStates(await src.poll())).toEqual([]);
   });
