@@ -2,7 +2,7 @@
 """Leave-one-mode-out scoring of Guardian on its own suite of failure modes (modes.py).
 
   python3 test/scenarios/leave-one-out.py [--suite DIR] [--variants N] [--jobs N] [--json]
-        [--param NAME=v1,v2 ...]
+        [--param NAME=v1,v2 ...] [--keep DIR]
 
 Generates the suite (modes.py) unless --suite names one, replays every scenario through the real
 pipeline (`npx guardian replay --dir … --out-dir … --score`), scores each export with
@@ -12,6 +12,9 @@ With --param, each named environment variable is a parameter of Guardian and eac
 of its values is replayed; then for every mode the combination that scores best on the *other*
 modes is chosen, and that mode is scored with it: the leave-one-mode-out figures, which are what
 to report. Without --param nothing is chosen, and the figures are leave-one-out by construction.
+
+With --keep DIR the exports are kept under DIR (one folder per combination, `0`, `1`, …) to read
+why an incident split or was rooted where it was; without it they are deleted.
 """
 import argparse
 import itertools
@@ -113,6 +116,7 @@ def main():
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--param", action="append", default=[])
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--keep", help="keep the exports under this folder, one subfolder per combination")
     a = ap.parse_args()
     suite = a.suite
     if not suite:
@@ -122,12 +126,17 @@ def main():
     grid = [[(k, v) for v in vals.split(",")] for k, vals in (p.split("=", 1) for p in a.param)]
     combos = [dict(c) for c in itertools.product(*grid)] if grid else [{}]
     by_combo, by_cal = [], []
-    for env in combos:
-        out = tempfile.mkdtemp(prefix="guardian-exports-")
+    for i, env in enumerate(combos):
+        if a.keep:
+            out = os.path.join(a.keep, str(i))
+            os.makedirs(out, exist_ok=True)
+        else:
+            out = tempfile.mkdtemp(prefix="guardian-exports-")
         replay(suite, out, env, a.jobs)
         by_combo.append(score_rows(suite, out))
         by_cal.append(calibration(suite, out))
-        shutil.rmtree(out, ignore_errors=True)
+        if not a.keep:
+            shutil.rmtree(out, ignore_errors=True)
     modes = sorted(by_combo[0])
     chosen, held, cal = {}, [], []
     for m in modes:
