@@ -74,6 +74,28 @@ export interface SignalRole {
    */
   readonly signature?: string;
   /**
+   * For a failure of some DAG's work (a try, a job a task submitted): how it failed, when that
+   * says one cause (an outage's class; else, with no known class, its last exception or that it
+   * never ran; see `wayOf`). Failures of several DAGs that begin one way within a short span
+   * share a cause when nothing else ties them: when and how they failed is the link.
+   */
+  readonly way?: string;
+  /** With `way`: the DAG whose work failed that way. */
+  readonly unit?: string;
+  /**
+   * Work that is not happening waits on this (the scheduler, for a run that started and does not
+   * progress): it looks up incidents holding that component's own series and streams, whose
+   * departure may explain it. A run never created does not wait on the hand-off: its own DAG
+   * file or `max_active_runs` explains it first.
+   */
+  readonly waitsOn: readonly EntityKey[];
+  /**
+   * Work that is not happening (runs not created, runs not starting their tasks): such signals of
+   * several DAGs share their cause, the scheduler and what it hands work to, so the scheduler is
+   * one of their keys.
+   */
+  readonly missing: boolean;
+  /**
    * When a series' departure began (`departed at`, epoch ms), which a detector judging two points
    * in a row sees one point late; NaN when the signal does not say.
    */
@@ -141,10 +163,11 @@ function computeRole(s: RoleInput): SignalRole {
   // A symptom ties by its own stream or series; what it names elsewhere is a weak link.
   if (!symptom || s.entity.startsWith('log:') || s.entity.startsWith('metric:')) keys.add(s.entity);
   else weakKeys.add(s.entity);
+  const missing = MISSING_KINDS.has(s.kind);
   for (const r of s.related) {
     // DAGs whose runs are not being created, or not started, share their cause, the scheduler
     // and what it hands work to: one incident.
-    if (WAITING_KINDS.has(s.kind) && r === 'airflow:scheduler') {
+    if (missing && r === 'airflow:scheduler') {
       keys.add(r);
       continue;
     }
@@ -176,7 +199,13 @@ function computeRole(s: RoleInput): SignalRole {
   const failure = FAILURE_KINDS.has(s.kind);
   const names = new Set<EntityKey>();
   if (failure) {
-    for (const r of s.related) if (!isHub(r) || r === 'airflow:scheduler') names.add(r);
+    // A try's related hosts are the workers its tries ran on (a retry accumulates them), unless its
+    // class is one whose text names the machine at fault (a host lost, an executor's disk).
+    const workersOnly = workerHost !== undefined && !TEXT_NAMES_MACHINE.has(cls?.layer ?? '');
+    for (const r of s.related) {
+      if (workersOnly && r.startsWith('host:')) continue;
+      if (!isHub(r) || r === 'airflow:scheduler') names.add(r);
+    }
     if (workerHost && !cls?.local) names.delete(`host:${workerHost}`);
     if (workerHost && cls?.local) names.add(`host:${workerHost}`);
     for (const r of s.names ?? []) names.add(r);
@@ -194,7 +223,15 @@ function computeRole(s: RoleInput): SignalRole {
       ]
     : [];
   const machine = failure ? machineOf(s, workerHost) : undefined;
+  const dag = failure ? dagOf(s) : undefined;
+  const way = dag ? wayOf(s) : undefined;
   return {
+    ...(way ? { way, unit: dag } : {}),
+    missing,
+    waitsOn:
+      STARTED_WAITING_KINDS.has(s.kind) && s.related.includes('airflow:scheduler')
+        ? ['airflow:scheduler']
+        : [],
     writers: failure ? writersOf(s) : [],
     names: [...names],
     resources,
@@ -219,6 +256,9 @@ function departedAt(s: RoleInput): number {
   return text ? Date.parse(text) : Number.NaN;
 }
 
+/** Layers of the classes whose failure text names the machine at fault (`readFailureText`'s causes). */
+const TEXT_NAMES_MACHINE: ReadonlySet<string> = new Set(['infrastructure', 'engine']);
+
 /** Signals of work that failed or went missing. */
 const FAILURE_KINDS = new Set([
   'airflow.task_retry',
@@ -234,7 +274,33 @@ const FAILURE_KINDS = new Set([
 ]);
 
 /** Work that is not happening (runs not created, runs not starting their tasks): it waits on the scheduler. */
-const WAITING_KINDS = new Set(['airflow.dag_late', 'airflow.run_stalled']);
+const MISSING_KINDS = new Set(['airflow.dag_late', 'airflow.run_stalled']);
+/** Of those, work that started and waits on what the scheduler hands work to (a pool, the executor). */
+const STARTED_WAITING_KINDS = new Set(['airflow.run_stalled']);
+
+/**
+ * How a failure failed, when that says one cause: its error class if the library knows it as an
+ * outage's (`shared`), else, for a failure of no known class, the last exception its text reports,
+ * or, for a try that failed with no worker and no log, that it never ran (tries that cannot be
+ * handed to workers). A class the library knows as not shared (a timeout, a rate limit, broken
+ * SQL) is what unrelated jobs also meet now and then: it ties nothing by itself. A text the
+ * library cannot read at all is compared with nothing.
+ */
+function wayOf(s: RoleInput): string | undefined {
+  if (failureClass(s.errorClass)?.shared === false) return undefined;
+  const sig = failureSignature(s.errorClass, evidenceText(s, EXCEPTION_LABEL));
+  if (sig !== UNKNOWN_WAY) return sig;
+  const ran = s.evidence.some((e) => e.kind === 'log' || (e.kind === 'text' && e.label === 'worker'));
+  return TRY_KINDS.has(s.kind) && !ran ? NOT_RUN : undefined;
+}
+
+/** Failures of an Airflow try. */
+const TRY_KINDS: ReadonlySet<string> = new Set(['airflow.task_retry', 'airflow.task_failed']);
+/** The way of a try that failed before any worker ran it. */
+const NOT_RUN = 'failed before a worker ran it';
+
+/** What `failureSignature` says of a failure whose text tells nothing. */
+const UNKNOWN_WAY = failureSignature(undefined, undefined);
 
 /** The evidence label of differential evidence: work that succeeded on other machines meanwhile. */
 const SUCCEEDING_ELSEWHERE = 'succeeding elsewhere';
@@ -570,7 +636,7 @@ export function rankRootCause(
   }
   const failures = [...earliest.values()];
   inferNamedHosts(failures, byEntity);
-  const onMachine = inferMachines(failures, byEntity);
+  const onMachine = inferMachines(failures, byEntity, machinesOf(signals));
   inferWriters(failures, byEntity);
   const victims = new Set<EntityKey>();
   for (const f of failures) if (roleOf(f).hypothesis.layer === 'downstream') victims.add(f.entity);
@@ -649,15 +715,18 @@ export function rankRootCause(
     ...explained.slice(0, 3).map((l) => `${clock(l.at)} ${EDGE_TEXT[l.edge] ?? l.edge}: ${l.title}`),
   ];
   if (explained.length > 3) lines.push(`… explains ${explained.length} of ${failed} failures in all`);
-  const byClass = new Map<string, Set<string>>();
+  // Failures of several DAGs in the incident that failed one way (`SignalRole.way`: an outage's
+  // class, or an exception or a never-run try the library has no class for): one cause shows,
+  // whether or not it is named yet.
+  const byWay = new Map<string, Set<string>>();
   for (const f of failures) {
-    const dag = dagOf(f);
-    if (!f.errorClass || !dag || !failureClass(f.errorClass)?.shared) continue;
-    const dags = byClass.get(f.errorClass) ?? new Set<string>();
-    dags.add(dag);
-    byClass.set(f.errorClass, dags);
+    const { way, unit } = roleOf(f);
+    if (!way || !unit) continue;
+    const units = byWay.get(way) ?? new Set<string>();
+    units.add(unit);
+    byWay.set(way, units);
   }
-  const oneClass = Math.max(0, ...[...byClass.values()].map((d) => d.size));
+  const oneWay = Math.max(0, ...[...byWay.values()].map((d) => d.size));
   const rootCause: RootCause = {
     entity,
     kind,
@@ -709,7 +778,7 @@ export function rankRootCause(
     rootCause,
     (observed && dagsExplained >= params.pageAfterDags) ||
       ranOnDags() >= params.pageAfterDags ||
-      oneClass >= params.pageAfterDags ||
+      oneWay >= params.pageAfterDags ||
       (best.h.layer === 'infrastructure' && !best.inferred && pointedDags() >= params.pageAfterDags) ||
       explainedOneWay() >= params.pageAfterDags,
   );
@@ -720,9 +789,9 @@ const strong = new WeakMap<RootCause, boolean>();
 
 /**
  * Whether the evidence for this root cause (as `rankRootCause` just gave it) is strong enough to
- * page at once: it was seen broken itself and explains failures of several DAGs, or several DAGs
- * fail with one outage's error class (`shared`; a transient timeout retried away is not one), or
- * it explains failures of several DAGs (retries included) that fail one way.
+ * page at once: it was seen broken itself and explains failures of several DAGs, or failures of
+ * several DAGs in the incident (retries included) fail one way (`SignalRole.way`), whether or not
+ * a cause is named yet.
  */
 export function isStrongCause(rootCause: RootCause | null): boolean {
   return rootCause !== null && strong.get(rootCause) === true;
@@ -846,7 +915,8 @@ function inferNamedHosts(failures: readonly RankInput[], byEntity: Map<EntityKey
  * Differential diagnosis: a machine on which failures of {@link INFERRED_AFTER_DAGS} or more DAGs
  * ran failing the same way, while work succeeded on other machines (`SignalRole.machine`), and on
  * which most of the
- * incident's failures of that kind ran (a fault everywhere singles out no machine), is a candidate
+ * incident's failures of that kind ran (a fault everywhere singles out no machine, nor does work
+ * whose tries failed on several machines: `ranOn`), is a candidate
  * cause whatever the failures' texts say (unless their class is a shared outage's, which says the
  * fault is in what they name): inferred, unless a signal already observes it. Returns,
  * for each failure, the machine it ran on that qualified: directly, or through the Spark job its
@@ -855,6 +925,7 @@ function inferNamedHosts(failures: readonly RankInput[], byEntity: Map<EntityKey
 function inferMachines(
   failures: readonly RankInput[],
   byEntity: Map<EntityKey, Candidate>,
+  ranOn: ReadonlyMap<EntityKey, ReadonlySet<EntityKey>>,
 ): Map<EntityKey, EntityKey> {
   const out = new Map<EntityKey, EntityKey>();
   // Per kind of machine (Airflow workers, Spark hosts): failures on each, and how many in all.
@@ -865,6 +936,8 @@ function inferMachines(
     // A shared outage's class says where the fault is (the resource its failures name), not on
     // the machine they happened to run on.
     if (!m || failureClass(f.errorClass)?.shared) continue;
+    // Work that failed on several machines (a try here, the next one there) singles out none.
+    if ((ranOn.get(f.entity)?.size ?? 0) > 1) continue;
     const family = f.kind.startsWith('spark.') ? 'spark' : 'airflow';
     push(onMachine, `${family} ${m} ${signature}`, f);
     total.set(family, (total.get(family) ?? 0) + 1);
@@ -892,6 +965,19 @@ function inferMachines(
         fs,
       ),
     );
+  }
+  return out;
+}
+
+/** The machines each failed entity's failures ran on (a retry's try, the final try: each its own signal). */
+function machinesOf(signals: readonly RankInput[]): Map<EntityKey, Set<EntityKey>> {
+  const out = new Map<EntityKey, Set<EntityKey>>();
+  for (const s of signals) {
+    const m = roleOf(s).machine;
+    if (!m) continue;
+    const set = out.get(s.entity) ?? new Set<EntityKey>();
+    set.add(m);
+    out.set(s.entity, set);
   }
   return out;
 }

@@ -287,10 +287,22 @@ export class Correlator {
     }
     // Join the oldest connected incident; merge the others into it.
     const [survivor, ...others] = candidates;
-    let target = survivor!;
     const also: { incident: Incident; change: IncidentChange }[] = [];
+    const target = await this.#mergeInto(survivor!, others, now, also);
+    const result = await this.#write(applySignal(target, signal, now, this.#causal), false);
+    return this.#oneCause(result, now, also);
+  }
+
+  /** Merges `others` into `target` (each write as the store allows); returns the survivor. */
+  async #mergeInto(
+    target: Incident,
+    others: readonly Incident[],
+    now: number,
+    also: { incident: Incident; change: IncidentChange }[],
+  ): Promise<Incident> {
+    let survivor = target;
     for (const other of others) {
-      const merged = merge(target, other, now, this.#causal);
+      const merged = merge(survivor, other, now, this.#causal);
       // Both incidents in one write where the store can (see IncidentStore.mergeIncidents).
       const written = await this.#o.store.mergeIncidents(
         merged.absorbed.incident,
@@ -300,10 +312,45 @@ export class Correlator {
       const absorbed = await this.#write({ ...merged.absorbed, incident: written.absorbed }, true);
       also.push({ incident: absorbed.incident!, change: 'resolved' });
       this.#set.delete(other.id);
-      target = (await this.#write({ ...merged.survivor, incident: written.survivor }, true)).incident!;
+      survivor = (await this.#write({ ...merged.survivor, incident: written.survivor }, true)).incident!;
     }
-    const result = await this.#write(applySignal(target, signal, now, this.#causal), false);
-    return also.length > 0 ? { ...result, also } : result;
+    return survivor;
+  }
+
+  /**
+   * One incident per cause: when the incident a signal changed now names the same root cause as
+   * other incidents active within the link window (a host's own series in one, failures singled
+   * out on that host in another), they are one incident, kept in the oldest.
+   */
+  async #oneCause(
+    result: CorrelationResult,
+    now: number,
+    also: { incident: Incident; change: IncidentChange }[],
+  ): Promise<CorrelationResult> {
+    const incident = result.incident;
+    const cause = incident?.rootCause?.entity;
+    if (!incident || !cause || incident.status === 'resolved')
+      return also.length > 0 ? { ...result, also } : result;
+    const same = this.#set
+      .byCause(cause)
+      .filter(
+        (e) =>
+          e.incident.id !== incident.id &&
+          e.incident.rootCause?.entity === cause &&
+          now - e.last <= this.#w.linkMs,
+      )
+      .map((e) => e.incident);
+    if (same.length === 0) return also.length > 0 ? { ...result, also } : result;
+    // The one already paged keeps the thread; else the oldest.
+    const [oldest, ...rest] = [incident, ...same].sort(
+      (a, b) =>
+        Number(a.quiet ?? true) - Number(b.quiet ?? true) ||
+        a.openedAt - b.openedAt ||
+        (a.id < b.id ? -1 : 1),
+    );
+    const survivor = await this.#mergeInto(oldest!, rest, now, also);
+    const change = survivor.id === incident.id ? result.change : 'signal_added';
+    return { incident: survivor, change, also };
   }
 
   /**
@@ -349,7 +396,8 @@ export class Correlator {
     const role = roleOf(signal);
     const cls = failureClass(signal.errorClass);
     const found: Incident[] = [];
-    for (const entry of this.#set.related(signal, role, cls?.shared ? cls.id : undefined)) {
+    const sameWay: Incident[] = [];
+    for (const entry of this.#set.related(role, cls?.shared ? cls.id : undefined)) {
       const incident = entry.incident;
       const resolvedLongAgo =
         incident.status === 'resolved' &&
@@ -363,7 +411,37 @@ export class Correlator {
       else if (cls?.shared && this.#burst(incident, signal, cls.id)) found.push(incident);
       else if (role.recurrence && this.#recurs(incident, signal, role.recurrence)) found.push(incident);
     }
-    return found.sort((a, b) => a.openedAt - b.openedAt || (a.id < b.id ? -1 : 1));
+    if (found.length === 0 && role.way)
+      for (const entry of this.#set.byWay(role.way)) {
+        const incident = entry.incident;
+        if (
+          incident.status === 'resolved' &&
+          signal.time - (incident.resolvedAt ?? entry.last) > this.#w.reopenMs
+        )
+          continue;
+        if (this.#sameWay(incident, signal, role)) sameWay.push(incident);
+      }
+    // When and how it failed ties it only where nothing else does: a cause its edges reach explains better.
+    const joined = found.length > 0 ? found : sameWay;
+    return joined.sort((a, b) => a.openedAt - b.openedAt || (a.id < b.id ? -1 : 1));
+  }
+
+  /**
+   * When and how: failures of other DAGs that failed the same way (`SignalRole.way`) share this
+   * one's cause, though they name nothing in common (a worker image that breaks one library
+   * everywhere, a table whose plans all time out), when it began within the burst window of the
+   * first of them: a burst has a start, and a failure that way long after it is another story.
+   */
+  #sameWay(incident: Incident, signal: Signal, role: SignalRole): boolean {
+    let first = Number.POSITIVE_INFINITY;
+    let otherUnit = false;
+    for (const s of incident.signals) {
+      const r = roleOf(s);
+      if (r.way !== role.way) continue;
+      first = Math.min(first, s.firstSeen);
+      otherUnit ||= r.unit !== role.unit;
+    }
+    return otherUnit && Math.abs(signal.time - first) <= this.#w.burstMs;
   }
 
   #linked(entry: Entry, signal: Signal, keys: readonly EntityKey[], weakKeys: readonly EntityKey[]): boolean {
@@ -543,6 +621,8 @@ interface Entry {
   resources: Set<EntityKey>;
   /** Machines its failures ran on while work succeeded elsewhere (`SignalRole.machine`). */
   machines: Set<EntityKey>;
+  /** How its failures failed (`SignalRole.way`). */
+  ways: Set<string>;
 }
 
 /**
@@ -562,6 +642,7 @@ class WorkingSet {
   readonly #bySymptomHost = new Index();
   readonly #byResource = new Index();
   readonly #byMachine = new Index();
+  readonly #byWay = new Index();
   #open = 0;
   /** Per signal kind, the newest open incident opened by it: where signals go past the cap. */
   readonly #newestByKind = new Map<string, string>();
@@ -607,6 +688,7 @@ class WorkingSet {
       this.#bySymptomHost,
       this.#byResource,
       this.#byMachine,
+      this.#byWay,
     ])
       index.clear();
   }
@@ -622,7 +704,7 @@ class WorkingSet {
   }
 
   /** Entries that share something with a signal of this role (each once). */
-  related(signal: Signal, role: SignalRole, sharedClass: string | undefined): Entry[] {
+  related(role: SignalRole, sharedClass: string | undefined): Entry[] {
     const ids = new Set<string>();
     for (const k of role.keys) {
       this.#byKey.collect(k, ids);
@@ -633,7 +715,7 @@ class WorkingSet {
     if (HOST_LOSS_KINDS.has(role.hypothesis.kind)) this.#bySymptomHost.collect(role.hypothesis.entity, ids);
     if (sharedClass) this.#byClass.collect(sharedClass, ids);
     if (role.recurrence) this.#byRecurrence.collect(role.recurrence, ids);
-    for (const r of lookupNames(signal, role)) this.#byResource.collect(r, ids);
+    for (const r of lookupNames(role)) this.#byResource.collect(r, ids);
     for (const r of role.resources) this.#byResource.collect(r, ids);
     if (role.machine) this.#byMachine.collect(role.machine, ids);
     const out: Entry[] = [];
@@ -654,6 +736,7 @@ class WorkingSet {
     const symptomHosts = new Set<EntityKey>();
     const resources = new Set<EntityKey>();
     const machines = new Set<EntityKey>();
+    const ways = new Set<string>();
     const fingerprints = prev?.fingerprints ?? new Set<string>();
     let last = incident.openedAt;
     for (const s of incident.signals) {
@@ -666,6 +749,7 @@ class WorkingSet {
       for (const r of role.names) if (isResource(r)) resources.add(r);
       for (const r of role.resources) resources.add(r);
       if (role.machine) machines.add(role.machine);
+      if (role.way) ways.add(role.way);
       fingerprints.add(s.fingerprint);
       if (s.lastSeen > last) last = s.lastSeen;
     }
@@ -679,6 +763,7 @@ class WorkingSet {
     this.#bySymptomHost.update(id, prev?.symptomHosts, symptomHosts);
     this.#byResource.update(id, prev?.resources, resources);
     this.#byMachine.update(id, prev?.machines, machines);
+    this.#byWay.update(id, prev?.ways, ways);
     // Only open incidents own their fingerprints: a resolved one is reopened by linking, not by owning.
     const open = incident.status !== 'resolved';
     const wasOpen = prev !== undefined && prev.incident.status !== 'resolved';
@@ -708,7 +793,29 @@ class WorkingSet {
       symptomHosts,
       resources,
       machines,
+      ways,
     });
+  }
+
+  /** Entries whose root cause is this entity. */
+  byCause(entity: EntityKey): Entry[] {
+    return this.#collect(this.#byCause, entity);
+  }
+
+  /** Entries holding failures that failed this way (`SignalRole.way`). */
+  byWay(way: string): Entry[] {
+    return this.#collect(this.#byWay, way);
+  }
+
+  #collect(index: Index, value: string): Entry[] {
+    const ids = new Set<string>();
+    index.collect(value, ids);
+    const out: Entry[] = [];
+    for (const id of ids) {
+      const e = this.#entries.get(id);
+      if (e && !e.incident.mergedInto) out.push(e);
+    }
+    return out;
   }
 
   delete(id: string): void {
@@ -723,6 +830,7 @@ class WorkingSet {
     this.#bySymptomHost.update(id, e.symptomHosts, none);
     this.#byResource.update(id, e.resources, none);
     this.#byMachine.update(id, e.machines, none);
+    this.#byWay.update(id, e.ways, none);
     for (const fp of e.fingerprints) if (this.#byFingerprint.get(fp) === id) this.#byFingerprint.delete(fp);
     if (e.incident.status !== 'resolved') this.#open--;
     this.#entries.delete(id);
@@ -777,14 +885,12 @@ function isResource(key: EntityKey): boolean {
 }
 
 /**
- * What a signal's names are looked up by. A run that started and does not progress has no cause of
- * its own to show (no text, no file): it waits on what the scheduler hands work to (a pool, the
- * executor), so it also looks for incidents holding the scheduler's own series. A run never created
- * does not: its own DAG file or `max_active_runs` explains it first.
+ * What a signal's names are looked up by: the shared resources it names, and what it waits on
+ * (`SignalRole.waitsOn`: work that started and does not progress waits on what the scheduler hands
+ * work to, so it also looks for incidents holding the scheduler's own series).
  */
-function lookupNames(signal: Signal, role: SignalRole): EntityKey[] {
-  const waits = signal.kind === 'airflow.run_stalled';
-  return role.names.filter((r) => isResource(r) || (waits && r === 'airflow:scheduler'));
+function lookupNames(role: SignalRole): EntityKey[] {
+  return role.names.filter((r) => isResource(r) || role.waitsOn.includes(r));
 }
 
 /** Directness from which a signal shows its cause rather than infers it. */

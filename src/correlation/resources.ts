@@ -83,9 +83,12 @@ export function nameKey(value: string): EntityKey {
 
 const S3_URL = /\bs3[an]?:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])((?:\/[^\s'"(),;<>]*)?)/g;
 const URL_HOST = /\b([a-z][a-z0-9+.-]*):\/\/([A-Za-z0-9][\w.-]*)/g;
-/** `host:port`, after a delimiter (so neither a file's `name.py:120` inside braces nor a time). */
+/**
+ * `host:port`, after a delimiter (so neither a file's `name.py:120` inside braces nor a time). A
+ * host name has letters, digits and hyphens only: `grpc_status:14` in a gRPC error is a field.
+ */
 const HOST_PORT =
-  /(?:^|[\s([,'"@=:])((?:\d{1,3}\.){3}\d{1,3}|[A-Za-z][\w-]*(?:\.[\w-]+)*):(\d{2,5})(?![\d.:])/g;
+  /(?:^|[\s([,'"@=:])((?:\d{1,3}\.){3}\d{1,3}|[A-Za-z][A-Za-z0-9-]*(?:\.[A-Za-z0-9-]+)*):(\d{2,5})(?![\d.:])/g;
 /** `Arrays.java:3537` in a stack trace is a source line, not a host. */
 const SOURCE_FILE = /\.(?:scala|java|kt|py|js|ts|go|rb|c|cc|cpp|h)$/i;
 /** The AWS SDKs' `(Service: Glue, Status Code: 400, …)`. */

@@ -1,13 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createAirflowTaskFailureDetector } from '../../detectors/airflow-task-failure.ts';
 import { createSparkDetector } from '../../detectors/spark.ts';
-import { type Incident, ManualClock, type Observation, type StateObservation } from '../../src/core/index.ts';
-import { Correlator } from '../../src/correlation/correlator.ts';
-import { createDynamoIncidentStore } from '../../src/incidents/dynamo-store.ts';
+import type { Observation, StateObservation } from '../../src/core/index.ts';
 import { startEmbeddedDynamo } from '../../src/incidents/embedded-dynamo.ts';
 import { silentLogger } from '../../src/telemetry/logger.ts';
-import { createGuardianMetrics } from '../../src/telemetry/metrics.ts';
-import { detectorHarness } from '../support/detector-harness.ts';
+import { correlate as correlateOn, MIN, successes, T0, task, tryState } from './support.ts';
 
 vi.setConfig({ testTimeout: 60_000 });
 
@@ -17,21 +14,15 @@ vi.setConfig({ testTimeout: 60_000 });
  * caps cut long log lines, so what the correlator reasons on must survive them).
  */
 
-const logger = silentLogger();
-const T0 = Date.parse('2026-03-02T02:00:00Z');
-const RUN = 'scheduled__2026-03-02T02:00:00+00:00';
 const APP = 'app-20260301000000-0000';
-const MIN = 60_000;
 let dynamo: Awaited<ReturnType<typeof startEmbeddedDynamo>>;
 
 beforeAll(async () => {
-  dynamo = await startEmbeddedDynamo({ port: 0, logger });
+  dynamo = await startEmbeddedDynamo({ port: 0, logger: silentLogger() });
 });
 afterAll(async () => {
   await dynamo?.close();
 });
-
-const task = (dag: string, t: string) => `airflow:task:${dag}/${RUN}/${t}`;
 
 /** A Python traceback as Airflow logs it: one entry, far longer than the store keeps of a line. */
 function traceback(last: string): string {
@@ -43,52 +34,14 @@ function traceback(last: string): string {
   return `[2026-03-02T02:05:00.000+0000] {task_runner.py:1084} ERROR - Task failed with exception\nTraceback (most recent call last):\n${frames}\n${last}`;
 }
 
-function tryState(
-  dag: string,
-  taskId: string,
-  to: string,
-  minute: number,
-  host: string,
-  extra: Record<string, unknown> = {},
-): StateObservation {
-  return {
-    type: 'state',
-    entity: task(dag, taskId),
-    related: [`airflow:dagrun:${dag}/${RUN}`, `airflow:dag:${dag}`, `host:${host}`],
-    from: null,
-    to,
-    time: T0 + minute * MIN,
-    details: { try_number: 1, max_tries: 1, hostname: host, operator: 'SparkConnectSqlOperator', ...extra },
-  };
-}
-
 const EXPIRED =
   'botocore.exceptions.ClientError: An error occurred (ExpiredToken) when calling the GetObject operation: The provided token has expired.';
 
-/** Detectors → correlator: the open incidents the observations make. */
-async function correlate(observations: Observation[]): Promise<Incident[]> {
-  const store = createDynamoIncidentStore({
-    endpoint: dynamo.endpoint,
-    region: 'us-east-1',
-    tableName: `dl-${Math.random().toString(36).slice(2)}`,
-    createTable: true,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    logger,
+/** Detectors (Airflow tasks, Spark) → correlator: the open incidents the observations make. */
+const correlate = (observations: Observation[]) =>
+  correlateOn(dynamo.endpoint, observations, {
+    detectors: [createAirflowTaskFailureDetector(), createSparkDetector()],
   });
-  await store.start();
-  const clock = new ManualClock(T0);
-  const correlator = new Correlator({ store, clock, logger, metrics: createGuardianMetrics() });
-  const h = detectorHarness([createAirflowTaskFailureDetector(), createSparkDetector()], T0);
-  h.engine.ingest(observations);
-  for (const s of h.signals) {
-    await clock.advanceTo(Math.max(clock.now(), s.time));
-    await correlator.apply(s);
-  }
-  return correlator.active().filter((i) => !i.mergedInto);
-}
-
-const successes = (minute: number, hosts: string[]) =>
-  hosts.map((h, i) => tryState(`healthy_${i}`, 'load', 'success', minute, h));
 
 describe('differential diagnosis: one machine among several', () => {
   it('roots failures of several DAGs on one worker at the worker while tries succeed on others, whatever the text', async () => {
