@@ -176,6 +176,20 @@ describe('airflow-dag-late', () => {
       ]);
     });
 
+    it('follows at most 10,000 DAGs, the least recently reported let go first', () => {
+      const detector = createAirflowDagLateDetector();
+      const ctx = { now: () => DUE, emit: () => {} };
+      for (let i = 0; i < 10_050; i++)
+        detector.observe(
+          stateObservation(`airflow:dag:d${i}`, [], null, 'scheduled', DUE - MINUTE, {
+            nextRunAfter: DUE,
+            timetable: '0 2 * * *',
+          }),
+          ctx,
+        );
+      expect(detector.size!()).toBe(10_000);
+    });
+
     it('says nothing for a daily DAG between its runs, a paused DAG, or a schedule that is no cron', () => {
       const d = run();
       d.see(plan(DUE - MINUTE, DUE, 'scheduled', '0 2 * * *'));

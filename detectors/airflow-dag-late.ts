@@ -62,6 +62,10 @@ export function createAirflowDagLateDetector(options: AirflowDagLateOptions = {}
   const lateAfterMs = options.lateAfterMs ?? 15 * 60_000;
   const late = new Map<string, Late>();
   const planned = new Map<string, Planned>();
+  /** Planned DAGs no longer planned and not yet judged late: the only ones `judge` looks at. */
+  const unplanned = new Set<string>();
+  /** One poll reports every DAG at one time: judge once per time, not once per DAG. */
+  let judgedAt = Number.NEGATIVE_INFINITY;
 
   function follow(obs: StateObservation, nextRunAfter: number | undefined, ctx: DetectorContext): void {
     const known = planned.get(obs.entity);
@@ -77,8 +81,13 @@ export function createAirflowDagLateDetector(options: AirflowDagLateOptions = {}
         });
       }
       planned.delete(obs.entity);
+      unplanned.delete(obs.entity);
       if (obs.to === 'paused' || !timetable || nextRunAfter === undefined) return;
-      if (planned.size >= MAX_DAGS) planned.delete(planned.keys().next().value!);
+      if (planned.size >= MAX_DAGS) {
+        const oldest = planned.keys().next().value!;
+        planned.delete(oldest);
+        unplanned.delete(oldest);
+      }
       const file = obs.related.find((r) => r.startsWith('airflow:import:'));
       planned.set(obs.entity, { timetable, lastDue: nextRunAfter, file });
       return;
@@ -93,11 +102,20 @@ export function createAirflowDagLateDetector(options: AirflowDagLateOptions = {}
     }
     known.unplannedAt = obs.time;
     known.expected = expected;
+    unplanned.add(obs.entity);
   }
 
   function judge(now: number, ctx: DetectorContext): void {
-    for (const [dag, p] of planned) {
-      if (p.expected === undefined || p.signal || now - p.expected < lateAfterMs) continue;
+    if (now === judgedAt) return;
+    judgedAt = now;
+    for (const dag of unplanned) {
+      const p = planned.get(dag);
+      if (!p?.expected) {
+        unplanned.delete(dag);
+        continue;
+      }
+      if (now - p.expected < lateAfterMs) continue;
+      unplanned.delete(dag);
       p.signal = unplannedSignal(dag, p, now);
       ctx.emit(p.signal);
     }
