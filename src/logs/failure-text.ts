@@ -147,12 +147,20 @@ export function readFailureText(text: string, appId?: string): FailureText {
   };
 }
 
-/** An exception's name: `botocore.exceptions.ClientError` → `ClientError`. */
-const EXCEPTION = /\b([A-Z]\w*(?:Exception|Error|Timeout|Failure))\b/g;
+/**
+ * An exception's name: `botocore.exceptions.ClientError` → `ClientError`, by its suffix, or by
+ * the place a raised exception is printed, whatever its name: a qualified class name opening a
+ * line, followed by its message (`psycopg2.errors.LockNotAvailable: canceling statement`, the last
+ * line of a Python traceback; `Caused by: java.io.IOException: …` in Java's).
+ */
+const EXCEPTION =
+  /\b([A-Z]\w*(?:Exception|Error|Timeout|Failure))\b|^(?:Caused by: )?(?:[a-z_]\w*\.)+([A-Z]\w*[a-z]\w*)(?=: |$)/gm;
+/** A line that prints a raised exception under a qualified name (the second form above). */
+const RAISED = /^(?:Caused by: )?(?:[a-z_]\w*\.)+[A-Z]\w*[a-z]\w*(?:: |$)/;
 
 /** The name of the last exception a failure's last error reports. */
-function exceptionOf(errorText: string): string | undefined {
-  return [...errorText.matchAll(EXCEPTION)].map((m) => m[1]!).at(-1);
+export function exceptionOf(errorText: string): string | undefined {
+  return [...errorText.matchAll(EXCEPTION)].map((m) => (m[1] ?? m[2])!).at(-1);
 }
 
 /** The evidence label of a failure's exception name, kept when no error class is known. */
@@ -172,7 +180,10 @@ export function failureSignature(errorClass: string | undefined, exception: stri
 export function lastError(text: string): string {
   const lines = text.split('\n');
   for (let i = lines.length - 1; i >= 0; i--) {
-    if (/(ERROR|FATAL|Exception|Error)\b/.test(lines[i]!) && !/^\s+(at |File ")/.test(lines[i]!)) {
+    // An indented line continues the one before it (a stack frame, the fields of a gRPC status,
+    // a message on several lines): the error it belongs to is reported above it.
+    const line = lines[i]!;
+    if ((/(ERROR|FATAL|Exception|Error)\b/.test(line) || RAISED.test(line)) && !/^\s/.test(line)) {
       // include a few lines after: gRPC details and "Reason:" follow the exception line
       return lines.slice(Math.max(0, i - 1), i + 8).join('\n');
     }
