@@ -153,10 +153,13 @@ export function readFailureText(text: string, appId?: string): FailureText {
  * line, followed by its message (`psycopg2.errors.LockNotAvailable: canceling statement`, the last
  * line of a Python traceback; `Caused by: java.io.IOException: …` in Java's).
  */
-const EXCEPTION =
-  /\b([A-Z]\w*(?:Exception|Error|Timeout|Failure))\b|^(?:Caused by: )?(?:[a-z_]\w*\.)+([A-Z]\w*[a-z]\w*)(?=: |$)/gm;
+const RAISED_NAME = String.raw`^(?:Caused by: )?(?:[a-z_]\w*\.)+([A-Z]\w*[a-z]\w*)(?=: |$)`;
+const EXCEPTION = new RegExp(
+  String.raw`\b([A-Z]\w*(?:Exception|Error|Timeout|Failure))\b|${RAISED_NAME}`,
+  'gm',
+);
 /** A line that prints a raised exception under a qualified name (the second form above). */
-const RAISED = /^(?:Caused by: )?(?:[a-z_]\w*\.)+[A-Z]\w*[a-z]\w*(?:: |$)/;
+const RAISED = new RegExp(RAISED_NAME);
 
 /** The name of the last exception a failure's last error reports. */
 export function exceptionOf(errorText: string): string | undefined {

@@ -3,19 +3,11 @@ import { createAirflowRunStalledDetector } from '../../detectors/airflow-run-sta
 import { createAirflowTaskFailureDetector } from '../../detectors/airflow-task-failure.ts';
 import { createMetricAnomalyDetector } from '../../detectors/metric-anomaly.ts';
 import { createMetricBeatStoppedDetector } from '../../detectors/metric-beat-stopped.ts';
-import {
-  type Incident,
-  ManualClock,
-  type Observation,
-  type Signal,
-  type StateObservation,
-} from '../../src/core/index.ts';
-import { Correlator } from '../../src/correlation/correlator.ts';
-import { createDynamoIncidentStore } from '../../src/incidents/dynamo-store.ts';
+import type { Incident, Observation, Signal, StateObservation } from '../../src/core/index.ts';
 import { startEmbeddedDynamo } from '../../src/incidents/embedded-dynamo.ts';
 import { silentLogger } from '../../src/telemetry/logger.ts';
-import { createGuardianMetrics } from '../../src/telemetry/metrics.ts';
 import { detectorHarness, metricPoint } from '../support/detector-harness.ts';
+import { startCorrelator } from './support.ts';
 
 vi.setConfig({ testTimeout: 60_000 });
 
@@ -76,17 +68,7 @@ function runState(dag: string, to: string, at: number): StateObservation {
 
 /** Observations in time order through the detectors (ticking each second) → the correlator. */
 async function correlate(observations: Observation[], until: number): Promise<Incident[]> {
-  const store = createDynamoIncidentStore({
-    endpoint: dynamo.endpoint,
-    region: 'us-east-1',
-    tableName: `ab-${Math.random().toString(36).slice(2)}`,
-    createTable: true,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    logger,
-  });
-  await store.start();
-  const clock = new ManualClock(T0);
-  const correlator = new Correlator({ store, clock, logger, metrics: createGuardianMetrics() });
+  const { correlator, clock } = await startCorrelator(dynamo.endpoint, T0);
   const h = detectorHarness(
     [
       createAirflowTaskFailureDetector(),

@@ -54,6 +54,22 @@ export async function correlate(
   observations: Observation[],
   options: { detectors?: Detector[]; extra?: Signal[] } = {},
 ): Promise<Incident[]> {
+  const { correlator, clock } = await startCorrelator(endpoint);
+  const h = detectorHarness(options.detectors ?? [createAirflowTaskFailureDetector()], T0);
+  h.engine.ingest(observations);
+  const signals = [...h.signals, ...(options.extra ?? [])].sort((a, b) => a.time - b.time);
+  for (const s of signals) {
+    await clock.advanceTo(Math.max(clock.now(), s.time));
+    await correlator.apply(s);
+  }
+  return correlator.active().filter((i) => !i.mergedInto);
+}
+
+/** The real correlator on a fresh table of the embedded store at `endpoint`, its clock at `start`. */
+export async function startCorrelator(
+  endpoint: string,
+  start = T0,
+): Promise<{ correlator: Correlator; clock: ManualClock }> {
   const logger = silentLogger();
   const store = createDynamoIncidentStore({
     endpoint,
@@ -64,14 +80,6 @@ export async function correlate(
     logger,
   });
   await store.start();
-  const clock = new ManualClock(T0);
-  const correlator = new Correlator({ store, clock, logger, metrics: createGuardianMetrics() });
-  const h = detectorHarness(options.detectors ?? [createAirflowTaskFailureDetector()], T0);
-  h.engine.ingest(observations);
-  const signals = [...h.signals, ...(options.extra ?? [])].sort((a, b) => a.time - b.time);
-  for (const s of signals) {
-    await clock.advanceTo(Math.max(clock.now(), s.time));
-    await correlator.apply(s);
-  }
-  return correlator.active().filter((i) => !i.mergedInto);
+  const clock = new ManualClock(start);
+  return { correlator: new Correlator({ store, clock, logger, metrics: createGuardianMetrics() }), clock };
 }
