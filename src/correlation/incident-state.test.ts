@@ -80,6 +80,29 @@ describe('incident state', () => {
     expect(applied.incident.signals[0]!.evidence).toEqual([{ kind: 'value', label: 'observed', value: 9 }]);
   });
 
+  it('keeps a cleared condition named by what happened while the incident stays open', () => {
+    const host = signal({ title: 'disk used on h1 at 97 %' });
+    let { incident } = openIncident(host, t0);
+    incident = applySignal(
+      incident,
+      signal({ fingerprint: 'fp-b', entity: 'host:h2', related: [] }),
+      t0 + 5,
+    ).incident;
+    const cleared = applySignal(
+      incident,
+      { ...host, status: 'resolved', time: t0 + 20, title: 'disk used on h1 back to normal' },
+      t0 + 20,
+    );
+    expect(cleared.incident.status).toBe('open');
+    expect(cleared.incident.signals.find((s) => s.fingerprint === 'fp-a')).toMatchObject({
+      status: 'resolved',
+      title: 'disk used on h1 at 97 %',
+    });
+    expect(cleared.incident.title).not.toContain('back to normal');
+    expect(cleared.events[0]).toMatchObject({ type: 'signal_resolved' });
+    expect(JSON.stringify(cleared.events[0])).toContain('back to normal');
+  });
+
   it('ignores a resolved signal for a fingerprint the incident never had', () => {
     const { incident } = openIncident(signal(), t0);
     expect(applySignal(incident, signal({ fingerprint: 'other', status: 'resolved' }), t0).change).toBe(

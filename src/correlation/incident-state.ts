@@ -92,7 +92,10 @@ export function applySignal(
         ...existing,
         status: signal.status,
         severity: signal.severity,
-        title: signal.title,
+        // A condition is named by what happened, not by how it cleared ("… back to normal"): the
+        // incident's title and root cause read it while the incident is still open. The timeline
+        // keeps the clearing title.
+        title: signal.status === 'resolved' ? existing.title : signal.title,
         lastSeen: signal.time,
         count: existing.count + 1,
         evidence: signal.evidence,
