@@ -474,4 +474,24 @@ describe('metric-anomaly', () => {
     expect(way('ingest.rows')).toMatchObject({ text: 'fall' });
     expect(way('aws.lambda.duration')).toMatchObject({ text: 'rise' });
   });
+
+  it('on its first night, keeps a departure open while the series stays past the line it crossed, across a restart', () => {
+    const name = 'airflow.pool.open_slots';
+    const d = drive();
+    for (let i = 0; i < 7; i++) d.observe(gauge(name, START + i * MINUTE, 16 - (i % 2)));
+    d.observe(gauge(name, START + 7 * MINUTE, 0));
+    d.observe(gauge(name, START + 8 * MINUTE, 0));
+    expect(of(d.signals, 'metric.anomaly', 'firing')).toHaveLength(1);
+    // Free slots stay at 0 for half an hour: the series no longer moves, yet nothing is back to normal.
+    for (let i = 9; i < 40; i++) d.observe(gauge(name, START + i * MINUTE, 0));
+    expect(of(d.signals, 'metric.anomaly', 'resolved')).toEqual([]);
+    // A restart in the middle keeps what the signal stands for.
+    const again = drive();
+    expect(again.detector.restore?.(JSON.parse(JSON.stringify(d.detector.snapshot?.())))).toBe(1);
+    for (let i = 40; i < 60; i++) again.observe(gauge(name, START + i * MINUTE, 0));
+    expect(of(again.signals, 'metric.anomaly', 'resolved')).toEqual([]);
+    // Slots free again: it resolves.
+    for (let i = 60; i < 80; i++) again.observe(gauge(name, START + i * MINUTE, 16 - (i % 2)));
+    expect(of(again.signals, 'metric.anomaly', 'resolved')).toHaveLength(1);
+  });
 });

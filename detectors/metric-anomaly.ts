@@ -13,7 +13,7 @@ import {
 import { type Baseline, type Derivation, derivationOf, SeriesDeriver } from './anomaly/derive.ts';
 import { RecentPoints } from './anomaly/recent.ts';
 import { compileMatchers, type SeriesMatcher, seriesNameOf, seriesRelations } from './series-match.ts';
-import { type YoungDeparture, youngDeparture } from './young-departure.ts';
+import { type Departed, stillDeparted, type YoungDeparture, youngDeparture } from './young-departure.ts';
 
 /**
  * Learnt anomalies on every metric series, with no rule to write: `metric.anomaly` when a series
@@ -170,6 +170,8 @@ interface Track {
   readonly fingerprint: string;
   readonly recent: RecentPoints;
   firing: Signal | undefined;
+  /** The young departure the firing signal stands for, while the series is young. */
+  departed?: Departed | undefined;
   calm: number;
   /** Time of the latest value that differed from the one before: where a run of repeats began. */
   changed: number;
@@ -401,13 +403,15 @@ export function createMetricAnomalyDetector(options: MetricAnomalyOptions = {}):
     const departure =
       entry.seen < pool.config.warmupPoints ? youngDeparture(t.recent.toJSON().v, entry.unit) : undefined;
     const young =
-      departure && (!policy.channels || policy.channels.has(departure === 'fall' ? 'dip' : 'spike'))
+      departure && (!policy.channels || policy.channels.has(departure.way === 'fall' ? 'dip' : 'spike'))
         ? departure
         : undefined;
     if (!t.firing) {
       if (score >= fire) t.firing = anomalySignal(entry, t, value, score, obs.time);
-      else if (young) t.firing = anomalySignal(entry, t, value, 1, obs.time, { kind: young, points: 2 });
-      else if (stuck >= fire)
+      else if (young) {
+        t.firing = anomalySignal(entry, t, value, 1, obs.time, { kind: young.way, points: 2 });
+        t.departed = young;
+      } else if (stuck >= fire)
         t.firing = anomalySignal(entry, t, value, stuck, obs.time, {
           kind: 'stuck',
           points: repeats.run + 1,
@@ -425,8 +429,11 @@ export function createMetricAnomalyDetector(options: MetricAnomalyOptions = {}):
     // calm either.
     const surprise = score > 0 ? pool.explain(t.slot).surprise : 0;
     const undamped = surprise / (surprise + half);
+    // A young series that departed is calm only back on the near side of the line it crossed,
+    // while it is young: its own few points cannot say that a value it keeps is its new normal.
+    const departed = t.departed && entry.seen < pool.config.warmupPoints && stillDeparted(t.departed, value);
     t.calm =
-      score < calmScore && undamped < fire && stuck < calmScore && steady < calmScore && !young
+      score < calmScore && undamped < fire && stuck < calmScore && steady < calmScore && !young && !departed
         ? t.calm + 1
         : 0;
     if (t.calm < calmPoints) return;
@@ -443,6 +450,7 @@ export function createMetricAnomalyDetector(options: MetricAnomalyOptions = {}):
       ],
     });
     t.firing = undefined;
+    t.departed = undefined;
   }
 
   /**
@@ -587,6 +595,7 @@ export function createMetricAnomalyDetector(options: MetricAnomalyOptions = {}):
           calm: t.calm,
           changed: t.changed,
           ...(t.firing ? { firing: t.firing } : {}),
+          ...(t.departed ? { departed: t.departed } : {}),
         })),
       });
     }
@@ -638,6 +647,7 @@ export function createMetricAnomalyDetector(options: MetricAnomalyOptions = {}):
           fingerprint: stableId('anom_', saved.series, t.label),
           recent: RecentPoints.fromJSON(t.recent, RECENT_POINTS),
           firing: t.firing,
+          departed: t.firing && isDeparted(t.departed) ? t.departed : undefined,
           calm: t.calm,
           changed: Number.isFinite(t.changed) ? t.changed : saved.lastSeen,
         });
@@ -732,7 +742,16 @@ interface SeriesSnapshot {
     readonly calm: number;
     readonly changed?: number;
     readonly firing?: Signal;
+    readonly departed?: Departed;
   }[];
+}
+
+function isDeparted(d: Partial<Departed> | undefined): d is Departed {
+  return (
+    d !== undefined &&
+    (d.way === 'rise' || d.way === 'fall' || d.way === 'saturated') &&
+    Number.isFinite(d.bound)
+  );
 }
 
 function what(entry: Tracked, t: Track): string {

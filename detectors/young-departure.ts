@@ -34,10 +34,19 @@ function fullScale(unit: string): number | undefined {
 export type YoungDeparture = 'rise' | 'fall' | 'saturated';
 
 /**
- * Whether the latest two of `values` (oldest first; the last is the point being judged) depart
- * from the points before them, and how.
+ * A departure and the line it crossed: the series is still departed while its value stays past
+ * `bound` (above it for a rise or a saturation, at or below it for a fall).
  */
-export function youngDeparture(values: readonly number[], unit: string): YoungDeparture | undefined {
+export interface Departed {
+  readonly way: YoungDeparture;
+  readonly bound: number;
+}
+
+/**
+ * Whether the latest two of `values` (oldest first; the last is the point being judged) depart
+ * from the points before them, how, and past which value.
+ */
+export function youngDeparture(values: readonly number[], unit: string): Departed | undefined {
   const n = values.length;
   if (n < YOUNG_MIN_POINTS + 2) return undefined;
   const prior = values.slice(0, n - 2).sort((a, b) => a - b);
@@ -45,11 +54,19 @@ export function youngDeparture(values: readonly number[], unit: string): YoungDe
   const q = (p: number) => prior[Math.min(prior.length - 1, Math.floor(p * prior.length))]!;
   const max = prior[prior.length - 1]!;
   const min = prior[0]!;
-  const spread = q(0.9) - q(0.1);
-  if (last.every((v) => v > RISE_FACTOR * spread + max && v >= 2 * max && v > 0)) return 'rise';
-  if (min > 0 && last.every((v) => v <= FALL_SHARE * min)) return 'fall';
+  const rise = Math.max(RISE_FACTOR * (q(0.9) - q(0.1)) + max, 2 * max);
+  if (last.every((v) => v > rise && v > 0)) return { way: 'rise', bound: rise };
+  if (min > 0 && last.every((v) => v <= FALL_SHARE * min)) return { way: 'fall', bound: FALL_SHARE * min };
   const full = fullScale(unit);
   if (full && q(0.5) < SATURATION_USUAL * full && last.every((v) => v >= SATURATED * full && v <= full))
-    return 'saturated';
+    return { way: 'saturated', bound: SATURATED * full };
   return undefined;
+}
+
+/**
+ * Whether `value` is still past the line `departed` crossed: a pool's free slots that fell to 0
+ * and stay there are still departed, though the series no longer moves.
+ */
+export function stillDeparted(departed: Departed, value: number): boolean {
+  return departed.way === 'fall' ? value <= departed.bound : value >= departed.bound;
 }
