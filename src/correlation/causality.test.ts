@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { EntityKey, IncidentSignal } from '../core/index.ts';
 import { readFailureText } from '../logs/failure-text.ts';
 import { isStrongCause, rankRootCause } from './causality.ts';
-import { resourcesNamedIn, resourcesOfSeries } from './resources.ts';
+import { alsoAboutSeries, resourcesNamedIn, resourcesOfSeries, shortNameOf } from './resources.ts';
 
 const T0 = Date.parse('2026-07-14T02:05:00Z');
 const RUN = 'scheduled__2026-07-14T02:00:00+00:00';
@@ -189,6 +189,62 @@ describe('root cause of failures no signal observes', () => {
     );
     const rc = rankRootCause([sig({ kind: 'metric.anomaly', entity: heartbeat }, 60_000), late])!;
     expect(rc.entity).toBe(heartbeat);
+  });
+});
+
+describe('a series meets the failures that name its server however either spells it', () => {
+  const meets = (series: string, text: string) => {
+    const about = new Set([
+      ...resourcesOfSeries(series as EntityKey),
+      ...alsoAboutSeries(series as EntityKey),
+    ]);
+    const named = resourcesNamedIn(text);
+    return [...named, ...named.flatMap((r) => shortNameOf(r) ?? [])].filter((r) => about.has(r));
+  };
+
+  it('by a DNS name in any attribute, a short host name, or an attribute naming its resource by convention', () => {
+    expect(
+      meets(
+        'metric:salesforce.org.limit.remaining{limit="DailyApiRequests",salesforce.org="acme.my.salesforce.com",service.name="limits-exporter"}',
+        'SalesforceRefusedRequest: (403) Request refused for https://acme.my.salesforce.com/services/data/v59.0/query',
+      ),
+    ).toEqual(['host:acme.my.salesforce.com']);
+    expect(
+      meets(
+        'log:{host="crm-db",level="info",service_name="postgresql"}',
+        'psycopg2.OperationalError: connection to server at "crm-db.c2820.eu-west-1.rds.amazonaws.com" (10.0.9.4), port 5432 failed: timeout expired',
+      ),
+    ).toEqual(['name:crm-db']);
+    expect(
+      meets(
+        'metric:aws.elasticache.database_memory_usage_percentage{cache_cluster.id="airflow-broker-002",service.name="aws-elasticache"}',
+        'redis.exceptions.OutOfMemoryError: command not allowed when used memory > maxmemory (airflow-broker-002.1e07c5.0001.euw1.cache.amazonaws.com:6379)',
+      ),
+    ).toEqual(['name:airflow-broker-002']);
+  });
+
+  it('not by an address, the emitting service, a process instance, or a value too short to name anything', () => {
+    expect(shortNameOf('host:10.0.3.17')).toBeUndefined();
+    // a log's data sets are what it names, not the short names of the servers it reached
+    expect(resourcesNamedIn('Connecting to Spark Connect at sc://spark-connect.internal:15002')).toEqual([
+      'host:spark-connect.internal',
+    ]);
+    expect(
+      alsoAboutSeries(
+        'metric:m{service.name="limits-exporter",service.instance.id="a1b2c3d4",k8s.pod.name="worker-7f9c",cloud.account.id="123456789012"}' as EntityKey,
+      ),
+    ).toEqual([]);
+    expect(meets('metric:m{db.name="db"}', 'connection to server at "db.internal.example" failed')).toEqual(
+      [],
+    );
+  });
+
+  it('keeps a host series about its host: the short name is only for failures that name it', () => {
+    const disk = 'metric:disk{host.name="crm-db",service.name="node"}' as EntityKey;
+    const conns = 'metric:conns{host.name="crm-db",service.name="postgres"}' as EntityKey;
+    expect(resourcesOfSeries(disk)).toEqual(['host:crm-db']);
+    expect(alsoAboutSeries(disk)).toEqual(['name:crm-db']);
+    expect(alsoAboutSeries(conns)).toEqual(['name:crm-db']);
   });
 });
 

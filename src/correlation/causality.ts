@@ -1,6 +1,14 @@
 import { type EntityKey, type IncidentSignal, parseTaskKey, type RootCause } from '../core/index.ts';
 import { EXCEPTION_LABEL, failureClass, failureSignature } from '../logs/failure-text.ts';
-import { DEPARTED_AT, DEPARTURE, errorLines, resourcesNamedIn, resourcesOfSeries } from './resources.ts';
+import {
+  alsoAboutSeries,
+  DEPARTED_AT,
+  DEPARTURE,
+  errorLines,
+  resourcesNamedIn,
+  resourcesOfSeries,
+  shortNameOf,
+} from './resources.ts';
 
 /**
  * The platform's causal order, upstream first: infrastructure (hosts, workers) before the engine
@@ -58,6 +66,11 @@ export interface SignalRole {
    * attributes or labels.
    */
   readonly resources: readonly EntityKey[];
+  /**
+   * For a symptom: what else it may be about (`alsoAboutSeries`), for the failures that name it
+   * only; it ties no two symptoms together.
+   */
+  readonly alsoAbout: readonly EntityKey[];
   /** Work that failed or went missing: what an incident's root cause has to explain. */
   readonly failure: boolean;
   /**
@@ -212,6 +225,10 @@ function computeRole(s: RoleInput): SignalRole {
     // A signal from before names were read (a stored incident): read what its evidence still holds.
     if (!s.names) for (const r of resourcesNamedIn(errorLines(failureText(s)))) names.add(r);
     names.delete(s.entity);
+    for (const r of [...names]) {
+      const short = shortNameOf(r);
+      if (short) names.add(short);
+    }
   }
   const resources = symptom
     ? [
@@ -235,6 +252,7 @@ function computeRole(s: RoleInput): SignalRole {
     writers: failure ? writersOf(s) : [],
     names: [...names],
     resources,
+    alsoAbout: symptom ? alsoAboutSeries(s.entity) : [],
     failure,
     ...(machine
       ? { machine, signature: failureSignature(s.errorClass, evidenceText(s, EXCEPTION_LABEL)) }
@@ -553,6 +571,8 @@ interface Candidate {
   evidence: string[];
   /** What the candidate's own signals are evidence about (resource keys). */
   resources: ReadonlySet<EntityKey>;
+  /** What else its own signals may be about, for failures that name it (`SignalRole.alsoAbout`). */
+  alsoAbout: ReadonlySet<EntityKey>;
   /** What its own failures name (the executors a job ran on). */
   names: ReadonlySet<EntityKey>;
   /** Error classes of its own signals. */
@@ -603,6 +623,7 @@ export function rankRootCause(
         spot,
         evidence: [s.title],
         resources: role.resources.length > 0 ? new Set(role.resources) : NONE,
+        alsoAbout: role.alsoAbout.length > 0 ? new Set(role.alsoAbout) : NONE,
         names: role.names.length > 0 ? new Set(role.names) : NONE,
         classes: s.errorClass ? new Set([s.errorClass]) : NONE,
         origin: s,
@@ -612,6 +633,7 @@ export function rankRootCause(
     cur.support++;
     cur.spot ||= spot;
     if (role.resources.length > 0) cur.resources = union(cur.resources, role.resources);
+    if (role.alsoAbout.length > 0) cur.alsoAbout = union(cur.alsoAbout, role.alsoAbout);
     if (role.names.length > 0) cur.names = union(cur.names, role.names);
     if (s.errorClass && !cur.classes.has(s.errorClass)) cur.classes = union(cur.classes, [s.errorClass]);
     if (
@@ -651,6 +673,7 @@ export function rankRootCause(
   const aliases = new Map<EntityKey, EntityKey[]>();
   for (const [e, c] of byEntity) {
     for (const r of c.resources) push(byResource, r, e);
+    for (const r of c.alsoAbout) push(byResource, r, e);
     // only victims are reached through what names them
     for (const n of c.names) if (victims.has(n)) push(namedBy, n, e);
     if (c.resources.size < 2) continue;
@@ -858,7 +881,8 @@ function reach(
   const out = new Map<EntityKey, CauseEdge>([[role.hypothesis.entity, 'points_at']]);
   const add = (e: EntityKey, edge: CauseEdge) => {
     const c = byEntity.get(e);
-    if (!c || out.has(e) || (c.h.layer === 'downstream' && c.resources.size === 0)) return;
+    if (!c || out.has(e) || (c.h.layer === 'downstream' && c.resources.size === 0 && c.alsoAbout.size === 0))
+      return;
     out.set(e, edge);
   };
   for (const n of role.names) {
@@ -891,7 +915,7 @@ function inferNamedHosts(failures: readonly RankInput[], byEntity: Map<EntityKey
     if (dags.size < INFERRED_AFTER_DAGS) continue;
     if (!observed) {
       observed = new Set<EntityKey>();
-      for (const c of byEntity.values()) for (const r of c.resources) observed.add(r);
+      for (const c of byEntity.values()) for (const r of [...c.resources, ...c.alsoAbout]) observed.add(r);
     }
     if (observed.has(host)) continue;
     const classes = new Set(fs.flatMap((f) => f.errorClass ?? []));
@@ -1035,6 +1059,7 @@ function inferred(h: Omit<Hypothesis, 'directness'>, fs: readonly RankInput[], f
     spot: false,
     evidence: [origin.title],
     resources: NONE,
+    alsoAbout: NONE,
     names: NONE,
     classes: new Set(fs.flatMap((f) => f.errorClass ?? [])),
     origin,

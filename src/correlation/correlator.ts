@@ -508,13 +508,18 @@ export class Correlator {
    * rows). A host shared by two symptoms is not enough: many things share a host.
    */
   #resourceLink(incident: Incident, signal: Signal, role: SignalRole): boolean {
-    if (role.names.length === 0 && role.resources.length === 0) return false;
+    if (role.names.length === 0 && role.resources.length === 0 && role.alsoAbout.length === 0) return false;
     const named = (keys: readonly EntityKey[]) => (k: EntityKey) => keys.includes(k);
     return incident.signals.some((s) => {
       if (s.status !== 'firing' && Math.abs(signal.time - s.lastSeen) > this.#w.burstMs) return false;
       const r = roleOf(s);
-      if (role.names.length > 0 && r.resources.some(named(role.names))) return true;
+      if (
+        role.names.length > 0 &&
+        (r.resources.some(named(role.names)) || r.alsoAbout.some(named(role.names)))
+      )
+        return true;
       if (role.resources.length > 0 && r.names.some(named(role.resources))) return true;
+      if (role.alsoAbout.length > 0 && r.names.some(named(role.alsoAbout))) return true;
       if (signal.errorClass && s.errorClass === signal.errorClass && r.names.some(named(role.names)))
         return true;
       return r.resources.some((k) => k.startsWith('name:') && role.resources.includes(k));
@@ -717,6 +722,7 @@ class WorkingSet {
     if (role.recurrence) this.#byRecurrence.collect(role.recurrence, ids);
     for (const r of lookupNames(role)) this.#byResource.collect(r, ids);
     for (const r of role.resources) this.#byResource.collect(r, ids);
+    for (const r of role.alsoAbout) this.#byResource.collect(r, ids);
     if (role.machine) this.#byMachine.collect(role.machine, ids);
     const out: Entry[] = [];
     for (const id of ids) {
@@ -748,6 +754,7 @@ class WorkingSet {
       for (const h of role.namedHosts) symptomHosts.add(h);
       for (const r of role.names) if (isResource(r)) resources.add(r);
       for (const r of role.resources) resources.add(r);
+      for (const r of role.alsoAbout) resources.add(r);
       if (role.machine) machines.add(role.machine);
       if (role.way) ways.add(role.way);
       fingerprints.add(s.fingerprint);

@@ -1,4 +1,5 @@
 import { type EntityKey, entityKey } from '../core/index.ts';
+import { identifiesByConvention, MAX_CONVENTION_VALUE } from '../sources/otlp/resource-identity.ts';
 
 /**
  * The resource edges of the causal graph: which shared resources (a host, a bucket, a catalog
@@ -68,6 +69,60 @@ export function resourcesOfSeries(entity: EntityKey): EntityKey[] {
   const component = AIRFLOW_COMPONENT.exec(labels['service.name'] ?? labels.service_name ?? '')?.[1];
   if (component) out.add(`airflow:${component.replace('-', '_')}`);
   return [...out];
+}
+
+/**
+ * A fully qualified DNS name (three labels or more, the last alphabetic): whatever attribute holds
+ * it (`salesforce.org`, a vendor's endpoint), it names a host.
+ */
+const DNS_NAME =
+  /^(?=.{5,253}$)[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+\.[a-z]{2,63}$/i;
+
+/**
+ * What else a series or stream may be about, for the failures that name it only: an attribute
+ * value that is a DNS name (a host), an attribute identifying its resource by the OpenTelemetry
+ * naming convention (`cache_cluster.id`, `db.instance.identifier`), and a host named by one label
+ * (`crm-db`), which a failure naming `crm-db.c2820.eu-west-1.rds.amazonaws.com` also names (see
+ * `shortNameOf`). Not `service.name`: that is who emits, not what the series is about. These
+ * tie a failure to the series; they tie no two series together (many series share a service, a
+ * namespace or a host) and make no series about a host it was not about.
+ */
+export function alsoAboutSeries(entity: EntityKey): EntityKey[] {
+  const labels = parseLabels(entity);
+  if (!labels) return [];
+  const known = new Set(resourcesOfSeries(entity));
+  const out = new Set<EntityKey>();
+  for (const [k, v] of Object.entries(labels)) {
+    if (v.length > MAX_CONVENTION_VALUE || k === 'service.name') continue;
+    let r: EntityKey | undefined;
+    if (DNS_NAME.test(v)) r = entityKey.host(v.toLowerCase());
+    else if ((HOST_KEYS.includes(k) || identifiesByConvention(k)) && isShortName(v)) r = nameKey(v);
+    if (r && !known.has(r)) out.add(r);
+  }
+  return [...out];
+}
+
+/**
+ * A name one DNS label long that can name a resource (`crm-db`, `airflow-broker-002`): letters,
+ * digits and hyphens with a letter, long enough not to tie everything. An address or a number is
+ * not one.
+ */
+function isShortName(v: string): boolean {
+  return v.length >= MIN_NAME && /^[A-Za-z0-9][A-Za-z0-9-]*$/.test(v) && /[A-Za-z]/.test(v);
+}
+
+/**
+ * A fully qualified host a failure names is also its short name, the first label of its DNS name
+ * (not of an address): the series or stream of that server may carry only that
+ * (`host="crm-db"`, `cache_cluster.id="airflow-broker-002"`, see `alsoAboutSeries`).
+ */
+export function shortNameOf(key: EntityKey): EntityKey | undefined {
+  if (!key.startsWith('host:')) return undefined;
+  const host = key.slice(5);
+  const dot = host.indexOf('.');
+  if (dot < 0 || /^\d{1,3}(?:\.\d{1,3}){3}$/.test(host)) return undefined;
+  const label = host.slice(0, dot);
+  return isShortName(label) ? nameKey(label) : undefined;
 }
 
 /**
