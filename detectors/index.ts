@@ -7,6 +7,7 @@ import { createAirflowRunStalledDetector } from './airflow-run-stalled.ts';
 import { createAirflowTaskDurationDetector } from './airflow-task-duration.ts';
 import { createAirflowTaskFailureDetector } from './airflow-task-failure.ts';
 import { createLogBurstDetector } from './log-burst.ts';
+import { createLogNewLineDetector } from './log-new-line.ts';
 import { createLogNewTemplateDetector } from './log-new-template.ts';
 import { createLogSignatureDetector } from './log-signature.ts';
 import { createMetricAnomalyDetector } from './metric-anomaly.ts';
@@ -54,6 +55,10 @@ export const DETECTORS: readonly {
   { id: 'log-signature', create: () => createLogSignatureDetector() },
   { id: 'log-new-template', create: () => createLogNewTemplateDetector() },
   { id: 'log-burst', create: () => createLogBurstDetector() },
+  {
+    id: 'log-new-line',
+    create: (c) => createLogNewLineDetector({ historyMs: c.detection.logStreamHistory }),
+  },
 ];
 
 export function createDetectors(config: GuardianConfig): Detector[] {

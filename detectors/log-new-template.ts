@@ -1,15 +1,9 @@
-import type { EntityKey, Observation, Signal } from '../src/core/index.ts';
+import type { Observation } from '../src/core/index.ts';
 import { stableId } from '../src/core/index.ts';
 import type { Detector, DetectorContext } from '../src/detection/engine.ts';
-import {
-  headline,
-  isErrorEntry,
-  isUsableLog,
-  labelRelations,
-  quote,
-  streamName,
-} from '../src/logs/entries.ts';
+import { headline, isErrorEntry, isUsableLog, labelRelations, streamName } from '../src/logs/entries.ts';
 import { type MinerSnapshot, TemplateMiner } from '../src/logs/miner.ts';
+import { FiringTemplates, type NewTemplate } from '../src/logs/new-templates.ts';
 import { redact } from '../src/logs/redact.ts';
 
 export const LOG_NEW_TEMPLATE_DETECTOR_ID = 'log-new-template';
@@ -53,19 +47,6 @@ export interface LogNewTemplateConfig {
   readonly maxExamples?: number;
 }
 
-interface NewTemplate {
-  readonly fingerprint: string;
-  readonly templateId: string;
-  readonly stream: EntityKey;
-  readonly name: string;
-  readonly related: EntityKey[];
-  readonly firstSeen: number;
-  template: string;
-  lastSeen: number;
-  count: number;
-  readonly examples: string[];
-}
-
 /**
  * An error-level log template never seen before (`log.new_template`): after a warm-up (counted
  * from Guardian's start, less the history it reads then), the first error entry whose headline
@@ -78,11 +59,16 @@ export function createLogNewTemplateDetector(config: LogNewTemplateConfig = {}):
   const warmupMs = config.warmupMs ?? 15 * 60_000;
   const historyMs = config.historyMs ?? 15 * 60_000;
   const quietMs = config.quietMs ?? 30 * 60_000;
-  const maxFiring = Math.max(1, config.maxFiring ?? 50);
-  const maxExamples = Math.max(1, config.maxExamples ?? 3);
   const miner = new TemplateMiner({ maxTemplates: config.maxTemplates ?? 5000 });
-  /** By fingerprint, least recently seen first. */
-  const firing = new Map<string, NewTemplate>();
+  const firing = new FiringTemplates(
+    {
+      kind: 'log.new_template',
+      detector: LOG_NEW_TEMPLATE_DETECTOR_ID,
+      severity: 'low',
+      title: 'New error in',
+    },
+    { quietMs, maxFiring: config.maxFiring ?? 50, maxExamples: config.maxExamples ?? 3 },
+  );
   let learningSince: number | null = null;
 
   function observe(obs: Observation, ctx: DetectorContext): void {
@@ -91,32 +77,15 @@ export function createLogNewTemplateDetector(config: LogNewTemplateConfig = {}):
     if (!isErrorEntry(obs)) return;
     const mined = miner.add(headline(obs.line), obs.time);
     const fingerprint = stableId('lognew_', mined.template.id, obs.stream);
-    const known = firing.get(fingerprint);
-    if (known) {
-      firing.delete(fingerprint);
-      firing.set(fingerprint, known);
-      known.count++;
-      known.template = redact(mined.template.template);
-      if (obs.time > known.lastSeen) known.lastSeen = obs.time;
-      if (known.examples.length < maxExamples) known.examples.push(quote(obs.line));
-      return;
-    }
+    if (firing.repeat(fingerprint, mined.template.template, obs)) return;
     const isNew = mined.created && !mined.generalised;
-    if (!isNew || obs.time - learningSince < warmupMs || firing.size >= maxFiring) return;
-    const entry: NewTemplate = {
-      fingerprint,
-      templateId: mined.template.id,
-      stream: obs.stream,
-      name: streamName(obs.labels),
-      related: labelRelations(obs.labels),
-      firstSeen: obs.time,
-      template: redact(mined.template.template),
-      lastSeen: obs.time,
-      count: 1,
-      examples: [quote(obs.line)],
-    };
-    firing.set(fingerprint, entry);
-    ctx.emit(signal(entry, 'firing', obs.time));
+    if (!isNew || obs.time - learningSince < warmupMs || firing.full) return;
+    firing.fire(
+      { fingerprint, templateId: mined.template.id, template: mined.template.template },
+      { name: streamName(obs.labels), related: labelRelations(obs.labels) },
+      obs,
+      ctx,
+    );
   }
 
   /** The templates learnt (tokens redacted), when learning began, and what is firing. */
@@ -143,8 +112,7 @@ export function createLogNewTemplateDetector(config: LogNewTemplateConfig = {}):
         Array.isArray(t.examples) &&
         Array.isArray(t.related) &&
         [t.firstSeen, t.lastSeen, t.count].every(Number.isFinite);
-      if (ok && !firing.has(t.fingerprint) && firing.size < maxFiring)
-        firing.set(t.fingerprint, { ...t, related: [...t.related], examples: [...t.examples] });
+      if (ok) firing.restore(t);
     }
     return taken;
   }
@@ -159,11 +127,7 @@ export function createLogNewTemplateDetector(config: LogNewTemplateConfig = {}):
       const now = ctx.now();
       // Learning begins when Guardian does, not with the first error line.
       learningSince ??= now - historyMs;
-      for (const t of firing.values()) {
-        if (now - t.lastSeen < quietMs) break;
-        firing.delete(t.fingerprint);
-        ctx.emit(signal(t, 'resolved', t.lastSeen + quietMs));
-      }
+      firing.resolveQuiet(now, ctx);
     },
     size: () => miner.size + firing.size,
   };
@@ -177,23 +141,4 @@ interface NewTemplateSnapshot {
   readonly learningSince: number | null;
   readonly miner: MinerSnapshot;
   readonly firing: readonly NewTemplate[];
-}
-
-function signal(t: NewTemplate, status: Signal['status'], time: number): Signal {
-  return {
-    fingerprint: t.fingerprint,
-    kind: 'log.new_template',
-    status,
-    entity: t.stream,
-    related: [...t.related],
-    time,
-    severity: 'low',
-    title: `New error in ${t.name}: ${t.template.length > 120 ? `${t.template.slice(0, 119)}…` : t.template}`,
-    detector: LOG_NEW_TEMPLATE_DETECTOR_ID,
-    evidence: [
-      { kind: 'text', label: 'template', text: t.template },
-      { kind: 'log', label: 'examples', lines: [...t.examples] },
-      { kind: 'value', label: 'entries', value: t.count },
-    ],
-  };
 }

@@ -1,3 +1,9 @@
+import {
+  AggregationTemporality,
+  InMemoryMetricExporter,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+} from '@opentelemetry/sdk-metrics';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../src/core/index.ts';
 import { createLokiSource } from '../src/sources/loki/source.ts';
@@ -158,6 +164,65 @@ describe('Loki stand-in', () => {
       };
       expect(labels.data).toEqual(['x']);
     } finally {
+      await loki.close();
+    }
+  });
+});
+
+describe('Loki source, budgeted queries', () => {
+  it('reads at most its budget a poll, skips the rest up to now and counts the log time skipped', async () => {
+    const clock = new ManualClock(t0);
+    // 1,000 info lines in the 5 minutes before now and one error line among them.
+    const info: [bigint, string][] = Array.from({ length: 1000 }, (_, i) => [
+      ns(t0 - 300_000 + i * 300),
+      `INFO heartbeat ${i}`,
+    ]);
+    const loki = await startLokiStandIn({
+      streams: [
+        { labels: { service_name: 'svc', level: 'info' }, entries: info },
+        { labels: { service_name: 'svc', level: 'error' }, entries: [[ns(t0 - 100_000), 'ERROR disk full']] },
+      ],
+      clock,
+      requireTenant: false,
+    });
+    const reader = new PeriodicExportingMetricReader({
+      exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE),
+      exportIntervalMillis: 3_600_000,
+    });
+    const provider = new MeterProvider({ readers: [reader] });
+    try {
+      const source = createLokiSource({
+        baseUrl: loki.url,
+        queries: ['{service_name=~".+"} |~ "(?i)error"'],
+        budgetQueries: ['{service_name=~".+"} !~ "(?i)error"'],
+        linesPerPoll: 100,
+        pageLimit: 40,
+        clock,
+        logger: silentLogger(),
+        meter: provider.getMeter('guardian'),
+      });
+      const first = (await source.poll()).map((o) => (o.type === 'log' ? o.line : ''));
+      // The error query is read in full; the budgeted one stops at its budget, earliest first.
+      expect(first.filter((l) => l.startsWith('ERROR'))).toEqual(['ERROR disk full']);
+      // (A page goes on from the last one's final instant, read twice: the budget counts entries
+      // fetched, so a few fewer distinct lines than the budget.)
+      const read = first.filter((l) => l.startsWith('INFO'));
+      expect(read.length).toBeGreaterThan(95);
+      expect(read.length).toBeLessThanOrEqual(100);
+      expect(read).toEqual(info.slice(0, read.length).map(([, l]) => l));
+      // What it skipped is counted: from the last line read to now, in seconds of log time.
+      const { resourceMetrics } = await reader.collect();
+      const skipped = resourceMetrics.scopeMetrics
+        .flatMap((s) => s.metrics)
+        .find((m) => m.descriptor.name === 'guardian.loki.skipped');
+      expect(skipped?.dataPoints[0]?.value).toBeCloseTo((300_000 - (read.length - 1) * 300) / 1000, 0);
+      // The next poll goes on from the previous poll's now: the skipped lines are never read.
+      info.push([ns(t0 + 10_000), 'INFO after the poll']);
+      await clock.advanceBy(30_000);
+      const second = (await source.poll()).map((o) => (o.type === 'log' ? o.line : ''));
+      expect(second).toEqual(['INFO after the poll']);
+    } finally {
+      await provider.shutdown();
       await loki.close();
     }
   });

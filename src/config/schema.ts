@@ -566,10 +566,26 @@ export const configSchema = z.strictObject({
         .strictObject({
           /** `LOKI_URL`, e.g. http://loki:3100 */
           url: z.url().optional(),
-          /** LogQL log queries to follow. */
+          /**
+           * LogQL log queries read in full: the error lines of every stream. A burst is read in
+           * steps, none skipped.
+           */
           queries: z
             .array(z.string().min(3))
             .default(['{service_name=~".+"} |~ "(?i)(error|exception|fatal|killed|warn)"']),
+          /**
+           * LogQL log queries read within a line budget: by default every other line of every
+           * stream, whatever its level, for what is new on a stream (never paging on its own). Their
+           * line filters should exclude what `queries` read. `[]` reads error lines only.
+           */
+          budgetQueries: z
+            .array(z.string().min(3))
+            .default(['{service_name=~".+"} !~ "(?i)(error|exception|fatal|killed|warn)"']),
+          /**
+           * Lines one poll reads of each budgeted query; past it the rest of the poll's span is
+           * skipped and counted in seconds of log time (`guardian.loki.skipped`). @defaultValue 20000
+           */
+          linesPerPoll: z.coerce.number().int().positive().max(1_000_000).default(20_000),
           /** `LOKI_TENANT`: sent as X-Scope-OrgID. */
           tenant: z.string().optional(),
           /** `LOKI_BEARER_TOKEN`; or basic auth with `LOKI_USER` / `LOKI_PASSWORD`. */
@@ -620,6 +636,12 @@ export const configSchema = z.strictObject({
       thresholds: z.array(thresholdRuleSchema).default([]),
       staleness: z.array(stalenessRuleSchema).default([]),
       anomalies: z.array(anomalyRuleSchema).default([]),
+      /**
+       * `GUARDIAN_LOG_STREAM_HISTORY`: a log stream's own history. A line that is not an error is
+       * new (`log.new_line`) when no stream showed its template before and its stream has this
+       * much history, or appeared this long after Guardian began reading logs. @defaultValue 15m
+       */
+      logStreamHistory: duration.default(15 * 60_000),
     })
     .prefault({}),
 });

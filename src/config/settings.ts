@@ -226,6 +226,11 @@ export const ENV_SETTINGS: readonly EnvSetting[] = [
     doc: "how long after a failure a cause's own evidence may begin and still explain it",
   },
   {
+    env: 'GUARDIAN_LOG_STREAM_HISTORY',
+    path: ['detection', 'logStreamHistory'],
+    doc: "a log stream's own history, before a line that is not an error can be new on it",
+  },
+  {
     env: 'GUARDIAN_PAGE_AFTER_DAGS',
     path: ['correlation', 'pageAfterDags'],
     doc: 'DAGs one observed cause explains from which an incident pages early',

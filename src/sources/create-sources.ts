@@ -55,6 +55,8 @@ export function createSources(options: SourcesOptions): { closers: (() => Promis
       createLokiSource({
         ...peers.loki,
         queries: loki.queries,
+        budgetQueries: loki.budgetQueries,
+        linesPerPoll: loki.linesPerPoll,
         intervalMs: loki.interval,
         overlapMs: loki.overlap,
         clock,

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { type Meter, metrics } from '@opentelemetry/api';
 import type { Clock, LogObservation } from '../../core/index.ts';
 import { entityKey } from '../../core/index.ts';
 import type { Logger } from '../../telemetry/logger.ts';
@@ -7,8 +9,23 @@ import { LokiClient } from './client.ts';
 export interface LokiSourceOptions {
   /** e.g. `http://loki:3100` */
   baseUrl: string;
-  /** LogQL log queries to follow, e.g. `{service_name=~"spark.*"} |~ "(?i)error|exception"`. */
+  /**
+   * LogQL log queries read in full, e.g. `{service_name=~"spark.*"} |~ "(?i)error|exception"`: a
+   * burst is taken in steps (`maxEntriesPerPoll`), never skipped.
+   */
   queries: readonly string[];
+  /**
+   * LogQL log queries read within a budget (`linesPerPoll` each): the lines of every stream that
+   * are not errors, evidence of what is new on a stream whatever its level. Past the budget a poll
+   * skips to now: what is skipped is that query's lines from where the poll stopped to now, counted
+   * in seconds of log time (`guardian.loki.skipped`) and logged at most every 5 minutes. Their
+   * line filters should exclude what `queries` read, or a line is read twice.
+   */
+  budgetQueries?: readonly string[];
+  /** Lines one poll reads of each budgeted query, at most. @defaultValue 20000 */
+  linesPerPoll?: number;
+  /** Where `guardian.loki.skipped` is counted. @defaultValue the global meter `guardian` */
+  meter?: Meter;
   /** `X-Scope-OrgID`; required by a multi-tenant Loki (without it: 401 "no org id"). */
   tenant?: string;
   /** Basic auth (`user`, `password`) or a bearer token; never logged. */
@@ -44,6 +61,13 @@ export function createLokiSource(options: LokiSourceOptions): PollSource {
   const overlapNs = BigInt(options.overlapMs ?? 60_000) * MS_NS;
   const pageLimit = options.pageLimit ?? 5000;
   const maxEntries = options.maxEntriesPerPoll ?? 50_000;
+  const linesPerPoll = Math.max(1, options.linesPerPoll ?? 20_000);
+  const skipped = (options.meter ?? metrics.getMeter('guardian')).createCounter('guardian.loki.skipped', {
+    unit: 's',
+    description: 'Log time of budgeted Loki queries skipped because a poll was over its line budget',
+  });
+  /** Per budgeted query: when its skipping was last logged. */
+  const skipLogged = new Map<string, number>();
   /** Per query: where the next poll ends its look-back, in ns. */
   const watermarks = new Map<string, bigint>();
   /**
@@ -68,7 +92,16 @@ export function createLokiSource(options: LokiSourceOptions): PollSource {
     timeoutMs: options.timeoutMs ?? 10_000,
   });
 
-  async function pollQuery(query: string, nowNs: bigint, out: LogObservation[]): Promise<void> {
+  /**
+   * One query's poll. Without a `budget`, a poll past `maxEntriesPerPoll` stops and the next goes
+   * on from there; with one, a poll past it skips the rest of its span, up to now.
+   */
+  async function pollQuery(
+    query: string,
+    nowNs: bigint,
+    out: LogObservation[],
+    budget?: number,
+  ): Promise<void> {
     const lookback = BigInt(options.lookbackMs ?? 15 * 60_000) * MS_NS;
     const wanted = resumeAt.get(query) ?? (watermarks.get(query) ?? nowNs - lookback) - overlapNs;
     const horizon = horizons.get(query);
@@ -80,11 +113,12 @@ export function createLokiSource(options: LokiSourceOptions): PollSource {
     let taken = 0;
     let cut = false;
     for (let page = 0; page < 1000; page++) {
+      const limit = budget === undefined ? pageLimit : Math.min(pageLimit, budget - taken);
       const streams = await client.queryRange({
         query,
         startNs: start,
         endNs: nowNs,
-        limit: pageLimit,
+        limit,
         direction: 'forward',
       });
       let count = 0;
@@ -95,7 +129,9 @@ export function createLokiSource(options: LokiSourceOptions): PollSource {
           count++;
           const tsNs = BigInt(ts);
           if (tsNs > last) last = tsNs;
-          const key = `${stream}\u0000${ts}\u0000${line}`;
+          // A digest of the line, not the line: what is remembered per line stays small however
+          // long the lines are.
+          const key = `${stream}\u0000${ts}\u0000${createHash('sha1').update(line).digest('base64')}`;
           if (already.has(key) || fresh.has(key)) continue;
           fresh.set(key, tsNs);
           out.push({ type: 'log', stream, labels: s.stream, time: Number(tsNs / MS_NS), line });
@@ -103,12 +139,29 @@ export function createLokiSource(options: LokiSourceOptions): PollSource {
       }
       // A full page may have more after it: ask again from its last timestamp (inclusive; the
       // entries at that instant already taken are deduplicated).
-      if (count < pageLimit) break;
+      if (count < limit) break;
       if (last === start) {
         options.logger.warn({ query }, 'Loki page full of one instant: continuing after it');
         start = last + 1n;
       } else start = last;
       taken += count;
+      if (budget !== undefined && taken >= budget) {
+        // Over budget: the rest of the span is skipped, not deferred, so that the budget bounds
+        // what a poll costs and reading never falls behind the platform.
+        const seconds = Number((nowNs - start) / MS_NS) / 1000;
+        skipped.add(seconds, { query });
+        const now = options.clock.now();
+        if (now - (skipLogged.get(query) ?? Number.NEGATIVE_INFINITY) >= 5 * 60_000) {
+          skipLogged.set(query, now);
+          options.logger.warn(
+            { query, taken, skippedSeconds: seconds },
+            'Loki has more lines than a poll reads of this query: the rest up to now is skipped',
+          );
+        }
+        end = nowNs;
+        cut = true;
+        break;
+      }
       if (taken >= maxEntries) {
         options.logger.info(
           { query, taken },
@@ -141,6 +194,7 @@ export function createLokiSource(options: LokiSourceOptions): PollSource {
       const nowNs = BigInt(options.clock.now()) * MS_NS;
       const out: LogObservation[] = [];
       for (const q of options.queries) await pollQuery(q, nowNs, out);
+      for (const q of options.budgetQueries ?? []) await pollQuery(q, nowNs, out, linesPerPoll);
       return out;
     },
   };
