@@ -156,6 +156,24 @@ describe('root cause of failures no signal observes', () => {
     expect(rankRootCause(signals)!.entity).toBe(throttles);
   });
 
+  it('reaches an AWS usage series through the API operation a botocore error names', () => {
+    const calls =
+      'metric:aws.usage.call_count{resource="GetSecretValue",service="SecretsManager",service.name="aws-usage",type="API"}' as EntityKey;
+    const lookup = (dag: string, at: number) =>
+      failedTry(
+        dag,
+        "botocore.exceptions.ClientError: An error occurred (ThrottlingException) when calling the GetSecretValue operation (reached max retries: 4): Rate exceeded\nairflow.exceptions.AirflowNotFoundException: The conn_id `spark_connect_default` isn't defined",
+        at,
+      );
+    expect(resourcesNamedIn('when calling the GetSecretValue operation')).toEqual(['name:GetSecretValue']);
+    const rc = rankRootCause([
+      sig({ kind: 'metric.anomaly', entity: calls }, 0),
+      lookup('orders_daily', 60_000),
+      lookup('assets_daily', 90_000),
+    ])!;
+    expect(rc.entity).toBe(calls);
+  });
+
   it('lets the metadata database seen unhealthy explain tasks failing with its outage class', () => {
     const text =
       "airflow.sdk.api.client.ServerResponseError: Server returned error\nDetail: {'detail': '(psycopg2.OperationalError) connection to server at \"db\" (10.0.0.2), port 5432 failed: FATAL:  sorry, too many clients already'}";

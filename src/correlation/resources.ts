@@ -148,6 +148,12 @@ const HOST_PORT =
 const SOURCE_FILE = /\.(?:scala|java|kt|py|js|ts|go|rb|c|cc|cpp|h)$/i;
 /** The AWS SDKs' `(Service: Glue, Status Code: 400, …)`. */
 const AWS_SERVICE = /\(Service: ([A-Za-z][\w ]*?)[,;)]/g;
+/**
+ * botocore's `ClientError` names the API operation that failed (`An error occurred
+ * (ThrottlingException) when calling the GetSecretValue operation`): what a usage series of that
+ * API (`resource="GetSecretValue"`) is about.
+ */
+const AWS_OPERATION = /\bwhen calling the ([A-Z][A-Za-z]+) operation\b/g;
 /** Python's import errors name the module they could not import. */
 const PY_MODULE = /\b(?:No module named|cannot import name '[^']+' from) '([\w.]+)'/g;
 /**
@@ -163,8 +169,8 @@ const BARE_HOST =
 /**
  * Resources a failure's error text names: buckets and their first path segments (what a job read
  * or wrote), hosts of URLs and of `host:port` addresses (what it connected to), hosts a client
- * could not resolve or reach (`BARE_HOST`), the AWS service that answered, the Python module that
- * failed to import.
+ * could not resolve or reach (`BARE_HOST`), the AWS service that answered and the API operation
+ * that failed, the Python module that failed to import.
  */
 export function resourcesNamedIn(text: string): EntityKey[] {
   const out = new Set<EntityKey>();
@@ -178,6 +184,7 @@ export function resourcesNamedIn(text: string): EntityKey[] {
   }
   for (const m of text.matchAll(HOST_PORT)) if (!SOURCE_FILE.test(m[1]!)) out.add(entityKey.host(m[1]!));
   for (const m of text.matchAll(AWS_SERVICE)) out.add(nameKey(m[1]!.trim()));
+  for (const m of text.matchAll(AWS_OPERATION)) out.add(nameKey(m[1]!));
   for (const m of text.matchAll(PY_MODULE)) out.add(nameKey(m[1]!));
   for (const m of text.matchAll(BARE_HOST)) out.add(entityKey.host(m[1]!));
   return [...out];
