@@ -45,6 +45,8 @@ describe('log-new-line', () => {
       detector: 'log-new-line',
     });
     expect(JSON.stringify(h.signals[0]!.evidence)).not.toContain('hunter2');
+    expect(h.signals[0]!.title).toContain('New in airflow-worker@airflow-worker-1: Warm shutdown');
+    expect(h.signals[0]!.title).not.toContain('hunter2');
     // A known line with a new value is not new: the miner generalises it.
     h.log(
       worker,

@@ -174,6 +174,28 @@ describe('root cause of failures no signal observes', () => {
     expect(rc.entity).toBe(calls);
   });
 
+  it("ranks a stream's new line that is not an error after a series explaining as much, else takes it", () => {
+    const scheduler =
+      'log:{host="airflow-scheduler-1",level="info",service_name="airflow-scheduler"}' as EntityKey;
+    const starving =
+      'metric:airflow.pool.starving_tasks{host.name="airflow-scheduler-1",pool_name="default",service.name="airflow-scheduler"}' as EntityKey;
+    const stalled = (dag: string) =>
+      sig(
+        {
+          kind: 'airflow.run_stalled',
+          entity: `airflow:dagrun:${dag}/${RUN}`,
+          related: ['airflow:scheduler'],
+        },
+        1_200_000,
+      );
+    const newLine = sig({ kind: 'log.new_line', entity: scheduler, severity: 'info' }, 0);
+    const series = sig({ kind: 'metric.anomaly', entity: starving }, 120_000);
+    // The line began first; the series is an observed departure explaining as much: the series.
+    expect(rankRootCause([newLine, series, stalled('a_daily'), stalled('b_daily')])!.entity).toBe(starving);
+    // With nothing observed, the stream the failures reach is the cause.
+    expect(rankRootCause([newLine, stalled('a_daily'), stalled('b_daily')])!.entity).toBe(scheduler);
+  });
+
   it('lets the metadata database seen unhealthy explain tasks failing with its outage class', () => {
     const text =
       "airflow.sdk.api.client.ServerResponseError: Server returned error\nDetail: {'detail': '(psycopg2.OperationalError) connection to server at \"db\" (10.0.0.2), port 5432 failed: FATAL:  sorry, too many clients already'}";

@@ -584,6 +584,12 @@ interface Candidate {
    * resolve or reach). It ranks after an observed candidate that explains as much.
    */
   inferred?: boolean;
+  /**
+   * Only `info` signals support it: something new a stream said that is not an error
+   * (`log.new_line`). A hint of a cause, not a fault observed: it ranks after an observed
+   * candidate that explains as much.
+   */
+  hint?: boolean;
 }
 
 /** DAGs whose failures must name one host for that host to be a candidate without a signal of its own. */
@@ -597,7 +603,9 @@ type RankInput = IncidentSignal & { errorClass?: string | undefined };
  * (a failure points at it, names it, names a resource its series or stream is about, or is a job
  * its task submitted), counting only failures that did not begin before the candidate's own
  * evidence (temporal precedence, with {@link CausalParams.precedenceMs} for detection delay); then
- * which began first; then how directly its evidence shows it; the platform's layer last.
+ * an observed cause before one only inferred or only hinted at (a stream's new line that is not an
+ * error); then which began first; then how directly its evidence shows it; the platform's layer
+ * last.
  * Confidence grows with the share of the failures it explains, its lead over the runner-up and
  * the directness of its evidence; the evidence lists the chain: the candidate's own signal and
  * the edges to what it explains, with their times.
@@ -627,10 +635,12 @@ export function rankRootCause(
         names: role.names.length > 0 ? new Set(role.names) : NONE,
         classes: s.errorClass ? new Set([s.errorClass]) : NONE,
         origin: s,
+        hint: s.severity === 'info',
       });
       continue;
     }
     cur.support++;
+    cur.hint &&= s.severity === 'info';
     cur.spot ||= spot;
     if (role.resources.length > 0) cur.resources = union(cur.resources, role.resources);
     if (role.alsoAbout.length > 0) cur.alsoAbout = union(cur.alsoAbout, role.alsoAbout);
@@ -702,6 +712,7 @@ export function rankRootCause(
     ([ea, a], [eb, b]) =>
       cov(eb) - cov(ea) ||
       Number(a.inferred ?? false) - Number(b.inferred ?? false) ||
+      Number(a.hint ?? false) - Number(b.hint ?? false) ||
       a.first - b.first ||
       b.directness - a.directness ||
       LAYERS.indexOf(a.h.layer) - LAYERS.indexOf(b.h.layer) ||
