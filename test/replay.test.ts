@@ -22,6 +22,17 @@ function guardian(...args: string[]) {
 }
 
 describe('guardian replay', () => {
+  it('names a bad detection parameter set in the environment, and the variable', () => {
+    const r = spawnSync(
+      process.execPath,
+      [path.join(ROOT, 'src/cli.ts'), 'replay', DEMO, '--out', path.join(work, 'bad.json')],
+      { cwd: work, encoding: 'utf8', env: { ...process.env, GUARDIAN_LOG_STREAM_HISTORY: 'soon' } },
+    );
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('detection.logStreamHistory');
+    expect(r.stderr).toContain('GUARDIAN_LOG_STREAM_HISTORY');
+  });
+
   it('writes the incidents export, and the same scenario replayed twice gives byte-identical exports', () => {
     const a = path.join(work, 'a.json');
     const b = path.join(work, 'b.json');

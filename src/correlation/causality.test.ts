@@ -190,8 +190,11 @@ describe('root cause of failures no signal observes', () => {
       );
     const newLine = sig({ kind: 'log.new_line', entity: scheduler, severity: 'info' }, 0);
     const series = sig({ kind: 'metric.anomaly', entity: starving }, 120_000);
-    // The line began first; the series is an observed departure explaining as much: the series.
-    expect(rankRootCause([newLine, series, stalled('a_daily'), stalled('b_daily')])!.entity).toBe(starving);
+    // The line began first; the series is an observed departure explaining as much: the series,
+    // with the confidence it has without the line (a hint is no rival).
+    const rc = rankRootCause([newLine, series, stalled('a_daily'), stalled('b_daily')])!;
+    expect(rc.entity).toBe(starving);
+    expect(rc.confidence).toBe(rankRootCause([series, stalled('a_daily'), stalled('b_daily')])!.confidence);
     // With nothing observed, the stream the failures reach is the cause.
     expect(rankRootCause([newLine, stalled('a_daily'), stalled('b_daily')])!.entity).toBe(scheduler);
   });

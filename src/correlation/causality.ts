@@ -721,7 +721,10 @@ export function rankRootCause(
   );
   const [entity, best] = ranked[0]!;
   const dagsExplained = new Set(coverage.get(entity)!.flatMap((l) => dagOf(earliest.get(l.to)!) ?? [])).size;
-  const runnerUp = ranked[1] ? cov(ranked[1][0]) : 0;
+  // A hint does not rival an observed cause it ranks after (a host's own stream saying something
+  // new while the host is lost corroborates it): the runner-up is the next candidate that is not.
+  const rival = best.hint ? ranked[1] : ranked.slice(1).find(([, c]) => !c.hint);
+  const runnerUp = rival ? cov(rival[0]) : 0;
   const kind = best.spot && best.h.kind === 'host_lost' ? 'spot_interruption' : best.h.kind;
   const explained = coverage.get(entity)!;
   const failed = failures.length;

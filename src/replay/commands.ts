@@ -45,10 +45,14 @@ export async function replayCommand(file: string | undefined, args: ReplayArgs):
     if (!scenario) return 2;
     scenarios.push(scenario);
   }
-  // The correlation settings of the environment apply (leave-one-mode-out replays with each choice).
+  // The correlation settings of the environment apply, and the detection settings that are
+  // parameters (leave-one-mode-out replays with each choice).
   let correlation: GuardianConfig['correlation'];
+  let logStreamHistory: number;
   try {
-    correlation = loadConfig({ env: process.env }).correlation;
+    const fromEnv = loadConfig({ env: process.env });
+    correlation = fromEnv.correlation;
+    logStreamHistory = fromEnv.detection.logStreamHistory;
   } catch (err) {
     return usage((err as Error).message);
   }
@@ -56,7 +60,7 @@ export async function replayCommand(file: string | undefined, args: ReplayArgs):
     const scenario = scenarios[i]!;
     const exported = await replay(scenario, {
       logger: silentLogger(),
-      config: { correlation },
+      config: { correlation, detection: { logStreamHistory } },
       ...progress(scenario),
     });
     writeFileSync(job.out, `${JSON.stringify(exported, null, 2)}\n`);

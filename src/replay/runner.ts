@@ -111,9 +111,9 @@ export async function replay(scenario: Scenario, options: ReplayOptions): Promis
       dataDir,
       logLevel: 'silent',
       sources,
-      // A scenario starts from nothing: no learnt state is saved or taken back.
-      detection: { stateInterval: 0 },
       ...options.config,
+      // A scenario starts from nothing: no learnt state is saved or taken back.
+      detection: { ...options.config?.detection, stateInterval: 0 },
     });
     const guardian = await createGuardian(config, { logger: options.logger, clock, stepped: true });
     closers.unshift(() => guardian.stop());
