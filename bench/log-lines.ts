@@ -5,9 +5,10 @@
  *
  *   node bench/log-lines.ts [--lines 1000000] [--streams 2000]
  *
- * The lines are synthetic: `--streams` streams (services on hosts, at info level), each line a
- * template of its service with fresh ids, numbers and hosts, one in fifty an error line, and a
- * trickle of never-seen templates (one in a thousand) so that the miners create and evict. At the
+ * The lines are synthetic, over an hour of log time: `--streams` streams (services on hosts, at
+ * info level), each line a template of its service with fresh ids, numbers and hosts, one in fifty
+ * an error line, and a trickle of never-seen templates (one in a thousand) so that the miners
+ * create and evict and new lines fire once streams have their history. At the
  * default budget (`sources.loki.linesPerPoll` 20,000 a poll, a poll every 30 s) one poll is 667
  * lines/s; the figure printed says how many times that rate one core takes.
  */
@@ -36,6 +37,8 @@ for (const [name, v] of [
 }
 
 const T0 = Date.parse('2026-03-02T00:00:00Z');
+/** The lines span an hour of log time, so that streams have history and new lines fire. */
+const MS_PER_LINE = 3_600_000 / N;
 const SERVICES = ['airflow-worker', 'spark-worker', 'postgresql', 'kubernetes-events', 'lambda'];
 const TEMPLATES = [
   (i: number) =>
@@ -58,7 +61,7 @@ const labels = Array.from({ length: STREAMS }, (_, s) => {
 
 function line(i: number): LogObservation {
   const s = labels[i % STREAMS]!;
-  const time = T0 + Math.floor(i / 50);
+  const time = T0 + Math.floor(i * MS_PER_LINE);
   if (i % 50 === 7) {
     const l = s.errors;
     return { type: 'log', stream: entityKey.logStream(l), labels: l, time, line: ERRORS[i % 2]!(i) };
@@ -84,6 +87,7 @@ const engine = new DetectionEngine({
   logger: silentLogger(),
   tickMs: 5000,
 });
+engine.start();
 
 const BATCH = 1000;
 const batch: LogObservation[] = new Array(BATCH);
@@ -93,7 +97,7 @@ for (let i = 0; i < N; i += BATCH) {
   const n = Math.min(BATCH, N - i);
   for (let j = 0; j < n; j++) batch[j] = line(i + j);
   engine.ingest(n === BATCH ? batch : batch.slice(0, n));
-  if (i % 100_000 === 0) await clock.advanceTo(T0 + Math.floor(i / 50));
+  if (i % 10_000 === 0) await clock.advanceTo(T0 + Math.floor(i * MS_PER_LINE));
 }
 const wallMs = performance.now() - t0;
 const cpu = process.cpuUsage(cpu0);
