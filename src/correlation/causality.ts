@@ -811,9 +811,16 @@ export function rankRootCause(
     }
     return Math.max(0, ...[...dags.values()].map((d) => d.size));
   };
+  // A resource's own series or stream departed, and then a failure named it: the cause showed
+  // itself before its effect, and the effect points back at it. One failure is enough; the
+  // order in time is what tells it from a departure that a failure happened to meet.
+  const namedAfterDeparture = () =>
+    best.resources.size > 0 &&
+    explained.some((l) => l.to !== entity && NAMING_EDGES.has(l.edge) && l.at >= best.first);
   strong.set(
     rootCause,
     (observed && dagsExplained >= params.pageAfterDags) ||
+      namedAfterDeparture() ||
       ranOnDags() >= params.pageAfterDags ||
       oneWay >= params.pageAfterDags ||
       (best.h.layer === 'infrastructure' && !best.inferred && pointedDags() >= params.pageAfterDags) ||
@@ -824,11 +831,15 @@ export function rankRootCause(
 
 const strong = new WeakMap<RootCause, boolean>();
 
+/** Edges by which a failure's own text or hypothesis leads to a candidate (not a shared class). */
+const NAMING_EDGES: ReadonlySet<CauseEdge> = new Set(['points_at', 'names', 'names_resource_of']);
+
 /**
  * Whether the evidence for this root cause (as `rankRootCause` just gave it) is strong enough to
- * page at once: it was seen broken itself and explains failures of several DAGs, or failures of
- * several DAGs in the incident (retries included) fail one way (`SignalRole.way`), whether or not
- * a cause is named yet.
+ * page at once: it was seen broken itself and explains failures of several DAGs; or it is a
+ * resource whose own series or stream departed before a failure that names it (one is enough);
+ * or failures of several DAGs in the incident (retries included) fail one way (`SignalRole.way`),
+ * whether or not a cause is named yet.
  */
 export function isStrongCause(rootCause: RootCause | null): boolean {
   return rootCause !== null && strong.get(rootCause) === true;

@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from 'vitest';
 import { createAirflowTaskFailureDetector } from '../../detectors/airflow-task-failure.ts';
 import {
   type Incident,
@@ -9,6 +10,7 @@ import {
 import { Correlator } from '../../src/correlation/correlator.ts';
 import type { Detector } from '../../src/detection/engine.ts';
 import { createDynamoIncidentStore } from '../../src/incidents/dynamo-store.ts';
+import { startEmbeddedDynamo } from '../../src/incidents/embedded-dynamo.ts';
 import { silentLogger } from '../../src/telemetry/logger.ts';
 import { createGuardianMetrics } from '../../src/telemetry/metrics.ts';
 import { detectorHarness } from '../support/detector-harness.ts';
@@ -82,4 +84,19 @@ export async function startCorrelator(
   await store.start();
   const clock = new ManualClock(start);
   return { correlator: new Correlator({ store, clock, logger, metrics: createGuardianMetrics() }), clock };
+}
+
+/**
+ * The embedded store for the tests of one file: started before them, closed after. Returns its
+ * endpoint (known once the tests run).
+ */
+export function useEmbeddedDynamo(): () => string {
+  let dynamo: Awaited<ReturnType<typeof startEmbeddedDynamo>> | undefined;
+  beforeAll(async () => {
+    dynamo = await startEmbeddedDynamo({ port: 0, logger: silentLogger() });
+  });
+  afterAll(async () => {
+    await dynamo?.close();
+  });
+  return () => dynamo!.endpoint;
 }

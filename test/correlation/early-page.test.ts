@@ -1,0 +1,73 @@
+import { describe, expect, it, vi } from 'vitest';
+import type { Signal } from '../../src/core/index.ts';
+import {
+  correlate as correlateOn,
+  MIN,
+  successes,
+  T0,
+  task,
+  tryState,
+  useEmbeddedDynamo,
+} from './support.ts';
+
+vi.setConfig({ testTimeout: 60_000 });
+
+/*
+ * Paging early on one cause's evidence, end to end (real task detector, correlator and store): a
+ * resource's own series that departed, then one failure naming that resource, is enough to page;
+ * the same two in the other order, or naming different things, are not.
+ */
+
+const endpoint = useEmbeddedDynamo();
+
+const DISK =
+  '[2026-03-02T02:05:00.000+0000] {taskinstance.py:3311} ERROR - OSError: [Errno 28] No space left on device';
+
+/** The filesystem series of `host` departing at `minute` (seen a point later, as a detector sees it). */
+function diskDeparted(host: string, minute: number): Signal {
+  return {
+    fingerprint: `fp-disk-${host}`,
+    kind: 'metric.anomaly',
+    entity: `metric:system.filesystem.utilization{host.name="${host}",service.name="airflow-worker"}`,
+    status: 'firing',
+    related: [],
+    time: T0 + (minute + 1) * MIN,
+    severity: 'low',
+    title: `system.filesystem.utilization of ${host} pinned at its limit`,
+    evidence: [{ kind: 'text', label: 'departed at', text: new Date(T0 + minute * MIN).toISOString() }],
+    detector: 'test',
+  };
+}
+
+/** One retry on airflow-worker-3 failing for a full disk at minute 4, and `series`. */
+const oneRetryAnd = (series: Signal) =>
+  correlateOn(
+    endpoint(),
+    [
+      ...successes(1, ['airflow-worker-1', 'airflow-worker-2']),
+      tryState('assets', 'silver', 'up_for_retry', 4, 'airflow-worker-3', { log: [DISK] }),
+    ],
+    { extra: [series] },
+  );
+
+describe('a resource that departed, then one failure naming it', () => {
+  it('pages at the first retry, before a second DAG or a final failure', async () => {
+    const open = await oneRetryAnd(diskDeparted('airflow-worker-3', 2));
+    expect(open).toHaveLength(1);
+    expect(open[0]!.rootCause?.entity).toBe('host:airflow-worker-3');
+    expect(open[0]!.signals.map((s) => s.entity)).toContain(task('assets', 'silver'));
+    expect(open[0]!.quiet).toBe(false);
+  });
+
+  it.each([
+    ['the series departed after the failure (a consequence, or chance)', diskDeparted('airflow-worker-3', 6)],
+    [
+      'the series is about another machine than the one the failure names',
+      diskDeparted('airflow-worker-1', 2),
+    ],
+  ])('does not page when %s', async (_, series) => {
+    const open = await oneRetryAnd(series);
+    expect(open.length).toBeGreaterThan(0);
+    expect(open.every((i) => i.quiet)).toBe(true);
+  });
+});
