@@ -45,14 +45,16 @@ export async function replayCommand(file: string | undefined, args: ReplayArgs):
     if (!scenario) return 2;
     scenarios.push(scenario);
   }
-  // The correlation settings of the environment apply, and the detection settings that are
-  // parameters (leave-one-mode-out replays with each choice).
+  // The correlation settings of the environment apply, and the detection and notify settings
+  // that are parameters (leave-one-mode-out replays with each choice).
   let correlation: GuardianConfig['correlation'];
   let logStreamHistory: number;
+  let notify: GuardianConfig['notify'];
   try {
     const fromEnv = loadConfig({ env: process.env });
     correlation = fromEnv.correlation;
     logStreamHistory = fromEnv.detection.logStreamHistory;
+    notify = fromEnv.notify;
   } catch (err) {
     return usage((err as Error).message);
   }
@@ -60,7 +62,7 @@ export async function replayCommand(file: string | undefined, args: ReplayArgs):
     const scenario = scenarios[i]!;
     const exported = await replay(scenario, {
       logger: silentLogger(),
-      config: { correlation, detection: { logStreamHistory } },
+      config: { correlation, detection: { logStreamHistory }, notify },
       ...progress(scenario),
     });
     writeFileSync(job.out, `${JSON.stringify(exported, null, 2)}\n`);
