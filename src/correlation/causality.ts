@@ -813,9 +813,11 @@ export function rankRootCause(
   };
   // A resource's own series or stream departed, and then a failure named it: the cause showed
   // itself before its effect, and the effect points back at it. One failure is enough; the
-  // order in time is what tells it from a departure that a failure happened to meet.
+  // order in time is what tells it from a departure that a failure happened to meet. A hint (a
+  // stream's new line that is no error) is not a departure.
   const namedAfterDeparture = () =>
     best.resources.size > 0 &&
+    !best.hint &&
     explained.some((l) => l.to !== entity && NAMING_EDGES.has(l.edge) && l.at >= best.first);
   strong.set(
     rootCause,

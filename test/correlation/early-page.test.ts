@@ -70,4 +70,30 @@ describe('a resource that departed, then one failure naming it', () => {
     expect(open.length).toBeGreaterThan(0);
     expect(open.every((i) => i.quiet)).toBe(true);
   });
+
+  it('does not page when what came first is only a hint (a new line that is no error)', async () => {
+    const hint: Signal = {
+      ...diskDeparted('airflow-worker-3', 2),
+      kind: 'log.new_line',
+      entity: 'log:{host="airflow-worker-3",service_name="airflow-worker"}',
+      severity: 'info',
+      title: 'New line in airflow-worker on airflow-worker-3: cleaning up old task logs',
+      evidence: [],
+    };
+    // Two tasks of one DAG name the machine: the stream the hint is about explains both, more
+    // than either explains of itself, so it is the root; a departure there would page.
+    const open = await correlateOn(
+      endpoint(),
+      [
+        ...successes(1, ['airflow-worker-1', 'airflow-worker-2']),
+        tryState('assets', 'silver', 'up_for_retry', 4, 'airflow-worker-3', { log: [DISK] }),
+        tryState('assets', 'gold', 'up_for_retry', 4, 'airflow-worker-3', { log: [DISK] }),
+      ],
+      { extra: [hint] },
+    );
+    const holding = open.filter((i) => i.signals.some((s) => s.entity === hint.entity));
+    expect(holding).toHaveLength(1);
+    expect(holding[0]!.rootCause?.entity).toBe(hint.entity);
+    expect(holding[0]!.quiet).toBe(true);
+  });
 });
