@@ -318,6 +318,12 @@ describe('metric-anomaly', () => {
       time: last + 5 * MINUTE,
       fingerprint: stableId('silent_', entityKey.metricSeries(name, HOST)),
     });
+    // it began with the first point that did not come, not when it was judged
+    expect(silent[0]!.evidence).toContainEqual({
+      kind: 'text',
+      label: 'departed at',
+      text: new Date(last + MINUTE).toISOString(),
+    });
     d.observe(gauge(name, last + 20 * MINUTE, 3));
     expect(of(d.signals, 'metric.silent').map((s) => s.status)).toEqual(['firing', 'resolved']);
   });

@@ -564,6 +564,13 @@ export function createMetricAnomalyDetector(options: MetricAnomalyOptions = {}):
           { kind: 'value', label: 'silent for', value: Math.round((now - entry.lastSeen) / 1000), unit: 's' },
           { kind: 'text', label: 'last point', text: new Date(entry.lastSeen).toISOString() },
           { kind: 'value', label: 'usual interval', value: Math.round(entry.interval / 1000), unit: 's' },
+          // The silence began with the first point that did not come, not when it was judged
+          // silent several intervals later: temporal precedence compares when anomalies began.
+          {
+            kind: 'text',
+            label: DEPARTED_AT,
+            text: new Date(entry.lastSeen + entry.interval).toISOString(),
+          },
         ],
         detector: METRIC_ANOMALY_DETECTOR_ID,
       };
