@@ -250,15 +250,17 @@ function toSignal(
     evidence.push({ kind: 'log', label: 'task log', lines: obs.details.log.map(String) });
   }
   // What the failed try's log says about why: its error class and the entities it names.
-  const failure =
-    Array.isArray(obs.details.log) && kind !== 'airflow.task_upstream_failed'
-      ? readFailureText(obs.details.log.map(String).join('\n'))
-      : { causes: [], uses: [], names: [] };
+  const text = kind !== 'airflow.task_upstream_failed' ? logText(obs) : '';
+  const failure = text ? readFailureText(text) : { causes: [], uses: [], names: [] };
   // Lineage: the data its run's earlier tasks used (they succeeded, so the data may be what failed).
   if (runData.length > 0) evidence.push({ kind: 'text', label: RUN_DATA, text: runData.join(', ') });
   if (failure.errorClass) evidence.push({ kind: 'text', label: 'error class', text: failure.errorClass });
   else if (failure.exception)
     evidence.push({ kind: 'text', label: EXCEPTION_LABEL, text: failure.exception });
+  // A try that waited deferred and failed because its trigger never fired waits on the component
+  // that runs triggers and hands deferred work back.
+  const handedOn = DEFERRAL_FAILED.test(text) ? [TRIGGERER] : [];
+  const names = [...new Set([...failure.names, ...runData, ...handedOn])];
   return {
     fingerprint: stableId('aft_', kind, obs.entity),
     kind,
@@ -273,10 +275,22 @@ function toSignal(
     detector: AIRFLOW_TASK_FAILURE_DETECTOR_ID,
     evidence,
     ...(failure.errorClass ? { errorClass: failure.errorClass } : {}),
-    ...(failure.names.length > 0 || runData.length > 0
-      ? { names: [...new Set([...failure.names, ...runData])] }
-      : {}),
+    ...(names.length > 0 ? { names } : {}),
   };
+}
+
+/** The Airflow component that runs the triggers of deferred tasks (its health key). */
+const TRIGGERER = 'airflow:triggerer';
+
+/**
+ * Airflow's account of a deferral that ended without its trigger firing: the scheduler times the
+ * deferred task out (`Trigger/execution timeout`) and the try raises `TaskDeferralTimeout`
+ * (Airflow 3) or `TaskDeferralError` (Airflow 2). The work was waiting on the triggerer.
+ */
+const DEFERRAL_FAILED = /\bTaskDeferral(?:Timeout|Error)\b|Trigger\/execution timeout/;
+
+function logText(obs: StateObservation): string {
+  return Array.isArray(obs.details.log) ? obs.details.log.map(String).join('\n') : '';
 }
 
 /** The DAG run of a task try's observation. */

@@ -105,6 +105,27 @@ describe('airflow-task-failure', () => {
     expect(s).toMatchObject({ kind: 'airflow.task_upstream_failed', severity: 'info' });
   });
 
+  it('names the triggerer for a deferred try that failed because its trigger never fired', () => {
+    const deferred = '[2026-03-02T02:00:04.604+0000] {task_runner.py:1012} INFO - Pausing task as DEFERRED.';
+    const [timedOut] = run(createAirflowTaskFailureDetector(), [
+      taskState('failed', 1, t0, {
+        log: [
+          deferred,
+          '[2026-03-02T02:40:04.936+0000] {task_runner.py:1084} ERROR - Task failed with exception',
+          'airflow.exceptions.TaskDeferralTimeout: Trigger/execution timeout',
+        ],
+      }),
+    ]);
+    expect(timedOut!.names).toContain('airflow:triggerer');
+    // a deferred try that failed on its own error did not wait on the triggerer
+    const [own] = run(createAirflowTaskFailureDetector(), [
+      taskState('failed', 1, t0, {
+        log: [deferred, 'ERROR - botocore.exceptions.ClientError: AccessDenied'],
+      }),
+    ]);
+    expect(own!.names ?? []).not.toContain('airflow:triggerer');
+  });
+
   it('names the data locations its run used before it failed (what a silently empty load fed it)', () => {
     const RUN = 'airflow:dagrun:silver_orders/scheduled__2026-03-02T02:00:00+00:00';
     const load = (to: string, time: number, data?: string[]): StateObservation => ({

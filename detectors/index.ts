@@ -12,6 +12,7 @@ import { createLogNewTemplateDetector } from './log-new-template.ts';
 import { createLogSignatureDetector } from './log-signature.ts';
 import { createMetricAnomalyDetector } from './metric-anomaly.ts';
 import { createMetricBeatStoppedDetector } from './metric-beat-stopped.ts';
+import { createSilentTogetherDetector } from './metric-silent-together.ts';
 import { createStalenessDetector } from './metric-staleness.ts';
 import { createThresholdDetector } from './metric-threshold.ts';
 import { createSourceDownDetector } from './source-down.ts';
@@ -35,6 +36,10 @@ export const DETECTORS: readonly {
   },
   { id: 'source-down', create: () => createSourceDownDetector() },
   { id: 'metric-beat-stopped', create: (c) => createMetricBeatStoppedDetector(c.detection.series.total) },
+  {
+    id: 'metric-silent-together',
+    create: (c) => createSilentTogetherDetector({ maxSeries: c.detection.series.total }),
+  },
   { id: 'airflow-task-failure', create: () => createAirflowTaskFailureDetector() },
   { id: 'airflow-dagrun-failed', create: () => createAirflowDagRunFailedDetector() },
   { id: 'airflow-health', create: () => createAirflowHealthDetector() },

@@ -8,6 +8,7 @@ import {
   resourcesNamedIn,
   resourcesOfSeries,
   shortNameOf,
+  TELEMETRY_PIPELINE,
 } from './resources.ts';
 
 /**
@@ -217,6 +218,8 @@ function computeRole(s: RoleInput): SignalRole {
     const workersOnly = workerHost !== undefined && !TEXT_NAMES_MACHINE.has(cls?.layer ?? '');
     for (const r of s.related) {
       if (workersOnly && r.startsWith('host:')) continue;
+      // the series a failure stands for (what stopped reporting) are its symptoms, not what it names
+      if (r.startsWith('metric:')) continue;
       if (!isHub(r) || r === 'airflow:scheduler') names.add(r);
     }
     if (workerHost && !cls?.local) names.delete(`host:${workerHost}`);
@@ -234,21 +237,33 @@ function computeRole(s: RoleInput): SignalRole {
     ? [
         ...new Set(
           [...resourcesOfSeries(s.entity), ...(s.entity.startsWith('metric:') ? weakKeys : [])].filter(
-            (r) => r.startsWith('host:') || r.startsWith('name:') || r.startsWith('airflow:'),
+            (r) =>
+              r.startsWith('host:') ||
+              r.startsWith('name:') ||
+              r.startsWith('airflow:') ||
+              r === TELEMETRY_PIPELINE,
           ),
         ),
       ]
-    : [];
+    : // An Airflow component seen unhealthy is evidence about that component, as its own
+      // series are: what waits on it looks it up there.
+      s.kind === 'airflow.component_unhealthy'
+      ? [s.entity]
+      : [];
   const machine = failure ? machineOf(s, workerHost) : undefined;
   const dag = failure ? dagOf(s) : undefined;
   const way = dag ? wayOf(s) : undefined;
   return {
     ...(way ? { way, unit: dag } : {}),
     missing,
-    waitsOn:
-      STARTED_WAITING_KINDS.has(s.kind) && s.related.includes('airflow:scheduler')
+    waitsOn: [
+      ...(STARTED_WAITING_KINDS.has(s.kind) && s.related.includes('airflow:scheduler')
         ? ['airflow:scheduler']
-        : [],
+        : []),
+      // Work handed to a component that never handed it back (a deferral whose trigger never
+      // fired) waits on that component.
+      ...[...names].filter((n) => HANDS_ON.has(n)),
+    ],
     writers: failure ? writersOf(s) : [],
     names: [...names],
     resources,
@@ -289,7 +304,11 @@ const FAILURE_KINDS = new Set([
   'spark.executor_lost',
   'spark.worker_dead',
   'spark.connect_unreachable',
+  'telemetry.silent',
 ]);
+
+/** Airflow components that hold work and hand it back (the triggerer runs deferred tasks' triggers). */
+const HANDS_ON: ReadonlySet<EntityKey> = new Set(['airflow:triggerer']);
 
 /** Work that is not happening (runs not created, runs not starting their tasks): it waits on the scheduler. */
 const MISSING_KINDS = new Set(['airflow.dag_late', 'airflow.run_stalled']);
@@ -448,6 +467,10 @@ function hypothesisOf(
       return self('connect_unavailable', 'engine');
     case 'source.down':
       return self('source_down', 'engine');
+    // Series of many resources stopped together: their pipeline, seen only by what is missing.
+    // What it shows is less than what the pipeline's own series or log says of itself.
+    case 'telemetry.silent':
+      return self('telemetry_silent', 'downstream', 0.3);
     case 'airflow.task_upstream_failed':
     case 'airflow.dagrun_failed':
       return self(s.kind, 'downstream');

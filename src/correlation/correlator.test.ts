@@ -323,6 +323,82 @@ describe('correlator', () => {
     });
   });
 
+  it('joins deferred tries that time out long after the triggerer went unhealthy to it, and nothing else', async () => {
+    const { correlator, clock } = await freshCorrelator();
+    await applyAll(correlator, [
+      sig({ kind: 'airflow.component_unhealthy', entity: 'airflow:triggerer', time: T0 }),
+    ]);
+    // 40 min later, past the link window: the sensors' deferrals time out one by one
+    await clock.advanceTo(T0 + 40 * 60_000);
+    const timedOut = (dag: string, worker: string) =>
+      sig({
+        kind: 'airflow.task_failed',
+        entity: task(dag, 'wait_for_drop'),
+        related: [dagrun(dag), `airflow:dag:${dag}`, `host:${worker}`],
+        names: ['airflow:triggerer'],
+        time: clock.now(),
+      });
+    await applyAll(correlator, [timedOut('import_orders', 'w1'), timedOut('import_leads', 'w2')]);
+    await applyAll(correlator, [
+      sig({
+        kind: 'airflow.task_failed',
+        entity: task('gold_payments', 'build'),
+        related: [dagrun('gold_payments'), 'airflow:dag:gold_payments'],
+        errorClass: 'sql_analysis_error',
+        time: clock.now(),
+      }),
+    ]);
+    const groups = grouping(correlator);
+    expect(groups).toHaveLength(2);
+    const triggerer = correlator.active().find((i) => i.rootCause?.entity === 'airflow:triggerer');
+    expect(triggerer?.signals.map((s) => s.entity).sort()).toEqual([
+      task('import_leads', 'wait_for_drop'),
+      task('import_orders', 'wait_for_drop'),
+      'airflow:triggerer',
+    ]);
+  });
+
+  it('roots series of many hosts stopping together at their collector refusing data, and keeps each silence in it', async () => {
+    const { correlator } = await freshCorrelator();
+    const refused =
+      'metric:otelcol_processor_refused_metric_points{host.name="gw-0",processor="memory_limiter",service.name="otel-collector"}';
+    const cpu = (host: string) => `metric:system.cpu.utilization{host.name="${host}",service.name="worker"}`;
+    const silence = (host: string, time: number) =>
+      sig({ kind: 'metric.silent', entity: cpu(host), related: [`host:${host}`], severity: 'low', time });
+    await applyAll(correlator, [
+      sig({
+        kind: 'metric.anomaly',
+        entity: refused,
+        related: ['host:gw-0'],
+        severity: 'low',
+        time: T0,
+        evidence: [{ kind: 'text', label: 'departed at', text: new Date(T0 - 60_000).toISOString() }],
+      }),
+      sig({
+        kind: 'telemetry.silent',
+        entity: 'telemetry:metrics:missing',
+        related: ['w1', 'w2', 'w3'].map(cpu),
+        names: ['telemetry:metrics'],
+        time: T0 + 120_000,
+        evidence: [{ kind: 'text', label: 'departed at', text: new Date(T0 - 60_000).toISOString() }],
+      }),
+      silence('w1', T0 + 240_000),
+      silence('w2', T0 + 240_000),
+      // a host's silence elsewhere, not among the series that stopped together
+      silence('db-1', T0 + 240_000),
+    ]);
+    expect(grouping(correlator)).toHaveLength(2);
+    const incident = correlator.active().find((i) => i.signals.some((s) => s.kind === 'telemetry.silent'))!;
+    expect(incident.rootCause?.entity).toBe(refused);
+    expect(incident.quiet).toBe(false);
+    expect(incident.signals.map((s) => s.entity)).toEqual([
+      refused,
+      'telemetry:metrics:missing',
+      cpu('w1'),
+      cpu('w2'),
+    ]);
+  });
+
   it('keeps a late DAG apart from failures elsewhere that share only the scheduler', async () => {
     const { correlator } = await freshCorrelator();
     await applyAll(correlator, [

@@ -20,6 +20,7 @@ import {
   openIncident,
   settle,
 } from './incident-state.ts';
+import { TELEMETRY_PIPELINE } from './resources.ts';
 
 export interface CorrelationWindows {
   /** A signal joins an incident it is linked to if the incident saw a signal this recently. @defaultValue 30 min */
@@ -888,7 +889,7 @@ function observes(s: Parameters<typeof roleOf>[0], entity: EntityKey): boolean {
  * holds. Other names (the run, the stage) already tie signals through their keys.
  */
 function isResource(key: EntityKey): boolean {
-  return key.startsWith('host:') || key.startsWith('name:');
+  return key.startsWith('host:') || key.startsWith('name:') || key === TELEMETRY_PIPELINE;
 }
 
 /**

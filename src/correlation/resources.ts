@@ -66,8 +66,11 @@ export function resourcesOfSeries(entity: EntityKey): EntityKey[] {
     const v = labels[k];
     if (v && v.length >= MIN_NAME) out.add(nameKey(v));
   }
-  const component = AIRFLOW_COMPONENT.exec(labels['service.name'] ?? labels.service_name ?? '')?.[1];
+  const service = labels['service.name'] ?? labels.service_name ?? '';
+  const component = AIRFLOW_COMPONENT.exec(service)?.[1];
   if (component) out.add(`airflow:${component.replace('-', '_')}`);
+  if (COLLECTOR_SERVICE.test(service) || COLLECTOR_METRIC.test(seriesName(entity)))
+    out.add(TELEMETRY_PIPELINE);
   return [...out];
 }
 
@@ -123,6 +126,28 @@ export function shortNameOf(key: EntityKey): EntityKey | undefined {
   if (dot < 0 || /^\d{1,3}(?:\.\d{1,3}){3}$/.test(host)) return undefined;
   const label = host.slice(0, dot);
   return isShortName(label) ? nameKey(label) : undefined;
+}
+
+/**
+ * The pipeline metrics reach Guardian by (exporters, collectors, gateways): what many series that
+ * stop together have in common (`telemetry.silent`), and what a collector's own telemetry is about.
+ */
+export const TELEMETRY_PIPELINE: EntityKey = 'telemetry:metrics';
+
+/**
+ * An OpenTelemetry Collector's own telemetry, by the collector's conventions: its internal metrics
+ * are named `otelcol_…` (Prometheus) or `otelcol.…` (OTLP), and its distributions report as
+ * `otelcol`, `otelcol-contrib`, `otel-collector` or `opentelemetry-collector`. Such a series or
+ * stream is evidence about the telemetry pipeline, whatever host it runs on.
+ */
+const COLLECTOR_METRIC = /^otelcol[._]/;
+const COLLECTOR_SERVICE = /^(?:otelcol(?:-\w+)?|otel-collector|opentelemetry-collector)(?:$|-)/;
+
+/** The metric name of a `metric:name{…}` key ('' for other keys). */
+function seriesName(entity: EntityKey): string {
+  if (!entity.startsWith('metric:')) return '';
+  const open = entity.indexOf('{');
+  return entity.slice('metric:'.length, open < 0 ? undefined : open);
 }
 
 /**
