@@ -1,9 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { EntityKey, Signal } from '../../src/core/index.ts';
 import { DEPARTED_AT, DEPARTURE } from '../../src/correlation/resources.ts';
-import { startEmbeddedDynamo } from '../../src/incidents/embedded-dynamo.ts';
-import { silentLogger } from '../../src/telemetry/logger.ts';
-import { correlate, MIN, T0, tryState } from './support.ts';
+import { correlate, MIN, T0, tryState, useEmbeddedDynamo } from './support.ts';
 
 vi.setConfig({ testTimeout: 60_000 });
 
@@ -13,14 +11,7 @@ vi.setConfig({ testTimeout: 60_000 });
  * end through the real task detector, correlator and store.
  */
 
-let dynamo: Awaited<ReturnType<typeof startEmbeddedDynamo>>;
-
-beforeAll(async () => {
-  dynamo = await startEmbeddedDynamo({ port: 0, logger: silentLogger() });
-});
-afterAll(async () => {
-  await dynamo?.close();
-});
+const endpoint = useEmbeddedDynamo();
 
 const FQDN = 'airflow-broker-002.1e07c5.0001.euw1.cache.amazonaws.com';
 
@@ -59,13 +50,13 @@ const failures = () => [
 
 describe('failures naming a server by its fully qualified name', () => {
   it('meet the series that names it by its id, which is their root cause', async () => {
-    const open = await correlate(dynamo.endpoint, failures(), { extra: [memory('airflow-broker-002')] });
+    const open = await correlate(endpoint(), failures(), { extra: [memory('airflow-broker-002')] });
     expect(open).toHaveLength(1);
     expect(open[0]!.rootCause?.entity).toBe(memory('airflow-broker-002').entity);
   });
 
   it('do not meet the series of another server', async () => {
-    const open = await correlate(dynamo.endpoint, failures(), { extra: [memory('airflow-broker-005')] });
+    const open = await correlate(endpoint(), failures(), { extra: [memory('airflow-broker-005')] });
     const held = open.find((i) => i.signals.some((s) => s.kind === 'metric.anomaly'));
     expect(held?.signals.some((s) => s.kind !== 'metric.anomaly')).toBe(false);
   });
