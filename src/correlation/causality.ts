@@ -307,8 +307,12 @@ const FAILURE_KINDS = new Set([
   'telemetry.silent',
 ]);
 
-/** Airflow components that hold work and hand it back (the triggerer runs deferred tasks' triggers). */
-const HANDS_ON: ReadonlySet<EntityKey> = new Set(['airflow:triggerer']);
+/**
+ * Airflow components that work waits on when they do not hand it on: the triggerer runs deferred
+ * tasks' triggers and hands them back; the DAG processor parses DAG files and hands the DAGs to
+ * the scheduler to plan.
+ */
+const HANDS_ON: ReadonlySet<EntityKey> = new Set(['airflow:triggerer', 'airflow:dag_processor']);
 
 /** Work that is not happening (runs not created, runs not starting their tasks): it waits on the scheduler. */
 const MISSING_KINDS = new Set(['airflow.dag_late', 'airflow.run_stalled']);

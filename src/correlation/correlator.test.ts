@@ -399,6 +399,27 @@ describe('correlator', () => {
     ]);
   });
 
+  it('joins DAGs no longer planned to the DAG processor failing to parse their file, which they wait on', async () => {
+    const { correlator, clock } = await freshCorrelator();
+    const stream = 'log:{host="dp-1",level="error",service_name="airflow-dag-processor"}';
+    const killing = (time: number) =>
+      sig({ kind: 'log.new_template', entity: stream, related: ['host:dp-1'], severity: 'low', time });
+    await applyAll(correlator, [killing(T0)]);
+    await clock.advanceTo(T0 + 20 * 60_000);
+    await applyAll(correlator, [killing(T0 + 20 * 60_000)]);
+    await clock.advanceTo(T0 + 30 * 60_000);
+    const unplanned = (dag: string) =>
+      sig({
+        kind: 'airflow.dag_late',
+        entity: 'airflow:import:/opt/airflow/dags/factories/exports.py',
+        fingerprint: `late-${dag}`,
+        related: [`airflow:dag:${dag}`, 'airflow:dag_processor'],
+        time: T0 + 30 * 60_000,
+      });
+    await applyAll(correlator, [unplanned('exports_a'), unplanned('exports_b')]);
+    expect(grouping(correlator)).toHaveLength(1);
+  });
+
   it('keeps a late DAG apart from failures elsewhere that share only the scheduler', async () => {
     const { correlator } = await freshCorrelator();
     await applyAll(correlator, [
