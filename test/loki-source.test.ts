@@ -104,6 +104,17 @@ describe('Loki source', () => {
     expect(new Set(lines).size).toBe(3000);
   });
 
+  it('matches labels by RE2 regex as Loki does: anchored, (?i) case-insensitive', async () => {
+    const { source } = await setUp(
+      [
+        { labels: { service_name: 'Spark-Driver' }, entries: [[ns(t0 - 2_000), 'ERROR driver']] },
+        { labels: { service_name: 'pyspark-app' }, entries: [[ns(t0 - 1_000), 'ERROR not anchored']] },
+      ],
+      { query: '{service_name=~"(?i)spark.*"} |= "ERROR"' },
+    );
+    expect((await source.poll()).map((o) => o.type === 'log' && o.line)).toEqual(['ERROR driver']);
+  });
+
   it('never sees the future', async () => {
     const { source } = await setUp([{ labels: worker, entries: [[ns(t0 + 60_000), 'ERROR tomorrow']] }]);
     expect(await source.poll()).toEqual([]);
@@ -115,6 +126,9 @@ describe('Loki source', () => {
     await close?.();
     s = await setUp([], { query: 'service_name="x"' });
     await expect(s.source.poll()).rejects.toThrow(/HTTP 400: parse error/);
+    await close?.();
+    s = await setUp([], { query: '{service_name=~"spark["}' });
+    await expect(s.source.poll()).rejects.toThrow(/HTTP 400: parse error : error parsing regexp/);
     await close?.();
     s = await setUp([], { pageLimit: 10_000 });
     await expect(s.source.poll()).rejects.toThrow(

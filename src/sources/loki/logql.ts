@@ -58,7 +58,7 @@ export function compileLogQuery(q: LogQuery): {
   const ms = q.matchers.map((m) => {
     if (m.op === '=') return (l: Record<string, string>) => (l[m.name] ?? '') === m.value;
     if (m.op === '!=') return (l: Record<string, string>) => (l[m.name] ?? '') !== m.value;
-    const re = new RegExp(`^(?:${m.value})$`);
+    const re = goRegex(m.value, true);
     return m.op === '=~'
       ? (l: Record<string, string>) => re.test(l[m.name] ?? '')
       : (l: Record<string, string>) => !re.test(l[m.name] ?? '');
@@ -72,9 +72,19 @@ export function compileLogQuery(q: LogQuery): {
   return { stream: (l) => ms.every((m) => m(l)), line: (line) => fs.every((f) => f(line)) };
 }
 
-/** Go's RE2 `(?i)` prefix, which JavaScript only takes as a flag. */
-function goRegex(source: string): RegExp {
-  return source.startsWith('(?i)') ? new RegExp(source.slice(4), 'i') : new RegExp(source);
+/**
+ * A LogQL regex: Go's RE2 `(?i)` prefix, which JavaScript only takes as a flag; label matchers are
+ * anchored at both ends, line filters are not. A pattern that does not compile is Loki's parse error
+ * (HTTP 400), not a server fault.
+ */
+function goRegex(source: string, anchored = false): RegExp {
+  const insensitive = source.startsWith('(?i)');
+  const body = insensitive ? source.slice(4) : source;
+  try {
+    return new RegExp(anchored ? `^(?:${body})$` : body, insensitive ? 'i' : '');
+  } catch (err) {
+    throw new LogQLParseError(`parse error : error parsing regexp: ${(err as Error).message}`);
+  }
 }
 
 function findClosingBrace(text: string): number {
