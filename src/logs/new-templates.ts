@@ -108,7 +108,8 @@ export class FiringTemplates {
   }
 
   signal(t: NewTemplate, status: Signal['status'], time: number): Signal {
-    const template = t.template.length > 120 ? `${t.template.slice(0, 119)}…` : t.template;
+    const shown = withoutLeadingWildcards(t.template);
+    const template = shown.length > 120 ? `${shown.slice(0, 119)}…` : shown;
     return {
       fingerprint: t.fingerprint,
       kind: this.#what.kind,
@@ -126,4 +127,20 @@ export class FiringTemplates {
       ],
     };
   }
+}
+
+/** A token made only of wildcards and the separators of a timestamp: `<*>/<*>/<*>`, `[<*>]`, `<*>:<*>,<*>`. */
+const WILDCARD_TOKEN = /^[[(+-]?<\*>(?:[-/:.,T+]*<\*>)*[-/:.,Z]*[\])]?:?$/;
+
+/**
+ * The template as a title: without the wildcards a line's timestamp leaves at its start, which
+ * would otherwise fill the title before what the line says (`<*>/<*>/<*> <*>:<*>:<*> ERROR …`
+ * reads `ERROR …`). A bare `<*>` goes only after such a token (`<*> tasks failed` keeps its count);
+ * a template that is nothing but wildcards is kept whole.
+ */
+export function withoutLeadingWildcards(template: string): string {
+  const tokens = template.split(' ');
+  let i = 0;
+  while (i < tokens.length && WILDCARD_TOKEN.test(tokens[i]!) && (i > 0 || tokens[i] !== '<*>')) i++;
+  return i === 0 || i === tokens.length ? template : tokens.slice(i).join(' ');
 }
