@@ -229,6 +229,41 @@ describe('incident message', () => {
     );
   });
 
+  it('gives the cause once, when it was first seen and how much it explains', () => {
+    const line = (evidence: string[]) =>
+      everything(
+        renderIncidentMessage(
+          incident({
+            title: 'Airflow scheduler is unhealthy',
+            rootCause: {
+              entity: 'airflow:scheduler',
+              kind: 'component_unhealthy',
+              confidence: 0.8,
+              title: 'Airflow scheduler is unhealthy',
+              evidence,
+            },
+          }),
+        ),
+      );
+    expect(line(['02:07:00Z Airflow scheduler is unhealthy'])).toContain(
+      'Airflow scheduler is unhealthy since 02:07:00Z"',
+    );
+    const many = line([
+      '02:07:00Z Airflow scheduler is unhealthy',
+      '02:07:02Z points at it: Airflow task a.b failed try 1 and will retry',
+      '02:07:09Z points at it: Airflow task c.d failed try 1 and will retry',
+      '02:08:10Z points at it: Airflow task e.f failed try 1 and will retry',
+      '… explains 7 of 8 failures in all',
+    ]);
+    expect(many).toContain('Airflow scheduler is unhealthy since 02:07:00Z · explains 7 of 8 failures');
+    expect(many).not.toContain('more signal');
+    expect(
+      line(['02:06:19Z Disk full in airflow-scheduler@airflow-scheduler-1', '02:07:00Z points at it: x']),
+    ).toContain(
+      'Airflow scheduler is unhealthy: 02:06:19Z Disk full in airflow-scheduler@airflow-scheduler-1 (and 1 more signal)',
+    );
+  });
+
   it('renders an incident with no signals, entities or cause', () => {
     const m = renderIncidentMessage(incident({ signals: [], entities: [], rootCause: null }));
     expect(validateBlocks(m.blocks)).toEqual([]);

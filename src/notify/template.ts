@@ -421,12 +421,29 @@ function causeSection(incident: Incident, draft: IncidentDraft | null): string |
   }
   const what = rc!.title ?? `${rc!.kind} on ${rc!.entity}`;
   const evidence = (rc!.evidence ?? []).filter((e) => e !== what);
+  // The ranking's summary line ("… explains 7 of 8 failures in all") says more than a count of lines.
+  const explains = evidence.map((e) => EXPLAINS.exec(e)).find((m) => m !== null);
+  const rest = evidence.slice(1).filter((e) => !EXPLAINS.test(e)).length;
+  const more = explains
+    ? ` · explains ${explains[1]} of ${count(Number(explains[2]), 'failure')}`
+    : rest > 0
+      ? ` (and ${count(rest, 'more signal')})`
+      : '';
+  // A cause first seen as itself reads "… since 02:07:00Z", not its own title twice.
+  const first = evidence[0] === undefined ? undefined : CLOCKED.exec(evidence[0]);
   const reason =
     evidence.length === 0
       ? ''
-      : `: ${evidence[0]}${evidence.length > 1 ? ` (and ${count(evidence.length - 1, 'more signal')})` : ''}`;
+      : first && first[2] === what
+        ? ` since ${first[1]}${more}`
+        : `: ${evidence[0]}${more}`;
   return `${head}\n${escapeMrkdwn(truncate(oneLine(`${what}${reason}`), LIMITS.causeLine))}`;
 }
+
+/** An evidence line led by the time it was seen (`02:07:00Z …`). */
+const CLOCKED = /^(\d\d:\d\d:\d\dZ) (.*)$/s;
+/** The root cause's summary of how much of the incident it explains. */
+const EXPLAINS = /^… explains (\d+) of (\d+) failures/;
 
 /**
  * Impact in DAG and task terms: one line of figures (and what heals by itself), a line per DAG
