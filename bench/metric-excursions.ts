@@ -51,7 +51,12 @@ interface Alarm {
 }
 
 /** Alarms of one series at `threshold`; windows as inclusive row ranges; rows before `from` unscored. */
-function alarms(s: Scored, windows: readonly (readonly [number, number])[], from: number, threshold: number): Alarm[] {
+function alarms(
+  s: Scored,
+  windows: readonly (readonly [number, number])[],
+  from: number,
+  threshold: number,
+): Alarm[] {
   const n = s.raw.length;
   // Runs: start and length per row.
   const runStart = new Int32Array(n).fill(-1);
@@ -87,7 +92,8 @@ function alarms(s: Scored, windows: readonly (readonly [number, number])[], from
     const length = start < 0 ? 0 : runLength[i]!;
     // Runs that had ended before this run began.
     const past = ends.filter((e) => e.start + e.length <= (start < 0 ? i : start));
-    const share = (d: number) => (past.length === 0 ? Number.NaN : past.filter((e) => e.length >= d).length / past.length);
+    const share = (d: number) =>
+      past.length === 0 ? Number.NaN : past.filter((e) => e.length >= d).length / past.length;
     out.push({
       kind: w >= 0 ? 'tp' : 'fp',
       at,
