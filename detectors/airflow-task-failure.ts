@@ -43,7 +43,7 @@ export function createAirflowTaskFailureDetector(): Detector {
   /** The last successful try per worker host: the differential evidence a failure carries. */
   const succeeded = new Map<string, number>();
   /** Per table (`namespace.table`), the tasks that last wrote it and when, latest first (lineage). */
-  const writers = new Map<string, Writer[]>();
+  const writers = new Map<string, Write[]>();
   /** Tables by bare name, for a location whose namespace directory is not the catalog's. */
   const byBare = new Map<string, Set<string>>();
   /** Per DAG run, the data locations its successful tries used (`name:` resources), oldest run first. */
@@ -52,8 +52,9 @@ export function createAirflowTaskFailureDetector(): Detector {
   function observe(obs: Observation, ctx: DetectorContext): void {
     if (obs.type !== 'state' || !obs.entity.startsWith('airflow:task:')) return;
     if (obs.to === 'success' && obs.details.hostname) noteSuccess(String(obs.details.hostname), obs.time);
-    if (obs.to === 'success' && Array.isArray(obs.details.writes))
-      for (const t of obs.details.writes) noteWrite(String(t), obs.entity, obs.time);
+    // A try writes from when it is seen running (its statement is in its log so far) until it ends.
+    if ((obs.to === 'success' || obs.to === 'running') && Array.isArray(obs.details.writes))
+      for (const t of obs.details.writes) noteWrite(String(t), obs.entity, obs.time, obs.to === 'running');
     if (obs.to === 'success' && Array.isArray(obs.details.data)) noteData(obs);
     const open = firing.get(obs.entity);
     // A `failed` try with a later try (Airflow's try history) is a failure that was retried.
@@ -109,10 +110,17 @@ export function createAirflowTaskFailureDetector(): Detector {
     if (succeeded.size > MAX_WORKERS) succeeded.delete(succeeded.keys().next().value!);
   }
 
-  function noteWrite(table: string, task: string, at: number): void {
-    // The latest writes first; a task that writes again replaces its earlier write.
-    const had = (writers.get(table) ?? []).filter((w) => w.task !== task);
-    const next = [{ table, task, at }, ...had].sort((a, b) => b.at - a.at).slice(0, WRITERS_PER_TABLE);
+  function noteWrite(table: string, task: string, at: number, running: boolean): void {
+    // The latest writes first; a task that writes again replaces its earlier write, keeping when
+    // it was seen beginning (a failure reported late is judged at its own time).
+    const all = writers.get(table) ?? [];
+    const same = all.find((w) => w.task === task);
+    const write: Write = running
+      ? { table, task, began: Math.min(at, same?.began ?? at) }
+      : { table, task, began: same?.began ?? at, ended: at };
+    const next = [write, ...all.filter((w) => w.task !== task)]
+      .sort((a, b) => lastSeen(b) - lastSeen(a))
+      .slice(0, WRITERS_PER_TABLE);
     writers.delete(table); // re-inserted last: the map stays in order of recency
     writers.set(table, next);
     const bare = byBare.get(bareTable(table)) ?? new Set<string>();
@@ -126,25 +134,39 @@ export function createAirflowTaskFailureDetector(): Detector {
   }
 
   /**
-   * The tasks that wrote the tables a failed try's log names within {@link SUCCESS_WINDOW_MS}
-   * before it: a writer that succeeded shortly before its readers fail is a cause to consider
+   * The tasks that wrote the tables a failed try's log names or its statements used within
+   * {@link SUCCESS_WINDOW_MS} before it, or were still writing them: a writer that succeeded
+   * shortly before its readers fail, or that was changing the table while they used it, is a cause
+   * to consider
    * (which of several is the ranking's call: the one whose write came first, when they explain
    * as much). A table named only by its location matches by its bare name when one written table
    * has that name.
    */
   function lastWriters(obs: StateObservation): Writer[] {
-    if (!Array.isArray(obs.details.log)) return [];
+    const named = Array.isArray(obs.details.log) ? tablesNamed(obs.details.log.map(String).join('\n')) : [];
+    // the tables its own statements used, whatever its error says (the source reads them)
+    const used = Array.isArray(obs.details.tables) ? obs.details.tables.map(String) : [];
     const out: Writer[] = [];
-    for (const t of tablesNamed(obs.details.log.map(String).join('\n'))) {
+    for (const t of new Set([...named, ...used])) {
       let ws = writers.get(t);
       if (!ws) {
         const same = byBare.get(bareTable(t));
         if (same?.size === 1) ws = writers.get([...same][0]!);
       }
-      for (const w of ws ?? [])
-        if (w.task !== obs.entity && w.at <= obs.time && obs.time - w.at <= SUCCESS_WINDOW_MS) out.push(w);
+      // A write that had ended by then counts for the window after it; one that had begun and
+      // not ended counts while it ran.
+      for (const w of ws ?? []) {
+        if (w.task === obs.entity || w.began > obs.time || out.some((o) => o.task === w.task)) continue;
+        if (w.ended === undefined || w.ended > obs.time)
+          out.push({ table: w.table, task: w.task, at: w.began, running: true });
+        else if (obs.time - w.ended <= SUCCESS_WINDOW_MS)
+          out.push({ table: w.table, task: w.task, at: w.ended, running: false });
+      }
     }
-    return out.slice(0, MAX_WRITERS_NAMED);
+    // Work of other DAGs first: a run's own upstream tasks wrote what it reads every night.
+    const dag = parseTaskKey(obs.entity)?.dagId;
+    const own = (w: Writer) => Number(parseTaskKey(w.task)?.dagId === dag);
+    return out.sort((a, b) => own(a) - own(b)).slice(0, MAX_WRITERS_NAMED);
   }
 
   /** Other workers on which a try succeeded within {@link SUCCESS_WINDOW_MS} before this one ended. */
@@ -199,11 +221,31 @@ const WRITERS_PER_TABLE = 3;
 /** Writers a failure carries as evidence at most (the store keeps 10 evidence entries a signal). */
 const MAX_WRITERS_NAMED = 3;
 
-/** The task (its key) that last wrote a table, and when its try ended. */
+/**
+ * A task's write of a table: when its try was seen beginning to write (its running state, else its
+ * end) and when it ended, if it has.
+ */
+interface Write {
+  readonly table: string;
+  readonly task: string;
+  readonly began: number;
+  readonly ended?: number;
+}
+
+function lastSeen(w: Write): number {
+  return w.ended ?? w.began;
+}
+
+/**
+ * The task (its key) that last wrote a table a failure used, as of the failure: when its try ended,
+ * or, when it was still writing then, when it began.
+ */
 interface Writer {
   readonly table: string;
   readonly task: string;
   readonly at: number;
+  /** Still writing when last seen: `at` is when its try began. */
+  readonly running: boolean;
 }
 
 /** The evidence label of the data locations a failed try's run used before it. */
@@ -244,7 +286,8 @@ function toSignal(
     evidence.push({
       kind: 'text',
       label: TABLE_LAST_WRITTEN,
-      text: `${w.table} by ${w.task} at ${new Date(w.at).toISOString()}`,
+      // `since`: it was still writing then (`at`: it had written by then)
+      text: `${w.table} by ${w.task} ${w.running ? 'since' : 'at'} ${new Date(w.at).toISOString()}`,
     });
   if (Array.isArray(obs.details.log) && obs.details.log.length > 0) {
     evidence.push({ kind: 'log', label: 'task log', lines: obs.details.log.map(String) });

@@ -214,6 +214,64 @@ describe('Airflow source', () => {
     expect(seen?.details.data).toEqual(['name:orders_api']);
   });
 
+  it('reports what a running try writes once its log shows the statement, and reads it once', async () => {
+    const running = ti(8, 'running', { end_date: null });
+    let statement = false;
+    let logReads = 0;
+    const base = airflow([running]);
+    handler = (req, res, u) => {
+      if (!u.pathname.includes('/logs/')) return base(req, res, u);
+      logReads++;
+      const lines = [
+        { event: 'Connecting to Spark Connect', level: 'info', timestamp: '2026-03-02T02:10:01Z' },
+      ];
+      if (statement)
+        lines.push({
+          event:
+            "Running statement 1/1: CALL lakehouse.system.expire_snapshots(table => 'silver.assets', retain_last => 1)",
+          level: 'info',
+          timestamp: '2026-03-02T02:10:04Z',
+        });
+      return json(res, 200, { content: lines, continuation_token: null });
+    };
+    const src = source();
+    // first seen running before its statement is logged: no writes yet
+    const [first] = states(await src.poll()).filter((o) => o.entity.endsWith('/task_8'));
+    expect(first).toMatchObject({ to: 'running' });
+    expect(first?.details.writes).toBeUndefined();
+    // the next poll, the log shows it: the running state again, with what it writes, at its start
+    statement = true;
+    const [again] = states(await src.poll()).filter((o) => o.entity.endsWith('/task_8'));
+    expect(again).toMatchObject({ from: 'running', to: 'running', details: { writes: ['silver.assets'] } });
+    expect(again?.time).toBe(Date.parse('2026-03-02T02:10:00Z'));
+    // and never again while it runs
+    const reads = logReads;
+    expect(states(await src.poll()).filter((o) => o.entity.endsWith('/task_8'))).toEqual([]);
+    expect(logReads).toBe(reads);
+  });
+
+  it('carries the tables the statements of a failed try used, which its log tail does not keep', async () => {
+    const base = airflow([ti(9, 'failed')]);
+    handler = (req, res, u) =>
+      u.pathname.includes('/logs/')
+        ? json(res, 200, {
+            content: [
+              {
+                event:
+                  'Running statement 1/1: MERGE INTO lakehouse.silver.claims t USING lakehouse.silver.claims_updates s ON t.id = s.id',
+                level: 'info',
+                timestamp: '2026-03-02T02:11:00Z',
+              },
+              { event: 'Task failed with exception', level: 'error', timestamp: '2026-03-02T02:12:40Z' },
+            ],
+            continuation_token: null,
+          })
+        : base(req, res, u);
+    const [seen] = states(await source().poll()).filter((o) => o.to === 'failed');
+    expect(seen?.details.tables).toEqual(['silver.claims', 'silver.claims_updates']);
+    expect(String(seen?.details.log)).not.toContain('MERGE INTO');
+  });
+
   it('carries at most 16 data sets of a try whose log names thousands of paths', async () => {
     const base = airflow([ti(7, 'success')]);
     const lines = Array.from({ length: 2000 }, (_, i) => ({

@@ -1,5 +1,19 @@
-import { type EntityKey, type IncidentSignal, parseTaskKey, type RootCause } from '../core/index.ts';
+import {
+  type EntityKey,
+  entityKey,
+  type IncidentSignal,
+  parseTaskKey,
+  type RootCause,
+} from '../core/index.ts';
 import { EXCEPTION_LABEL, failureClass, failureSignature } from '../logs/failure-text.ts';
+import {
+  ACTOR_MAX_CONFIDENCE,
+  type Actor,
+  actorOfWrite,
+  actorsOf,
+  type WriteEdge,
+  writesOfFailures,
+} from './actors.ts';
 import {
   alsoAboutSeries,
   DEPARTED_AT,
@@ -116,10 +130,16 @@ export interface SignalRole {
   readonly departedAt: number;
   /**
    * For a failure naming a table: the tasks that last wrote the tables it names, shortly before
-   * (`table last written` evidence), with when they wrote them. Lineage: a writer that succeeded
-   * just before its readers failed is a cause to consider.
+   * (`table last written` evidence), with when they wrote them, or were still writing them (when
+   * they began). Lineage: a writer that succeeded just before its readers failed, or that was
+   * changing the table while they used it, is a cause to consider.
    */
-  readonly writers: readonly { readonly task: EntityKey; readonly at: number; readonly table: string }[];
+  readonly writers: readonly {
+    readonly task: EntityKey;
+    readonly at: number;
+    readonly table: string;
+    readonly running: boolean;
+  }[];
 }
 
 /** Root-cause kinds that mean a host is gone: its silence and the symptoms that named it belong to the loss. */
@@ -361,16 +381,16 @@ function machineOf(s: RoleInput, workerHost: string | undefined): EntityKey | un
 
 /** The evidence label of a table a failure names and the task that last wrote it. */
 const TABLE_LAST_WRITTEN = 'table last written';
-/** `silver.orders by airflow:task:… at 2026-…Z`. */
-const WRITTEN = /^(\S+) by (airflow:task:\S+) at (\S+)$/;
+/** `silver.orders by airflow:task:… at 2026-…Z`; `since …` when it was still writing. */
+const WRITTEN = /^(\S+) by (airflow:task:\S+) (at|since) (\S+)$/;
 
 function writersOf(s: RoleInput): SignalRole['writers'] {
-  const out: { task: EntityKey; at: number; table: string }[] = [];
+  const out: SignalRole['writers'][number][] = [];
   for (const e of s.evidence) {
     if (e.kind !== 'text' || e.label !== TABLE_LAST_WRITTEN) continue;
     const m = WRITTEN.exec(e.text);
-    const at = m ? Date.parse(m[3]!) : Number.NaN;
-    if (m && !Number.isNaN(at)) out.push({ table: m[1]!, task: m[2]!, at });
+    const at = m ? Date.parse(m[4]!) : Number.NaN;
+    if (m && !Number.isNaN(at)) out.push({ table: m[1]!, task: m[2]!, at, running: m[3] === 'since' });
   }
   return out;
 }
@@ -696,7 +716,11 @@ export function rankRootCause(
   const failures = [...earliest.values()];
   inferNamedHosts(failures, byEntity);
   const onMachine = inferMachines(failures, byEntity, machinesOf(signals));
-  inferWriters(failures, byEntity);
+  // what each failure used that other work was writing (a Spark job: what its task's statements used)
+  const failureEntity = new Map(failures.map((f) => [f.entity, f]));
+  const writes = writesOfFailures(failures, (e) => roleOf(failureEntity.get(e)!).writers);
+  const actors = inferActors(failures, byEntity, writes);
+  inferWriters(failures, byEntity, writes);
   const victims = new Set<EntityKey>();
   for (const f of failures) if (roleOf(f).hypothesis.layer === 'downstream') victims.add(f.entity);
   const coverage = new Map<EntityKey, Link[]>();
@@ -727,10 +751,17 @@ export function rankRootCause(
     const ran = reach(f, byEntity, byResource, namedBy, observedClass, aliases);
     const machine = onMachine.get(f.entity);
     if (machine && !ran.has(machine)) ran.set(machine, 'ran_on');
-    for (const w of roleOf(f).writers)
-      if (byEntity.get(w.task)?.inferred) ran.set(w.task, 'read_what_it_wrote');
+    for (const w of writes.get(f.entity) ?? []) {
+      const actor = byEntity.get(w.task)?.inferred ? w.task : actorOfWrite(w, actors);
+      // the lineage edge says more than the writer's name among the failure's relations
+      const had = actor ? ran.get(actor) : undefined;
+      if (actor && (had === undefined || had === 'names'))
+        ran.set(actor, w.running ? 'contended_by' : 'read_what_it_wrote');
+    }
     for (const [entity, edge] of ran) {
-      if (f.firstSeen + params.precedenceMs < byEntity.get(entity)!.first) continue;
+      // A DAG's recurring work is tied to a failure by a write that began before the try that
+      // failed (lineage says so), whichever of its runs that was: precedence holds by the edge.
+      if (!actors.has(entity) && f.firstSeen + params.precedenceMs < byEntity.get(entity)!.first) continue;
       coverage.get(entity)!.push({ at: f.firstSeen, from: entity, edge, to: f.entity, title: f.title });
     }
   }
@@ -740,6 +771,9 @@ export function rankRootCause(
       cov(eb) - cov(ea) ||
       Number(a.inferred ?? false) - Number(b.inferred ?? false) ||
       Number(a.hint ?? false) - Number(b.hint ?? false) ||
+      // work that was changing what the failures used while they failed is closer to them than
+      // work that had finished before (both inferred from lineage)
+      Number(b.h.kind === CONTENDING) - Number(a.h.kind === CONTENDING) ||
       a.first - b.first ||
       b.directness - a.directness ||
       LAYERS.indexOf(a.h.layer) - LAYERS.indexOf(b.h.layer) ||
@@ -791,10 +825,14 @@ export function rankRootCause(
     byWay.set(way, units);
   }
   const oneWay = Math.max(0, ...[...byWay.values()].map((d) => d.size));
+  // An actor inferred from lineage alone (a DAG's work, or a task still writing while others
+  // failed) is a hypothesis, however much it explains.
+  const actorFoundByLineage = actors.has(entity) || ACTORS_FOUND_BY_LINEAGE.has(best.h.kind);
   const rootCause: RootCause = {
     entity,
     kind,
-    confidence: Math.round(Math.min(0.97, confidence) * 100) / 100,
+    confidence:
+      Math.round(Math.min(actorFoundByLineage ? ACTOR_MAX_CONFIDENCE : 0.97, confidence) * 100) / 100,
     title:
       kind === 'spot_interruption' && entity.startsWith('host:')
         ? `Spot worker ${entity.slice(5)} reclaimed`
@@ -818,7 +856,9 @@ export function rankRootCause(
   const ranOnDags = () =>
     new Set(
       explained.flatMap((l) =>
-        l.edge === 'ran_on' || l.edge === 'read_what_it_wrote' ? (dagOf(earliest.get(l.to)!) ?? []) : [],
+        l.edge === 'ran_on' || l.edge === 'read_what_it_wrote' || l.edge === 'contended_by'
+          ? (dagOf(earliest.get(l.to)!) ?? [])
+          : [],
       ),
     ).size;
   // Failures of several DAGs that the candidate explains beyond itself and that fail one way (an
@@ -904,7 +944,8 @@ type CauseEdge =
   | 'ran_victim'
   | 'same_class'
   | 'ran_on'
-  | 'read_what_it_wrote';
+  | 'read_what_it_wrote'
+  | 'contended_by';
 
 const EDGE_TEXT: Record<CauseEdge, string> = {
   points_at: 'points at it',
@@ -915,6 +956,7 @@ const EDGE_TEXT: Record<CauseEdge, string> = {
   same_class: 'fails the way it does',
   ran_on: 'ran on it while the same work succeeded elsewhere',
   read_what_it_wrote: 'read a table it had just written',
+  contended_by: 'used a table it was changing',
 };
 
 /**
@@ -1065,22 +1107,28 @@ function machinesOf(signals: readonly RankInput[]): Map<EntityKey, Set<EntityKey
  * DAGs name, shortly before they failed (`SignalRole.writers`), is a candidate cause though it
  * succeeded: inferred, its evidence beginning when it wrote.
  */
-function inferWriters(failures: readonly RankInput[], byEntity: Map<EntityKey, Candidate>): void {
+function inferWriters(
+  failures: readonly RankInput[],
+  byEntity: Map<EntityKey, Candidate>,
+  writes: ReadonlyMap<EntityKey, readonly WriteEdge[]>,
+): void {
   const naming = new Map<EntityKey, RankInput[]>();
-  const wrote = new Map<EntityKey, { at: number; tables: Set<string> }>();
+  const wrote = new Map<EntityKey, { at: number; tables: Set<string>; running: boolean }>();
   for (const f of failures)
-    for (const w of roleOf(f).writers) {
-      if (byEntity.has(w.task)) continue;
+    for (const w of writes.get(f.entity) ?? []) {
+      // a task of a DAG whose work is the actor is not one of its own
+      if (byEntity.has(w.task) || byEntity.has(entityKey.dag(parseTaskKey(w.task)?.dagId ?? ''))) continue;
       push(naming, w.task, f);
-      const had = wrote.get(w.task) ?? { at: w.at, tables: new Set<string>() };
+      const had = wrote.get(w.task) ?? { at: w.at, tables: new Set<string>(), running: false };
       had.at = Math.min(had.at, w.at);
+      had.running ||= w.running;
       had.tables.add(w.table);
       wrote.set(w.task, had);
     }
   for (const [task, fs] of naming) {
     const dags = new Set(fs.flatMap((f) => dagOf(f) ?? []));
     if (dags.size < INFERRED_AFTER_DAGS) continue;
-    const { at, tables } = wrote.get(task)!;
+    const { at, tables, running } = wrote.get(task)!;
     const t = parseTaskKey(task);
     const name = t ? `${t.dagId}.${t.taskId}` : task;
     byEntity.set(
@@ -1088,9 +1136,11 @@ function inferWriters(failures: readonly RankInput[], byEntity: Map<EntityKey, C
       inferred(
         {
           entity: task,
-          kind: 'upstream_write',
+          kind: running ? CONTENDING : 'upstream_write',
           layer: 'task',
-          title: `${name} wrote ${[...tables].join(', ')} just before tasks of ${dags.size} DAGs reading it failed`,
+          title: running
+            ? `${name} was changing ${[...tables].join(', ')} while tasks of ${dags.size} DAGs using it failed`
+            : `${name} wrote ${[...tables].join(', ')} just before tasks of ${dags.size} DAGs reading it failed`,
         },
         fs,
         at,
@@ -1098,6 +1148,54 @@ function inferWriters(failures: readonly RankInput[], byEntity: Map<EntityKey, C
     );
   }
 }
+
+/**
+ * Actors ({@link actorsOf}): the DAG whose several tasks or runs wrote, or were writing, what
+ * failures of {@link INFERRED_AFTER_DAGS} or more other DAGs used, when no one task of it explains
+ * them all (a writer task that does is {@link inferWriters}'). Inferred, its evidence beginning
+ * when its work on those tables began; returns the actors found, by entity.
+ */
+function inferActors(
+  failures: readonly RankInput[],
+  byEntity: Map<EntityKey, Candidate>,
+  writes: ReadonlyMap<EntityKey, readonly WriteEdge[]>,
+): Map<EntityKey, Actor> {
+  const out = new Map<EntityKey, Actor>();
+  const withWrites = failures.filter((f) => writes.has(f.entity));
+  if (withWrites.length === 0) return out;
+  const found = actorsOf(
+    withWrites.map((f) => ({ entity: f.entity, dag: dagOf(f), writers: writes.get(f.entity)! })),
+    INFERRED_AFTER_DAGS,
+  );
+  for (const a of found) {
+    if (!a.byDag || byEntity.has(a.entity)) continue;
+    out.set(a.entity, a);
+    const dag = a.entity.slice('airflow:dag:'.length);
+    byEntity.set(
+      a.entity,
+      inferred(
+        {
+          entity: a.entity,
+          kind: a.kind,
+          layer: 'task',
+          title:
+            a.kind === 'contending_write'
+              ? `${dag} was changing ${a.tables.join(', ')} while tasks of ${a.dags} other DAGs using it failed`
+              : `${dag} wrote ${a.tables.join(', ')} just before tasks of ${a.dags} other DAGs reading it failed`,
+        },
+        failures.filter((f) => a.explains.has(f.entity)),
+        a.first,
+      ),
+    );
+  }
+  return out;
+}
+
+/** The kind of a task or DAG that was writing what failures of other DAGs used while they failed. */
+const CONTENDING = 'contending_write';
+
+/** Kinds of an actor found by lineage alone, whose confidence stays below {@link ACTOR_MAX_CONFIDENCE}. */
+const ACTORS_FOUND_BY_LINEAGE: ReadonlySet<string> = new Set([CONTENDING]);
 
 /**
  * A candidate with no signal of its own, inferred from the failures `fs` that point at it: its

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bareTable, tablesNamed, tablesWritten } from './table-lineage.ts';
+import { bareTable, tablesNamed, tablesUsed, tablesWritten } from './table-lineage.ts';
 
 describe('table lineage from texts', () => {
   it('reads the tables a task wrote from the statements its log shows', () => {
@@ -31,5 +31,23 @@ describe('table lineage from texts', () => {
       [],
     );
     expect(bareTable('silver.products')).toBe('products');
+  });
+
+  it('reads a table location laid out without the .db suffix', () => {
+    expect(
+      tablesNamed(
+        'org.apache.iceberg.exceptions.NotFoundException: Location does not exist: s3://lake-prod/warehouse/silver/assets/data/day=2026-08-27/00178-1.parquet',
+      ),
+    ).toEqual(['silver.assets']);
+  });
+
+  it('reads the tables a statement used, written or read', () => {
+    expect(
+      tablesUsed(
+        'Running statement 1/1: MERGE INTO lakehouse.gold.devices_daily t USING (SELECT s.* FROM lakehouse.silver.devices s LEFT JOIN lakehouse.silver.telemetry e ON e.id = s.id) u ON t.id = u.id',
+      ).sort(),
+    ).toEqual(['gold.devices_daily', 'silver.devices', 'silver.telemetry']);
+    // words after FROM that are no table name are not read as one
+    expect(tablesUsed('Fetched 731 records from the API')).toEqual([]);
   });
 });

@@ -26,8 +26,13 @@ const NAMED = new RegExp(
   `(?:RelationV2\\[[^\\]]*\\]\\s+|Table or view not found:\\s*|TABLE_OR_VIEW_NOT_FOUND\\][^\`]*|Table does not exist:\\s*|NoSuchTableException:[^\`\\n]*?)(${IDENT})`,
   'g',
 );
-/** An Iceberg or Hive table location: `…/{namespace}.db/{table}/data/…` or `…/metadata/…`. */
-const LOCATION = /\/([A-Za-z_]\w*)\.db\/([A-Za-z_]\w*)\/(?:data|metadata)\//g;
+/**
+ * An Iceberg or Hive table location: `…/{namespace}.db/{table}/data/…` or `…/metadata/…`, or a
+ * warehouse laid out without the `.db` suffix (`…/warehouse/{namespace}/{table}/data/…`).
+ */
+const LOCATION = /\/([A-Za-z_]\w*?)(?:\.db)?\/([A-Za-z_]\w*)\/(?:data|metadata)\//g;
+/** Tables a statement reads: `FROM t`, `JOIN t`, a merge's `USING t`. */
+const READ = new RegExp(`\\b(?:FROM|JOIN|USING)\\s+(${IDENT})`, 'gi');
 
 /** `namespace.table` of an identifier of 2 or 3 parts (backquotes dropped). */
 function table(ident: string): string {
@@ -48,6 +53,17 @@ export function tablesNamed(text: string): string[] {
   const out = new Set<string>();
   for (const m of text.matchAll(NAMED)) out.add(table(m[1]!));
   for (const m of text.matchAll(LOCATION)) out.add(`${m[1]}.${m[2]}`.toLowerCase());
+  return [...out];
+}
+
+/**
+ * Tables a task's own statements used, written or read (`MERGE INTO t USING s`, `… JOIN t …`): a
+ * failed try used them whatever its error says, so work that was changing one of them meanwhile
+ * is related to it.
+ */
+export function tablesUsed(log: string): string[] {
+  const out = new Set<string>(tablesWritten(log));
+  for (const m of log.matchAll(READ)) out.add(table(m[1]!));
   return [...out];
 }
 

@@ -1,7 +1,7 @@
 import type { Clock, HealthObservation, Observation, StateObservation } from '../../core/index.ts';
 import { entityKey, stateObservation } from '../../core/index.ts';
 import { resourcesNamedIn } from '../../correlation/resources.ts';
-import { tablesWritten } from '../../logs/table-lineage.ts';
+import { tablesUsed, tablesWritten } from '../../logs/table-lineage.ts';
 import type { Logger } from '../../telemetry/logger.ts';
 import { type PollSource, sourceEntity } from '../source.ts';
 import { AirflowClient, type AirflowClientOptions, type DagRun, type TaskInstance } from './client.ts';
@@ -31,8 +31,9 @@ export interface AirflowSourceOptions extends AirflowClientOptions {
    */
   logTailLines?: number;
   /**
-   * Read the log of each successful try for the tables it wrote (one request per try), so a
-   * failure naming a table is tied to the task that last wrote it.
+   * Read the log of each successful try, and of each try when it is first seen running, for the
+   * tables it wrote (one request per try and state), so a failure naming a table is tied to the
+   * task that last wrote it or was writing it.
    * @defaultValue true
    */
   readWrites?: boolean;
@@ -54,6 +55,8 @@ const MAX_REMEMBERED = 200_000;
 const BUCKET = /\bs3[an]?:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/g;
 /** Data sets a try's observation carries at most (a log may name thousands of paths). */
 const MAX_DATA_SETS = 16;
+/** Running tries whose log is read again for what they write, at most (the oldest go first). */
+const MAX_UNREAD_RUNNING = 10_000;
 
 export function createAirflowSource(options: AirflowSourceOptions): PollSource {
   const client = new AirflowClient(options);
@@ -65,6 +68,12 @@ export function createAirflowSource(options: AirflowSourceOptions): PollSource {
   /** Last state reported per DAG run and per task try: a state is reported once. */
   const runStates = new Map<string, string>();
   const tryStates = new Map<string, string>();
+  /**
+   * Tries seen running whose log showed no statement yet (a poll may come before the first one):
+   * their log is read again while Airflow still lists them as changed, and what they write is
+   * reported once it shows.
+   */
+  const unreadRunning = new Set<string>();
   /** Highest try number seen per task instance. */
   const lastTry = new Map<string, number>();
   /**
@@ -248,7 +257,8 @@ export function createAirflowSource(options: AirflowSourceOptions): PollSource {
     if (!ti.state) return undefined;
     const key = `${tiBase(ti)}#${ti.try_number}`;
     const previous = seenTryState(key);
-    if (previous === ti.state) return undefined;
+    if (previous === ti.state) return ti.state === 'running' ? writesShown(ti, key) : undefined;
+    unreadRunning.delete(key);
     staged.tries.set(key, ti.state);
     const entity = entityKey.task(ti.dag_id, ti.dag_run_id, ti.task_id, ti.map_index);
     const related = [entityKey.dagRun(ti.dag_id, ti.dag_run_id), entityKey.dag(ti.dag_id)];
@@ -269,7 +279,23 @@ export function createAirflowSource(options: AirflowSourceOptions): PollSource {
     };
     if ((ti.state === 'failed' || ti.state === 'up_for_retry') && ti.try_number >= 1) {
       try {
-        details.log = relevantLogLines(await client.taskLog(ti, ti.try_number), logTail);
+        const log = await client.taskLog(ti, ti.try_number);
+        details.log = relevantLogLines(log, logTail);
+        // The tables its own statements used (the log tail keeps errors, not statements): work
+        // that was changing one of them meanwhile is related to the failure.
+        const used = tablesUsed(log.join('\n'));
+        if (used.length > 0) details.tables = used.slice(0, MAX_DATA_SETS);
+      } catch (err) {
+        details.log_error = (err as Error).message;
+      }
+    }
+    // What a running try is writing (its log so far says which statement it runs): work that
+    // changes a table while others use it, seen from when it began, not only once it ends.
+    if (ti.state === 'running' && ti.try_number >= 1 && options.readWrites !== false) {
+      try {
+        const writes = tablesWritten((await client.taskLog(ti, ti.try_number)).join('\n'));
+        if (writes.length > 0) details.writes = writes;
+        else rememberUnread(key);
       } catch (err) {
         details.log_error = (err as Error).message;
       }
@@ -298,6 +324,46 @@ export function createAirflowSource(options: AirflowSourceOptions): PollSource {
           ? (parseTime(ti.start_date) ?? clock.now())
           : (parseTime(ti.queued_when) ?? clock.now());
     return stateObservation(entity, related, previous ?? null, ti.state, time, details);
+  }
+
+  function rememberUnread(key: string): void {
+    if (unreadRunning.size >= MAX_UNREAD_RUNNING) unreadRunning.delete(unreadRunning.values().next().value!);
+    unreadRunning.add(key);
+  }
+
+  /**
+   * A try still running that showed no statement when first seen: its log read again, and, once
+   * it shows what the try writes, the running state reported again with it (the same state and
+   * start: what watches durations sees nothing new).
+   */
+  async function writesShown(ti: TaskInstance, key: string): Promise<StateObservation | undefined> {
+    if (!unreadRunning.has(key) || options.readWrites === false) return undefined;
+    let writes: string[];
+    try {
+      writes = tablesWritten((await client.taskLog(ti, ti.try_number)).join('\n'));
+    } catch {
+      return undefined; // read again at the next poll
+    }
+    if (writes.length === 0) return undefined;
+    unreadRunning.delete(key);
+    return stateObservation(
+      entityKey.task(ti.dag_id, ti.dag_run_id, ti.task_id, ti.map_index),
+      [
+        entityKey.dagRun(ti.dag_id, ti.dag_run_id),
+        entityKey.dag(ti.dag_id),
+        ...(ti.hostname ? [entityKey.host(ti.hostname)] : []),
+      ],
+      'running',
+      'running',
+      parseTime(ti.start_date) ?? clock.now(),
+      {
+        try_number: ti.try_number,
+        max_tries: ti.max_tries,
+        hostname: ti.hostname || null,
+        start_date: ti.start_date ?? null,
+        writes,
+      },
+    );
   }
 
   function forgetIfLarge() {
