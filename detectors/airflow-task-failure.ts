@@ -44,6 +44,8 @@ export function createAirflowTaskFailureDetector(): Detector {
   const succeeded = new Map<string, number>();
   /** Per table (`namespace.table`), the tasks that last wrote it and when, latest first (lineage). */
   const writers = new Map<string, Write[]>();
+  /** Per task seen running with writes, the tables it was writing (until it ends). */
+  const writing = new Map<string, string[]>();
   /** Tables by bare name, for a location whose namespace directory is not the catalog's. */
   const byBare = new Map<string, Set<string>>();
   /** Per DAG run, the data locations its successful tries used (`name:` resources), oldest run first. */
@@ -55,6 +57,8 @@ export function createAirflowTaskFailureDetector(): Detector {
     // A try writes from when it is seen running (its statement is in its log so far) until it ends.
     if ((obs.to === 'success' || obs.to === 'running') && Array.isArray(obs.details.writes))
       for (const t of obs.details.writes) noteWrite(String(t), obs.entity, obs.time, obs.to === 'running');
+    // A try seen writing that ends any other way wrote nothing: it is no writer of those tables.
+    else if (obs.to !== 'running' && writing.has(obs.entity)) forgetWrites(obs.entity);
     if (obs.to === 'success' && Array.isArray(obs.details.data)) noteData(obs);
     const open = firing.get(obs.entity);
     // A `failed` try with a later try (Airflow's try history) is a failure that was retried.
@@ -110,7 +114,21 @@ export function createAirflowTaskFailureDetector(): Detector {
     if (succeeded.size > MAX_WORKERS) succeeded.delete(succeeded.keys().next().value!);
   }
 
+  function forgetWrites(task: string): void {
+    for (const table of writing.get(task) ?? []) {
+      const left = (writers.get(table) ?? []).filter((w) => w.task !== task || w.ended !== undefined);
+      if (left.length > 0) writers.set(table, left);
+      else writers.delete(table);
+    }
+    writing.delete(task);
+  }
+
   function noteWrite(table: string, task: string, at: number, running: boolean): void {
+    if (running) {
+      writing.set(task, [...new Set([...(writing.get(task) ?? []), table])]);
+      // Bounded: tries that were never seen ending are forgotten, oldest first.
+      if (writing.size > MAX_WRITING) writing.delete(writing.keys().next().value!);
+    } else writing.delete(task);
     // The latest writes first; a task that writes again replaces its earlier write, keeping when
     // it was seen beginning (a failure reported late is judged at its own time).
     const all = writers.get(table) ?? [];
@@ -147,6 +165,11 @@ export function createAirflowTaskFailureDetector(): Detector {
     // the tables its own statements used, whatever its error says (the source reads them)
     const used = Array.isArray(obs.details.tables) ? obs.details.tables.map(String) : [];
     const out: Writer[] = [];
+    const dag = parseTaskKey(obs.entity)?.dagId;
+    const sameDag = (task: string) => parseTaskKey(task)?.dagId === dag;
+    const fromError = new Set(named);
+    // when the failed try began: a write begun after it changed the table under it
+    const started = Date.parse(String(obs.details.start_date)) || obs.time;
     for (const t of new Set([...named, ...used])) {
       let ws = writers.get(t);
       if (!ws) {
@@ -157,15 +180,17 @@ export function createAirflowTaskFailureDetector(): Detector {
       // not ended counts while it ran.
       for (const w of ws ?? []) {
         if (w.task === obs.entity || w.began > obs.time || out.some((o) => o.task === w.task)) continue;
+        // What its own statements used and its own DAG wrote is its DAG's ordinary recurrence
+        // (the previous run wrote the table this one writes), not a relation to another cause.
+        if (!fromError.has(t) && sameDag(w.task)) continue;
         if (w.ended === undefined || w.ended > obs.time)
-          out.push({ table: w.table, task: w.task, at: w.began, running: true });
+          out.push({ table: w.table, task: w.task, at: w.began, running: true, under: w.began >= started });
         else if (obs.time - w.ended <= SUCCESS_WINDOW_MS)
-          out.push({ table: w.table, task: w.task, at: w.ended, running: false });
+          out.push({ table: w.table, task: w.task, at: w.ended, running: false, under: w.began >= started });
       }
     }
     // Work of other DAGs first: a run's own upstream tasks wrote what it reads every night.
-    const dag = parseTaskKey(obs.entity)?.dagId;
-    const own = (w: Writer) => Number(parseTaskKey(w.task)?.dagId === dag);
+    const own = (w: Writer) => Number(sameDag(w.task));
     return out.sort((a, b) => own(a) - own(b)).slice(0, MAX_WRITERS_NAMED);
   }
 
@@ -216,6 +241,8 @@ const MAX_DATA_NAMED = 8;
 
 /** Tables whose last writers are remembered at most. */
 const MAX_TABLES = 50_000;
+/** Tries seen writing at most (a try never seen ending is forgotten, oldest first). */
+const MAX_WRITING = 10_000;
 /** Writes remembered per table. */
 const WRITERS_PER_TABLE = 3;
 /** Writers a failure carries as evidence at most (the store keeps 10 evidence entries a signal). */
@@ -246,10 +273,15 @@ interface Writer {
   readonly at: number;
   /** Still writing when last seen: `at` is when its try began. */
   readonly running: boolean;
+  /** It began writing after the failed try began: it changed the table while the try used it. */
+  readonly under: boolean;
 }
 
 /** The evidence label of the data locations a failed try's run used before it. */
 export const RUN_DATA = 'its run used';
+
+/** The suffix of a write begun while the failed try ran (read by the correlator). */
+const UNDER = ' while it ran';
 
 /** The evidence label of a table a failure names and the task that last wrote it (read by the correlator). */
 export const TABLE_LAST_WRITTEN = 'table last written';
@@ -287,7 +319,7 @@ function toSignal(
       kind: 'text',
       label: TABLE_LAST_WRITTEN,
       // `since`: it was still writing then (`at`: it had written by then)
-      text: `${w.table} by ${w.task} ${w.running ? 'since' : 'at'} ${new Date(w.at).toISOString()}`,
+      text: `${w.table} by ${w.task} ${w.running ? 'since' : 'at'} ${new Date(w.at).toISOString()}${w.under ? UNDER : ''}`,
     });
   if (Array.isArray(obs.details.log) && obs.details.log.length > 0) {
     evidence.push({ kind: 'log', label: 'task log', lines: obs.details.log.map(String) });
@@ -310,7 +342,14 @@ function toSignal(
     status: 'firing',
     entity: obs.entity,
     related: [
-      ...new Set([...obs.related, ...failure.causes, ...failure.uses, ...written.map((w) => w.task)]),
+      // a writer that had written is related; one still writing is not known to have done it
+      // well, and ties the failure to nothing until the ranking weighs it (`contended_by`)
+      ...new Set([
+        ...obs.related,
+        ...failure.causes,
+        ...failure.uses,
+        ...written.filter((w) => !w.running).map((w) => w.task),
+      ]),
     ],
     time: obs.time,
     severity,

@@ -16,6 +16,8 @@ export interface WriteEdge {
   readonly table: string;
   /** It was still writing when the failure happened (`at` is when its try began). */
   readonly running: boolean;
+  /** It began writing after the failed work began: it changed the table under that work. */
+  readonly under: boolean;
 }
 
 /** A failure and the writes it is tied to. */

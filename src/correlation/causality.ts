@@ -139,6 +139,7 @@ export interface SignalRole {
     readonly at: number;
     readonly table: string;
     readonly running: boolean;
+    readonly under: boolean;
   }[];
 }
 
@@ -381,8 +382,11 @@ function machineOf(s: RoleInput, workerHost: string | undefined): EntityKey | un
 
 /** The evidence label of a table a failure names and the task that last wrote it. */
 const TABLE_LAST_WRITTEN = 'table last written';
-/** `silver.orders by airflow:task:… at 2026-…Z`; `since …` when it was still writing. */
-const WRITTEN = /^(\S+) by (airflow:task:\S+) (at|since) (\S+)$/;
+/**
+ * `silver.orders by airflow:task:… at 2026-…Z`; `since …` when it was still writing; ` while it
+ * ran` when it began after the failed try did.
+ */
+const WRITTEN = /^(\S+) by (airflow:task:\S+) (at|since) (\S+?)( while it ran)?$/;
 
 function writersOf(s: RoleInput): SignalRole['writers'] {
   const out: SignalRole['writers'][number][] = [];
@@ -390,7 +394,8 @@ function writersOf(s: RoleInput): SignalRole['writers'] {
     if (e.kind !== 'text' || e.label !== TABLE_LAST_WRITTEN) continue;
     const m = WRITTEN.exec(e.text);
     const at = m ? Date.parse(m[4]!) : Number.NaN;
-    if (m && !Number.isNaN(at)) out.push({ table: m[1]!, task: m[2]!, at, running: m[3] === 'since' });
+    if (m && !Number.isNaN(at))
+      out.push({ table: m[1]!, task: m[2]!, at, running: m[3] === 'since', under: m[5] !== undefined });
   }
   return out;
 }
@@ -718,6 +723,8 @@ export function rankRootCause(
   const onMachine = inferMachines(failures, byEntity, machinesOf(signals));
   // what each failure used that other work was writing (a Spark job: what its task's statements used)
   const failureEntity = new Map(failures.map((f) => [f.entity, f]));
+  /** Per actor, the failures under which its write began (it changed the table while they ran). */
+  const changedUnder = new Map<EntityKey, number>();
   const writes = writesOfFailures(failures, (e) => roleOf(failureEntity.get(e)!).writers);
   const actors = inferActors(failures, byEntity, writes);
   inferWriters(failures, byEntity, writes);
@@ -753,6 +760,7 @@ export function rankRootCause(
     if (machine && !ran.has(machine)) ran.set(machine, 'ran_on');
     for (const w of writes.get(f.entity) ?? []) {
       const actor = byEntity.get(w.task)?.inferred ? w.task : actorOfWrite(w, actors);
+      if (actor && w.under) changedUnder.set(actor, (changedUnder.get(actor) ?? 0) + 1);
       // the lineage edge says more than the writer's name among the failure's relations
       const had = actor ? ran.get(actor) : undefined;
       if (actor && (had === undefined || had === 'names'))
@@ -771,9 +779,9 @@ export function rankRootCause(
       cov(eb) - cov(ea) ||
       Number(a.inferred ?? false) - Number(b.inferred ?? false) ||
       Number(a.hint ?? false) - Number(b.hint ?? false) ||
-      // work that was changing what the failures used while they failed is closer to them than
-      // work that had finished before (both inferred from lineage)
-      Number(b.h.kind === CONTENDING) - Number(a.h.kind === CONTENDING) ||
+      // work that changed what the failures used while they ran is closer to them than work
+      // whose change was there before they began (both inferred from lineage)
+      (changedUnder.get(eb) ?? 0) - (changedUnder.get(ea) ?? 0) ||
       a.first - b.first ||
       b.directness - a.directness ||
       LAYERS.indexOf(a.h.layer) - LAYERS.indexOf(b.h.layer) ||

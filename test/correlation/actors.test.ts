@@ -99,6 +99,8 @@ describe('an actor that was changing what failures of other DAGs used', () => {
       }),
       ...['invoices', 'shipments', 'payments'].map((dag, i) =>
         tryState(dag, `gold_${dag}`, 'up_for_retry', 10.5 + i * 0.4, `airflow-worker-${i + 1}`, {
+          // they began reading before the expiry began, after the silver task had begun its write
+          start_date: new Date(T0 + (4 + i * 0.5) * MIN).toISOString(),
           log: [location(dag)],
           tables: [`gold.${dag}`],
         }),
@@ -106,7 +108,7 @@ describe('an actor that was changing what failures of other DAGs used', () => {
     ]);
     expect(open).toHaveLength(1);
     const root = open[0]!.rootCause!;
-    // the work in progress when they failed, not the write finished before they began
+    // the work that changed the table while they read it, not the write they began with
     expect(root).toMatchObject({ entity: expire, kind: 'contending_write' });
     expect((root.chain ?? []).map((l) => l.edge)).toContain('contended_by');
     expect(root.confidence).toBeLessThanOrEqual(ACTOR_MAX_CONFIDENCE);
@@ -205,6 +207,7 @@ describe('actorsOf', () => {
     at: T0 + at * MIN,
     table: 'silver.t',
     running,
+    under: running,
   });
   const f = (dag: string, ...writers: ReturnType<typeof w>[]): FailureWrites => ({
     entity: `airflow:task:${dag}/${RUN}/gold`,
