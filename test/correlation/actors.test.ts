@@ -114,6 +114,31 @@ describe('an actor that was changing what failures of other DAGs used', () => {
     expect(root.confidence).toBeLessThanOrEqual(ACTOR_MAX_CONFIDENCE);
   });
 
+  it('keeps a change made before the readers began as the cause, over a writer already running when they began', async () => {
+    const missing = (dag: string) =>
+      traceback(
+        `java.io.FileNotFoundException: No such file or directory: s3a://lake/warehouse/silver.db/quotes/data/dt=2026-03-01/0-${dag}.parquet`,
+      );
+    const cleanup = task('table_maintenance', 'remove_orphan_files_quotes');
+    const open = await correlate([
+      tryState('table_maintenance', 'remove_orphan_files_quotes', 'success', 0.2, 'airflow-worker-3', {
+        writes: ['silver.quotes'],
+      }),
+      // the table's own nightly writer, running before the readers began and while they failed
+      tryState('quotes_daily', 'silver_quotes', 'running', 6, 'airflow-worker-3', {
+        writes: ['silver.quotes'],
+      }),
+      ...['customers', 'sessions'].map((dag, i) =>
+        tryState(dag, `gold_${dag}`, 'up_for_retry', 7.7 + i * 0.4, `airflow-worker-${i + 1}`, {
+          start_date: new Date(T0 + (7.3 + i * 0.4) * MIN).toISOString(),
+          log: [missing(dag)],
+        }),
+      ),
+    ]);
+    expect(open).toHaveLength(1);
+    expect(open[0]!.rootCause?.entity).toBe(cleanup);
+  });
+
   it("roots timeouts of DAGs reading a table at the DAG whose every run commits to it, whichever run's write each saw", async () => {
     const microbatch = (minute: number) =>
       `scheduled__2026-03-02T02:${String(minute).padStart(2, '0')}:00+00:00`;
