@@ -722,10 +722,14 @@ export function rankRootCause(
   inferNamedHosts(failures, byEntity);
   const onMachine = inferMachines(failures, byEntity, machinesOf(signals));
   // what each failure used that other work was writing (a Spark job: what its task's statements used)
-  const failureEntity = new Map(failures.map((f) => [f.entity, f]));
+  // (a storm of failures none of which used a table someone was writing costs one pass)
+  const anyWrites = failures.some((f) => roleOf(f).writers.length > 0);
+  const failureEntity = anyWrites ? new Map(failures.map((f) => [f.entity, f])) : undefined;
   /** Per actor, the failures under which its write began (it changed the table while they ran). */
   const changedUnder = new Map<EntityKey, number>();
-  const writes = writesOfFailures(failures, (e) => roleOf(failureEntity.get(e)!).writers);
+  const writes = failureEntity
+    ? writesOfFailures(failures, (e) => roleOf(failureEntity.get(e)!).writers)
+    : new Map<EntityKey, readonly WriteEdge[]>();
   const actors = inferActors(failures, byEntity, writes);
   inferWriters(failures, byEntity, writes);
   const victims = new Set<EntityKey>();
