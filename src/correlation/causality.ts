@@ -637,6 +637,12 @@ interface Candidate {
    */
   inferred?: boolean;
   /**
+   * Inferred only from what failures' texts name (a server they could not reach): one kind of tie,
+   * and the named server may itself be a victim of what lies behind it. Its lead over the
+   * runner-up does not raise its confidence (docs/causal-correlation.md, 17rt).
+   */
+  namedOnly?: boolean;
+  /**
    * Only `info` signals support it: something new a stream said that is not an error
    * (`log.new_line`). A hint of a cause, not a fault observed: it ranks after an observed
    * candidate that explains as much.
@@ -809,7 +815,7 @@ export function rankRootCause(
   const lead = explained.length > 0 ? (explained.length - runnerUp) / explained.length : 0;
   const confidence =
     failed > 0
-      ? 0.2 + 0.35 * share + 0.25 * lead + 0.15 * best.directness
+      ? 0.2 + 0.35 * share + (best.namedOnly ? 0 : 0.25 * lead) + 0.15 * best.directness
       : 0.3 + 0.3 * best.directness + 0.05 * Math.min(best.support - 1, 3);
   const errorClass = signals.find((s) => s.errorClass && roleOf(s).hypothesis.entity === entity)?.errorClass;
   const chain = [
@@ -1028,9 +1034,8 @@ function inferNamedHosts(failures: readonly RankInput[], byEntity: Map<EntityKey
     if (observed.has(host)) continue;
     const classes = new Set(fs.flatMap((f) => f.errorClass ?? []));
     const kind = classes.size === 1 ? [...classes][0]! : 'resource_failing';
-    byEntity.set(
-      host,
-      inferred(
+    byEntity.set(host, {
+      ...inferred(
         {
           entity: host,
           kind,
@@ -1039,7 +1044,8 @@ function inferNamedHosts(failures: readonly RankInput[], byEntity: Map<EntityKey
         },
         fs,
       ),
-    );
+      namedOnly: true,
+    });
   }
 }
 
