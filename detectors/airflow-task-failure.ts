@@ -2,7 +2,13 @@ import type { Evidence, Observation, Severity, Signal, StateObservation } from '
 import { parseTaskKey, stableId } from '../src/core/index.ts';
 import type { Detector, DetectorContext } from '../src/detection/engine.ts';
 import { EXCEPTION_LABEL, readFailureText } from '../src/logs/failure-text.ts';
-import { bareTable, tablesNamed } from '../src/logs/table-lineage.ts';
+import {
+  bareTable,
+  TABLE_LAST_WRITTEN,
+  type TableWrite,
+  tablesNamed,
+  tableWriteText,
+} from '../src/logs/table-lineage.ts';
 
 export const AIRFLOW_TASK_FAILURE_DETECTOR_ID = 'airflow-task-failure';
 
@@ -160,11 +166,11 @@ export function createAirflowTaskFailureDetector(): Detector {
    * as much). A table named only by its location matches by its bare name when one written table
    * has that name.
    */
-  function lastWriters(obs: StateObservation): Writer[] {
+  function lastWriters(obs: StateObservation): TableWrite[] {
     const named = Array.isArray(obs.details.log) ? tablesNamed(obs.details.log.map(String).join('\n')) : [];
     // the tables its own statements used, whatever its error says (the source reads them)
     const used = Array.isArray(obs.details.tables) ? obs.details.tables.map(String) : [];
-    const out: Writer[] = [];
+    const out: TableWrite[] = [];
     const dag = parseTaskKey(obs.entity)?.dagId;
     const sameDag = (task: string) => parseTaskKey(task)?.dagId === dag;
     const fromError = new Set(named);
@@ -190,7 +196,7 @@ export function createAirflowTaskFailureDetector(): Detector {
       }
     }
     // Work of other DAGs first: a run's own upstream tasks wrote what it reads every night.
-    const own = (w: Writer) => Number(sameDag(w.task));
+    const own = (w: TableWrite) => Number(sameDag(w.task));
     return out.sort((a, b) => own(a) - own(b)).slice(0, MAX_WRITERS_NAMED);
   }
 
@@ -263,28 +269,8 @@ function lastSeen(w: Write): number {
   return w.ended ?? w.began;
 }
 
-/**
- * The task (its key) that last wrote a table a failure used, as of the failure: when its try ended,
- * or, when it was still writing then, when it began.
- */
-interface Writer {
-  readonly table: string;
-  readonly task: string;
-  readonly at: number;
-  /** Still writing when last seen: `at` is when its try began. */
-  readonly running: boolean;
-  /** It began writing after the failed try began: it changed the table while the try used it. */
-  readonly under: boolean;
-}
-
 /** The evidence label of the data locations a failed try's run used before it. */
 export const RUN_DATA = 'its run used';
-
-/** The suffix of a write begun while the failed try ran (read by the correlator). */
-const UNDER = ' while it ran';
-
-/** The evidence label of a table a failure names and the task that last wrote it (read by the correlator). */
-export const TABLE_LAST_WRITTEN = 'table last written';
 
 /** The evidence label of the workers where tries succeeded meanwhile (read by the correlator). */
 export const SUCCEEDING_ELSEWHERE = 'succeeding elsewhere';
@@ -295,7 +281,7 @@ function toSignal(
   severity: Severity,
   title: string,
   elsewhere: readonly string[],
-  written: readonly Writer[],
+  written: readonly TableWrite[],
   runData: readonly string[] = [],
 ): Signal {
   const evidence: Evidence[] = [
@@ -318,8 +304,7 @@ function toSignal(
     evidence.push({
       kind: 'text',
       label: TABLE_LAST_WRITTEN,
-      // `since`: it was still writing then (`at`: it had written by then)
-      text: `${w.table} by ${w.task} ${w.running ? 'since' : 'at'} ${new Date(w.at).toISOString()}${w.under ? UNDER : ''}`,
+      text: tableWriteText(w),
     });
   if (Array.isArray(obs.details.log) && obs.details.log.length > 0) {
     evidence.push({ kind: 'log', label: 'task log', lines: obs.details.log.map(String) });

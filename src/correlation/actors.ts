@@ -1,4 +1,5 @@
 import { type EntityKey, entityKey, parseTaskKey } from '../core/index.ts';
+import type { TableWrite } from '../logs/table-lineage.ts';
 
 /**
  * Actors: work that is itself doing fine (running, or done) while work of other DAGs that used
@@ -9,23 +10,12 @@ import { type EntityKey, entityKey, parseTaskKey } from '../core/index.ts';
  * statements used); this module says which actor those edges single out and what it explains.
  */
 
-/** A task that wrote a table a failure used (`SignalRole.writers`). */
-export interface WriteEdge {
-  readonly task: EntityKey;
-  readonly at: number;
-  readonly table: string;
-  /** It was still writing when the failure happened (`at` is when its try began). */
-  readonly running: boolean;
-  /** It began writing after the failed work began: it changed the table under that work. */
-  readonly under: boolean;
-}
-
 /** A failure and the writes it is tied to. */
 export interface FailureWrites {
   readonly entity: EntityKey;
   /** The DAG whose work failed. */
   readonly dag: string | undefined;
-  readonly writers: readonly WriteEdge[];
+  readonly writers: readonly TableWrite[];
 }
 
 /** An actor singled out: the task or DAG whose work the failures used. */
@@ -53,7 +43,7 @@ export interface Actor {
  */
 export function actorsOf(failures: readonly FailureWrites[], minDags: number): Actor[] {
   const failing = new Set(failures.flatMap((f) => f.dag ?? []));
-  const byDag = new Map<string, { f: FailureWrites; w: WriteEdge }[]>();
+  const byDag = new Map<string, { f: FailureWrites; w: TableWrite }[]>();
   for (const f of failures)
     for (const w of f.writers) {
       const dag = parseTaskKey(w.task)?.dagId;
@@ -85,7 +75,7 @@ export function actorsOf(failures: readonly FailureWrites[], minDags: number): A
 }
 
 /** The actor a write edge leads to, among those found: its task, else its DAG. */
-export function actorOfWrite(w: WriteEdge, actors: ReadonlyMap<EntityKey, Actor>): EntityKey | undefined {
+export function actorOfWrite(w: TableWrite, actors: ReadonlyMap<EntityKey, Actor>): EntityKey | undefined {
   if (actors.has(w.task)) return w.task;
   const dag = parseTaskKey(w.task)?.dagId;
   const key = dag ? entityKey.dag(dag) : undefined;
@@ -105,9 +95,9 @@ export const ACTOR_MAX_CONFIDENCE = 0.75;
  */
 export function writesOfFailures(
   failures: readonly { readonly entity: EntityKey; readonly related: readonly EntityKey[] }[],
-  own: (entity: EntityKey) => readonly WriteEdge[],
-): Map<EntityKey, readonly WriteEdge[]> {
-  const out = new Map<EntityKey, readonly WriteEdge[]>();
+  own: (entity: EntityKey) => readonly TableWrite[],
+): Map<EntityKey, readonly TableWrite[]> {
+  const out = new Map<EntityKey, readonly TableWrite[]>();
   for (const f of failures) {
     const writes = own(f.entity);
     if (writes.length > 0) out.set(f.entity, writes);

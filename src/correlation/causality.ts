@@ -6,14 +6,8 @@ import {
   type RootCause,
 } from '../core/index.ts';
 import { EXCEPTION_LABEL, failureClass, failureSignature } from '../logs/failure-text.ts';
-import {
-  ACTOR_MAX_CONFIDENCE,
-  type Actor,
-  actorOfWrite,
-  actorsOf,
-  type WriteEdge,
-  writesOfFailures,
-} from './actors.ts';
+import { parseTableWrite, TABLE_LAST_WRITTEN, type TableWrite } from '../logs/table-lineage.ts';
+import { ACTOR_MAX_CONFIDENCE, type Actor, actorOfWrite, actorsOf, writesOfFailures } from './actors.ts';
 import {
   alsoAboutSeries,
   DEPARTED_AT,
@@ -134,13 +128,7 @@ export interface SignalRole {
    * they began). Lineage: a writer that succeeded just before its readers failed, or that was
    * changing the table while they used it, is a cause to consider.
    */
-  readonly writers: readonly {
-    readonly task: EntityKey;
-    readonly at: number;
-    readonly table: string;
-    readonly running: boolean;
-    readonly under: boolean;
-  }[];
+  readonly writers: readonly TableWrite[];
 }
 
 /** Root-cause kinds that mean a host is gone: its silence and the symptoms that named it belong to the loss. */
@@ -380,24 +368,10 @@ function machineOf(s: RoleInput, workerHost: string | undefined): EntityKey | un
   return host ? `host:${host}` : undefined;
 }
 
-/** The evidence label of a table a failure names and the task that last wrote it. */
-const TABLE_LAST_WRITTEN = 'table last written';
-/**
- * `silver.orders by airflow:task:… at 2026-…Z`; `since …` when it was still writing; ` while it
- * ran` when it began after the failed try did.
- */
-const WRITTEN = /^(\S+) by (airflow:task:\S+) (at|since) (\S+?)( while it ran)?$/;
-
 function writersOf(s: RoleInput): SignalRole['writers'] {
-  const out: SignalRole['writers'][number][] = [];
-  for (const e of s.evidence) {
-    if (e.kind !== 'text' || e.label !== TABLE_LAST_WRITTEN) continue;
-    const m = WRITTEN.exec(e.text);
-    const at = m ? Date.parse(m[4]!) : Number.NaN;
-    if (m && !Number.isNaN(at))
-      out.push({ table: m[1]!, task: m[2]!, at, running: m[3] === 'since', under: m[5] !== undefined });
-  }
-  return out;
+  return s.evidence.flatMap((e) =>
+    e.kind === 'text' && e.label === TABLE_LAST_WRITTEN ? (parseTableWrite(e.text) ?? []) : [],
+  );
 }
 
 /** When what a signal shows began: its series' departure if it says, else when it was first seen. */
@@ -735,7 +709,7 @@ export function rankRootCause(
   const changedUnder = new Map<EntityKey, number>();
   const writes = failureEntity
     ? writesOfFailures(failures, (e) => roleOf(failureEntity.get(e)!).writers)
-    : new Map<EntityKey, readonly WriteEdge[]>();
+    : new Map<EntityKey, readonly TableWrite[]>();
   const actors = inferActors(failures, byEntity, writes);
   inferWriters(failures, byEntity, writes);
   const victims = new Set<EntityKey>();
@@ -1128,7 +1102,7 @@ function machinesOf(signals: readonly RankInput[]): Map<EntityKey, Set<EntityKey
 function inferWriters(
   failures: readonly RankInput[],
   byEntity: Map<EntityKey, Candidate>,
-  writes: ReadonlyMap<EntityKey, readonly WriteEdge[]>,
+  writes: ReadonlyMap<EntityKey, readonly TableWrite[]>,
 ): void {
   const naming = new Map<EntityKey, RankInput[]>();
   const wrote = new Map<EntityKey, { at: number; tables: Set<string>; running: boolean }>();
@@ -1176,7 +1150,7 @@ function inferWriters(
 function inferActors(
   failures: readonly RankInput[],
   byEntity: Map<EntityKey, Candidate>,
-  writes: ReadonlyMap<EntityKey, readonly WriteEdge[]>,
+  writes: ReadonlyMap<EntityKey, readonly TableWrite[]>,
 ): Map<EntityKey, Actor> {
   const out = new Map<EntityKey, Actor>();
   const withWrites = failures.filter((f) => writes.has(f.entity));

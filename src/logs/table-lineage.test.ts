@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { bareTable, tablesNamed, tablesUsed, tablesWritten } from './table-lineage.ts';
+import {
+  bareTable,
+  parseTableWrite,
+  tablesNamed,
+  tablesUsed,
+  tablesWritten,
+  tableWriteText,
+} from './table-lineage.ts';
 
 describe('table lineage from texts', () => {
   it('reads the tables a task wrote from the statements its log shows', () => {
@@ -49,5 +56,22 @@ describe('table lineage from texts', () => {
     ).toEqual(['gold.devices_daily', 'silver.devices', 'silver.telemetry']);
     // words after FROM that are no table name are not read as one
     expect(tablesUsed('Fetched 731 records from the API')).toEqual([]);
+  });
+});
+
+describe('a write as evidence', () => {
+  it('reads back what the detector writes, and nothing else', () => {
+    const task = 'airflow:task:lakehouse_maintenance/scheduled__2026-08-28T02:10:00+00:00/expire_assets';
+    const at = Date.parse('2026-08-28T02:10:05Z');
+    for (const w of [
+      { table: 'silver.assets', task, at, running: true, under: true },
+      { table: 'silver.assets', task, at, running: false, under: false },
+    ])
+      expect(parseTableWrite(tableWriteText(w))).toEqual(w);
+    expect(tableWriteText({ table: 's.t', task, at, running: true, under: true })).toBe(
+      `s.t by ${task} since 2026-08-28T02:10:05.000Z while it ran`,
+    );
+    expect(parseTableWrite('silver.assets by somebody at yesterday')).toBeUndefined();
+    expect(parseTableWrite(`s.t by ${task} at not-a-time`)).toBeUndefined();
   });
 });

@@ -71,3 +71,41 @@ export function tablesUsed(log: string): string[] {
 export function bareTable(t: string): string {
   return t.slice(t.lastIndexOf('.') + 1);
 }
+
+/**
+ * A write a failure is tied to: a task that wrote a table the failure used, or was writing it.
+ * The task-failure detector writes it as evidence; the correlator reads it back.
+ */
+export interface TableWrite {
+  readonly table: string;
+  /** The writing task's entity key. */
+  readonly task: string;
+  /** When its try ended, or, when it was still writing, when it began. */
+  readonly at: number;
+  /** Still writing when the failure happened: `at` is when its try began. */
+  readonly running: boolean;
+  /** It began writing after the failed try began: it changed the table while the try used it. */
+  readonly under: boolean;
+}
+
+/** The evidence label of a table a failure used and the task that last wrote it. */
+export const TABLE_LAST_WRITTEN = 'table last written';
+
+/**
+ * `silver.orders by airflow:task:… at 2026-…Z`; `since …` when it was still writing; ` while it
+ * ran` when it began after the failed try did.
+ */
+const WRITE_TEXT = /^(\S+) by (airflow:task:\S+) (at|since) (\S+?)( while it ran)?$/;
+
+/** A write as the text of its evidence entry ({@link TABLE_LAST_WRITTEN}). */
+export function tableWriteText(w: TableWrite): string {
+  return `${w.table} by ${w.task} ${w.running ? 'since' : 'at'} ${new Date(w.at).toISOString()}${w.under ? ' while it ran' : ''}`;
+}
+
+/** The write an evidence entry's text says, or undefined when it is not one. */
+export function parseTableWrite(text: string): TableWrite | undefined {
+  const m = WRITE_TEXT.exec(text);
+  const at = m ? Date.parse(m[4]!) : Number.NaN;
+  if (!m || Number.isNaN(at)) return undefined;
+  return { table: m[1]!, task: m[2]!, at, running: m[3] === 'since', under: m[5] !== undefined };
+}
