@@ -206,4 +206,103 @@ describe('airflow-dag-late', () => {
       expect(a.signals).toEqual([]);
     });
   });
+
+  describe("a due run held back by the DAG's own active runs", () => {
+    const YESTERDAY = DUE - 1440 * MINUTE;
+    const RUN = 'airflow:dagrun:silver_orders/scheduled__2026-03-01T02:00:00+00:00';
+    const TRY = 'airflow:task:silver_orders/scheduled__2026-03-01T02:00:00+00:00/extract';
+    /** The DAG as Airflow lists it when it plans no run (max_active_runs reached). */
+    const unplanned = (time: number, maxActiveRuns = 1, to: 'scheduled' | 'paused' = 'scheduled') =>
+      stateObservation(DAG, ['airflow:scheduler'], null, to, time, { timetable: '0 2 * * *', maxActiveRuns });
+    const runState = (time: number, to: string, runType = 'scheduled', run = RUN) =>
+      stateObservation(run, [DAG], null, to, time, {
+        run_type: runType,
+        run_after: new Date(YESTERDAY).toISOString(),
+        start_date: new Date(YESTERDAY + 2000).toISOString(),
+      });
+    const tryState = (time: number, to: string) =>
+      stateObservation(TRY, [RUN, DAG], null, to, time, { try_number: 1 });
+
+    function drive2() {
+      const detector = createAirflowDagLateDetector();
+      const signals: Signal[] = [];
+      const see = (obs: StateObservation) =>
+        detector.observe(obs, { now: () => obs.time, emit: (s) => signals.push(s) });
+      return { detector, signals, see };
+    }
+
+    it('roots the missing run at the run still active, with its tries, once it is 15 min late', () => {
+      const d = drive2();
+      // Guardian starts an hour before the due time: yesterday's run and its try are still active.
+      d.see(runState(DUE - 60 * MINUTE, 'running'));
+      d.see(tryState(DUE - 60 * MINUTE, 'running'));
+      for (let m = -60; m < 15; m++) d.see(unplanned(DUE + m * MINUTE));
+      expect(d.signals).toEqual([]);
+      d.see(unplanned(DUE + 15 * MINUTE));
+      d.see(unplanned(DUE + 16 * MINUTE));
+      expect(d.signals).toHaveLength(1);
+      expect(d.signals[0]).toMatchObject({
+        kind: 'airflow.run_blocking',
+        status: 'firing',
+        entity: RUN,
+        related: [DAG, TRY],
+        severity: 'high',
+        time: DUE + 15 * MINUTE,
+      });
+      expect(d.signals[0]!.title).toContain('the run due at 2026-03-02T02:00:00Z has not been created');
+      expect(d.signals[0]!.evidence).toEqual(
+        expect.arrayContaining([
+          { kind: 'value', label: 'max active runs', value: 1 },
+          { kind: 'value', label: 'active runs', value: 1 },
+        ]),
+      );
+      // The run ends: the slot is free, the signal resolves.
+      d.see(runState(DUE + 30 * MINUTE, 'failed'));
+      expect(d.signals[1]).toMatchObject({ status: 'resolved', fingerprint: d.signals[0]!.fingerprint });
+      expect(d.detector.size!()).toBe(0);
+    });
+
+    it("is not the DAG file's business: a planned DAG that loses its plan to its own run blames the run", () => {
+      const d = drive2();
+      d.see(report(DUE - 2 * MINUTE, DUE));
+      d.see(runState(DUE - MINUTE, 'running'));
+      for (let m = 1; m < 40; m++) d.see(unplanned(DUE + m * MINUTE));
+      expect(d.signals.map((s) => s.kind)).toEqual(['airflow.run_blocking']);
+    });
+
+    it('resolves when the next run is created or the DAG paused', () => {
+      const d = drive2();
+      d.see(runState(DUE - MINUTE, 'running'));
+      d.see(unplanned(DUE + 20 * MINUTE));
+      d.see(unplanned(DUE + 21 * MINUTE, 1, 'paused'));
+      expect(d.signals.map((s) => s.status)).toEqual(['firing', 'resolved']);
+      expect(d.signals[1]!.title).toMatch(/the DAG was paused$/);
+    });
+
+    it('says nothing while a slot is free, for backfills, or before the next run is due', () => {
+      const free = drive2();
+      free.see(runState(DUE - MINUTE, 'running'));
+      for (let m = 1; m < 60; m++) free.see(unplanned(DUE + m * MINUTE, 2));
+      expect(free.signals).toEqual([]);
+      const backfill = drive2();
+      backfill.see(runState(DUE - MINUTE, 'running', 'backfill'));
+      for (let m = 1; m < 60; m++) backfill.see(unplanned(DUE + m * MINUTE));
+      expect(backfill.signals).toEqual([]);
+      const ended = drive2();
+      ended.see(runState(DUE - 5 * MINUTE, 'running'));
+      ended.see(runState(DUE - MINUTE, 'success'));
+      for (let m = 1; m < 60; m++) ended.see(unplanned(DUE + m * MINUTE));
+      expect(ended.signals).toEqual([]);
+      // today's run is running and tomorrow's is not due yet
+      const today = drive2();
+      today.see(
+        stateObservation('airflow:dagrun:silver_orders/today', [DAG], null, 'running', DUE, {
+          run_type: 'scheduled',
+          run_after: new Date(DUE).toISOString(),
+        }),
+      );
+      for (let m = 1; m < 600; m += 5) today.see(unplanned(DUE + m * MINUTE));
+      expect(today.signals).toEqual([]);
+    });
+  });
 });

@@ -1,5 +1,5 @@
 import type { EntityKey, Observation, Signal, StateObservation } from '../src/core/index.ts';
-import { stableId } from '../src/core/index.ts';
+import { entityKey, parseTaskKey, stableId } from '../src/core/index.ts';
 import type { Detector, DetectorContext } from '../src/detection/engine.ts';
 import { nextScheduled } from './cron-schedule.ts';
 
@@ -42,6 +42,21 @@ interface Planned {
 
 /** DAGs whose schedule is followed (the oldest let go first): bounded memory. */
 const MAX_DAGS = 10_000;
+/** Active runs followed per DAG at most (`max_active_runs` is rarely more than a few dozen). */
+const MAX_ACTIVE_PER_DAG = 256;
+/** States a try does not leave. */
+const ENDED_TRY = new Set(['success', 'failed', 'upstream_failed', 'skipped', 'removed']);
+/** Tries of the blocking run a signal names at most. */
+const MAX_TRIES_NAMED = 8;
+/** States of a DAG run that still counts towards its DAG's `max_active_runs`. */
+const ACTIVE = new Set(['queued', 'running']);
+
+/** A DAG's due run not created because its active runs hold every slot `max_active_runs` gives. */
+interface Blocked {
+  readonly signal: Signal;
+  /** The runs that held the slots. */
+  readonly runs: ReadonlySet<EntityKey>;
+}
 
 /**
  * A DAG whose scheduled run has not been created long after it was due (`airflow.dag_late`): the
@@ -66,6 +81,102 @@ export function createAirflowDagLateDetector(options: AirflowDagLateOptions = {}
   const unplanned = new Set<string>();
   /** One poll reports every DAG at one time: judge once per time, not once per DAG. */
   let judgedAt = Number.NEGATIVE_INFINITY;
+  /** Per DAG, its active runs (not backfills, which Airflow does not count) and when each was due. */
+  const active = new Map<EntityKey, Map<EntityKey, number>>();
+  const blocked = new Map<EntityKey, Blocked>();
+  /** Per DAG with active runs, its `max_active_runs` as last reported. */
+  const maxRuns = new Map<EntityKey, number>();
+
+  /** Per active run followed, its tries not ended (what it is still doing or waiting on). */
+  const unfinished = new Map<EntityKey, Set<EntityKey>>();
+
+  function followTry(obs: StateObservation): void {
+    const task = parseTaskKey(obs.entity);
+    if (!task) return;
+    const run = entityKey.dagRun(task.dagId, task.runId);
+    if (!active.get(entityKey.dag(task.dagId))?.has(run)) return;
+    const tries = unfinished.get(run) ?? new Set<EntityKey>();
+    if (ENDED_TRY.has(obs.to)) tries.delete(obs.entity);
+    else if (tries.size < MAX_ACTIVE_PER_DAG) tries.add(obs.entity);
+    if (tries.size > 0) unfinished.set(run, tries);
+    else unfinished.delete(run);
+  }
+
+  function followRun(obs: StateObservation, ctx: DetectorContext): void {
+    const dag = obs.related.find((r) => r.startsWith('airflow:dag:'));
+    if (!dag) return;
+    const runs = active.get(dag);
+    if (ACTIVE.has(obs.to) && obs.details.run_type !== 'backfill') {
+      const due = Date.parse(
+        String(obs.details.run_after ?? obs.details.logical_date ?? obs.details.start_date),
+      );
+      if (!Number.isFinite(due)) return;
+      if (!runs && active.size >= MAX_DAGS) {
+        const [, gone] = active.entries().next().value!;
+        for (const r of gone.keys()) unfinished.delete(r);
+        active.delete(active.keys().next().value!);
+      }
+      const held = runs ?? new Map<EntityKey, number>();
+      if (held.size >= MAX_ACTIVE_PER_DAG) {
+        unfinished.delete(held.keys().next().value!);
+        held.delete(held.keys().next().value!);
+      }
+      held.set(obs.entity, due);
+      active.set(dag, held);
+      return;
+    }
+    unfinished.delete(obs.entity);
+    if (!runs?.delete(obs.entity)) return;
+    if (runs.size === 0) active.delete(dag);
+    const b = blocked.get(dag);
+    if (b?.runs.has(obs.entity))
+      unblock(
+        dag,
+        obs.time,
+        `run ${obs.entity.slice(`airflow:dagrun:${dag.slice(12)}/`.length)} ended ${obs.to}`,
+        ctx,
+      );
+  }
+
+  function unblock(dag: EntityKey, time: number, why: string, ctx: DetectorContext): void {
+    const b = blocked.get(dag);
+    if (!b) return;
+    blocked.delete(dag);
+    ctx.emit({ ...b.signal, status: 'resolved', time, title: `${b.signal.title} — ${why}` });
+  }
+
+  /**
+   * A DAG Airflow plans no run for while its schedule says one is due, and whose active runs are
+   * as many as its `max_active_runs`: the run is not created because they hold every slot. What
+   * does not progress is those runs, so the signal is about the oldest of them, not the
+   * scheduler (it plans the other DAGs) nor the DAG's file.
+   */
+  function judgeBlocked(obs: StateObservation, ctx: DetectorContext): void {
+    const max = obs.details.maxActiveRuns;
+    const timetable = obs.details.timetable;
+    const runs = active.get(obs.entity);
+    if (
+      blocked.has(obs.entity) ||
+      obs.to !== 'scheduled' ||
+      obs.details.nextRunAfter !== undefined ||
+      typeof max !== 'number' ||
+      typeof timetable !== 'string' ||
+      !runs ||
+      runs.size < max
+    )
+      return;
+    const dues = [...runs.values()];
+    const due = nextScheduled(timetable, Math.max(...dues));
+    if (due === undefined || obs.time - due < lateAfterMs) return;
+    const oldest = [...runs].reduce((a, b) => (b[1] < a[1] ? b : a));
+    const signal = blockedSignal(obs, timetable, max, due, oldest, runs.size, [
+      ...(unfinished.get(oldest[0]) ?? []),
+    ]);
+    blocked.set(obs.entity, { signal, runs: new Set(runs.keys()) });
+    // the unplanned DAG's own judgement would blame its file: the runs explain it
+    unplanned.delete(obs.entity);
+    ctx.emit(signal);
+  }
 
   function follow(obs: StateObservation, nextRunAfter: number | undefined, ctx: DetectorContext): void {
     const known = planned.get(obs.entity);
@@ -109,6 +220,7 @@ export function createAirflowDagLateDetector(options: AirflowDagLateOptions = {}
     if (now === judgedAt) return;
     judgedAt = now;
     for (const dag of unplanned) {
+      if (isHeld(dag)) continue;
       const p = planned.get(dag);
       if (!p?.expected) {
         unplanned.delete(dag);
@@ -121,10 +233,36 @@ export function createAirflowDagLateDetector(options: AirflowDagLateOptions = {}
     }
   }
 
+  /** Whether a DAG's active runs hold every slot it has: its missing run is theirs to explain. */
+  function isHeld(dag: EntityKey): boolean {
+    const max = maxRuns.get(dag);
+    return max !== undefined && (active.get(dag)?.size ?? 0) >= max;
+  }
+
   function observe(obs: Observation, ctx: DetectorContext): void {
-    if (obs.type !== 'state' || !obs.entity.startsWith('airflow:dag:')) return;
+    if (obs.type !== 'state') return;
+    if (obs.entity.startsWith('airflow:task:')) {
+      followTry(obs);
+      return;
+    }
+    if (obs.entity.startsWith('airflow:dagrun:')) {
+      followRun(obs, ctx);
+      return;
+    }
+    if (!obs.entity.startsWith('airflow:dag:')) return;
     const nextRunAfter = typeof obs.details.nextRunAfter === 'number' ? obs.details.nextRunAfter : undefined;
+    if (typeof obs.details.maxActiveRuns === 'number' && active.has(obs.entity))
+      maxRuns.set(obs.entity, obs.details.maxActiveRuns);
+    else maxRuns.delete(obs.entity);
+    if (nextRunAfter !== undefined || obs.to !== 'scheduled')
+      unblock(
+        obs.entity,
+        obs.time,
+        obs.to === 'scheduled' ? 'its next run was created' : (ENDED[obs.to] ?? obs.to),
+        ctx,
+      );
     follow(obs, nextRunAfter, ctx);
+    judgeBlocked(obs, ctx);
     judge(obs.time, ctx);
     const current = late.get(obs.entity);
     if (current) {
@@ -152,7 +290,7 @@ export function createAirflowDagLateDetector(options: AirflowDagLateOptions = {}
     id: AIRFLOW_DAG_LATE_DETECTOR_ID,
     accepts: ['state'],
     observe,
-    size: () => late.size + planned.size,
+    size: () => late.size + planned.size + active.size,
   };
 }
 
@@ -186,6 +324,57 @@ function unplannedSignal(dag: EntityKey, p: Planned, now: number): Signal {
         kind: 'text',
         label: 'what stops a DAG from being planned',
         text: 'its file is no longer parsed (the parse is killed by the processor timeout, or fails) or no longer defines it, so Airflow deactivates the DAG; or the DAG already has max_active_runs runs active',
+      },
+    ],
+  };
+}
+
+/** The kind of signal of a DAG's due run held back by its own active runs. */
+export const RUN_BLOCKING_KIND = 'airflow.run_blocking';
+
+function blockedSignal(
+  obs: StateObservation,
+  timetable: string,
+  max: number,
+  due: number,
+  [run, runDue]: [EntityKey, number],
+  activeRuns: number,
+  tries: readonly EntityKey[],
+): Signal {
+  const dagId = obs.entity.slice('airflow:dag:'.length);
+  const runId = run.slice(`airflow:dagrun:${dagId}/`.length);
+  const minutes = Math.round((obs.time - due) / 60_000);
+  return {
+    fingerprint: stableId('afb_', obs.entity, String(due)),
+    kind: RUN_BLOCKING_KIND,
+    status: 'firing',
+    entity: run,
+    // what the run is still doing: the tries that do not end
+    related: [obs.entity, ...tries.slice(0, MAX_TRIES_NAMED)],
+    time: obs.time,
+    severity: 'high',
+    title: `DAG ${dagId}: run ${runId} is still active, so the run due at ${iso(due)} has not been created (${minutes} min late, max_active_runs ${max})`,
+    detector: AIRFLOW_DAG_LATE_DETECTOR_ID,
+    evidence: [
+      { kind: 'text', label: 'due at', text: iso(due) },
+      { kind: 'value', label: 'minutes late', value: minutes, unit: 'min' },
+      { kind: 'text', label: 'schedule', text: timetable },
+      { kind: 'value', label: 'max active runs', value: max },
+      { kind: 'value', label: 'active runs', value: activeRuns },
+      { kind: 'text', label: 'oldest active run due at', text: iso(runDue) },
+      ...(tries.length > 0
+        ? [
+            {
+              kind: 'text' as const,
+              label: 'its tries not ended',
+              text: tries.slice(0, MAX_TRIES_NAMED).join(', '),
+            },
+          ]
+        : []),
+      {
+        kind: 'text',
+        label: 'what keeps a due run from being created',
+        text: 'the DAG already has max_active_runs runs active: a run that does not end (a task that hangs or waits) holds the slot its next run needs',
       },
     ],
   };

@@ -320,7 +320,11 @@ function toSignal(
   // A try that waited deferred and failed because its trigger never fired waits on the component
   // that runs triggers and hands deferred work back.
   const handedOn = DEFERRAL_FAILED.test(text) ? [TRIGGERER] : [];
-  const names = [...new Set([...failure.names, ...runData, ...handedOn])];
+  // A sensor that waited for another DAG's work names that DAG: it waits on it.
+  const waitedFor = Array.isArray(obs.details.waited_for)
+    ? obs.details.waited_for.filter((d): d is string => typeof d === 'string').map((d) => `airflow:dag:${d}`)
+    : [];
+  const names = [...new Set([...failure.names, ...runData, ...handedOn, ...waitedFor])];
   return {
     fingerprint: stableId('aft_', kind, obs.entity),
     kind,

@@ -206,11 +206,120 @@ describe('Airflow stand-in: a scheduler that falls behind', () => {
         }
       }
       const due = Date.parse('2026-03-02T02:00:00Z');
-      // 01:50 … 02:35 (ten polls) the 02:00 run is next; at 02:40 it exists, and no later one is known.
-      expect(nextRuns).toEqual([...Array(10).fill(due), undefined]);
+      // 01:50 … 02:35 (ten polls) the 02:00 run is next; at 02:40 it exists, and no later one is
+      // known: a DAG on a schedule is still reported each poll (its runs may hold every slot).
+      expect(nextRuns).toEqual([...Array(10).fill(due), undefined, undefined, undefined]);
       expect(signals.map((x) => [x.kind, x.status, new Date(x.time).toISOString()])).toEqual([
         ['airflow.dag_late', 'firing', '2026-03-02T02:15:00.000Z'],
         ['airflow.dag_late', 'resolved', '2026-03-02T02:40:00.000Z'],
+      ]);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe("Airflow stand-in: a run that hangs and holds its DAG's only slot", () => {
+  // Yesterday's 02:00 run of silver_orders hangs in its extract (nothing about it changes after
+  // yesterday 02:00); with max_active_runs 1 tonight's run is never created. gold_daily's sensor
+  // waits for silver_orders and times out at 02:40.
+  const Y = 'scheduled__2026-03-01T02:00:00+00:00';
+  const T = 'scheduled__2026-03-02T02:00:00+00:00';
+  const hung: AirflowScenario = {
+    dags: [
+      { dag_id: 'silver_orders', schedule: '0 2 * * *', max_active_runs: 1 },
+      { dag_id: 'gold_daily', schedule: '0 2 * * *' },
+    ],
+    dag_runs: [
+      {
+        dag_id: 'silver_orders',
+        dag_run_id: Y,
+        run_type: 'scheduled',
+        run_after: '2026-03-01T02:00:00Z',
+        queued_at: '2026-03-01T02:00:01Z',
+        start_date: '2026-03-01T02:00:02Z',
+        end_date: null,
+        state: 'running',
+      },
+      {
+        dag_id: 'gold_daily',
+        dag_run_id: T,
+        run_type: 'scheduled',
+        run_after: '2026-03-02T02:00:00Z',
+        queued_at: '2026-03-02T02:00:01Z',
+        start_date: '2026-03-02T02:00:02Z',
+        end_date: '2026-03-02T02:40:02Z',
+        state: 'failed',
+      },
+    ],
+    task_instances: [
+      {
+        dag_id: 'silver_orders',
+        dag_run_id: Y,
+        task_id: 'extract',
+        try_number: 1,
+        queued_when: '2026-03-01T02:00:02Z',
+        start_date: '2026-03-01T02:00:03Z',
+        end_date: null,
+        state: 'running',
+        hostname: 'airflow-worker-1',
+      },
+      {
+        dag_id: 'gold_daily',
+        dag_run_id: T,
+        task_id: 'wait_for_silver',
+        try_number: 1,
+        queued_when: '2026-03-02T02:00:02Z',
+        start_date: '2026-03-02T02:00:03Z',
+        end_date: '2026-03-02T02:40:01Z',
+        state: 'failed',
+        hostname: 'airflow-worker-2',
+        operator: 'ExternalTaskSensor',
+        log: [
+          "[2026-03-02T02:00:04.000+0000] {external_task.py:251} INFO - Poking for tasks ['publish'] in dag silver_orders on 2026-03-02T02:00:00+00:00 ... ",
+          '[2026-03-02T02:40:01.000+0000] {task_runner.py:1084} ERROR - airflow.exceptions.AirflowSensorTimeout: Sensor has timed out',
+        ],
+      },
+    ],
+  };
+
+  it('reads the run still active however old, and Guardian roots the missing run at it', async () => {
+    const c = new ManualClock(Date.parse('2026-03-02T01:30:00Z'));
+    const s = await startAirflowStandIn({ scenario: hung, clock: c, username: 'guardian', password: 'pw' });
+    try {
+      const source = sourceOf(s.url, c);
+      const detector = createAirflowDagLateDetector();
+      const signals: Signal[] = [];
+      const seen: StateObservation[] = [];
+      for (
+        let t = Date.parse('2026-03-02T01:30:00Z');
+        t <= Date.parse('2026-03-02T02:45:00Z');
+        t += 5 * 60_000
+      ) {
+        await c.advanceTo(t);
+        for (const o of await source.poll()) {
+          if (o.type !== 'state') continue;
+          seen.push(o);
+          detector.observe(o, { now: () => t, emit: (x) => signals.push(x) });
+        }
+      }
+      // The first poll, an hour past any change of it, reports the hung run and its try.
+      expect(
+        seen.filter((o) => o.entity.includes(Y)).map((o) => `${o.entity.split('/').at(-1)}:${o.to}`),
+      ).toEqual([`${Y}:running`, 'extract:running']);
+      // The DAG with no next run is reported each poll, with its max_active_runs.
+      const silver = seen.filter((o) => o.entity === 'airflow:dag:silver_orders');
+      expect(silver).toHaveLength(16);
+      expect(silver[0]!.details).toEqual({ timetable: '0 2 * * *', maxActiveRuns: 1 });
+      // The sensor's failure says which DAG it waited for (its log tail keeps only the timeout).
+      const sensor = seen.find((o) => o.entity.endsWith('/wait_for_silver') && o.to === 'failed');
+      expect(sensor?.details.waited_for).toEqual(['silver_orders']);
+      expect(signals.map((x) => [x.kind, x.entity, new Date(x.time).toISOString()])).toEqual([
+        ['airflow.run_blocking', `airflow:dagrun:silver_orders/${Y}`, '2026-03-02T02:15:00.000Z'],
+      ]);
+      expect(signals[0]!.related).toEqual([
+        'airflow:dag:silver_orders',
+        `airflow:task:silver_orders/${Y}/extract`,
       ]);
     } finally {
       await s.close();

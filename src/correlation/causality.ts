@@ -258,7 +258,11 @@ function computeRole(s: RoleInput): SignalRole {
       // series are: what waits on it looks it up there.
       s.kind === 'airflow.component_unhealthy'
       ? [s.entity]
-      : [];
+      : // A run that holds its DAG's every slot is evidence about that DAG's work not progressing:
+        // what waits on the DAG (a sensor of another DAG) looks it up there.
+        s.kind === RUN_BLOCKING
+        ? s.related.filter((r) => r.startsWith('airflow:dag:'))
+        : [];
   const machine = failure ? machineOf(s, workerHost) : undefined;
   const dag = failure ? dagOf(s) : undefined;
   const way = dag ? wayOf(s) : undefined;
@@ -272,6 +276,8 @@ function computeRole(s: RoleInput): SignalRole {
       // Work handed to a component that never handed it back (a deferral whose trigger never
       // fired) waits on that component.
       ...[...names].filter((n) => HANDS_ON.has(n)),
+      // Work that waited for another DAG's work (a sensor naming that DAG) waits on that DAG.
+      ...[...names].filter((n) => n.startsWith('airflow:dag:') && n !== dagKeyOf(s)),
     ],
     writers: failure ? writersOf(s) : [],
     names: [...names],
@@ -301,6 +307,18 @@ function departedAt(s: RoleInput): number {
 /** Layers of the classes whose failure text names the machine at fault (`readFailureText`'s causes). */
 const TEXT_NAMES_MACHINE: ReadonlySet<string> = new Set(['infrastructure', 'engine']);
 
+/**
+ * A DAG's due run not created because its own active runs hold every `max_active_runs` slot
+ * (`detectors/airflow-dag-late.ts`): about the oldest of those runs.
+ */
+const RUN_BLOCKING = 'airflow.run_blocking';
+
+/** The DAG a task signal belongs to, as a key. */
+function dagKeyOf(s: Pick<RoleInput, 'entity'>): EntityKey | undefined {
+  const task = parseTaskKey(s.entity);
+  return task ? `airflow:dag:${task.dagId}` : undefined;
+}
+
 /** Signals of work that failed or went missing. */
 const FAILURE_KINDS = new Set([
   'airflow.task_retry',
@@ -314,6 +332,7 @@ const FAILURE_KINDS = new Set([
   'spark.worker_dead',
   'spark.connect_unreachable',
   'telemetry.silent',
+  RUN_BLOCKING,
 ]);
 
 /**
@@ -487,6 +506,9 @@ function hypothesisOf(
     // A run whose tasks do not start: what it waits on (a pool, the executor) unless that shows.
     case 'airflow.run_stalled':
       return self('run_stalled', 'task');
+    // A run that does not end and holds the slot its DAG's next run needs: itself.
+    case RUN_BLOCKING:
+      return self('run_blocking', 'task');
     default:
       break;
   }

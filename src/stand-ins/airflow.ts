@@ -11,6 +11,8 @@ export interface AirflowScenario {
     is_paused?: boolean;
     fileloc?: string;
     schedule?: string | null;
+    /** Runs of the DAG that may be active at once (Airflow's default: 16). */
+    max_active_runs?: number;
   }[];
   dag_runs?: ScenarioDagRun[];
   task_instances?: ScenarioTry[];
@@ -256,6 +258,9 @@ export async function startAirflowStandIn(
     const since = u.searchParams.has('updated_at_gte')
       ? t(u.searchParams.get('updated_at_gte'))
       : Number.NEGATIVE_INFINITY;
+    // Airflow's `state` filter, repeatable: any of the states given.
+    const states = new Set(u.searchParams.getAll('state'));
+    const inState = (body: Record<string, unknown>) => states.size === 0 || states.has(String(body.state));
     const page = <T>(items: T[], field: string) =>
       send(res, 200, {
         [field]: items.slice(offset, offset + Math.min(limit, maxPage)),
@@ -269,7 +274,7 @@ export async function startAirflowStandIn(
     if (path === '/api/v2/dags/~/dagRuns') {
       const runs = (sc.dag_runs ?? [])
         .map((r) => runAt(r, now))
-        .filter((r) => r !== undefined && r.updated >= since);
+        .filter((r) => r !== undefined && r.updated >= since && inState(r.body));
       return page(
         runs.map((r) => r!.body),
         'dag_runs',
@@ -278,7 +283,7 @@ export async function startAirflowStandIn(
     if (path === '/api/v2/dags/~/dagRuns/~/taskInstances') {
       return page(
         currentTis(now)
-          .filter((x) => x.updated >= since)
+          .filter((x) => x.updated >= since && inState(x.body))
           .map((x) => x.body),
         'task_instances',
       );
@@ -387,7 +392,7 @@ function dagBody(d: NonNullable<AirflowScenario['dags']>[number], nextRunAfter: 
     is_backfillable: Boolean(d.schedule),
     tags: (d.tags ?? []).map((name) => ({ name, dag_id: d.dag_id, dag_display_name: d.dag_id })),
     max_active_tasks: 16,
-    max_active_runs: 16,
+    max_active_runs: d.max_active_runs ?? 16,
     max_consecutive_failed_dag_runs: 0,
     has_task_concurrency_limits: false,
     has_import_errors: false,

@@ -156,6 +156,23 @@ export class AirflowClient {
     });
   }
 
+  /**
+   * DAG runs in one state however long ago they last changed (`state`, no `updated_at_gte`): the
+   * runs still active when Guardian starts, which an update window does not reach (a run that hangs
+   * changes nothing for hours).
+   */
+  dagRunsInState(state: string): Promise<Listed<DagRun>> {
+    return this.#list<DagRun>('/api/v2/dags/~/dagRuns', 'dag_runs', { state, order_by: 'id' });
+  }
+
+  /** Task instances (latest try of each) in one state however long ago they last changed. */
+  taskInstancesInState(state: string): Promise<Listed<TaskInstance>> {
+    return this.#list<TaskInstance>('/api/v2/dags/~/dagRuns/~/taskInstances', 'task_instances', {
+      state,
+      order_by: 'id',
+    });
+  }
+
   /** Every try of one task instance (`/tries`), for tries that ended between two polls. */
   async tries(
     ti: Pick<TaskInstance, 'dag_id' | 'dag_run_id' | 'task_id' | 'map_index'>,

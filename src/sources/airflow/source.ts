@@ -5,6 +5,7 @@ import { tablesUsed, tablesWritten } from '../../logs/table-lineage.ts';
 import type { Logger } from '../../telemetry/logger.ts';
 import { type PollSource, sourceEntity } from '../source.ts';
 import { AirflowClient, type AirflowClientOptions, type DagRun, type TaskInstance } from './client.ts';
+import { dagsWaitedFor } from './sensor-waits.ts';
 
 export interface AirflowSourceOptions extends AirflowClientOptions {
   clock: Clock;
@@ -37,6 +38,28 @@ export interface AirflowSourceOptions extends AirflowClientOptions {
    * @defaultValue true
    */
   readWrites?: boolean;
+}
+
+/** States of a DAG run that is still to end. */
+const ACTIVE_RUN_STATES = ['queued', 'running'];
+/** States of a try that is still to end (queued, or doing or waiting on something). */
+const ACTIVE_TRY_STATES = [
+  'queued',
+  'running',
+  'deferred',
+  'up_for_retry',
+  'up_for_reschedule',
+  'restarting',
+];
+
+/** Items of every state given (one request per state: each is listed alone). */
+async function inStates<T>(
+  states: readonly string[],
+  list: (state: string) => Promise<{ items: T[] }>,
+): Promise<T[]> {
+  const out: T[] = [];
+  for (const state of states) out.push(...(await list(state)).items);
+  return out;
 }
 
 /** States a task try or DAG run does not leave. */
@@ -103,13 +126,18 @@ export function createAirflowSource(options: AirflowSourceOptions): PollSource {
     observations.push(...healthObservations(h, clock.now()));
 
     const runs = await client.dagRunsUpdatedSince(since);
-    for (const run of runs.items) {
+    // The first poll also reads the work still active however long ago it last changed: a run
+    // that hangs changes nothing, and is what keeps its DAG's next run from being created.
+    const first = watermark === undefined;
+    const activeRuns = first ? await inStates(ACTIVE_RUN_STATES, (s) => client.dagRunsInState(s)) : [];
+    for (const run of [...activeRuns, ...runs.items]) {
       const obs = runObservation(run);
       if (obs) observations.push(obs);
     }
 
     const tis = await client.taskInstancesUpdatedSince(since);
-    for (const ti of tis.items) observations.push(...(await taskObservations(ti)));
+    const activeTis = first ? await inStates(ACTIVE_TRY_STATES, (s) => client.taskInstancesInState(s)) : [];
+    for (const ti of [...activeTis, ...tis.items]) observations.push(...(await taskObservations(ti)));
 
     const errors = await client.importErrors();
     const current = new Map(errors.items.map((e) => [e.filename, e.stack_trace]));
@@ -141,8 +169,9 @@ export function createAirflowSource(options: AirflowSourceOptions): PollSource {
     for (const dag of dags.items) {
       const nextRunAfter = parseTime(dag.next_dagrun_run_after);
       if (nextRunAfter !== undefined) scheduled.set(dag.dag_id, dag.fileloc ?? undefined);
-      // No next run now, nor at the last poll: nothing to report.
-      else if (!scheduledDags.has(dag.dag_id)) continue;
+      // No next run now, nor at the last poll: news only for a DAG that runs on a schedule and
+      // is not paused (its active runs may hold every slot `max_active_runs` gives it).
+      else if (!scheduledDags.has(dag.dag_id) && (dag.is_paused || !dag.timetable_summary)) continue;
       observations.push(
         stateObservation(
           entityKey.dag(dag.dag_id),
@@ -285,6 +314,9 @@ export function createAirflowSource(options: AirflowSourceOptions): PollSource {
         // that was changing one of them meanwhile is related to the failure.
         const used = tablesUsed(log.join('\n'));
         if (used.length > 0) details.tables = used.slice(0, MAX_DATA_SETS);
+        // The DAGs a sensor waited for (the log tail keeps its timeout, not what it poked for).
+        const waited = dagsWaitedFor(log.join('\n'));
+        if (waited.length > 0) details.waited_for = waited;
       } catch (err) {
         details.log_error = (err as Error).message;
       }
