@@ -722,6 +722,7 @@ export function rankRootCause(
   }
   const failures = [...earliest.values()];
   inferNamedHosts(failures, byEntity);
+  inferWaitedDags(failures, byEntity);
   const onMachine = inferMachines(failures, byEntity, machinesOf(signals));
   // what each failure used that other work was writing (a Spark job: what its task's statements used)
   // (a storm of failures none of which used a table someone was writing costs one pass)
@@ -1037,6 +1038,38 @@ function inferNamedHosts(failures: readonly RankInput[], byEntity: Map<EntityKey
           kind,
           layer: 'infrastructure',
           title: `${host.slice(5)} failing: named by failures of ${dags.size} DAGs`,
+        },
+        fs,
+      ),
+      namedOnly: true,
+    });
+  }
+}
+
+/**
+ * A DAG whose work failures of several DAGs waited for (their sensors name it, `SignalRole.waitsOn`)
+ * and that no signal is about: its work did not happen, which is what they have in common. A
+ * candidate of its own, inferred from the waiting (a run that holds the DAG's slot, or its missing
+ * run, is observed and explains them first).
+ */
+function inferWaitedDags(failures: readonly RankInput[], byEntity: Map<EntityKey, Candidate>): void {
+  const waiting = new Map<EntityKey, RankInput[]>();
+  for (const f of failures)
+    for (const w of roleOf(f).waitsOn)
+      if (w.startsWith('airflow:dag:') && !byEntity.has(w)) push(waiting, w, f);
+  if (waiting.size === 0) return;
+  const observed = new Set<EntityKey>();
+  for (const c of byEntity.values()) for (const r of c.resources) observed.add(r);
+  for (const [dag, fs] of waiting) {
+    const dags = new Set(fs.flatMap((f) => dagOf(f) ?? [])).size;
+    if (dags < INFERRED_AFTER_DAGS || observed.has(dag)) continue;
+    byEntity.set(dag, {
+      ...inferred(
+        {
+          entity: dag,
+          kind: 'waited_for',
+          layer: 'task',
+          title: `DAG ${dag.slice('airflow:dag:'.length)}: its work, which sensors of ${dags} DAGs waited for, did not happen`,
         },
         fs,
       ),

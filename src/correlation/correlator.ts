@@ -523,6 +523,8 @@ export class Correlator {
       if (role.alsoAbout.length > 0 && r.names.some(named(role.alsoAbout))) return true;
       if (signal.errorClass && s.errorClass === signal.errorClass && r.names.some(named(role.names)))
         return true;
+      // Work of other DAGs that waited for one DAG's work, which did not happen: one cause.
+      if (role.waitsOn.some((w) => w.startsWith('airflow:dag:') && r.waitsOn.includes(w))) return true;
       return r.resources.some((k) => k.startsWith('name:') && role.resources.includes(k));
     });
   }
@@ -754,6 +756,8 @@ class WorkingSet {
       for (const f of role.failures) failures.add(f);
       for (const h of role.namedHosts) symptomHosts.add(h);
       for (const r of role.names) if (isResource(r)) resources.add(r);
+      // what its work waited for (another DAG): what else waits for it finds this incident
+      for (const r of role.waitsOn) if (r.startsWith('airflow:dag:')) resources.add(r);
       for (const r of role.resources) resources.add(r);
       for (const r of role.alsoAbout) resources.add(r);
       if (role.machine) machines.add(role.machine);

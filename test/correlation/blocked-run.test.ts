@@ -113,3 +113,35 @@ describe('a run that does not end and holds its DAG’s only slot', () => {
     expect(open).toEqual([]);
   });
 });
+
+describe('sensors of several DAGs that waited for one DAG whose work did not happen', () => {
+  it('are one incident, rooted at the DAG they waited for', async () => {
+    const open = await correlateOn(
+      endpoint(),
+      [
+        // more than the 15-min burst apart: only what they waited for ties them
+        sensorTimedOut('gold_daily', 'carriers_daily', 20, 'airflow-worker-2'),
+        sensorTimedOut('finance_daily', 'carriers_daily', 38, 'airflow-worker-3'),
+        sensorTimedOut('ops_daily', 'carriers_daily', 56, 'airflow-worker-1'),
+      ],
+      { detectors: detectors() },
+    );
+    expect(open).toHaveLength(1);
+    expect(open[0]!.signals).toHaveLength(3);
+    expect(open[0]!.rootCause).toMatchObject({ entity: 'airflow:dag:carriers_daily', kind: 'waited_for' });
+  });
+
+  it('keep apart when they waited for different DAGs, and one DAG waiting is rooted at itself', async () => {
+    // more than the 15-min burst apart: failing the same way is no tie then
+    const open = await correlateOn(
+      endpoint(),
+      [
+        sensorTimedOut('gold_daily', 'carriers_daily', 20, 'airflow-worker-2'),
+        sensorTimedOut('finance_daily', 'invoices_daily', 45, 'airflow-worker-3'),
+      ],
+      { detectors: detectors() },
+    );
+    expect(open).toHaveLength(2);
+    for (const i of open) expect(i.rootCause?.entity).toBe(i.signals[0]!.entity);
+  });
+});
