@@ -310,6 +310,30 @@ describe('Airflow source', () => {
     ]);
   });
 
+  it('reads the runs and tries still active, however old, at its first poll only, each once', async () => {
+    handler = airflow([ti(1, 'running', { start_date: '2026-03-01T02:10:00Z', end_date: null })]);
+    const s = source();
+    const first = states(await s.poll());
+    const listed = (path: string) =>
+      requests
+        .filter((r) => new URL(r.path, 'http://x').pathname === path)
+        .flatMap((r) => new URL(r.path, 'http://x').searchParams.getAll('state'));
+    expect(listed('/api/v2/dags/~/dagRuns')).toEqual(['queued', 'running']);
+    expect(listed('/api/v2/dags/~/dagRuns/~/taskInstances')).toEqual([
+      'queued',
+      'running',
+      'deferred',
+      'up_for_retry',
+      'up_for_reschedule',
+      'restarting',
+    ]);
+    // listed by state and as updated: reported once
+    expect(first.filter((o) => o.entity.endsWith('/task_1')).map((o) => o.to)).toEqual(['running']);
+    requests.length = 0;
+    await s.poll();
+    expect(requests.some((r) => r.path.includes('state='))).toBe(false);
+  });
+
   it('polls from a watermark on Airflow’s clock, with overlap', async () => {
     handler = airflow([]);
     const s = source();
