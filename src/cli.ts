@@ -51,11 +51,12 @@ const COMMANDS: Record<string, Command> = {
       (await import('./replay/commands.ts')).replayCommand(positionals[0], values as ReplayArgs),
   },
   demo: {
-    usage: 'guardian demo [--port 8080] [--exit]',
+    usage: 'guardian demo [--scenario FILE] [--port 8080] [--exit]',
     summary:
-      'Replay the shipped scenario (a spot worker reclaimed mid-batch), print the Slack messages\n' +
-      'Guardian would have posted, and keep the HTTP API up (--exit: stop after printing).',
-    options: { port: { type: 'string' }, exit: { type: 'boolean' } },
+      'Replay the shipped scenario (a spot worker reclaimed mid-batch), or any night with\n' +
+      '--scenario, print the Slack messages Guardian would have posted, and keep the HTTP API\n' +
+      'up (--exit: stop after printing).',
+    options: { scenario: { type: 'string' }, port: { type: 'string' }, exit: { type: 'boolean' } },
     run: async (values) => (await import('./replay/commands.ts')).demoCommand(values as DemoArgs),
   },
   logs: {

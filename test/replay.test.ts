@@ -121,4 +121,25 @@ describe('guardian demo', () => {
     expect(r.stdout).toContain('10.0.6.44');
     expect(r.stdout).toMatch(/The HTTP API is up: http:\/\/127\.0\.0\.1:\d+\/docs/);
   });
+
+  it('replays the night --scenario names instead, and names a file it cannot read', () => {
+    const night = path.resolve(ROOT, '../shared/scenarios/open/open-03-connect-server-down.json');
+    const r = guardian('demo', '--scenario', night, '--port', '0', '--exit');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('Replaying "open-03-connect-server-down"');
+    expect(r.stdout).not.toContain('demo-nightly-spot-loss');
+    expect(r.stdout).toMatch(/What Guardian posted to Slack \(\d+ messages\)/);
+    expect(r.stdout).toContain('new message in #');
+
+    const missing = guardian(
+      'demo',
+      '--scenario',
+      path.join(work, 'no-such-night.json'),
+      '--port',
+      '0',
+      '--exit',
+    );
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toContain('no-such-night.json');
+  });
 });

@@ -78,17 +78,20 @@ export async function replayCommand(file: string | undefined, args: ReplayArgs):
 }
 
 export interface DemoArgs {
+  /** A guardian-scenario/1 night to replay instead of the shipped one. */
+  scenario?: string | undefined;
   port?: string | undefined;
   /** Print and exit instead of keeping the API up (tests, CI). */
   exit?: boolean | undefined;
 }
 
 /**
- * `guardian demo`: replays the shipped scenario (a spot worker reclaimed mid-batch), prints the
- * Slack messages Guardian would have posted, and keeps the HTTP API up with the incidents.
+ * `guardian demo`: replays the shipped scenario (a spot worker reclaimed mid-batch), or the night
+ * `--scenario` names, prints the Slack messages Guardian would have posted, and keeps the HTTP
+ * API up with the incidents.
  */
 export async function demoCommand(args: DemoArgs): Promise<number> {
-  const scenario = load(DEMO_SCENARIO);
+  const scenario = load(args.scenario ?? DEMO_SCENARIO);
   if (!scenario) return 2;
   const port = args.port === undefined ? 8080 : Number(args.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) return usage(`--port: not a port: ${args.port}`);
