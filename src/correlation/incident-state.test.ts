@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Signal } from '../core/index.ts';
-import { applySignal, INCIDENT_LIMITS, openIncident } from './incident-state.ts';
+import type { Incident, Signal } from '../core/index.ts';
+import { applySignal, INCIDENT_LIMITS, merge, openIncident } from './incident-state.ts';
 
 const t0 = Date.parse('2026-03-02T02:00:00Z');
 
@@ -251,5 +251,93 @@ describe('an incident whose cause took a host away for good', () => {
     expect(applySignal(incident, retry('a', 'resolved', t0 + 600_000), t0 + 600_000).incident.status).toBe(
       'open',
     );
+  });
+});
+
+describe("a task's state in the impact", () => {
+  const entity = 'airflow:task:ledger_daily/scheduled__2026-03-02T02:00:00+00:00/bronze_ledger';
+  const tryOf = (kind: string, status: Signal['status'], at: number, over: Partial<Signal> = {}): Signal =>
+    signal({
+      fingerprint: `${kind}-${entity}`,
+      kind,
+      status,
+      entity,
+      related: ['airflow:dagrun:ledger_daily/scheduled__2026-03-02T02:00:00+00:00'],
+      severity: kind === 'airflow.task_failed' ? 'high' : 'low',
+      title: kind,
+      time: at,
+      errorClass: 'database_unavailable',
+      ...over,
+    });
+  const stateOf = (i: Incident) => i.impact?.tasks.find((t) => t.entity === entity)?.state;
+
+  it('is failed, not recovered, when the retry clears because the task failed for good', () => {
+    for (const order of ['retry cleared first', 'failure first'] as const) {
+      let { incident } = openIncident(tryOf('airflow.task_retry', 'firing', t0), t0);
+      expect(stateOf(incident)).toBe('retrying');
+      const cleared = tryOf('airflow.task_retry', 'resolved', t0 + 300_000);
+      const failed = tryOf('airflow.task_failed', 'firing', t0 + 300_000);
+      for (const s of order === 'retry cleared first' ? [cleared, failed] : [failed, cleared])
+        incident = applySignal(incident, s, t0 + 300_000).incident;
+      expect(stateOf(incident), order).toBe('failed');
+      expect(incident.title, order).not.toMatch(/recovered/);
+    }
+  });
+
+  it('is recovered when the retry clears and nothing else fails, or when the final failure clears', () => {
+    let { incident } = openIncident(tryOf('airflow.task_retry', 'firing', t0), t0);
+    incident = applySignal(
+      incident,
+      tryOf('airflow.task_retry', 'resolved', t0 + 300_000),
+      t0 + 300_000,
+    ).incident;
+    expect(stateOf(incident)).toBe('recovered');
+
+    ({ incident } = openIncident(tryOf('airflow.task_failed', 'firing', t0), t0));
+    incident = applySignal(
+      incident,
+      tryOf('airflow.task_failed', 'resolved', t0 + 900_000),
+      t0 + 900_000,
+    ).incident;
+    expect(stateOf(incident)).toBe('recovered');
+  });
+
+  it("is what both incidents' signals say when they merge", () => {
+    let a = openIncident(tryOf('airflow.task_retry', 'firing', t0), t0).incident;
+    a = applySignal(a, tryOf('airflow.task_retry', 'resolved', t0 + 300_000), t0 + 300_000).incident;
+    expect(stateOf(a)).toBe('recovered');
+    const b = openIncident(
+      tryOf('airflow.task_failed', 'firing', t0 + 300_000, { fingerprint: 'failed-for-good' }),
+      t0 + 300_000,
+    ).incident;
+    expect(stateOf(merge(a, b, t0 + 400_000).survivor.incident)).toBe('failed');
+    expect(stateOf(merge(b, a, t0 + 400_000).survivor.incident)).toBe('failed');
+  });
+
+  it('stays failed when a retry it no longer keeps clears after the task failed for good', () => {
+    const filler = (i: number): Signal =>
+      signal({
+        fingerprint: `other-${i}`,
+        kind: 'airflow.task_failed',
+        entity: `airflow:task:other_${i}/run/load`,
+        related: ['host:10.0.3.17'],
+        severity: 'high',
+        time: t0 + 1_000 + i,
+      });
+    let { incident } = openIncident(tryOf('airflow.task_retry', 'firing', t0), t0);
+    for (let i = 0; i <= INCIDENT_LIMITS.signals; i++)
+      incident = applySignal(incident, filler(i), t0 + 1_000 + i).incident;
+    incident = applySignal(
+      incident,
+      tryOf('airflow.task_failed', 'firing', t0 + 300_000),
+      t0 + 300_000,
+    ).incident;
+    const retryKept = incident.signals.some((s) => s.kind === 'airflow.task_retry' && s.entity === entity);
+    const applied = applySignal(
+      incident,
+      tryOf('airflow.task_retry', 'resolved', t0 + 300_001),
+      t0 + 300_001,
+    );
+    expect(stateOf(applied.incident), `retry signal kept: ${retryKept}`).toBe('failed');
   });
 });

@@ -200,6 +200,7 @@ export function merge(
 ): { survivor: Applied; absorbed: Applied } {
   const have = new Set(survivor.signals.map((s) => s.fingerprint));
   const moved = absorbed.signals.filter((s) => !have.has(s.fingerprint));
+  const signals = [...survivor.signals, ...moved];
   const reopened = survivor.status === 'resolved' && moved.some((s) => s.status === 'firing');
   const next = derive(
     {
@@ -207,10 +208,10 @@ export function merge(
       status: reopened ? 'open' : survivor.status,
       resolvedAt: reopened ? null : survivor.resolvedAt,
       updatedAt: now,
-      signals: [...survivor.signals, ...moved],
+      signals,
       entities: [...new Set([...survivor.entities, ...absorbed.entities])].slice(0, INCIDENT_LIMITS.entities),
       version: survivor.version + 1,
-      impact: mergeImpact(impactOf(survivor), impactOf(absorbed), have, absorbed.signals),
+      impact: mergeImpact(impactOf(survivor), impactOf(absorbed), have, absorbed.signals, signals),
       quiet: (survivor.quiet ?? true) && (absorbed.quiet ?? true),
       severity: maxSeverity(survivor.severity, absorbed.severity),
     },
@@ -392,26 +393,35 @@ function impactOf(incident: Incident): Impact {
   return impact;
 }
 
-/** The state a task signal shows its task in, if it is one. */
-function taskState(s: IncidentSignal): ImpactTask['state'] | undefined {
-  const state = TASK_STATE[s.kind];
-  if (!state) return undefined;
-  return s.status === 'resolved' && state !== 'upstream_failed' ? 'recovered' : state;
+/**
+ * What a task's signals say it is now. A firing one says it (failed for good outranks retrying);
+ * a cleared one says only that the task left that state: a retry clears when the task fails for
+ * good as well as when it succeeds. So a task has recovered when every signal it showed, other
+ * than upstream_failed, has cleared. Undefined when none of `signals` is about the task.
+ */
+function taskStateOf(entity: EntityKey, signals: readonly IncidentSignal[]): ImpactTask['state'] | undefined {
+  let firing: ImpactTask['state'] | undefined;
+  let cleared = false;
+  let upstream = false;
+  for (const s of signals) {
+    if (s.entity !== entity) continue;
+    const state = TASK_STATE[s.kind];
+    if (!state) continue;
+    if (state === 'upstream_failed') upstream = true;
+    else if (s.status === 'firing') firing = firing && rank(firing) > rank(state) ? firing : state;
+    else cleared = true;
+  }
+  return firing ?? (cleared ? 'recovered' : upstream ? 'upstream_failed' : undefined);
 }
 
 /**
- * The impact after `changed`: its task's state is the strongest its signals show (failed for good
- * outranks retrying; a recovery of the final state wins). One task changes, so this is a binary
- * search and a copy, never a pass over the incident.
+ * The impact after `changed`: its task's state is what its signals say now (`taskStateOf`). One
+ * task changes, so this is a binary search and a copy, never a pass over the impact.
  */
 function withTask(impact: Impact, changed: IncidentSignal, signals: readonly IncidentSignal[]): Impact {
-  let state = taskState(changed);
+  if (!TASK_STATE[changed.kind]) return impact;
+  const state = taskStateOf(changed.entity, signals.includes(changed) ? signals : [...signals, changed]);
   if (!state) return impact;
-  for (const s of signals) {
-    if (s.entity !== changed.entity || s === changed) continue;
-    const other = taskState(s);
-    if (other && rank(other) > rank(state)) state = other;
-  }
   const { dagId = '', runId = '', taskId = '' } = parseTaskKey(changed.entity) ?? {};
   const at = search(impact.tasks, changed.entity, (t) => t.entity);
   const tasks = [...impact.tasks];
@@ -431,19 +441,25 @@ function withTask(impact: Impact, changed: IncidentSignal, signals: readonly Inc
   return { ...impact, dags, tasks, ...(omitted > 0 ? { omittedTasks: omitted } : {}) };
 }
 
-/** Both impacts: a task's strongest state, DAGs united, Spark jobs counted once. */
+/**
+ * Both impacts: DAGs united, Spark jobs counted once; a task in both is what the signals of both
+ * say it is now, else (its signals trimmed away) the further on of the two states.
+ */
 function mergeImpact(
   a: Impact,
   b: Impact,
   survivorFingerprints: ReadonlySet<string>,
   absorbedSignals: readonly IncidentSignal[],
+  signals: readonly IncidentSignal[],
 ): Impact {
   const tasks = new Map(a.tasks.map((t) => [t.entity, t]));
   let omitted = (a.omittedTasks ?? 0) + (b.omittedTasks ?? 0);
   for (const t of b.tasks) {
     const prev = tasks.get(t.entity);
     if (prev) {
-      if (rank(t.state) > rank(prev.state)) tasks.set(t.entity, t);
+      const state =
+        taskStateOf(t.entity, signals) ?? (rank(t.state) > rank(prev.state) ? t.state : prev.state);
+      if (state !== prev.state) tasks.set(t.entity, { ...prev, state });
     } else if (tasks.size < INCIDENT_LIMITS.impactTasks) tasks.set(t.entity, t);
     else omitted++;
   }
@@ -461,14 +477,17 @@ function mergeImpact(
 
 /**
  * A task signal the incident no longer keeps (trimmed in a storm) has cleared: its task shows as
- * recovered. Anything else the incident does not hold changes nothing.
+ * recovered, if it was still in the state that signal showed. Anything else the incident does not
+ * hold changes nothing.
  */
 function recoverDropped(current: Incident, signal: Signal, now: number): Applied {
   const none: Applied = { incident: current, change: 'none', events: [] };
   const impact = current.impact;
   if (!impact || !TASK_STATE[signal.kind] || signal.kind === 'airflow.task_upstream_failed') return none;
   const at = search(impact.tasks, signal.entity, (t) => t.entity);
-  if (!at.found || impact.tasks[at.index]!.state === 'recovered') return none;
+  // A cleared signal recovers the task only from the state it showed: a retry that clears as the
+  // task fails for good leaves it failed.
+  if (!at.found || impact.tasks[at.index]!.state !== TASK_STATE[signal.kind]) return none;
   const tasks = [...impact.tasks];
   tasks[at.index] = { ...tasks[at.index]!, state: 'recovered' };
   const next = { ...impact, tasks };
