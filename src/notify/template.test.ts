@@ -460,3 +460,118 @@ describe('validateBlocks', () => {
     expect(truncate('ab😀cd', 4)).toBe('ab…');
   });
 });
+
+describe('a root cause that is only the first failure', () => {
+  const run = 'scheduled__2026-03-02T02:00:00+00:00';
+  const failedTry = (dag: string, at: number, over: Partial<IncidentSignal> = {}): IncidentSignal =>
+    signal(at, {
+      fingerprint: `retry-${dag}`,
+      kind: 'airflow.task_retry',
+      entity: `airflow:task:${dag}/${run}/extract`,
+      related: [`airflow:dagrun:${dag}/${run}`],
+      severity: 'low',
+      title: `Airflow task ${dag}.extract failed try 1 and will retry`,
+      detector: 'airflow-task-failure',
+      firstSeen: t0 + at * 1000,
+      lastSeen: t0 + at * 1000,
+      errorClass: 'database_unavailable',
+      evidence: [],
+      ...over,
+    });
+  const dbLog = signal(0, {
+    fingerprint: 'db-log',
+    kind: 'log.signature',
+    entity: 'log:{host="erp-db",level="fatal",service_name="postgresql"}',
+    related: ['host:erp-db'],
+    severity: 'critical',
+    title: 'Database refusing connections (slots or pool exhausted) in postgresql@erp-db',
+    firstSeen: t0 - 360_000,
+    lastSeen: t0 - 360_000,
+    evidence: [],
+  });
+  const chatter = signal(1, {
+    fingerprint: 'chatter',
+    kind: 'log.new_line',
+    entity: 'log:{host="airflow-scheduler-1",level="info",service_name="airflow-scheduler"}',
+    severity: 'info',
+    title: 'New in airflow-scheduler: Marking run successful',
+    firstSeen: t0 - 600_000,
+    lastSeen: t0 - 600_000,
+    evidence: [],
+  });
+  const dags = ['ledger_daily', 'assets_daily', 'inventory_daily'];
+  const tasks = dags.map((dag) => ({
+    entity: `airflow:task:${dag}/${run}/extract`,
+    dagId: dag,
+    runId: run,
+    taskId: 'extract',
+    state: 'retrying' as const,
+  }));
+  const firstFailure = (over: Partial<Incident> = {}): Incident =>
+    incident({
+      title: 'Airflow task ledger_daily.extract failed try 1 and will retry',
+      rootCause: {
+        entity: `airflow:task:ledger_daily/${run}/extract`,
+        kind: 'database_unavailable',
+        confidence: 0.35,
+        title: 'Airflow task ledger_daily.extract failed try 1 and will retry',
+        evidence: ['00:00:00Z Airflow task ledger_daily.extract failed try 1 and will retry'],
+      },
+      signals: [chatter, dbLog, ...dags.map((dag, i) => failedTry(dag, i))],
+      impact: { dags: [...dags].sort(), tasks, sparkJobs: 0 },
+      ...over,
+    });
+
+  it('says no cause is singled out, what the failures share, which came first and what came before', () => {
+    const m = renderIncidentMessage(firstFailure());
+    expect(m.blocks[0]).toEqual({
+      type: 'header',
+      text: {
+        type: 'plain_text',
+        text: ':large_orange_circle: Database refusing connections (slots or pool exhausted) — 3 tasks in 3 DAGs up for retry',
+        emoji: true,
+      },
+    });
+    const all = everything(m);
+    expect(all).toContain('*Probable cause* · not singled out yet');
+    expect(all).not.toContain('35% confidence');
+    expect(all).toContain('3 DAGs fail alike: Database refusing connections (slots or pool exhausted)');
+    expect(all).toContain('first ledger_daily.extract at 02:11:00Z');
+    // the most severe signal of something other than the work, seen before the first failure; not info chatter
+    expect(all).toContain(
+      'seen before it: Database refusing connections (slots or pool exhausted) in postgresql@erp-db at 02:05:00Z',
+    );
+    expect(all).not.toContain('Marking run successful');
+    expect(validateBlocks(m.blocks)).toEqual([]);
+  });
+
+  it('counts the DAGs when the failures share no class, and names nothing seen before when nothing was', () => {
+    const signals = dags.map((dag, i) =>
+      failedTry(dag, i, { errorClass: i === 0 ? 'database_unavailable' : undefined }),
+    );
+    const all = everything(renderIncidentMessage(firstFailure({ signals })));
+    expect(all).toContain(':large_orange_circle: Failures in 3 DAGs — 3 tasks in 3 DAGs up for retry');
+    expect(all).toContain('tasks of 3 DAGs fail · first ledger_daily.extract at 02:11:00Z');
+    expect(all).not.toContain('seen before it');
+  });
+
+  it('keeps the cause when the task is the cause: one DAG failing, or a task that did not fail', () => {
+    const oneDag = firstFailure({
+      signals: [failedTry('ledger_daily', 0)],
+      impact: { dags: ['ledger_daily'], tasks: tasks.slice(0, 1), sparkJobs: 0 },
+    });
+    expect(everything(renderIncidentMessage(oneDag))).toContain('*Probable cause* · 35% confidence');
+
+    const writer = firstFailure({
+      rootCause: {
+        entity: `airflow:task:dim_refresh/${run}/rebuild`,
+        kind: 'upstream_write',
+        confidence: 0.75,
+        title: 'dim_refresh.rebuild wrote silver.dim just before tasks of 3 DAGs reading it failed',
+      },
+    });
+    const all = everything(renderIncidentMessage(writer));
+    expect(all).toContain('*Probable cause* · 75% confidence');
+    expect(all).toContain('dim_refresh.rebuild wrote silver.dim');
+  });
+});

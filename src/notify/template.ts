@@ -1,10 +1,11 @@
 import type { Evidence, ImpactTask, Incident, IncidentSignal, Severity } from '../core/index.ts';
-import { severityRank } from '../core/index.ts';
+import { parseTaskKey, severityRank } from '../core/index.ts';
 import { goneAbsences } from '../correlation/incident-state.ts';
 import type { DiagnosticResult } from '../diagnostics/diagnostic.ts';
 import type { Actor } from '../incidents/store.ts';
 import type { IncidentDraft } from '../llm/draft.ts';
 import { redact } from '../logs/redact.ts';
+import { errorClass } from '../logs/signatures.ts';
 import { BLOCK_KIT, blocksSize, escapeMrkdwn, truncate } from './block-kit.ts';
 import type { SlackBlock, SlackMessage } from './channel.ts';
 
@@ -140,7 +141,8 @@ const LIMITS = {
  */
 export function renderIncidentMessage(incident: Incident, options: RenderOptions = {}): SlackMessage {
   const draft = options.draft ?? null;
-  const cause = oneLine(draft?.title || incident.rootCause?.title || incident.title);
+  const unexplained = firstFailureOnly(incident);
+  const cause = oneLine(draft?.title || unexplained?.headline || incident.rootCause?.title || incident.title);
   const blocks: SlackBlock[] = [
     { type: 'header', text: { type: 'plain_text', text: headline(incident, cause), emoji: true } },
     section(statusLine(incident, options.actions ?? [])),
@@ -149,7 +151,7 @@ export function renderIncidentMessage(incident: Incident, options: RenderOptions
   const impact = impactSection(incident, draft);
   if (impact) blocks.push(section(impact));
 
-  const why = causeSection(incident, draft);
+  const why = causeSection(incident, draft, unexplained);
   if (why) blocks.push(section(why));
 
   const steps = nextSteps(draft, options.playbooks ?? []);
@@ -411,13 +413,20 @@ function impactCounts(impact: NonNullable<Incident['impact']>): {
 }
 
 /** Probable cause, its confidence, and the one-line reason: the evidence that weighs most. */
-function causeSection(incident: Incident, draft: IncidentDraft | null): string | undefined {
+function causeSection(
+  incident: Incident,
+  draft: IncidentDraft | null,
+  unexplained: FirstFailureOnly | undefined,
+): string | undefined {
   const rc = incident.rootCause;
   if (!rc && !draft?.probableCause.text) return undefined;
   const confidence = rc ? rc.confidence : draft!.probableCause.confidence;
   const head = `*Probable cause* · ${percent(confidence)} confidence`;
   if (draft?.probableCause.text) {
     return `${head}\n${escapeMrkdwn(truncate(oneLine(draft.probableCause.text), LIMITS.causeLine))}`;
+  }
+  if (unexplained) {
+    return `*Probable cause* · not singled out yet\n${escapeMrkdwn(truncate(oneLine(unexplained.line), LIMITS.causeLine))}`;
   }
   const what = rc!.title ?? `${rc!.kind} on ${rc!.entity}`;
   const evidence = (rc!.evidence ?? []).filter((e) => e !== what);
@@ -438,6 +447,67 @@ function causeSection(incident: Incident, draft: IncidentDraft | null): string |
         ? ` since ${first[1]}${more}`
         : `: ${evidence[0]}${more}`;
   return `${head}\n${escapeMrkdwn(truncate(oneLine(`${what}${reason}`), LIMITS.causeLine))}`;
+}
+
+/** What the message says instead of a cause when the root cause is only the first failure. */
+interface FirstFailureOnly {
+  /** For the header: what the failures share, else how many DAGs fail. */
+  readonly headline: string;
+  /** For the cause section: what they share, the first of them, and what was seen before it. */
+  readonly line: string;
+}
+
+const FAILED_TRY_KINDS = new Set(['airflow.task_retry', 'airflow.task_failed']);
+/** Signals that are themselves failures of work, never the evidence of what made it fail. */
+const WORK = /^(airflow:(task|dagrun|dag):|spark:(job|stage):)/;
+
+/**
+ * The root cause is one of the incident's own failed tasks, ranked first only because it failed
+ * first, while tasks of other DAGs fail too: nothing the graph holds explains them. Naming that
+ * task as the cause would send the engineer to a victim. The message says so, says what the
+ * failures share (their error class, when most of them have one), which failed first, and the
+ * most severe signal of something else seen before it: the lead the ranking could not tie in.
+ */
+function firstFailureOnly(incident: Incident): FirstFailureOnly | undefined {
+  const rc = incident.rootCause;
+  const dags = (incident.impact?.dags.length ?? 0) + (incident.impact?.omittedDags ?? 0);
+  if (!rc?.entity.startsWith('airflow:task:') || dags < 2) return undefined;
+  const tries = incident.signals.filter((s) => FAILED_TRY_KINDS.has(s.kind));
+  if (!tries.some((s) => s.entity === rc.entity)) return undefined;
+  let first = tries[0]!;
+  const classes = new Map<string, number>();
+  for (const s of tries) {
+    if (s.firstSeen < first.firstSeen) first = s;
+    if (s.errorClass) classes.set(s.errorClass, (classes.get(s.errorClass) ?? 0) + 1);
+  }
+  const [top, n] = [...classes].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0] ?? [];
+  const shared = top !== undefined && n! * 2 >= tries.length ? (errorClass(top)?.title ?? top) : undefined;
+  let lead: IncidentSignal | undefined;
+  for (const s of incident.signals) {
+    if (WORK.test(s.entity) || s.firstSeen > first.firstSeen) continue;
+    if (severityRank(s.severity) < severityRank('high')) continue;
+    if (
+      !lead ||
+      severityRank(s.severity) > severityRank(lead.severity) ||
+      (s.severity === lead.severity && s.firstSeen < lead.firstSeen)
+    )
+      lead = s;
+  }
+  const task = parseTaskKey(first.entity);
+  const name = task ? `${task.dagId}.${task.taskId}` : first.entity;
+  const alike = shared
+    ? `${count(dags, 'DAG')} fail alike: ${shared}`
+    : `tasks of ${count(dags, 'DAG')} fail`;
+  const before = lead ? ` · seen before it: ${lead.title} at ${clock(lead.firstSeen)}` : '';
+  return {
+    headline: shared ?? `Failures in ${count(dags, 'DAG')}`,
+    line: `${alike} · first ${name} at ${clock(first.firstSeen)}${before}`,
+  };
+}
+
+/** `02:07:00Z`: the time of day, as evidence lines give it. */
+function clock(ms: number): string {
+  return `${new Date(ms).toISOString().slice(11, 19)}Z`;
 }
 
 /** An evidence line led by the time it was seen (`02:07:00Z …`). */
