@@ -1,7 +1,13 @@
 import type { Evidence, Observation, Severity, Signal, StateObservation } from '../src/core/index.ts';
 import { parseTaskKey, stableId } from '../src/core/index.ts';
 import type { Detector, DetectorContext } from '../src/detection/engine.ts';
-import { EXCEPTION_LABEL, readFailureText } from '../src/logs/failure-text.ts';
+import {
+  ERROR_LINE_LABEL,
+  ERROR_LINE_MAX,
+  EXCEPTION_LABEL,
+  readFailureText,
+} from '../src/logs/failure-text.ts';
+import { redactCut } from '../src/logs/redact.ts';
 import {
   bareTable,
   TABLE_LAST_WRITTEN,
@@ -317,6 +323,13 @@ function toSignal(
   if (failure.errorClass) evidence.push({ kind: 'text', label: 'error class', text: failure.errorClass });
   else if (failure.exception)
     evidence.push({ kind: 'text', label: EXCEPTION_LABEL, text: failure.exception });
+  // The line an engineer reads first; redacted here, where the whole text is still at hand.
+  if (failure.errorLine)
+    evidence.push({
+      kind: 'text',
+      label: ERROR_LINE_LABEL,
+      text: redactCut(failure.errorLine, ERROR_LINE_MAX),
+    });
   // A try that waited deferred and failed because its trigger never fired waits on the component
   // that runs triggers and hands deferred work back.
   const handedOn = DEFERRAL_FAILED.test(text) ? [TRIGGERER] : [];

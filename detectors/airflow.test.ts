@@ -59,6 +59,24 @@ describe('airflow-task-failure', () => {
     expect(JSON.stringify(signals)).not.toMatch(/hunter2|AKIAABCDEFGHIJKLMNOP/);
   });
 
+  it('keeps the line its log ends with, redacted and cut, as the error an engineer reads first', () => {
+    const signals = run(createAirflowTaskFailureDetector(), [
+      taskState('running', 1),
+      taskState('failed', 1, t0, {
+        log: [
+          '[2026-03-02T02:12:39.000+0000] {task_runner.py:1084} ERROR - Task failed with exception\nTraceback (most recent call last):\n  File "x.py", line 1, in run',
+          `psycopg2.OperationalError: connection to postgres://etl:hunter2@erp-db:5432/erp failed: timeout ${'x'.repeat(400)}`,
+        ],
+      }),
+    ]);
+    const error = signals[0]!.evidence.find((e) => e.kind === 'text' && e.label === 'error');
+    expect(error?.kind === 'text' && error.text).toMatch(
+      /^psycopg2\.OperationalError: connection to postgres:\/\/etl:\[REDACTED\]@erp-db:5432\/erp failed: timeout x+…$/,
+    );
+    expect(error?.kind === 'text' && error.text.length).toBeLessThanOrEqual(240);
+    expect(JSON.stringify(signals)).not.toContain('hunter2');
+  });
+
   it('a try that fails then succeeds on retry: a retry signal that resolves, no failure', () => {
     const signals = run(createAirflowTaskFailureDetector(), [
       taskState('running', 1),

@@ -22,6 +22,9 @@ describe('the exception a failure reports', () => {
     ].join('\n');
     expect(lastError(text)).toContain('LockNotAvailable');
     expect(readFailureText(text).exception).toBe('LockNotAvailable');
+    expect(readFailureText(text).errorLine).toBe(
+      'psycopg2.errors.LockNotAvailable: canceling statement due to lock timeout',
+    );
   });
 
   it('reads a Java cause the same way', () => {
@@ -41,6 +44,9 @@ describe('the exception a failure reports', () => {
     ].join('\n');
     expect(lastError(text).split('\n')).toContain('\tstatus = StatusCode.UNAVAILABLE');
     expect(readFailureText(text).exception).toBe('SparkConnectGrpcException');
+    expect(readFailureText(text).errorLine).toBe(
+      'pyspark.errors.exceptions.connect.SparkConnectGrpcException: <_MultiThreadedRendezvous of RPC that terminated with:',
+    );
   });
 
   it('does not take a field or a word for an exception', () => {

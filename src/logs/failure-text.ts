@@ -19,6 +19,8 @@ export interface FailureText {
   readonly names: readonly EntityKey[];
   /** The name of the last exception the text reports (`ClientError`), if any. */
   readonly exception?: string;
+  /** The last line that reports an error, as the text has it (what an engineer reads first). */
+  readonly errorLine?: string;
 }
 
 /** How the correlator reasons about a failure class (the class itself: `src/logs/signatures.ts`). */
@@ -138,12 +140,14 @@ export function readFailureText(text: string, appId?: string): FailureText {
   const uses = endpoint ? [entityKey.sparkConnect(endpoint)] : [];
   const names = resourcesNamedIn(errorLines(text));
   const exception = exceptionOf(errorText);
+  const errorLine = lastErrorLine(errorText)?.trim();
   return {
     ...(errorClass ? { errorClass } : {}),
     causes: [...new Set(causes)],
     uses,
     names,
     ...(exception ? { exception } : {}),
+    ...(errorLine ? { errorLine } : {}),
   };
 }
 
@@ -168,6 +172,10 @@ export function exceptionOf(errorText: string): string | undefined {
 
 /** The evidence label of a failure's exception name, kept when no error class is known. */
 export const EXCEPTION_LABEL = 'exception';
+/** The evidence label of the last line of a failure's text that reports an error. */
+export const ERROR_LINE_LABEL = 'error';
+/** How much of that line a signal keeps. */
+export const ERROR_LINE_MAX = 240;
 
 /**
  * What a failure is, for comparing failures with each other: its error class when the signature
@@ -182,14 +190,24 @@ export function failureSignature(errorClass: string | undefined, exception: stri
 /** From the last line that reports an error to the end; the whole text when none does. */
 export function lastError(text: string): string {
   const lines = text.split('\n');
+  const i = lastErrorIndex(lines);
+  // include a few lines after: gRPC details and "Reason:" follow the exception line
+  return i < 0 ? text : lines.slice(Math.max(0, i - 1), i + 8).join('\n');
+}
+
+/** The last line that reports an error (`…Exception: message`, `ERROR - …`), if any. */
+export function lastErrorLine(text: string): string | undefined {
+  const lines = text.split('\n');
+  const i = lastErrorIndex(lines);
+  return i < 0 ? undefined : lines[i];
+}
+
+function lastErrorIndex(lines: readonly string[]): number {
   for (let i = lines.length - 1; i >= 0; i--) {
     // An indented line continues the one before it (a stack frame, the fields of a gRPC status,
     // a message on several lines): the error it belongs to is reported above it.
     const line = lines[i]!;
-    if ((/(ERROR|FATAL|Exception|Error)\b/.test(line) || RAISED.test(line)) && !/^\s/.test(line)) {
-      // include a few lines after: gRPC details and "Reason:" follow the exception line
-      return lines.slice(Math.max(0, i - 1), i + 8).join('\n');
-    }
+    if ((/(ERROR|FATAL|Exception|Error)\b/.test(line) || RAISED.test(line)) && !/^\s/.test(line)) return i;
   }
-  return text;
+  return -1;
 }

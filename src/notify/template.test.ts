@@ -475,7 +475,13 @@ describe('a root cause that is only the first failure', () => {
       firstSeen: t0 + at * 1000,
       lastSeen: t0 + at * 1000,
       errorClass: 'database_unavailable',
-      evidence: [],
+      evidence: [
+        {
+          kind: 'text',
+          label: 'error',
+          text: `psycopg2.OperationalError: connection to server at "erp-db" failed (${dag})`,
+        },
+      ],
       ...over,
     });
   const dbLog = signal(0, {
@@ -536,10 +542,10 @@ describe('a root cause that is only the first failure', () => {
     expect(all).toContain('*Probable cause* · not singled out yet');
     expect(all).not.toContain('35% confidence');
     expect(all).toContain('3 DAGs fail alike: Database refusing connections (slots or pool exhausted)');
-    expect(all).toContain('first ledger_daily.extract at 02:11:00Z');
-    // the most severe signal of something other than the work, seen before the first failure; not info chatter
+    // the most severe signal of something other than the work, seen before the first failure (not
+    // info chatter), then the first failure with the line its log ended with, cut to the line's room
     expect(all).toContain(
-      'seen before it: Database refusing connections (slots or pool exhausted) in postgresql@erp-db at 02:05:00Z',
+      'fail alike: Database refusing connections (slots or pool exhausted) · before them: Database refusing connections (slots or pool exhausted) in postgresql@erp-db at 02:05:00Z · first ledger_daily.extract at 02:11:00Z: psycopg2.OperationalError: connection',
     );
     expect(all).not.toContain('Marking run successful');
     expect(validateBlocks(m.blocks)).toEqual([]);
@@ -552,7 +558,7 @@ describe('a root cause that is only the first failure', () => {
     const all = everything(renderIncidentMessage(firstFailure({ signals })));
     expect(all).toContain(':large_orange_circle: Failures in 3 DAGs — 3 tasks in 3 DAGs up for retry');
     expect(all).toContain('tasks of 3 DAGs fail · first ledger_daily.extract at 02:11:00Z');
-    expect(all).not.toContain('seen before it');
+    expect(all).not.toContain('before them');
   });
 
   it('keeps the cause when the task is the cause: one DAG failing, or a task that did not fail', () => {

@@ -4,7 +4,8 @@ import { goneAbsences } from '../correlation/incident-state.ts';
 import type { DiagnosticResult } from '../diagnostics/diagnostic.ts';
 import type { Actor } from '../incidents/store.ts';
 import type { IncidentDraft } from '../llm/draft.ts';
-import { redact } from '../logs/redact.ts';
+import { ERROR_LINE_LABEL, EXCEPTION_LABEL } from '../logs/failure-text.ts';
+import { redact, redactCut } from '../logs/redact.ts';
 import { errorClass } from '../logs/signatures.ts';
 import { BLOCK_KIT, blocksSize, escapeMrkdwn, truncate } from './block-kit.ts';
 import type { SlackBlock, SlackMessage } from './channel.ts';
@@ -465,8 +466,10 @@ const WORK = /^(airflow:(task|dagrun|dag):|spark:(job|stage):)/;
  * The root cause is one of the incident's own failed tasks, ranked first only because it failed
  * first, while tasks of other DAGs fail too: nothing the graph holds explains them. Naming that
  * task as the cause would send the engineer to a victim. The message says so, says what the
- * failures share (their error class, when most of them have one), which failed first, and the
- * most severe signal of something else seen before it: the lead the ranking could not tie in.
+ * failures share (their error class, else the exception, when most of them have one), which
+ * failed first and the error its log ends with, and the most severe signal of something else
+ * seen before it: the lead the ranking could not tie in, put before the error so that it stays
+ * when the line is cut.
  */
 function firstFailureOnly(incident: Incident): FirstFailureOnly | undefined {
   const rc = incident.rootCause;
@@ -475,13 +478,14 @@ function firstFailureOnly(incident: Incident): FirstFailureOnly | undefined {
   const tries = incident.signals.filter((s) => FAILED_TRY_KINDS.has(s.kind));
   if (!tries.some((s) => s.entity === rc.entity)) return undefined;
   let first = tries[0]!;
-  const classes = new Map<string, number>();
+  const ways = new Map<string, number>();
   for (const s of tries) {
     if (s.firstSeen < first.firstSeen) first = s;
-    if (s.errorClass) classes.set(s.errorClass, (classes.get(s.errorClass) ?? 0) + 1);
+    const way = s.errorClass ? (errorClass(s.errorClass)?.title ?? s.errorClass) : textOf(s, EXCEPTION_LABEL);
+    if (way) ways.set(way, (ways.get(way) ?? 0) + 1);
   }
-  const [top, n] = [...classes].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0] ?? [];
-  const shared = top !== undefined && n! * 2 >= tries.length ? (errorClass(top)?.title ?? top) : undefined;
+  const [top, n] = [...ways].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0] ?? [];
+  const shared = top !== undefined && n! * 2 >= tries.length ? top : undefined;
   let lead: IncidentSignal | undefined;
   for (const s of incident.signals) {
     if (WORK.test(s.entity) || s.firstSeen > first.firstSeen) continue;
@@ -498,11 +502,20 @@ function firstFailureOnly(incident: Incident): FirstFailureOnly | undefined {
   const alike = shared
     ? `${count(dags, 'DAG')} fail alike: ${shared}`
     : `tasks of ${count(dags, 'DAG')} fail`;
-  const before = lead ? ` · seen before it: ${lead.title} at ${clock(lead.firstSeen)}` : '';
+  // The lead before the first failure: on a long line, the error text is what gives way.
+  const before = lead ? ` · before them: ${lead.title} at ${clock(lead.firstSeen)}` : '';
+  const said = textOf(first, ERROR_LINE_LABEL);
+  const error = said ? `: ${redactCut(said, 200)}` : '';
   return {
     headline: shared ?? `Failures in ${count(dags, 'DAG')}`,
-    line: `${alike} · first ${name} at ${clock(first.firstSeen)}${before}`,
+    line: `${alike}${before} · first ${name} at ${clock(first.firstSeen)}${error}`,
   };
+}
+
+/** A text evidence item's text, by its label. */
+function textOf(s: IncidentSignal, label: string): string | undefined {
+  for (const e of s.evidence) if (e.kind === 'text' && e.label === label) return e.text;
+  return undefined;
 }
 
 /** `02:07:00Z`: the time of day, as evidence lines give it. */
