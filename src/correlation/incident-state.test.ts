@@ -285,21 +285,11 @@ describe("a task's state in the impact", () => {
   });
 
   it('is recovered when the retry clears and nothing else fails, or when the final failure clears', () => {
-    let { incident } = openIncident(tryOf('airflow.task_retry', 'firing', t0), t0);
-    incident = applySignal(
-      incident,
-      tryOf('airflow.task_retry', 'resolved', t0 + 300_000),
-      t0 + 300_000,
-    ).incident;
-    expect(stateOf(incident)).toBe('recovered');
-
-    ({ incident } = openIncident(tryOf('airflow.task_failed', 'firing', t0), t0));
-    incident = applySignal(
-      incident,
-      tryOf('airflow.task_failed', 'resolved', t0 + 900_000),
-      t0 + 900_000,
-    ).incident;
-    expect(stateOf(incident)).toBe('recovered');
+    for (const kind of ['airflow.task_retry', 'airflow.task_failed']) {
+      const { incident } = openIncident(tryOf(kind, 'firing', t0), t0);
+      const cleared = applySignal(incident, tryOf(kind, 'resolved', t0 + 900_000), t0 + 900_000).incident;
+      expect(stateOf(cleared), kind).toBe('recovered');
+    }
   });
 
   it("is what both incidents' signals say when they merge", () => {
