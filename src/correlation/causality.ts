@@ -8,6 +8,7 @@ import {
 import { EXCEPTION_LABEL, failureClass, failureSignature } from '../logs/failure-text.ts';
 import { parseTableWrite, TABLE_LAST_WRITTEN, type TableWrite } from '../logs/table-lineage.ts';
 import { ACTOR_MAX_CONFIDENCE, type Actor, actorOfWrite, actorsOf, writesOfFailures } from './actors.ts';
+import { accountExplains, accountsByClass } from './own-account.ts';
 import {
   alsoAboutSeries,
   DEPARTED_AT,
@@ -761,8 +762,14 @@ export function rankRootCause(
   for (const [e, c] of byEntity)
     if (c.h.layer === 'infrastructure' || c.h.layer === 'engine')
       for (const k of c.classes) if (failureClass(k)?.shared) push(observedClass, k, e);
+  // A resource's own series or stream reading as an outage's class explains the work failing
+  // with that class after it, though their texts do not name it (`own-account.ts`).
+  const accounts = accountsByClass(byEntity);
   for (const f of failures) {
     const ran = reach(f, byEntity, byResource, namedBy, observedClass, aliases);
+    if (f.errorClass)
+      for (const a of accounts.get(f.errorClass) ?? [])
+        if (!ran.has(a.entity) && accountExplains(a, f)) ran.set(a.entity, 'same_class');
     const machine = onMachine.get(f.entity);
     if (machine && !ran.has(machine)) ran.set(machine, 'ran_on');
     for (const w of writes.get(f.entity) ?? []) {

@@ -1,0 +1,60 @@
+import type { EntityKey } from '../core/index.ts';
+import { failureClass } from '../logs/failure-text.ts';
+
+/**
+ * A resource's own account of an outage: its series or log stream (a database's log refusing
+ * connections, a store's throttling) reads as an outage's error class (`shared`: one outage fails
+ * many unrelated jobs with it), and work fails with that class though its text names no resource
+ * (a JDBC error relayed by Spark Connect carries the database's message, not its host). The
+ * resource that says so itself, before the failures, explains them: it is where the class came
+ * from. The work's own echo does not count: a stream of a machine the failure ran on repeats what
+ * the work said, and an account that began after the failure followed it.
+ */
+export interface OwnAccount {
+  readonly entity: EntityKey;
+  /** What the series or stream is about (`SignalRole.resources`). */
+  readonly resources: ReadonlySet<EntityKey>;
+  /** When its evidence began. */
+  readonly first: number;
+}
+
+/** What `accountsByClass` needs of a root-cause candidate. */
+export interface AccountCandidate {
+  readonly resources: ReadonlySet<EntityKey>;
+  readonly classes: ReadonlySet<string>;
+  readonly first: number;
+  /** Only `info` lines: something new said, not a fault (`log.new_line`). */
+  readonly hint?: boolean | undefined;
+}
+
+/**
+ * Candidates that are a resource's own series or stream showing an outage's class, by class.
+ * A hint is no account of a fault.
+ */
+export function accountsByClass(
+  candidates: ReadonlyMap<EntityKey, AccountCandidate>,
+): Map<string, OwnAccount[]> {
+  const out = new Map<string, OwnAccount[]>();
+  for (const [entity, c] of candidates) {
+    if (c.resources.size === 0 || c.hint) continue;
+    for (const k of c.classes) {
+      if (!failureClass(k)?.shared) continue;
+      const list = out.get(k) ?? [];
+      list.push({ entity, resources: c.resources, first: c.first });
+      out.set(k, list);
+    }
+  }
+  return out;
+}
+
+/**
+ * Whether a resource's account explains a failure of its class: it began no later than the
+ * failure, and is not about a machine the failure ran on or a resource it is related to (then it
+ * is the work's own echo, or what the failure names already ties them).
+ */
+export function accountExplains(
+  a: OwnAccount,
+  f: { readonly firstSeen: number; readonly related: readonly EntityKey[] },
+): boolean {
+  return a.first <= f.firstSeen && !f.related.some((r) => a.resources.has(r));
+}
