@@ -764,7 +764,11 @@ export function rankRootCause(
       for (const k of c.classes) if (failureClass(k)?.shared) push(observedClass, k, e);
   // A resource's own series or stream reading as an outage's class explains the work failing
   // with that class after it, though their texts do not name it (`own-account.ts`).
-  const accounts = accountsByClass(byEntity);
+  const firstOfClass = new Map<string, number>();
+  for (const f of failures)
+    if (f.errorClass)
+      firstOfClass.set(f.errorClass, Math.min(firstOfClass.get(f.errorClass) ?? f.firstSeen, f.firstSeen));
+  const accounts = accountsByClass(byEntity, firstOfClass, params.precedenceMs);
   for (const f of failures) {
     const ran = reach(f, byEntity, byResource, namedBy, observedClass, aliases);
     if (f.errorClass)

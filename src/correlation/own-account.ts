@@ -8,7 +8,7 @@ import { failureClass } from '../logs/failure-text.ts';
  * (a JDBC error relayed by Spark Connect carries the database's message, not its host). The
  * resource that says so itself, before the failures, explains them: it is where the class came
  * from. The work's own echo does not count: a stream of a machine the failure ran on repeats what
- * the work said, and an account that began after the failure followed it.
+ * the work said, and one that began with the first failure (or after it) may be relaying it.
  */
 export interface OwnAccount {
   readonly entity: EntityKey;
@@ -28,17 +28,23 @@ export interface AccountCandidate {
 }
 
 /**
- * Candidates that are a resource's own series or stream showing an outage's class, by class.
- * A hint is no account of a fault.
+ * Candidates that are a resource's own series or stream showing an outage's class, by class, that
+ * began before the first failure of their class by more than `marginMs`: within that margin the
+ * order in time is not known (a series is judged a point or two late: the ranking's precedence
+ * window), and a stream that begins with the first failure is as likely its echo (a driver's log
+ * relaying the error) as its cause. A hint is no account of a fault.
  */
 export function accountsByClass(
   candidates: ReadonlyMap<EntityKey, AccountCandidate>,
+  firstFailure: ReadonlyMap<string, number>,
+  marginMs: number,
 ): Map<string, OwnAccount[]> {
   const out = new Map<string, OwnAccount[]>();
   for (const [entity, c] of candidates) {
     if (c.resources.size === 0 || c.hint) continue;
     for (const k of c.classes) {
-      if (!failureClass(k)?.shared) continue;
+      const first = firstFailure.get(k);
+      if (first === undefined || c.first + marginMs >= first || !failureClass(k)?.shared) continue;
       const list = out.get(k) ?? [];
       list.push({ entity, resources: c.resources, first: c.first });
       out.set(k, list);
@@ -48,13 +54,10 @@ export function accountsByClass(
 }
 
 /**
- * Whether a resource's account explains a failure of its class: it began no later than the
- * failure, and is not about a machine the failure ran on or a resource it is related to (then it
- * is the work's own echo, or what the failure names already ties them).
+ * Whether a resource's account explains a failure of its class: not when it is about a machine
+ * the failure ran on or a resource it is related to (then it is the work's own echo, or what the
+ * failure names already ties them).
  */
-export function accountExplains(
-  a: OwnAccount,
-  f: { readonly firstSeen: number; readonly related: readonly EntityKey[] },
-): boolean {
-  return a.first <= f.firstSeen && !f.related.some((r) => a.resources.has(r));
+export function accountExplains(a: OwnAccount, f: { readonly related: readonly EntityKey[] }): boolean {
+  return !f.related.some((r) => a.resources.has(r));
 }

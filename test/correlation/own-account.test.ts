@@ -81,6 +81,11 @@ describe("a resource's own account of an outage's class", () => {
     expect(rc?.entity).not.toBe(DB);
   });
 
+  it('is read as an echo, not a cause, when it began with the first failure (within the precedence window)', () => {
+    const rc = rankRootCause([stream('erp-db', 'postgresql', 5, 'database_unavailable'), ...failures]);
+    expect(rc?.entity).not.toBe(DB);
+  });
+
   it('is not the echo of the work: a stream of the machine the failures ran on explains none', () => {
     const echo = stream(WORKER, 'airflow-worker', 0, 'database_unavailable');
     const rc = rankRootCause([echo, ...failures]);
