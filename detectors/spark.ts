@@ -1,5 +1,6 @@
 import type { Observation, Severity, Signal, StateObservation } from '../src/core/index.ts';
 import { stableId } from '../src/core/index.ts';
+import { CORES_HELD_BY, type CoresHolder, coresHeldText } from '../src/correlation/capacity.ts';
 import type { Detector, DetectorContext } from '../src/detection/engine.ts';
 import { EXCEPTION_LABEL, readFailureText } from '../src/logs/failure-text.ts';
 
@@ -158,6 +159,8 @@ export function createSparkDetector(): Detector {
           const elsewhere = succeededWithin(obs.time);
           // Where its task was lost: `(10.0.4.161 executor 22)` in the stage's failure reason.
           const lostOn = LOST_ON.exec(reason)?.[1];
+          // Its application had no executor while others held the cluster's cores.
+          const held = heldBy(obs.details);
           emit(
             ctx,
             {
@@ -175,6 +178,7 @@ export function createSparkDetector(): Detector {
                 ? [{ kind: 'text' as const, label: EXCEPTION_LABEL, text: failure.exception }]
                 : []),
               ...(lostOn ? [{ kind: 'text' as const, label: LOST_TASK_ON, text: lostOn }] : []),
+              ...held.map((h) => ({ kind: 'text' as const, label: CORES_HELD_BY, text: coresHeldText(h) })),
               ...(elsewhere > 0
                 ? [
                     {
@@ -186,7 +190,7 @@ export function createSparkDetector(): Detector {
                 : []),
             ],
             failure.errorClass,
-            failure.names,
+            [...(failure.names ?? []), ...held.map((h) => h.app)],
           );
         }
         return;
@@ -228,4 +232,16 @@ export function createSparkDetector(): Detector {
     },
     size: () => firing.size,
   };
+}
+
+/** The applications the source saw holding cores while the job's application had none (`coresHeldBy`). */
+function heldBy(details: Record<string, unknown>): CoresHolder[] {
+  const list = details.coresHeldBy;
+  if (!Array.isArray(list)) return [];
+  const of = typeof details.clusterCores === 'number' ? details.clusterCores : 0;
+  return list.flatMap((h: { app?: unknown; cores?: unknown; since?: unknown }) =>
+    typeof h.app === 'string' && typeof h.cores === 'number'
+      ? [{ app: h.app, cores: h.cores, of, since: typeof h.since === 'number' ? h.since : Number.NaN }]
+      : [],
+  );
 }

@@ -8,6 +8,7 @@ import {
 import { EXCEPTION_LABEL, failureClass, failureSignature } from '../logs/failure-text.ts';
 import { parseTableWrite, TABLE_LAST_WRITTEN, type TableWrite } from '../logs/table-lineage.ts';
 import { ACTOR_MAX_CONFIDENCE, type Actor, actorOfWrite, actorsOf, writesOfFailures } from './actors.ts';
+import { heldCapacity, holdersOf } from './capacity.ts';
 import { accountExplains, accountsByClass } from './own-account.ts';
 import {
   alsoAboutSeries,
@@ -357,6 +358,9 @@ const STARTED_WAITING_KINDS = new Set(['airflow.run_stalled']);
  * library cannot read at all is compared with nothing.
  */
 function wayOf(s: RoleInput): string | undefined {
+  // Work that waited for cores another application held failed that way, whatever its text says.
+  const held = holdersOf(s)[0];
+  if (held) return `waited for cores ${held.app} held`;
   if (failureClass(s.errorClass)?.shared === false) return undefined;
   const sig = failureSignature(s.errorClass, evidenceText(s, EXCEPTION_LABEL));
   if (sig !== UNKNOWN_WAY) return sig;
@@ -724,6 +728,7 @@ export function rankRootCause(
   const failures = [...earliest.values()];
   inferNamedHosts(failures, byEntity);
   inferWaitedDags(failures, byEntity);
+  const heldFrom = inferHolders(failures, byEntity);
   const onMachine = inferMachines(failures, byEntity, machinesOf(signals));
   // what each failure used that other work was writing (a Spark job: what its task's statements used)
   // (a storm of failures none of which used a table someone was writing costs one pass)
@@ -776,6 +781,9 @@ export function rankRootCause(
         if (!ran.has(a.entity) && accountExplains(a, f)) ran.set(a.entity, 'same_class');
     const machine = onMachine.get(f.entity);
     if (machine && !ran.has(machine)) ran.set(machine, 'ran_on');
+    // what it waited for, held by another application: said by the edge more than by the name
+    const holder = heldFrom.get(f.entity);
+    if (holder && (ran.get(holder) ?? 'names') === 'names') ran.set(holder, 'held_what_it_waited_for');
     for (const w of writes.get(f.entity) ?? []) {
       const actor = byEntity.get(w.task)?.inferred ? w.task : actorOfWrite(w, actors);
       if (actor && w.under) changedUnder.set(actor, (changedUnder.get(actor) ?? 0) + 1);
@@ -971,7 +979,8 @@ type CauseEdge =
   | 'same_class'
   | 'ran_on'
   | 'read_what_it_wrote'
-  | 'contended_by';
+  | 'contended_by'
+  | 'held_what_it_waited_for';
 
 const EDGE_TEXT: Record<CauseEdge, string> = {
   points_at: 'points at it',
@@ -983,6 +992,7 @@ const EDGE_TEXT: Record<CauseEdge, string> = {
   ran_on: 'ran on it while the same work succeeded elsewhere',
   read_what_it_wrote: 'read a table it had just written',
   contended_by: 'used a table it was changing',
+  held_what_it_waited_for: 'waited for the cores it held',
 };
 
 /**
@@ -1252,8 +1262,48 @@ function inferActors(
 /** The kind of a task or DAG that was writing what failures of other DAGs used while they failed. */
 const CONTENDING = 'contending_write';
 
-/** Kinds of an actor found by lineage alone, whose confidence stays below {@link ACTOR_MAX_CONFIDENCE}. */
-const ACTORS_FOUND_BY_LINEAGE: ReadonlySet<string> = new Set([CONTENDING]);
+/** The kind of an application holding the cores that failed work waited for (`capacity.ts`). */
+const HOLDING = 'holding_capacity';
+
+/**
+ * Kinds of an actor found by lineage alone, or holding what failed work waited for: a hypothesis,
+ * whose confidence stays below {@link ACTOR_MAX_CONFIDENCE}.
+ */
+const ACTORS_FOUND_BY_LINEAGE: ReadonlySet<string> = new Set([CONTENDING, HOLDING]);
+
+/**
+ * Contention for a capacity ({@link heldCapacity}): an application holding the cores that jobs of
+ * {@link INFERRED_AFTER_DAGS} or more DAGs waited for, their application having no executor, is a
+ * candidate, inferred, its evidence beginning when it began holding them. Returns, per failure it
+ * explains (the jobs, and the Airflow tasks that submitted them), the holder.
+ */
+function inferHolders(
+  failures: readonly RankInput[],
+  byEntity: Map<EntityKey, Candidate>,
+): Map<EntityKey, EntityKey> {
+  const out = new Map<EntityKey, EntityKey>();
+  if (!failures.some((f) => f.kind.startsWith('spark.job'))) return out;
+  for (const { holder, dags, explains } of heldCapacity(failures, dagOf, INFERRED_AFTER_DAGS)) {
+    for (const e of explains) out.set(e, holder.app);
+    if (byEntity.has(holder.app)) continue;
+    const fs = failures.filter((f) => explains.includes(f.entity));
+    const id = holder.app.slice('spark:app:'.length);
+    byEntity.set(
+      holder.app,
+      inferred(
+        {
+          entity: holder.app,
+          kind: HOLDING,
+          layer: 'job',
+          title: `Spark application ${id} held ${holder.cores} of ${holder.of} cores while jobs of ${dags} DAGs waited with no executor`,
+        },
+        fs,
+        Number.isNaN(holder.since) ? undefined : holder.since,
+      ),
+    );
+  }
+  return out;
+}
 
 /**
  * A candidate with no signal of its own, inferred from the failures `fs` that point at it: its

@@ -83,11 +83,26 @@ export async function startSparkStandIn(options: { scenario: SparkScenario; cloc
       .filter((x) => x !== undefined);
     const alive = workers.filter((x) => x.state === 'ALIVE');
     const apps = (sc.applications ?? []).filter((a) => t(a.start) <= now);
+    const running = (a: (typeof apps)[number]) => !(a.end && t(a.end) <= now);
+    // The cores the master granted an application: those of its executors running now.
+    const granted = (a: (typeof apps)[number], host?: string) =>
+      running(a)
+        ? (a.executors ?? [])
+            .filter(
+              (e) =>
+                e.id !== 'driver' &&
+                t(e.addTime) <= now &&
+                !(t(e.removeTime) <= now) &&
+                (host === undefined || e.hostPort.replace(/:\d+$/, '') === host),
+            )
+            .reduce((n, e) => n + (typeof e.totalCores === 'number' ? e.totalCores : 1), 0)
+        : 0;
+    const used = (host?: string) => apps.reduce((n, a) => n + granted(a, host), 0);
     const appJson = (a: (typeof apps)[number]) => ({
       id: a.id,
       starttime: t(a.start),
       name: a.name,
-      cores: 0,
+      cores: granted(a),
       user: 'spark',
       memoryperexecutor: 1024,
       memoryperslave: 1024,
@@ -105,8 +120,8 @@ export async function startSparkStandIn(options: { scenario: SparkScenario; cloc
         port: w.port ?? 7078,
         webuiaddress: `http://${w.host}:8081`,
         cores: w.cores ?? 0,
-        coresused: 0,
-        coresfree: w.cores ?? 0,
+        coresused: state === 'ALIVE' ? used(w.host) : 0,
+        coresfree: state === 'ALIVE' ? Math.max(0, (w.cores ?? 0) - used(w.host)) : 0,
         memory: w.memory ?? 0,
         memoryused: 0,
         memoryfree: w.memory ?? 0,
@@ -118,13 +133,13 @@ export async function startSparkStandIn(options: { scenario: SparkScenario; cloc
       })),
       aliveworkers: alive.length,
       cores: alive.reduce((n, x) => n + (x.w.cores ?? 0), 0),
-      coresused: 0,
+      coresused: alive.reduce((n, x) => n + used(x.w.host), 0),
       memory: alive.reduce((n, x) => n + (x.w.memory ?? 0), 0),
       memoryused: 0,
       resources: [],
       resourcesused: [],
-      activeapps: apps.filter((a) => !(a.end && t(a.end) <= now)).map(appJson),
-      completedapps: apps.filter((a) => a.end && t(a.end) <= now).map(appJson),
+      activeapps: apps.filter(running).map(appJson),
+      completedapps: apps.filter((a) => !running(a)).map(appJson),
       activedrivers: [],
       completeddrivers: [],
       status: 'ALIVE',

@@ -27,6 +27,8 @@ interface MasterApp {
   starttime?: number;
   duration?: number;
   state?: string;
+  /** Cores the master granted it (its executors'). */
+  cores?: number;
 }
 
 interface MasterWorker {
@@ -63,6 +65,26 @@ interface Executor {
   removeTime?: string;
   removeReason?: string;
   failedTasks?: number;
+}
+
+/** An application holding cores of the standalone cluster (`activeapps[].cores` of the master's `/json/`). */
+export interface CoresHeld {
+  readonly app: EntityKey;
+  readonly cores: number;
+  /** When it was granted them at the latest: when it started. */
+  readonly since: number | null;
+}
+
+/** The running applications the master granted cores, most cores first. */
+function coresHeld(apps: readonly MasterApp[] | undefined): CoresHeld[] {
+  return (apps ?? [])
+    .filter((a) => typeof a.cores === 'number' && a.cores > 0 && (a.state ?? 'RUNNING') === 'RUNNING')
+    .map((a) => ({
+      app: entityKey.sparkApp(a.id),
+      cores: a.cores!,
+      since: typeof a.starttime === 'number' ? a.starttime : null,
+    }))
+    .sort((a, b) => b.cores - a.cores);
 }
 
 /** Spark's REST times are not ISO-8601: `2026-03-02T02:11:05.120GMT`. */
@@ -107,15 +129,25 @@ export function createSparkSource(options: SparkSourceOptions): PollSource {
     Map<string, { related: EntityKey[]; details: Record<string, unknown> }>
   >();
   let masterUrl: string | undefined;
+  /** The master's running applications holding cores, as of its last answer (`activeapps`). */
+  let holding: CoresHeld[] = [];
+  /** The cores of the master's alive workers, as of its last answer. */
+  let clusterCores = 0;
 
   const getJson = <T>(url: string): Promise<T> => httpGetJson<T>('spark', url, { timeoutMs, what: url });
 
   async function pollMaster(out: Observation[], commit: (() => void)[]): Promise<void> {
-    const state = await getJson<{ url?: string; workers?: MasterWorker[]; completedapps?: MasterApp[] }>(
-      `${master}/json/`,
-    );
+    const state = await getJson<{
+      url?: string;
+      workers?: MasterWorker[];
+      cores?: number;
+      activeapps?: MasterApp[];
+      completedapps?: MasterApp[];
+    }>(`${master}/json/`);
     if (!Array.isArray(state.workers)) throw new SourceError('spark', `${master}/json/ has no workers list`);
     masterUrl = state.url ?? masterUrl;
+    holding = coresHeld(state.activeapps);
+    clusterCores = typeof state.cores === 'number' ? state.cores : 0;
     const now = options.clock.now();
     // An application that ended while jobs ran (the Spark Connect server died): those jobs are lost.
     for (const app of state.completedapps ?? []) {
@@ -170,6 +202,9 @@ export function createSparkSource(options: SparkSourceOptions): PollSource {
       ]);
       const reasons = new Map<number, string>();
       for (const s of failedStages) if (s.failureReason) reasons.set(s.stageId, s.failureReason);
+      // With no executor of its own, its jobs wait for cores: those other applications hold.
+      const starved = !executors.some((e) => e.id !== 'driver' && e.isActive);
+      const heldBy = starved ? holding.filter((h) => h.app !== appKey) : [];
       for (const job of jobs) {
         const key = entityKey.sparkJob(app.id, job.jobId);
         const previous = jobStates.get(key);
@@ -186,6 +221,7 @@ export function createSparkSource(options: SparkSourceOptions): PollSource {
           numFailedTasks: job.numFailedTasks ?? 0,
           airflowTask: task ?? null,
           jobGroup: job.jobGroup ?? null,
+          ...(job.status === 'FAILED' && heldBy.length > 0 ? { coresHeldBy: heldBy, clusterCores } : {}),
         };
         commit.push(() => {
           const running = runningJobs.get(app.id) ?? new Map();
