@@ -31,8 +31,22 @@ export function coresHeldText(h: CoresHolder): string {
 
 const HELD = /^(spark:app:\S+) held (\d+) of (\d+) cores(?: since (\S+))?$/;
 
+/** Signals are immutable: the holders a signal names are read once. */
+const read = new WeakMap<object, readonly CoresHolder[]>();
+const NONE: readonly CoresHolder[] = [];
+
 /** The holders a failure's evidence names (`CORES_HELD_BY`). */
-export function holdersOf(s: Pick<IncidentSignal, 'evidence'>): CoresHolder[] {
+export function holdersOf(s: Pick<IncidentSignal, 'evidence'>): readonly CoresHolder[] {
+  let held = read.get(s);
+  if (!held) {
+    held = readHolders(s);
+    read.set(s, held);
+  }
+  return held;
+}
+
+function readHolders(s: Pick<IncidentSignal, 'evidence'>): readonly CoresHolder[] {
+  if (!s.evidence.some((e) => e.kind === 'text' && e.label === CORES_HELD_BY)) return NONE;
   const out: CoresHolder[] = [];
   for (const e of s.evidence) {
     if (e.kind !== 'text' || e.label !== CORES_HELD_BY) continue;
@@ -47,6 +61,14 @@ export function holdersOf(s: Pick<IncidentSignal, 'evidence'>): CoresHolder[] {
   }
   return out;
 }
+
+/** How a failure that waited for cores another application held failed (`SignalRole.way`). */
+export function waitedFor(app: EntityKey): string {
+  return `${WAITED_FOR} ${app} held`;
+}
+
+/** The beginning of {@link waitedFor}'s text. */
+export const WAITED_FOR = 'waited for cores';
 
 /** A holder that failures of several DAGs waited on. */
 export interface HeldCapacity {
@@ -68,13 +90,14 @@ export function heldCapacity(
   dagOf: (f: Pick<IncidentSignal, 'entity' | 'related'>) => string | undefined,
   minDags: number,
 ): HeldCapacity[] {
+  const waited = failures.filter((f) => holdersOf(f).length > 0);
+  if (waited.length === 0) return [];
   const byApp = new Map<
     EntityKey,
     { holder: CoresHolder; dags: Set<string>; explains: Set<EntityKey>; first: number }
   >();
-  for (const f of failures) {
-    const holder = holdersOf(f)[0];
-    if (!holder) continue;
+  for (const f of waited) {
+    const holder = holdersOf(f)[0]!;
     const had = byApp.get(holder.app) ?? {
       holder,
       dags: new Set<string>(),

@@ -8,7 +8,7 @@ import {
 import { EXCEPTION_LABEL, failureClass, failureSignature } from '../logs/failure-text.ts';
 import { parseTableWrite, TABLE_LAST_WRITTEN, type TableWrite } from '../logs/table-lineage.ts';
 import { ACTOR_MAX_CONFIDENCE, type Actor, actorOfWrite, actorsOf, writesOfFailures } from './actors.ts';
-import { heldCapacity, holdersOf } from './capacity.ts';
+import { heldCapacity, holdersOf, WAITED_FOR, waitedFor } from './capacity.ts';
 import { accountExplains, accountsByClass } from './own-account.ts';
 import {
   alsoAboutSeries,
@@ -360,7 +360,7 @@ const STARTED_WAITING_KINDS = new Set(['airflow.run_stalled']);
 function wayOf(s: RoleInput): string | undefined {
   // Work that waited for cores another application held failed that way, whatever its text says.
   const held = holdersOf(s)[0];
-  if (held) return `waited for cores ${held.app} held`;
+  if (held) return waitedFor(held.app);
   if (failureClass(s.errorClass)?.shared === false) return undefined;
   const sig = failureSignature(s.errorClass, evidenceText(s, EXCEPTION_LABEL));
   if (sig !== UNKNOWN_WAY) return sig;
@@ -675,8 +675,11 @@ export function rankRootCause(
 ): RootCause | null {
   if (signals.length === 0) return null;
   const byEntity = new Map<EntityKey, Candidate>();
+  /** Some failure waited for cores another application held (`capacity.ts`). */
+  let waited = false;
   for (const s of signals) {
     const role = roleOf(s);
+    if (role.way?.startsWith(WAITED_FOR)) waited = true;
     const h = role.hypothesis;
     const cur = byEntity.get(h.entity);
     const spot = h.kind === 'spot_interruption';
@@ -728,7 +731,7 @@ export function rankRootCause(
   const failures = [...earliest.values()];
   inferNamedHosts(failures, byEntity);
   inferWaitedDags(failures, byEntity);
-  const heldFrom = inferHolders(failures, byEntity);
+  const heldFrom = waited ? inferHolders(failures, byEntity) : new Map<EntityKey, EntityKey>();
   const onMachine = inferMachines(failures, byEntity, machinesOf(signals));
   // what each failure used that other work was writing (a Spark job: what its task's statements used)
   // (a storm of failures none of which used a table someone was writing costs one pass)
@@ -769,11 +772,7 @@ export function rankRootCause(
       for (const k of c.classes) if (failureClass(k)?.shared) push(observedClass, k, e);
   // A resource's own series or stream reading as an outage's class explains the work failing
   // with that class after it, though their texts do not name it (`own-account.ts`).
-  const firstOfClass = new Map<string, number>();
-  for (const f of failures)
-    if (f.errorClass)
-      firstOfClass.set(f.errorClass, Math.min(firstOfClass.get(f.errorClass) ?? f.firstSeen, f.firstSeen));
-  const accounts = accountsByClass(byEntity, firstOfClass, params.precedenceMs);
+  const accounts = accountsByClass(byEntity, failures, params.precedenceMs);
   for (const f of failures) {
     const ran = reach(f, byEntity, byResource, namedBy, observedClass, aliases);
     if (f.errorClass)
@@ -1282,7 +1281,6 @@ function inferHolders(
   byEntity: Map<EntityKey, Candidate>,
 ): Map<EntityKey, EntityKey> {
   const out = new Map<EntityKey, EntityKey>();
-  if (!failures.some((f) => f.kind.startsWith('spark.job'))) return out;
   for (const { holder, dags, explains } of heldCapacity(failures, dagOf, INFERRED_AFTER_DAGS)) {
     for (const e of explains) out.set(e, holder.app);
     if (byEntity.has(holder.app)) continue;

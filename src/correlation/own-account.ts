@@ -36,19 +36,30 @@ export interface AccountCandidate {
  */
 export function accountsByClass(
   candidates: ReadonlyMap<EntityKey, AccountCandidate>,
-  firstFailure: ReadonlyMap<string, number>,
+  failures: readonly { readonly errorClass?: string | undefined; readonly firstSeen: number }[],
   marginMs: number,
 ): Map<string, OwnAccount[]> {
   const out = new Map<string, OwnAccount[]>();
   for (const [entity, c] of candidates) {
     if (c.resources.size === 0 || c.hint) continue;
     for (const k of c.classes) {
-      const first = firstFailure.get(k);
-      if (first === undefined || c.first + marginMs >= first || !failureClass(k)?.shared) continue;
+      if (!failureClass(k)?.shared) continue;
       const list = out.get(k) ?? [];
       list.push({ entity, resources: c.resources, first: c.first });
       out.set(k, list);
     }
+  }
+  // (most incidents hold no such account: the failures are read only when one does)
+  if (out.size === 0) return out;
+  const firstFailure = new Map<string, number>();
+  for (const f of failures)
+    if (f.errorClass && out.has(f.errorClass))
+      firstFailure.set(f.errorClass, Math.min(firstFailure.get(f.errorClass) ?? f.firstSeen, f.firstSeen));
+  for (const [k, list] of out) {
+    const first = firstFailure.get(k);
+    const kept = first === undefined ? [] : list.filter((a) => a.first + marginMs < first);
+    if (kept.length > 0) out.set(k, kept);
+    else out.delete(k);
   }
   return out;
 }
