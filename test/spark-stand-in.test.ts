@@ -70,6 +70,8 @@ const scenario: SparkScenario = {
         },
       ],
       executors: [
+        // the Connect server's driver: where the endpoint is served from
+        { id: 'driver', hostPort: '10.0.0.38:38613', addTime: '2026-03-01T00:00:00Z', totalCores: 0 },
         {
           id: '37',
           hostPort: '10.0.3.17:40123',
@@ -133,6 +135,7 @@ describe('Spark stand-in', () => {
         'spark:worker:worker-1=ALIVE',
         `spark:connect:${s.connectEndpoint}=true`,
         `spark:job:${APP}/1412=RUNNING`,
+        `spark:connect:${s.connectEndpoint}=host:10.0.0.38`,
       ]);
       await c.advanceTo(Date.parse('2026-03-02T02:12:00Z'));
       const later = await source.poll();

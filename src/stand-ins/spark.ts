@@ -234,8 +234,10 @@ export async function startSparkStandIn(options: { scenario: SparkScenario; cloc
       return json(res, stages);
     }
     if (m[2] === 'allexecutors' || m[2] === 'executors') {
+      // The scenario's own entry for the driver says where it runs; the entry below stands for it.
+      const scenarioDriver = (app.executors ?? []).find((e) => e.id === 'driver');
       const execs = (app.executors ?? [])
-        .filter((e) => t(e.addTime) <= now)
+        .filter((e) => e.id !== 'driver' && t(e.addTime) <= now)
         .map((e) => {
           const removed = t(e.removeTime) <= now;
           return {
@@ -269,7 +271,7 @@ export async function startSparkStandIn(options: { scenario: SparkScenario; cloc
           ...EXECUTOR_DEFAULTS,
           memoryMetrics: MEMORY_METRICS,
           id: 'driver',
-          hostPort: 'driver:0',
+          hostPort: scenarioDriver?.hostPort ?? 'driver:0',
           isActive: true,
           totalCores: 0,
           maxTasks: 0,

@@ -133,6 +133,8 @@ export function createSparkSource(options: SparkSourceOptions): PollSource {
   let holding: CoresHeld[] = [];
   /** The cores of the master's alive workers, as of its last answer. */
   let clusterCores = 0;
+  /** The host the Connect application's driver was last reported on (the endpoint's placement). */
+  let driverHost: string | undefined;
 
   const getJson = <T>(url: string): Promise<T> => httpGetJson<T>('spark', url, { timeoutMs, what: url });
 
@@ -232,6 +234,7 @@ export function createSparkSource(options: SparkSourceOptions): PollSource {
         });
         out.push(stateObservation(key, related, previous ?? null, job.status, time, details));
       }
+      placement(executors, out, commit);
       for (const e of executors) {
         if (e.id === 'driver' || e.isActive) continue;
         const key = entityKey.sparkExecutor(app.id, e.id);
@@ -254,6 +257,34 @@ export function createSparkSource(options: SparkSourceOptions): PollSource {
         );
       }
     }
+  }
+
+  /**
+   * Where the Connect endpoint is served from: the host of the driver of the application behind
+   * the driver UI (its executor `driver`, whose `hostPort` the REST API gives). Reported when it is
+   * first seen and when it moves, as a state of the endpoint related to that host: failures of
+   * work that used the endpoint are then tied to the machine that served it (its disk, its memory).
+   */
+  function placement(executors: readonly Executor[], out: Observation[], commit: (() => void)[]): void {
+    const endpoint = options.connectName ?? options.connectEndpoint;
+    const hostPort = executors.find((e) => e.id === 'driver')?.hostPort;
+    if (!endpoint || !hostPort) return;
+    const host = hostPort.replace(/:\d+$/, '');
+    if (!host || host === driverHost) return;
+    const from = driverHost ? entityKey.host(driverHost) : null;
+    commit.push(() => {
+      driverHost = host;
+    });
+    out.push(
+      stateObservation(
+        entityKey.sparkConnect(endpoint),
+        [entityKey.host(host)],
+        from,
+        entityKey.host(host),
+        options.clock.now(),
+        { servedFrom: host },
+      ),
+    );
   }
 
   async function connectHealth(): Promise<HealthObservation | undefined> {
