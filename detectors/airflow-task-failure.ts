@@ -1,5 +1,6 @@
 import type { Evidence, Observation, Severity, Signal, StateObservation } from '../src/core/index.ts';
 import { parseTaskKey, stableId } from '../src/core/index.ts';
+import { SERVED_FROM } from '../src/correlation/resource-evidence.ts';
 import type { Detector, DetectorContext } from '../src/detection/engine.ts';
 import {
   ERROR_LINE_LABEL,
@@ -62,8 +63,14 @@ export function createAirflowTaskFailureDetector(): Detector {
   const byBare = new Map<string, Set<string>>();
   /** Per DAG run, the data locations its successful tries used (`name:` resources), oldest run first. */
   const runData = new Map<string, Set<string>>();
+  /** Per service endpoint (`spark:connect:…`), the host a source last said serves it. */
+  const servedBy = new Map<string, string>();
 
   function observe(obs: Observation, ctx: DetectorContext): void {
+    if (obs.type === 'state' && obs.entity.startsWith('spark:connect:')) {
+      notePlacement(obs);
+      return;
+    }
     if (obs.type !== 'state' || !obs.entity.startsWith('airflow:task:')) return;
     if (obs.to === 'success' && obs.details.hostname) noteSuccess(String(obs.details.hostname), obs.time);
     // A try writes from when it is seen running (its statement is in its log so far) until it ends.
@@ -87,6 +94,7 @@ export function createAirflowTaskFailureDetector(): Detector {
         meaning.kind === 'airflow.task_upstream_failed' ? [] : succeedingElsewhere(obs),
         meaning.kind === 'airflow.task_upstream_failed' ? [] : lastWriters(obs),
         meaning.kind === 'airflow.task_upstream_failed' ? [] : dataOfRun(obs),
+        servedBy,
       );
       const byKind = firing.get(obs.entity) ?? new Map<string, Signal>();
       byKind.set(meaning.kind, signal);
@@ -97,6 +105,16 @@ export function createAirflowTaskFailureDetector(): Detector {
     if (obs.to === 'success' && open) {
       for (const kind of [...open.keys()]) resolve(obs, kind, ctx);
     }
+  }
+
+  /** A source said which host serves an endpoint (the Spark Connect driver's host). */
+  function notePlacement(obs: StateObservation): void {
+    const host = obs.related.find((r) => r.startsWith('host:'));
+    if (!host) return;
+    servedBy.delete(obs.entity);
+    servedBy.set(obs.entity, host);
+    // Bounded: endpoints are few; the longest unmentioned is forgotten first.
+    if (servedBy.size > MAX_ENDPOINTS) servedBy.delete(servedBy.keys().next().value!);
   }
 
   function noteData(obs: StateObservation): void {
@@ -244,6 +262,8 @@ export function createAirflowTaskFailureDetector(): Detector {
  */
 const SUCCESS_WINDOW_MS = 30 * 60_000;
 const MAX_WORKERS = 1000;
+/** Service endpoints whose serving host is remembered at most. */
+const MAX_ENDPOINTS = 100;
 /** DAG runs whose data locations are remembered. */
 const MAX_RUNS = 5000;
 /** Data locations remembered per DAG run at most (memory stays bounded by MAX_RUNS × this). */
@@ -289,6 +309,7 @@ function toSignal(
   elsewhere: readonly string[],
   written: readonly TableWrite[],
   runData: readonly string[] = [],
+  servedBy: ReadonlyMap<string, string> = new Map(),
 ): Signal {
   const evidence: Evidence[] = [
     {
@@ -301,6 +322,9 @@ function toSignal(
     evidence.push({ kind: 'text', label: 'worker', text: String(obs.details.hostname) });
   if (obs.details.operator)
     evidence.push({ kind: 'text', label: 'operator', text: String(obs.details.operator) });
+  // What the failed try's log says about why: its error class and the entities it names.
+  const text = kind !== 'airflow.task_upstream_failed' ? logText(obs) : '';
+  const failure = text ? readFailureText(text) : { causes: [], uses: [], names: [] };
   // Differential evidence: tries succeeded on other workers in the last half hour, so a failure
   // here may be this machine's, not the platform's.
   if (elsewhere.length > 0)
@@ -315,9 +339,6 @@ function toSignal(
   if (Array.isArray(obs.details.log) && obs.details.log.length > 0) {
     evidence.push({ kind: 'log', label: 'task log', lines: obs.details.log.map(String) });
   }
-  // What the failed try's log says about why: its error class and the entities it names.
-  const text = kind !== 'airflow.task_upstream_failed' ? logText(obs) : '';
-  const failure = text ? readFailureText(text) : { causes: [], uses: [], names: [] };
   // Lineage: the data its run's earlier tasks used (they succeeded, so the data may be what failed).
   if (runData.length > 0) evidence.push({ kind: 'text', label: RUN_DATA, text: runData.join(', ') });
   if (failure.errorClass) evidence.push({ kind: 'text', label: 'error class', text: failure.errorClass });
@@ -330,6 +351,10 @@ function toSignal(
       label: ERROR_LINE_LABEL,
       text: redactCut(failure.errorLine, ERROR_LINE_MAX),
     });
+  // The machines that served what it used (where a source said so): their own state is evidence.
+  // Last: where the store keeps fewer entries, what it already read is kept first.
+  const served = [...new Set(failure.uses.flatMap((u) => servedBy.get(u) ?? []))];
+  if (served.length > 0) evidence.push({ kind: 'text', label: SERVED_FROM, text: served.join(', ') });
   // A try that waited deferred and failed because its trigger never fired waits on the component
   // that runs triggers and hands deferred work back.
   const handedOn = DEFERRAL_FAILED.test(text) ? [TRIGGERER] : [];

@@ -10,6 +10,7 @@ import { parseTableWrite, TABLE_LAST_WRITTEN, type TableWrite } from '../logs/ta
 import { ACTOR_MAX_CONFIDENCE, type Actor, actorOfWrite, actorsOf, writesOfFailures } from './actors.ts';
 import { heldCapacity, holdersOf, WAITED_FOR, waitedFor } from './capacity.ts';
 import { accountExplains, accountsByClass } from './own-account.ts';
+import { accountsBegan, servedBy, servedFrom } from './resource-evidence.ts';
 import {
   alsoAboutSeries,
   DEPARTED_AT,
@@ -131,6 +132,11 @@ export interface SignalRole {
    * changing the table while they used it, is a cause to consider.
    */
   readonly writers: readonly TableWrite[];
+  /**
+   * For a failure: the hosts that served what it used (`resource-evidence.ts`, the Spark Connect
+   * driver's host). A series of such a host that departed before it explains it.
+   */
+  readonly servedFrom: readonly EntityKey[];
 }
 
 /** Root-cause kinds that mean a host is gone: its silence and the symptoms that named it belong to the loss. */
@@ -282,6 +288,7 @@ function computeRole(s: RoleInput): SignalRole {
       ...[...names].filter((n) => n.startsWith('airflow:dag:') && n !== dagKeyOf(s)),
     ],
     writers: failure ? writersOf(s) : [],
+    servedFrom: failure ? servedFrom(s) : [],
     names: [...names],
     resources,
     alsoAbout: symptom ? alsoAboutSeries(s.entity) : [],
@@ -721,6 +728,12 @@ export function rankRootCause(
     }
     if (cur.evidence.length < 4 && !cur.evidence.includes(s.title)) cur.evidence.push(s.title);
   }
+  // When each machine's own account of being unwell began: what served a failure may explain it.
+  const hostAccounts = accountsBegan(
+    signals,
+    (x) => roleOf(x).hypothesis.entity,
+    (x) => beganAt(x, roleOf(x)),
+  );
   // Each failed entity once, at its earliest signal (a retry and the final failure are one task).
   const earliest = new Map<EntityKey, RankInput>();
   for (const s of signals) {
@@ -778,6 +791,8 @@ export function rankRootCause(
     if (f.errorClass)
       for (const a of accounts.get(f.errorClass) ?? [])
         if (!ran.has(a.entity) && accountExplains(a, f)) ran.set(a.entity, 'same_class');
+    for (const e of servedBy(roleOf(f).servedFrom, f.firstSeen, hostAccounts))
+      if (byEntity.has(e) && !ran.has(e)) ran.set(e, 'served_from');
     const machine = onMachine.get(f.entity);
     if (machine && !ran.has(machine)) ran.set(machine, 'ran_on');
     // what it waited for, held by another application: said by the edge more than by the name
@@ -979,7 +994,8 @@ type CauseEdge =
   | 'ran_on'
   | 'read_what_it_wrote'
   | 'contended_by'
-  | 'held_what_it_waited_for';
+  | 'held_what_it_waited_for'
+  | 'served_from';
 
 const EDGE_TEXT: Record<CauseEdge, string> = {
   points_at: 'points at it',
@@ -992,6 +1008,7 @@ const EDGE_TEXT: Record<CauseEdge, string> = {
   read_what_it_wrote: 'read a table it had just written',
   contended_by: 'used a table it was changing',
   held_what_it_waited_for: 'waited for the cores it held',
+  served_from: 'used what it served, after it showed unwell',
 };
 
 /**

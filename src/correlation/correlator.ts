@@ -20,6 +20,7 @@ import {
   openIncident,
   settle,
 } from './incident-state.ts';
+import { shownBefore } from './resource-evidence.ts';
 import { TELEMETRY_PIPELINE } from './resources.ts';
 
 export interface CorrelationWindows {
@@ -409,6 +410,7 @@ export class Correlator {
       else if (this.#hostSymptom(entry, signal, role)) found.push(incident);
       else if (this.#resourceLink(incident, signal, role)) found.push(incident);
       else if (this.#sameMachine(incident, signal, role)) found.push(incident);
+      else if (this.#served(incident, signal, role)) found.push(incident);
       else if (cls?.shared && this.#burst(incident, signal, cls.id)) found.push(incident);
       else if (role.recurrence && this.#recurs(incident, signal, role.recurrence)) found.push(incident);
     }
@@ -527,6 +529,17 @@ export class Correlator {
       if (role.waitsOn.some((w) => w.startsWith('airflow:dag:') && r.waitsOn.includes(w))) return true;
       return r.resources.some((k) => k.startsWith('name:') && role.resources.includes(k));
     });
+  }
+
+  /**
+   * The machine that served what a failure used (the Spark Connect driver's host), seen unwell
+   * (a series or a line pointing at it) before the failure: that departure is the failure's likeliest cause, whether
+   * or not its incident paged (`resource-evidence.ts`).
+   */
+  #served(incident: Incident, signal: Signal, role: SignalRole): boolean {
+    if (role.servedFrom.length === 0) return false;
+    const pointsAt = (s: IncidentSignal) => roleOf(s).hypothesis.entity;
+    return shownBefore(incident.signals, pointsAt, role.servedFrom, signal.time, this.#w.burstMs);
   }
 
   /**
@@ -726,6 +739,7 @@ class WorkingSet {
     for (const r of lookupNames(role)) this.#byResource.collect(r, ids);
     for (const r of role.resources) this.#byResource.collect(r, ids);
     for (const r of role.alsoAbout) this.#byResource.collect(r, ids);
+    for (const r of role.servedFrom) this.#byResource.collect(r, ids);
     if (role.machine) this.#byMachine.collect(role.machine, ids);
     const out: Entry[] = [];
     for (const id of ids) {
