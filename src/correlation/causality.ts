@@ -10,7 +10,7 @@ import { parseTableWrite, TABLE_LAST_WRITTEN, type TableWrite } from '../logs/ta
 import { ACTOR_MAX_CONFIDENCE, type Actor, actorOfWrite, actorsOf, writesOfFailures } from './actors.ts';
 import { heldCapacity, holdersOf, WAITED_FOR, waitedFor } from './capacity.ts';
 import { accountExplains, accountsByClass } from './own-account.ts';
-import { accountsBegan, servedBy, servedFrom } from './resource-evidence.ts';
+import { servedBy, servedFrom, unwellSince } from './resource-evidence.ts';
 import {
   alsoAboutSeries,
   DEPARTED_AT,
@@ -729,7 +729,7 @@ export function rankRootCause(
     if (cur.evidence.length < 4 && !cur.evidence.includes(s.title)) cur.evidence.push(s.title);
   }
   // When each machine's own account of being unwell began: what served a failure may explain it.
-  const hostAccounts = accountsBegan(
+  const hostAccounts = unwellSince(
     signals,
     (x) => roleOf(x).hypothesis.entity,
     (x) => beganAt(x, roleOf(x)),

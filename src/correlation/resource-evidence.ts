@@ -49,7 +49,7 @@ export function shownBefore<
   return signals.some(
     (s) =>
       hosts.includes(pointsAt(s)) &&
-      ownAccount(s, pointsAt(s)) &&
+      machineUnwell(s, pointsAt(s)) &&
       s.firstSeen <= time &&
       (s.status === 'firing' || time - s.lastSeen <= windowMs),
   );
@@ -63,7 +63,7 @@ export function shownBefore<
  * class is about the work the machine runs (a driver removing an executor with no recent
  * heartbeats), and a series that fell or went silent shows less getting through.
  */
-export function ownAccount(
+export function machineUnwell(
   s: Pick<IncidentSignal, 'kind' | 'evidence' | 'related'> & { errorClass?: string | undefined },
   host: EntityKey,
 ): boolean {
@@ -77,16 +77,16 @@ export function ownAccount(
 }
 
 /**
- * When each machine's own account of being unwell began (`ownAccount`), by what the signals point
+ * When each machine's own account of being unwell began (`machineUnwell`), by what the signals point
  * at: the earliest such signal of each.
  */
-export function accountsBegan<
+export function unwellSince<
   S extends Pick<IncidentSignal, 'kind' | 'evidence' | 'related'> & { errorClass?: string | undefined },
 >(signals: readonly S[], pointsAt: (s: S) => EntityKey, began: (s: S) => number): Map<EntityKey, number> {
   const out = new Map<EntityKey, number>();
   for (const s of signals) {
     const e = pointsAt(s);
-    if (!e.startsWith('host:') || !ownAccount(s, e)) continue;
+    if (!e.startsWith('host:') || !machineUnwell(s, e)) continue;
     const t = began(s);
     if (t < (out.get(e) ?? Number.POSITIVE_INFINITY)) out.set(e, t);
   }
@@ -95,7 +95,7 @@ export function accountsBegan<
 
 /**
  * The hosts among `hosts` that explain a failure begun at `failedAt`: those whose own account of
- * being unwell (`accountsBegan`) began no later than the failure. The cause shows first; no
+ * being unwell (`unwellSince`) began no later than the failure. The cause shows first; no
  * allowance for detection delay here, since the edge alone does not say the machine was at fault.
  */
 export function servedBy(
