@@ -140,3 +140,8 @@ export class ManualClock implements Clock {
 export function toIso(ms: number): string {
   return new Date(ms).toISOString();
 }
+
+/** The UTC time of day as evidence lines give it: `02:07:00Z`. */
+export function timeOfDay(ms: number): string {
+  return `${new Date(ms).toISOString().slice(11, 19)}Z`;
+}

@@ -19,6 +19,15 @@ export type Evidence =
   | { readonly kind: 'log'; readonly label: string; readonly lines: readonly string[] }
   | { readonly kind: 'link'; readonly label: string; readonly url: string };
 
+/** The text of the first `text` evidence item with this label, if any. */
+export function evidenceText(
+  s: { readonly evidence: readonly Evidence[] },
+  label: string,
+): string | undefined {
+  for (const e of s.evidence) if (e.kind === 'text' && e.label === label) return e.text;
+  return undefined;
+}
+
 /**
  * What a detector concluded about one entity. A detector emits `firing` when a condition starts
  * (and may emit it again as evidence changes) and `resolved` when it clears; both carry the same

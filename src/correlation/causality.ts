@@ -1,9 +1,11 @@
 import {
   type EntityKey,
   entityKey,
+  evidenceText,
   type IncidentSignal,
   parseTaskKey,
   type RootCause,
+  timeOfDay,
 } from '../core/index.ts';
 import { EXCEPTION_LABEL, failureClass, failureSignature } from '../logs/failure-text.ts';
 import { parseTableWrite, TABLE_LAST_WRITTEN, type TableWrite } from '../logs/table-lineage.ts';
@@ -857,8 +859,8 @@ export function rankRootCause(
   ];
   const lines = [
     // an inferred cause has no signal of its own: its line says what it was inferred from
-    `${clock(best.first)} ${best.inferred ? best.h.title : best.origin.title}`,
-    ...explained.slice(0, 3).map((l) => `${clock(l.at)} ${EDGE_TEXT[l.edge] ?? l.edge}: ${l.title}`),
+    `${timeOfDay(best.first)} ${best.inferred ? best.h.title : best.origin.title}`,
+    ...explained.slice(0, 3).map((l) => `${timeOfDay(l.at)} ${EDGE_TEXT[l.edge] ?? l.edge}: ${l.title}`),
   ];
   if (explained.length > 3) lines.push(`… explains ${explained.length} of ${failed} failures in all`);
   // Failures of several DAGs in the incident that failed one way (`SignalRole.way`: an outage's
@@ -1358,13 +1360,4 @@ function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   const list = map.get(key);
   if (list) list.push(value);
   else map.set(key, [value]);
-}
-
-function clock(t: number): string {
-  return `${new Date(t).toISOString().slice(11, 19)}Z`;
-}
-
-function evidenceText(s: Pick<IncidentSignal, 'evidence'>, label: string): string | undefined {
-  for (const e of s.evidence) if (e.kind === 'text' && e.label === label) return e.text;
-  return undefined;
 }

@@ -1,5 +1,5 @@
 import type { Evidence, ImpactTask, Incident, IncidentSignal, Severity } from '../core/index.ts';
-import { parseTaskKey, severityRank } from '../core/index.ts';
+import { evidenceText, parseTaskKey, severityRank, timeOfDay } from '../core/index.ts';
 import { goneAbsences } from '../correlation/incident-state.ts';
 import type { DiagnosticResult } from '../diagnostics/diagnostic.ts';
 import type { Actor } from '../incidents/store.ts';
@@ -481,7 +481,9 @@ function firstFailureOnly(incident: Incident): FirstFailureOnly | undefined {
   const ways = new Map<string, number>();
   for (const s of tries) {
     if (s.firstSeen < first.firstSeen) first = s;
-    const way = s.errorClass ? (errorClass(s.errorClass)?.title ?? s.errorClass) : textOf(s, EXCEPTION_LABEL);
+    const way = s.errorClass
+      ? (errorClass(s.errorClass)?.title ?? s.errorClass)
+      : evidenceText(s, EXCEPTION_LABEL);
     if (way) ways.set(way, (ways.get(way) ?? 0) + 1);
   }
   const [top, n] = [...ways].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0] ?? [];
@@ -503,24 +505,13 @@ function firstFailureOnly(incident: Incident): FirstFailureOnly | undefined {
     ? `${count(dags, 'DAG')} fail alike: ${shared}`
     : `tasks of ${count(dags, 'DAG')} fail`;
   // The lead before the first failure: on a long line, the error text is what gives way.
-  const before = lead ? ` · before them: ${lead.title} at ${clock(lead.firstSeen)}` : '';
-  const said = textOf(first, ERROR_LINE_LABEL);
+  const before = lead ? ` · before them: ${lead.title} at ${timeOfDay(lead.firstSeen)}` : '';
+  const said = evidenceText(first, ERROR_LINE_LABEL);
   const error = said ? `: ${redactCut(said, 200)}` : '';
   return {
     headline: shared ?? `Failures in ${count(dags, 'DAG')}`,
-    line: `${alike}${before} · first ${name} at ${clock(first.firstSeen)}${error}`,
+    line: `${alike}${before} · first ${name} at ${timeOfDay(first.firstSeen)}${error}`,
   };
-}
-
-/** A text evidence item's text, by its label. */
-function textOf(s: IncidentSignal, label: string): string | undefined {
-  for (const e of s.evidence) if (e.kind === 'text' && e.label === label) return e.text;
-  return undefined;
-}
-
-/** `02:07:00Z`: the time of day, as evidence lines give it. */
-function clock(ms: number): string {
-  return `${new Date(ms).toISOString().slice(11, 19)}Z`;
 }
 
 /** An evidence line led by the time it was seen (`02:07:00Z …`). */
