@@ -2,9 +2,8 @@ import { describe, expect, it, vi } from 'vitest';
 import type { Signal } from '../../src/core/index.ts';
 import {
   correlate as correlateOn,
-  MIN,
+  diskDeparted as diskDepartedOn,
   successes,
-  T0,
   task,
   tryState,
   useEmbeddedDynamo,
@@ -23,21 +22,9 @@ const endpoint = useEmbeddedDynamo();
 const DISK =
   '[2026-03-02T02:05:00.000+0000] {taskinstance.py:3311} ERROR - OSError: [Errno 28] No space left on device';
 
-/** The filesystem series of `host` departing at `minute` (seen a point later, as a detector sees it). */
-function diskDeparted(host: string, minute: number): Signal {
-  return {
-    fingerprint: `fp-disk-${host}`,
-    kind: 'metric.anomaly',
-    entity: `metric:system.filesystem.utilization{host.name="${host}",service.name="airflow-worker"}`,
-    status: 'firing',
-    related: [],
-    time: T0 + (minute + 1) * MIN,
-    severity: 'low',
-    title: `system.filesystem.utilization of ${host} pinned at its limit`,
-    evidence: [{ kind: 'text', label: 'departed at', text: new Date(T0 + minute * MIN).toISOString() }],
-    detector: 'test',
-  };
-}
+/** The filesystem series of `host` departing at `minute` (seen a point later). */
+const diskDeparted = (host: string, minute: number): Signal =>
+  diskDepartedOn(host, minute, 'service.name="airflow-worker"', `fp-disk-${host}`);
 
 /** One retry on airflow-worker-3 failing for a full disk at minute 4, and `series`. */
 const oneRetryAnd = (series: Signal) =>

@@ -1,6 +1,13 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { Incident, Signal, StateObservation } from '../../src/core/index.ts';
-import { correlate, MIN, T0, tryState, useEmbeddedDynamo } from './support.ts';
+import {
+  correlate,
+  diskDeparted as diskDepartedOn,
+  MIN,
+  T0,
+  tryState,
+  useEmbeddedDynamo,
+} from './support.ts';
 
 vi.setConfig({ testTimeout: 60_000 });
 
@@ -45,21 +52,9 @@ const failures = () => [
   tryState('refunds', 'gold', 'up_for_retry', 8, 'airflow-worker-1', { log: [BROADCAST_FAILED] }),
 ];
 
-/** The root filesystem series of `host` departing at `minute` (seen a point later). */
-function diskDeparted(host: string, minute: number): Signal {
-  return {
-    fingerprint: `fp-disk-${host}-${minute}`,
-    kind: 'metric.anomaly',
-    entity: `metric:system.filesystem.utilization{host.name="${host}",mountpoint="/"}`,
-    status: 'firing',
-    related: [],
-    time: T0 + (minute + 1) * MIN,
-    severity: 'low',
-    title: `system.filesystem.utilization of ${host} pinned at its limit`,
-    evidence: [{ kind: 'text', label: 'departed at', text: new Date(T0 + minute * MIN).toISOString() }],
-    detector: 'test',
-  };
-}
+/** The filesystem series of `host` departing at `minute` (seen a point later). */
+const diskDeparted = (host: string, minute: number): Signal =>
+  diskDepartedOn(host, minute, 'mountpoint="/"', `fp-disk-${host}-${minute}`);
 
 /** The driver's own error stream saying its disk is full (a machine-local class) at `minute`. */
 function diskFullLine(host: string, minute: number): Signal {

@@ -43,6 +43,25 @@ export function tryState(
 }
 
 /** Successful tries of other DAGs on these workers at `minute`: the differential evidence. */
+/**
+ * A filesystem series of `host` (with the other attributes `labels` gives it) departing at
+ * `minute`, seen a point later, as a detector sees it.
+ */
+export function diskDeparted(host: string, minute: number, labels: string, fingerprint: string): Signal {
+  return {
+    fingerprint,
+    kind: 'metric.anomaly',
+    entity: `metric:system.filesystem.utilization{host.name="${host}",${labels}}`,
+    status: 'firing',
+    related: [],
+    time: T0 + (minute + 1) * MIN,
+    severity: 'low',
+    title: `system.filesystem.utilization of ${host} pinned at its limit`,
+    evidence: [{ kind: 'text', label: 'departed at', text: new Date(T0 + minute * MIN).toISOString() }],
+    detector: 'test',
+  };
+}
+
 export const successes = (minute: number, hosts: string[]) =>
   hosts.map((h, i) => tryState(`healthy_${i}`, 'load', 'success', minute, h));
 
